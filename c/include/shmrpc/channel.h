@@ -1,0 +1,153 @@
+/* A framed, flow-controlled, bidirectional channel over one segment.
+ *
+ * Thread safety: send, try_send, send_batch, reserve/commit and close may be
+ * called from any thread (they serialize on an internal mutex). recv and
+ * dispatch must be called by one thread at a time.
+ *
+ * Timeouts are in milliseconds: 0 = do not wait, -1 = wait forever. */
+#ifndef SHMRPC_CHANNEL_H
+#define SHMRPC_CHANNEL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+
+#include "shmrpc/frame.h"
+#include "shmrpc/ring.h"
+#include "shmrpc/segment.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* One message, as sent or delivered. A delivered message's `data` is valid
+ * only during the callback (or until the next recv/dispatch call). */
+typedef struct shmrpc_msg_s {
+  uint8_t type; /* SHMRPC_TEXT, SHMRPC_BINARY or SHMRPC_COMMAND */
+  const uint8_t *data;
+  size_t len;
+} shmrpc_msg_t;
+
+/* Called on this side's thread when the peer is parked in an event loop
+ * (wait word == SHMRPC_WAIT_LOOP) and must be woken. May be NULL: then the
+ * channel uses futex_wake, which a loop transport's watcher thread hears. */
+typedef void (*shmrpc_wake_loop_fn)(void *user);
+
+typedef struct shmrpc_channel_options_s {
+  /* How long to spin before parking, in nanoseconds. Default 50 000. */
+  uint32_t spin_ns;
+  /* The largest message this side accepts (advertised to the peer).
+   * Default 64 MiB. */
+  uint32_t max_message_bytes;
+  shmrpc_wake_loop_fn wake_loop;
+  void *wake_loop_user;
+} shmrpc_channel_options_t;
+
+/* Fills `opts` with the defaults. */
+SHMRPC_EXTERN void shmrpc_channel_options_init(shmrpc_channel_options_t *opts);
+
+/* Channel handle; fields are private. The caller owns the memory. */
+typedef struct shmrpc_channel_s {
+  uint8_t *shared_base;
+  uint32_t *shared_own_state;
+  uint32_t *shared_peer_state;
+  uint32_t *shared_peer_max_message;
+  shmrpc_side_t side;
+  shmrpc_ring_t tx; /* ring this side produces into */
+  shmrpc_ring_t rx; /* ring this side consumes from */
+  shmrpc_channel_options_t opts;
+  uint32_t peer_max_message; /* private copy, 0 until the peer is OPEN */
+  pthread_mutex_t send_lock;
+  int failure;      /* first SHMRPC_EPROTO/ECLOSED seen, sticky */
+  bool closed;      /* this side called close */
+  uint8_t *reassembly;     /* fragments of the message being received */
+  size_t reassembly_len;
+  size_t reassembly_cap;
+  int reassembly_type;     /* -1 when no message is in progress */
+  uint8_t *scratch;        /* copy of a delivered frame that wraps */
+  size_t scratch_cap;
+  uint32_t pending_consume; /* bytes delivered but not yet released */
+} shmrpc_channel_t;
+
+/* Attaches to an initialized segment as `side`, validates the header
+ * (docs/PROTOCOL.md 1.1), publishes this side's limit and stores OPEN.
+ * `opts` may be NULL for the defaults. Returns 0, SHMRPC_EINVAL,
+ * SHMRPC_EPROTO or SHMRPC_EVERSION; on failure nothing needs releasing. */
+SHMRPC_EXTERN SHMRPC_MUST_CHECK int
+shmrpc_channel_open(shmrpc_channel_t *ch, void *mem, size_t size,
+                    shmrpc_side_t side, const shmrpc_channel_options_t *opts);
+
+/* Sends one message, fragmenting it when its frame does not fit in the ring.
+ * Waits for space up to `timeout_ms`. The timeout applies until the first
+ * frame is written; after that the call finishes the message (or fails with
+ * SHMRPC_ECLOSED/EPROTO), so the stream never holds half a message.
+ * Returns 0, SHMRPC_EINVAL (bad type), SHMRPC_EMSGSIZE (over the peer's
+ * limit), SHMRPC_ETIMEDOUT (nothing written), SHMRPC_ECLOSED or
+ * SHMRPC_EPROTO. */
+SHMRPC_EXTERN int shmrpc_channel_send(shmrpc_channel_t *ch, uint8_t type,
+                                      const void *data, size_t len,
+                                      int timeout_ms);
+
+/* Sends one message only if its whole frame fits now; never waits.
+ * Returns 0 or SHMRPC_EAGAIN (nothing written), or as shmrpc_channel_send. */
+SHMRPC_EXTERN int shmrpc_channel_try_send(shmrpc_channel_t *ch, uint8_t type,
+                                          const void *data, size_t len);
+
+/* Sends `count` messages with one publish per ring-full of frames and at
+ * most one wake-up of the peer per publish. Returns the number of messages
+ * sent (all of them unless an error or timeout stopped it early) or a
+ * negative error if none was sent. */
+SHMRPC_EXTERN int shmrpc_channel_send_batch(shmrpc_channel_t *ch,
+                                            const shmrpc_msg_t *msgs,
+                                            size_t count, int timeout_ms);
+
+/* Zero-copy send of a single-frame message of exactly `len` payload bytes:
+ * waits for space like send, then returns the payload's place in the ring as
+ * up to two spans (the second has len 0 unless the payload wraps). Fill
+ * them, then call shmrpc_channel_commit (or _abort). The send lock is held
+ * in between. Returns 0, SHMRPC_EMSGSIZE when the frame does not fit in the
+ * ring (use send), or as shmrpc_channel_send. */
+typedef struct shmrpc_span_s {
+  uint8_t *data;
+  size_t len;
+} shmrpc_span_t;
+SHMRPC_EXTERN int shmrpc_channel_reserve(shmrpc_channel_t *ch, uint8_t type,
+                                         size_t len, int timeout_ms,
+                                         shmrpc_span_t spans[2]);
+/* Publishes the reserved frame and wakes the peer if it is parked. */
+SHMRPC_EXTERN void shmrpc_channel_commit(shmrpc_channel_t *ch);
+/* Drops the reserved frame (nothing was published). */
+SHMRPC_EXTERN void shmrpc_channel_abort(shmrpc_channel_t *ch);
+
+/* Callback for dispatch. `msg` is valid only during the call. The callback
+ * may send on the same channel. */
+typedef void (*shmrpc_message_fn)(void *user, const shmrpc_msg_t *msg);
+
+/* Waits up to `timeout_ms` for data (spin, then park), then delivers every
+ * complete message available, in order, reassembling fragments, and releases
+ * their space in one store. Returns the number of messages delivered (0 on
+ * timeout), SHMRPC_ECLOSED once the peer closed and everything it sent was
+ * delivered (or this side closed), or SHMRPC_EPROTO. */
+SHMRPC_EXTERN int shmrpc_channel_dispatch(shmrpc_channel_t *ch,
+                                          shmrpc_message_fn fn, void *user,
+                                          int timeout_ms);
+
+/* Receives one message. `out->data` stays valid until the next recv or
+ * dispatch call on this channel. Returns 1, 0 on timeout, or as dispatch. */
+SHMRPC_EXTERN int shmrpc_channel_recv(shmrpc_channel_t *ch, shmrpc_msg_t *out,
+                                      int timeout_ms);
+
+/* Closes this side (docs/PROTOCOL.md section 5): publishes, stores CLOSED
+ * and wakes every sleeper. Idempotent. Messages already published are still
+ * delivered to the peer. */
+SHMRPC_EXTERN void shmrpc_channel_close(shmrpc_channel_t *ch);
+
+/* True once the peer state is CLOSED or FAILED. */
+SHMRPC_EXTERN bool shmrpc_channel_peer_closed(const shmrpc_channel_t *ch);
+
+/* Releases private memory. Call after close, when no thread uses `ch`. */
+SHMRPC_EXTERN void shmrpc_channel_destroy(shmrpc_channel_t *ch);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SHMRPC_CHANNEL_H */

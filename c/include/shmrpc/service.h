@@ -1,0 +1,86 @@
+/* What generated service glue hands to the RPC server runtime: one method
+ * table per service. protoc-gen-shmrpc emits these; the dispatcher reads
+ * them. The codec is nanopb: requests and responses are nanopb structs. */
+#ifndef SHMRPC_SERVICE_H
+#define SHMRPC_SERVICE_H
+
+#include <pb.h>
+
+#include "shmrpc/common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* gRPC status codes, same numbers and names. */
+#define SHMRPC_STATUS_MAP(XX)                                                  \
+  XX(OK, 0)                                                                    \
+  XX(CANCELLED, 1)                                                             \
+  XX(UNKNOWN, 2)                                                               \
+  XX(INVALID_ARGUMENT, 3)                                                      \
+  XX(DEADLINE_EXCEEDED, 4)                                                     \
+  XX(NOT_FOUND, 5)                                                             \
+  XX(ALREADY_EXISTS, 6)                                                        \
+  XX(PERMISSION_DENIED, 7)                                                     \
+  XX(RESOURCE_EXHAUSTED, 8)                                                    \
+  XX(FAILED_PRECONDITION, 9)                                                   \
+  XX(ABORTED, 10)                                                              \
+  XX(OUT_OF_RANGE, 11)                                                         \
+  XX(UNIMPLEMENTED, 12)                                                        \
+  XX(INTERNAL, 13)                                                             \
+  XX(UNAVAILABLE, 14)                                                          \
+  XX(DATA_LOSS, 15)                                                            \
+  XX(UNAUTHENTICATED, 16)
+
+typedef enum {
+#define XX(name, value) SHMRPC_STATUS_##name = (value),
+  SHMRPC_STATUS_MAP(XX)
+#undef XX
+} shmrpc_status_t;
+
+/* A handler returns this instead of a status when it will finish the call
+ * later (possibly from another thread) with shmrpc_call_finish(). */
+#define SHMRPC_DEFERRED (-1)
+
+/* "OK", "CANCELLED", ... ; "UNKNOWN" for numbers outside the map. */
+SHMRPC_EXTERN const char *shmrpc_status_name(int status);
+
+/* One in-flight call, owned by the RPC runtime (see shmrpc/rpc.h). */
+typedef struct shmrpc_call_s shmrpc_call_t;
+
+typedef enum {
+  SHMRPC_METHOD_UNARY = 0,
+  SHMRPC_METHOD_SERVER_STREAMING = 1
+} shmrpc_method_kind_t;
+
+/* Calls the user's typed handler. `handlers` is the generated handler table
+ * the user registered. For unary methods `response` is a zeroed response
+ * struct to fill; for server-streaming methods it is NULL and the handler
+ * writes messages through the call. Returns a shmrpc_status_t or
+ * SHMRPC_DEFERRED. A NULL handler slot makes it return UNIMPLEMENTED. */
+typedef int (*shmrpc_invoke_fn)(const void *handlers, shmrpc_call_t *call,
+                                const void *request, void *response);
+
+typedef struct shmrpc_method_s {
+  uint32_t id;          /* docs/PROTOCOL.md, "Method ids" */
+  uint32_t schema_hash; /* hash of the request and response schemas */
+  const char *path;     /* "package.Service/Method" */
+  shmrpc_method_kind_t kind;
+  const pb_msgdesc_t *request_fields;
+  size_t request_size; /* sizeof the nanopb request struct */
+  const pb_msgdesc_t *response_fields;
+  size_t response_size;
+  shmrpc_invoke_fn invoke;
+} shmrpc_method_t;
+
+typedef struct shmrpc_service_s {
+  const char *name;     /* "package.Service" */
+  uint64_t fingerprint; /* hash over every method's path and schema_hash */
+  size_t method_count;
+  const shmrpc_method_t *methods;
+} shmrpc_service_t;
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SHMRPC_SERVICE_H */
