@@ -1,0 +1,210 @@
+#include "service_host.h"
+
+#include <dlfcn.h>
+
+#include <cstring>
+
+#include "futex.h"
+#include "shmrpc/segment.h"
+
+namespace shmrpc {
+namespace {
+
+// The only words JavaScript may ring or wait on: the four ring wait words.
+bool IsWaitWordOffset(uint32_t offset) {
+  for (uint32_t ring : {SHMRPC_OFF_RING0_CONTROL, SHMRPC_OFF_RING1_CONTROL}) {
+    if (offset == ring + SHMRPC_RING_OFF_CONSUMER_WAIT ||
+        offset == ring + SHMRPC_RING_OFF_PRODUCER_WAIT)
+      return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+Napi::Function ServiceHost::Define(Napi::Env env) {
+  return DefineClass(env, "ServiceHost",
+                     {InstanceMethod<&ServiceHost::Ring>("ring"),
+                      InstanceMethod<&ServiceHost::Wait>("wait"),
+                      InstanceMethod<&ServiceHost::KeepAlive>("keepAlive"),
+                      InstanceMethod<&ServiceHost::Join>("join"),
+                      InstanceAccessor<&ServiceHost::Running>("running")});
+}
+
+ServiceHost::ServiceHost(const Napi::CallbackInfo& info)
+    : Napi::ObjectWrap<ServiceHost>(info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 3 || !info[0].IsTypedArray() ||
+      info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+    throw Napi::TypeError::New(
+        env, "ServiceHost: argument 1 must be a Uint8Array over the segment");
+  if (!info[1].IsString())
+    throw Napi::TypeError::New(
+        env, "ServiceHost: argument 2 must be the service library path");
+  if (!info[2].IsFunction())
+    throw Napi::TypeError::New(
+        env, "ServiceHost: argument 3 must be the wake callback");
+  uint32_t spin_ns = 0;
+  if (info.Length() > 3 && info[3].IsObject()) {
+    Napi::Object options = info[3].As<Napi::Object>();
+    Napi::Value spin = options.Get("spinMicros");
+    if (spin.IsNumber())
+      spin_ns = static_cast<uint32_t>(spin.As<Napi::Number>().DoubleValue() * 1000);
+    Napi::Value config = options.Get("config");
+    if (config.IsString()) config_ = config.As<Napi::String>().Utf8Value();
+  }
+
+  // Node 20 has no SharedArrayBuffer check in Node-API, but the typed
+  // array's data pointer is the shared memory (../shared/FACTS.md).
+  Napi::Uint8Array segment = info[0].As<Napi::Uint8Array>();
+  segment_ = segment.Data();
+  segment_size_ = segment.ByteLength();
+  if (segment_size_ < SHMRPC_SEGMENT_HEADER_BYTES ||
+      reinterpret_cast<uintptr_t>(segment_) % 64 != 0)
+    throw Napi::RangeError::New(
+        env, "ServiceHost: the segment must be 64-byte aligned and hold a "
+             "segment header");
+  segment_ref_ = Napi::Persistent(segment);
+  on_wake_ = Napi::Persistent(info[2].As<Napi::Function>());
+  async_context_ = new Napi::AsyncContext(env, "shmrpc:wake");
+
+  uv_loop_t* loop = nullptr;
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok)
+    throw Napi::Error::New(env, "ServiceHost: no event loop");
+  async_ = new uv_async_t;
+  uv_async_init(loop, async_, OnAsync);
+  async_->data = this;
+  uv_unref(reinterpret_cast<uv_handle_t*>(async_));
+  napi_add_env_cleanup_hook(env, EnvCleanup, this);
+  cleanup_hook_ = true;
+
+  Start(info[1].As<Napi::String>().Utf8Value(), spin_ns);
+}
+
+void ServiceHost::Start(const std::string& library, uint32_t spin_ns) {
+  Napi::Env env = Env();
+  library_ = dlopen(library.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (library_ == nullptr)
+    throw Napi::Error::New(env, std::string("ServiceHost: cannot load ") +
+                                    library + ": " + dlerror());
+  auto serve = reinterpret_cast<shmrpc_serve_fn>(
+      dlsym(library_, SHMRPC_SERVE_SYMBOL));
+  if (serve == nullptr)
+    throw Napi::Error::New(env, "ServiceHost: " + library + " does not export " +
+                                    SHMRPC_SERVE_SYMBOL);
+  host_.abi_version = SHMRPC_HOST_ABI_VERSION;
+  host_.segment = segment_;
+  host_.segment_size = segment_size_;
+  host_.spin_ns = spin_ns;
+  host_.wake_loop = WakeLoop;
+  host_.wake_loop_user = this;
+  host_.config = config_.empty() ? nullptr : config_.c_str();
+  running_.store(true);
+  thread_ = std::thread([this, serve] {
+    exit_code_ = serve(&host_);
+    running_.store(false);
+    // Let JavaScript see the server's final state.
+    uv_async_send(async_);
+  });
+}
+
+// Called by the service thread when the client is parked in the event loop.
+void ServiceHost::WakeLoop(void* self) {
+  uv_async_send(static_cast<ServiceHost*>(self)->async_);
+}
+
+void ServiceHost::OnAsync(uv_async_t* handle) {
+  auto* self = static_cast<ServiceHost*>(handle->data);
+  Napi::Env env = self->Env();
+  Napi::HandleScope scope(env);
+  // MakeCallback (not Call) so that promise jobs queued by the callback run
+  // before control returns to libuv.
+  try {
+    self->on_wake_.MakeCallback(env.Undefined(), {}, *self->async_context_);
+  } catch (const Napi::Error& e) {
+    napi_fatal_exception(env, e.Value());
+  }
+}
+
+uint32_t* ServiceHost::WaitWord(const Napi::CallbackInfo& info, size_t arg) {
+  if (info.Length() <= arg || !info[arg].IsNumber())
+    throw Napi::TypeError::New(info.Env(), "wait word offset must be a number");
+  uint32_t offset = info[arg].As<Napi::Number>().Uint32Value();
+  if (!IsWaitWordOffset(offset))
+    throw Napi::RangeError::New(info.Env(), "not a wait word offset");
+  return reinterpret_cast<uint32_t*>(segment_ + offset);
+}
+
+Napi::Value ServiceHost::Ring(const Napi::CallbackInfo& info) {
+  FutexWakeAll(WaitWord(info, 0));
+  return info.Env().Undefined();
+}
+
+Napi::Value ServiceHost::Wait(const Napi::CallbackInfo& info) {
+  uint32_t* word = WaitWord(info, 0);
+  if (info.Length() < 3 || !info[1].IsNumber() || !info[2].IsNumber())
+    throw Napi::TypeError::New(info.Env(),
+                               "wait(offset, expected, timeoutMs) takes numbers");
+  uint32_t expected = info[1].As<Napi::Number>().Uint32Value();
+  double timeout_ms = info[2].As<Napi::Number>().DoubleValue();
+  return Napi::Boolean::New(info.Env(), FutexWait(word, expected, timeout_ms));
+}
+
+Napi::Value ServiceHost::KeepAlive(const Napi::CallbackInfo& info) {
+  auto* handle = reinterpret_cast<uv_handle_t*>(async_);
+  if (info.Length() > 0 && info[0].ToBoolean())
+    uv_ref(handle);
+  else
+    uv_unref(handle);
+  return info.Env().Undefined();
+}
+
+Napi::Value ServiceHost::Join(const Napi::CallbackInfo& info) {
+  if (thread_.joinable()) thread_.join();
+  return Napi::Number::New(info.Env(), exit_code_);
+}
+
+Napi::Value ServiceHost::Running(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), running_.load());
+}
+
+// Stops the service if JavaScript dropped it without closing the channel:
+// marks the client CLOSED and wakes every sleeper, as docs/PROTOCOL.md
+// section 5 describes, then joins the thread.
+void ServiceHost::Stop() {
+  if (thread_.joinable()) {
+    auto* state = reinterpret_cast<uint32_t*>(segment_ + SHMRPC_OFF_CLIENT_STATE);
+    __atomic_store_n(state, SHMRPC_STATE_CLOSED, __ATOMIC_SEQ_CST);
+    for (uint32_t ring : {SHMRPC_OFF_RING0_CONTROL, SHMRPC_OFF_RING1_CONTROL}) {
+      FutexWakeAll(reinterpret_cast<uint32_t*>(segment_ + ring + SHMRPC_RING_OFF_CONSUMER_WAIT));
+      FutexWakeAll(reinterpret_cast<uint32_t*>(segment_ + ring + SHMRPC_RING_OFF_PRODUCER_WAIT));
+    }
+    thread_.join();
+  }
+  if (library_ != nullptr) {
+    dlclose(library_);
+    library_ = nullptr;
+  }
+  if (async_ != nullptr) {
+    uv_close(reinterpret_cast<uv_handle_t*>(async_),
+             [](uv_handle_t* h) { delete reinterpret_cast<uv_async_t*>(h); });
+    async_ = nullptr;
+  }
+}
+
+// The environment is going away (process exit, worker termination) while
+// the wrapper may never be finalized: stop the thread now.
+void ServiceHost::EnvCleanup(void* self) {
+  auto* host = static_cast<ServiceHost*>(self);
+  host->cleanup_hook_ = false;
+  host->Stop();
+}
+
+ServiceHost::~ServiceHost() {
+  if (cleanup_hook_) napi_remove_env_cleanup_hook(Env(), EnvCleanup, this);
+  Stop();
+  delete async_context_;
+  async_context_ = nullptr;
+}
+
+}  // namespace shmrpc

@@ -1,0 +1,61 @@
+// ServiceHost: runs a C service library (see c/include/shmrpc/host.h) on a
+// native thread over a SharedArrayBuffer that JavaScript created, and wires
+// the wake-ups between that thread and the JavaScript event loop. It is glue
+// only: the protocol lives in the C library and the TypeScript runtime.
+#ifndef SHMRPC_NATIVE_SERVICE_HOST_H
+#define SHMRPC_NATIVE_SERVICE_HOST_H
+
+#include <napi.h>
+#include <uv.h>
+
+#include <atomic>
+#include <string>
+#include <thread>
+
+#include "shmrpc/host.h"
+
+namespace shmrpc {
+
+class ServiceHost : public Napi::ObjectWrap<ServiceHost> {
+ public:
+  static Napi::Function Define(Napi::Env env);
+
+  // new ServiceHost(segment: Uint8Array over a SharedArrayBuffer,
+  //                 library: string, onWake: () => void,
+  //                 options?: { spinMicros?: number, config?: string })
+  explicit ServiceHost(const Napi::CallbackInfo& info);
+  ~ServiceHost() override;
+
+ private:
+  // JS methods.
+  Napi::Value Ring(const Napi::CallbackInfo& info);       // (byteOffset)
+  Napi::Value Wait(const Napi::CallbackInfo& info);       // (byteOffset, expected, timeoutMs) -> bool
+  Napi::Value KeepAlive(const Napi::CallbackInfo& info);  // (active)
+  Napi::Value Join(const Napi::CallbackInfo& info);       // () -> exit code
+  Napi::Value Running(const Napi::CallbackInfo& info);
+
+  uint32_t* WaitWord(const Napi::CallbackInfo& info, size_t arg);
+  void Start(const std::string& library, uint32_t spin_ns);
+  void Stop();
+  static void WakeLoop(void* self);
+  static void OnAsync(uv_async_t* handle);
+  static void EnvCleanup(void* self);
+
+  Napi::Reference<Napi::Uint8Array> segment_ref_;  // keeps the memory alive
+  Napi::FunctionReference on_wake_;
+  Napi::AsyncContext* async_context_ = nullptr;
+  uint8_t* segment_ = nullptr;
+  size_t segment_size_ = 0;
+  std::string config_;
+  void* library_ = nullptr;
+  shmrpc_host_t host_{};
+  std::thread thread_;
+  std::atomic<bool> running_{false};
+  int exit_code_ = 0;
+  uv_async_t* async_ = nullptr;  // freed in its close callback
+  bool cleanup_hook_ = false;
+};
+
+}  // namespace shmrpc
+
+#endif  // SHMRPC_NATIVE_SERVICE_HOST_H

@@ -1,0 +1,65 @@
+/**
+ * Loads the Node addon (binding.gyp → build/Release/shmrpc.node). The addon
+ * is glue only: it hosts a C service library on a native thread and performs
+ * the futex calls JavaScript cannot make.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export interface NativeServiceHostOptions {
+  /** The service's spin budget before it parks, in microseconds. */
+  spinMicros?: number;
+  /** A string handed to the service as shmrpc_host_t.config. */
+  config?: string;
+}
+
+/** The addon's ServiceHost (js/native/service_host.h). */
+export interface NativeServiceHost {
+  /** futex_wake on one of the segment's four wait words. */
+  ring(waitWordOffset: number): void;
+  /** futex_wait while the word equals `expected`; false on timeout. */
+  wait(waitWordOffset: number, expected: number, timeoutMs: number): boolean;
+  /** Holds the event loop open while true. */
+  keepAlive(active: boolean): void;
+  /** Waits for the service thread to return; its exit code (0 or SHMRPC_E*). */
+  join(): number;
+  readonly running: boolean;
+}
+
+export interface NativeAddon {
+  ServiceHost: new (
+    segment: Uint8Array,
+    library: string,
+    onWake: () => void,
+    options?: NativeServiceHostOptions,
+  ) => NativeServiceHost;
+}
+
+let cached: NativeAddon | undefined;
+
+/** The repository (package) root: the nearest package.json named "shmrpc". */
+export function packageRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const manifest = path.join(dir, "package.json");
+    if (existsSync(manifest) && JSON.parse(readFileSync(manifest, "utf8")).name === "shmrpc") {
+      return dir;
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error("shmrpc: cannot find the package root");
+    dir = parent;
+  }
+}
+
+/** Loads the addon once; $SHMRPC_ADDON overrides its path. */
+export function loadAddon(): NativeAddon {
+  if (cached) return cached;
+  const file = process.env.SHMRPC_ADDON ?? path.join(packageRoot(), "build/Release/shmrpc.node");
+  if (!existsSync(file)) {
+    throw new Error(`shmrpc: the addon is not built (${file} is missing); run \`npm run build:addon\``);
+  }
+  cached = createRequire(import.meta.url)(file) as NativeAddon;
+  return cached;
+}

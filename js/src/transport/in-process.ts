@@ -1,0 +1,128 @@
+/**
+ * The in-process transport: JavaScript creates the SharedArrayBuffer, the
+ * addon runs a C service library on a native thread over it, and the two
+ * sides wake each other only when the other is parked (docs/PROTOCOL.md
+ * section 4): JavaScript rings a doorbell (futex_wake in the addon), the
+ * native side wakes the event loop through uv_async.
+ */
+import { Channel } from "../channel/channel.js";
+import type { Doorbell } from "../channel/doorbell.js";
+import { createSegment } from "../channel/segment.js";
+import { loadAddon, type NativeServiceHost } from "../native/addon.js";
+
+export interface InProcessOptions {
+  /** Path of the service's shared library (exports shmrpc_serve). */
+  library: string;
+  /** Bytes per ring, a power of two. Default 1 MiB. */
+  capacity?: number;
+  /** Spin budget of both sides before parking, in microseconds. */
+  spinMicros?: number;
+  /** The largest message JavaScript accepts. */
+  maxMessageBytes?: number;
+  /** A string handed to the service (shmrpc_host_t.config). */
+  config?: string;
+}
+
+/** Doorbell over the addon; holds the loop open for the channel and for close(). */
+class NativeDoorbell implements Doorbell {
+  host: NativeServiceHost | undefined;
+  private channelActive = false;
+  private exitWaiters = 0;
+
+  ring(waitWordOffset: number): void {
+    this.host?.ring(waitWordOffset);
+  }
+  wait(waitWordOffset: number, expected: number, timeoutMs: number): boolean {
+    return this.host ? this.host.wait(waitWordOffset, expected, timeoutMs) : false;
+  }
+  keepAlive(active: boolean): void {
+    this.channelActive = active;
+    this.update();
+  }
+  holdForExit(delta: number): void {
+    this.exitWaiters += delta;
+    this.update();
+  }
+  private update(): void {
+    this.host?.keepAlive(this.channelActive || this.exitWaiters > 0);
+  }
+}
+
+/** A C service running on a native thread of this process. */
+export class InProcessService {
+  readonly channel: Channel;
+  private readonly host: NativeServiceHost;
+  private readonly doorbell: NativeDoorbell;
+  private exitListeners: Array<() => void> = [];
+  private exitCode: number | undefined;
+
+  /** Loads the library and starts its service thread. */
+  constructor(options: InProcessOptions) {
+    if (typeof options?.library !== "string") {
+      throw new TypeError("InProcessService: options.library must be a path string");
+    }
+    const capacity = options.capacity ?? 1 << 20;
+    const segment = createSegment({ capacityC2S: capacity, capacityS2C: capacity });
+    this.doorbell = new NativeDoorbell();
+    this.channel = new Channel(segment, {
+      side: "client",
+      doorbell: this.doorbell,
+      ...(options.spinMicros !== undefined && { spinMicros: options.spinMicros }),
+      ...(options.maxMessageBytes !== undefined && { maxMessageBytes: options.maxMessageBytes }),
+    });
+    const { ServiceHost } = loadAddon();
+    try {
+      this.host = new ServiceHost(new Uint8Array(segment), options.library, () => this.onWake(), {
+        ...(options.spinMicros !== undefined && { spinMicros: options.spinMicros }),
+        ...(options.config !== undefined && { config: options.config }),
+      });
+    } catch (error) {
+      this.channel.close();
+      throw error;
+    }
+    this.doorbell.host = this.host;
+    this.doorbell.keepAlive(false);
+  }
+
+  /** True while the service thread runs. */
+  get running(): boolean {
+    return this.host.running;
+  }
+
+  /**
+   * Closes the channel and resolves with the service's exit code (0 after an
+   * orderly shutdown, a negative SHMRPC_E* code otherwise) once its thread
+   * has returned.
+   */
+  close(): Promise<number> {
+    this.channel.close();
+    return this.exited();
+  }
+
+  /** Resolves with the exit code once the service thread has returned. */
+  exited(): Promise<number> {
+    if (this.exitCode !== undefined) return Promise.resolve(this.exitCode);
+    if (!this.host.running) return Promise.resolve(this.reap());
+    this.doorbell.holdForExit(+1);
+    return new Promise((resolve) => {
+      this.exitListeners.push(() => {
+        this.doorbell.holdForExit(-1);
+        resolve(this.reap());
+      });
+    });
+  }
+
+  private reap(): number {
+    this.exitCode ??= this.host.join();
+    return this.exitCode;
+  }
+
+  private onWake(): void {
+    this.channel.wake();
+    if (!this.host.running && this.exitListeners.length > 0) {
+      const listeners = this.exitListeners;
+      this.exitListeners = [];
+      for (const listener of listeners) listener();
+    }
+  }
+}

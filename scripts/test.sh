@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Runs every test: C (ctest), C under AddressSanitizer + UBSan, the ring
+# stress test under ThreadSanitizer, and the TypeScript/end-to-end tests.
+# Sets up and builds first (scripts/setup.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+
+echo "== C tests"
+ctest --test-dir build/cmake --output-on-failure -j2
+
+echo "== C tests under AddressSanitizer + UndefinedBehaviorSanitizer"
+cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DASAN=ON -DUBSAN=ON \
+  -DSHMRPC_BUILD_EXAMPLES=OFF >/dev/null
+cmake --build build/asan -j2 >/dev/null
+ctest --test-dir build/asan --output-on-failure -j2
+
+echo "== ring stress test under ThreadSanitizer"
+cmake -S . -B build/tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTSAN=ON \
+  -DSHMRPC_BUILD_EXAMPLES=OFF -DSHMRPC_BUILD_CODEGEN=OFF >/dev/null
+cmake --build build/tsan -j2 --target test_stress >/dev/null
+SHMRPC_STRESS_FRAMES=${SHMRPC_TSAN_STRESS_FRAMES:-300000} \
+  ctest --test-dir build/tsan --output-on-failure -R stress
+
+echo "== TypeScript and end-to-end tests"
+node --test --test-concurrency=1 build/ts/tests/js/
