@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "affinity.h"
 #include "futex.h"
 #include "shmrpc/segment.h"
 
@@ -45,6 +46,7 @@ ServiceHost::ServiceHost(const Napi::CallbackInfo& info)
     throw Napi::TypeError::New(
         env, "ServiceHost: argument 3 must be the wake callback");
   uint32_t spin_ns = 0;
+  int cpu = -1;
   if (info.Length() > 3 && info[3].IsObject()) {
     Napi::Object options = info[3].As<Napi::Object>();
     Napi::Value spin = options.Get("spinMicros");
@@ -52,6 +54,8 @@ ServiceHost::ServiceHost(const Napi::CallbackInfo& info)
       spin_ns = static_cast<uint32_t>(spin.As<Napi::Number>().DoubleValue() * 1000);
     Napi::Value config = options.Get("config");
     if (config.IsString()) config_ = config.As<Napi::String>().Utf8Value();
+    Napi::Value cpu_value = options.Get("cpu");
+    if (cpu_value.IsNumber()) cpu = cpu_value.As<Napi::Number>().Int32Value();
   }
 
   // Node 20 has no SharedArrayBuffer check in Node-API, but the typed
@@ -78,10 +82,11 @@ ServiceHost::ServiceHost(const Napi::CallbackInfo& info)
   napi_add_env_cleanup_hook(env, EnvCleanup, this);
   cleanup_hook_ = true;
 
-  Start(info[1].As<Napi::String>().Utf8Value(), spin_ns);
+  Start(info[1].As<Napi::String>().Utf8Value(), spin_ns, cpu);
 }
 
-void ServiceHost::Start(const std::string& library, uint32_t spin_ns) {
+void ServiceHost::Start(const std::string& library, uint32_t spin_ns,
+                        int cpu) {
   Napi::Env env = Env();
   library_ = dlopen(library.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (library_ == nullptr)
@@ -100,7 +105,8 @@ void ServiceHost::Start(const std::string& library, uint32_t spin_ns) {
   host_.wake_loop_user = this;
   host_.config = config_.empty() ? nullptr : config_.c_str();
   running_.store(true);
-  thread_ = std::thread([this, serve] {
+  thread_ = std::thread([this, serve, cpu] {
+    if (cpu >= 0) PinCurrentThread(cpu);
     exit_code_ = serve(&host_);
     running_.store(false);
     // Let JavaScript see the server's final state.

@@ -22,7 +22,8 @@ class ServiceHost : public Napi::ObjectWrap<ServiceHost> {
 
   // new ServiceHost(segment: Uint8Array over a SharedArrayBuffer,
   //                 library: string, onWake: () => void,
-  //                 options?: { spinMicros?: number, config?: string })
+  //                 options?: { spinMicros?: number, config?: string,
+  //                             cpu?: number })
   explicit ServiceHost(const Napi::CallbackInfo& info);
   ~ServiceHost() override;
 
@@ -35,7 +36,7 @@ class ServiceHost : public Napi::ObjectWrap<ServiceHost> {
   Napi::Value Running(const Napi::CallbackInfo& info);
 
   uint32_t* WaitWord(const Napi::CallbackInfo& info, size_t arg);
-  void Start(const std::string& library, uint32_t spin_ns);
+  void Start(const std::string& library, uint32_t spin_ns, int cpu);
   void Stop();
   static void WakeLoop(void* self);
   static void OnAsync(uv_async_t* handle);

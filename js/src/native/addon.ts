@@ -13,6 +13,8 @@ export interface NativeServiceHostOptions {
   spinMicros?: number;
   /** A string handed to the service as shmrpc_host_t.config. */
   config?: string;
+  /** Pin the service thread to this CPU (benchmarks). */
+  cpu?: number;
 }
 
 /** The addon's ServiceHost (js/native/service_host.h). */
@@ -29,6 +31,8 @@ export interface NativeServiceHost {
 }
 
 export interface NativeAddon {
+  /** Pins the calling thread to one CPU; false if the OS refused. */
+  pinThread(cpu: number): boolean;
   ServiceHost: new (
     segment: Uint8Array,
     library: string,

@@ -21,6 +21,8 @@ export interface InProcessOptions {
   maxMessageBytes?: number;
   /** A string handed to the service (shmrpc_host_t.config). */
   config?: string;
+  /** Pin the service thread to this CPU (benchmarks). */
+  cpu?: number;
 }
 
 /** Doorbell over the addon; holds the loop open for the channel and for close(). */
@@ -75,6 +77,7 @@ export class InProcessService {
       this.host = new ServiceHost(new Uint8Array(segment), options.library, () => this.onWake(), {
         ...(options.spinMicros !== undefined && { spinMicros: options.spinMicros }),
         ...(options.config !== undefined && { config: options.config }),
+        ...(options.cpu !== undefined && { cpu: options.cpu }),
       });
     } catch (error) {
       this.channel.close();
