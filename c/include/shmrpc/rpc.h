@@ -1,0 +1,255 @@
+/* Typed RPC over a channel: the envelope (docs/PROTOCOL.md section 7), the
+ * server that dispatches requests to generated nanopb handlers, and the call
+ * context a handler works with.
+ *
+ * This layer links nanopb (target `shmrpc_rpc`); the channel underneath
+ * (`shmrpc`) does not. Build code that includes this header with
+ * -DPB_ENABLE_MALLOC (the `shmrpc_rpc` target exports it): unbounded
+ * strings, bytes and repeated fields are malloc'd pointers.
+ *
+ * Example usage (a hosted service library; see SHMRPC_SERVICE_LIBRARY):
+ *
+ *   static int say_hello(shmrpc_call_t *call, const greeter_HelloRequest *req,
+ *                        greeter_HelloReply *res) {
+ *     res->message = strdup(req->name);   // freed by the runtime
+ *     return res->message ? SHMRPC_STATUS_OK : SHMRPC_STATUS_RESOURCE_EXHAUSTED;
+ *   }
+ *   static const greeter_Greeter_handlers_t handlers = {.SayHello = say_hello};
+ *   SHMRPC_SERVICE_LIBRARY(&greeter_Greeter_service, &handlers, NULL)
+ */
+#ifndef SHMRPC_RPC_H
+#define SHMRPC_RPC_H
+
+#include <stdbool.h>
+
+#include "shmrpc/channel.h"
+#include "shmrpc/host.h"
+#include "shmrpc/service.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Envelope                                                                  */
+/* ------------------------------------------------------------------------ */
+
+#define SHMRPC_RPC_VERSION 1u
+#define SHMRPC_ENVELOPE_HEADER_BYTES 28u
+
+/* Envelope kinds (docs/PROTOCOL.md section 7). */
+typedef enum {
+  SHMRPC_RPC_REQUEST = 1,
+  SHMRPC_RPC_RESPONSE = 2,
+  SHMRPC_RPC_ERROR = 3,
+  SHMRPC_RPC_CANCEL = 4,
+  SHMRPC_RPC_STREAM_MESSAGE = 5,
+  SHMRPC_RPC_STREAM_END = 6,
+  SHMRPC_RPC_EVENT = 7,
+  SHMRPC_RPC_CREDIT = 8
+} shmrpc_rpc_kind_t;
+
+/* One envelope, header fields in host order. `body` points into the parsed
+ * message and is valid as long as that message is. */
+typedef struct shmrpc_envelope_s {
+  uint8_t kind;
+  uint32_t call_id;
+  uint32_t method_id;
+  uint32_t schema_hash;
+  uint32_t status;
+  uint32_t timeout_us;
+  uint32_t credit;
+  const uint8_t *body;
+  size_t body_len;
+} shmrpc_envelope_t;
+
+/* Writes the 28 header bytes of `env` (body fields ignored) into `out`. */
+SHMRPC_EXTERN void shmrpc_envelope_write_header(const shmrpc_envelope_t *env,
+                                                uint8_t out[28]);
+
+/* Parses an envelope from `len` bytes (a whole COMMAND message). Returns 0,
+ * or SHMRPC_EPROTO when the bytes are too short, carry another version or
+ * an unknown kind; then `out->call_id` holds the call id if one could be
+ * read (else 0) so that the caller can answer it, and `*error` (if
+ * `error` is not NULL) a static description. Never reads past `len`. */
+SHMRPC_EXTERN SHMRPC_MUST_CHECK int
+shmrpc_envelope_parse(const uint8_t *data, size_t len, shmrpc_envelope_t *out,
+                      const char **error);
+
+/* ------------------------------------------------------------------------ */
+/* Server                                                                    */
+/* ------------------------------------------------------------------------ */
+
+typedef struct shmrpc_server_s shmrpc_server_t;
+
+typedef struct shmrpc_server_options_s {
+  /* Calls in flight at once (including deferred and streaming calls whose
+   * handler has not finished). A REQUEST beyond this is answered with
+   * RESOURCE_EXHAUSTED. Default 65536. */
+  uint32_t max_calls;
+  /* What shmrpc_call_peer() reports, e.g. "in-process". Copied. Default
+   * "unknown". */
+  const char *peer;
+  /* Receives the channel's TEXT and BINARY messages (RPC uses COMMAND
+   * only). NULL drops them. Called on the dispatch thread. */
+  shmrpc_message_fn on_other_message;
+  void *on_other_message_user;
+} shmrpc_server_options_t;
+
+/* Fills `opts` with the defaults. */
+SHMRPC_EXTERN void shmrpc_server_options_init(shmrpc_server_options_t *opts);
+
+/* Creates a server on an open channel (the server side). The channel must
+ * outlive the server. `opts` may be NULL. Returns 0, SHMRPC_EINVAL or
+ * SHMRPC_ENOMEM. Release with shmrpc_server_destroy. */
+SHMRPC_EXTERN SHMRPC_MUST_CHECK int
+shmrpc_server_create(shmrpc_channel_t *ch, const shmrpc_server_options_t *opts,
+                     shmrpc_server_t **out);
+
+/* Registers a generated service with the user's handler table (the
+ * generated `<pkg>_<Service>_handlers_t`) and user data that handlers read
+ * through shmrpc_call_user_data(). `service` and `handlers` must outlive
+ * the server. Call before serving. Returns 0, SHMRPC_EINVAL (NULL, or a
+ * method id already registered) or SHMRPC_ENOMEM. */
+SHMRPC_EXTERN SHMRPC_MUST_CHECK int
+shmrpc_server_register(shmrpc_server_t *server, const shmrpc_service_t *service,
+                       const void *handlers, void *user_data);
+
+/* Serves on the calling thread (the dispatch thread) until the client
+ * closes the channel, then fails every call still in flight with
+ * UNAVAILABLE (their writers return it, cancel hooks run) and closes this
+ * side. Returns 0 after an orderly close, or SHMRPC_EPROTO. */
+SHMRPC_EXTERN int shmrpc_server_run(shmrpc_server_t *server);
+
+/* One round of serving for hosts with their own loop: waits up to
+ * `timeout_ms` (0 = do not wait, -1 = forever) for messages, handles them
+ * and expires deadlines. Always call from the same thread. Returns the
+ * number of messages handled, SHMRPC_ECLOSED once the channel closed (calls
+ * in flight have then been failed as in shmrpc_server_run), or
+ * SHMRPC_EPROTO. */
+SHMRPC_EXTERN int shmrpc_server_poll(shmrpc_server_t *server, int timeout_ms);
+
+/* Sends a one-way EVENT to the client: `event_id` names it (the client
+ * subscribes by that id), `fields`/`message` are the nanopb descriptor and
+ * struct of its payload (the caller keeps ownership of `message`). Any
+ * thread. Returns 0, SHMRPC_ECLOSED, SHMRPC_EMSGSIZE, SHMRPC_ENOMEM,
+ * SHMRPC_EPROTO or SHMRPC_EINVAL (the message does not encode). */
+SHMRPC_EXTERN int shmrpc_server_emit(shmrpc_server_t *server, uint32_t event_id,
+                                     const pb_msgdesc_t *fields,
+                                     const void *message);
+
+/* Calls in the server's call table: started, not yet answered, cancelled
+ * or expired. Any thread. */
+SHMRPC_EXTERN size_t shmrpc_server_calls_in_flight(shmrpc_server_t *server);
+
+/* Calls whose memory is still held: in the table, or deferred and not yet
+ * finished by their handler. Any thread. */
+SHMRPC_EXTERN size_t shmrpc_server_calls_alive(shmrpc_server_t *server);
+
+/* Replies the client will not see because it gave up first: calls
+ * cancelled or expired before their handler finished. Any thread. */
+SHMRPC_EXTERN uint64_t shmrpc_server_calls_abandoned(shmrpc_server_t *server);
+
+/* Frees the server. Call after run/poll returned, when no other thread
+ * uses it. Calls that a handler deferred and never finished are freed too:
+ * their shmrpc_call_t pointers are invalid afterwards. */
+SHMRPC_EXTERN void shmrpc_server_destroy(shmrpc_server_t *server);
+
+/* Serves `service` on the host's channel until the client closes it:
+ * opens the channel, creates a server (peer "in-process" when the host
+ * wakes an event loop, else "process"), registers, runs, cleans up.
+ * Returns 0 after an orderly close or a negative SHMRPC_E* code. */
+SHMRPC_EXTERN int shmrpc_serve_service(const shmrpc_host_t *host,
+                                       const shmrpc_service_t *service,
+                                       const void *handlers, void *user_data);
+
+/* Defines the library's `shmrpc_serve` entry point (host.h) for one
+ * service: a hostable service library is this one line plus its handlers.
+ *
+ *   SHMRPC_SERVICE_LIBRARY(&greeter_Greeter_service, &handlers, NULL)
+ */
+#define SHMRPC_SERVICE_LIBRARY(service, handlers, user_data)                   \
+  SHMRPC_EXPORT int shmrpc_serve(const shmrpc_host_t *host) {                  \
+    return shmrpc_serve_service(host, (service), (handlers), (user_data));     \
+  }
+
+/* ------------------------------------------------------------------------ */
+/* Call context                                                              */
+/* ------------------------------------------------------------------------ */
+
+/* A call's lifetime: the runtime creates it when a REQUEST arrives and
+ * hands it to the handler. The handler's part ends when it returns a
+ * status, or, when it returned SHMRPC_DEFERRED, when it calls
+ * shmrpc_call_finish() exactly once (from any thread). The call pointer is
+ * invalid after that. Accessors may be used from any thread while the
+ * handler's part lasts. */
+
+SHMRPC_EXTERN uint32_t shmrpc_call_id(const shmrpc_call_t *call);
+SHMRPC_EXTERN const shmrpc_method_t *shmrpc_call_method(const shmrpc_call_t *call);
+/* The user data registered with the call's service. */
+SHMRPC_EXTERN void *shmrpc_call_user_data(const shmrpc_call_t *call);
+SHMRPC_EXTERN shmrpc_server_t *shmrpc_call_server(const shmrpc_call_t *call);
+/* The server's peer label (shmrpc_server_options_t.peer). */
+SHMRPC_EXTERN const char *shmrpc_call_peer(const shmrpc_call_t *call);
+
+/* The deadline that travelled with the request, as CLOCK_MONOTONIC
+ * nanoseconds, or 0 when the call has none. */
+SHMRPC_EXTERN uint64_t shmrpc_call_deadline_ns(const shmrpc_call_t *call);
+/* Microseconds left until the deadline (0 once it passed), or -1 when the
+ * call has none. */
+SHMRPC_EXTERN int64_t shmrpc_call_time_left_us(const shmrpc_call_t *call);
+
+/* True once the client cancelled the call, its deadline passed or the
+ * channel closed: whatever the handler still sends is dropped, so a long
+ * handler should check this and stop. */
+SHMRPC_EXTERN bool shmrpc_call_cancelled(const shmrpc_call_t *call);
+
+/* Registers `fn` to run once when the call is cancelled (as above), on the
+ * dispatch thread; at once on this thread if it already is. A deferred
+ * handler typically finishes the call there. Only one hook per call; a
+ * later registration replaces an earlier one. If the hook finishes the
+ * call, nothing else may. Not called once the call finished. */
+typedef void (*shmrpc_cancel_fn)(shmrpc_call_t *call, void *user);
+SHMRPC_EXTERN void shmrpc_call_on_cancel(shmrpc_call_t *call,
+                                         shmrpc_cancel_fn fn, void *user);
+
+/* Sets the status message sent with a non-OK status (printf format,
+ * copied). Returns 0 or SHMRPC_ENOMEM. */
+SHMRPC_EXTERN int shmrpc_call_set_error(shmrpc_call_t *call, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* Sends one message of a server-streaming call (`message` is a struct of
+ * the method's response type; the caller keeps ownership). Consumes one
+ * unit of the client's credit; when there is none it waits for more:
+ * on the dispatch thread it keeps reading CREDIT and CANCEL frames (new
+ * requests wait until the handler returns), on another thread it sleeps.
+ * Not to be called for one call from two threads at once. Returns
+ * SHMRPC_STATUS_OK, CANCELLED (the client cancelled), DEADLINE_EXCEEDED,
+ * UNAVAILABLE (the channel closed), RESOURCE_EXHAUSTED (larger than the
+ * client accepts), INTERNAL (the message does not encode) or
+ * FAILED_PRECONDITION (not a streaming call, or already finished). */
+SHMRPC_EXTERN int shmrpc_call_write(shmrpc_call_t *call, const void *message);
+
+/* Ends the call with `status` (a shmrpc_status_t) from any thread; the
+ * call pointer is invalid afterwards. A unary call with OK sends
+ * `response` (a response struct: the one the handler was given, or another
+ * of the same type); any other status sends ERROR with the message set by
+ * shmrpc_call_set_error (or the status name). A streaming call sends
+ * STREAM_END with the status. The request struct and the response struct
+ * the handler was given are released with pb_release here, so their
+ * pointer fields must be malloc'd; any other `response` stays the
+ * caller's. Returns SHMRPC_STATUS_OK when the reply was sent, CANCELLED or
+ * DEADLINE_EXCEEDED when the client had given up (nothing sent),
+ * UNAVAILABLE when the channel closed, or RESOURCE_EXHAUSTED / INTERNAL
+ * when the response could not be sent (the client then gets that status
+ * instead). */
+SHMRPC_EXTERN int shmrpc_call_finish(shmrpc_call_t *call, int status,
+                                     const void *response);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SHMRPC_RPC_H */

@@ -1,0 +1,21 @@
+# libshmrpc_rpc: the RPC layer (envelope, server, call context) over the
+# channel, with nanopb as its codec. Code that includes shmrpc/rpc.h gets
+# PB_ENABLE_MALLOC: unbounded fields are malloc'd pointers, as in Debian's
+# libprotobuf-nanopb.a.
+find_package(nanopb REQUIRED CONFIG)
+add_library(shmrpc_rpc STATIC
+  src/rpc_envelope.c
+  src/rpc_status.c
+  src/rpc_call_table.c
+  src/rpc_deadline_heap.c
+  src/rpc_reply.c
+  src/rpc_server.c
+  src/rpc_call.c
+)
+add_library(shmrpc::rpc ALIAS shmrpc_rpc)
+target_include_directories(shmrpc_rpc PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/src)
+target_compile_definitions(shmrpc_rpc PUBLIC PB_ENABLE_MALLOC=1)
+set_target_properties(shmrpc_rpc PROPERTIES
+  POSITION_INDEPENDENT_CODE ON
+  C_VISIBILITY_PRESET hidden)
+target_link_libraries(shmrpc_rpc PUBLIC shmrpc nanopb::protobuf-nanopb-static)
