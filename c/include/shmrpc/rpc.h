@@ -138,6 +138,11 @@ SHMRPC_EXTERN int shmrpc_server_emit(shmrpc_server_t *server, uint32_t event_id,
                                      const pb_msgdesc_t *fields,
                                      const void *message);
 
+/* The id of an event named `name` (e.g. "pkg.Service/Changed"): FNV-1a 32
+ * of the UTF-8 name, the hash that gives methods their ids, so the client
+ * can subscribe by the same name (docs/PROTOCOL.md section 7). */
+SHMRPC_EXTERN uint32_t shmrpc_event_id(const char *name);
+
 /* Calls in the server's call table: started, not yet answered, cancelled
  * or expired. Any thread. */
 SHMRPC_EXTERN size_t shmrpc_server_calls_in_flight(shmrpc_server_t *server);

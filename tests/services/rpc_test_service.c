@@ -1,0 +1,332 @@
+/* The RPC test service (rpc_test.proto), hosted by the Node addon in the
+ * end-to-end tests. It writes its own shmrpc_serve, rather than using
+ * SHMRPC_SERVICE_LIBRARY, because it owns threads: a timer thread that
+ * finishes deferred calls, and one thread per deferred stream. They are
+ * stopped before the server is destroyed. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "rpc_test.shmrpc.h"
+
+/* Larger payloads are refused: a test service should not allocate
+ * whatever a request asks for. */
+#define MAX_PAYLOAD_BYTES (64u << 20)
+
+/* A deferred Echo waiting for its time. */
+typedef struct pending_echo_s {
+  uint64_t due_ns;
+  shmrpc_call_t *call;
+  const rpctest_EchoRequest *req;
+  rpctest_EchoReply *res;
+} pending_echo_t;
+
+typedef struct stream_thread_s {
+  struct stream_thread_s *next;
+  pthread_t thread;
+  struct service_s *service;
+  shmrpc_call_t *call;
+  rpctest_CountRequest req;
+} stream_thread_t;
+
+typedef struct service_s {
+  shmrpc_server_t *server;
+  pthread_mutex_t lock;
+  pthread_cond_t changed;
+  pending_echo_t *echoes; /* min-heap on due_ns */
+  size_t echo_count, echo_cap;
+  bool stopping;
+  pthread_t timer;
+  stream_thread_t *streams;
+  uint32_t hangs_cancelled;
+} service_t;
+
+static uint64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void sleep_ms(uint32_t ms) {
+  struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000};
+  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+  }
+}
+
+static char *copy_string(const char *s) { return s != NULL ? strdup(s) : NULL; }
+
+static pb_bytes_array_t *copy_bytes(const pb_bytes_array_t *b) {
+  if (b == NULL)
+    return NULL;
+  pb_bytes_array_t *copy = malloc(PB_BYTES_ARRAY_T_ALLOCSIZE(b->size));
+  if (copy != NULL) {
+    copy->size = b->size;
+    memcpy(copy->bytes, b->bytes, b->size);
+  }
+  return copy;
+}
+
+/* Fills an Echo reply, or returns the requested error status. */
+static int answer_echo(shmrpc_call_t *call, const rpctest_EchoRequest *req,
+                       rpctest_EchoReply *res) {
+  if (req->status != 0) {
+    if (req->error_message != NULL)
+      shmrpc_call_set_error(call, "%s", req->error_message);
+    return req->status;
+  }
+  res->text = copy_string(req->text);
+  res->payload = copy_bytes(req->payload);
+  res->peer = copy_string(shmrpc_call_peer(call));
+  if ((req->text != NULL && res->text == NULL) ||
+      (req->payload != NULL && res->payload == NULL) || res->peer == NULL)
+    return SHMRPC_STATUS_RESOURCE_EXHAUSTED;
+  res->call_id = shmrpc_call_id(call);
+  int64_t left = shmrpc_call_time_left_us(call);
+  res->time_left_ms = left < 0 ? -1 : left / 1000;
+  return SHMRPC_STATUS_OK;
+}
+
+static int echo(shmrpc_call_t *call, const rpctest_EchoRequest *req,
+                rpctest_EchoReply *res) {
+  if (req->delay_ms > 0)
+    sleep_ms(req->delay_ms);
+  return answer_echo(call, req, res);
+}
+
+/* --- deferred echoes: a timer thread over a min-heap --- */
+
+static bool due_before(const pending_echo_t *a, const pending_echo_t *b) {
+  return a->due_ns < b->due_ns;
+}
+
+static void heap_push(service_t *s, pending_echo_t item) {
+  size_t i = s->echo_count++;
+  while (i > 0 && due_before(&item, &s->echoes[(i - 1) / 2])) {
+    s->echoes[i] = s->echoes[(i - 1) / 2];
+    i = (i - 1) / 2;
+  }
+  s->echoes[i] = item;
+}
+
+static pending_echo_t heap_pop(service_t *s) {
+  pending_echo_t top = s->echoes[0];
+  pending_echo_t last = s->echoes[--s->echo_count];
+  size_t i = 0;
+  for (;;) {
+    size_t child = 2 * i + 1;
+    if (child >= s->echo_count)
+      break;
+    if (child + 1 < s->echo_count &&
+        due_before(&s->echoes[child + 1], &s->echoes[child]))
+      child++;
+    if (!due_before(&s->echoes[child], &last))
+      break;
+    s->echoes[i] = s->echoes[child];
+    i = child;
+  }
+  s->echoes[i] = last;
+  return top;
+}
+
+static void *timer_main(void *arg) {
+  service_t *s = arg;
+  pthread_mutex_lock(&s->lock);
+  for (;;) {
+    if (s->echo_count == 0) {
+      if (s->stopping)
+        break;
+      pthread_cond_wait(&s->changed, &s->lock);
+      continue;
+    }
+    uint64_t due = s->echoes[0].due_ns;
+    if (!s->stopping && due > now_ns()) {
+      struct timespec at = {(time_t)(due / 1000000000u),
+                            (long)(due % 1000000000u)};
+      pthread_cond_timedwait(&s->changed, &s->lock, &at);
+      continue;
+    }
+    pending_echo_t item = heap_pop(s);
+    pthread_mutex_unlock(&s->lock);
+    int status = answer_echo(item.call, item.req, item.res);
+    rpctest_RpcTest_EchoDeferred_finish(item.call, status, item.res);
+    pthread_mutex_lock(&s->lock);
+  }
+  pthread_mutex_unlock(&s->lock);
+  return NULL;
+}
+
+static int echo_deferred(shmrpc_call_t *call, const rpctest_EchoRequest *req,
+                         rpctest_EchoReply *res) {
+  service_t *s = shmrpc_call_user_data(call);
+  pthread_mutex_lock(&s->lock);
+  if (s->echo_count == s->echo_cap) {
+    size_t cap = s->echo_cap == 0 ? 1024 : s->echo_cap * 2;
+    pending_echo_t *grown = realloc(s->echoes, cap * sizeof *grown);
+    if (grown == NULL) {
+      pthread_mutex_unlock(&s->lock);
+      return SHMRPC_STATUS_RESOURCE_EXHAUSTED;
+    }
+    s->echoes = grown;
+    s->echo_cap = cap;
+  }
+  heap_push(s, (pending_echo_t){now_ns() + (uint64_t)req->delay_ms * 1000000u,
+                                call, req, res});
+  pthread_cond_signal(&s->changed);
+  pthread_mutex_unlock(&s->lock);
+  return SHMRPC_DEFERRED;
+}
+
+/* --- Hang: only its cancel hook answers --- */
+
+static void hang_cancelled(shmrpc_call_t *call, void *user) {
+  service_t *s = user;
+  __atomic_add_fetch(&s->hangs_cancelled, 1, __ATOMIC_RELAXED);
+  shmrpc_call_finish(call, SHMRPC_STATUS_CANCELLED, NULL);
+}
+
+static int hang(shmrpc_call_t *call, const rpctest_EchoRequest *req,
+                rpctest_EchoReply *res) {
+  (void)req;
+  (void)res;
+  shmrpc_call_on_cancel(call, hang_cancelled, shmrpc_call_user_data(call));
+  return SHMRPC_DEFERRED;
+}
+
+/* --- streams --- */
+
+/* Writes the stream, emits StreamStopped, returns the final status. */
+static int stream(shmrpc_call_t *call, const rpctest_CountRequest *req) {
+  service_t *s = shmrpc_call_user_data(call);
+  if (req->payload_bytes > MAX_PAYLOAD_BYTES)
+    return SHMRPC_STATUS_RESOURCE_EXHAUSTED;
+  rpctest_CountItem item = rpctest_CountItem_init_zero;
+  if (req->payload_bytes > 0) {
+    item.payload = malloc(PB_BYTES_ARRAY_T_ALLOCSIZE(req->payload_bytes));
+    if (item.payload == NULL)
+      return SHMRPC_STATUS_RESOURCE_EXHAUSTED;
+    item.payload->size = req->payload_bytes;
+  }
+  int status = SHMRPC_STATUS_OK;
+  uint32_t sent = 0;
+  for (; sent < req->count; sent++) {
+    item.index = sent;
+    if (item.payload != NULL)
+      memset(item.payload->bytes, (int)(sent & 0xff), item.payload->size);
+    status = rpctest_RpcTest_Count_write(call, &item);
+    if (status != SHMRPC_STATUS_OK)
+      break;
+  }
+  free(item.payload);
+  rpctest_StreamStopped stopped = {shmrpc_call_id(call), sent, status};
+  shmrpc_server_emit(s->server, rpctest_RpcTest_StreamStopped_event,
+                     rpctest_StreamStopped_fields, &stopped);
+  return status;
+}
+
+static int count(shmrpc_call_t *call, const rpctest_CountRequest *req) {
+  return stream(call, req);
+}
+
+static void *stream_main(void *arg) {
+  stream_thread_t *t = arg;
+  int status = stream(t->call, &t->req);
+  shmrpc_call_finish(t->call, status, NULL);
+  return NULL;
+}
+
+static int count_deferred(shmrpc_call_t *call, const rpctest_CountRequest *req) {
+  service_t *s = shmrpc_call_user_data(call);
+  stream_thread_t *t = calloc(1, sizeof *t);
+  if (t == NULL)
+    return SHMRPC_STATUS_RESOURCE_EXHAUSTED;
+  t->service = s;
+  t->call = call;
+  t->req = *req;
+  if (pthread_create(&t->thread, NULL, stream_main, t) != 0) {
+    free(t);
+    return SHMRPC_STATUS_RESOURCE_EXHAUSTED;
+  }
+  pthread_mutex_lock(&s->lock);
+  t->next = s->streams;
+  s->streams = t;
+  pthread_mutex_unlock(&s->lock);
+  return SHMRPC_DEFERRED;
+}
+
+static int get_stats(shmrpc_call_t *call, const rpctest_StatsRequest *req,
+                     rpctest_Stats *res) {
+  (void)req;
+  service_t *s = shmrpc_call_user_data(call);
+  shmrpc_server_t *server = shmrpc_call_server(call);
+  /* Not counting this call itself. */
+  res->calls_in_flight = (uint32_t)shmrpc_server_calls_in_flight(server) - 1;
+  res->calls_alive = (uint32_t)shmrpc_server_calls_alive(server) - 1;
+  res->calls_abandoned = shmrpc_server_calls_abandoned(server);
+  res->hangs_cancelled = __atomic_load_n(&s->hangs_cancelled, __ATOMIC_RELAXED);
+  return SHMRPC_STATUS_OK;
+}
+
+static const rpctest_RpcTest_handlers_t handlers = {
+    .Echo = echo,
+    .EchoDeferred = echo_deferred,
+    .Hang = hang,
+    .Count = count,
+    .CountDeferred = count_deferred,
+    .GetStats = get_stats,
+};
+
+/* --- hosting --- */
+
+/* Finishes what the threads still hold (the channel is closed, so nothing
+ * is sent) and joins them. */
+static void stop_threads(service_t *s) {
+  pthread_mutex_lock(&s->lock);
+  s->stopping = true;
+  pthread_cond_signal(&s->changed);
+  pthread_mutex_unlock(&s->lock);
+  pthread_join(s->timer, NULL);
+  while (s->streams != NULL) {
+    stream_thread_t *t = s->streams;
+    s->streams = t->next;
+    pthread_join(t->thread, NULL);
+    free(t);
+  }
+}
+
+SHMRPC_EXPORT int shmrpc_serve(const shmrpc_host_t *host) {
+  service_t s = {0};
+  shmrpc_channel_t ch;
+  int rc = shmrpc_host_open_channel(host, &ch);
+  if (rc < 0)
+    return rc;
+  shmrpc_server_options_t opts;
+  shmrpc_server_options_init(&opts);
+  opts.peer = "rpc-test";
+  rc = shmrpc_server_create(&ch, &opts, &s.server);
+  if (rc == 0)
+    rc = shmrpc_server_register(s.server, &rpctest_RpcTest_service, &handlers,
+                                &s);
+  if (rc == 0) {
+    pthread_mutex_init(&s.lock, NULL);
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&s.changed, &attr);
+    pthread_condattr_destroy(&attr);
+    if (pthread_create(&s.timer, NULL, timer_main, &s) == 0) {
+      rc = shmrpc_server_run(s.server);
+      stop_threads(&s);
+    } else {
+      rc = SHMRPC_ENOMEM;
+    }
+    pthread_cond_destroy(&s.changed);
+    pthread_mutex_destroy(&s.lock);
+  }
+  shmrpc_channel_close(&ch);
+  shmrpc_server_destroy(s.server);
+  shmrpc_channel_destroy(&ch);
+  free(s.echoes);
+  return rc;
+}
