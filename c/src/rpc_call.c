@@ -199,8 +199,7 @@ static int send_reply(shmrpc_call_t *call, int status, const void *response) {
       status = SHMRPC_STATUS_INTERNAL;
       text = "the handler finished with OK but no response";
     }
-    shmrpc__send_error(ch, call->id, status, text);
-    return status;
+    return send_status(shmrpc__send_error(ch, call->id, status, text));
   }
   shmrpc_envelope_t header = {.kind = SHMRPC_RPC_RESPONSE, .call_id = call->id};
   const char *why = NULL;
@@ -249,7 +248,8 @@ int shmrpc_call_finish(shmrpc_call_t *call, int status, const void *response) {
   pthread_mutex_unlock(&server->lock);
 
   if (expired_here)
-    shmrpc__send_error(server->channel, call->id, result, "deadline exceeded");
+    (void)shmrpc__send_error(server->channel, call->id, result,
+                             "deadline exceeded");
   else if (result == 0)
     result = send_reply(call, status, response);
 

@@ -175,9 +175,9 @@ int shmrpc__send_bytes(shmrpc_channel_t *ch, const shmrpc_envelope_t *header,
                        const void *body, size_t len);
 
 /* Sends ERROR for `call_id` with `status` and `text` (NULL: the status
- * name). Errors of the channel are ignored: the channel reports them to
- * the dispatch loop anyway. */
-void shmrpc__send_error(shmrpc_channel_t *ch, uint32_t call_id, int status,
+ * name). Returns as shmrpc__send_bytes; callers on the dispatch thread may
+ * ignore it, since the channel reports a failure to the loop anyway. */
+int shmrpc__send_error(shmrpc_channel_t *ch, uint32_t call_id, int status,
                         const char *text);
 
 #endif /* SHMRPC_RPC_INTERNAL_H */

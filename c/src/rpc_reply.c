@@ -156,15 +156,16 @@ int shmrpc__send_bytes(shmrpc_channel_t *ch, const shmrpc_envelope_t *header,
   return rc;
 }
 
-void shmrpc__send_error(shmrpc_channel_t *ch, uint32_t call_id, int status,
-                        const char *text) {
+int shmrpc__send_error(shmrpc_channel_t *ch, uint32_t call_id, int status,
+                       const char *text) {
   if (text == NULL)
     text = shmrpc_status_name(status);
   shmrpc_envelope_t header = {.kind = SHMRPC_RPC_ERROR,
                               .call_id = call_id,
                               .status = (uint32_t)status};
-  /* Errors of the channel surface in the dispatch loop; a status message
-   * too large for the client is cut to what always fits. */
-  if (shmrpc__send_bytes(ch, &header, text, strlen(text)) == SHMRPC_EMSGSIZE)
-    (void)shmrpc__send_bytes(ch, &header, text, 0);
+  int rc = shmrpc__send_bytes(ch, &header, text, strlen(text));
+  /* A status message too large for the client: the status alone. */
+  if (rc == SHMRPC_EMSGSIZE)
+    rc = shmrpc__send_bytes(ch, &header, text, 0);
+  return rc;
 }

@@ -230,8 +230,9 @@ static void expire_deadlines(shmrpc_server_t *server) {
     uint32_t id = call->id;
     stop_locked(server, call, SHMRPC_STATUS_DEADLINE_EXCEEDED, &hooks);
     pthread_mutex_unlock(&server->lock);
-    shmrpc__send_error(server->channel, id, SHMRPC_STATUS_DEADLINE_EXCEEDED,
-                       "deadline exceeded");
+    (void)shmrpc__send_error(server->channel, id,
+                             SHMRPC_STATUS_DEADLINE_EXCEEDED,
+                             "deadline exceeded");
     run_hooks(server, hooks);
   }
 }
@@ -322,7 +323,7 @@ static void reject(shmrpc_server_t *server, uint32_t id, int status,
                    const char *fmt, const char *detail) {
   char text[256];
   snprintf(text, sizeof text, fmt, detail);
-  shmrpc__send_error(server->channel, id, status, text);
+  (void)shmrpc__send_error(server->channel, id, status, text);
 }
 
 static int normalize_status(int status) {
@@ -393,8 +394,8 @@ static void defer_request(shmrpc_server_t *server, const shmrpc_msg_t *msg,
   shmrpc__backlog_item_t *item =
       full ? NULL : malloc(sizeof *item + msg->len);
   if (item == NULL) {
-    shmrpc__send_error(server->channel, call_id,
-                       SHMRPC_STATUS_RESOURCE_EXHAUSTED, "too many calls");
+    (void)shmrpc__send_error(server->channel, call_id,
+                             SHMRPC_STATUS_RESOURCE_EXHAUSTED, "too many calls");
     return;
   }
   item->next = NULL;
@@ -419,8 +420,8 @@ static void handle_message(shmrpc_server_t *server, const shmrpc_msg_t *msg,
   const char *why = NULL;
   if (shmrpc_envelope_parse(msg->data, msg->len, &env, &why) != 0) {
     if (env.call_id != 0)
-      shmrpc__send_error(server->channel, env.call_id,
-                         SHMRPC_STATUS_INVALID_ARGUMENT, why);
+      (void)shmrpc__send_error(server->channel, env.call_id,
+                               SHMRPC_STATUS_INVALID_ARGUMENT, why);
     return;
   }
   switch (env.kind) {
@@ -438,9 +439,9 @@ static void handle_message(shmrpc_server_t *server, const shmrpc_msg_t *msg,
     return;
   default:
     if (env.call_id != 0)
-      shmrpc__send_error(server->channel, env.call_id,
-                         SHMRPC_STATUS_INVALID_ARGUMENT,
-                         "envelope kind not sent by clients");
+      (void)shmrpc__send_error(server->channel, env.call_id,
+                               SHMRPC_STATUS_INVALID_ARGUMENT,
+                               "envelope kind not sent by clients");
     return;
   }
 }
