@@ -349,6 +349,26 @@ describe("receiving", () => {
     assert.deepEqual(seen, [...Array(50).keys()]);
   });
 
+  test("a drain yields to the event loop between batches and loses nothing", async (t) => {
+    const { client, server } = pair(t, 1 << 16);
+    const count = 10_000; // more than one drain batch, all in the ring at once
+    for (let i = 0; i < count; i++) assert.ok(client.trySend(FrameType.COMMAND, Uint8Array.of(i & 0xff)));
+    client.flush();
+    const seen: number[] = [];
+    let turnsDuringDrain = 0;
+    const done = new Promise<void>((resolve) => {
+      server.onMessage((message) => {
+        seen.push((message.data as Uint8Array)[0]!);
+        if (seen.length === count) resolve();
+      });
+    });
+    const ticker = setInterval(() => seen.length > 0 && seen.length < count && turnsDuringDrain++, 0);
+    await done;
+    clearInterval(ticker);
+    assert.deepEqual(seen, Array.from({ length: count }, (_, i) => i & 0xff));
+    assert.ok(turnsDuringDrain > 0, "timers ran while the backlog was delivered");
+  });
+
   test("a full iterator buffer stops draining: the sender waits, nothing is lost", async (t) => {
     const { client, server } = pair(t, 128, {}, { iteratorBufferMessages: 4 });
     const iterator = server[Symbol.asyncIterator]();

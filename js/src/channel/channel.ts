@@ -113,6 +113,9 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 /** Messages one drain delivers before it yields to the event loop. */
 const DRAIN_BATCH = 4096;
 const RESOLVED = Promise.resolve();
+/** Runs `task` after pending I/O; setImmediate is Node's (and Electron's), setTimeout the fallback elsewhere. */
+const afterIo: (task: () => void) => unknown =
+  typeof setImmediate === "function" ? setImmediate : (task) => setTimeout(task, 0);
 const encoder = new TextEncoder();
 const typeNames = ["TEXT", "BINARY", "COMMAND"] as const;
 
@@ -563,7 +566,7 @@ export class Channel implements AsyncIterable<Message> {
         return;
       }
     } catch (error) {
-      this.failOnViolation(error);
+      this.failOrRethrow(error);
     }
     this.updateKeepAlive();
   }
@@ -660,7 +663,7 @@ export class Channel implements AsyncIterable<Message> {
         if (message !== undefined) {
           // Batch done with data left: let the event loop run, then go on.
           this.drainScheduled = true;
-          setImmediate(this.drainTask);
+          afterIo(this.drainTask);
           return;
         }
         if (this.peerEnded()) {
@@ -678,7 +681,7 @@ export class Channel implements AsyncIterable<Message> {
         return;
       }
     } catch (error) {
-      this.failOnViolation(error);
+      this.failOrRethrow(error);
     } finally {
       this.draining = false;
     }
@@ -770,6 +773,16 @@ export class Channel implements AsyncIterable<Message> {
     this.rejectQueue(error);
     this.endStream(error);
     return error;
+  }
+
+  /**
+   * For work that runs outside any caller's promise (wake, timers, drains):
+   * a protocol violation fails the channel and reaches the user through the
+   * rejected sends and failed iterators; anything else is a bug and is thrown.
+   */
+  private failOrRethrow(error: unknown): void {
+    if (!(error instanceof ShmrpcError) || error.code !== "EPROTO") throw error;
+    this.failOnViolation(error);
   }
 
   /** Wakes the side parked on a wait word, if any (docs/PROTOCOL.md section 4). */
