@@ -6,14 +6,21 @@
 
 /** A message value being built: every field optional, nested messages too. */
 export type MessageInit<T> = {
-  [K in keyof T]?: T[K] extends Uint8Array | bigint | string | number | boolean
-    ? T[K]
-    : T[K] extends ReadonlyArray<infer E>
-      ? ReadonlyArray<E extends object ? MessageInit<E> | E : E>
-      : T[K] extends object
-        ? MessageInit<T[K]>
-        : T[K];
+  [K in keyof T]?: FieldInit<T[K]>;
 };
+
+/**
+ * One field of a MessageInit. Distributes over unions, so optional message
+ * fields (`M | undefined`) and oneof members are partial too, and
+ * `Uint8Array` elements of repeated bytes stay `Uint8Array`.
+ */
+export type FieldInit<F> = F extends Uint8Array | bigint | string | number | boolean | undefined
+  ? F
+  : F extends ReadonlyArray<infer E>
+    ? ReadonlyArray<FieldInit<E>>
+    : F extends object
+      ? MessageInit<F>
+      : F;
 
 /** Static codec of one generated message type. */
 export interface MessageType<T> {

@@ -1,0 +1,75 @@
+/* Internals shared by the TypeScript emitters (ts_*.c). */
+#ifndef CODEGEN_TS_H
+#define CODEGEN_TS_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "params.h"
+#include "schema.h"
+
+/* A type from another file, imported under `local`. */
+typedef struct {
+  const void *type; /* message_t or enum_t */
+  const char *name; /* its exported name */
+  const char *local;
+  const file_t *file;
+} ts_import_t;
+
+typedef struct {
+  schema_t *schema;
+  const params_t *params;
+  const file_t *file;
+  buf_t *out;
+  size_t import_count;
+  ts_import_t *imports;
+  size_t local_count;
+  const char **locals; /* top-level names declared or imported by the file */
+} ts_ctx_t;
+
+/* ---- ts_file.c ---- */
+
+/* The name under which code in this file refers to a message or enum. */
+const char *ts_ref_message(const ts_ctx_t *ctx, const message_t *m);
+const char *ts_ref_enum(const ts_ctx_t *ctx, const enum_t *e);
+/* `name`, or `name_` when it would clash with a keyword, a top-level name
+ * of the file or a local of the generated code. */
+const char *ts_local(const ts_ctx_t *ctx, const char *name);
+
+/* ---- ts_field.c: one field's code in each generated method ---- */
+
+/* The TypeScript type of one value of `f` (the element type if repeated,
+ * ignoring map-ness). */
+void ts_value_type(const ts_ctx_t *ctx, buf_t *out, const field_t *f);
+/* The full property type: T, T[], { [key: string]: V }. */
+void ts_field_type(const ts_ctx_t *ctx, buf_t *out, const field_t *f);
+/* The default value literal of the property (create()). */
+void ts_field_default(const ts_ctx_t *ctx, buf_t *out, const field_t *f);
+
+/* Statements for create(init): copies init.<field> into m. */
+void ts_field_create(const ts_ctx_t *ctx, const field_t *f);
+/* Statements for $size(m, w): adds the field's size to `n`. */
+void ts_field_size(const ts_ctx_t *ctx, const field_t *f);
+/* Statements for $write(m, w). */
+void ts_field_write(const ts_ctx_t *ctx, const field_t *f);
+/* A `case N:` block of $read(r, end, depth, into). */
+void ts_field_read(const ts_ctx_t *ctx, const message_t *owner, const field_t *f);
+
+/* Value-level pieces also used for oneof members: `expr` holds the value. */
+void ts_value_size(const ts_ctx_t *ctx, const field_t *f, const char *expr);
+void ts_value_write(const ts_ctx_t *ctx, const field_t *f, const char *expr);
+/* An expression reading one value; `merge` is the expression of a message
+ * to merge into ("undefined" for none). */
+void ts_value_read(const ts_ctx_t *ctx, buf_t *out, const field_t *f, const char *merge);
+
+/* Tag value and the size of its varint. */
+uint32_t ts_tag(const field_t *f, int wire_type);
+int ts_wire_type(const field_t *f);
+int ts_varint_size(uint32_t value);
+
+/* ---- emitters ---- */
+void ts_enum_emit(const ts_ctx_t *ctx, const enum_t *e);
+void ts_message_emit(const ts_ctx_t *ctx, const message_t *m);
+void ts_service_emit(const ts_ctx_t *ctx, const service_t *s);
+
+#endif

@@ -1,0 +1,491 @@
+/* One field's share of each generated TypeScript method. The generated
+ * methods are straight-line code, one block per field, so every kind of
+ * field (scalar, optional, message, repeated, packed, map, oneof member)
+ * has its own small emitter here. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ts.h"
+
+enum { WIRE_VARINT = 0, WIRE_I64 = 1, WIRE_LEN = 2, WIRE_I32 = 5 };
+
+typedef struct {
+  const char *ts_type; /* "number" */
+  const char *zero;    /* default literal */
+  const char *method;  /* Reader and Writer method */
+  const char *size_fn; /* runtime size function, NULL when fixed width */
+  int fixed_size;      /* bytes when fixed width */
+  int wire_type;
+} scalar_t;
+
+static const scalar_t scalars[] = {
+    [TYPE_DOUBLE] = {"number", "0", "double", NULL, 8, WIRE_I64},
+    [TYPE_FLOAT] = {"number", "0", "float", NULL, 4, WIRE_I32},
+    [TYPE_INT64] = {"bigint", "0n", "int64", "pb.sizeInt64", 0, WIRE_VARINT},
+    [TYPE_UINT64] = {"bigint", "0n", "uint64", "pb.sizeUint64", 0, WIRE_VARINT},
+    [TYPE_INT32] = {"number", "0", "int32", "pb.sizeInt32", 0, WIRE_VARINT},
+    [TYPE_FIXED64] = {"bigint", "0n", "fixed64", NULL, 8, WIRE_I64},
+    [TYPE_FIXED32] = {"number", "0", "fixed32", NULL, 4, WIRE_I32},
+    [TYPE_BOOL] = {"boolean", "false", "bool", NULL, 1, WIRE_VARINT},
+    [TYPE_STRING] = {"string", "\"\"", "string", NULL, 0, WIRE_LEN},
+    [TYPE_GROUP] = {NULL, NULL, NULL, NULL, 0, WIRE_LEN},
+    [TYPE_MESSAGE] = {NULL, NULL, NULL, NULL, 0, WIRE_LEN},
+    [TYPE_BYTES] = {"Uint8Array", "pb.EMPTY_BYTES", "bytes", "pb.sizeBytes", 0, WIRE_LEN},
+    [TYPE_UINT32] = {"number", "0", "uint32", "pb.sizeUint32", 0, WIRE_VARINT},
+    [TYPE_ENUM] = {NULL, NULL, "int32", "pb.sizeInt32", 0, WIRE_VARINT},
+    [TYPE_SFIXED32] = {"number", "0", "sfixed32", NULL, 4, WIRE_I32},
+    [TYPE_SFIXED64] = {"bigint", "0n", "sfixed64", NULL, 8, WIRE_I64},
+    [TYPE_SINT32] = {"number", "0", "sint32", "pb.sizeSint32", 0, WIRE_VARINT},
+    [TYPE_SINT64] = {"bigint", "0n", "sint64", "pb.sizeSint64", 0, WIRE_VARINT},
+};
+
+int ts_wire_type(const field_t *f) { return scalars[f->type].wire_type; }
+
+uint32_t ts_tag(const field_t *f, int wire_type) {
+  return ((uint32_t)f->number << 3) | (uint32_t)wire_type;
+}
+
+int ts_varint_size(uint32_t value) {
+  int n = 1;
+  while (value >= 0x80) {
+    value >>= 7;
+    n++;
+  }
+  return n;
+}
+
+/* The tag a singular value (or unpacked element) is written with. */
+static uint32_t value_tag(const field_t *f) { return ts_tag(f, ts_wire_type(f)); }
+
+static const field_t *entry_field(const field_t *map, int32_t number) {
+  const message_t *entry = map->message;
+  for (size_t i = 0; i < entry->field_count; i++) {
+    if (entry->fields[i].number == number) return &entry->fields[i];
+  }
+  return NULL; /* protoc always generates key = 1 and value = 2 */
+}
+
+/* ---- types and defaults --------------------------------------------------- */
+
+void ts_value_type(const ts_ctx_t *ctx, buf_t *out, const field_t *f) {
+  if (f->type == TYPE_MESSAGE) {
+    buf_put(out, ts_ref_message(ctx, f->message));
+  } else if (f->type == TYPE_ENUM) {
+    buf_put(out, ts_ref_enum(ctx, f->enumeration));
+  } else {
+    buf_put(out, scalars[f->type].ts_type);
+  }
+}
+
+void ts_field_type(const ts_ctx_t *ctx, buf_t *out, const field_t *f) {
+  if (f->map) {
+    buf_put(out, "{ [key: string]: ");
+    ts_value_type(ctx, out, entry_field(f, 2));
+    buf_put(out, " }");
+  } else if (f->repeated) {
+    ts_value_type(ctx, out, f);
+    buf_put(out, "[]");
+  } else {
+    ts_value_type(ctx, out, f);
+  }
+}
+
+static void zero_value(const ts_ctx_t *ctx, buf_t *out, const field_t *f) {
+  if (f->type == TYPE_ENUM) {
+    /* proto3 enums start at 0: the first value is the default. */
+    const enum_t *e = f->enumeration;
+    buf_printf(out, "%s.%s", ts_ref_enum(ctx, e), e->values[0].name);
+  } else if (f->type == TYPE_MESSAGE) {
+    buf_printf(out, "%s.create()", ts_ref_message(ctx, f->message));
+  } else {
+    buf_put(out, scalars[f->type].zero);
+  }
+}
+
+void ts_field_default(const ts_ctx_t *ctx, buf_t *out, const field_t *f) {
+  if (f->map) {
+    buf_put(out, "{}");
+  } else if (f->repeated) {
+    buf_put(out, "[]");
+  } else if (f->explicit_presence || f->type == TYPE_MESSAGE) {
+    buf_put(out, "undefined");
+  } else {
+    zero_value(ctx, out, f);
+  }
+}
+
+/* `expr` differs from its type's default (implicit presence). */
+static void nonzero_condition(buf_t *out, const field_t *f, const char *expr) {
+  switch (f->type) {
+    case TYPE_DOUBLE:
+    case TYPE_FLOAT:
+      /* -0 is not the default: its bit pattern is non-zero. */
+      buf_printf(out, "%s !== undefined && (%s !== 0 || Object.is(%s, -0))", expr, expr, expr);
+      break;
+    case TYPE_INT64:
+    case TYPE_UINT64:
+    case TYPE_FIXED64:
+    case TYPE_SFIXED64:
+    case TYPE_SINT64:
+      buf_printf(out, "%s !== undefined && %s !== 0n", expr, expr);
+      break;
+    case TYPE_BOOL:
+      buf_printf(out, "%s === true", expr);
+      break;
+    case TYPE_STRING:
+      buf_printf(out, "%s !== undefined && %s !== \"\"", expr, expr);
+      break;
+    case TYPE_BYTES:
+      buf_printf(out, "%s !== undefined && %s.length !== 0", expr, expr);
+      break;
+    default:
+      buf_printf(out, "%s !== undefined && %s !== 0", expr, expr);
+      break;
+  }
+}
+
+/* ---- create ------------------------------------------------------------- */
+
+/* A value from an init object into a full value: messages are created,
+ * everything else is taken as is. */
+static void create_value(const ts_ctx_t *ctx, buf_t *out, const field_t *f, const char *expr) {
+  if (f->type == TYPE_MESSAGE) {
+    buf_printf(out, "%s.create(%s)", ts_ref_message(ctx, f->message), expr);
+  } else {
+    buf_put(out, expr);
+  }
+}
+
+void ts_field_create(const ts_ctx_t *ctx, const field_t *f) {
+  buf_t *out = ctx->out;
+  const char *name = f->json_name;
+  if (f->map) {
+    const field_t *value = entry_field(f, 2);
+    const char *local = ts_local(ctx, name);
+    buf_line(out, "const %s = init.%s;", local, name);
+    buf_open(out, "if (%s !== undefined) {", local);
+    buf_open(out, "for (const key of Object.keys(%s)) {", local);
+    buf_line(out, "const value = %s[key];", local);
+    buf_indent(out);
+    buf_printf(out, "if (value !== undefined) pb.setEntry(m.%s, key, ",
+               name);
+    create_value(ctx, out, value, "value");
+    buf_put(out, ");\n");
+    buf_close(out, "}");
+    buf_close(out, "}");
+  } else if (f->repeated && f->type == TYPE_MESSAGE) {
+    buf_line(out, "if (init.%s !== undefined) m.%s = init.%s.map((v) => %s.create(v));", name,
+             name, name, ts_ref_message(ctx, f->message));
+  } else if (f->repeated) {
+    buf_line(out, "if (init.%s !== undefined) m.%s = init.%s.slice();", name, name, name);
+  } else if (f->type == TYPE_MESSAGE) {
+    buf_line(out, "if (init.%s !== undefined) m.%s = %s.create(init.%s);", name, name,
+             ts_ref_message(ctx, f->message), name);
+  } else {
+    buf_line(out, "if (init.%s !== undefined) m.%s = init.%s;", name, name, name);
+  }
+}
+
+/* ---- size ----------------------------------------------------------------- */
+
+/* Adds one value, tag included, to `n`. */
+void ts_value_size(const ts_ctx_t *ctx, const field_t *f, const char *expr) {
+  buf_t *out = ctx->out;
+  int tag_size = ts_varint_size(value_tag(f));
+  const scalar_t *s = &scalars[f->type];
+  if (f->type == TYPE_MESSAGE) {
+    buf_line(out, "n += %d + w.fill(w.slot(), %s.$size(%s, w));", tag_size,
+             ts_ref_message(ctx, f->message), expr);
+  } else if (f->type == TYPE_STRING) {
+    buf_line(out, "n += %d + w.stringSize(%s);", tag_size, expr);
+  } else if (s->size_fn != NULL) {
+    buf_line(out, "n += %d + %s(%s);", tag_size, s->size_fn, expr);
+  } else {
+    buf_line(out, "n += %d;", tag_size + s->fixed_size);
+  }
+}
+
+/* The size expression of a map key or value, without its tag. */
+static void entry_size_expr(const ts_ctx_t *ctx, buf_t *out, const field_t *f, const char *expr) {
+  const scalar_t *s = &scalars[f->type];
+  buf_printf(out, "%d + ", ts_varint_size(value_tag(f)));
+  if (f->type == TYPE_MESSAGE) {
+    buf_printf(out, "w.fill(w.slot(), %s.$size(%s, w))", ts_ref_message(ctx, f->message), expr);
+  } else if (f->type == TYPE_STRING) {
+    buf_printf(out, "w.stringSize(%s)", expr);
+  } else if (s->size_fn != NULL) {
+    buf_printf(out, "%s(%s)", s->size_fn, expr);
+  } else {
+    buf_printf(out, "%d", s->fixed_size);
+  }
+}
+
+/* Map keys are object keys (strings); this converts one back to its type. */
+static const char *key_to_wire(const field_t *key) {
+  switch (key->type) {
+    case TYPE_STRING:
+      return "key";
+    case TYPE_BOOL:
+      return "key === \"true\"";
+    case TYPE_INT64:
+    case TYPE_UINT64:
+    case TYPE_FIXED64:
+    case TYPE_SFIXED64:
+    case TYPE_SINT64:
+      return "BigInt(key)";
+    default:
+      return "Number(key)";
+  }
+}
+
+/* The fallback for a map value missing from an init object. */
+static void entry_value_fallback(const ts_ctx_t *ctx, buf_t *out, const field_t *value) {
+  if (value->type == TYPE_MESSAGE) {
+    buf_put(out, "{}");
+  } else {
+    zero_value(ctx, out, value);
+  }
+}
+
+static void map_loop_head(const ts_ctx_t *ctx, const field_t *f, const char *local) {
+  buf_t *out = ctx->out;
+  buf_open(out, "for (const key of Object.keys(%s)) {", local);
+  buf_indent(out);
+    buf_printf(out, "const value = %s[key] ?? ", local);
+  entry_value_fallback(ctx, out, entry_field(f, 2));
+  buf_put(out, ";\n");
+}
+
+void ts_field_size(const ts_ctx_t *ctx, const field_t *f) {
+  buf_t *out = ctx->out;
+  const char *local = ts_local(ctx, f->json_name);
+  buf_line(out, "const %s = m.%s;", local, f->json_name);
+  int tag_size = ts_varint_size(ts_tag(f, WIRE_LEN));
+  const scalar_t *s = &scalars[f->type];
+  if (f->map) {
+    const field_t *key = entry_field(f, 1);
+    const field_t *value = entry_field(f, 2);
+    buf_open(out, "if (%s !== undefined) {", local);
+    map_loop_head(ctx, f, local);
+    buf_indent(out);
+    buf_printf(out, "n += %d + w.fill(w.slot(), ", tag_size);
+    entry_size_expr(ctx, out, key, key_to_wire(key));
+    buf_put(out, " + ");
+    entry_size_expr(ctx, out, value, "value");
+    buf_put(out, ");\n");
+    buf_close(out, "}");
+    buf_close(out, "}");
+  } else if (f->repeated && f->packed) {
+    buf_open(out, "if (%s !== undefined && %s.length !== 0) {", local, local);
+    if (s->size_fn == NULL) {
+      buf_line(out, "n += %d + w.run(%s.length * %d);", tag_size, local, s->fixed_size);
+    } else {
+      buf_line(out, "let len = 0;");
+      buf_line(out, "for (const v of %s) len += %s(v);", local, s->size_fn);
+      buf_line(out, "n += %d + w.run(len);", tag_size);
+    }
+    buf_close(out, "}");
+  } else if (f->repeated) {
+    buf_open(out, "if (%s !== undefined) {", local);
+    buf_open(out, "for (const v of %s) {", local);
+    ts_value_size(ctx, f, "v");
+    buf_close(out, "}");
+    buf_close(out, "}");
+  } else if (f->explicit_presence || f->type == TYPE_MESSAGE) {
+    buf_open(out, "if (%s !== undefined) {", local);
+    ts_value_size(ctx, f, local);
+    buf_close(out, "}");
+  } else {
+    buf_indent(out);
+    buf_printf(out, "if (");
+    nonzero_condition(out, f, local);
+    buf_put(out, ") {\n");
+    out->indent++;
+    ts_value_size(ctx, f, local);
+    buf_close(out, "}");
+  }
+}
+
+/* ---- write ---------------------------------------------------------------- */
+
+static void write_tag(buf_t *out, uint32_t tag) { buf_line(out, "w.uint32(%" PRIu32 ");", tag); }
+
+/* One value, tag included. */
+void ts_value_write(const ts_ctx_t *ctx, const field_t *f, const char *expr) {
+  buf_t *out = ctx->out;
+  write_tag(out, value_tag(f));
+  if (f->type == TYPE_MESSAGE) {
+    buf_line(out, "w.len();");
+    buf_line(out, "%s.$write(%s, w);", ts_ref_message(ctx, f->message), expr);
+  } else {
+    buf_line(out, "w.%s(%s);", scalars[f->type].method, expr);
+  }
+}
+
+void ts_field_write(const ts_ctx_t *ctx, const field_t *f) {
+  buf_t *out = ctx->out;
+  const char *local = ts_local(ctx, f->json_name);
+  buf_line(out, "const %s = m.%s;", local, f->json_name);
+  if (f->map) {
+    const field_t *key = entry_field(f, 1);
+    buf_open(out, "if (%s !== undefined) {", local);
+    map_loop_head(ctx, f, local);
+    write_tag(out, ts_tag(f, WIRE_LEN));
+    buf_line(out, "w.len();");
+    ts_value_write(ctx, key, key_to_wire(key));
+    ts_value_write(ctx, entry_field(f, 2), "value");
+    buf_close(out, "}");
+    buf_close(out, "}");
+  } else if (f->repeated && f->packed) {
+    buf_open(out, "if (%s !== undefined && %s.length !== 0) {", local, local);
+    write_tag(out, ts_tag(f, WIRE_LEN));
+    buf_line(out, "w.len();");
+    buf_line(out, "for (const v of %s) w.%s(v);", local, scalars[f->type].method);
+    buf_close(out, "}");
+  } else if (f->repeated) {
+    buf_open(out, "if (%s !== undefined) {", local);
+    buf_open(out, "for (const v of %s) {", local);
+    ts_value_write(ctx, f, "v");
+    buf_close(out, "}");
+    buf_close(out, "}");
+  } else if (f->explicit_presence || f->type == TYPE_MESSAGE) {
+    buf_open(out, "if (%s !== undefined) {", local);
+    ts_value_write(ctx, f, local);
+    buf_close(out, "}");
+  } else {
+    buf_indent(out);
+    buf_printf(out, "if (");
+    nonzero_condition(out, f, local);
+    buf_put(out, ") {\n");
+    out->indent++;
+    ts_value_write(ctx, f, local);
+    buf_close(out, "}");
+  }
+}
+
+/* ---- read ----------------------------------------------------------------- */
+
+void ts_value_read(const ts_ctx_t *ctx, buf_t *out, const field_t *f, const char *merge) {
+  if (f->type == TYPE_MESSAGE) {
+    buf_printf(out, "%s.$read(r, r.nested(depth), depth + 1, %s)", ts_ref_message(ctx, f->message),
+               merge);
+  } else {
+    buf_printf(out, "r.%s()", scalars[f->type].method);
+  }
+}
+
+static void expect_tag(buf_t *out, uint32_t tag) {
+  buf_line(out, "if (tag !== %" PRIu32 ") throw r.wireTypeError(tag);", tag);
+}
+
+/* Reads a map key as the string it becomes in the object. */
+static void read_key(buf_t *out, const field_t *key) {
+  switch (key->type) {
+    case TYPE_STRING:
+      buf_put(out, "r.string()");
+      break;
+    case TYPE_BOOL:
+      buf_put(out, "r.bool() ? \"true\" : \"false\"");
+      break;
+    default:
+      buf_printf(out, "String(r.%s())", scalars[key->type].method);
+      break;
+  }
+}
+
+static const char *key_default(const field_t *key) {
+  return key->type == TYPE_STRING ? "\"\"" : key->type == TYPE_BOOL ? "\"false\"" : "\"0\"";
+}
+
+static void read_map_entry(const ts_ctx_t *ctx, const field_t *f) {
+  buf_t *out = ctx->out;
+  const field_t *key = entry_field(f, 1);
+  const field_t *value = entry_field(f, 2);
+  bool message_value = value->type == TYPE_MESSAGE;
+  expect_tag(out, ts_tag(f, WIRE_LEN));
+  buf_line(out, "const e = r.nested(depth);");
+  buf_line(out, "let key = %s;", key_default(key));
+  buf_indent(out);
+    buf_printf(out, "let value");
+  if (message_value) {
+    buf_printf(out, ": %s | undefined;\n", ts_ref_message(ctx, value->message));
+  } else {
+    buf_put(out, " = ");
+    zero_value(ctx, out, value);
+    buf_put(out, ";\n");
+  }
+  buf_open(out, "while (r.pos < e) {");
+  buf_line(out, "const t = r.uint32();");
+  buf_indent(out);
+  buf_printf(out, "if (t === %" PRIu32 ") key = ", value_tag(key));
+  read_key(out, key);
+  buf_put(out, ";\n");
+  buf_indent(out);
+  buf_printf(out, "else if (t === %" PRIu32 ") value = ", value_tag(value));
+  if (message_value) {
+    buf_printf(out, "%s.$read(r, r.nested(depth + 1), depth + 2, value)",
+               ts_ref_message(ctx, value->message));
+  } else {
+    ts_value_read(ctx, out, value, "undefined");
+  }
+  buf_put(out, ";\n");
+  buf_line(out, "else r.skipEntryField(t, depth + 1);");
+  buf_close(out, "}");
+  buf_line(out, "r.atEnd(e);");
+  if (message_value) {
+    buf_line(out, "pb.setEntry(m.%s, key, value ?? %s.create());", f->json_name,
+             ts_ref_message(ctx, value->message));
+  } else {
+    buf_line(out, "pb.setEntry(m.%s, key, value);", f->json_name);
+  }
+}
+
+void ts_field_read(const ts_ctx_t *ctx, const message_t *owner, const field_t *f) {
+  buf_t *out = ctx->out;
+  buf_open(out, "case %" PRId32 ": {", f->number);
+  if (f->map) {
+    read_map_entry(ctx, f);
+  } else if (f->repeated && field_type_is_packable(f->type)) {
+    /* Packed or not, whatever this schema writes: both are valid. */
+    buf_open(out, "if (tag === %" PRIu32 ") {", ts_tag(f, WIRE_LEN));
+    buf_line(out, "const e = r.lenEnd();");
+    buf_line(out, "while (r.pos < e) m.%s.push(r.%s());", f->json_name,
+             scalars[f->type].method);
+    buf_line(out, "r.atEnd(e);");
+    buf_close(out, "} else if (tag === %" PRIu32 ") {", value_tag(f));
+    out->indent++;
+    buf_line(out, "m.%s.push(r.%s());", f->json_name, scalars[f->type].method);
+    buf_close(out, "} else {");
+    out->indent++;
+    buf_line(out, "throw r.wireTypeError(tag);");
+    buf_close(out, "}");
+  } else if (f->repeated) {
+    expect_tag(out, value_tag(f));
+    buf_indent(out);
+    buf_printf(out, "m.%s.push(", f->json_name);
+    ts_value_read(ctx, out, f, "undefined");
+    buf_put(out, ");\n");
+  } else if (f->oneof >= 0) {
+    const oneof_t *o = &owner->oneofs[f->oneof];
+    expect_tag(out, value_tag(f));
+    buf_indent(out);
+    buf_printf(out, "m.%s = { case: \"%s\", value: ", o->json_name,
+               f->json_name);
+    char merge[512];
+    snprintf(merge, sizeof(merge), "m.%s.case === \"%s\" ? m.%s.value : undefined", o->json_name,
+             f->json_name, o->json_name);
+    ts_value_read(ctx, out, f, merge);
+    buf_put(out, " };\n");
+  } else {
+    expect_tag(out, value_tag(f));
+    buf_indent(out);
+    buf_printf(out, "m.%s = ", f->json_name);
+    char merge[256];
+    snprintf(merge, sizeof(merge), "m.%s", f->json_name);
+    ts_value_read(ctx, out, f, merge);
+    buf_put(out, ";\n");
+  }
+  buf_line(out, "break;");
+  buf_close(out, "}");
+}

@@ -1,0 +1,251 @@
+/* One .proto file -> one <name>_pb.ts: header, imports, then every enum,
+ * message and service in declaration order (nested types after their
+ * parent). Also owns naming: which identifier each type has in this file. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "comments.h"
+#include "emit.h"
+#include "names.h"
+#include "ts.h"
+
+/* Locals of the generated methods; a field named like one gets a suffix. */
+static const char *const generated_locals[] = {
+    "m", "w", "n", "r", "e", "t", "v", "end", "depth", "into", "tag", "start", "unknown",
+    "init", "key", "value", "len", "message", "target", "offset", "bytes", "pb",
+};
+
+static bool is_local(const ts_ctx_t *ctx, const char *name) {
+  for (size_t i = 0; i < ctx->local_count; i++) {
+    if (strcmp(ctx->locals[i], name) == 0) return true;
+  }
+  return false;
+}
+
+const char *ts_local(const ts_ctx_t *ctx, const char *name) {
+  bool clash = names_ts_reserved(name) || is_local(ctx, name);
+  for (size_t i = 0; !clash && i < sizeof(generated_locals) / sizeof(generated_locals[0]); i++) {
+    clash = strcmp(generated_locals[i], name) == 0;
+  }
+  if (!clash) return name;
+  return ts_local(ctx, names_join(&ctx->schema->arena, name, "", "_"));
+}
+
+static const ts_import_t *find_import(const ts_ctx_t *ctx, const void *type) {
+  for (size_t i = 0; i < ctx->import_count; i++) {
+    if (ctx->imports[i].type == type) return &ctx->imports[i];
+  }
+  return NULL;
+}
+
+const char *ts_ref_message(const ts_ctx_t *ctx, const message_t *m) {
+  if (m->file == ctx->file) return m->ts_name;
+  const ts_import_t *imp = find_import(ctx, m);
+  return imp != NULL ? imp->local : m->ts_name;
+}
+
+const char *ts_ref_enum(const ts_ctx_t *ctx, const enum_t *e) {
+  if (e->file == ctx->file) return e->ts_name;
+  const ts_import_t *imp = find_import(ctx, e);
+  return imp != NULL ? imp->local : e->ts_name;
+}
+
+/* ---- names declared by the file ------------------------------------------ */
+
+static void add_local(ts_ctx_t *ctx, const char *name) {
+  ctx->locals = xrealloc(ctx->locals, sizeof(char *) * (ctx->local_count + 1));
+  ctx->locals[ctx->local_count++] = name;
+}
+
+static bool declare(ts_ctx_t *ctx, const char *name) {
+  if (strcmp(name, "pb") == 0 || is_local(ctx, name)) {
+    return schema_fail(ctx->schema, "%s: two TypeScript declarations would be named %s",
+                       ctx->file->name, name);
+  }
+  add_local(ctx, name);
+  return true;
+}
+
+static bool declare_message(ts_ctx_t *ctx, const message_t *m) {
+  if (m->map_entry) return true;
+  if (!declare(ctx, m->ts_name)) return false;
+  for (size_t i = 0; i < m->enum_count; i++) {
+    if (!declare(ctx, m->enums[i].ts_name)) return false;
+  }
+  for (size_t i = 0; i < m->message_count; i++) {
+    if (!declare_message(ctx, &m->messages[i])) return false;
+  }
+  return true;
+}
+
+static bool declare_all(ts_ctx_t *ctx) {
+  const file_t *file = ctx->file;
+  for (size_t i = 0; i < file->enum_count; i++) {
+    if (!declare(ctx, file->enums[i].ts_name)) return false;
+  }
+  for (size_t i = 0; i < file->message_count; i++) {
+    if (!declare_message(ctx, &file->messages[i])) return false;
+  }
+  for (size_t i = 0; i < file->service_count; i++) {
+    if (!declare(ctx, file->services[i].name)) return false;
+    if (!declare(ctx, names_join(&ctx->schema->arena, file->services[i].name, "", "Client"))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/* ---- imports -------------------------------------------------------------- */
+
+static void use_type(ts_ctx_t *ctx, const void *type, const char *name, const file_t *file) {
+  if (file == ctx->file || find_import(ctx, type) != NULL) return;
+  const char *local = name;
+  for (int n = 1; is_local(ctx, local); n++) {
+    char suffix[16];
+    snprintf(suffix, sizeof(suffix), "$%d", n);
+    local = names_join(&ctx->schema->arena, name, "", suffix);
+  }
+  add_local(ctx, local);
+  ctx->imports = xrealloc(ctx->imports, sizeof(ts_import_t) * (ctx->import_count + 1));
+  ctx->imports[ctx->import_count++] = (ts_import_t){type, name, local, file};
+}
+
+static void use_field_types(ts_ctx_t *ctx, const message_t *m) {
+  for (size_t i = 0; i < m->field_count; i++) {
+    const field_t *f = &m->fields[i];
+    if (f->message != NULL) use_type(ctx, f->message, f->message->ts_name, f->message->file);
+    if (f->enumeration != NULL) {
+      use_type(ctx, f->enumeration, f->enumeration->ts_name, f->enumeration->file);
+    }
+  }
+  for (size_t i = 0; i < m->message_count; i++) use_field_types(ctx, &m->messages[i]);
+}
+
+static void collect_imports(ts_ctx_t *ctx) {
+  const file_t *file = ctx->file;
+  for (size_t i = 0; i < file->message_count; i++) use_field_types(ctx, &file->messages[i]);
+  for (size_t i = 0; i < file->service_count; i++) {
+    const service_t *s = &file->services[i];
+    for (size_t k = 0; k < s->method_count; k++) {
+      use_type(ctx, s->methods[k].input, s->methods[k].input->ts_name, s->methods[k].input->file);
+      use_type(ctx, s->methods[k].output, s->methods[k].output->ts_name,
+               s->methods[k].output->file);
+    }
+  }
+}
+
+/* The module specifier of `to`'s output, relative to `from`'s output. */
+static void relative_module(buf_t *out, const char *from, const char *to) {
+  /* Skip the common directory prefix. */
+  size_t common = 0;
+  for (size_t i = 0; from[i] != '\0' && from[i] == to[i]; i++) {
+    if (from[i] == '/') common = i + 1;
+  }
+  int ups = 0;
+  for (const char *p = from + common; *p != '\0'; p++) {
+    if (*p == '/') ups++;
+  }
+  if (ups == 0) buf_put(out, "./");
+  for (int i = 0; i < ups; i++) buf_put(out, "../");
+  const char *rest = to + common;
+  size_t n = strlen(rest);
+  if (n > 6 && strcmp(rest + n - 6, ".proto") == 0) n -= 6;
+  buf_putn(out, rest, n);
+  buf_put(out, "_pb.js");
+}
+
+static int by_name(const void *a, const void *b) {
+  return strcmp(((const ts_import_t *)a)->name, ((const ts_import_t *)b)->name);
+}
+
+static void emit_imports(ts_ctx_t *ctx) {
+  buf_t *out = ctx->out;
+  buf_line(out, "import * as pb from \"%s\";", ctx->params->runtime);
+  qsort(ctx->imports, ctx->import_count, sizeof(ts_import_t), by_name);
+  const file_t *file = ctx->file;
+  for (size_t d = 0; d < file->dependency_count; d++) {
+    const file_t *dep = file->dependencies[d];
+    bool any = false;
+    for (size_t i = 0; i < ctx->import_count; i++) {
+      const ts_import_t *imp = &ctx->imports[i];
+      if (imp->file != dep) continue;
+      buf_put(out, any ? ", " : "import { ");
+      any = true;
+      if (strcmp(imp->name, imp->local) == 0) {
+        buf_put(out, imp->name);
+      } else {
+        buf_printf(out, "%s as %s", imp->name, imp->local);
+      }
+    }
+    if (any) {
+      buf_put(out, " } from \"");
+      relative_module(out, file->name, dep->name);
+      buf_put(out, "\";\n");
+    }
+  }
+}
+
+/* ---- body ----------------------------------------------------------------- */
+
+static void emit_message_tree(const ts_ctx_t *ctx, const message_t *m) {
+  if (m->map_entry) return;
+  buf_blank(ctx->out);
+  ts_message_emit(ctx, m);
+  for (size_t i = 0; i < m->enum_count; i++) {
+    buf_blank(ctx->out);
+    ts_enum_emit(ctx, &m->enums[i]);
+  }
+  for (size_t i = 0; i < m->message_count; i++) emit_message_tree(ctx, &m->messages[i]);
+}
+
+/* Types from a dependency are only importable when it is public API of
+ * another file: every referenced file must be a direct dependency. */
+static bool check_direct(ts_ctx_t *ctx) {
+  for (size_t i = 0; i < ctx->import_count; i++) {
+    const file_t *dep = ctx->imports[i].file;
+    bool direct = false;
+    for (size_t d = 0; d < ctx->file->dependency_count; d++) {
+      direct = direct || ctx->file->dependencies[d] == dep;
+    }
+    if (!direct) {
+      return schema_fail(ctx->schema, "%s: uses %s from %s, which it does not import directly",
+                         ctx->file->name, ctx->imports[i].name, dep->name);
+    }
+  }
+  return true;
+}
+
+bool ts_emit_file(schema_t *schema, const params_t *params, const file_t *file,
+                  outputs_t *outputs) {
+  buf_t out;
+  buf_init(&out, "  ");
+  ts_ctx_t ctx = {.schema = schema, .params = params, .file = file, .out = &out};
+  bool ok = declare_all(&ctx);
+  if (ok) {
+    collect_imports(&ctx);
+    ok = check_direct(&ctx);
+  }
+  if (ok) {
+    buf_line(&out, "// Generated by %s %s from %s. Do not edit.", CODEGEN_NAME,
+             SHMRPC_CODEGEN_VERSION, file->name);
+    buf_blank(&out);
+    emit_imports(&ctx);
+    for (size_t i = 0; i < file->enum_count; i++) {
+      buf_blank(&out);
+      ts_enum_emit(&ctx, &file->enums[i]);
+    }
+    for (size_t i = 0; i < file->message_count; i++) emit_message_tree(&ctx, &file->messages[i]);
+    for (size_t i = 0; i < file->service_count; i++) {
+      buf_blank(&out);
+      ts_service_emit(&ctx, &file->services[i]);
+    }
+    char *name = names_join(&schema->arena, names_strip_proto(&schema->arena, file->name), "",
+                            "_pb.ts");
+    outputs_add(outputs, strdup(name), buf_take(&out));
+  }
+  buf_free(&out);
+  free(ctx.imports);
+  free(ctx.locals);
+  return ok;
+}

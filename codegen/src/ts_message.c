@@ -1,0 +1,269 @@
+/* A message in TypeScript: its interface and its codec object (create,
+ * encodedSize, encodeInto, encode, decode and the $size/$write/$read passes
+ * that generated code calls across messages). */
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "comments.h"
+#include "ts.h"
+
+static bool in_oneof(const field_t *f) { return f->oneof >= 0; }
+
+/* ---- interface ------------------------------------------------------------ */
+
+static void emit_oneof_type(const ts_ctx_t *ctx, const oneof_t *o) {
+  buf_t *out = ctx->out;
+  comments_emit(out, o->comment);
+  buf_line(out, "%s:", o->json_name);
+  out->indent += 2;
+  for (size_t i = 0; i < o->field_count; i++) {
+    const field_t *f = o->fields[i];
+    comments_emit(out, f->comment);
+    buf_indent(out);
+    buf_printf(out, "| { case: \"%s\"; value: ", f->json_name);
+    ts_value_type(ctx, out, f);
+    buf_put(out, " }\n");
+  }
+  buf_line(out, "| { case: undefined; value?: undefined };");
+  out->indent -= 2;
+}
+
+static void emit_interface(const ts_ctx_t *ctx, const message_t *m) {
+  buf_t *out = ctx->out;
+  comments_emit(out, m->comment);
+  buf_open(out, "export interface %s {", m->ts_name);
+  size_t next_oneof = 0;
+  for (size_t i = 0; i < m->field_count; i++) {
+    const field_t *f = &m->fields[i];
+    if (in_oneof(f)) {
+      /* A oneof is one property, placed where its first member is. */
+      if ((size_t)f->oneof == next_oneof) emit_oneof_type(ctx, &m->oneofs[next_oneof++]);
+      continue;
+    }
+    comments_emit(out, f->comment);
+    bool optional = !f->repeated && (f->explicit_presence || f->type == TYPE_MESSAGE);
+    buf_indent(out);
+    buf_printf(out, "%s%s: ", f->json_name, optional ? "?" : "");
+    ts_field_type(ctx, out, f);
+    buf_put(out, ";\n");
+  }
+  buf_line(out, "/** Fields this schema does not know, as encoded; written back by encode. */");
+  buf_line(out, "$unknown?: Uint8Array;");
+  buf_close(out, "}");
+}
+
+/* ---- create ----------------------------------------------------------------- */
+
+static void emit_create_oneof(const ts_ctx_t *ctx, const oneof_t *o) {
+  buf_t *out = ctx->out;
+  const char *local = ts_local(ctx, o->json_name);
+  buf_line(out, "const %s = init.%s;", local, o->json_name);
+  buf_open(out, "switch (%s?.case) {", local);
+  for (size_t i = 0; i < o->field_count; i++) {
+    const field_t *f = o->fields[i];
+    buf_open(out, "case \"%s\":", f->json_name);
+    buf_indent(out);
+    buf_printf(out, "m.%s = { case: \"%s\", value: ", o->json_name, f->json_name);
+    if (f->type == TYPE_MESSAGE) {
+      buf_printf(out, "%s.create(%s.value)", ts_ref_message(ctx, f->message), local);
+    } else {
+      buf_printf(out, "%s.value ?? ", local);
+      ts_field_default(ctx, out, f);
+    }
+    buf_put(out, " };\n");
+    buf_line(out, "break;");
+    out->indent--;
+  }
+  buf_close(out, "}");
+}
+
+static void emit_create(const ts_ctx_t *ctx, const message_t *m) {
+  buf_t *out = ctx->out;
+  buf_open(out, "create(init?: pb.MessageInit<%s>): %s {", m->ts_name, m->ts_name);
+  buf_open(out, "const m: %s = {", m->ts_name);
+  size_t next_oneof = 0;
+  for (size_t i = 0; i < m->field_count; i++) {
+    const field_t *f = &m->fields[i];
+    if (in_oneof(f)) {
+      if ((size_t)f->oneof == next_oneof) {
+        buf_line(out, "%s: { case: undefined },", m->oneofs[next_oneof++].json_name);
+      }
+      continue;
+    }
+    buf_indent(out);
+    buf_printf(out, "%s: ", f->json_name);
+    ts_field_default(ctx, out, f);
+    buf_put(out, ",\n");
+  }
+  buf_line(out, "$unknown: undefined,");
+  buf_close(out, "};");
+  buf_line(out, "if (init === undefined) return m;");
+  next_oneof = 0;
+  for (size_t i = 0; i < m->field_count; i++) {
+    const field_t *f = &m->fields[i];
+    if (!in_oneof(f)) {
+      ts_field_create(ctx, f);
+    } else if ((size_t)f->oneof == next_oneof) {
+      emit_create_oneof(ctx, &m->oneofs[next_oneof++]);
+    }
+  }
+  buf_line(out, "if (init.$unknown !== undefined) m.$unknown = init.$unknown;");
+  buf_line(out, "return m;");
+  buf_close(out, "},");
+}
+
+/* ---- public encode/decode ---------------------------------------------------- */
+
+static void emit_public_codec(const ts_ctx_t *ctx, const message_t *m) {
+  buf_t *out = ctx->out;
+  const char *t = m->ts_name;
+  buf_blank(out);
+  buf_open(out, "encodedSize(message: pb.MessageInit<%s>): number {", t);
+  buf_line(out, "const w = pb.Writer.acquire();");
+  buf_open(out, "try {");
+  buf_line(out, "return %s.$size(message, w);", t);
+  buf_close(out, "} finally {");
+  out->indent++;
+  buf_line(out, "w.release();");
+  buf_close(out, "}");
+  buf_close(out, "},");
+  buf_blank(out);
+
+  buf_open(out, "encodeInto(message: pb.MessageInit<%s>, target: Uint8Array, offset: number): number {",
+           t);
+  buf_line(out, "const w = pb.Writer.acquire();");
+  buf_open(out, "try {");
+  buf_line(out, "const end = offset + %s.$size(message, w);", t);
+  buf_line(out, "if (end > target.length) throw new RangeError(\"target too small for %s\");", t);
+  buf_line(out, "w.begin(target, offset);");
+  buf_line(out, "%s.$write(message, w);", t);
+  buf_line(out, "return w.finish(end);");
+  buf_close(out, "} finally {");
+  out->indent++;
+  buf_line(out, "w.release();");
+  buf_close(out, "}");
+  buf_close(out, "},");
+  buf_blank(out);
+
+  buf_open(out, "encode(message: pb.MessageInit<%s>): Uint8Array {", t);
+  buf_line(out, "const w = pb.Writer.acquire();");
+  buf_open(out, "try {");
+  buf_line(out, "const bytes = new Uint8Array(%s.$size(message, w));", t);
+  buf_line(out, "w.begin(bytes, 0);");
+  buf_line(out, "%s.$write(message, w);", t);
+  buf_line(out, "w.finish(bytes.length);");
+  buf_line(out, "return bytes;");
+  buf_close(out, "} finally {");
+  out->indent++;
+  buf_line(out, "w.release();");
+  buf_close(out, "}");
+  buf_close(out, "},");
+  buf_blank(out);
+
+  buf_open(out, "decode(bytes: Uint8Array): %s {", t);
+  buf_line(out, "return %s.$read(new pb.Reader(bytes), bytes.length, 0, undefined);", t);
+  buf_close(out, "},");
+}
+
+/* ---- $size / $write ---------------------------------------------------------- */
+
+/* The oneof's switch; `write` selects $write over $size statements. */
+static void emit_oneof_pass(const ts_ctx_t *ctx, const oneof_t *o, bool write) {
+  buf_t *out = ctx->out;
+  const char *local = ts_local(ctx, o->json_name);
+  buf_line(out, "const %s = m.%s;", local, o->json_name);
+  buf_open(out, "switch (%s?.case) {", local);
+  for (size_t i = 0; i < o->field_count; i++) {
+    const field_t *f = o->fields[i];
+    buf_open(out, "case \"%s\":", f->json_name);
+    /* A set member is written even when it holds its type's default. */
+    char value[256];
+    buf_t fallback;
+    buf_init(&fallback, "");
+    if (f->type == TYPE_MESSAGE) {
+      buf_put(&fallback, "{}");
+    } else {
+      ts_field_default(ctx, &fallback, f);
+    }
+    snprintf(value, sizeof(value), "(%s.value ?? %s)", local, fallback.data);
+    buf_free(&fallback);
+    if (write) {
+      ts_value_write(ctx, f, value);
+    } else {
+      ts_value_size(ctx, f, value);
+    }
+    buf_line(out, "break;");
+    out->indent--;
+  }
+  buf_close(out, "}");
+}
+
+static void emit_pass(const ts_ctx_t *ctx, const message_t *m, bool write) {
+  buf_t *out = ctx->out;
+  if (write) {
+    buf_open(out, "$write(m: pb.MessageInit<%s>, w: pb.Writer): void {", m->ts_name);
+  } else {
+    buf_open(out, "$size(m: pb.MessageInit<%s>, w: pb.Writer): number {", m->ts_name);
+    buf_line(out, "let n = 0;");
+  }
+  size_t next_oneof = 0;
+  for (size_t i = 0; i < m->field_count; i++) {
+    const field_t *f = &m->fields[i];
+    if (in_oneof(f)) {
+      if ((size_t)f->oneof == next_oneof) emit_oneof_pass(ctx, &m->oneofs[next_oneof++], write);
+    } else if (write) {
+      ts_field_write(ctx, f);
+    } else {
+      ts_field_size(ctx, f);
+    }
+  }
+  if (write) {
+    buf_line(out, "if (m.$unknown !== undefined) w.raw(m.$unknown);");
+  } else {
+    buf_line(out, "if (m.$unknown !== undefined) n += m.$unknown.length;");
+    buf_line(out, "return n;");
+  }
+  buf_close(out, "},");
+}
+
+/* ---- $read -------------------------------------------------------------------- */
+
+static void emit_read(const ts_ctx_t *ctx, const message_t *m) {
+  buf_t *out = ctx->out;
+  const char *t = m->ts_name;
+  buf_open(out, "$read(r: pb.Reader, end: number, depth: number, into: %s | undefined): %s {", t, t);
+  buf_line(out, "const m = into ?? %s.create();", t);
+  buf_line(out, "let unknown: number[] | undefined;");
+  buf_open(out, "while (r.pos < end) {");
+  buf_line(out, "const start = r.pos;");
+  buf_line(out, "const tag = r.uint32();");
+  buf_open(out, "switch (tag >>> 3) {");
+  for (size_t i = 0; i < m->field_count; i++) ts_field_read(ctx, m, &m->fields[i]);
+  buf_open(out, "default:");
+  buf_line(out, "unknown = r.unknown(tag, start, depth, unknown);");
+  out->indent--;
+  buf_close(out, "}");
+  buf_close(out, "}");
+  buf_line(out, "r.atEnd(end);");
+  buf_line(out, "if (unknown !== undefined) m.$unknown = r.unknownBytes(unknown, m.$unknown);");
+  buf_line(out, "return m;");
+  buf_close(out, "},");
+}
+
+void ts_message_emit(const ts_ctx_t *ctx, const message_t *m) {
+  buf_t *out = ctx->out;
+  emit_interface(ctx, m);
+  buf_blank(out);
+  buf_open(out, "export const %s: pb.MessageCodec<%s> = {", m->ts_name, m->ts_name);
+  buf_line(out, "typeName: \"%s\",", m->full_name);
+  buf_blank(out);
+  emit_create(ctx, m);
+  emit_public_codec(ctx, m);
+  buf_blank(out);
+  emit_pass(ctx, m, false);
+  buf_blank(out);
+  emit_pass(ctx, m, true);
+  buf_blank(out);
+  emit_read(ctx, m);
+  buf_close(out, "};");
+}

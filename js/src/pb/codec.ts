@@ -1,0 +1,38 @@
+/**
+ * What every generated message codec provides beyond the public
+ * MessageType<T>: the two encoding passes and the decoder body, which
+ * generated code calls across messages (and files) directly.
+ */
+import type { MessageInit, MessageType } from "../rpc/types.js";
+import type { Reader } from "./reader.js";
+import type { Writer } from "./writer.js";
+
+export interface MessageCodec<T> extends MessageType<T> {
+  /**
+   * Size pass: the encoded size of `message` without its own tag or length,
+   * recording nested lengths in `w` for $write.
+   */
+  $size(message: MessageInit<T>, w: Writer): number;
+  /** Write pass: must follow a $size of the same message on the same writer. */
+  $write(message: MessageInit<T>, w: Writer): void;
+  /**
+   * Decodes fields up to `end` at nesting `depth`, merging into `into` when
+   * given (protobuf's rule for a message field that occurs twice).
+   */
+  $read(r: Reader, end: number, depth: number, into: T | undefined): T;
+}
+
+/** The default of a bytes field. Empty, so it cannot be written through. */
+export const EMPTY_BYTES: Uint8Array = new Uint8Array(0);
+
+/**
+ * Stores a decoded map entry. A key "__proto__" becomes an ordinary own
+ * property instead of replacing the map object's prototype.
+ */
+export function setEntry<V>(map: { [key: string]: V }, key: string, value: V): void {
+  if (key === "__proto__") {
+    Object.defineProperty(map, key, { value, enumerable: true, writable: true, configurable: true });
+  } else {
+    map[key] = value;
+  }
+}

@@ -1,0 +1,363 @@
+/**
+ * Reads protobuf wire format for generated decoders. Every read is
+ * bounds-checked against the end of the input and fails with a DecodeError;
+ * declared lengths are checked before anything is allocated, so a hostile
+ * input costs at most its own size in memory and one pass in time.
+ */
+import { DecodeError } from "./errors.js";
+import { utf8Read } from "./utf8.js";
+
+export interface ReaderOptions {
+  /** Deepest nesting of messages (and unknown groups) accepted. Default 100. */
+  maxDepth: number;
+}
+
+export const DEFAULT_READER_OPTIONS: Readonly<ReaderOptions> = { maxDepth: 100 };
+
+export class Reader {
+  readonly buf: Uint8Array;
+  /** Offset of the next byte to read. */
+  pos: number;
+  /** Offset just past the input. */
+  readonly end: number;
+  readonly maxDepth: number;
+  /** The two halves of the last 64-bit value read, unsigned. */
+  private lo = 0;
+  private hi = 0;
+
+  constructor(buf: Uint8Array, options?: Partial<ReaderOptions>) {
+    this.buf = buf;
+    this.pos = 0;
+    this.end = buf.length;
+    this.maxDepth = options?.maxDepth ?? DEFAULT_READER_OPTIONS.maxDepth;
+  }
+
+  // ---- errors ------------------------------------------------------------
+
+  truncated(at: number = this.pos): DecodeError {
+    return new DecodeError("TRUNCATED", "input ends inside a field", at);
+  }
+
+  /** For a known field whose tag carries the wrong wire type. */
+  wireTypeError(tag: number): DecodeError {
+    return new DecodeError(
+      "WRONG_WIRE_TYPE",
+      `field ${tag >>> 3} has wire type ${tag & 7}, which its declared type cannot have`,
+      this.pos,
+    );
+  }
+
+  /** Checks that a message (or packed run) ended exactly at `end`. */
+  atEnd(end: number): void {
+    if (this.pos !== end) {
+      throw new DecodeError("LENGTH_OVERRUN", "a field runs past the end of its message", end);
+    }
+  }
+
+  // ---- varints -----------------------------------------------------------
+
+  /** A varint's low 32 bits, unsigned. */
+  uint32(): number {
+    const pos = this.pos;
+    if (pos < this.end) {
+      const b = this.buf[pos]!;
+      if (b < 0x80) {
+        this.pos = pos + 1;
+        return b;
+      }
+    }
+    return this.varint32Long();
+  }
+
+  private varint32Long(): number {
+    const buf = this.buf;
+    const end = this.end;
+    let pos = this.pos;
+    let v = 0;
+    for (let shift = 0; shift < 70; shift += 7) {
+      if (pos >= end) throw this.truncated(pos);
+      const b = buf[pos++]!;
+      // Bits past 32 fall off the shift, which is what int32/uint32 want.
+      if (shift < 32) v |= (b & 0x7f) << shift;
+      if (b < 0x80) {
+        this.pos = pos;
+        return v >>> 0;
+      }
+    }
+    throw new DecodeError("VARINT_TOO_LONG", "varint longer than 10 bytes", this.pos);
+  }
+
+  int32(): number {
+    return this.uint32() | 0;
+  }
+
+  sint32(): number {
+    const n = this.uint32();
+    return (n >>> 1) ^ -(n & 1);
+  }
+
+  bool(): boolean {
+    // Any non-zero varint is true, including one with only high bits set.
+    const pos = this.pos;
+    if (pos < this.end) {
+      const b = this.buf[pos]!;
+      if (b < 0x80) {
+        this.pos = pos + 1;
+        return b !== 0;
+      }
+    }
+    this.varint64();
+    return (this.lo | this.hi) !== 0;
+  }
+
+  /** Reads a varint into lo/hi. */
+  private varint64(): void {
+    const buf = this.buf;
+    const end = this.end;
+    let pos = this.pos;
+    let lo = 0;
+    let hi = 0;
+    let b: number;
+    for (let shift = 0; shift < 28; shift += 7) {
+      if (pos >= end) throw this.truncated(pos);
+      b = buf[pos++]!;
+      lo |= (b & 0x7f) << shift;
+      if (b < 0x80) return this.set64(lo, 0, pos);
+    }
+    if (pos >= end) throw this.truncated(pos);
+    b = buf[pos++]!;
+    lo |= (b & 0x0f) << 28;
+    hi = (b & 0x7f) >> 4;
+    if (b < 0x80) return this.set64(lo, hi, pos);
+    for (let shift = 3; shift < 32; shift += 7) {
+      if (pos >= end) throw this.truncated(pos);
+      b = buf[pos++]!;
+      hi |= (b & 0x7f) << shift;
+      if (b < 0x80) return this.set64(lo, hi, pos);
+    }
+    throw new DecodeError("VARINT_TOO_LONG", "varint longer than 10 bytes", this.pos);
+  }
+
+  private set64(lo: number, hi: number, pos: number): void {
+    this.lo = lo >>> 0;
+    this.hi = hi >>> 0;
+    this.pos = pos;
+  }
+
+  /** lo/hi as an unsigned 64-bit value. */
+  private unsigned64(): bigint {
+    const hi = this.hi;
+    if (hi < 0x200000) return BigInt(hi * 0x100000000 + this.lo);
+    return (BigInt(hi) << 32n) | BigInt(this.lo);
+  }
+
+  /** lo/hi as a two's complement 64-bit value. */
+  private signed64(): bigint {
+    const hi = this.hi | 0;
+    // Within ±2^53 the value is exact as a double: one BigInt conversion.
+    if (hi >= -0x200000 && hi < 0x200000) return BigInt(hi * 0x100000000 + this.lo);
+    return BigInt.asIntN(64, (BigInt(this.hi) << 32n) | BigInt(this.lo));
+  }
+
+  uint64(): bigint {
+    this.varint64();
+    return this.unsigned64();
+  }
+
+  int64(): bigint {
+    this.varint64();
+    return this.signed64();
+  }
+
+  sint64(): bigint {
+    this.varint64();
+    const lo = this.lo;
+    const hi = this.hi;
+    const mask = -(lo & 1);
+    this.lo = (((lo >>> 1) | (hi << 31)) ^ mask) >>> 0;
+    this.hi = ((hi >>> 1) ^ mask) >>> 0;
+    return this.signed64();
+  }
+
+  // ---- fixed width -------------------------------------------------------
+
+  private take(n: number): number {
+    const pos = this.pos;
+    if (n > this.end - pos) throw this.truncated(pos);
+    this.pos = pos + n;
+    return pos;
+  }
+
+  fixed32(): number {
+    const p = this.take(4);
+    const b = this.buf;
+    return (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24)) >>> 0;
+  }
+
+  sfixed32(): number {
+    return this.fixed32() | 0;
+  }
+
+  private fixed64Halves(): void {
+    const p = this.take(8);
+    const b = this.buf;
+    this.lo = (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24)) >>> 0;
+    this.hi = (b[p + 4]! | (b[p + 5]! << 8) | (b[p + 6]! << 16) | (b[p + 7]! << 24)) >>> 0;
+  }
+
+  fixed64(): bigint {
+    this.fixed64Halves();
+    return this.unsigned64();
+  }
+
+  sfixed64(): bigint {
+    this.fixed64Halves();
+    return this.signed64();
+  }
+
+  float(): number {
+    const p = this.take(4);
+    const b = this.buf;
+    f32bytes[0] = b[p]!;
+    f32bytes[1] = b[p + 1]!;
+    f32bytes[2] = b[p + 2]!;
+    f32bytes[3] = b[p + 3]!;
+    return f32[0]!;
+  }
+
+  double(): number {
+    const p = this.take(8);
+    const b = this.buf;
+    for (let i = 0; i < 8; i++) f64bytes[i] = b[p + i]!;
+    return f64[0]!;
+  }
+
+  // ---- length-delimited --------------------------------------------------
+
+  /** Reads a length prefix; returns the offset just past the content. */
+  lenEnd(): number {
+    const n = this.uint32();
+    if (n > this.end - this.pos) {
+      throw new DecodeError("LENGTH_OVERRUN", `declared length ${n} runs past the input`, this.pos);
+    }
+    return this.pos + n;
+  }
+
+  /**
+   * Enters an embedded message found at nesting `depth` (the enclosing
+   * message's): returns where it ends.
+   */
+  nested(depth: number): number {
+    if (depth >= this.maxDepth) {
+      throw new DecodeError("DEPTH_LIMIT", `messages nested deeper than ${this.maxDepth}`, this.pos);
+    }
+    return this.lenEnd();
+  }
+
+  string(): string {
+    const end = this.lenEnd();
+    const start = this.pos;
+    this.pos = end;
+    return utf8Read(this.buf, start, end);
+  }
+
+  /** A copy: decoded messages never alias the input (it may be a ring). */
+  bytes(): Uint8Array {
+    const end = this.lenEnd();
+    const start = this.pos;
+    this.pos = end;
+    return this.buf.slice(start, end);
+  }
+
+  // ---- unknown fields ----------------------------------------------------
+
+  /** Skips the value of a field whose tag was just read. */
+  skip(tag: number, depth: number): void {
+    if (tag >>> 3 === 0) {
+      throw new DecodeError("INVALID_TAG", "field number 0", this.pos);
+    }
+    switch (tag & 7) {
+      case 0:
+        this.varint64();
+        return;
+      case 1:
+        this.take(8);
+        return;
+      case 2:
+        this.pos = this.lenEnd();
+        return;
+      case 3:
+        this.skipGroup(tag >>> 3, depth);
+        return;
+      case 4:
+        throw new DecodeError("INVALID_TAG", "end-group tag without a start-group", this.pos);
+      case 5:
+        this.take(4);
+        return;
+      default:
+        throw new DecodeError("INVALID_WIRE_TYPE", `wire type ${tag & 7} does not exist`, this.pos);
+    }
+  }
+
+  private skipGroup(field: number, depth: number): void {
+    if (depth >= this.maxDepth) {
+      throw new DecodeError("DEPTH_LIMIT", `groups nested deeper than ${this.maxDepth}`, this.pos);
+    }
+    for (;;) {
+      if (this.pos >= this.end) throw this.truncated();
+      const tag = this.uint32();
+      if ((tag & 7) === 4) {
+        if (tag >>> 3 !== field) {
+          throw new DecodeError("INVALID_TAG", "end-group tag does not match its start", this.pos);
+        }
+        return;
+      }
+      this.skip(tag, depth + 1);
+    }
+  }
+
+  /**
+   * Skips a field the schema does not know and remembers its bytes, tag
+   * included: `start` is where its tag began. Returns the updated list of
+   * [start, end) pairs for unknownBytes().
+   */
+  unknown(tag: number, start: number, depth: number, ranges: number[] | undefined): number[] {
+    this.skip(tag, depth);
+    const list = ranges ?? [];
+    list.push(start, this.pos);
+    return list;
+  }
+
+  /** Copies the remembered unknown fields after `previous` (if any). */
+  unknownBytes(ranges: readonly number[], previous: Uint8Array | undefined): Uint8Array {
+    let total = previous?.length ?? 0;
+    for (let i = 0; i < ranges.length; i += 2) total += ranges[i + 1]! - ranges[i]!;
+    const out = new Uint8Array(total);
+    let pos = 0;
+    if (previous !== undefined) {
+      out.set(previous);
+      pos = previous.length;
+    }
+    for (let i = 0; i < ranges.length; i += 2) {
+      const chunk = this.buf.subarray(ranges[i]!, ranges[i + 1]!);
+      out.set(chunk, pos);
+      pos += chunk.length;
+    }
+    return out;
+  }
+
+  /**
+   * Inside a map entry: skips a field other than key (1) and value (2);
+   * those two with an unexpected wire type are an error.
+   */
+  skipEntryField(tag: number, depth: number): void {
+    const field = tag >>> 3;
+    if (field === 1 || field === 2) throw this.wireTypeError(tag);
+    this.skip(tag, depth);
+  }
+}
+
+const f32 = new Float32Array(1);
+const f32bytes = new Uint8Array(f32.buffer);
+const f64 = new Float64Array(1);
+const f64bytes = new Uint8Array(f64.buffer);

@@ -1,0 +1,305 @@
+/**
+ * Writes protobuf wire format for generated encoders, in two passes over a
+ * message: a size pass computes the exact encoded size and records, in
+ * pre-order, the length of every embedded message, packed run and string;
+ * the write pass then emits bytes straight into the target, taking those
+ * lengths in the same order. No intermediate buffers, no copies, and the
+ * caller knows the size before it reserves space (e.g. in a ring).
+ */
+import { utf8Length, utf8Write } from "./utf8.js";
+
+const EMPTY = new Uint8Array(0);
+
+export class Writer {
+  buf: Uint8Array = EMPTY;
+  pos = 0;
+  /** Lengths recorded by the size pass, in pre-order. */
+  private readonly lens: number[] = [];
+  /** Lengths recorded so far (size pass). */
+  private count = 0;
+  /** Next length to use (write pass). */
+  private next = 0;
+  private busy = false;
+
+  /**
+   * A writer for one encode call: a shared one when free, else a new one
+   * (an encode started from inside another, e.g. by a getter). Give it back
+   * with release().
+   */
+  static acquire(): Writer {
+    const w = shared;
+    if (w.busy) return new Writer();
+    w.busy = true;
+    w.count = 0;
+    w.next = 0;
+    return w;
+  }
+
+  release(): void {
+    this.busy = false;
+    this.buf = EMPTY;
+  }
+
+  /** Starts the write pass into `target` at `offset`. */
+  begin(target: Uint8Array, offset: number): void {
+    this.buf = target;
+    this.pos = offset;
+    this.next = 0;
+  }
+
+  /**
+   * Ends the write pass; `expectedEnd` is offset + size from the size pass.
+   * A mismatch means the message changed between the passes.
+   */
+  finish(expectedEnd: number): number {
+    if (this.pos !== expectedEnd || this.next !== this.count) {
+      throw new Error("message changed while it was being encoded");
+    }
+    return this.pos;
+  }
+
+  // ---- size pass -----------------------------------------------------------
+
+  /** Reserves the length of an embedded message whose size comes next. */
+  slot(): number {
+    const i = this.count++;
+    this.lens[i] = 0;
+    return i;
+  }
+
+  /** Fills a slot; returns the bytes the length prefix and content take. */
+  fill(slot: number, len: number): number {
+    this.lens[slot] = len;
+    return sizeUint32(len) + len;
+  }
+
+  /** Records a packed run's content length; returns prefix + content. */
+  run(len: number): number {
+    this.lens[this.count++] = len;
+    return sizeUint32(len) + len;
+  }
+
+  /** Records a string's UTF-8 length; returns prefix + content. */
+  stringSize(s: string): number {
+    const len = utf8Length(s);
+    this.lens[this.count++] = len;
+    return sizeUint32(len) + len;
+  }
+
+  // ---- write pass ----------------------------------------------------------
+
+  /** Writes the next recorded length (of an embedded message or packed run). */
+  len(): void {
+    this.uint32(this.lens[this.next++]!);
+  }
+
+  uint32(value: number): void {
+    let v = value >>> 0;
+    const buf = this.buf;
+    let pos = this.pos;
+    while (v > 0x7f) {
+      buf[pos++] = (v & 0x7f) | 0x80;
+      v >>>= 7;
+    }
+    buf[pos++] = v;
+    this.pos = pos;
+  }
+
+  int32(value: number): void {
+    const v = value | 0;
+    if (v >= 0) this.uint32(v);
+    else this.varint64(v >>> 0, 0xffffffff);
+  }
+
+  sint32(value: number): void {
+    const v = value | 0;
+    this.uint32(((v << 1) ^ (v >> 31)) >>> 0);
+  }
+
+  bool(value: boolean): void {
+    this.buf[this.pos++] = value ? 1 : 0;
+  }
+
+  private varint64(lo: number, hi: number): void {
+    if (hi === 0) {
+      this.uint32(lo);
+      return;
+    }
+    const buf = this.buf;
+    let pos = this.pos;
+    // 28 bits of lo, then 4 of lo with 3 of hi, then the rest of hi.
+    for (let i = 0; i < 4; i++) {
+      buf[pos++] = (lo & 0x7f) | 0x80;
+      lo >>>= 7;
+    }
+    let h = hi >>> 0;
+    let b = lo | ((h & 0x07) << 4);
+    h >>>= 3;
+    while (h !== 0) {
+      buf[pos++] = b | 0x80;
+      b = h & 0x7f;
+      h >>>= 7;
+    }
+    buf[pos++] = b;
+    this.pos = pos;
+  }
+
+  int64(value: bigint): void {
+    split64(value);
+    this.varint64(lo64, hi64);
+  }
+
+  uint64(value: bigint): void {
+    split64(value);
+    this.varint64(lo64, hi64);
+  }
+
+  sint64(value: bigint): void {
+    zigzag64(value);
+    this.varint64(lo64, hi64);
+  }
+
+  fixed32(value: number): void {
+    const v = value >>> 0;
+    const buf = this.buf;
+    const pos = this.pos;
+    buf[pos] = v;
+    buf[pos + 1] = v >>> 8;
+    buf[pos + 2] = v >>> 16;
+    buf[pos + 3] = v >>> 24;
+    this.pos = pos + 4;
+  }
+
+  sfixed32(value: number): void {
+    this.fixed32(value);
+  }
+
+  fixed64(value: bigint): void {
+    split64(value);
+    this.fixed32(lo64);
+    this.fixed32(hi64);
+  }
+
+  sfixed64(value: bigint): void {
+    this.fixed64(value);
+  }
+
+  float(value: number): void {
+    f32[0] = value;
+    const buf = this.buf;
+    const pos = this.pos;
+    buf[pos] = f32bytes[0]!;
+    buf[pos + 1] = f32bytes[1]!;
+    buf[pos + 2] = f32bytes[2]!;
+    buf[pos + 3] = f32bytes[3]!;
+    this.pos = pos + 4;
+  }
+
+  double(value: number): void {
+    f64[0] = value;
+    const buf = this.buf;
+    const pos = this.pos;
+    for (let i = 0; i < 8; i++) buf[pos + i] = f64bytes[i]!;
+    this.pos = pos + 8;
+  }
+
+  /** Writes a string with the UTF-8 length the size pass recorded. */
+  string(value: string): void {
+    const len = this.lens[this.next++]!;
+    this.uint32(len);
+    utf8Write(value, len, this.buf, this.pos);
+    this.pos += len;
+  }
+
+  bytes(value: Uint8Array): void {
+    this.uint32(value.length);
+    this.buf.set(value, this.pos);
+    this.pos += value.length;
+  }
+
+  /** Copies already-encoded fields (unknown fields kept from decoding). */
+  raw(value: Uint8Array): void {
+    this.buf.set(value, this.pos);
+    this.pos += value.length;
+  }
+}
+
+const shared = new Writer();
+
+// ---- sizes -----------------------------------------------------------------
+
+export function sizeUint32(value: number): number {
+  const v = value >>> 0;
+  return v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5;
+}
+
+export function sizeInt32(value: number): number {
+  const v = value | 0;
+  return v < 0 ? 10 : sizeUint32(v);
+}
+
+export function sizeSint32(value: number): number {
+  const v = value | 0;
+  return sizeUint32(((v << 1) ^ (v >> 31)) >>> 0);
+}
+
+function sizeVarint64(lo: number, hi: number): number {
+  if (hi === 0) return sizeUint32(lo);
+  return hi < 0x8 ? 5 : hi < 0x400 ? 6 : hi < 0x20000 ? 7 : hi < 0x1000000 ? 8 : hi < 0x80000000 ? 9 : 10;
+}
+
+export function sizeInt64(value: bigint): number {
+  split64(value);
+  return sizeVarint64(lo64, hi64);
+}
+
+export const sizeUint64 = sizeInt64;
+
+export function sizeSint64(value: bigint): number {
+  zigzag64(value);
+  return sizeVarint64(lo64, hi64);
+}
+
+/** Length prefix plus content of a bytes field. */
+export function sizeBytes(value: Uint8Array): number {
+  return sizeUint32(value.length) + value.length;
+}
+
+// ---- 64-bit helpers: results in lo64/hi64, unsigned 32-bit halves ---------
+
+let lo64 = 0;
+let hi64 = 0;
+
+/** Splits a value into two's complement halves (wrapping modulo 2^64). */
+function split64(value: bigint): void {
+  const n = Number(value);
+  // Small values, the common case, need no BigInt arithmetic.
+  if (n >= 0 && n <= 0xffffffff) {
+    lo64 = n;
+    hi64 = 0;
+  } else if (n < 0 && n >= -0x80000000) {
+    lo64 = n >>> 0;
+    hi64 = 0xffffffff;
+  } else {
+    const u = BigInt.asUintN(64, value);
+    lo64 = Number(u & 0xffffffffn);
+    hi64 = Number(u >> 32n);
+  }
+}
+
+function zigzag64(value: bigint): void {
+  const n = Number(value);
+  if (n >= -0x40000000 && n < 0x40000000) {
+    lo64 = ((n << 1) ^ (n >> 31)) >>> 0;
+    hi64 = 0;
+  } else {
+    const u = BigInt.asUintN(64, (value << 1n) ^ (value >> 63n));
+    lo64 = Number(u & 0xffffffffn);
+    hi64 = Number(u >> 32n);
+  }
+}
+
+const f32 = new Float32Array(1);
+const f32bytes = new Uint8Array(f32.buffer);
+const f64 = new Float64Array(1);
+const f64bytes = new Uint8Array(f64.buffer);
