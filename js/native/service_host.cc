@@ -63,10 +63,12 @@ ServiceHost::ServiceHost(const Napi::CallbackInfo& info)
   Napi::Uint8Array segment = info[0].As<Napi::Uint8Array>();
   segment_ = segment.Data();
   segment_size_ = segment.ByteLength();
+  // V8 allocates SharedArrayBuffers with malloc (16-byte aligned), so only
+  // the 4-byte alignment of the atomic words can be required (as C does).
   if (segment_size_ < SHMRPC_SEGMENT_HEADER_BYTES ||
-      reinterpret_cast<uintptr_t>(segment_) % 64 != 0)
+      reinterpret_cast<uintptr_t>(segment_) % 4 != 0)
     throw Napi::RangeError::New(
-        env, "ServiceHost: the segment must be 64-byte aligned and hold a "
+        env, "ServiceHost: the segment must be 4-byte aligned and hold a "
              "segment header");
   segment_ref_ = Napi::Persistent(segment);
   on_wake_ = Napi::Persistent(info[2].As<Napi::Function>());
@@ -79,10 +81,12 @@ ServiceHost::ServiceHost(const Napi::CallbackInfo& info)
   uv_async_init(loop, async_, OnAsync);
   async_->data = this;
   uv_unref(reinterpret_cast<uv_handle_t*>(async_));
-  napi_add_env_cleanup_hook(env, EnvCleanup, this);
-  cleanup_hook_ = true;
 
   Start(info[1].As<Napi::String>().Utf8Value(), spin_ns, cpu);
+  // Only once nothing can throw: a constructor that throws never runs the
+  // destructor, and a hook left behind would point at freed memory.
+  napi_add_env_cleanup_hook(env, EnvCleanup, this);
+  cleanup_hook_ = true;
 }
 
 void ServiceHost::Start(const std::string& library, uint32_t spin_ns,
@@ -126,7 +130,8 @@ void ServiceHost::OnAsync(uv_async_t* handle) {
   // MakeCallback (not Call) so that promise jobs queued by the callback run
   // before control returns to libuv.
   try {
-    self->on_wake_.MakeCallback(env.Undefined(), {}, *self->async_context_);
+    // napi_make_callback needs an object as the receiver.
+    self->on_wake_.MakeCallback(env.Global(), {}, *self->async_context_);
   } catch (const Napi::Error& e) {
     napi_fatal_exception(env, e.Value());
   }
