@@ -1,0 +1,604 @@
+/**
+ * The RPC client runtime: generated clients call it through RpcTransport.
+ * Calls travel as COMMAND messages (docs/PROTOCOL.md section 7) over a
+ * Channel; TEXT and BINARY messages on the same channel are left alone.
+ *
+ * - Every call gets a call id and is matched to its reply by it, so replies
+ *   may come in any order. Calls issued in one tick go out in one publish
+ *   (the channel batches the frames written in a tick).
+ * - At most `maxCallsInFlight` calls are on the wire; later calls wait in a
+ *   queue (they are not dropped and nothing spins) and start as earlier
+ *   ones finish. A call's timeout counts from when it was issued.
+ * - A timeout fails the call with DEADLINE_EXCEEDED, an abort with
+ *   CANCELLED; both send CANCEL, so the server sees it. A reply that
+ *   arrives later is dropped (stats.lateReplies).
+ * - When the channel closes or the peer dies every call fails with
+ *   UNAVAILABLE, and so does every later call.
+ *
+ * Example usage:
+ *
+ *   const service = new InProcessService({ library });
+ *   const rpc = new RpcClient(service.channel);
+ *   const greeter = new GreeterClient(rpc);       // generated
+ *   const reply = await greeter.sayHello({ name: "C" }, { timeoutMs: 100 });
+ */
+import type { Channel } from "../channel/channel.js";
+import { FrameType, type Message } from "../channel/frame.js";
+import { isShmrpcError } from "../errors.js";
+import { ENVELOPE_HEADER_BYTES, EnvelopeKind, parseEnvelope, writeEnvelopeHeader, type Envelope } from "./envelope.js";
+import { RpcError } from "./errors.js";
+import { eventId } from "./ids.js";
+import { Status } from "./status.js";
+import { ServerStream } from "./stream.js";
+import type { CallOptions, MessageInit, MessageType, MethodDescriptor, RpcTransport } from "./types.js";
+
+export interface RpcClientOptions {
+  /** Calls on the wire at once; more wait in a queue. Default 1024. */
+  maxCallsInFlight: number;
+  /**
+   * Messages a server-streaming call may have outstanding (sent by the
+   * server, not yet taken by the consumer). Default 64.
+   */
+  streamWindow: number;
+}
+
+/** Counters for tests and tuning. */
+export interface RpcClientStats {
+  /** Calls started (sent). */
+  callsStarted: number;
+  /** Replies for calls no longer in flight (they raced a timeout or cancel). */
+  lateReplies: number;
+  /** Envelopes that did not parse, or that a server must not send. */
+  malformed: number;
+  /** Events nobody listened to. */
+  unhandledEvents: number;
+}
+
+const DEFAULTS: RpcClientOptions = Object.freeze({ maxCallsInFlight: 1024, streamWindow: 64 });
+/** timeout_us is a u32: longer deadlines are enforced by the client alone. */
+const MAX_WIRE_TIMEOUT_US = 0xffffffff;
+/** setTimeout fires at once for longer delays. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+/** How long unarySync waits per receive while its request is still queued for ring space. */
+const SYNC_SEND_POLL_MS = 1;
+const NO_BODY = new Uint8Array(0);
+const textDecoder = new TextDecoder();
+
+type Phase = "queued" | "sent" | "done";
+
+/** One call, from issue to its end. */
+class Call {
+  id = 0;
+  phase: Phase = "queued";
+  timer: ReturnType<typeof setTimeout> | undefined;
+  abortListener: (() => void) | undefined;
+  /** Stream messages the server may still send: initial window + credit granted. */
+  granted = 0;
+  received = 0;
+  /** Consumed messages not yet granted back in a CREDIT. */
+  ungranted = 0;
+  /** The REQUEST was written into the ring (not left in the channel's send queue). */
+  inRing = false;
+
+  constructor(
+    readonly method: MethodDescriptor<unknown, unknown>,
+    readonly request: MessageInit<unknown>,
+    /** performance.now() of the deadline, or Infinity. */
+    readonly deadline: number,
+    readonly signal: AbortSignal | undefined,
+    readonly settle: (error: RpcError | undefined, response?: unknown) => void,
+    readonly stream: ServerStream<unknown> | undefined,
+  ) {}
+}
+
+interface EventSubscription {
+  type: MessageType<unknown>;
+  listener: (message: unknown) => void;
+}
+
+export class RpcClient implements RpcTransport {
+  readonly stats: RpcClientStats = { callsStarted: 0, lateReplies: 0, malformed: 0, unhandledEvents: 0 };
+
+  private readonly maxCallsInFlight: number;
+  private readonly streamWindow: number;
+  private readonly calls = new Map<number, Call>();
+  private readonly queue: Call[] = [];
+  private queueHead = 0;
+  private nextId = 1;
+  private readonly events = new Map<number, Set<EventSubscription>>();
+  private eventCount = 0;
+  private stopListening: (() => void) | undefined;
+  private readonly stopWatchingClose: () => void;
+  /** Why calls fail at once, once the client or its channel is closed. */
+  private closedReason: string | undefined;
+  private readonly onMessage = (message: Message): void => this.handleMessage(message);
+
+  /**
+   * Serves calls over `channel` (the client side). The channel stays the
+   * caller's: close() does not close it.
+   */
+  constructor(
+    private readonly channel: Channel,
+    options: Partial<RpcClientOptions> = {},
+  ) {
+    if (channel === null || typeof channel !== "object" || typeof channel.sendEncoded !== "function") {
+      throw new TypeError("RpcClient: the first argument must be a Channel");
+    }
+    this.maxCallsInFlight = positiveInteger("maxCallsInFlight", options.maxCallsInFlight ?? DEFAULTS.maxCallsInFlight);
+    this.streamWindow = positiveInteger("streamWindow", options.streamWindow ?? DEFAULTS.streamWindow);
+    this.stopWatchingClose = channel.onClose((error) => {
+      this.shutDown(error ? `the channel failed: ${error.message}` : "the channel closed");
+    });
+  }
+
+  /** Calls started and not yet finished. */
+  get callsInFlight(): number {
+    return this.calls.size;
+  }
+
+  /** Calls waiting for a free slot (maxCallsInFlight). */
+  get callsQueued(): number {
+    return this.queue.length - this.queueHead;
+  }
+
+  /**
+   * Calls a unary method. Rejects with an RpcError: the server's status,
+   * DEADLINE_EXCEEDED after options.timeoutMs, CANCELLED when
+   * options.signal aborts, UNAVAILABLE when the channel is or becomes
+   * closed, RESOURCE_EXHAUSTED for a request larger than the server
+   * accepts, INVALID_ARGUMENT when the request does not encode, INTERNAL
+   * when the response does not decode.
+   */
+  unary<Req, Res>(method: MethodDescriptor<Req, Res>, request: MessageInit<Req>, options?: CallOptions): Promise<Res> {
+    checkMethod(method, "unary");
+    return new Promise<Res>((resolve, reject) => {
+      this.issue(method, request, options, undefined, (error, response) => {
+        if (error) reject(error);
+        else resolve(response as Res);
+      });
+    });
+  }
+
+  /**
+   * Calls a server-streaming method. The messages arrive through the
+   * returned async iterable (iterate it once); it throws an RpcError as
+   * unary() rejects. Leaving the loop early cancels the call. At most
+   * `streamWindow` messages are ever buffered.
+   */
+  serverStreaming<Req, Res>(method: MethodDescriptor<Req, Res>, request: MessageInit<Req>, options?: CallOptions): AsyncIterable<Res> {
+    checkMethod(method, "server_streaming");
+    let call: Call | undefined;
+    const stream = new ServerStream<Res>({
+      consumed: (count) => {
+        if (call) this.consumed(call, count);
+      },
+      abandon: () => {
+        if (call) this.giveUp(call, new RpcError(Status.CANCELLED, "the consumer stopped reading", method.path));
+      },
+    });
+    call = this.issue(method, request, options, stream as ServerStream<unknown>, (error) => stream.end(error));
+    return stream;
+  }
+
+  /**
+   * Calls a unary method synchronously, for workers and latency-critical
+   * code: sends, publishes and spins (then sleeps) in
+   * channel.receiveSync until the reply arrives, handling every other
+   * message on the way. Blocks the thread, so timers and AbortSignals
+   * cannot interrupt it: only options.timeoutMs (checked by the loop) and
+   * a signal already aborted count. Throws as unary() rejects, and a
+   * ShmrpcError EINVAL while anything else consumes the channel
+   * (onMessage listeners or iterators of your own).
+   */
+  unarySync<Req, Res>(method: MethodDescriptor<Req, Res>, request: MessageInit<Req>, options?: CallOptions): Res {
+    checkMethod(method, "unary");
+    let outcome: { error: RpcError | undefined; response?: unknown } | undefined;
+    // The receive loop reads the channel itself: pause the listener.
+    this.setListening(false);
+    try {
+      const call = this.issue(method, request, options, undefined, (error, response) => {
+        outcome = { error, response };
+      }, true);
+      while (outcome === undefined) {
+        // Nothing publishes in a microtask while this thread is busy here.
+        this.channel.flush();
+        const left = call.deadline - performance.now();
+        if (left <= 0) {
+          this.giveUp(call, new RpcError(Status.DEADLINE_EXCEEDED, "deadline exceeded", method.path));
+          this.channel.flush();
+          break;
+        }
+        // A request still waiting for a slot or for ring space needs this
+        // loop to move it on: poll in short slices until it is in the ring.
+        const slice = call.phase === "sent" && call.inRing ? left : Math.min(left, SYNC_SEND_POLL_MS);
+        let message: Message | undefined;
+        try {
+          message = this.channel.receiveSync(slice === Infinity ? -1 : slice);
+        } catch (error) {
+          if (isShmrpcError(error, "EINVAL")) {
+            this.giveUp(call, new RpcError(Status.FAILED_PRECONDITION, error.message, method.path, { cause: error }));
+            throw error;
+          }
+          this.shutDown(`the channel ended: ${isShmrpcError(error) ? error.message : String(error)}`);
+          break;
+        }
+        if (message) {
+          this.handleMessage(message);
+        } else if (!call.inRing) {
+          const sent = this.channel.stats.messagesSent;
+          this.channel.wake(); // writes sends that waited for ring space
+          if (this.channel.stats.messagesSent !== sent) call.inRing = true;
+        }
+      }
+    } finally {
+      this.updateListening();
+    }
+    const result = outcome as { error: RpcError | undefined; response?: unknown };
+    if (result.error) throw result.error;
+    return result.response as Res;
+  }
+
+  /**
+   * Calls `listener` with every EVENT the server emits under `event` (the
+   * C side's shmrpc_event_id(name), or the name itself), decoded as `type`.
+   * While any event listener is registered the client reads the channel
+   * and holds the event loop open. Returns a function that unsubscribes.
+   */
+  onEvent<T>(event: number | string, type: MessageType<T>, listener: (message: T) => void): () => void {
+    const id = typeof event === "string" ? eventId(event) : event >>> 0;
+    if (typeof event === "number" && (!Number.isInteger(event) || event < 0 || event > 0xffffffff)) {
+      throw new TypeError("onEvent: an event id is a u32");
+    }
+    if (typeof type?.decode !== "function") throw new TypeError("onEvent: type must be a MessageType");
+    if (typeof listener !== "function") throw new TypeError("onEvent: listener must be a function");
+    const subscription: EventSubscription = { type, listener: listener as (message: unknown) => void };
+    let set = this.events.get(id);
+    if (!set) this.events.set(id, (set = new Set()));
+    set.add(subscription);
+    this.eventCount++;
+    this.updateListening();
+    return () => {
+      if (set.delete(subscription)) {
+        this.eventCount--;
+        if (set.size === 0) this.events.delete(id);
+        this.updateListening();
+      }
+    };
+  }
+
+  /**
+   * Stops the client: every call in flight or queued fails with
+   * UNAVAILABLE (calls on the wire are cancelled on the server), later
+   * calls fail at once, event listeners are dropped. The channel stays
+   * open. Idempotent.
+   */
+  close(): void {
+    if (this.closedReason !== undefined) return;
+    for (const call of this.calls.values()) {
+      if (call.phase === "sent") this.sendControl(EnvelopeKind.CANCEL, call.id, 0);
+    }
+    this.shutDown("the client was closed");
+  }
+
+  // --- issuing ---------------------------------------------------------------
+
+  private issue(
+    method: MethodDescriptor<unknown, unknown>,
+    request: MessageInit<unknown>,
+    options: CallOptions | undefined,
+    stream: ServerStream<unknown> | undefined,
+    settle: (error: RpcError | undefined, response?: unknown) => void,
+    sync = false,
+  ): Call {
+    const { timeoutMs, signal } = checkOptions(options);
+    const deadline = timeoutMs === undefined ? Infinity : performance.now() + timeoutMs;
+    const call = new Call(method, request, deadline, signal, settle, stream);
+    if (this.closedReason !== undefined) {
+      this.finish(call, new RpcError(Status.UNAVAILABLE, this.closedReason, method.path));
+      return call;
+    }
+    if (signal?.aborted) {
+      this.finish(call, new RpcError(Status.CANCELLED, abortText(signal), method.path, { cause: signal.reason }));
+      return call;
+    }
+    if (timeoutMs !== undefined && timeoutMs <= 0) {
+      this.finish(call, new RpcError(Status.DEADLINE_EXCEEDED, "deadline exceeded", method.path));
+      return call;
+    }
+    if (!sync) {
+      if (deadline !== Infinity && timeoutMs! <= MAX_TIMER_MS) {
+        call.timer = setTimeout(() => this.giveUp(call, new RpcError(Status.DEADLINE_EXCEEDED, "deadline exceeded", method.path)), timeoutMs);
+      }
+      if (signal) {
+        call.abortListener = () => this.giveUp(call, new RpcError(Status.CANCELLED, abortText(signal), method.path, { cause: signal.reason }));
+        signal.addEventListener("abort", call.abortListener, { once: true });
+      }
+    }
+    if (this.calls.size < this.maxCallsInFlight && this.callsQueued === 0) {
+      this.start(call);
+    } else {
+      this.queue.push(call);
+    }
+    return call;
+  }
+
+  /** Puts a call on the wire: an id, the REQUEST encoded straight into the ring. */
+  private start(call: Call): void {
+    const method = call.method;
+    let size: number;
+    try {
+      size = method.requestType.encodedSize(call.request);
+    } catch (error) {
+      this.finish(call, new RpcError(Status.INVALID_ARGUMENT, `the request does not encode: ${String(error)}`, method.path, { cause: error }));
+      return;
+    }
+    call.id = this.allocateId();
+    call.phase = "sent";
+    this.calls.set(call.id, call);
+    this.stats.callsStarted++;
+    this.updateListening();
+    if (call.stream) call.granted = this.streamWindow;
+    const remainingUs = call.deadline === Infinity ? 0 : Math.max(1, Math.ceil((call.deadline - performance.now()) * 1000));
+    const header = {
+      kind: EnvelopeKind.REQUEST,
+      callId: call.id,
+      methodId: method.id,
+      schemaHash: method.schemaHash,
+      status: 0,
+      timeoutUs: remainingUs > MAX_WIRE_TIMEOUT_US ? 0 : remainingUs,
+      credit: call.granted,
+    };
+    let sent: Promise<void>;
+    const written = this.channel.stats.messagesSent;
+    try {
+      sent = this.channel.sendEncoded(FrameType.COMMAND, ENVELOPE_HEADER_BYTES + size, (target, offset) => {
+        writeEnvelopeHeader(target, offset, header);
+        const end = method.requestType.encodeInto(call.request, target, offset + ENVELOPE_HEADER_BYTES);
+        if (end !== offset + ENVELOPE_HEADER_BYTES + size) throw new Error("the request changed while it was encoded");
+      });
+    } catch (error) {
+      this.finish(call, new RpcError(Status.INVALID_ARGUMENT, `the request does not encode: ${String(error)}`, method.path, { cause: error }));
+      return;
+    }
+    call.inRing = this.channel.stats.messagesSent !== written;
+    sent.catch((error: unknown) => this.sendFailed(call, error));
+  }
+
+  private sendFailed(call: Call, error: unknown): void {
+    if (call.phase === "done") return;
+    const path = call.method.path;
+    if (isShmrpcError(error, "EMSGSIZE")) {
+      this.finish(call, new RpcError(Status.RESOURCE_EXHAUSTED, "the request is larger than the server accepts", path, { cause: error }));
+    } else {
+      this.finish(call, new RpcError(Status.UNAVAILABLE, isShmrpcError(error) ? error.message : String(error), path, { cause: error }));
+    }
+  }
+
+  /** The next call id: non-zero, not in use. */
+  private allocateId(): number {
+    for (;;) {
+      const id = this.nextId;
+      this.nextId = id === 0xffffffff ? 1 : id + 1;
+      if (!this.calls.has(id)) return id;
+    }
+  }
+
+  private startQueued(): void {
+    while (this.calls.size < this.maxCallsInFlight && this.queueHead < this.queue.length) {
+      const call = this.queue[this.queueHead] as Call;
+      this.queue[this.queueHead++] = undefined as unknown as Call;
+      if (this.queueHead === this.queue.length) {
+        this.queue.length = 0;
+        this.queueHead = 0;
+      } else if (this.queueHead >= 1024 && this.queueHead * 2 >= this.queue.length) {
+        this.queue.splice(0, this.queueHead);
+        this.queueHead = 0;
+      }
+      if (call.phase === "queued") this.start(call);
+    }
+  }
+
+  // --- ending ----------------------------------------------------------------
+
+  /** The client gives up on a call (timeout, abort, consumer gone): CANCEL if it was sent. */
+  private giveUp(call: Call, error: RpcError): void {
+    if (call.phase === "done") return;
+    if (call.phase === "sent") this.sendControl(EnvelopeKind.CANCEL, call.id, 0);
+    this.finish(call, error);
+  }
+
+  /** Ends a call exactly once and lets a queued one start. */
+  private finish(call: Call, error: RpcError | undefined, response?: unknown): void {
+    if (call.phase === "done") return;
+    const wasSent = call.phase === "sent";
+    call.phase = "done";
+    if (call.timer !== undefined) clearTimeout(call.timer);
+    if (call.abortListener) call.signal?.removeEventListener("abort", call.abortListener);
+    if (wasSent) {
+      this.calls.delete(call.id);
+      this.startQueued();
+      this.updateListening();
+    }
+    call.settle(error, response);
+  }
+
+  private shutDown(reason: string): void {
+    if (this.closedReason !== undefined) return;
+    this.closedReason = reason;
+    this.stopWatchingClose();
+    const pending = [...this.calls.values(), ...this.queue.slice(this.queueHead)];
+    this.queue.length = 0;
+    this.queueHead = 0;
+    for (const call of pending) this.finish(call, new RpcError(Status.UNAVAILABLE, reason, call.method.path));
+    this.events.clear();
+    this.eventCount = 0;
+    this.setListening(false);
+  }
+
+  // --- streams ---------------------------------------------------------------
+
+  /** The consumer took messages: grant them back in batches of half a window. */
+  private consumed(call: Call, count: number): void {
+    if (call.phase !== "sent") return;
+    call.ungranted += count;
+    if (call.ungranted * 2 >= this.streamWindow) {
+      const credit = call.ungranted;
+      call.ungranted = 0;
+      call.granted += credit;
+      this.sendControl(EnvelopeKind.CREDIT, call.id, credit);
+    }
+  }
+
+  // --- receiving -------------------------------------------------------------
+
+  private handleMessage(message: Message): void {
+    if (message.type !== FrameType.COMMAND) return;
+    let envelope: Envelope;
+    try {
+      envelope = parseEnvelope(message.data as Uint8Array);
+    } catch {
+      this.stats.malformed++;
+      return;
+    }
+    switch (envelope.kind) {
+      case EnvelopeKind.RESPONSE:
+      case EnvelopeKind.ERROR:
+      case EnvelopeKind.STREAM_MESSAGE:
+      case EnvelopeKind.STREAM_END:
+        this.handleReply(envelope);
+        return;
+      case EnvelopeKind.EVENT:
+        this.handleEvent(envelope);
+        return;
+      default:
+        this.stats.malformed++;
+    }
+  }
+
+  private handleReply(envelope: Envelope): void {
+    const call = this.calls.get(envelope.callId);
+    if (!call) {
+      this.stats.lateReplies++;
+      return;
+    }
+    const path = call.method.path;
+    switch (envelope.kind) {
+      case EnvelopeKind.RESPONSE: {
+        if (call.stream) return this.violation(call, "a RESPONSE for a streaming call");
+        let response: unknown;
+        try {
+          response = call.method.responseType.decode(envelope.body);
+        } catch (error) {
+          return this.finish(call, new RpcError(Status.INTERNAL, `the response does not decode: ${String(error)}`, path, { cause: error }));
+        }
+        return this.finish(call, undefined, response);
+      }
+      case EnvelopeKind.ERROR:
+        return this.finish(call, new RpcError(envelope.status, textDecoder.decode(envelope.body), path));
+      case EnvelopeKind.STREAM_MESSAGE: {
+        const stream = call.stream;
+        if (!stream) return this.violation(call, "a STREAM_MESSAGE for a unary call");
+        if (++call.received > call.granted) return this.violation(call, "more stream messages than the credit granted");
+        let item: unknown;
+        try {
+          item = call.method.responseType.decode(envelope.body);
+        } catch (error) {
+          this.sendControl(EnvelopeKind.CANCEL, call.id, 0);
+          return this.finish(call, new RpcError(Status.INTERNAL, `a stream message does not decode: ${String(error)}`, path, { cause: error }));
+        }
+        stream.push(item);
+        return;
+      }
+      default: {
+        if (!call.stream) return this.violation(call, "a STREAM_END for a unary call");
+        const status = envelope.status;
+        return this.finish(call, status === Status.OK ? undefined : new RpcError(status, textDecoder.decode(envelope.body), path));
+      }
+    }
+  }
+
+  /** The server broke the protocol for one call: that call fails, the rest go on. */
+  private violation(call: Call, what: string): void {
+    this.stats.malformed++;
+    this.giveUp(call, new RpcError(Status.INTERNAL, `protocol violation: ${what}`, call.method.path));
+  }
+
+  private handleEvent(envelope: Envelope): void {
+    const subscriptions = this.events.get(envelope.methodId);
+    if (!subscriptions) {
+      this.stats.unhandledEvents++;
+      return;
+    }
+    for (const { type, listener } of subscriptions) {
+      let message: unknown;
+      try {
+        message = type.decode(envelope.body.length > 0 ? envelope.body : NO_BODY);
+      } catch {
+        this.stats.malformed++;
+        continue;
+      }
+      listener(message);
+    }
+  }
+
+  // --- channel plumbing ------------------------------------------------------
+
+  /** CANCEL or CREDIT; best effort (a closed channel fails the calls anyway). */
+  private sendControl(kind: EnvelopeKind, callId: number, credit: number): void {
+    const header = { kind, callId, methodId: 0, schemaHash: 0, status: 0, timeoutUs: 0, credit };
+    try {
+      this.channel
+        .sendEncoded(FrameType.COMMAND, ENVELOPE_HEADER_BYTES, (target, offset) => writeEnvelopeHeader(target, offset, header))
+        .catch(() => {});
+    } catch {
+      // The channel is gone; shutDown follows from its close listener.
+    }
+  }
+
+  /** Reads the channel exactly while something waits for a message. */
+  private updateListening(): void {
+    this.setListening(this.closedReason === undefined && (this.calls.size > 0 || this.eventCount > 0));
+  }
+
+  private setListening(on: boolean): void {
+    if (on && !this.stopListening) {
+      this.stopListening = this.channel.onMessage(this.onMessage);
+    } else if (!on && this.stopListening) {
+      this.stopListening();
+      this.stopListening = undefined;
+    }
+  }
+}
+
+function positiveInteger(name: string, value: unknown): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
+    throw new TypeError(`RpcClient: ${name} must be a positive integer`);
+  }
+  return value;
+}
+
+function checkMethod(method: MethodDescriptor<unknown, unknown>, kind: string): void {
+  if (method === null || typeof method !== "object" || typeof method.requestType?.encodeInto !== "function") {
+    throw new TypeError("RpcClient: the first argument must be a MethodDescriptor");
+  }
+  if (method.kind !== kind) {
+    throw new TypeError(`RpcClient: ${method.path} is a ${method.kind} method, not ${kind}`);
+  }
+}
+
+function checkOptions(options: CallOptions | undefined): { timeoutMs: number | undefined; signal: AbortSignal | undefined } {
+  const timeoutMs = options?.timeoutMs;
+  const signal = options?.signal;
+  if (timeoutMs !== undefined && (typeof timeoutMs !== "number" || Number.isNaN(timeoutMs))) {
+    throw new TypeError("RpcClient: options.timeoutMs must be a number");
+  }
+  if (signal !== undefined && typeof signal?.addEventListener !== "function") {
+    throw new TypeError("RpcClient: options.signal must be an AbortSignal");
+  }
+  return { timeoutMs: timeoutMs === Infinity ? undefined : timeoutMs, signal };
+}
+
+function abortText(signal: AbortSignal): string {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error ? `aborted: ${reason.message}` : "aborted";
+}

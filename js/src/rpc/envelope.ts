@@ -1,0 +1,103 @@
+/**
+ * The RPC envelope (docs/PROTOCOL.md section 7): a fixed 28-byte header of
+ * little-endian u32 fields at fixed offsets, then the body. Routing never
+ * decodes a varint.
+ */
+
+export const ENVELOPE_VERSION = 1;
+export const ENVELOPE_HEADER_BYTES = 28;
+
+export const EnvelopeKind = {
+  REQUEST: 1,
+  RESPONSE: 2,
+  ERROR: 3,
+  CANCEL: 4,
+  STREAM_MESSAGE: 5,
+  STREAM_END: 6,
+  EVENT: 7,
+  CREDIT: 8,
+} as const;
+export type EnvelopeKind = (typeof EnvelopeKind)[keyof typeof EnvelopeKind];
+
+/** Header fields; unused ones are 0. All are u32 except `kind`. */
+export interface EnvelopeHeader {
+  kind: EnvelopeKind;
+  callId: number;
+  methodId: number;
+  schemaHash: number;
+  status: number;
+  timeoutUs: number;
+  credit: number;
+}
+
+export interface Envelope extends EnvelopeHeader {
+  /** A view of the bytes after the header. */
+  body: Uint8Array;
+}
+
+/** Why parseEnvelope refused some bytes, with the call id it could still read (0 if none). */
+export class EnvelopeError extends Error {
+  override readonly name = "EnvelopeError";
+  constructor(
+    message: string,
+    readonly callId: number,
+  ) {
+    super(message);
+  }
+}
+
+function putU32(target: Uint8Array, offset: number, value: number): void {
+  target[offset] = value;
+  target[offset + 1] = value >>> 8;
+  target[offset + 2] = value >>> 16;
+  target[offset + 3] = value >>> 24;
+}
+
+function getU32(data: Uint8Array, offset: number): number {
+  return ((data[offset] as number) | ((data[offset + 1] as number) << 8) | ((data[offset + 2] as number) << 16) | ((data[offset + 3] as number) << 24)) >>> 0;
+}
+
+/** Writes the 28 header bytes at `offset`. */
+export function writeEnvelopeHeader(target: Uint8Array, offset: number, header: EnvelopeHeader): void {
+  target[offset] = ENVELOPE_VERSION;
+  target[offset + 1] = header.kind;
+  target[offset + 2] = 0;
+  target[offset + 3] = 0;
+  putU32(target, offset + 4, header.callId);
+  putU32(target, offset + 8, header.methodId);
+  putU32(target, offset + 12, header.schemaHash);
+  putU32(target, offset + 16, header.status);
+  putU32(target, offset + 20, header.timeoutUs);
+  putU32(target, offset + 24, header.credit);
+}
+
+/** A whole envelope (header + body) as new bytes. */
+export function encodeEnvelope(header: EnvelopeHeader, body: Uint8Array = new Uint8Array(0)): Uint8Array {
+  const bytes = new Uint8Array(ENVELOPE_HEADER_BYTES + body.length);
+  writeEnvelopeHeader(bytes, 0, header);
+  bytes.set(body, ENVELOPE_HEADER_BYTES);
+  return bytes;
+}
+
+/**
+ * Parses the payload of one COMMAND message. Throws an EnvelopeError when
+ * it is shorter than the header, has another version or an unknown kind;
+ * reserved bytes are ignored.
+ */
+export function parseEnvelope(data: Uint8Array): Envelope {
+  const callId = data.length >= 8 ? getU32(data, 4) : 0;
+  if (data.length < ENVELOPE_HEADER_BYTES) throw new EnvelopeError("envelope shorter than its 28-byte header", callId);
+  if (data[0] !== ENVELOPE_VERSION) throw new EnvelopeError("unsupported envelope version", callId);
+  const kind = data[1] as number;
+  if (kind < EnvelopeKind.REQUEST || kind > EnvelopeKind.CREDIT) throw new EnvelopeError("unknown envelope kind", callId);
+  return {
+    kind: kind as EnvelopeKind,
+    callId,
+    methodId: getU32(data, 8),
+    schemaHash: getU32(data, 12),
+    status: getU32(data, 16),
+    timeoutUs: getU32(data, 20),
+    credit: getU32(data, 24),
+    body: data.subarray(ENVELOPE_HEADER_BYTES),
+  };
+}
