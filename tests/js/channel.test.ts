@@ -331,6 +331,24 @@ describe("receiving", () => {
     assert.ok((messages[4]!.data as Uint8Array).buffer instanceof ArrayBuffer, "payloads are private copies");
   });
 
+  test("fragments of any size, even empty ones, are reassembled", (t) => {
+    const { client, inject } = clientWithRawPeer(t, 64);
+    const more = (type: number, payload: number[]) => Uint8Array.of(type | 0x80, 0, 0, 0, payload.length, ...payload);
+    inject(more(FrameType.BINARY, [1]));
+    inject(more(FrameType.BINARY, []));
+    inject(more(FrameType.BINARY, [2, 3, 4, 5, 6, 7, 8]));
+    inject(encodeFrame(FrameType.BINARY, Uint8Array.of(9, 10, 11)));
+    assert.deepEqual(client.receiveSync(0), { type: FrameType.BINARY, data: Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11) });
+    // "✓" is e2 9c 93: split inside the character.
+    inject(more(FrameType.TEXT, [0x61, 0xe2]));
+    inject(encodeFrame(FrameType.TEXT, Uint8Array.of(0x9c, 0x93)));
+    assert.deepEqual(client.receiveSync(0), { type: FrameType.TEXT, data: "a\u2713" });
+    inject(more(FrameType.COMMAND, []));
+    assert.equal(client.receiveSync(0), undefined, "half a message is not delivered");
+    inject(encodeFrame(FrameType.COMMAND, new Uint8Array(0)));
+    assert.deepEqual(client.receiveSync(0), { type: FrameType.COMMAND, data: new Uint8Array(0) });
+  });
+
   test("onMessage delivers in order until unsubscribed", async (t) => {
     const { client, server } = pair(t, 128);
     const seen: number[] = [];

@@ -33,6 +33,7 @@ import { FrameType, isFrameType, type Message } from "./frame.js";
 import { FrameReader } from "./frame-reader.js";
 import { FrameWriter } from "./frame-writer.js";
 import {
+  Offset,
   PeerState,
   RingOffset,
   SEGMENT_HEADER_BYTES,
@@ -190,9 +191,9 @@ export class Channel implements AsyncIterable<Message> {
     );
 
     const layout = sideLayout(side);
-    const c2s = { controlOffset: 128, dataOffset: SEGMENT_HEADER_BYTES, capacity: segment.capacityC2S };
+    const c2s = { controlOffset: Offset.RING0_CONTROL, dataOffset: SEGMENT_HEADER_BYTES, capacity: segment.capacityC2S };
     const s2c = {
-      controlOffset: 256,
+      controlOffset: Offset.RING1_CONTROL,
       dataOffset: SEGMENT_HEADER_BYTES + segment.capacityC2S,
       capacity: segment.capacityS2C,
     };
