@@ -1,8 +1,8 @@
 /* The RPC dispatcher against a fake client: the test writes envelopes into
  * a real segment through the client side of a channel pair and reads what
  * the server (shmrpc_server_run on its own thread) answers. Handlers are
- * the rpctest.RpcTest glue of tests/services with behaviour the tests
- * steer. */
+ * the rpctest.RpcTest glue generated from tests/services/rpc_test.proto,
+ * with behaviour the tests steer. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,11 +20,12 @@
 #include "test_support.h"
 
 #define RECV_TIMEOUT_MS 3000
-#define ECHO_HASH 0xfa6ca88bu
-#define ECHO_DEFERRED_HASH 0x7ef7a00eu
-#define HANG_HASH 0x2f836b0cu
-#define COUNT_HASH 0xf26f4f39u
-#define COUNT_DEFERRED_HASH 0x1138d718u
+#define ECHO_HASH rpctest_RpcTest_Echo_SCHEMA_HASH
+#define ECHO_DEFERRED_HASH rpctest_RpcTest_EchoDeferred_SCHEMA_HASH
+#define HANG_HASH rpctest_RpcTest_Hang_SCHEMA_HASH
+#define COUNT_HASH rpctest_RpcTest_Count_SCHEMA_HASH
+#define COUNT_DEFERRED_HASH rpctest_RpcTest_CountDeferred_SCHEMA_HASH
+#define STREAM_STOPPED_EVENT "rpctest.RpcTest/StreamStopped"
 
 /* --- handlers --- */
 
@@ -108,7 +109,7 @@ static int stream(shmrpc_call_t *call, const rpctest_CountRequest *req) {
    * event check that it arrives. */
   rpctest_StreamStopped stopped = {shmrpc_call_id(call), i, status};
   (void)shmrpc_server_emit(shmrpc_call_server(call),
-                           rpctest_RpcTest_StreamStopped_event,
+                           shmrpc_event_id(STREAM_STOPPED_EVENT),
                            rpctest_StreamStopped_fields, &stopped);
   return status;
 }
@@ -339,8 +340,8 @@ static uint32_t expect_stats_in_flight(fixture_t *f, uint32_t call_id) {
   rpctest_StatsRequest req = rpctest_StatsRequest_init_zero;
   shmrpc_envelope_t h = {.kind = SHMRPC_RPC_REQUEST,
                          .call_id = call_id,
-                         .method_id = rpctest_RpcTest_GetStats_id,
-                         .schema_hash = 0x8b2ac44du};
+                         .method_id = rpctest_RpcTest_GetStats_ID,
+                         .schema_hash = rpctest_RpcTest_GetStats_SCHEMA_HASH};
   send_envelope(f, &h, rpctest_StatsRequest_fields, &req);
   reply_t r = recv_reply(f);
   assert_int_equal(r.env.kind, SHMRPC_RPC_RESPONSE);
@@ -372,7 +373,7 @@ static void server_unary_ok(void **state) {
   (void)state;
   fixture_t *f = fixture_start(1 << 16, 64);
   rpctest_EchoRequest req = {.text = "hello"};
-  send_echo(f, 1, rpctest_RpcTest_Echo_id, ECHO_HASH, &req, 0);
+  send_echo(f, 1, rpctest_RpcTest_Echo_ID, ECHO_HASH, &req, 0);
   reply_t r = recv_reply(f);
   assert_int_equal(r.env.kind, SHMRPC_RPC_RESPONSE);
   assert_int_equal(r.env.call_id, 1);
@@ -390,7 +391,7 @@ static void server_deadline_reaches_handler(void **state) {
   (void)state;
   fixture_t *f = fixture_start(1 << 16, 64);
   rpctest_EchoRequest req = {.text = "x"};
-  send_echo(f, 2, rpctest_RpcTest_Echo_id, ECHO_HASH, &req, 5000000);
+  send_echo(f, 2, rpctest_RpcTest_Echo_ID, ECHO_HASH, &req, 5000000);
   reply_t r = recv_reply(f);
   rpctest_EchoReply reply = rpctest_EchoReply_init_zero;
   decode(&r, rpctest_EchoReply_fields, &reply);
@@ -414,7 +415,7 @@ static void server_schema_mismatch_failed_precondition(void **state) {
   (void)state;
   fixture_t *f = fixture_start(1 << 16, 64);
   rpctest_EchoRequest req = {.text = "x"};
-  send_echo(f, 4, rpctest_RpcTest_Echo_id, ECHO_HASH ^ 1, &req, 0);
+  send_echo(f, 4, rpctest_RpcTest_Echo_ID, ECHO_HASH ^ 1, &req, 0);
   expect_error(f, 4, SHMRPC_STATUS_FAILED_PRECONDITION,
                "rpctest.RpcTest/Echo: the client's schema differs from the "
                "server's");
@@ -434,7 +435,7 @@ static void server_undecodable_request_invalid_argument(void **state) {
     uint8_t buf[SHMRPC_ENVELOPE_HEADER_BYTES + 4];
     shmrpc_envelope_t h = {.kind = SHMRPC_RPC_REQUEST,
                            .call_id = 10 + i,
-                           .method_id = rpctest_RpcTest_Echo_id,
+                           .method_id = rpctest_RpcTest_Echo_ID,
                            .schema_hash = ECHO_HASH};
     shmrpc_envelope_write_header(&h, buf);
     memcpy(buf + SHMRPC_ENVELOPE_HEADER_BYTES, bodies[i], 4);
@@ -455,14 +456,14 @@ static void server_handler_status_passed_through(void **state) {
   fixture_t *f = fixture_start(1 << 16, 64);
   for (int status = 1; status <= 16; status++) {
     rpctest_EchoRequest req = {.status = status, .error_message = "because"};
-    send_echo(f, (uint32_t)status, rpctest_RpcTest_Echo_id, ECHO_HASH, &req, 0);
+    send_echo(f, (uint32_t)status, rpctest_RpcTest_Echo_ID, ECHO_HASH, &req, 0);
     expect_error(f, (uint32_t)status, (uint32_t)status, "because");
   }
   rpctest_EchoRequest plain = {.status = SHMRPC_STATUS_PERMISSION_DENIED};
-  send_echo(f, 30, rpctest_RpcTest_Echo_id, ECHO_HASH, &plain, 0);
+  send_echo(f, 30, rpctest_RpcTest_Echo_ID, ECHO_HASH, &plain, 0);
   expect_error(f, 30, SHMRPC_STATUS_PERMISSION_DENIED, "PERMISSION_DENIED");
   rpctest_EchoRequest odd = {.status = 99};
-  send_echo(f, 31, rpctest_RpcTest_Echo_id, ECHO_HASH, &odd, 0);
+  send_echo(f, 31, rpctest_RpcTest_Echo_ID, ECHO_HASH, &odd, 0);
   expect_error(f, 31, SHMRPC_STATUS_UNKNOWN, "UNKNOWN");
   fixture_stop(f);
 }
@@ -496,7 +497,7 @@ static void server_malformed_envelopes_answered_or_dropped(void **state) {
   /* Call id 0 cannot be answered; CANCEL and CREDIT for unknown calls are
    * ignored; TEXT and BINARY go to on_other_message. */
   rpctest_EchoRequest req = {.text = "x"};
-  send_echo(f, 0, rpctest_RpcTest_Echo_id, ECHO_HASH, &req, 0);
+  send_echo(f, 0, rpctest_RpcTest_Echo_ID, ECHO_HASH, &req, 0);
   send_control(f, SHMRPC_RPC_CANCEL, 77, 0);
   send_control(f, SHMRPC_RPC_CREDIT, 78, 5);
   assert_int_equal(
@@ -505,7 +506,7 @@ static void server_malformed_envelopes_answered_or_dropped(void **state) {
       shmrpc_channel_send(&f->pair.client, SHMRPC_BINARY, "\x01", 1, 1000), 0);
   expect_nothing(f, 50);
   assert_int_equal(f->other_messages, 2);
-  send_echo(f, 6, rpctest_RpcTest_Echo_id, ECHO_HASH, &req, 0);
+  send_echo(f, 6, rpctest_RpcTest_Echo_ID, ECHO_HASH, &req, 0);
   expect_echo(f, 6, "x");
   fixture_stop(f);
 }
@@ -532,7 +533,7 @@ static void server_random_envelopes_survived(void **state) {
   }
   /* Whatever is still queued arrives before this reply. */
   rpctest_EchoRequest req = {.text = "alive"};
-  send_echo(f, 99999, rpctest_RpcTest_Echo_id, ECHO_HASH, &req, 0);
+  send_echo(f, 99999, rpctest_RpcTest_Echo_ID, ECHO_HASH, &req, 0);
   for (;;) {
     reply_t r = recv_reply(f);
     bool done = r.env.call_id == 99999;
@@ -549,11 +550,11 @@ static void server_duplicate_call_id_rejected(void **state) {
   (void)state;
   fixture_t *f = fixture_start(1 << 16, 64);
   rpctest_EchoRequest first = {.text = "first"};
-  send_echo(f, 5, rpctest_RpcTest_EchoDeferred_id, ECHO_DEFERRED_HASH, &first,
+  send_echo(f, 5, rpctest_RpcTest_EchoDeferred_ID, ECHO_DEFERRED_HASH, &first,
             0);
   wait_held(1);
   rpctest_EchoRequest second = {.text = "second"};
-  send_echo(f, 5, rpctest_RpcTest_Echo_id, ECHO_HASH, &second, 0);
+  send_echo(f, 5, rpctest_RpcTest_Echo_ID, ECHO_HASH, &second, 0);
   expect_error(f, 5, SHMRPC_STATUS_INVALID_ARGUMENT,
                "call id already in flight");
   /* The first call is undisturbed. */
@@ -584,7 +585,7 @@ static void server_deferred_finish_from_another_thread(void **state) {
   const size_t n = 200;
   for (size_t i = 0; i < n; i++) {
     rpctest_EchoRequest req = {.text = "deferred"};
-    send_echo(f, (uint32_t)(1000 + i), rpctest_RpcTest_EchoDeferred_id,
+    send_echo(f, (uint32_t)(1000 + i), rpctest_RpcTest_EchoDeferred_ID,
               ECHO_DEFERRED_HASH, &req, 0);
   }
   wait_held(n);
@@ -604,7 +605,7 @@ static void server_cancel_drops_reply(void **state) {
   (void)state;
   fixture_t *f = fixture_start(1 << 16, 64);
   rpctest_EchoRequest req = {.text = "late"};
-  send_echo(f, 8, rpctest_RpcTest_EchoDeferred_id, ECHO_DEFERRED_HASH, &req, 0);
+  send_echo(f, 8, rpctest_RpcTest_EchoDeferred_ID, ECHO_DEFERRED_HASH, &req, 0);
   wait_held(1);
   assert_false(shmrpc_call_cancelled(g.held[0]));
   send_control(f, SHMRPC_RPC_CANCEL, 8, 0);
@@ -626,7 +627,7 @@ static void server_deadline_expires_hanging_call(void **state) {
   fixture_t *f = fixture_start(1 << 16, 64);
   rpctest_EchoRequest req = {.text = "never"};
   double start = test_now_ms();
-  send_echo(f, 11, rpctest_RpcTest_Hang_id, HANG_HASH, &req, 30000);
+  send_echo(f, 11, rpctest_RpcTest_Hang_ID, HANG_HASH, &req, 30000);
   expect_error(f, 11, SHMRPC_STATUS_DEADLINE_EXCEEDED, "deadline exceeded");
   double elapsed = test_now_ms() - start;
   assert_true(elapsed >= 29.0);
@@ -644,7 +645,7 @@ static void server_cancel_runs_hook(void **state) {
   (void)state;
   fixture_t *f = fixture_start(1 << 16, 64);
   rpctest_EchoRequest req = {.text = "never"};
-  send_echo(f, 12, rpctest_RpcTest_Hang_id, HANG_HASH, &req, 0);
+  send_echo(f, 12, rpctest_RpcTest_Hang_ID, HANG_HASH, &req, 0);
   expect_nothing(f, 20);
   assert_int_equal(shmrpc_server_calls_in_flight(f->server), 1);
   send_control(f, SHMRPC_RPC_CANCEL, 12, 0);
@@ -674,7 +675,7 @@ static void expect_stopped_event(fixture_t *f, uint32_t call_id,
                                  uint32_t sent, int status) {
   reply_t r = recv_reply(f);
   assert_int_equal(r.env.kind, SHMRPC_RPC_EVENT);
-  assert_int_equal(r.env.method_id, rpctest_RpcTest_StreamStopped_event);
+  assert_int_equal(r.env.method_id, shmrpc_event_id(STREAM_STOPPED_EVENT));
   rpctest_StreamStopped ev = rpctest_StreamStopped_init_zero;
   decode(&r, rpctest_StreamStopped_fields, &ev);
   assert_int_equal(ev.call_id, call_id);
@@ -696,11 +697,11 @@ static void expect_stream_end(fixture_t *f, uint32_t call_id, uint32_t status) {
 static void server_stream_credit_on_dispatch_thread(void **state) {
   (void)state;
   fixture_t *f = fixture_start(1 << 16, 64);
-  send_count(f, 21, rpctest_RpcTest_Count_id, COUNT_HASH, 10, 3);
+  send_count(f, 21, rpctest_RpcTest_Count_ID, COUNT_HASH, 10, 3);
   expect_items(f, 21, 0, 3);
   expect_nothing(f, 30);
   rpctest_EchoRequest req = {.text = "queued"};
-  send_echo(f, 22, rpctest_RpcTest_Echo_id, ECHO_HASH, &req, 0);
+  send_echo(f, 22, rpctest_RpcTest_Echo_ID, ECHO_HASH, &req, 0);
   expect_nothing(f, 30);
   send_control(f, SHMRPC_RPC_CREDIT, 21, 4);
   expect_items(f, 21, 3, 4);
@@ -716,7 +717,7 @@ static void server_stream_credit_on_dispatch_thread(void **state) {
 static void server_stream_cancel_while_waiting_for_credit(void **state) {
   (void)state;
   fixture_t *f = fixture_start(1 << 16, 64);
-  send_count(f, 23, rpctest_RpcTest_Count_id, COUNT_HASH, 100, 2);
+  send_count(f, 23, rpctest_RpcTest_Count_ID, COUNT_HASH, 100, 2);
   expect_items(f, 23, 0, 2);
   send_control(f, SHMRPC_RPC_CANCEL, 23, 0);
   expect_stopped_event(f, 23, 2, SHMRPC_STATUS_CANCELLED);
@@ -728,7 +729,7 @@ static void server_stream_cancel_while_waiting_for_credit(void **state) {
 static void server_stream_credit_on_another_thread(void **state) {
   (void)state;
   fixture_t *f = fixture_start(1 << 16, 64);
-  send_count(f, 25, rpctest_RpcTest_CountDeferred_id, COUNT_DEFERRED_HASH, 5, 1);
+  send_count(f, 25, rpctest_RpcTest_CountDeferred_ID, COUNT_DEFERRED_HASH, 5, 1);
   expect_items(f, 25, 0, 1);
   expect_nothing(f, 30);
   send_control(f, SHMRPC_RPC_CREDIT, 25, 10);
@@ -741,7 +742,7 @@ static void server_stream_credit_on_another_thread(void **state) {
 static void server_stream_thread_sees_close(void **state) {
   (void)state;
   fixture_t *f = fixture_start(1 << 16, 64);
-  send_count(f, 26, rpctest_RpcTest_CountDeferred_id, COUNT_DEFERRED_HASH, 5, 1);
+  send_count(f, 26, rpctest_RpcTest_CountDeferred_ID, COUNT_DEFERRED_HASH, 5, 1);
   expect_items(f, 26, 0, 1);
   fixture_stop(f); /* joins the stream thread, which must have stopped */
   assert_int_equal(g.stream_status, SHMRPC_STATUS_UNAVAILABLE);
@@ -752,7 +753,7 @@ static void server_close_fails_calls_in_flight(void **state) {
   (void)state;
   fixture_t *f = fixture_start(1 << 16, 64);
   rpctest_EchoRequest req = {.text = "never"};
-  send_echo(f, 27, rpctest_RpcTest_Hang_id, HANG_HASH, &req, 0);
+  send_echo(f, 27, rpctest_RpcTest_Hang_ID, HANG_HASH, &req, 0);
   expect_nothing(f, 20);
   fixture_stop(f); /* asserts that no call is left */
   assert_int_equal(g.hooks_run, 1);
@@ -762,9 +763,9 @@ static void server_too_many_calls_resource_exhausted(void **state) {
   (void)state;
   fixture_t *f = fixture_start(1 << 16, 2);
   rpctest_EchoRequest req = {.text = "x"};
-  send_echo(f, 31, rpctest_RpcTest_EchoDeferred_id, ECHO_DEFERRED_HASH, &req, 0);
-  send_echo(f, 32, rpctest_RpcTest_EchoDeferred_id, ECHO_DEFERRED_HASH, &req, 0);
-  send_echo(f, 33, rpctest_RpcTest_Echo_id, ECHO_HASH, &req, 0);
+  send_echo(f, 31, rpctest_RpcTest_EchoDeferred_ID, ECHO_DEFERRED_HASH, &req, 0);
+  send_echo(f, 32, rpctest_RpcTest_EchoDeferred_ID, ECHO_DEFERRED_HASH, &req, 0);
+  send_echo(f, 33, rpctest_RpcTest_Echo_ID, ECHO_HASH, &req, 0);
   expect_error(f, 33, SHMRPC_STATUS_RESOURCE_EXHAUSTED, "too many calls");
   wait_held(2);
   for (size_t i = 0; i < 2; i++)
@@ -772,7 +773,7 @@ static void server_too_many_calls_resource_exhausted(void **state) {
                      SHMRPC_STATUS_OK);
   expect_error(f, 31, SHMRPC_STATUS_ABORTED, "ABORTED");
   expect_error(f, 32, SHMRPC_STATUS_ABORTED, "ABORTED");
-  send_echo(f, 34, rpctest_RpcTest_Echo_id, ECHO_HASH, &req, 0);
+  send_echo(f, 34, rpctest_RpcTest_Echo_ID, ECHO_HASH, &req, 0);
   expect_echo(f, 34, "x");
   fixture_stop(f);
 }
@@ -787,7 +788,7 @@ static void server_messages_larger_than_ring(void **state) {
   payload->size = (pb_size_t)size;
   test_fill(payload->bytes, size, 7);
   rpctest_EchoRequest req = {.text = "big", .payload = payload};
-  send_echo(f, 41, rpctest_RpcTest_Echo_id, ECHO_HASH, &req, 0);
+  send_echo(f, 41, rpctest_RpcTest_Echo_ID, ECHO_HASH, &req, 0);
   reply_t r = recv_reply(f);
   assert_int_equal(r.env.kind, SHMRPC_RPC_RESPONSE);
   rpctest_EchoReply reply = rpctest_EchoReply_init_zero;
@@ -799,7 +800,7 @@ static void server_messages_larger_than_ring(void **state) {
   free(payload);
   /* A small one after it still goes straight into the ring. */
   rpctest_EchoRequest small = {.text = "small"};
-  send_echo(f, 42, rpctest_RpcTest_Echo_id, ECHO_HASH, &small, 0);
+  send_echo(f, 42, rpctest_RpcTest_Echo_ID, ECHO_HASH, &small, 0);
   expect_echo(f, 42, "small");
   fixture_stop(f);
 }

@@ -11,6 +11,9 @@
 
 #include "rpc_test.shmrpc.h"
 
+/* The event the streaming handlers emit when they stop. */
+#define STREAM_STOPPED_EVENT "rpctest.RpcTest/StreamStopped"
+
 /* Larger payloads are refused: a test service should not allocate
  * whatever a request asks for. */
 #define MAX_PAYLOAD_BYTES (64u << 20)
@@ -150,7 +153,7 @@ static void *timer_main(void *arg) {
     pending_echo_t item = heap_pop(s);
     pthread_mutex_unlock(&s->lock);
     int status = answer_echo(item.call, item.req, item.res);
-    rpctest_RpcTest_EchoDeferred_finish(item.call, status, item.res);
+    shmrpc_call_finish(item.call, status, item.res);
     pthread_mutex_lock(&s->lock);
   }
   pthread_mutex_unlock(&s->lock);
@@ -220,7 +223,7 @@ static int stream(shmrpc_call_t *call, const rpctest_CountRequest *req) {
   }
   free(item.payload);
   rpctest_StreamStopped stopped = {shmrpc_call_id(call), sent, status};
-  shmrpc_server_emit(s->server, rpctest_RpcTest_StreamStopped_event,
+  shmrpc_server_emit(s->server, shmrpc_event_id(STREAM_STOPPED_EVENT),
                      rpctest_StreamStopped_fields, &stopped);
   return status;
 }
