@@ -5,6 +5,7 @@
  * that the dispatcher (c/include/shmrpc/service.h) reads. */
 #include <ctype.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,23 +28,30 @@ static char *header_guard(arena_t *arena, const char *stem) {
 
 /* ---- header ---------------------------------------------------------------- */
 
-static void emit_handlers(buf_t *out, const service_t *s) {
-  comments_emit(out, s->comment);
-  buf_line(out, "/* Handlers of %s, one per method; a NULL slot answers UNIMPLEMENTED.", s->full_name);
-  buf_line(out, " * Each returns a shmrpc_status_t, or SHMRPC_DEFERRED to finish the call later");
-  buf_line(out, " * with shmrpc_call_finish(). Request fields allocated by nanopb are released");
-  buf_line(out, " * after the call: copy what must outlive it. */");
+static void emit_handlers(buf_t *out, arena_t *arena, const service_t *s) {
+  char note[512];
+  snprintf(note, sizeof(note),
+           "Handlers of %s, one per method; a NULL slot answers UNIMPLEMENTED.\n"
+           "Each returns a shmrpc_status_t, or SHMRPC_DEFERRED to finish the call\n"
+           "later with the method's _finish(). nanopb allocated the request's\n"
+           "strings, bytes and arrays; they are released when the call finishes,\n"
+           "and so are pointers the handler stores in the response.",
+           s->full_name);
+  comments_emit_note(out, s->comment, note);
   buf_open(out, "typedef struct %s_handlers_s {", s->c_name);
   for (size_t i = 0; i < s->method_count; i++) {
     const method_t *m = &s->methods[i];
     if (i > 0) buf_blank(out);
-    comments_emit(out, m->comment);
     if (m->server_streaming) {
-      buf_line(out, "/* Server streaming: send with %s_%s_write(). */", s->c_name, m->name);
-      buf_line(out, "int (*%s)(shmrpc_call_t *call, const %s *request);", m->name,
-               m->input->c_name);
+      const char *stream_note = names_join(arena, "Server streaming: send with ",
+          "", names_join(arena, s->c_name, "_", names_join(arena, m->name, "", "_write().")));
+      comments_emit_note(out, m->comment, stream_note);
+      buf_line(out, "int (*%s)(", m->name);
+      buf_line(out, "    shmrpc_call_t *call, const %s *request);", m->input->c_name);
     } else {
-      buf_line(out, "int (*%s)(shmrpc_call_t *call, const %s *request, %s *response);", m->name,
+      comments_emit(out, m->comment);
+      buf_line(out, "int (*%s)(", m->name);
+      buf_line(out, "    shmrpc_call_t *call, const %s *request, %s *response);",
                m->input->c_name, m->output->c_name);
     }
   }
@@ -54,26 +62,40 @@ static void emit_method_helpers(buf_t *out, const service_t *s, const method_t *
   const char *prefix = s->c_name;
   buf_blank(out);
   if (m->server_streaming) {
-    buf_line(out, "/* Sends one %s of the %s stream. */", m->output->full_name, m->name);
-    buf_open(out, "static inline int %s_%s_write(shmrpc_call_t *call, const %s *message) {", prefix,
-             m->name, m->output->c_name);
+    buf_line(out, "/* Sends one message of the %s stream. */", m->name);
+    buf_line(out, "static inline int %s_%s_write(", prefix, m->name);
+    buf_open(out, "    shmrpc_call_t *call, const %s *message) {", m->output->c_name);
     buf_line(out, "return shmrpc_call_write(call, message);");
     buf_close(out, "}");
     buf_blank(out);
+    buf_line(out, "/* Ends the %s stream with `status` after its handler returned", m->name);
+    buf_line(out, " * SHMRPC_DEFERRED. */");
+    buf_open(out, "static inline int %s_%s_finish(shmrpc_call_t *call, int status) {", prefix,
+             m->name);
+    buf_line(out, "return shmrpc_call_finish(call, status, NULL);");
+    buf_close(out, "}");
+  } else {
+    buf_line(out, "/* Answers %s with `status` (and `response` if OK) after its handler", m->name);
+    buf_line(out, " * returned SHMRPC_DEFERRED. */");
+    buf_line(out, "static inline int %s_%s_finish(", prefix, m->name);
+    buf_open(out, "    shmrpc_call_t *call, int status, const %s *response) {", m->output->c_name);
+    buf_line(out, "return shmrpc_call_finish(call, status, response);");
+    buf_close(out, "}");
   }
-  buf_line(out, "/* Decodes a %s request. Strings, bytes and repeated fields are malloc'd:", m->name);
-  buf_line(out, " * release with pb_release(%s_fields, request), also after a failure. */",
-           m->input->c_name);
-  buf_open(out, "static inline bool %s_%s_decode_request(const uint8_t *data, size_t size, %s *request) {",
-           prefix, m->name, m->input->c_name);
+  buf_blank(out);
+  buf_line(out, "/* Decodes the request of %s. Strings, bytes and arrays are malloc'd:", m->name);
+  buf_line(out, " * release with pb_release(%s_fields, request), also after a", m->input->c_name);
+  buf_line(out, " * failure. */");
+  buf_line(out, "static inline bool %s_%s_decode_request(", prefix, m->name);
+  buf_open(out, "    const uint8_t *data, size_t size, %s *request) {", m->input->c_name);
   buf_line(out, "pb_istream_t stream = pb_istream_from_buffer(data, size);");
   buf_line(out, "return pb_decode(&stream, %s_fields, request);", m->input->c_name);
   buf_close(out, "}");
   buf_blank(out);
-  buf_line(out, "/* Encodes a %s response into buffer[0, capacity); sets *size. */", m->name);
-  buf_open(out, "static inline bool %s_%s_encode_response(const %s *response, uint8_t *buffer,",
-           prefix, m->name, m->output->c_name);
-  buf_line(out, "    size_t capacity, size_t *size) {");
+  buf_line(out, "/* Encodes a response of %s into buffer[0, capacity); sets *size. */", m->name);
+  buf_line(out, "static inline bool %s_%s_encode_response(", prefix, m->name);
+  buf_open(out, "    const %s *response, uint8_t *buffer, size_t capacity, size_t *size) {",
+           m->output->c_name);
   buf_line(out, "pb_ostream_t stream = pb_ostream_from_buffer(buffer, capacity);");
   buf_line(out, "bool ok = pb_encode(&stream, %s_fields, response);", m->output->c_name);
   buf_line(out, "*size = stream.bytes_written;");
@@ -81,7 +103,7 @@ static void emit_method_helpers(buf_t *out, const service_t *s, const method_t *
   buf_close(out, "}");
 }
 
-static void emit_service_decls(buf_t *out, const service_t *s) {
+static void emit_service_decls(buf_t *out, arena_t *arena, const service_t *s) {
   buf_blank(out);
   buf_line(out, "/* ---- %s ---- */", s->full_name);
   buf_blank(out);
@@ -95,7 +117,7 @@ static void emit_service_decls(buf_t *out, const service_t *s) {
   }
   buf_line(out, "#define %s_FINGERPRINT UINT64_C(0x%016" PRIx64 ")", s->c_name, s->fingerprint);
   buf_blank(out);
-  emit_handlers(out, s);
+  emit_handlers(out, arena, s);
   for (size_t i = 0; i < s->method_count; i++) emit_method_helpers(out, s, &s->methods[i]);
   buf_blank(out);
   buf_line(out, "/* Register with the RPC server together with a %s_handlers_t. */", s->c_name);
@@ -129,7 +151,9 @@ static char *emit_header(schema_t *schema, const file_t *file, const char *stem)
   buf_line(&out, "#ifdef __cplusplus");
   buf_line(&out, "extern \"C\" {");
   buf_line(&out, "#endif");
-  for (size_t i = 0; i < file->service_count; i++) emit_service_decls(&out, &file->services[i]);
+  for (size_t i = 0; i < file->service_count; i++) {
+    emit_service_decls(&out, &schema->arena, &file->services[i]);
+  }
   buf_blank(&out);
   buf_line(&out, "#ifdef __cplusplus");
   buf_line(&out, "}");
@@ -142,9 +166,8 @@ static char *emit_header(schema_t *schema, const file_t *file, const char *stem)
 
 static void emit_invoke(buf_t *out, const service_t *s, const method_t *m) {
   buf_blank(out);
-  buf_open(out, "static int invoke_%s_%s(const void *handlers, shmrpc_call_t *call,", s->name,
-           m->name);
-  buf_line(out, "    const void *request, void *response) {");
+  buf_line(out, "static int invoke_%s_%s(", s->name, m->name);
+  buf_open(out, "    const void *handlers, shmrpc_call_t *call, const void *request, void *response) {");
   buf_line(out, "const %s_handlers_t *table = handlers;", s->c_name);
   buf_line(out, "if (table->%s == NULL) return SHMRPC_STATUS_UNIMPLEMENTED;", m->name);
   if (m->server_streaming) {

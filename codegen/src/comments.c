@@ -53,23 +53,31 @@ static void emit_line(buf_t *out, const char *text, size_t n) {
   buf_put(out, "\n");
 }
 
-void comments_emit(buf_t *out, const char *comment) {
-  if (comment == NULL) return;
-  /* Drop trailing blank lines; protoc ends every comment with "\n". */
-  size_t end = strlen(comment);
-  while (end > 0 && (comment[end - 1] == '\n' || comment[end - 1] == ' ')) end--;
-  buf_line(out, "/**");
-  const char *p = comment;
-  const char *stop = comment + end;
+/* Writes the lines of `text` (trailing blank lines dropped). */
+static void emit_lines(buf_t *out, const char *text) {
+  size_t end = strlen(text);
+  while (end > 0 && (text[end - 1] == '\n' || text[end - 1] == ' ')) end--;
+  const char *p = text;
+  const char *stop = text + end;
   while (p < stop) {
     const char *nl = memchr(p, '\n', (size_t)(stop - p));
     const char *line_end = nl != NULL ? nl : stop;
-    const char *text = p;
-    if (text < line_end && *text == ' ') text++;
-    size_t n = (size_t)(line_end - text);
-    while (n > 0 && (text[n - 1] == ' ' || text[n - 1] == '\r')) n--;
-    emit_line(out, text, n);
+    const char *line = p;
+    if (line < line_end && *line == ' ') line++;
+    size_t n = (size_t)(line_end - line);
+    while (n > 0 && (line[n - 1] == ' ' || line[n - 1] == '\r')) n--;
+    emit_line(out, line, n);
     p = nl != NULL ? nl + 1 : stop;
   }
+}
+
+void comments_emit_note(buf_t *out, const char *comment, const char *note) {
+  if (comment == NULL && note == NULL) return;
+  buf_line(out, "/**");
+  if (comment != NULL) emit_lines(out, comment);
+  if (comment != NULL && note != NULL) emit_line(out, "", 0);
+  if (note != NULL) emit_lines(out, note);
   buf_line(out, " */");
 }
+
+void comments_emit(buf_t *out, const char *comment) { comments_emit_note(out, comment, NULL); }

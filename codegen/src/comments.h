@@ -18,5 +18,8 @@ const char *comments_find(const google_protobuf_SourceCodeInfo *info, const int3
  * "/" "** ... *" "/" for TypeScript (JSDoc) and C alike. Lines keep their
  * text minus one leading space; a "*" "/" inside is defused. No-op for NULL. */
 void comments_emit(buf_t *out, const char *comment);
+/* The same with `note`, a text of our own, as a last paragraph (or alone
+ * when there is no comment). */
+void comments_emit_note(buf_t *out, const char *comment, const char *note);
 
 #endif

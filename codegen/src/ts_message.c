@@ -2,8 +2,10 @@
  * encodedSize, encodeInto, encode, decode and the $size/$write/$read passes
  * that generated code calls across messages). */
 #include <inttypes.h>
+#include <stdlib.h>
 #include <stdio.h>
 
+#include "arena.h"
 #include "comments.h"
 #include "ts.h"
 
@@ -198,6 +200,14 @@ static void emit_oneof_pass(const ts_ctx_t *ctx, const oneof_t *o, bool write) {
   buf_close(out, "}");
 }
 
+static int by_number(const void *a, const void *b) {
+  const field_t *x = *(const field_t *const *)a;
+  const field_t *y = *(const field_t *const *)b;
+  return (x->number > y->number) - (x->number < y->number);
+}
+
+/* Fields are written in field number order, as protobuf recommends and
+ * other implementations do; a oneof goes where its lowest member would. */
 static void emit_pass(const ts_ctx_t *ctx, const message_t *m, bool write) {
   buf_t *out = ctx->out;
   if (write) {
@@ -206,17 +216,24 @@ static void emit_pass(const ts_ctx_t *ctx, const message_t *m, bool write) {
     buf_open(out, "$size(m: pb.MessageInit<%s>, w: pb.Writer): number {", m->ts_name);
     buf_line(out, "let n = 0;");
   }
-  size_t next_oneof = 0;
+  const field_t **sorted = xrealloc(NULL, sizeof(*sorted) * (m->field_count + 1));
+  bool *oneof_done = xrealloc(NULL, sizeof(*oneof_done) * (m->oneof_count + 1));
+  for (size_t i = 0; i < m->field_count; i++) sorted[i] = &m->fields[i];
+  for (size_t i = 0; i < m->oneof_count; i++) oneof_done[i] = false;
+  qsort(sorted, m->field_count, sizeof(*sorted), by_number);
   for (size_t i = 0; i < m->field_count; i++) {
-    const field_t *f = &m->fields[i];
+    const field_t *f = sorted[i];
     if (in_oneof(f)) {
-      if ((size_t)f->oneof == next_oneof) emit_oneof_pass(ctx, &m->oneofs[next_oneof++], write);
+      if (!oneof_done[f->oneof]) emit_oneof_pass(ctx, &m->oneofs[f->oneof], write);
+      oneof_done[f->oneof] = true;
     } else if (write) {
       ts_field_write(ctx, f);
     } else {
       ts_field_size(ctx, f);
     }
   }
+  free(sorted);
+  free(oneof_done);
   if (write) {
     buf_line(out, "if (m.$unknown !== undefined) w.raw(m.$unknown);");
   } else {
