@@ -8,8 +8,7 @@ int shmrpc_host_open_channel(const shmrpc_host_t *host, shmrpc_channel_t *ch) {
     return SHMRPC_EVERSION;
   shmrpc_channel_options_t opts;
   shmrpc_channel_options_init(&opts);
-  if (host->spin_ns != 0)
-    opts.spin_ns = host->spin_ns;
+  opts.spin_ns = host->spin_ns;
   opts.wake_loop = host->wake_loop;
   opts.wake_loop_user = host->wake_loop_user;
   return shmrpc_channel_open(ch, host->segment, host->segment_size,

@@ -11,6 +11,9 @@
 namespace shmrpc {
 namespace {
 
+// The service's spin budget when JavaScript names none: the channel default.
+constexpr uint32_t kDefaultSpinNs = 50000;
+
 // The only words JavaScript may ring or wait on: the four ring wait words.
 bool IsWaitWordOffset(uint32_t offset) {
   for (uint32_t ring : {SHMRPC_OFF_RING0_CONTROL, SHMRPC_OFF_RING1_CONTROL}) {
@@ -45,13 +48,15 @@ ServiceHost::ServiceHost(const Napi::CallbackInfo& info)
   if (!info[2].IsFunction())
     throw Napi::TypeError::New(
         env, "ServiceHost: argument 3 must be the wake callback");
-  uint32_t spin_ns = 0;
+  uint32_t spin_ns = kDefaultSpinNs;
   int cpu = -1;
   if (info.Length() > 3 && info[3].IsObject()) {
     Napi::Object options = info[3].As<Napi::Object>();
     Napi::Value spin = options.Get("spinMicros");
-    if (spin.IsNumber())
-      spin_ns = static_cast<uint32_t>(spin.As<Napi::Number>().DoubleValue() * 1000);
+    if (spin.IsNumber()) {
+      double ns = spin.As<Napi::Number>().DoubleValue() * 1000;
+      spin_ns = ns >= UINT32_MAX ? UINT32_MAX : ns > 0 ? static_cast<uint32_t>(ns) : 0;
+    }
     Napi::Value config = options.Get("config");
     if (config.IsString()) config_ = config.As<Napi::String>().Utf8Value();
     Napi::Value cpu_value = options.Get("cpu");

@@ -48,7 +48,7 @@ typedef struct shmrpc_host_s {
   uint32_t abi_version; /* SHMRPC_HOST_ABI_VERSION */
   void *segment;        /* initialized by the creator (docs/PROTOCOL.md 1) */
   size_t segment_size;
-  uint32_t spin_ns;     /* 0: the channel default */
+  uint32_t spin_ns;     /* spin budget before parking; 0 parks at once */
   /* How to wake the client when it parks in its event loop; NULL for a
    * client in another process (then futex_wake is used). */
   shmrpc_wake_loop_fn wake_loop;
