@@ -1,0 +1,58 @@
+/**
+ * Sends encodings through C: the codegen_reencode program (built from
+ * tests/codegen/reencode.c) decodes each with nanopb as
+ * shmrpc.test.Everything and encodes it again.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+
+import { repoRoot } from "./schema.js";
+
+/** The program, from $SHMRPC_CODEGEN_REENCODE or the usual build dirs. */
+export function findReencoder(): string | undefined {
+  const fromEnv = process.env.SHMRPC_CODEGEN_REENCODE;
+  if (fromEnv !== undefined && fromEnv !== "") return fromEnv;
+  const root = repoRoot();
+  const candidates = [
+    join(root, "build-codegen", "tests", "codegen_reencode"),
+    join(root, "build", "codegen", "tests", "codegen_reencode"),
+  ];
+  return candidates.find((path) => existsSync(path));
+}
+
+export type Reencoded = { ok: true; bytes: Uint8Array } | { ok: false; error: string };
+
+function frame(chunks: Uint8Array[]): Buffer {
+  const parts: Buffer[] = [];
+  for (const chunk of chunks) {
+    const head = Buffer.alloc(4);
+    head.writeUInt32LE(chunk.length);
+    parts.push(head, Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length));
+  }
+  return Buffer.concat(parts);
+}
+
+/** Re-encodes every message with nanopb in one run of the program. */
+export function reencodeInC(program: string, messages: Uint8Array[]): Reencoded[] {
+  const run = spawnSync(program, [], { input: frame(messages), maxBuffer: 256 << 20 });
+  if (run.error !== undefined) throw run.error;
+  if (run.status !== 0) throw new Error(`${program} failed: ${run.stderr.toString()}`);
+  const out = run.stdout;
+  const results: Reencoded[] = [];
+  let pos = 0;
+  while (pos < out.length) {
+    const len = out.readUInt32LE(pos);
+    pos += 4;
+    if (len === 0xffffffff) {
+      const errorLen = out.readUInt32LE(pos);
+      results.push({ ok: false, error: out.subarray(pos + 4, pos + 4 + errorLen).toString() });
+      pos += 4 + errorLen;
+    } else {
+      results.push({ ok: true, bytes: new Uint8Array(out.subarray(pos, pos + len)) });
+      pos += len;
+    }
+  }
+  if (results.length !== messages.length) throw new Error("codegen_reencode answered too few messages");
+  return results;
+}
