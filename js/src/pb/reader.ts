@@ -261,12 +261,18 @@ export class Reader {
     return utf8Read(this.buf, start, end);
   }
 
-  /** A copy: decoded messages never alias the input (it may be a ring). */
+  /**
+   * A copy, and a plain Uint8Array whatever the input's class: decoded
+   * messages never alias the input (it may be a ring). Buffer#slice would
+   * return a view.
+   */
   bytes(): Uint8Array {
     const end = this.lenEnd();
     const start = this.pos;
     this.pos = end;
-    return this.buf.slice(start, end);
+    const out = new Uint8Array(end - start);
+    out.set(this.buf.subarray(start, end));
+    return out;
   }
 
   // ---- unknown fields ----------------------------------------------------

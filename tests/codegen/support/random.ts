@@ -108,8 +108,12 @@ export function randomScalar(rng: Rng, type: ScalarType, opts: RandomOptions): u
 }
 
 function randomEnum(rng: Rng, desc: DescEnum): number {
-  // Open enums: now and then a number the schema does not name.
-  return rng.chance(0.1) ? rng.int(1000) - 500 : rng.pick(desc.values).number;
+  if (!rng.chance(0.1)) return rng.pick(desc.values).number;
+  // Open enums: now and then a number the schema does not name; negative
+  // only where the enum has negative values (nanopb reads the others as
+  // unsigned and rejects a negative number).
+  const signed = desc.values.some((v) => v.number < 0);
+  return signed ? rng.int(1000) - 500 : rng.int(1000);
 }
 
 /** A map key as generated code holds it: the key's string form. */
