@@ -1,0 +1,244 @@
+/**
+ * Generated service code: the descriptor and the typed client over an
+ * RpcTransport, and method ids, schema hashes and fingerprints recomputed
+ * here from protoc's descriptors by the rules of docs/PROTOCOL.md section 8,
+ * an implementation independent of the plugin's, against both the
+ * TypeScript and the C output.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+
+import type { DescMessage, DescService } from "@bufbuild/protobuf";
+
+import { Money } from "../codegen/golden/ts/shmrpc/test/common_pb.js";
+import { Everything } from "../codegen/golden/ts/shmrpc/test/everything_pb.js";
+import { Echo, EchoClient, EchoRequest, PriceQuery } from "../codegen/golden/ts/shmrpc/test/service_pb.js";
+import type { CallOptions, MessageInit, MethodDescriptor, RpcTransport } from "../../js/src/pb/index.js";
+import { registry, repoRoot } from "../codegen/support/schema.js";
+
+// ---- the documented algorithm, written from docs/PROTOCOL.md -----------------
+
+function fnv1a32(text: string): number {
+  let h = 0x811c9dc5;
+  for (const byte of Buffer.from(text, "utf8")) h = Math.imul(h ^ byte, 0x01000193) >>> 0;
+  return h;
+}
+
+function fnv1a64(text: string): bigint {
+  let h = 0xcbf29ce484222325n;
+  for (const byte of Buffer.from(text, "utf8")) h = BigInt.asUintN(64, (h ^ BigInt(byte)) * 0x100000001b3n);
+  return h;
+}
+
+const TYPE_NAMES: { [type: number]: string } = {
+  1: "double", 2: "float", 3: "int64", 4: "uint64", 5: "int32", 6: "fixed64", 7: "fixed32",
+  8: "bool", 9: "string", 10: "group", 11: "message", 12: "bytes", 13: "uint32", 14: "enum",
+  15: "sfixed32", 16: "sfixed64", 17: "sint32", 18: "sint64",
+};
+
+interface SchemaField {
+  number: number;
+  label: string;
+  type: string;
+  typeName?: string;
+}
+
+/** Fields of a message, map entries spelled out as protoc declares them. */
+function schemaMessages(request: DescMessage, response: DescMessage): Map<string, SchemaField[]> {
+  const out = new Map<string, SchemaField[]>();
+  const visit = (m: DescMessage): void => {
+    if (out.has(m.typeName)) return;
+    const fields: SchemaField[] = [];
+    out.set(m.typeName, fields);
+    for (const f of m.proto.field) {
+      const label = f.label === 3 ? "repeated" : f.proto3Optional ? "optional" : "singular";
+      fields.push({ number: f.number, label, type: TYPE_NAMES[f.type]!, typeName: f.typeName.slice(1) || undefined });
+    }
+    for (const f of m.fields) {
+      if (f.fieldKind === "message") visit(f.message);
+      if (f.fieldKind === "list" && f.listKind === "message") visit(f.message);
+      if (f.fieldKind === "map") {
+        const value: SchemaField =
+          f.mapKind === "message"
+            ? { number: 2, label: "singular", type: "message", typeName: f.message.typeName }
+            : f.mapKind === "enum"
+              ? { number: 2, label: "singular", type: "enum", typeName: f.enum.typeName }
+              : { number: 2, label: "singular", type: TYPE_NAMES[f.scalar]! };
+        out.set(f.proto.typeName.slice(1), [{ number: 1, label: "singular", type: TYPE_NAMES[f.mapKey]! }, value]);
+        if (f.mapKind === "message") visit(f.message);
+      }
+    }
+  };
+  visit(request);
+  visit(response);
+  return out;
+}
+
+function schemaText(request: DescMessage, response: DescMessage): string {
+  const messages = schemaMessages(request, response);
+  let text = `shmrpc-schema-1\nrequest ${request.typeName}\nresponse ${response.typeName}\n`;
+  const names = [...messages.keys()].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  for (const name of names) {
+    text += `message ${name}\n`;
+    for (const f of [...messages.get(name)!].sort((a, b) => a.number - b.number)) {
+      text += `${f.number} ${f.label} ${f.type}${f.typeName === undefined ? "" : ` ${f.typeName}`}\n`;
+    }
+  }
+  return text;
+}
+
+interface Expected {
+  path: string;
+  id: number;
+  schemaHash: number;
+  kind: string;
+}
+
+function recompute(service: DescService): { methods: Expected[]; fingerprint: string } {
+  const methods = service.methods.map((m) => ({
+    name: m.name,
+    path: `${service.typeName}/${m.name}`,
+    id: fnv1a32(`${service.typeName}/${m.name}`),
+    schemaHash: fnv1a32(schemaText(m.input, m.output)),
+    kind: m.methodKind === "server_streaming" ? "server_streaming" : "unary",
+  }));
+  let text = `service ${service.typeName}\n`;
+  for (const m of [...methods].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    text += `method ${m.path} ${m.kind} ${m.schemaHash.toString(16).padStart(8, "0")}\n`;
+  }
+  return { methods, fingerprint: fnv1a64(text).toString(16).padStart(16, "0") };
+}
+
+// ---- tests ----------------------------------------------------------------------
+
+describe("method ids and schema fingerprints", () => {
+  it("FNV-1a matches its published test values", () => {
+    assert.equal(fnv1a32("a"), 0xe40c292c);
+    assert.equal(fnv1a64("a"), 0xaf63dc4c8601ec8cn);
+  });
+
+  it("the documented example is what the plugin hashes", () => {
+    const example = [
+      "shmrpc-schema-1",
+      "request greeter.HelloRequest",
+      "response greeter.HelloReply",
+      "message greeter.HelloReply",
+      "1 singular string",
+      "2 repeated message greeter.Tag",
+      "message greeter.HelloRequest",
+      "1 singular string",
+      "message greeter.Tag",
+      "1 singular int64",
+      "",
+    ].join("\n");
+    const doc = readFileSync(join(repoRoot(), "docs", "PROTOCOL.md"), "utf8");
+    assert.ok(doc.includes("```\n" + example + "```"), "docs/PROTOCOL.md shows this text");
+
+    const dir = mkdtempSync(join(tmpdir(), "shmrpc-example-"));
+    try {
+      writeFileSync(
+        join(dir, "greeter.proto"),
+        `syntax = "proto3";
+package greeter;
+message HelloRequest { string name = 1; }
+message HelloReply { string message = 1; repeated Tag tags = 2; }
+message Tag { int64 id = 1; }
+service Greeter { rpc SayHello(HelloRequest) returns (HelloReply); }
+`,
+      );
+      const run = spawnSync(process.execPath, [
+        join(repoRoot(), "js", "bin", "shmrpc.js"), "gen", join(dir, "greeter.proto"), "-I", dir, "--ts-out", dir,
+      ], { encoding: "utf8" });
+      assert.equal(run.status, 0, run.stderr);
+      const ts = readFileSync(join(dir, "greeter_pb.ts"), "utf8");
+      assert.match(ts, new RegExp(`schemaHash: 0x${fnv1a32(example).toString(16).padStart(8, "0")},`));
+      assert.match(ts, new RegExp(`id: 0x${fnv1a32("greeter.Greeter/SayHello").toString(16).padStart(8, "0")},`));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("TypeScript output agrees with the recomputation", () => {
+    const expected = recompute(registry().getService("shmrpc.test.api.Echo")!);
+    assert.equal(Echo.fingerprint, expected.fingerprint);
+    const actual = [Echo.methods.echo, Echo.methods.echoStream, Echo.methods.prices];
+    assert.deepEqual(
+      actual.map((m) => ({ path: m.path, id: m.id, schemaHash: m.schemaHash, kind: m.kind })),
+      expected.methods.map(({ path, id, schemaHash, kind }) => ({ path, id, schemaHash, kind })),
+    );
+  });
+
+  it("C output agrees with the recomputation", () => {
+    const header = readFileSync(
+      join(repoRoot(), "tests", "codegen", "golden", "c", "shmrpc", "test", "service.shmrpc.h"),
+      "utf8",
+    );
+    const define = (name: string): bigint => {
+      const match = new RegExp(`#define ${name} UINT(?:32|64)_C\\((0x[0-9a-f]+)\\)`).exec(header);
+      assert.ok(match, `${name} in service.shmrpc.h`);
+      return BigInt(match[1]!);
+    };
+    const expected = recompute(registry().getService("shmrpc.test.api.Echo")!);
+    assert.equal(define("shmrpc_test_api_Echo_FINGERPRINT").toString(16).padStart(16, "0"), expected.fingerprint);
+    for (const m of expected.methods) {
+      const name = m.path.split("/")[1];
+      assert.equal(Number(define(`shmrpc_test_api_Echo_${name}_ID`)), m.id, m.path);
+      assert.equal(Number(define(`shmrpc_test_api_Echo_${name}_SCHEMA_HASH`)), m.schemaHash, m.path);
+    }
+  });
+
+  it("methods with the same request and response types share a schema hash", () => {
+    assert.equal(Echo.methods.echo.schemaHash, Echo.methods.echoStream.schemaHash);
+    assert.notEqual(Echo.methods.echo.schemaHash, Echo.methods.prices.schemaHash);
+  });
+});
+
+describe("service descriptor and client", () => {
+  it("describes every method with its codecs", () => {
+    assert.equal(Echo.name, "shmrpc.test.api.Echo");
+    assert.match(Echo.fingerprint, /^[0-9a-f]{16}$/);
+    assert.deepEqual(Object.keys(Echo.methods), ["echo", "echoStream", "prices"]);
+    assert.equal(Echo.methods.echo.kind, "unary");
+    assert.equal(Echo.methods.echoStream.kind, "server_streaming");
+    assert.equal(Echo.methods.echo.requestType, EchoRequest);
+    assert.equal(Echo.methods.echo.responseType, Everything);
+    assert.equal(Echo.methods.prices.requestType, PriceQuery);
+    assert.equal(Echo.methods.prices.responseType, Money);
+  });
+
+  it("client methods call the transport with the method's descriptor", async () => {
+    const calls: { kind: string; method: unknown; request: unknown; options?: CallOptions }[] = [];
+    const transport: RpcTransport = {
+      unary<Req, Res>(method: MethodDescriptor<Req, Res>, request: MessageInit<Req>, options?: CallOptions) {
+        calls.push({ kind: "unary", method, request, options });
+        return Promise.resolve(method.responseType.create({ farAway: "reply" } as unknown as MessageInit<Res>));
+      },
+      serverStreaming<Req, Res>(method: MethodDescriptor<Req, Res>, request: MessageInit<Req>, options?: CallOptions) {
+        calls.push({ kind: "stream", method, request, options });
+        return (async function* () {
+          yield method.responseType.create({ units: 1n } as unknown as MessageInit<Res>);
+          yield method.responseType.create({ units: 2n } as unknown as MessageInit<Res>);
+        })();
+      },
+    };
+    const client = new EchoClient(transport);
+    const controller = new AbortController();
+    const reply: Everything = await client.echo({ repeat: 3 }, { timeoutMs: 50, signal: controller.signal });
+    assert.equal(reply.farAway, "reply");
+    assert.equal(calls[0]!.kind, "unary");
+    assert.equal(calls[0]!.method, Echo.methods.echo);
+    assert.deepEqual(calls[0]!.request, { repeat: 3 });
+    assert.deepEqual(calls[0]!.options, { timeoutMs: 50, signal: controller.signal });
+
+    const prices: Money[] = [];
+    for await (const price of client.prices({ skus: ["a", "b"] })) prices.push(price);
+    assert.deepEqual(prices.map((p) => p.units), [1n, 2n]);
+    assert.equal(calls[1]!.kind, "stream");
+    assert.equal(calls[1]!.method, Echo.methods.prices);
+    assert.equal(calls[1]!.options, undefined);
+  });
+});
