@@ -1,0 +1,142 @@
+/**
+ * `shmrpc gen` (js/bin/shmrpc.js) and protoc-gen-shmrpc's own errors: what a
+ * user sees when a tool or file is missing, a .proto does not parse or uses
+ * something the generator refuses; and the golden files are current.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+
+import { repoRoot } from "../codegen/support/schema.js";
+
+const ROOT = repoRoot();
+const CLI = join(ROOT, "js", "bin", "shmrpc.js");
+const work = mkdtempSync(join(tmpdir(), "shmrpc-cli-"));
+after(() => rmSync(work, { recursive: true, force: true }));
+
+function shmrpc(args: string[], env: NodeJS.ProcessEnv = {}): { status: number | null; stderr: string } {
+  const run = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", env: { ...process.env, ...env } });
+  return { status: run.status, stderr: run.stderr };
+}
+
+function proto(name: string, text: string): string {
+  const path = join(work, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+describe("shmrpc gen", () => {
+  it("generates TypeScript and C, well-known types included", () => {
+    const out = join(work, "out");
+    const run = shmrpc(["gen", join(ROOT, "tests/proto/shmrpc/test/service.proto"),
+      join(ROOT, "tests/proto/shmrpc/test/everything.proto"), join(ROOT, "tests/proto/shmrpc/test/common.proto"),
+      "-I", join(ROOT, "tests/proto"), "--ts-out", join(out, "ts"), "--c-out", join(out, "c"), "--runtime", "./rt.js"]);
+    assert.equal(run.status, 0, run.stderr);
+    for (const file of [
+      "ts/shmrpc/test/service_pb.ts", "ts/google/protobuf/timestamp_pb.ts", "ts/google/protobuf/empty_pb.ts",
+      "c/shmrpc/test/service.shmrpc.h", "c/shmrpc/test/service.shmrpc.c", "c/shmrpc/test/everything.pb.c",
+      "c/google/protobuf/duration.pb.h",
+    ]) {
+      assert.ok(existsSync(join(out, file)), file);
+    }
+    // No C glue for a file without services.
+    assert.ok(!existsSync(join(out, "c/shmrpc/test/everything.shmrpc.h")));
+    assert.match(readFileSync(join(out, "ts/shmrpc/test/common_pb.ts"), "utf8"), /import \* as pb from "\.\/rt\.js";/);
+  });
+
+  it("says which file is missing", () => {
+    const run = shmrpc(["gen", join(work, "nope.proto"), "--ts-out", work]);
+    assert.equal(run.status, 1);
+    assert.match(run.stderr, /nope\.proto: no such file/);
+  });
+
+  it("passes on protoc's message when a .proto does not parse", () => {
+    const bad = proto("bad.proto", 'syntax = "proto3";\nmessage A { int32 x = 1 }\n');
+    const run = shmrpc(["gen", bad, "-I", work, "--ts-out", work]);
+    assert.equal(run.status, 1);
+    assert.match(run.stderr, /protoc failed:\nbad\.proto:2:\d+: Expected ";"/);
+  });
+
+  it("says when protoc, nanopb or the plugin cannot be found", () => {
+    const ok = proto("ok.proto", 'syntax = "proto3";\nmessage A { int32 x = 1; }\n');
+    let run = shmrpc(["gen", ok, "-I", work, "--ts-out", work], { PROTOC: "/nonexistent/protoc" });
+    assert.equal(run.status, 1);
+    assert.match(run.stderr, /PROTOC=\/nonexistent\/protoc is not an executable file/);
+    run = shmrpc(["gen", ok, "-I", work, "--ts-out", work], { PATH: "/nonexistent" });
+    assert.equal(run.status, 1);
+    assert.match(run.stderr, /protoc not found on PATH: install protobuf-compiler/);
+    run = shmrpc(["gen", ok, "-I", work, "--c-out", work], { PROTOC_GEN_NANOPB: "/nonexistent/nanopb" });
+    assert.equal(run.status, 1);
+    assert.match(run.stderr, /PROTOC_GEN_NANOPB=\/nonexistent\/nanopb is not an executable file/);
+    run = shmrpc(["gen", ok, "-I", work, "--ts-out", work, "--plugin", "/nonexistent/plugin"]);
+    assert.equal(run.status, 1);
+    assert.match(run.stderr, /--plugin \/nonexistent\/plugin is not an executable file/);
+  });
+
+  it("explains its usage", () => {
+    let run = shmrpc(["gen", "x.proto"]);
+    assert.equal(run.status, 1);
+    assert.match(run.stderr, /say where to write: --ts-out DIR and\/or --c-out DIR/);
+    run = shmrpc(["gen", "--bogus"]);
+    assert.match(run.stderr, /unknown option --bogus/);
+    run = shmrpc(["frobnicate"]);
+    assert.match(run.stderr, /unknown command "frobnicate"/);
+  });
+});
+
+describe("protoc-gen-shmrpc refuses what it cannot generate", () => {
+  it("client streaming", () => {
+    const path = proto("cs.proto", 'syntax = "proto3";\nmessage A {}\nservice S { rpc Up(stream A) returns (A); }\n');
+    const run = shmrpc(["gen", path, "-I", work, "--ts-out", work]);
+    assert.equal(run.status, 1);
+    assert.match(run.stderr, /S\/Up: client streaming is not supported/);
+  });
+
+  it("proto2 files", () => {
+    const path = proto("p2.proto", 'syntax = "proto2";\nmessage A { optional int32 x = 1; }\n');
+    const run = shmrpc(["gen", path, "-I", work, "--ts-out", work]);
+    assert.equal(run.status, 1);
+    assert.match(run.stderr, /p2\.proto: shmrpc supports proto3 files only/);
+  });
+
+  it("two methods whose ids collide", () => {
+    // Find two method names whose paths have the same FNV-1a 32 (a birthday
+    // search over a few hundred thousand names finds one).
+    const fnv = (text: string): number => {
+      let h = 0x811c9dc5;
+      for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+      return h;
+    };
+    const seen = new Map<number, string>();
+    let pair: [string, string] | undefined;
+    for (let i = 0; pair === undefined; i++) {
+      const name = `M${i.toString(36)}`;
+      const h = fnv(`c.S/${name}`);
+      const other = seen.get(h);
+      if (other !== undefined) pair = [other, name];
+      seen.set(h, name);
+    }
+    const path = proto("clash.proto", `syntax = "proto3";\npackage c;\nmessage A {}\n` +
+      `service S { rpc ${pair[0]}(A) returns (A); rpc ${pair[1]}(A) returns (A); }\n`);
+    const run = shmrpc(["gen", path, "-I", work, "--ts-out", work]);
+    assert.equal(run.status, 1);
+    assert.match(run.stderr, new RegExp(`method id collision: c\\.S/${pair[0]} and c\\.S/${pair[1]} both hash`));
+  });
+
+  it("two TypeScript declarations with one name", () => {
+    const path = proto("names.proto", 'syntax = "proto3";\nmessage A { message B {} }\nmessage A_B {}\n');
+    const run = shmrpc(["gen", path, "-I", work, "--ts-out", work]);
+    assert.equal(run.status, 1);
+    assert.match(run.stderr, /two TypeScript declarations would be named A_B/);
+  });
+});
+
+describe("golden files", () => {
+  it("match what the generator writes today (node tests/codegen/golden.mjs --update to accept)", () => {
+    const run = spawnSync(process.execPath, [join(ROOT, "tests", "codegen", "golden.mjs"), "--check"], { encoding: "utf8" });
+    assert.equal(run.status, 0, run.stderr);
+  });
+});
