@@ -151,8 +151,9 @@ export class RpcClient implements RpcTransport {
    */
   unary<Req, Res>(method: MethodDescriptor<Req, Res>, request: MessageInit<Req>, options?: CallOptions): Promise<Res> {
     checkMethod(method, "unary");
+    const checked = checkOptions(options);
     return new Promise<Res>((resolve, reject) => {
-      this.issue(method, request, options, undefined, (error, response) => {
+      this.issue(method, request, checked, undefined, (error, response) => {
         if (error) reject(error);
         else resolve(response as Res);
       });
@@ -167,6 +168,7 @@ export class RpcClient implements RpcTransport {
    */
   serverStreaming<Req, Res>(method: MethodDescriptor<Req, Res>, request: MessageInit<Req>, options?: CallOptions): AsyncIterable<Res> {
     checkMethod(method, "server_streaming");
+    const checked = checkOptions(options);
     let call: Call | undefined;
     const stream = new ServerStream<Res>({
       consumed: (count) => {
@@ -176,7 +178,7 @@ export class RpcClient implements RpcTransport {
         if (call) this.giveUp(call, new RpcError(Status.CANCELLED, "the consumer stopped reading", method.path));
       },
     });
-    call = this.issue(method, request, options, stream as ServerStream<unknown>, (error) => stream.end(error));
+    call = this.issue(method, request, checked, stream as ServerStream<unknown>, (error) => stream.end(error));
     return stream;
   }
 
@@ -192,11 +194,12 @@ export class RpcClient implements RpcTransport {
    */
   unarySync<Req, Res>(method: MethodDescriptor<Req, Res>, request: MessageInit<Req>, options?: CallOptions): Res {
     checkMethod(method, "unary");
+    const checked = checkOptions(options);
     let outcome: { error: RpcError | undefined; response?: unknown } | undefined;
     // The receive loop reads the channel itself: pause the listener.
     this.setListening(false);
     try {
-      const call = this.issue(method, request, options, undefined, (error, response) => {
+      const call = this.issue(method, request, checked, undefined, (error, response) => {
         outcome = { error, response };
       }, true);
       while (outcome === undefined) {
@@ -285,12 +288,11 @@ export class RpcClient implements RpcTransport {
   private issue(
     method: MethodDescriptor<unknown, unknown>,
     request: MessageInit<unknown>,
-    options: CallOptions | undefined,
+    { timeoutMs, signal }: CheckedOptions,
     stream: ServerStream<unknown> | undefined,
     settle: (error: RpcError | undefined, response?: unknown) => void,
     sync = false,
   ): Call {
-    const { timeoutMs, signal } = checkOptions(options);
     const deadline = timeoutMs === undefined ? Infinity : performance.now() + timeoutMs;
     const call = new Call(method, request, deadline, signal, settle, stream);
     if (this.closedReason !== undefined) {
@@ -586,7 +588,12 @@ function checkMethod(method: MethodDescriptor<unknown, unknown>, kind: string): 
   }
 }
 
-function checkOptions(options: CallOptions | undefined): { timeoutMs: number | undefined; signal: AbortSignal | undefined } {
+interface CheckedOptions {
+  timeoutMs: number | undefined;
+  signal: AbortSignal | undefined;
+}
+
+function checkOptions(options: CallOptions | undefined): CheckedOptions {
   const timeoutMs = options?.timeoutMs;
   const signal = options?.signal;
   if (timeoutMs !== undefined && (typeof timeoutMs !== "number" || Number.isNaN(timeoutMs))) {
