@@ -55,23 +55,27 @@ typedef struct shmrpc_channel_s {
   shmrpc_ring_t tx; /* ring this side produces into */
   shmrpc_ring_t rx; /* ring this side consumes from */
   shmrpc_channel_options_t opts;
-  uint32_t peer_max_message; /* private copy, 0 until the peer is OPEN */
+  uint32_t peer_max_message; /* private copy, valid once peer_limit_known */
+  bool peer_limit_known;     /* the peer was seen OPEN and its limit read */
   pthread_mutex_t send_lock;
-  int failure;      /* first SHMRPC_EPROTO/ECLOSED seen, sticky */
-  bool closed;      /* this side called close */
+  uint32_t state;          /* own SHMRPC_STATE_*, private copy (atomic):
+                              OPEN, then CLOSED (close) or FAILED (EPROTO) */
+  uint32_t reserved_bytes; /* frame bytes written by reserve, 0 if none */
   uint8_t *reassembly;     /* fragments of the message being received */
   size_t reassembly_len;
   size_t reassembly_cap;
   int reassembly_type;     /* -1 when no message is in progress */
   uint8_t *scratch;        /* copy of a delivered frame that wraps */
   size_t scratch_cap;
-  uint32_t pending_consume; /* bytes delivered but not yet released */
+  uint32_t pending_consume; /* bytes past rx.head parsed but not released */
 } shmrpc_channel_t;
 
 /* Attaches to an initialized segment as `side`, validates the header
  * (docs/PROTOCOL.md 1.1), publishes this side's limit and stores OPEN.
- * `opts` may be NULL for the defaults. Returns 0, SHMRPC_EINVAL,
- * SHMRPC_EPROTO or SHMRPC_EVERSION; on failure nothing needs releasing. */
+ * `mem` must be at least 4-byte aligned (64 keeps the control blocks on
+ * their own cache lines) and `size` exactly the segment's size. `opts` may
+ * be NULL for the defaults. Returns 0, SHMRPC_EINVAL, SHMRPC_EPROTO,
+ * SHMRPC_EVERSION or SHMRPC_ENOMEM; on failure nothing needs releasing. */
 SHMRPC_EXTERN SHMRPC_MUST_CHECK int
 shmrpc_channel_open(shmrpc_channel_t *ch, void *mem, size_t size,
                     shmrpc_side_t side, const shmrpc_channel_options_t *opts);
@@ -80,22 +84,29 @@ shmrpc_channel_open(shmrpc_channel_t *ch, void *mem, size_t size,
  * Waits for space up to `timeout_ms`. The timeout applies until the first
  * frame is written; after that the call finishes the message (or fails with
  * SHMRPC_ECLOSED/EPROTO), so the stream never holds half a message.
- * Returns 0, SHMRPC_EINVAL (bad type), SHMRPC_EMSGSIZE (over the peer's
- * limit), SHMRPC_ETIMEDOUT (nothing written), SHMRPC_ECLOSED or
- * SHMRPC_EPROTO. */
+ * The peer's limit is known once the peer has opened; a message sent before
+ * that is not checked against it.
+ * Returns 0, SHMRPC_EINVAL (bad type, NULL data with a length, timeout
+ * below -1), SHMRPC_EMSGSIZE (over the peer's limit; nothing written),
+ * SHMRPC_ETIMEDOUT (nothing written), SHMRPC_ECLOSED or SHMRPC_EPROTO. */
 SHMRPC_EXTERN int shmrpc_channel_send(shmrpc_channel_t *ch, uint8_t type,
                                       const void *data, size_t len,
                                       int timeout_ms);
 
-/* Sends one message only if its whole frame fits now; never waits.
- * Returns 0 or SHMRPC_EAGAIN (nothing written), or as shmrpc_channel_send. */
+/* Sends one message only if its whole frame fits now; never waits, not
+ * even for another thread's send in progress. Returns 0, SHMRPC_EAGAIN
+ * (nothing written), SHMRPC_EMSGSIZE when the frame is larger than the
+ * ring (it could never fit: use send), or as shmrpc_channel_send. */
 SHMRPC_EXTERN int shmrpc_channel_try_send(shmrpc_channel_t *ch, uint8_t type,
                                           const void *data, size_t len);
 
 /* Sends `count` messages with one publish per ring-full of frames and at
- * most one wake-up of the peer per publish. Returns the number of messages
- * sent (all of them unless an error or timeout stopped it early) or a
- * negative error if none was sent. */
+ * most one wake-up of the peer per publish. Every message is checked
+ * before any is written (an invalid or oversized one fails the whole
+ * batch). The timeout is one deadline for the batch and, as for send,
+ * binds only before a message's first frame. Returns the number of
+ * messages sent (all of them unless an error or timeout stopped it early)
+ * or a negative error if none was sent. */
 SHMRPC_EXTERN int shmrpc_channel_send_batch(shmrpc_channel_t *ch,
                                             const shmrpc_msg_t *msgs,
                                             size_t count, int timeout_ms);
@@ -104,8 +115,10 @@ SHMRPC_EXTERN int shmrpc_channel_send_batch(shmrpc_channel_t *ch,
  * waits for space like send, then returns the payload's place in the ring as
  * up to two spans (the second has len 0 unless the payload wraps). Fill
  * them, then call shmrpc_channel_commit (or _abort). The send lock is held
- * in between. Returns 0, SHMRPC_EMSGSIZE when the frame does not fit in the
- * ring (use send), or as shmrpc_channel_send. */
+ * in between, so the same thread must call commit or abort, and must not
+ * send in between. A span's data pointer is valid even when its len is 0.
+ * Returns 0, SHMRPC_EMSGSIZE when the frame does not fit in the ring (use
+ * send), or as shmrpc_channel_send; on failure the lock is not held. */
 typedef struct shmrpc_span_s {
   uint8_t *data;
   size_t len;
@@ -113,32 +126,44 @@ typedef struct shmrpc_span_s {
 SHMRPC_EXTERN int shmrpc_channel_reserve(shmrpc_channel_t *ch, uint8_t type,
                                          size_t len, int timeout_ms,
                                          shmrpc_span_t spans[2]);
-/* Publishes the reserved frame and wakes the peer if it is parked. */
+/* Publishes the reserved frame and wakes the peer if it is parked. After
+ * this side was closed (or failed) the frame is dropped instead. */
 SHMRPC_EXTERN void shmrpc_channel_commit(shmrpc_channel_t *ch);
 /* Drops the reserved frame (nothing was published). */
 SHMRPC_EXTERN void shmrpc_channel_abort(shmrpc_channel_t *ch);
 
 /* Callback for dispatch. `msg` is valid only during the call. The callback
- * may send on the same channel. */
+ * may send on the same channel; if such a send has to wait for space, the
+ * space of the messages already delivered is handed back first, so a peer
+ * blocked sending to this side can go on. */
 typedef void (*shmrpc_message_fn)(void *user, const shmrpc_msg_t *msg);
 
 /* Waits up to `timeout_ms` for data (spin, then park), then delivers every
  * complete message available, in order, reassembling fragments, and releases
- * their space in one store. Returns the number of messages delivered (0 on
+ * their space in one store. While only fragments of a large message arrive
+ * it hands their space back as it copies them and keeps waiting, so the
+ * sender can write the rest. Returns the number of messages delivered (0 on
  * timeout), SHMRPC_ECLOSED once the peer closed and everything it sent was
- * delivered (or this side closed), or SHMRPC_EPROTO. */
+ * delivered (or this side closed), SHMRPC_EPROTO, or SHMRPC_ENOMEM when a
+ * private buffer could not grow (nothing is lost; the call can be
+ * repeated). An error that follows delivered messages is returned by the
+ * next call. */
 SHMRPC_EXTERN int shmrpc_channel_dispatch(shmrpc_channel_t *ch,
                                           shmrpc_message_fn fn, void *user,
                                           int timeout_ms);
 
 /* Receives one message. `out->data` stays valid until the next recv or
- * dispatch call on this channel. Returns 1, 0 on timeout, or as dispatch. */
+ * dispatch call on this channel (it may point into the ring: the frame's
+ * space is handed back by that next call). Returns 1, 0 on timeout, or as
+ * dispatch. */
 SHMRPC_EXTERN int shmrpc_channel_recv(shmrpc_channel_t *ch, shmrpc_msg_t *out,
                                       int timeout_ms);
 
 /* Closes this side (docs/PROTOCOL.md section 5): publishes, stores CLOSED
- * and wakes every sleeper. Idempotent. Messages already published are still
- * delivered to the peer. */
+ * and wakes every sleeper, this side's threads blocked in send or dispatch
+ * included (they return SHMRPC_ECLOSED). Idempotent; a side that failed
+ * stays FAILED. Messages already published are still delivered to the
+ * peer. May be called from any thread. */
 SHMRPC_EXTERN void shmrpc_channel_close(shmrpc_channel_t *ch);
 
 /* True once the peer state is CLOSED or FAILED. */

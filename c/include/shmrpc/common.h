@@ -42,7 +42,8 @@ typedef enum {
 
 /* Human-readable text for an error code ("unknown error" for others). */
 SHMRPC_EXTERN const char *shmrpc_strerror(int err);
-/* The code's name without prefix ("EPROTO"), as used by TypeScript. */
+/* The code's name without prefix ("EPROTO"), as used by TypeScript;
+ * "UNKNOWN" for others. */
 SHMRPC_EXTERN const char *shmrpc_err_name(int err);
 
 #ifdef __cplusplus

@@ -26,9 +26,11 @@ typedef struct shmrpc_ring_s {
   uint32_t head;      /* consumer: next byte to read (private) */
 } shmrpc_ring_t;
 
-/* Points `ring` at control block `control` and data area `data` of
- * `capacity` bytes (a power of two) and loads this side's own index once.
- * Returns 0 or SHMRPC_EINVAL. */
+/* Points `ring` at control block `control` (4-byte aligned) and data area
+ * `data` of `capacity` bytes (a power of two in [SHMRPC_RING_MIN_CAPACITY,
+ * SHMRPC_RING_MAX_CAPACITY]) and loads both indices once; from then on the
+ * side uses only its private copy of the index it owns. Returns 0 or
+ * SHMRPC_EINVAL. */
 SHMRPC_EXTERN int shmrpc_ring_init(shmrpc_ring_t *ring, void *control,
                                    void *data, uint32_t capacity);
 
@@ -41,8 +43,9 @@ SHMRPC_EXTERN int64_t shmrpc_ring_writable(shmrpc_ring_t *ring);
  * area). The caller has checked shmrpc_ring_writable() >= len. */
 SHMRPC_EXTERN void shmrpc_ring_write(shmrpc_ring_t *ring, const void *src,
                                      uint32_t len);
-/* Makes everything written so far visible to the consumer with one
- * store-release of the tail. */
+/* Makes everything written so far visible to the consumer with one store
+ * of the tail: release for the bytes, and sequentially consistent because
+ * the channel's wake check follows it (docs/PROTOCOL.md section 4). */
 SHMRPC_EXTERN void shmrpc_ring_publish(shmrpc_ring_t *ring);
 
 /* --- consumer --- */
@@ -58,8 +61,9 @@ SHMRPC_EXTERN void shmrpc_ring_peek(const shmrpc_ring_t *ring,
  * they wrap around the end of the data area (then use shmrpc_ring_peek). */
 SHMRPC_EXTERN const uint8_t *shmrpc_ring_span(const shmrpc_ring_t *ring,
                                               uint32_t offset, uint32_t len);
-/* Advances the private head by `len` bytes and stores it (release), handing
- * the space back to the producer. */
+/* Advances the private head by `len` bytes and stores it (release, and
+ * sequentially consistent like publish), handing the space back to the
+ * producer. */
 SHMRPC_EXTERN void shmrpc_ring_consume(shmrpc_ring_t *ring, uint32_t len);
 
 #ifdef __cplusplus

@@ -64,9 +64,10 @@ typedef enum {
 SHMRPC_EXTERN size_t shmrpc_segment_size(uint32_t capacity_c2s,
                                          uint32_t capacity_s2c);
 
-/* Formats `mem` (at least `size` bytes, 64-byte aligned, exactly
- * shmrpc_segment_size() bytes) as an empty segment. The creator calls this
- * once before either side opens a channel on it. Returns 0 or SHMRPC_EINVAL. */
+/* Formats `mem` (`size` bytes, 64-byte aligned, `size` exactly
+ * shmrpc_segment_size()) as an empty segment: zero-filled, header written,
+ * magic stored last with release. The creator calls this once before
+ * either side opens a channel on it. Returns 0 or SHMRPC_EINVAL. */
 SHMRPC_EXTERN int shmrpc_segment_init(void *mem, size_t size,
                                       uint32_t capacity_c2s,
                                       uint32_t capacity_s2c);

@@ -1,0 +1,124 @@
+/* Channel lifetime: options, open, close, state (docs/PROTOCOL.md 1.2, 5). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define DEFAULT_SPIN_NS 50000u
+#define DEFAULT_MAX_MESSAGE_BYTES (64u << 20)
+
+void shmrpc_channel_options_init(shmrpc_channel_options_t *opts) {
+  memset(opts, 0, sizeof *opts);
+  opts->spin_ns = DEFAULT_SPIN_NS;
+  opts->max_message_bytes = DEFAULT_MAX_MESSAGE_BYTES;
+}
+
+int shmrpc_channel_open(shmrpc_channel_t *ch, void *mem, size_t size,
+                        shmrpc_side_t side,
+                        const shmrpc_channel_options_t *opts) {
+  if (ch == NULL || (side != SHMRPC_SIDE_CLIENT && side != SHMRPC_SIDE_SERVER))
+    return SHMRPC_EINVAL;
+  uint32_t caps[2];
+  int rc = shmrpc__segment_validate(mem, size, caps);
+  if (rc != 0)
+    return rc;
+
+  memset(ch, 0, sizeof *ch);
+  if (opts != NULL)
+    ch->opts = *opts;
+  else
+    shmrpc_channel_options_init(&ch->opts);
+  uint8_t *base = mem;
+  bool client = side == SHMRPC_SIDE_CLIENT;
+  ch->shared_base = base;
+  ch->side = side;
+  ch->shared_own_state = shmrpc__word(
+      base, client ? SHMRPC_OFF_CLIENT_STATE : SHMRPC_OFF_SERVER_STATE);
+  ch->shared_peer_state = shmrpc__word(
+      base, client ? SHMRPC_OFF_SERVER_STATE : SHMRPC_OFF_CLIENT_STATE);
+  ch->shared_peer_max_message =
+      shmrpc__word(base, client ? SHMRPC_OFF_SERVER_MAX_MESSAGE
+                                : SHMRPC_OFF_CLIENT_MAX_MESSAGE);
+  uint32_t *own_max_message =
+      shmrpc__word(base, client ? SHMRPC_OFF_CLIENT_MAX_MESSAGE
+                                : SHMRPC_OFF_SERVER_MAX_MESSAGE);
+
+  /* Ring 0 carries client -> server, ring 1 server -> client. The ring
+   * inits cannot fail: the capacities were validated above. */
+  uint8_t *ring0_data = base + SHMRPC_SEGMENT_HEADER_BYTES;
+  uint8_t *ring1_data = ring0_data + caps[0];
+  shmrpc_ring_init(client ? &ch->tx : &ch->rx,
+                   base + SHMRPC_OFF_RING0_CONTROL, ring0_data, caps[0]);
+  shmrpc_ring_init(client ? &ch->rx : &ch->tx,
+                   base + SHMRPC_OFF_RING1_CONTROL, ring1_data, caps[1]);
+  ch->reassembly_type = -1;
+  if (pthread_mutex_init(&ch->send_lock, NULL) != 0)
+    return SHMRPC_ENOMEM;
+
+  ch->state = SHMRPC_STATE_OPEN;
+  /* The limit first: a peer that sees OPEN (release) also sees it. */
+  shmrpc__store_release(own_max_message, ch->opts.max_message_bytes);
+  shmrpc__store_seq_cst(ch->shared_own_state, SHMRPC_STATE_OPEN);
+  return 0;
+}
+
+/* Wakes every sleeper of the segment, this side's and the peer's, so each
+ * re-checks the states (docs/PROTOCOL.md section 5). */
+static void wake_all(shmrpc_channel_t *ch) {
+  shmrpc__wake(ch->tx.shared_consumer_wait, &ch->opts);
+  shmrpc__wake(ch->tx.shared_producer_wait, &ch->opts);
+  shmrpc__wake(ch->rx.shared_consumer_wait, &ch->opts);
+  shmrpc__wake(ch->rx.shared_producer_wait, &ch->opts);
+}
+
+/* Moves this side from OPEN to `state` once and tells the peer; a second
+ * close or a violation after close changes nothing. */
+static void leave_open(shmrpc_channel_t *ch, uint32_t state) {
+  uint32_t expected = SHMRPC_STATE_OPEN;
+  if (__atomic_compare_exchange_n(&ch->state, &expected, state, false,
+                                  __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+    shmrpc__store_seq_cst(ch->shared_own_state, state);
+  /* The state stores above are sequentially consistent, so a sleeper that
+   * parked after re-checking the states is seen here and woken. */
+  wake_all(ch);
+}
+
+void shmrpc_channel_close(shmrpc_channel_t *ch) {
+  if (ch == NULL)
+    return;
+  /* Sends publish before they return or wait, so nothing written is left
+   * unpublished; a frame still held by reserve is dropped at commit. */
+  leave_open(ch, SHMRPC_STATE_CLOSED);
+}
+
+int shmrpc__channel_fail(shmrpc_channel_t *ch) {
+  leave_open(ch, SHMRPC_STATE_FAILED);
+  return SHMRPC_EPROTO;
+}
+
+int shmrpc__local_error(const shmrpc_channel_t *ch) {
+  switch (shmrpc__own_state(ch)) {
+  case SHMRPC_STATE_OPEN:
+    return 0;
+  case SHMRPC_STATE_FAILED:
+    return SHMRPC_EPROTO;
+  default:
+    return SHMRPC_ECLOSED;
+  }
+}
+
+bool shmrpc_channel_peer_closed(const shmrpc_channel_t *ch) {
+  return shmrpc__peer_gone(shmrpc__load_acquire(ch->shared_peer_state));
+}
+
+void shmrpc_channel_destroy(shmrpc_channel_t *ch) {
+  if (ch == NULL)
+    return;
+  free(ch->reassembly);
+  free(ch->scratch);
+  ch->reassembly = NULL;
+  ch->scratch = NULL;
+  ch->reassembly_cap = 0;
+  ch->scratch_cap = 0;
+  pthread_mutex_destroy(&ch->send_lock);
+}
