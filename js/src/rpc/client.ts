@@ -109,6 +109,8 @@ export class RpcClient implements RpcTransport {
   private eventCount = 0;
   private stopListening: (() => void) | undefined;
   private readonly stopWatchingClose: () => void;
+  /** unarySync is reading the channel itself. */
+  private readingSync = false;
   /** Why calls fail at once, once the client or its channel is closed. */
   private closedReason: string | undefined;
   private readonly onMessage = (message: Message): void => this.handleMessage(message);
@@ -197,6 +199,7 @@ export class RpcClient implements RpcTransport {
     const checked = checkOptions(options);
     let outcome: { error: RpcError | undefined; response?: unknown } | undefined;
     // The receive loop reads the channel itself: pause the listener.
+    this.readingSync = true;
     this.setListening(false);
     try {
       const call = this.issue(method, request, checked, undefined, (error, response) => {
@@ -234,6 +237,7 @@ export class RpcClient implements RpcTransport {
         }
       }
     } finally {
+      this.readingSync = false;
       this.updateListening();
     }
     const result = outcome as { error: RpcError | undefined; response?: unknown };
@@ -559,7 +563,7 @@ export class RpcClient implements RpcTransport {
 
   /** Reads the channel exactly while something waits for a message. */
   private updateListening(): void {
-    this.setListening(this.closedReason === undefined && (this.calls.size > 0 || this.eventCount > 0));
+    this.setListening(!this.readingSync && this.closedReason === undefined && (this.calls.size > 0 || this.eventCount > 0));
   }
 
   private setListening(on: boolean): void {
