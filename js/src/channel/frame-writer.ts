@@ -7,6 +7,7 @@
 import { ShmrpcError } from "../errors.js";
 import { FRAME_HEADER_BYTES, FRAME_MORE, fragmentPayloadBytes, writeFrameHeader, type FrameType } from "./frame.js";
 import type { RingProducer } from "./ring.js";
+import { copyIntoShared } from "./shared-copy.js";
 
 const encoder = new TextEncoder();
 /** Up to this payload size the header and payload go byte by byte; above, one TypedArray.set. */
@@ -58,7 +59,7 @@ export class FrameWriter {
     const at = ring.offset;
     if (length > SMALL_PAYLOAD && at + frameBytes <= ring.capacity) {
       writeFrameHeader(ring.data, at, type, false, length);
-      ring.data.set(payload, at + FRAME_HEADER_BYTES);
+      copyIntoShared(ring.data, at + FRAME_HEADER_BYTES, payload);
       ring.advance(frameBytes);
     } else {
       this.writeHeader(type, false, length);

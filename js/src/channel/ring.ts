@@ -11,6 +11,7 @@
  */
 import { ShmrpcError } from "../errors.js";
 import { RingOffset } from "./layout.js";
+import { copyFromShared, copyIntoShared } from "./shared-copy.js";
 
 /** Where a ring lives inside the segment. */
 export interface RingLocation {
@@ -114,12 +115,10 @@ export class RingProducer extends RingView {
       const data = this.data;
       const mask = this.mask;
       for (let i = 0; i < length; i++) data[(at + i) & mask] = source[start + i]!;
-    } else if (at + length <= this.capacity && start === 0 && end === source.length) {
-      this.data.set(source, at);
     } else {
       const first = Math.min(length, this.capacity - at);
-      this.data.set(source.subarray(start, start + first), at);
-      if (first < length) this.data.set(source.subarray(start + first, end), 0);
+      copyIntoShared(this.data, at, source.subarray(start, start + first));
+      if (first < length) copyIntoShared(this.data, 0, source.subarray(start + first, end));
     }
     this.advance(length);
   }
@@ -201,8 +200,8 @@ export class RingConsumer extends RingView {
       return;
     }
     const first = Math.min(length, this.capacity - at);
-    target.set(this.data.subarray(at, at + first), targetOffset);
-    if (first < length) target.set(this.data.subarray(0, length - first), targetOffset + first);
+    copyFromShared(this.data, at, first, target, targetOffset);
+    if (first < length) copyFromShared(this.data, 0, length - first, target, targetOffset + first);
   }
 
   /** Moves the private head past `length` bytes (not yet handed back). */

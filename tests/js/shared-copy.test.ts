@@ -1,0 +1,45 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { copyFromShared, copyIntoShared } from "../../js/src/channel/shared-copy.js";
+
+/** Deterministic bytes so a shifted or truncated copy shows. */
+function pattern(length: number, seed: number): Uint8Array {
+  const bytes = new Uint8Array(length);
+  for (let i = 0; i < length; i++) bytes[i] = (i * 31 + seed) & 0xff;
+  return bytes;
+}
+
+// Lengths around the bounce threshold and chunk size, every relative alignment.
+const lengths = [0, 1, 1023, 1024, 4099, (256 << 10) - 3, (256 << 10) + 7, (600 << 10) + 5];
+
+test("copyIntoShared copies exactly, at every alignment and size", () => {
+  const shared = new Uint8Array(new SharedArrayBuffer((1 << 20) + 64));
+  for (const length of lengths) {
+    for (let sourceSkew = 0; sourceSkew < 8; sourceSkew += 3) {
+      for (let targetOffset = 0; targetOffset < 8; targetOffset++) {
+        shared.fill(0xee);
+        const source = pattern(length + sourceSkew, length).subarray(sourceSkew);
+        copyIntoShared(shared, 16 + targetOffset, source);
+        assert.deepEqual(shared.subarray(16 + targetOffset, 16 + targetOffset + length), source);
+        assert.equal(shared[15 + targetOffset], 0xee, "byte before the copy untouched");
+        assert.equal(shared[16 + targetOffset + length], 0xee, "byte after the copy untouched");
+      }
+    }
+  }
+});
+
+test("copyFromShared copies exactly, at every alignment and size", () => {
+  const shared = new Uint8Array(new SharedArrayBuffer((1 << 20) + 64));
+  shared.set(pattern(shared.length, 7));
+  for (const length of lengths) {
+    for (let start = 0; start < 8; start++) {
+      for (const targetOffset of [0, 3, 5]) {
+        const target = new Uint8Array(length + 16).fill(0xee);
+        copyFromShared(shared, 8 + start, length, target, targetOffset);
+        assert.deepEqual(target.subarray(targetOffset, targetOffset + length), shared.subarray(8 + start, 8 + start + length));
+        assert.equal(target[targetOffset + length], 0xee, "byte after the copy untouched");
+      }
+    }
+  }
+});
