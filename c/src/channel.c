@@ -108,6 +108,8 @@ int shmrpc__local_error(const shmrpc_channel_t *ch) {
 }
 
 bool shmrpc_channel_peer_closed(const shmrpc_channel_t *ch) {
+  if (ch == NULL)
+    return true;
   return shmrpc__peer_gone(shmrpc__load_acquire(ch->shared_peer_state));
 }
 

@@ -127,7 +127,8 @@ static int deliver_published(shmrpc_channel_t *ch, shmrpc_message_fn fn,
   /* Ring counters; rx->head may move during a callback that sends. */
   const uint32_t end = rx->head + (uint32_t)avail;
   uint32_t pos = rx->head + ch->pending_consume;
-  while (pos != end && *delivered < limit) {
+  /* A callback may close the channel: then the rest waits for no one. */
+  while (pos != end && *delivered < limit && shmrpc__local_error(ch) == 0) {
     uint32_t left = end - pos;
     uint8_t raw[SHMRPC_FRAME_HEADER_BYTES];
     shmrpc_frame_header_t header;

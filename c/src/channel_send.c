@@ -95,22 +95,26 @@ static void write_frame(writer_t *w, uint8_t type, bool more,
   w->room -= SHMRPC_FRAME_HEADER_BYTES + len;
 }
 
+/* True when a frame with `len` payload bytes fits in the tx ring at all. */
+static bool fits_one_frame(const shmrpc_channel_t *ch, size_t len) {
+  return len <= ch->tx.capacity - SHMRPC_FRAME_HEADER_BYTES;
+}
+
 /* Writes one checked message as a frame or, when its frame does not fit
  * in the ring, as fragment frames of capacity / 4 bytes. The deadline
  * applies to the first frame only: once part of a message is in the
  * stream, the rest follows. */
 static int write_message(writer_t *w, const shmrpc_msg_t *msg,
                          const shmrpc__deadline_t *deadline) {
-  uint32_t capacity = w->ch->tx.capacity;
   const uint8_t *data = msg->data;
-  if (msg->len <= capacity - SHMRPC_FRAME_HEADER_BYTES) {
+  if (fits_one_frame(w->ch, msg->len)) {
     uint32_t len = (uint32_t)msg->len;
     int r = make_room(w, SHMRPC_FRAME_HEADER_BYTES + len, deadline);
     if (r == 0)
       write_frame(w, msg->type, false, data, len);
     return r;
   }
-  uint32_t step = capacity / 4 - SHMRPC_FRAME_HEADER_BYTES;
+  uint32_t step = w->ch->tx.capacity / 4 - SHMRPC_FRAME_HEADER_BYTES;
   size_t done = 0;
   while (done < msg->len) {
     size_t rest = msg->len - done;
@@ -155,11 +159,6 @@ int shmrpc_channel_send(shmrpc_channel_t *ch, uint8_t type, const void *data,
   shmrpc_msg_t msg = {type, data, len};
   int rc = shmrpc_channel_send_batch(ch, &msg, 1, timeout_ms);
   return rc < 0 ? rc : 0;
-}
-
-/* True when a frame with `len` payload bytes fits in the tx ring at all. */
-static bool fits_one_frame(const shmrpc_channel_t *ch, size_t len) {
-  return len <= ch->tx.capacity - SHMRPC_FRAME_HEADER_BYTES;
 }
 
 int shmrpc_channel_try_send(shmrpc_channel_t *ch, uint8_t type,

@@ -4,6 +4,7 @@
  * The futex operations are the shared (non-private) ones: the peer may be
  * another process that maps the same memory at another address. */
 #include <limits.h>
+#include <sched.h>
 #include <linux/futex.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -67,6 +68,9 @@ static int spin(shmrpc__condition_fn ready, void *ctx, uint32_t spin_ns,
       uint64_t now = now_ns();
       if (now - start >= spin_ns || reached(deadline, now))
         return 0;
+      /* If the peer is waiting for this CPU, no amount of spinning helps:
+       * let it run. Without a waiting thread this returns at once. */
+      sched_yield();
     }
   }
 }
