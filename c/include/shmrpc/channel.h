@@ -1,8 +1,10 @@
 /* A framed, flow-controlled, bidirectional channel over one segment.
  *
- * Thread safety: send, try_send, send_batch, reserve/commit and close may be
- * called from any thread (they serialize on an internal mutex). recv and
- * dispatch must be called by one thread at a time.
+ * Thread safety: send, try_send, send_batch and reserve/commit may be
+ * called from any thread (they serialize on an internal mutex). close takes
+ * no lock: any thread may call it, also while others are blocked in the
+ * channel. recv and dispatch must be called by one thread at a time; a
+ * dispatch callback may send but not recv or dispatch.
  *
  * Timeouts are in milliseconds: 0 = do not wait, -1 = wait forever. */
 #ifndef SHMRPC_CHANNEL_H
@@ -166,7 +168,8 @@ SHMRPC_EXTERN int shmrpc_channel_recv(shmrpc_channel_t *ch, shmrpc_msg_t *out,
  * peer. May be called from any thread. */
 SHMRPC_EXTERN void shmrpc_channel_close(shmrpc_channel_t *ch);
 
-/* True once the peer state is CLOSED or FAILED. */
+/* True once the peer state is CLOSED or FAILED (or a value the protocol
+ * does not define). */
 SHMRPC_EXTERN bool shmrpc_channel_peer_closed(const shmrpc_channel_t *ch);
 
 /* Releases private memory. Call after close, when no thread uses `ch`. */
