@@ -162,7 +162,8 @@ static int by_name(const void *a, const void *b) {
 static void emit_imports(ts_ctx_t *ctx) {
   buf_t *out = ctx->out;
   buf_line(out, "import * as pb from \"%s\";", ctx->params->runtime);
-  qsort(ctx->imports, ctx->import_count, sizeof(ts_import_t), by_name);
+  if (ctx->import_count > 0) /* qsort's array argument must not be NULL */
+    qsort(ctx->imports, ctx->import_count, sizeof(ts_import_t), by_name);
   const file_t *file = ctx->file;
   for (size_t d = 0; d < file->dependency_count; d++) {
     const file_t *dep = file->dependencies[d];
