@@ -341,7 +341,11 @@ void ts_field_write(const ts_ctx_t *ctx, const field_t *f) {
     buf_open(out, "if (%s !== undefined && %s.length !== 0) {", local, local);
     write_tag(out, ts_tag(f, WIRE_LEN));
     buf_line(out, "w.len();");
-    buf_line(out, "for (const v of %s) w.%s(v);", local, scalars[f->type].method);
+    if (f->type == TYPE_DOUBLE || f->type == TYPE_FLOAT) {
+      buf_line(out, "w.%ss(%s);", scalars[f->type].method, local);
+    } else {
+      buf_line(out, "for (const v of %s) w.%s(v);", local, scalars[f->type].method);
+    }
     buf_close(out, "}");
   } else if (f->repeated) {
     buf_open(out, "if (%s !== undefined) {", local);
@@ -433,12 +437,17 @@ static void read_map_entry(const ts_ctx_t *ctx, const field_t *f) {
   buf_line(out, "else r.skipEntryField(t, depth + 1);");
   buf_close(out, "}");
   buf_line(out, "r.atEnd(e);");
+  /* An ordinary assignment, except for the one key that would replace the
+   * object's prototype. */
+  const char *fallback = "";
+  char with_default[256];
   if (message_value) {
-    buf_line(out, "pb.setEntry(m.%s, key, value ?? %s.create());", f->json_name,
+    snprintf(with_default, sizeof(with_default), " ?? %s.create()",
              ts_ref_message(ctx, value->message));
-  } else {
-    buf_line(out, "pb.setEntry(m.%s, key, value);", f->json_name);
+    fallback = with_default;
   }
+  buf_line(out, "if (key !== \"__proto__\") m.%s[key] = value%s;", f->json_name, fallback);
+  buf_line(out, "else pb.setEntry(m.%s, key, value%s);", f->json_name, fallback);
 }
 
 void ts_field_read(const ts_ctx_t *ctx, const message_t *owner, const field_t *f) {
@@ -449,10 +458,14 @@ void ts_field_read(const ts_ctx_t *ctx, const message_t *owner, const field_t *f
   } else if (f->repeated && field_type_is_packable(f->type)) {
     /* Packed or not, whatever this schema writes: both are valid. */
     buf_open(out, "if (tag === %" PRIu32 ") {", ts_tag(f, WIRE_LEN));
-    buf_line(out, "const e = r.lenEnd();");
-    buf_line(out, "while (r.pos < e) m.%s.push(r.%s());", f->json_name,
-             scalars[f->type].method);
-    buf_line(out, "r.atEnd(e);");
+    if (f->type == TYPE_DOUBLE || f->type == TYPE_FLOAT) {
+      buf_line(out, "r.%ss(r.lenEnd(), m.%s);", scalars[f->type].method, f->json_name);
+    } else {
+      buf_line(out, "const e = r.lenEnd();");
+      buf_line(out, "while (r.pos < e) m.%s.push(r.%s());", f->json_name,
+               scalars[f->type].method);
+      buf_line(out, "r.atEnd(e);");
+    }
     buf_close(out, "} else if (tag === %" PRIu32 ") {", value_tag(f));
     out->indent++;
     buf_line(out, "m.%s.push(r.%s());", f->json_name, scalars[f->type].method);

@@ -163,7 +163,7 @@ static void emit_public_codec(const ts_ctx_t *ctx, const message_t *m) {
   buf_blank(out);
 
   buf_open(out, "decode(bytes: Uint8Array): %s {", t);
-  buf_line(out, "return %s.$read(new pb.Reader(bytes), bytes.length, 0, undefined);", t);
+  buf_line(out, "return %s.$read(pb.Reader.over(bytes), bytes.length, 0, undefined);", t);
   buf_close(out, "},");
 }
 

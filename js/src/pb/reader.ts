@@ -15,11 +15,11 @@ export interface ReaderOptions {
 export const DEFAULT_READER_OPTIONS: Readonly<ReaderOptions> = { maxDepth: 100 };
 
 export class Reader {
-  readonly buf: Uint8Array;
+  buf: Uint8Array;
   /** Offset of the next byte to read. */
   pos: number;
   /** Offset just past the input. */
-  readonly end: number;
+  end: number;
   readonly maxDepth: number;
   /** The two halves of the last 64-bit value read, unsigned. */
   private lo = 0;
@@ -30,6 +30,21 @@ export class Reader {
     this.pos = 0;
     this.end = buf.length;
     this.maxDepth = options?.maxDepth ?? DEFAULT_READER_OPTIONS.maxDepth;
+  }
+
+  /**
+   * A reader over `buf` with the default options, for one decode call:
+   * always the same object, reset, which saves an allocation per message.
+   * Decoding runs no user code, so no second decode can start before the
+   * first returns. (It keeps a reference to the last input until the next
+   * call.)
+   */
+  static over(buf: Uint8Array): Reader {
+    const r = shared;
+    r.buf = buf;
+    r.pos = 0;
+    r.end = buf.length;
+    return r;
   }
 
   // ---- errors ------------------------------------------------------------
@@ -58,15 +73,27 @@ export class Reader {
 
   /** A varint's low 32 bits, unsigned. */
   uint32(): number {
-    const pos = this.pos;
-    if (pos < this.end) {
-      const b = this.buf[pos]!;
-      if (b < 0x80) {
-        this.pos = pos + 1;
-        return b;
+    const buf = this.buf;
+    let pos = this.pos;
+    if (this.end - pos < 5) return this.varint32Long();
+    // At least 5 bytes left: the common lengths need no bounds checks.
+    let b = buf[pos++]!;
+    let v = b & 0x7f;
+    if (b >= 0x80) {
+      b = buf[pos++]!;
+      v |= (b & 0x7f) << 7;
+      if (b >= 0x80) {
+        b = buf[pos++]!;
+        v |= (b & 0x7f) << 14;
+        if (b >= 0x80) {
+          b = buf[pos++]!;
+          v |= (b & 0x7f) << 21;
+          if (b >= 0x80) return this.varint32Long();
+        }
       }
     }
-    return this.varint32Long();
+    this.pos = pos;
+    return v;
   }
 
   private varint32Long(): number {
@@ -146,17 +173,16 @@ export class Reader {
 
   /** lo/hi as an unsigned 64-bit value. */
   private unsigned64(): bigint {
-    const hi = this.hi;
-    if (hi < 0x200000) return BigInt(hi * 0x100000000 + this.lo);
-    return (BigInt(hi) << 32n) | BigInt(this.lo);
+    halves[0] = this.lo;
+    halves[1] = this.hi;
+    return u64[0]!;
   }
 
   /** lo/hi as a two's complement 64-bit value. */
   private signed64(): bigint {
-    const hi = this.hi | 0;
-    // Within ±2^53 the value is exact as a double: one BigInt conversion.
-    if (hi >= -0x200000 && hi < 0x200000) return BigInt(hi * 0x100000000 + this.lo);
-    return BigInt.asIntN(64, (BigInt(this.hi) << 32n) | BigInt(this.lo));
+    halves[0] = this.lo;
+    halves[1] = this.hi;
+    return i64[0]!;
   }
 
   uint64(): bigint {
@@ -228,8 +254,49 @@ export class Reader {
   double(): number {
     const p = this.take(8);
     const b = this.buf;
-    for (let i = 0; i < 8; i++) f64bytes[i] = b[p + i]!;
+    f64bytes[0] = b[p]!;
+    f64bytes[1] = b[p + 1]!;
+    f64bytes[2] = b[p + 2]!;
+    f64bytes[3] = b[p + 3]!;
+    f64bytes[4] = b[p + 4]!;
+    f64bytes[5] = b[p + 5]!;
+    f64bytes[6] = b[p + 6]!;
+    f64bytes[7] = b[p + 7]!;
     return f64[0]!;
+  }
+
+  /**
+   * Appends the values of a packed float run that ends at `end`. A long run
+   * goes through a DataView, faster per value but an allocation to make.
+   */
+  floats(end: number, into: number[]): void {
+    this.packedRun(end, 4);
+    if (end - this.pos < LONG_RUN * 4) {
+      while (this.pos < end) into.push(this.float());
+      return;
+    }
+    const view = viewOf(this.buf);
+    for (let p = this.pos; p < end; p += 4) into.push(view.getFloat32(p, true));
+    this.pos = end;
+  }
+
+  /** Appends the values of a packed double run, as floats() does. */
+  doubles(end: number, into: number[]): void {
+    this.packedRun(end, 8);
+    if (end - this.pos < LONG_RUN * 8) {
+      while (this.pos < end) into.push(this.double());
+      return;
+    }
+    const view = viewOf(this.buf);
+    for (let p = this.pos; p < end; p += 8) into.push(view.getFloat64(p, true));
+    this.pos = end;
+  }
+
+  /** A packed run of fixed-width values must hold whole values. */
+  private packedRun(end: number, width: number): void {
+    if ((end - this.pos) % width !== 0) {
+      throw new DecodeError("LENGTH_OVERRUN", `packed run is not a whole number of ${width}-byte values`, this.pos);
+    }
   }
 
   // ---- length-delimited --------------------------------------------------
@@ -270,6 +337,7 @@ export class Reader {
     const end = this.lenEnd();
     const start = this.pos;
     this.pos = end;
+    if (this.buf.constructor === Uint8Array) return this.buf.slice(start, end);
     const out = new Uint8Array(end - start);
     out.set(this.buf.subarray(start, end));
     return out;
@@ -363,7 +431,21 @@ export class Reader {
   }
 }
 
+const shared = new Reader(new Uint8Array(0));
+
+// Halves written here read back as one 64-bit integer (little-endian host).
+const halves = new Uint32Array(2);
+const u64 = new BigUint64Array(halves.buffer);
+const i64 = new BigInt64Array(halves.buffer);
+
 const f32 = new Float32Array(1);
 const f32bytes = new Uint8Array(f32.buffer);
 const f64 = new Float64Array(1);
 const f64bytes = new Uint8Array(f64.buffer);
+
+/** Packed runs of at least this many values are read through a DataView. */
+const LONG_RUN = 16;
+
+function viewOf(buf: Uint8Array): DataView {
+  return new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+}

@@ -1,16 +1,13 @@
 /**
  * UTF-8 for string fields. Short strings are converted in JavaScript, which
- * beats a TextEncoder/TextDecoder call; long ones go to the platform.
- * Encoding follows WHATWG (a lone surrogate becomes U+FFFD); decoding
- * rejects anything that is not valid UTF-8.
+ * beats a call into TextEncoder/TextDecoder; long ones go to the platform
+ * (the writer encodes those with TextEncoder itself). Encoding follows WHATWG
+ * (a lone surrogate becomes U+FFFD); decoding rejects anything that is not
+ * valid UTF-8.
  */
 import { DecodeError } from "./errors.js";
 
-const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
-
-/** Strings up to this many UTF-16 units / bytes are handled in JavaScript. */
-const SHORT = 64;
 
 /** Number of bytes `s` takes in UTF-8. */
 export function utf8Length(s: string): number {
@@ -38,15 +35,7 @@ export function utf8Write(s: string, byteLength: number, buf: Uint8Array, pos: n
   const len = s.length;
   if (byteLength === len) {
     // Every unit is ASCII.
-    if (len > SHORT * 4) {
-      encoder.encodeInto(s, buf.subarray(pos, pos + len));
-      return;
-    }
     for (let i = 0; i < len; i++) buf[pos + i] = s.charCodeAt(i);
-    return;
-  }
-  if (len > SHORT) {
-    encoder.encodeInto(s, buf.subarray(pos, pos + byteLength));
     return;
   }
   for (let i = 0; i < len; i++) {
@@ -77,64 +66,53 @@ export function utf8Write(s: string, byteLength: number, buf: Uint8Array, pos: n
   }
 }
 
-const units: number[] = [];
-
-/** Decodes `buf[start, end)`; throws DecodeError("INVALID_UTF8"). */
+/**
+ * Decodes `buf[start, end)`; throws DecodeError("INVALID_UTF8"). Short
+ * ASCII strings are built with String.fromCharCode, which beats the
+ * platform's decoder up to a few dozen bytes; the decoder (which also
+ * validates) takes everything else.
+ */
 export function utf8Read(buf: Uint8Array, start: number, end: number): string {
-  if (end - start > SHORT) {
-    try {
-      return decoder.decode(buf.subarray(start, end));
-    } catch {
-      throw new DecodeError("INVALID_UTF8", "string field is not valid UTF-8", start);
-    }
+  if (end - start > SHORT_ASCII) return platformDecode(buf, start, end);
+  let bits = 0;
+  for (let i = start; i < end; i++) bits |= buf[i]!;
+  if (bits >= 0x80) return platformDecode(buf, start, end);
+  return asciiString(buf, start, end - start);
+}
+
+const SHORT_ASCII = 32;
+const chars = String.fromCharCode;
+
+/** `n` ASCII bytes at `s` as a string, eight characters per call. */
+function asciiString(b: Uint8Array, s: number, n: number): string {
+  let out = "";
+  for (; n >= 8; s += 8, n -= 8) {
+    out += chars(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!);
   }
-  let n = 0;
-  for (let i = start; i < end; ) {
-    const b = buf[i++]!;
-    if (b < 0x80) {
-      units[n++] = b;
-      continue;
-    }
-    let cp: number;
-    let min: number;
-    let more: number;
-    if (b >= 0xc2 && b < 0xe0) {
-      cp = b & 0x1f;
-      min = 0x80;
-      more = 1;
-    } else if (b >= 0xe0 && b < 0xf0) {
-      cp = b & 0x0f;
-      min = 0x800;
-      more = 2;
-    } else if (b >= 0xf0 && b < 0xf5) {
-      cp = b & 0x07;
-      min = 0x10000;
-      more = 3;
-    } else {
-      throw new DecodeError("INVALID_UTF8", "string field is not valid UTF-8", i - 1);
-    }
-    if (i + more > end) {
-      throw new DecodeError("INVALID_UTF8", "string field ends inside a UTF-8 sequence", i - 1);
-    }
-    for (; more > 0; more--) {
-      const c = buf[i++]!;
-      if ((c & 0xc0) !== 0x80) {
-        throw new DecodeError("INVALID_UTF8", "string field is not valid UTF-8", i - 1);
-      }
-      cp = (cp << 6) | (c & 0x3f);
-    }
-    // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
-    if (cp < min || (cp >= 0xd800 && cp < 0xe000) || cp > 0x10ffff) {
-      throw new DecodeError("INVALID_UTF8", "string field is not valid UTF-8", i - 1);
-    }
-    if (cp >= 0x10000) {
-      cp -= 0x10000;
-      units[n++] = 0xd800 + (cp >> 10);
-      units[n++] = 0xdc00 + (cp & 0x3ff);
-    } else {
-      units[n++] = cp;
-    }
+  switch (n) {
+    case 1:
+      return out + chars(b[s]!);
+    case 2:
+      return out + chars(b[s]!, b[s + 1]!);
+    case 3:
+      return out + chars(b[s]!, b[s + 1]!, b[s + 2]!);
+    case 4:
+      return out + chars(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!);
+    case 5:
+      return out + chars(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!);
+    case 6:
+      return out + chars(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!);
+    case 7:
+      return out + chars(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!);
+    default:
+      return out;
   }
-  units.length = n;
-  return String.fromCharCode.apply(null, units);
+}
+
+function platformDecode(buf: Uint8Array, start: number, end: number): string {
+  try {
+    return decoder.decode(buf.subarray(start, end));
+  } catch {
+    throw new DecodeError("INVALID_UTF8", "string field is not valid UTF-8", start);
+  }
 }

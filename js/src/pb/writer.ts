@@ -9,6 +9,10 @@
 import { utf8Length, utf8Write } from "./utf8.js";
 
 const EMPTY = new Uint8Array(0);
+const encoder = new TextEncoder();
+/** Strings up to this many UTF-16 units are measured and written in JS. */
+const SHORT_STRING = 24;
+const MAX_KEPT_SCRATCH = 1 << 20;
 
 export class Writer {
   buf: Uint8Array = EMPTY;
@@ -20,6 +24,9 @@ export class Writer {
   /** Next length to use (write pass). */
   private next = 0;
   private busy = false;
+  /** UTF-8 of the long strings of the message being encoded. */
+  private scratch: Uint8Array = new Uint8Array(1024);
+  private scratchUsed = 0;
 
   /**
    * A writer for one encode call: a shared one when free, else a new one
@@ -32,11 +39,14 @@ export class Writer {
     w.busy = true;
     w.count = 0;
     w.next = 0;
+    w.scratchUsed = 0;
     return w;
   }
 
   release(): void {
     this.busy = false;
+    // Do not keep a huge message's strings alive in the shared writer.
+    if (this.scratch.length > MAX_KEPT_SCRATCH) this.scratch = new Uint8Array(1024);
     this.buf = EMPTY;
   }
 
@@ -79,11 +89,32 @@ export class Writer {
     return sizeUint32(len) + len;
   }
 
-  /** Records a string's UTF-8 length; returns prefix + content. */
+  /**
+   * Records a string's UTF-8 length; returns prefix + content. A long string
+   * is encoded here, once, into the writer's scratch area (its offset
+   * recorded after the length) and copied by the write pass: cheaper than
+   * measuring it in JavaScript and encoding it later.
+   */
   stringSize(s: string): number {
-    const len = utf8Length(s);
-    this.lens[this.count++] = len;
+    let len: number;
+    if (s.length <= SHORT_STRING) {
+      len = utf8Length(s);
+      this.lens[this.count++] = len;
+    } else {
+      const need = s.length * 3;
+      if (this.scratch.length - this.scratchUsed < need) this.growScratch(need);
+      len = encoder.encodeInto(s, this.scratch.subarray(this.scratchUsed)).written;
+      this.lens[this.count++] = len;
+      this.lens[this.count++] = this.scratchUsed;
+      this.scratchUsed += len;
+    }
     return sizeUint32(len) + len;
+  }
+
+  private growScratch(need: number): void {
+    const grown = new Uint8Array(Math.max(this.scratch.length * 2, this.scratchUsed + need));
+    grown.set(this.scratch.subarray(0, this.scratchUsed));
+    this.scratch = grown;
   }
 
   // ---- write pass ----------------------------------------------------------
@@ -199,15 +230,60 @@ export class Writer {
     f64[0] = value;
     const buf = this.buf;
     const pos = this.pos;
-    for (let i = 0; i < 8; i++) buf[pos + i] = f64bytes[i]!;
+    buf[pos] = f64bytes[0]!;
+    buf[pos + 1] = f64bytes[1]!;
+    buf[pos + 2] = f64bytes[2]!;
+    buf[pos + 3] = f64bytes[3]!;
+    buf[pos + 4] = f64bytes[4]!;
+    buf[pos + 5] = f64bytes[5]!;
+    buf[pos + 6] = f64bytes[6]!;
+    buf[pos + 7] = f64bytes[7]!;
     this.pos = pos + 8;
   }
 
-  /** Writes a string with the UTF-8 length the size pass recorded. */
+  /**
+   * The values of a packed float run. A long run goes through a DataView,
+   * which is faster per value but costs an allocation to make.
+   */
+  floats(values: readonly number[]): void {
+    if (values.length < LONG_RUN) {
+      for (const v of values) this.float(v);
+      return;
+    }
+    const view = viewOf(this.buf);
+    let pos = this.pos;
+    for (const v of values) {
+      view.setFloat32(pos, v, true);
+      pos += 4;
+    }
+    this.pos = pos;
+  }
+
+  /** The values of a packed double run, as floats() does. */
+  doubles(values: readonly number[]): void {
+    if (values.length < LONG_RUN) {
+      for (const v of values) this.double(v);
+      return;
+    }
+    const view = viewOf(this.buf);
+    let pos = this.pos;
+    for (const v of values) {
+      view.setFloat64(pos, v, true);
+      pos += 8;
+    }
+    this.pos = pos;
+  }
+
+  /** Writes a string as the size pass measured (or encoded) it. */
   string(value: string): void {
     const len = this.lens[this.next++]!;
     this.uint32(len);
-    utf8Write(value, len, this.buf, this.pos);
+    if (value.length <= SHORT_STRING) {
+      utf8Write(value, len, this.buf, this.pos);
+    } else {
+      const offset = this.lens[this.next++]!;
+      this.buf.set(this.scratch.subarray(offset, offset + len), this.pos);
+    }
     this.pos += len;
   }
 
@@ -270,36 +346,35 @@ export function sizeBytes(value: Uint8Array): number {
 let lo64 = 0;
 let hi64 = 0;
 
+// A BigInt64Array store wraps any bigint modulo 2^64 in one step; the
+// Uint32Array over the same bytes reads its halves (little-endian host).
+const i64 = new BigInt64Array(1);
+const u32 = new Uint32Array(i64.buffer);
+
 /** Splits a value into two's complement halves (wrapping modulo 2^64). */
 function split64(value: bigint): void {
-  const n = Number(value);
-  // Small values, the common case, need no BigInt arithmetic.
-  if (n >= 0 && n <= 0xffffffff) {
-    lo64 = n;
-    hi64 = 0;
-  } else if (n < 0 && n >= -0x80000000) {
-    lo64 = n >>> 0;
-    hi64 = 0xffffffff;
-  } else {
-    const u = BigInt.asUintN(64, value);
-    lo64 = Number(u & 0xffffffffn);
-    hi64 = Number(u >> 32n);
-  }
+  i64[0] = value;
+  lo64 = u32[0]!;
+  hi64 = u32[1]!;
 }
 
+/** ZigZag of a 64-bit value, on its halves: (v << 1) ^ (v >> 63). */
 function zigzag64(value: bigint): void {
-  const n = Number(value);
-  if (n >= -0x40000000 && n < 0x40000000) {
-    lo64 = ((n << 1) ^ (n >> 31)) >>> 0;
-    hi64 = 0;
-  } else {
-    const u = BigInt.asUintN(64, (value << 1n) ^ (value >> 63n));
-    lo64 = Number(u & 0xffffffffn);
-    hi64 = Number(u >> 32n);
-  }
+  split64(value);
+  const sign = hi64 >> 31;
+  const lo = lo64;
+  lo64 = ((lo << 1) ^ sign) >>> 0;
+  hi64 = (((hi64 << 1) | (lo >>> 31)) ^ sign) >>> 0;
 }
 
 const f32 = new Float32Array(1);
 const f32bytes = new Uint8Array(f32.buffer);
 const f64 = new Float64Array(1);
 const f64bytes = new Uint8Array(f64.buffer);
+
+/** Packed runs at least this long are written through a DataView. */
+const LONG_RUN = 16;
+
+function viewOf(buf: Uint8Array): DataView {
+  return new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+}

@@ -134,7 +134,7 @@ export const Duration: pb.MessageCodec<Duration> = {
   },
 
   decode(bytes: Uint8Array): Duration {
-    return Duration.$read(new pb.Reader(bytes), bytes.length, 0, undefined);
+    return Duration.$read(pb.Reader.over(bytes), bytes.length, 0, undefined);
   },
 
   $size(m: pb.MessageInit<Duration>, w: pb.Writer): number {

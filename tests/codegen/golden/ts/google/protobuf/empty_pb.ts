@@ -64,7 +64,7 @@ export const Empty: pb.MessageCodec<Empty> = {
   },
 
   decode(bytes: Uint8Array): Empty {
-    return Empty.$read(new pb.Reader(bytes), bytes.length, 0, undefined);
+    return Empty.$read(pb.Reader.over(bytes), bytes.length, 0, undefined);
   },
 
   $size(m: pb.MessageInit<Empty>, w: pb.Writer): number {

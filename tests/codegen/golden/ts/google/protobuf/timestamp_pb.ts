@@ -165,7 +165,7 @@ export const Timestamp: pb.MessageCodec<Timestamp> = {
   },
 
   decode(bytes: Uint8Array): Timestamp {
-    return Timestamp.$read(new pb.Reader(bytes), bytes.length, 0, undefined);
+    return Timestamp.$read(pb.Reader.over(bytes), bytes.length, 0, undefined);
   },
 
   $size(m: pb.MessageInit<Timestamp>, w: pb.Writer): number {

@@ -86,7 +86,7 @@ export const Money: pb.MessageCodec<Money> = {
   },
 
   decode(bytes: Uint8Array): Money {
-    return Money.$read(new pb.Reader(bytes), bytes.length, 0, undefined);
+    return Money.$read(pb.Reader.over(bytes), bytes.length, 0, undefined);
   },
 
   $size(m: pb.MessageInit<Money>, w: pb.Writer): number {

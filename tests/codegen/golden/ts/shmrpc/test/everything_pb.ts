@@ -110,7 +110,7 @@ export const Scalars: pb.MessageCodec<Scalars> = {
   },
 
   decode(bytes: Uint8Array): Scalars {
-    return Scalars.$read(new pb.Reader(bytes), bytes.length, 0, undefined);
+    return Scalars.$read(pb.Reader.over(bytes), bytes.length, 0, undefined);
   },
 
   $size(m: pb.MessageInit<Scalars>, w: pb.Writer): number {
@@ -447,7 +447,7 @@ export const Optionals: pb.MessageCodec<Optionals> = {
   },
 
   decode(bytes: Uint8Array): Optionals {
-    return Optionals.$read(new pb.Reader(bytes), bytes.length, 0, undefined);
+    return Optionals.$read(pb.Reader.over(bytes), bytes.length, 0, undefined);
   },
 
   $size(m: pb.MessageInit<Optionals>, w: pb.Writer): number {
@@ -720,7 +720,7 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
   },
 
   decode(bytes: Uint8Array): Repeateds {
-    return Repeateds.$read(new pb.Reader(bytes), bytes.length, 0, undefined);
+    return Repeateds.$read(pb.Reader.over(bytes), bytes.length, 0, undefined);
   },
 
   $size(m: pb.MessageInit<Repeateds>, w: pb.Writer): number {
@@ -834,13 +834,13 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
     if (rDouble !== undefined && rDouble.length !== 0) {
       w.uint32(10);
       w.len();
-      for (const v of rDouble) w.double(v);
+      w.doubles(rDouble);
     }
     const rFloat = m.rFloat;
     if (rFloat !== undefined && rFloat.length !== 0) {
       w.uint32(18);
       w.len();
-      for (const v of rFloat) w.float(v);
+      w.floats(rFloat);
     }
     const rInt64 = m.rInt64;
     if (rInt64 !== undefined && rInt64.length !== 0) {
@@ -962,9 +962,7 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
       switch (tag >>> 3) {
         case 1: {
           if (tag === 10) {
-            const e = r.lenEnd();
-            while (r.pos < e) m.rDouble.push(r.double());
-            r.atEnd(e);
+            r.doubles(r.lenEnd(), m.rDouble);
           } else if (tag === 9) {
             m.rDouble.push(r.double());
           } else {
@@ -974,9 +972,7 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
         }
         case 2: {
           if (tag === 18) {
-            const e = r.lenEnd();
-            while (r.pos < e) m.rFloat.push(r.float());
-            r.atEnd(e);
+            r.floats(r.lenEnd(), m.rFloat);
           } else if (tag === 21) {
             m.rFloat.push(r.float());
           } else {
@@ -1157,9 +1153,7 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
         }
         case 19: {
           if (tag === 154) {
-            const e = r.lenEnd();
-            while (r.pos < e) m.rDoubleUnpacked.push(r.double());
-            r.atEnd(e);
+            r.doubles(r.lenEnd(), m.rDoubleUnpacked);
           } else if (tag === 153) {
             m.rDoubleUnpacked.push(r.double());
           } else {
@@ -1341,7 +1335,7 @@ export const Maps: pb.MessageCodec<Maps> = {
   },
 
   decode(bytes: Uint8Array): Maps {
-    return Maps.$read(new pb.Reader(bytes), bytes.length, 0, undefined);
+    return Maps.$read(pb.Reader.over(bytes), bytes.length, 0, undefined);
   },
 
   $size(m: pb.MessageInit<Maps>, w: pb.Writer): number {
@@ -1602,7 +1596,8 @@ export const Maps: pb.MessageCodec<Maps> = {
             else r.skipEntryField(t, depth + 1);
           }
           r.atEnd(e);
-          pb.setEntry(m.stringToString, key, value);
+          if (key !== "__proto__") m.stringToString[key] = value;
+          else pb.setEntry(m.stringToString, key, value);
           break;
         }
         case 2: {
@@ -1617,7 +1612,8 @@ export const Maps: pb.MessageCodec<Maps> = {
             else r.skipEntryField(t, depth + 1);
           }
           r.atEnd(e);
-          pb.setEntry(m.int32ToInt64, key, value);
+          if (key !== "__proto__") m.int32ToInt64[key] = value;
+          else pb.setEntry(m.int32ToInt64, key, value);
           break;
         }
         case 3: {
@@ -1632,7 +1628,8 @@ export const Maps: pb.MessageCodec<Maps> = {
             else r.skipEntryField(t, depth + 1);
           }
           r.atEnd(e);
-          pb.setEntry(m.int64ToMoney, key, value ?? Money.create());
+          if (key !== "__proto__") m.int64ToMoney[key] = value ?? Money.create();
+          else pb.setEntry(m.int64ToMoney, key, value ?? Money.create());
           break;
         }
         case 4: {
@@ -1647,7 +1644,8 @@ export const Maps: pb.MessageCodec<Maps> = {
             else r.skipEntryField(t, depth + 1);
           }
           r.atEnd(e);
-          pb.setEntry(m.uint32ToBytes, key, value);
+          if (key !== "__proto__") m.uint32ToBytes[key] = value;
+          else pb.setEntry(m.uint32ToBytes, key, value);
           break;
         }
         case 5: {
@@ -1662,7 +1660,8 @@ export const Maps: pb.MessageCodec<Maps> = {
             else r.skipEntryField(t, depth + 1);
           }
           r.atEnd(e);
-          pb.setEntry(m.uint64ToDouble, key, value);
+          if (key !== "__proto__") m.uint64ToDouble[key] = value;
+          else pb.setEntry(m.uint64ToDouble, key, value);
           break;
         }
         case 6: {
@@ -1677,7 +1676,8 @@ export const Maps: pb.MessageCodec<Maps> = {
             else r.skipEntryField(t, depth + 1);
           }
           r.atEnd(e);
-          pb.setEntry(m.sint32ToBool, key, value);
+          if (key !== "__proto__") m.sint32ToBool[key] = value;
+          else pb.setEntry(m.sint32ToBool, key, value);
           break;
         }
         case 7: {
@@ -1692,7 +1692,8 @@ export const Maps: pb.MessageCodec<Maps> = {
             else r.skipEntryField(t, depth + 1);
           }
           r.atEnd(e);
-          pb.setEntry(m.sint64ToFloat, key, value);
+          if (key !== "__proto__") m.sint64ToFloat[key] = value;
+          else pb.setEntry(m.sint64ToFloat, key, value);
           break;
         }
         case 8: {
@@ -1707,7 +1708,8 @@ export const Maps: pb.MessageCodec<Maps> = {
             else r.skipEntryField(t, depth + 1);
           }
           r.atEnd(e);
-          pb.setEntry(m.fixed32ToColor, key, value);
+          if (key !== "__proto__") m.fixed32ToColor[key] = value;
+          else pb.setEntry(m.fixed32ToColor, key, value);
           break;
         }
         case 9: {
@@ -1722,7 +1724,8 @@ export const Maps: pb.MessageCodec<Maps> = {
             else r.skipEntryField(t, depth + 1);
           }
           r.atEnd(e);
-          pb.setEntry(m.fixed64ToSint32, key, value);
+          if (key !== "__proto__") m.fixed64ToSint32[key] = value;
+          else pb.setEntry(m.fixed64ToSint32, key, value);
           break;
         }
         case 10: {
@@ -1737,7 +1740,8 @@ export const Maps: pb.MessageCodec<Maps> = {
             else r.skipEntryField(t, depth + 1);
           }
           r.atEnd(e);
-          pb.setEntry(m.sfixed32ToFixed64, key, value);
+          if (key !== "__proto__") m.sfixed32ToFixed64[key] = value;
+          else pb.setEntry(m.sfixed32ToFixed64, key, value);
           break;
         }
         case 11: {
@@ -1752,7 +1756,8 @@ export const Maps: pb.MessageCodec<Maps> = {
             else r.skipEntryField(t, depth + 1);
           }
           r.atEnd(e);
-          pb.setEntry(m.sfixed64ToString, key, value);
+          if (key !== "__proto__") m.sfixed64ToString[key] = value;
+          else pb.setEntry(m.sfixed64ToString, key, value);
           break;
         }
         case 12: {
@@ -1767,7 +1772,8 @@ export const Maps: pb.MessageCodec<Maps> = {
             else r.skipEntryField(t, depth + 1);
           }
           r.atEnd(e);
-          pb.setEntry(m.boolToUint32, key, value);
+          if (key !== "__proto__") m.boolToUint32[key] = value;
+          else pb.setEntry(m.boolToUint32, key, value);
           break;
         }
         default:
@@ -1890,7 +1896,7 @@ export const Oneofs: pb.MessageCodec<Oneofs> = {
   },
 
   decode(bytes: Uint8Array): Oneofs {
-    return Oneofs.$read(new pb.Reader(bytes), bytes.length, 0, undefined);
+    return Oneofs.$read(pb.Reader.over(bytes), bytes.length, 0, undefined);
   },
 
   $size(m: pb.MessageInit<Oneofs>, w: pb.Writer): number {
@@ -2128,7 +2134,7 @@ export const Outer: pb.MessageCodec<Outer> = {
   },
 
   decode(bytes: Uint8Array): Outer {
-    return Outer.$read(new pb.Reader(bytes), bytes.length, 0, undefined);
+    return Outer.$read(pb.Reader.over(bytes), bytes.length, 0, undefined);
   },
 
   $size(m: pb.MessageInit<Outer>, w: pb.Writer): number {
@@ -2209,7 +2215,8 @@ export const Outer: pb.MessageCodec<Outer> = {
             else r.skipEntryField(t, depth + 1);
           }
           r.atEnd(e);
-          pb.setEntry(m.byName, key, value ?? Outer_Inner.create());
+          if (key !== "__proto__") m.byName[key] = value ?? Outer_Inner.create();
+          else pb.setEntry(m.byName, key, value ?? Outer_Inner.create());
           break;
         }
         default:
@@ -2289,7 +2296,7 @@ export const Outer_Inner: pb.MessageCodec<Outer_Inner> = {
   },
 
   decode(bytes: Uint8Array): Outer_Inner {
-    return Outer_Inner.$read(new pb.Reader(bytes), bytes.length, 0, undefined);
+    return Outer_Inner.$read(pb.Reader.over(bytes), bytes.length, 0, undefined);
   },
 
   $size(m: pb.MessageInit<Outer_Inner>, w: pb.Writer): number {
@@ -2412,7 +2419,7 @@ export const Outer_Inner_Deepest: pb.MessageCodec<Outer_Inner_Deepest> = {
   },
 
   decode(bytes: Uint8Array): Outer_Inner_Deepest {
-    return Outer_Inner_Deepest.$read(new pb.Reader(bytes), bytes.length, 0, undefined);
+    return Outer_Inner_Deepest.$read(pb.Reader.over(bytes), bytes.length, 0, undefined);
   },
 
   $size(m: pb.MessageInit<Outer_Inner_Deepest>, w: pb.Writer): number {
@@ -2533,7 +2540,7 @@ export const Tree: pb.MessageCodec<Tree> = {
   },
 
   decode(bytes: Uint8Array): Tree {
-    return Tree.$read(new pb.Reader(bytes), bytes.length, 0, undefined);
+    return Tree.$read(pb.Reader.over(bytes), bytes.length, 0, undefined);
   },
 
   $size(m: pb.MessageInit<Tree>, w: pb.Writer): number {
@@ -2695,7 +2702,7 @@ export const Everything: pb.MessageCodec<Everything> = {
   },
 
   decode(bytes: Uint8Array): Everything {
-    return Everything.$read(new pb.Reader(bytes), bytes.length, 0, undefined);
+    return Everything.$read(pb.Reader.over(bytes), bytes.length, 0, undefined);
   },
 
   $size(m: pb.MessageInit<Everything>, w: pb.Writer): number {

@@ -66,7 +66,7 @@ export const EchoRequest: pb.MessageCodec<EchoRequest> = {
   },
 
   decode(bytes: Uint8Array): EchoRequest {
-    return EchoRequest.$read(new pb.Reader(bytes), bytes.length, 0, undefined);
+    return EchoRequest.$read(pb.Reader.over(bytes), bytes.length, 0, undefined);
   },
 
   $size(m: pb.MessageInit<EchoRequest>, w: pb.Writer): number {
@@ -181,7 +181,7 @@ export const PriceQuery: pb.MessageCodec<PriceQuery> = {
   },
 
   decode(bytes: Uint8Array): PriceQuery {
-    return PriceQuery.$read(new pb.Reader(bytes), bytes.length, 0, undefined);
+    return PriceQuery.$read(pb.Reader.over(bytes), bytes.length, 0, undefined);
   },
 
   $size(m: pb.MessageInit<PriceQuery>, w: pb.Writer): number {
