@@ -19,8 +19,7 @@ echo "== ring stress test under ThreadSanitizer"
 cmake -S . -B build/tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTSAN=ON \
   -DSHMRPC_BUILD_EXAMPLES=OFF -DSHMRPC_BUILD_CODEGEN=OFF >/dev/null
 cmake --build build/tsan -j2 --target test_stress >/dev/null
-SHMRPC_STRESS_FRAMES=${SHMRPC_TSAN_STRESS_FRAMES:-300000} \
-  ctest --test-dir build/tsan --output-on-failure -R stress
+ctest --test-dir build/tsan --output-on-failure -R stress
 
 echo "== TypeScript and end-to-end tests"
 node --test --test-concurrency=1 build/ts/tests/js/

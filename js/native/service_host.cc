@@ -24,6 +24,24 @@ bool IsWaitWordOffset(uint32_t offset) {
   return false;
 }
 
+// Marks one side of the segment CLOSED unless it already closed or failed,
+// then wakes every sleeper (docs/PROTOCOL.md section 5). The host does this
+// for a service whose thread returned without closing, and for a client that
+// went away without closing.
+void MarkClosed(uint8_t* segment, uint32_t state_offset) {
+  auto* state = reinterpret_cast<uint32_t*>(segment + state_offset);
+  uint32_t seen = __atomic_load_n(state, __ATOMIC_SEQ_CST);
+  while (seen == SHMRPC_STATE_ABSENT || seen == SHMRPC_STATE_OPEN) {
+    if (__atomic_compare_exchange_n(state, &seen, SHMRPC_STATE_CLOSED, false,
+                                    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+      break;
+  }
+  for (uint32_t ring : {SHMRPC_OFF_RING0_CONTROL, SHMRPC_OFF_RING1_CONTROL}) {
+    FutexWakeAll(reinterpret_cast<uint32_t*>(segment + ring + SHMRPC_RING_OFF_CONSUMER_WAIT));
+    FutexWakeAll(reinterpret_cast<uint32_t*>(segment + ring + SHMRPC_RING_OFF_PRODUCER_WAIT));
+  }
+}
+
 }  // namespace
 
 Napi::Function ServiceHost::Define(Napi::Env env) {
@@ -117,6 +135,7 @@ void ServiceHost::Start(const std::string& library, uint32_t spin_ns,
   thread_ = std::thread([this, serve, cpu] {
     if (cpu >= 0) PinCurrentThread(cpu);
     exit_code_ = serve(&host_);
+    MarkClosed(segment_, SHMRPC_OFF_SERVER_STATE);
     running_.store(false);
     // Let JavaScript see the server's final state.
     uv_async_send(async_);
@@ -184,17 +203,11 @@ Napi::Value ServiceHost::Running(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), running_.load());
 }
 
-// Stops the service if JavaScript dropped it without closing the channel:
-// marks the client CLOSED and wakes every sleeper, as docs/PROTOCOL.md
-// section 5 describes, then joins the thread.
+// Stops the service if JavaScript dropped it without closing the channel,
+// then joins the thread.
 void ServiceHost::Stop() {
   if (thread_.joinable()) {
-    auto* state = reinterpret_cast<uint32_t*>(segment_ + SHMRPC_OFF_CLIENT_STATE);
-    __atomic_store_n(state, SHMRPC_STATE_CLOSED, __ATOMIC_SEQ_CST);
-    for (uint32_t ring : {SHMRPC_OFF_RING0_CONTROL, SHMRPC_OFF_RING1_CONTROL}) {
-      FutexWakeAll(reinterpret_cast<uint32_t*>(segment_ + ring + SHMRPC_RING_OFF_CONSUMER_WAIT));
-      FutexWakeAll(reinterpret_cast<uint32_t*>(segment_ + ring + SHMRPC_RING_OFF_PRODUCER_WAIT));
-    }
+    MarkClosed(segment_, SHMRPC_OFF_CLIENT_STATE);
     thread_.join();
   }
   if (library_ != nullptr) {
