@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh >/dev/null
-node build/ts/examples/echo/echo.js "$@"
+node build/ts/examples/greeter/client.js "$@"
