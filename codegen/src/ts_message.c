@@ -17,7 +17,7 @@ static void emit_oneof_type(const ts_ctx_t *ctx, const oneof_t *o) {
   buf_t *out = ctx->out;
   comments_emit(out, o->comment);
   buf_line(out, "%s:", o->json_name);
-  out->indent += 2;
+  out->indent++;
   for (size_t i = 0; i < o->field_count; i++) {
     const field_t *f = o->fields[i];
     comments_emit(out, f->comment);
@@ -27,7 +27,7 @@ static void emit_oneof_type(const ts_ctx_t *ctx, const oneof_t *o) {
     buf_put(out, " }\n");
   }
   buf_line(out, "| { case: undefined; value?: undefined };");
-  out->indent -= 2;
+  out->indent--;
 }
 
 static void emit_interface(const ts_ctx_t *ctx, const message_t *m) {

@@ -1793,20 +1793,20 @@ export const Maps: pb.MessageCodec<Maps> = {
 export interface Oneofs {
   before: string;
   choice:
-      | { case: "number"; value: number }
-      | { case: "text"; value: string }
-      | { case: "money"; value: Money }
-      | { case: "blob"; value: Uint8Array }
-      | { case: "color"; value: Color }
-      | { case: "big"; value: bigint }
-      | { case: undefined; value?: undefined };
+    | { case: "number"; value: number }
+    | { case: "text"; value: string }
+    | { case: "money"; value: Money }
+    | { case: "blob"; value: Uint8Array }
+    | { case: "color"; value: Color }
+    | { case: "big"; value: bigint }
+    | { case: undefined; value?: undefined };
   /**
    * Second oneof, members out of field order.
    */
   other:
-      | { case: "ratio"; value: number }
-      | { case: "flag"; value: boolean }
-      | { case: undefined; value?: undefined };
+    | { case: "ratio"; value: number }
+    | { case: "flag"; value: boolean }
+    | { case: undefined; value?: undefined };
   after: string;
   /** Fields this schema does not know, as encoded; written back by encode. */
   $unknown?: Uint8Array;
