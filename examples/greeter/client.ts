@@ -1,6 +1,7 @@
 /**
  * The greeter client: starts the C service in-process, then calls it with
- * typed methods generated from proto/greeter.proto.
+ * typed methods generated from proto/greeter.proto (the repository's
+ * top-level schema folder).
  *
  *   node build/ts/examples/greeter/client.js [name]
  */
