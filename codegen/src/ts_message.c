@@ -187,7 +187,7 @@ static void emit_oneof_pass(const ts_ctx_t *ctx, const oneof_t *o, bool write) {
     } else {
       ts_field_default(ctx, &fallback, f);
     }
-    snprintf(value, sizeof(value), "(%s.value ?? %s)", local, fallback.data);
+    snprintf(value, sizeof(value), "%s.value ?? %s", local, fallback.data);
     buf_free(&fallback);
     if (write) {
       ts_value_write(ctx, f, value);

@@ -36,6 +36,7 @@ const CODECS: MessageCodec<object>[] = [
   everything.Outer,
   everything.Tree,
   everything.Everything,
+  everything.Awkward,
 ] as MessageCodec<object>[];
 
 const CASES = 150;

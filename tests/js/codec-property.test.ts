@@ -26,6 +26,7 @@ const CODECS: MessageCodec<object>[] = [
   everything.Outer_Inner,
   everything.Tree,
   everything.Everything,
+  everything.Awkward,
   service.EchoRequest,
   service.PriceQuery,
 ] as MessageCodec<object>[];

@@ -1908,22 +1908,22 @@ export const Oneofs: pb.MessageCodec<Oneofs> = {
     const choice = m.choice;
     switch (choice?.case) {
       case "number":
-        n += 1 + pb.sizeInt32((choice.value ?? 0));
+        n += 1 + pb.sizeInt32(choice.value ?? 0);
         break;
       case "text":
-        n += 1 + w.stringSize((choice.value ?? ""));
+        n += 1 + w.stringSize(choice.value ?? "");
         break;
       case "money":
-        n += 1 + w.fill(w.slot(), Money.$size((choice.value ?? {}), w));
+        n += 1 + w.fill(w.slot(), Money.$size(choice.value ?? {}, w));
         break;
       case "blob":
-        n += 1 + pb.sizeBytes((choice.value ?? pb.EMPTY_BYTES));
+        n += 1 + pb.sizeBytes(choice.value ?? pb.EMPTY_BYTES);
         break;
       case "color":
-        n += 1 + pb.sizeInt32((choice.value ?? Color.COLOR_UNSPECIFIED));
+        n += 1 + pb.sizeInt32(choice.value ?? Color.COLOR_UNSPECIFIED);
         break;
       case "big":
-        n += 1 + pb.sizeSint64((choice.value ?? 0n));
+        n += 1 + pb.sizeSint64(choice.value ?? 0n);
         break;
     }
     const other = m.other;
@@ -1953,39 +1953,39 @@ export const Oneofs: pb.MessageCodec<Oneofs> = {
     switch (choice?.case) {
       case "number":
         w.uint32(16);
-        w.int32((choice.value ?? 0));
+        w.int32(choice.value ?? 0);
         break;
       case "text":
         w.uint32(26);
-        w.string((choice.value ?? ""));
+        w.string(choice.value ?? "");
         break;
       case "money":
         w.uint32(34);
         w.len();
-        Money.$write((choice.value ?? {}), w);
+        Money.$write(choice.value ?? {}, w);
         break;
       case "blob":
         w.uint32(42);
-        w.bytes((choice.value ?? pb.EMPTY_BYTES));
+        w.bytes(choice.value ?? pb.EMPTY_BYTES);
         break;
       case "color":
         w.uint32(48);
-        w.int32((choice.value ?? Color.COLOR_UNSPECIFIED));
+        w.int32(choice.value ?? Color.COLOR_UNSPECIFIED);
         break;
       case "big":
         w.uint32(56);
-        w.sint64((choice.value ?? 0n));
+        w.sint64(choice.value ?? 0n);
         break;
     }
     const other = m.other;
     switch (other?.case) {
       case "ratio":
         w.uint32(73);
-        w.double((other.value ?? 0));
+        w.double(other.value ?? 0);
         break;
       case "flag":
         w.uint32(64);
-        w.bool((other.value ?? false));
+        w.bool(other.value ?? false);
         break;
     }
     const after = m.after;
@@ -2898,6 +2898,311 @@ export const Everything: pb.MessageCodec<Everything> = {
         case 65535: {
           if (tag !== 524280) throw r.wireTypeError(tag);
           m.farthest = r.uint32();
+          break;
+        }
+        default:
+          unknown = r.unknown(tag, start, depth, unknown);
+      }
+    }
+    r.atEnd(end);
+    if (unknown !== undefined) m.$unknown = r.unknownBytes(unknown, m.$unknown);
+    return m;
+  },
+};
+
+/**
+ * Field names that are keywords or locals of the generated code, or that
+ * shadow a type: the generator must rename its locals, not the fields.
+ */
+export interface Awkward {
+  class: string;
+  value: number;
+  key: string;
+  Money?: Money;
+  m: number[];
+  w: { [key: string]: number };
+  tag:
+    | { case: "n"; value: string }
+    | { case: "r"; value: boolean }
+    | { case: undefined; value?: undefined };
+  pb: Uint8Array;
+  unknown: number;
+  /** Fields this schema does not know, as encoded; written back by encode. */
+  $unknown?: Uint8Array;
+}
+
+export const Awkward: pb.MessageCodec<Awkward> = {
+  typeName: "shmrpc.test.Awkward",
+
+  create(init?: pb.MessageInit<Awkward>): Awkward {
+    const m: Awkward = {
+      class: "",
+      value: 0,
+      key: "",
+      Money: undefined,
+      m: [],
+      w: {},
+      tag: { case: undefined },
+      pb: pb.EMPTY_BYTES,
+      unknown: 0,
+      $unknown: undefined,
+    };
+    if (init === undefined) return m;
+    if (init.class !== undefined) m.class = init.class;
+    if (init.value !== undefined) m.value = init.value;
+    if (init.key !== undefined) m.key = init.key;
+    if (init.Money !== undefined) m.Money = Money.create(init.Money);
+    if (init.m !== undefined) m.m = init.m.slice();
+    const w_ = init.w;
+    if (w_ !== undefined) {
+      for (const key of Object.keys(w_)) {
+        const value = w_[key];
+        if (value !== undefined) pb.setEntry(m.w, key, value);
+      }
+    }
+    const tag_ = init.tag;
+    switch (tag_?.case) {
+      case "n":
+        m.tag = { case: "n", value: tag_.value ?? "" };
+        break;
+      case "r":
+        m.tag = { case: "r", value: tag_.value ?? false };
+        break;
+    }
+    if (init.pb !== undefined) m.pb = init.pb;
+    if (init.unknown !== undefined) m.unknown = init.unknown;
+    if (init.$unknown !== undefined) m.$unknown = init.$unknown;
+    return m;
+  },
+
+  encodedSize(message: pb.MessageInit<Awkward>): number {
+    const w = pb.Writer.acquire();
+    try {
+      return Awkward.$size(message, w);
+    } finally {
+      w.release();
+    }
+  },
+
+  encodeInto(message: pb.MessageInit<Awkward>, target: Uint8Array, offset: number): number {
+    const w = pb.Writer.acquire();
+    try {
+      const end = offset + Awkward.$size(message, w);
+      if (end > target.length) throw new RangeError("target too small for Awkward");
+      w.begin(target, offset);
+      Awkward.$write(message, w);
+      return w.finish(end);
+    } finally {
+      w.release();
+    }
+  },
+
+  encode(message: pb.MessageInit<Awkward>): Uint8Array {
+    const w = pb.Writer.acquire();
+    try {
+      const bytes = new Uint8Array(Awkward.$size(message, w));
+      w.begin(bytes, 0);
+      Awkward.$write(message, w);
+      w.finish(bytes.length);
+      return bytes;
+    } finally {
+      w.release();
+    }
+  },
+
+  decode(bytes: Uint8Array): Awkward {
+    return Awkward.$read(pb.Reader.over(bytes), bytes.length, 0, undefined);
+  },
+
+  $size(m: pb.MessageInit<Awkward>, w: pb.Writer): number {
+    let n = 0;
+    const class_ = m.class;
+    if (class_ !== undefined && class_ !== "") {
+      n += 1 + w.stringSize(class_);
+    }
+    const value_ = m.value;
+    if (value_ !== undefined && value_ !== 0) {
+      n += 1 + pb.sizeInt32(value_);
+    }
+    const key_ = m.key;
+    if (key_ !== undefined && key_ !== "") {
+      n += 1 + w.stringSize(key_);
+    }
+    const Money_ = m.Money;
+    if (Money_ !== undefined) {
+      n += 1 + w.fill(w.slot(), Money.$size(Money_, w));
+    }
+    const m_ = m.m;
+    if (m_ !== undefined && m_.length !== 0) {
+      let len = 0;
+      for (const v of m_) len += pb.sizeInt32(v);
+      n += 1 + w.run(len);
+    }
+    const w_ = m.w;
+    if (w_ !== undefined) {
+      for (const key of Object.keys(w_)) {
+        const value = w_[key] ?? 0;
+        n += 1 + w.fill(w.slot(), 1 + w.stringSize(key) + 1 + pb.sizeInt32(value));
+      }
+    }
+    const tag_ = m.tag;
+    switch (tag_?.case) {
+      case "n":
+        n += 1 + w.stringSize(tag_.value ?? "");
+        break;
+      case "r":
+        n += 2;
+        break;
+    }
+    const pb_ = m.pb;
+    if (pb_ !== undefined && pb_.length !== 0) {
+      n += 1 + pb.sizeBytes(pb_);
+    }
+    const unknown_ = m.unknown;
+    if (unknown_ !== undefined && unknown_ !== 0) {
+      n += 1 + pb.sizeUint32(unknown_);
+    }
+    if (m.$unknown !== undefined) n += m.$unknown.length;
+    return n;
+  },
+
+  $write(m: pb.MessageInit<Awkward>, w: pb.Writer): void {
+    const class_ = m.class;
+    if (class_ !== undefined && class_ !== "") {
+      w.uint32(10);
+      w.string(class_);
+    }
+    const value_ = m.value;
+    if (value_ !== undefined && value_ !== 0) {
+      w.uint32(16);
+      w.int32(value_);
+    }
+    const key_ = m.key;
+    if (key_ !== undefined && key_ !== "") {
+      w.uint32(26);
+      w.string(key_);
+    }
+    const Money_ = m.Money;
+    if (Money_ !== undefined) {
+      w.uint32(34);
+      w.len();
+      Money.$write(Money_, w);
+    }
+    const m_ = m.m;
+    if (m_ !== undefined && m_.length !== 0) {
+      w.uint32(42);
+      w.len();
+      for (const v of m_) w.int32(v);
+    }
+    const w_ = m.w;
+    if (w_ !== undefined) {
+      for (const key of Object.keys(w_)) {
+        const value = w_[key] ?? 0;
+        w.uint32(50);
+        w.len();
+        w.uint32(10);
+        w.string(key);
+        w.uint32(16);
+        w.int32(value);
+      }
+    }
+    const tag_ = m.tag;
+    switch (tag_?.case) {
+      case "n":
+        w.uint32(58);
+        w.string(tag_.value ?? "");
+        break;
+      case "r":
+        w.uint32(64);
+        w.bool(tag_.value ?? false);
+        break;
+    }
+    const pb_ = m.pb;
+    if (pb_ !== undefined && pb_.length !== 0) {
+      w.uint32(74);
+      w.bytes(pb_);
+    }
+    const unknown_ = m.unknown;
+    if (unknown_ !== undefined && unknown_ !== 0) {
+      w.uint32(80);
+      w.uint32(unknown_);
+    }
+    if (m.$unknown !== undefined) w.raw(m.$unknown);
+  },
+
+  $read(r: pb.Reader, end: number, depth: number, into: Awkward | undefined): Awkward {
+    const m = into ?? Awkward.create();
+    let unknown: number[] | undefined;
+    while (r.pos < end) {
+      const start = r.pos;
+      const tag = r.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) throw r.wireTypeError(tag);
+          m.class = r.string();
+          break;
+        }
+        case 2: {
+          if (tag !== 16) throw r.wireTypeError(tag);
+          m.value = r.int32();
+          break;
+        }
+        case 3: {
+          if (tag !== 26) throw r.wireTypeError(tag);
+          m.key = r.string();
+          break;
+        }
+        case 4: {
+          if (tag !== 34) throw r.wireTypeError(tag);
+          m.Money = Money.$read(r, r.nested(depth), depth + 1, m.Money);
+          break;
+        }
+        case 5: {
+          if (tag === 42) {
+            const e = r.lenEnd();
+            while (r.pos < e) m.m.push(r.int32());
+            r.atEnd(e);
+          } else if (tag === 40) {
+            m.m.push(r.int32());
+          } else {
+            throw r.wireTypeError(tag);
+          }
+          break;
+        }
+        case 6: {
+          if (tag !== 50) throw r.wireTypeError(tag);
+          const e = r.nested(depth);
+          let key = "";
+          let value = 0;
+          while (r.pos < e) {
+            const t = r.uint32();
+            if (t === 10) key = r.string();
+            else if (t === 16) value = r.int32();
+            else r.skipEntryField(t, depth + 1);
+          }
+          r.atEnd(e);
+          if (key !== "__proto__") m.w[key] = value;
+          else pb.setEntry(m.w, key, value);
+          break;
+        }
+        case 7: {
+          if (tag !== 58) throw r.wireTypeError(tag);
+          m.tag = { case: "n", value: r.string() };
+          break;
+        }
+        case 8: {
+          if (tag !== 64) throw r.wireTypeError(tag);
+          m.tag = { case: "r", value: r.bool() };
+          break;
+        }
+        case 9: {
+          if (tag !== 74) throw r.wireTypeError(tag);
+          m.pb = r.bytes();
+          break;
+        }
+        case 10: {
+          if (tag !== 80) throw r.wireTypeError(tag);
+          m.unknown = r.uint32();
           break;
         }
         default:
