@@ -458,7 +458,9 @@ void ts_field_read(const ts_ctx_t *ctx, const message_t *owner, const field_t *f
   } else if (f->repeated && field_type_is_packable(f->type)) {
     /* Packed or not, whatever this schema writes: both are valid. */
     buf_open(out, "if (tag === %" PRIu32 ") {", ts_tag(f, WIRE_LEN));
-    if (f->type == TYPE_DOUBLE || f->type == TYPE_FLOAT) {
+    if (f->type == TYPE_DOUBLE || f->type == TYPE_FLOAT || f->type == TYPE_INT32 ||
+        f->type == TYPE_ENUM || f->type == TYPE_UINT32 || f->type == TYPE_SINT32) {
+      /* The runtime has a tight loop for runs of these. */
       buf_line(out, "r.%ss(r.lenEnd(), m.%s);", scalars[f->type].method, f->json_name);
     } else {
       buf_line(out, "const e = r.lenEnd();");

@@ -292,6 +292,68 @@ export class Reader {
     this.pos = end;
   }
 
+  /** Appends the values of a packed int32 (or enum) run that ends at `end`. */
+  int32s(end: number, into: number[]): void {
+    this.varintRun(end, into, INT32);
+  }
+
+  /** Appends the values of a packed uint32 run that ends at `end`. */
+  uint32s(end: number, into: number[]): void {
+    this.varintRun(end, into, UINT32);
+  }
+
+  /** Appends the values of a packed sint32 run that ends at `end`. */
+  sint32s(end: number, into: number[]): void {
+    this.varintRun(end, into, SINT32);
+  }
+
+  /**
+   * A packed run of 32-bit varints in one loop over locals. While 10 bytes
+   * remain in the run no varint can leave it, so those reads skip the bounds
+   * checks; the last few go through uint32().
+   */
+  private varintRun(end: number, into: number[], kind: number): void {
+    const buf = this.buf;
+    let pos = this.pos;
+    while (pos < end) {
+      let v: number;
+      if (end - pos >= 10) {
+        let b = buf[pos++]!;
+        v = b & 0x7f;
+        if (b >= 0x80) {
+          b = buf[pos++]!;
+          v |= (b & 0x7f) << 7;
+          if (b >= 0x80) {
+            b = buf[pos++]!;
+            v |= (b & 0x7f) << 14;
+            if (b >= 0x80) {
+              b = buf[pos++]!;
+              v |= (b & 0x7f) << 21;
+              if (b >= 0x80) {
+                b = buf[pos++]!;
+                v |= b << 28;
+                // Bytes 6 to 10 only carry bits above 32.
+                for (let extra = 0; b >= 0x80; extra++) {
+                  if (extra === 5) {
+                    throw new DecodeError("VARINT_TOO_LONG", "varint longer than 10 bytes", pos);
+                  }
+                  b = buf[pos++]!;
+                }
+              }
+            }
+          }
+        }
+      } else {
+        this.pos = pos;
+        v = this.uint32();
+        pos = this.pos;
+      }
+      into.push(kind === INT32 ? v | 0 : kind === UINT32 ? v >>> 0 : (v >>> 1) ^ -(v & 1));
+    }
+    this.pos = pos;
+    this.atEnd(end);
+  }
+
   /** A packed run of fixed-width values must hold whole values. */
   private packedRun(end: number, width: number): void {
     if ((end - this.pos) % width !== 0) {
@@ -442,6 +504,10 @@ const f32 = new Float32Array(1);
 const f32bytes = new Uint8Array(f32.buffer);
 const f64 = new Float64Array(1);
 const f64bytes = new Uint8Array(f64.buffer);
+
+const INT32 = 0;
+const UINT32 = 1;
+const SINT32 = 2;
 
 /** Packed runs of at least this many values are read through a DataView. */
 const LONG_RUN = 16;

@@ -1006,9 +1006,7 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
         }
         case 5: {
           if (tag === 42) {
-            const e = r.lenEnd();
-            while (r.pos < e) m.rInt32.push(r.int32());
-            r.atEnd(e);
+            r.int32s(r.lenEnd(), m.rInt32);
           } else if (tag === 40) {
             m.rInt32.push(r.int32());
           } else {
@@ -1064,9 +1062,7 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
         }
         case 11: {
           if (tag === 90) {
-            const e = r.lenEnd();
-            while (r.pos < e) m.rUint32.push(r.uint32());
-            r.atEnd(e);
+            r.uint32s(r.lenEnd(), m.rUint32);
           } else if (tag === 88) {
             m.rUint32.push(r.uint32());
           } else {
@@ -1100,9 +1096,7 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
         }
         case 14: {
           if (tag === 114) {
-            const e = r.lenEnd();
-            while (r.pos < e) m.rSint32.push(r.sint32());
-            r.atEnd(e);
+            r.sint32s(r.lenEnd(), m.rSint32);
           } else if (tag === 112) {
             m.rSint32.push(r.sint32());
           } else {
@@ -1124,9 +1118,7 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
         }
         case 16: {
           if (tag === 130) {
-            const e = r.lenEnd();
-            while (r.pos < e) m.rEnum.push(r.int32());
-            r.atEnd(e);
+            r.int32s(r.lenEnd(), m.rEnum);
           } else if (tag === 128) {
             m.rEnum.push(r.int32());
           } else {
@@ -1141,9 +1133,7 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
         }
         case 18: {
           if (tag === 146) {
-            const e = r.lenEnd();
-            while (r.pos < e) m.rInt32Unpacked.push(r.int32());
-            r.atEnd(e);
+            r.int32s(r.lenEnd(), m.rInt32Unpacked);
           } else if (tag === 144) {
             m.rInt32Unpacked.push(r.int32());
           } else {
@@ -3159,9 +3149,7 @@ export const Awkward: pb.MessageCodec<Awkward> = {
         }
         case 5: {
           if (tag === 42) {
-            const e = r.lenEnd();
-            while (r.pos < e) m.m.push(r.int32());
-            r.atEnd(e);
+            r.int32s(r.lenEnd(), m.m);
           } else if (tag === 40) {
             m.m.push(r.int32());
           } else {
