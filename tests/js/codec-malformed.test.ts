@@ -54,6 +54,10 @@ describe("malformed input", () => {
   it("varints longer than 10 bytes", () => {
     rejects(() => Scalars.decode(bytes(0x28, ...new Array(10).fill(0x80), 0x01)), "VARINT_TOO_LONG");
     rejects(() => Scalars.decode(bytes(0x18, ...new Array(10).fill(0xff), 0x01)), "VARINT_TOO_LONG");
+    // Inside packed runs, long enough for the unchecked loop and not.
+    rejects(() => Repeateds.decode(bytes(0x2a, 12, ...new Array(11).fill(0x80), 0x01)), "VARINT_TOO_LONG");
+    rejects(() => Repeateds.decode(bytes(0x72, 12, ...new Array(11).fill(0xff), 0x01)), "VARINT_TOO_LONG");
+    rejects(() => Repeateds.decode(bytes(0x5a, 3, 0x80, 0x80, 0x80)), "TRUNCATED");
   });
 
   it("truncated fixed-width values", () => {
