@@ -47,6 +47,16 @@ describe("shmrpc gen", () => {
     assert.match(readFileSync(join(out, "ts/shmrpc/test/common_pb.ts"), "utf8"), /import \* as pb from "\.\/rt\.js";/);
   });
 
+  it("imports types reached through `import public` from their own file", () => {
+    proto("pa.proto", 'syntax = "proto3";\npackage pa;\nmessage A { int32 x = 1; }\n');
+    proto("pb.proto", 'syntax = "proto3";\npackage pb;\nimport public "pa.proto";\n');
+    const pc = proto("pc.proto", 'syntax = "proto3";\npackage pc;\nimport "pb.proto";\nmessage C { pa.A a = 1; }\n');
+    const out = join(work, "public");
+    const run = shmrpc(["gen", pc, "-I", work, "--ts-out", out]);
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(readFileSync(join(out, "pc_pb.ts"), "utf8"), /^import \{ A \} from "\.\/pa_pb\.js";$/m);
+  });
+
   it("says which file is missing", () => {
     const run = shmrpc(["gen", join(work, "nope.proto"), "--ts-out", work]);
     assert.equal(run.status, 1);
