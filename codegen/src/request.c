@@ -48,9 +48,11 @@ bool request_read(FILE *in, google_protobuf_compiler_CodeGeneratorRequest *reque
   bool ok = pb_decode(&stream, google_protobuf_compiler_CodeGeneratorRequest_fields, request);
   free(data);
   if (!ok) {
+    /* "array overflow": nanopb's lists hold at most 65535 entries. */
     fprintf(stderr,
-            "protoc-gen-shmrpc: cannot decode the CodeGeneratorRequest (%s); this program is "
-            "a protoc plugin: run it through protoc --shmrpc_out=...\n",
+            "protoc-gen-shmrpc: cannot decode the CodeGeneratorRequest on stdin (%s). It is a "
+            "protoc plugin, run by protoc --shmrpc_out=...; one list of a .proto (fields, "
+            "values, comments) longer than 65535 entries is beyond its decoder\n",
             PB_GET_ERROR(&stream));
     return false;
   }
