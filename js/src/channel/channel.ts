@@ -51,7 +51,7 @@ export interface ChannelOptions {
   side: Side;
   /** How to wake and wait for the peer. Default: an AtomicsDoorbell over the segment (JavaScript peers). */
   doorbell: Doorbell;
-  /** How long receiveSync spins on the ring before it sleeps, in microseconds. Default 50. */
+  /** How long receiveSync spins for data, and a blocked send for space, before parking, in microseconds. Default 50. */
   spinMicros: number;
   /** The largest message this side accepts, advertised to the peer. Default 64 MiB. */
   maxMessageBytes: number;
@@ -120,6 +120,15 @@ const RESOLVED = Promise.resolve();
 const afterIo: (task: () => void) => unknown =
   typeof setImmediate === "function" ? setImmediate : (task) => setTimeout(task, 0);
 const encoder = new TextEncoder();
+
+/** Polls `ready` until it holds (true) or performance.now() passes `until` (false). */
+function spinUntil(until: number, ready: () => boolean): boolean {
+  do {
+    // performance.now() costs several ring polls: look at it less often.
+    for (let i = 0; i < SPIN_POLLS_PER_CLOCK_READ; i++) if (ready()) return true;
+  } while (performance.now() < until);
+  return false;
+}
 const typeNames = ["TEXT", "BINARY", "COMMAND"] as const;
 
 export class Channel implements AsyncIterable<Message> {
@@ -557,9 +566,10 @@ export class Channel implements AsyncIterable<Message> {
           this.rejectQueue(this.peerEndError());
           return;
         }
+        const needed = this.writer.nextFrameBytes(pending.payload.length, pending.written);
+        if (this.spinForSpace(needed)) continue;
         // Announce the park, then look once more (docs/PROTOCOL.md section 4).
         Atomics.store(this.words, waitIndex, WaitValue.LOOP);
-        const needed = this.writer.nextFrameBytes(pending.payload.length, pending.written);
         if (this.writer.ring.writable() >= needed) {
           Atomics.store(this.words, waitIndex, WaitValue.NONE);
           continue;
@@ -711,15 +721,18 @@ export class Channel implements AsyncIterable<Message> {
 
   /** Spins until data arrives (true), or the spin budget or deadline passes (false). */
   private spinForData(deadline: number): boolean {
-    const until = Math.min(deadline, performance.now() + this.spinMicros / 1000);
     const ring = this.reader.ring;
-    do {
-      // performance.now() costs several ring polls: look at it less often.
-      for (let i = 0; i < SPIN_POLLS_PER_CLOCK_READ; i++) {
-        if (ring.readable() > 0) return true;
-      }
-    } while (performance.now() < until);
-    return false;
+    return spinUntil(Math.min(deadline, performance.now() + this.spinMicros / 1000), () => ring.readable() > 0);
+  }
+
+  /**
+   * Spins up to spinMicros for `bytes` of ring space before a send parks:
+   * a busy consumer frees space within microseconds, while waking this
+   * event loop from a park costs tens of them.
+   */
+  private spinForSpace(bytes: number): boolean {
+    const ring = this.writer.ring;
+    return spinUntil(performance.now() + this.spinMicros / 1000, () => ring.writable() >= bytes);
   }
 
   private peerEnded(): boolean {
