@@ -1,0 +1,153 @@
+/**
+ * RPC benchmark: unary round trips of a 16-byte message from JavaScript to a
+ * C handler (sync, async and cold) and calls per second with 1, 16 and 256
+ * calls in flight, printed beside worker_threads postMessage, a Node-to-C
+ * round trip over a Unix socket and @grpc/grpc-js unary over a Unix socket,
+ * all measured in this run.
+ *
+ *   node build/ts/bench/rpc.js [--quick]     (after scripts/setup.sh)
+ *
+ * The JavaScript thread is pinned to CPU 0 and every peer to CPU 1.
+ */
+import * as grpc from "@grpc/grpc-js";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { createConnection, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { Worker } from "node:worker_threads";
+
+import { InProcessService } from "../js/src/index.js";
+import { loadAddon, packageRoot } from "../js/src/native/addon.js";
+import { RpcClient } from "../js/src/rpc/index.js";
+import { Bench, BenchClient } from "./gen/rpc_bench_pb.js";
+import { echoService } from "./lib/grpc-echo.js";
+import { postMessageRoundTrip } from "./lib/peers.js";
+import { printTable, timeRounds, timeRoundsSync, type Latency } from "./lib/stats.js";
+
+const quick = process.argv.includes("--quick");
+const ROUNDS = quick ? 2000 : 20000;
+const COLD_ROUNDS = quick ? 200 : 2000;
+const THROUGHPUT_MS = quick ? 300 : 2000;
+const LONG_SPIN_US = 1_000_000; // keeps the C side spinning between calls
+/** The CMake build holding services/ and bench/; $SHMRPC_CMAKE_DIR overrides. */
+const cmakeDir = path.resolve(packageRoot(), process.env.SHMRPC_CMAKE_DIR ?? "build/cmake");
+const library = path.join(cmakeDir, "services/libshmrpc_rpc_bench.so");
+const request = { data: new Uint8Array(16) };
+
+function start(spinMicros: number): { service: InProcessService; rpc: RpcClient; client: BenchClient } {
+  const service = new InProcessService({ library, spinMicros, cpu: 1 });
+  const rpc = new RpcClient(service.channel, { maxCallsInFlight: 1024 });
+  return { service, rpc, client: new BenchClient(rpc) };
+}
+
+async function unarySync(): Promise<Latency> {
+  const { service, rpc } = start(LONG_SPIN_US);
+  const latency = timeRoundsSync(ROUNDS, 2000, () => rpc.unarySync(Bench.methods.echo, request));
+  rpc.close();
+  await service.close();
+  return latency;
+}
+
+async function unaryAsync(spinMicros: number, rounds: number): Promise<Latency> {
+  const { service, rpc, client } = start(spinMicros);
+  const latency = await timeRounds(rounds, Math.min(1000, rounds), () => client.echo(request));
+  rpc.close();
+  await service.close();
+  return latency;
+}
+
+/** Keeps `inFlight` calls outstanding for THROUGHPUT_MS; calls per second. */
+async function callsPerSecond(inFlight: number): Promise<number> {
+  const { service, rpc, client } = start(LONG_SPIN_US);
+  for (let i = 0; i < 1000; i++) await client.echo(request);
+  let completed = 0;
+  const began = performance.now();
+  const end = began + THROUGHPUT_MS;
+  const lane = async () => {
+    while (performance.now() < end) {
+      await client.echo(request);
+      completed++;
+    }
+  };
+  await Promise.all(Array.from({ length: inFlight }, lane));
+  const seconds = (performance.now() - began) / 1000;
+  rpc.close();
+  await service.close();
+  return completed / seconds;
+}
+
+/** Node -> C -> Node over a Unix stream socket (bench_unix_echo on CPU 1). */
+async function unixSocketRoundTrip(rounds: number): Promise<Latency> {
+  const socketPath = path.join(tmpdir(), `shmrpc-bench-${process.pid}.sock`);
+  const child = spawn(path.join(cmakeDir, "bench/bench_unix_echo"), [socketPath, "1"], { stdio: ["ignore", "pipe", "inherit"] });
+  await once(child.stdout!, "data"); // "ready"
+  const socket: Socket = createConnection(socketPath);
+  await once(socket, "connect");
+  const payload = Buffer.alloc(16);
+  const latency = await timeRounds(rounds, Math.min(1000, rounds), () => {
+    socket.write(payload);
+    return once(socket, "data");
+  });
+  socket.end();
+  await once(child, "exit");
+  return latency;
+}
+
+/** @grpc/grpc-js unary over a Unix socket to a server in a worker on CPU 1. */
+async function grpcRoundTrip(rounds: number): Promise<Latency> {
+  const socketPath = path.join(tmpdir(), `shmrpc-bench-grpc-${process.pid}.sock`);
+  const worker = new Worker(new URL("./workers/grpc-echo-worker.js", import.meta.url), { workerData: { cpu: 1, socket: socketPath } });
+  await once(worker, "message"); // ready
+  const Client = grpc.makeGenericClientConstructor(echoService, "Bench");
+  const client = new Client(`unix://${socketPath}`, grpc.credentials.createInsecure()) as unknown as {
+    echo(request: Buffer, callback: (error: Error | null, response?: Buffer) => void): void;
+    close(): void;
+  };
+  const payload = Buffer.alloc(16);
+  const call = () =>
+    new Promise<void>((resolve, reject) => client.echo(payload, (error) => (error ? reject(error) : resolve())));
+  const latency = await timeRounds(rounds, Math.min(500, rounds), call);
+  client.close();
+  worker.postMessage("stop");
+  await worker.terminate();
+  return latency;
+}
+
+async function main(): Promise<void> {
+  if (!loadAddon().pinThread(0)) console.warn("could not pin the JavaScript thread to CPU 0");
+
+  const sync = await unarySync();
+  const asyncLatency = await unaryAsync(LONG_SPIN_US, ROUNDS);
+  const cold = await unaryAsync(0, COLD_ROUNDS);
+  const rates = [] as Array<[number, number]>;
+  for (const inFlight of [1, 16, 256]) rates.push([inFlight, await callsPerSecond(inFlight)]);
+  const postMessage = await postMessageRoundTrip(ROUNDS);
+  const unix = await unixSocketRoundTrip(COLD_ROUNDS);
+  const grpcJs = await grpcRoundTrip(COLD_ROUNDS);
+
+  printTable(
+    `Unary round trips, 16-byte message (µs; JS on CPU 0, peer on CPU 1; ${ROUNDS} rounds, cold and sockets ${COLD_ROUNDS})`,
+    ["", "p50", "p99"],
+    [
+      ["shmrpc unary JS->C->JS, sync (unarySync, JS spins)", sync.p50, sync.p99],
+      ["shmrpc unary JS->C->JS, async (await, C spinning)", asyncLatency.p50, asyncLatency.p99],
+      ["shmrpc unary JS->C->JS, cold (both parked)", cold.p50, cold.p99],
+      ["worker_threads postMessage round trip", postMessage.p50, postMessage.p99],
+      ["Node -> C over a Unix socket", unix.p50, unix.p99],
+      ["@grpc/grpc-js unary over a Unix socket", grpcJs.p50, grpcJs.p99],
+    ],
+  );
+  printTable(
+    "shmrpc unary calls per second (async, C spinning)",
+    ["calls in flight", "calls/s"],
+    rates.map(([inFlight, rate]) => [String(inFlight), rate]),
+  );
+  printTable("Ratios", ["", "x"], [
+    ["worker postMessage p50 / shmrpc async p50", postMessage.p50 / asyncLatency.p50],
+    ["Unix socket p50 / shmrpc async p50", unix.p50 / asyncLatency.p50],
+    ["grpc-js p50 / shmrpc async p50", grpcJs.p50 / asyncLatency.p50],
+  ]);
+}
+
+await main();
