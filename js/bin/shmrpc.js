@@ -22,7 +22,8 @@ const USAGE = `usage: shmrpc gen <file.proto...> [--ts-out DIR] [--c-out DIR] [-
 
 Tools: protoc ($PROTOC or PATH), protoc-gen-nanopb ($PROTOC_GEN_NANOPB or
 PATH, only for --c-out). protoc-gen-shmrpc is looked up in this order:
---plugin, $SHMRPC_PLUGIN, ${join("build", "codegen", "protoc-gen-shmrpc")} and
+--plugin, $SHMRPC_PLUGIN, ${join("build", "cmake", "codegen", "protoc-gen-shmrpc")}
+(scripts/setup.sh builds it there), ${join("build", "codegen", "protoc-gen-shmrpc")} and
 ${join("build-codegen", "protoc-gen-shmrpc")} under the package root, PATH; if
 none exists it is built with CMake into ${join("build", "protoc-gen-shmrpc")}.`;
 
@@ -118,6 +119,7 @@ function findPlugin(explicit) {
     return fromEnv;
   }
   const candidates = [
+    join(ROOT, "build", "cmake", "codegen", "protoc-gen-shmrpc"),
     join(ROOT, "build", "codegen", "protoc-gen-shmrpc"),
     join(ROOT, "build-codegen", "protoc-gen-shmrpc"),
     join(ROOT, "build", "protoc-gen-shmrpc", "protoc-gen-shmrpc"),
