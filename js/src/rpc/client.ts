@@ -25,7 +25,7 @@
 import type { Channel } from "../channel/channel.js";
 import { FrameType, type Message } from "../channel/frame.js";
 import { isShmrpcError } from "../errors.js";
-import { ENVELOPE_HEADER_BYTES, EnvelopeKind, parseEnvelope, writeEnvelopeHeader, type Envelope } from "./envelope.js";
+import { ENVELOPE_HEADER_BYTES, ENVELOPE_VERSION, EnvelopeKind, EnvelopeOffset, envelopeU32, writeEnvelopeHeader } from "./envelope.js";
 import { RpcError } from "./errors.js";
 import { eventId } from "./ids.js";
 import { Status } from "./status.js";
@@ -61,7 +61,6 @@ const MAX_WIRE_TIMEOUT_US = 0xffffffff;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 /** How long unarySync waits per receive while its request is still queued for ring space. */
 const SYNC_SEND_POLL_MS = 1;
-const NO_BODY = new Uint8Array(0);
 const textDecoder = new TextDecoder();
 
 type Phase = "queued" | "sent" | "done";
@@ -345,20 +344,12 @@ export class RpcClient implements RpcTransport {
     this.updateListening();
     if (call.stream) call.granted = this.streamWindow;
     const remainingUs = call.deadline === Infinity ? 0 : Math.max(1, Math.ceil((call.deadline - performance.now()) * 1000));
-    const header = {
-      kind: EnvelopeKind.REQUEST,
-      callId: call.id,
-      methodId: method.id,
-      schemaHash: method.schemaHash,
-      status: 0,
-      timeoutUs: remainingUs > MAX_WIRE_TIMEOUT_US ? 0 : remainingUs,
-      credit: call.granted,
-    };
+    const timeoutUs = remainingUs > MAX_WIRE_TIMEOUT_US ? 0 : remainingUs;
     let sent: Promise<void>;
     const written = this.channel.stats.messagesSent;
     try {
       sent = this.channel.sendEncoded(FrameType.COMMAND, ENVELOPE_HEADER_BYTES + size, (target, offset) => {
-        writeEnvelopeHeader(target, offset, header);
+        writeEnvelopeHeader(target, offset, EnvelopeKind.REQUEST, call.id, method.id, method.schemaHash, 0, timeoutUs, call.granted);
         const end = method.requestType.encodeInto(call.request, target, offset + ENVELOPE_HEADER_BYTES);
         if (end !== offset + ENVELOPE_HEADER_BYTES + size) throw new Error("the request changed while it was encoded");
       });
@@ -457,57 +448,58 @@ export class RpcClient implements RpcTransport {
 
   // --- receiving -------------------------------------------------------------
 
+  /** Routes one message by the header's fixed offsets, without building an envelope object. */
   private handleMessage(message: Message): void {
     if (message.type !== FrameType.COMMAND) return;
-    let envelope: Envelope;
-    try {
-      envelope = parseEnvelope(message.data as Uint8Array);
-    } catch {
+    const data = message.data as Uint8Array;
+    if (data.length < ENVELOPE_HEADER_BYTES || data[EnvelopeOffset.VERSION] !== ENVELOPE_VERSION) {
       this.stats.malformed++;
       return;
     }
-    switch (envelope.kind) {
+    const kind = data[EnvelopeOffset.KIND];
+    switch (kind) {
       case EnvelopeKind.RESPONSE:
       case EnvelopeKind.ERROR:
       case EnvelopeKind.STREAM_MESSAGE:
       case EnvelopeKind.STREAM_END:
-        this.handleReply(envelope);
+        this.handleReply(kind, data);
         return;
       case EnvelopeKind.EVENT:
-        this.handleEvent(envelope);
+        this.handleEvent(data);
         return;
       default:
         this.stats.malformed++;
     }
   }
 
-  private handleReply(envelope: Envelope): void {
-    const call = this.calls.get(envelope.callId);
+  private handleReply(kind: number, data: Uint8Array): void {
+    const call = this.calls.get(envelopeU32(data, EnvelopeOffset.CALL_ID));
     if (!call) {
       this.stats.lateReplies++;
       return;
     }
     const path = call.method.path;
-    switch (envelope.kind) {
+    const body = data.subarray(ENVELOPE_HEADER_BYTES);
+    switch (kind) {
       case EnvelopeKind.RESPONSE: {
         if (call.stream) return this.violation(call, "a RESPONSE for a streaming call");
         let response: unknown;
         try {
-          response = call.method.responseType.decode(envelope.body);
+          response = call.method.responseType.decode(body);
         } catch (error) {
           return this.finish(call, new RpcError(Status.INTERNAL, `the response does not decode: ${String(error)}`, path, { cause: error }));
         }
         return this.finish(call, undefined, response);
       }
       case EnvelopeKind.ERROR:
-        return this.finish(call, new RpcError(envelope.status, textDecoder.decode(envelope.body), path));
+        return this.finish(call, new RpcError(envelopeU32(data, EnvelopeOffset.STATUS), textDecoder.decode(body), path));
       case EnvelopeKind.STREAM_MESSAGE: {
         const stream = call.stream;
         if (!stream) return this.violation(call, "a STREAM_MESSAGE for a unary call");
         if (++call.received > call.granted) return this.violation(call, "more stream messages than the credit granted");
         let item: unknown;
         try {
-          item = call.method.responseType.decode(envelope.body);
+          item = call.method.responseType.decode(body);
         } catch (error) {
           this.sendControl(EnvelopeKind.CANCEL, call.id, 0);
           return this.finish(call, new RpcError(Status.INTERNAL, `a stream message does not decode: ${String(error)}`, path, { cause: error }));
@@ -517,8 +509,8 @@ export class RpcClient implements RpcTransport {
       }
       default: {
         if (!call.stream) return this.violation(call, "a STREAM_END for a unary call");
-        const status = envelope.status;
-        return this.finish(call, status === Status.OK ? undefined : new RpcError(status, textDecoder.decode(envelope.body), path));
+        const status = envelopeU32(data, EnvelopeOffset.STATUS);
+        return this.finish(call, status === Status.OK ? undefined : new RpcError(status, textDecoder.decode(body), path));
       }
     }
   }
@@ -529,16 +521,17 @@ export class RpcClient implements RpcTransport {
     this.giveUp(call, new RpcError(Status.INTERNAL, `protocol violation: ${what}`, call.method.path));
   }
 
-  private handleEvent(envelope: Envelope): void {
-    const subscriptions = this.events.get(envelope.methodId);
+  private handleEvent(data: Uint8Array): void {
+    const subscriptions = this.events.get(envelopeU32(data, EnvelopeOffset.METHOD_ID));
     if (!subscriptions) {
       this.stats.unhandledEvents++;
       return;
     }
+    const body = data.subarray(ENVELOPE_HEADER_BYTES);
     for (const { type, listener } of subscriptions) {
       let message: unknown;
       try {
-        message = type.decode(envelope.body.length > 0 ? envelope.body : NO_BODY);
+        message = type.decode(body);
       } catch {
         this.stats.malformed++;
         continue;
@@ -551,10 +544,11 @@ export class RpcClient implements RpcTransport {
 
   /** CANCEL or CREDIT; best effort (a closed channel fails the calls anyway). */
   private sendControl(kind: EnvelopeKind, callId: number, credit: number): void {
-    const header = { kind, callId, methodId: 0, schemaHash: 0, status: 0, timeoutUs: 0, credit };
     try {
       this.channel
-        .sendEncoded(FrameType.COMMAND, ENVELOPE_HEADER_BYTES, (target, offset) => writeEnvelopeHeader(target, offset, header))
+        .sendEncoded(FrameType.COMMAND, ENVELOPE_HEADER_BYTES, (target, offset) =>
+          writeEnvelopeHeader(target, offset, kind, callId, 0, 0, 0, 0, credit),
+        )
         .catch(() => {});
     } catch {
       // The channel is gone; shutDown follows from its close listener.

@@ -7,6 +7,18 @@
 export const ENVELOPE_VERSION = 1;
 export const ENVELOPE_HEADER_BYTES = 28;
 
+/** Byte offsets of the header fields: routing reads them directly. */
+export const EnvelopeOffset = {
+  VERSION: 0,
+  KIND: 1,
+  CALL_ID: 4,
+  METHOD_ID: 8,
+  SCHEMA_HASH: 12,
+  STATUS: 16,
+  TIMEOUT_US: 20,
+  CREDIT: 24,
+} as const;
+
 export const EnvelopeKind = {
   REQUEST: 1,
   RESPONSE: 2,
@@ -53,28 +65,40 @@ function putU32(target: Uint8Array, offset: number, value: number): void {
   target[offset + 3] = value >>> 24;
 }
 
-function getU32(data: Uint8Array, offset: number): number {
+/** The little-endian u32 at `offset`; the caller has checked the length. */
+export function envelopeU32(data: Uint8Array, offset: number): number {
   return ((data[offset] as number) | ((data[offset + 1] as number) << 8) | ((data[offset + 2] as number) << 16) | ((data[offset + 3] as number) << 24)) >>> 0;
 }
 
-/** Writes the 28 header bytes at `offset`. */
-export function writeEnvelopeHeader(target: Uint8Array, offset: number, header: EnvelopeHeader): void {
+/** Writes the 28 header bytes at `offset` (positional, so the hot path allocates nothing). */
+export function writeEnvelopeHeader(
+  target: Uint8Array,
+  offset: number,
+  kind: EnvelopeKind,
+  callId: number,
+  methodId: number,
+  schemaHash: number,
+  status: number,
+  timeoutUs: number,
+  credit: number,
+): void {
   target[offset] = ENVELOPE_VERSION;
-  target[offset + 1] = header.kind;
+  target[offset + 1] = kind;
   target[offset + 2] = 0;
   target[offset + 3] = 0;
-  putU32(target, offset + 4, header.callId);
-  putU32(target, offset + 8, header.methodId);
-  putU32(target, offset + 12, header.schemaHash);
-  putU32(target, offset + 16, header.status);
-  putU32(target, offset + 20, header.timeoutUs);
-  putU32(target, offset + 24, header.credit);
+  putU32(target, offset + 4, callId);
+  putU32(target, offset + 8, methodId);
+  putU32(target, offset + 12, schemaHash);
+  putU32(target, offset + 16, status);
+  putU32(target, offset + 20, timeoutUs);
+  putU32(target, offset + 24, credit);
 }
 
 /** A whole envelope (header + body) as new bytes. */
 export function encodeEnvelope(header: EnvelopeHeader, body: Uint8Array = new Uint8Array(0)): Uint8Array {
   const bytes = new Uint8Array(ENVELOPE_HEADER_BYTES + body.length);
-  writeEnvelopeHeader(bytes, 0, header);
+  const { kind, callId, methodId, schemaHash, status, timeoutUs, credit } = header;
+  writeEnvelopeHeader(bytes, 0, kind, callId, methodId, schemaHash, status, timeoutUs, credit);
   bytes.set(body, ENVELOPE_HEADER_BYTES);
   return bytes;
 }
@@ -85,7 +109,7 @@ export function encodeEnvelope(header: EnvelopeHeader, body: Uint8Array = new Ui
  * reserved bytes are ignored.
  */
 export function parseEnvelope(data: Uint8Array): Envelope {
-  const callId = data.length >= 8 ? getU32(data, 4) : 0;
+  const callId = data.length >= 8 ? envelopeU32(data, 4) : 0;
   if (data.length < ENVELOPE_HEADER_BYTES) throw new EnvelopeError("envelope shorter than its 28-byte header", callId);
   if (data[0] !== ENVELOPE_VERSION) throw new EnvelopeError("unsupported envelope version", callId);
   const kind = data[1] as number;
@@ -93,11 +117,11 @@ export function parseEnvelope(data: Uint8Array): Envelope {
   return {
     kind: kind as EnvelopeKind,
     callId,
-    methodId: getU32(data, 8),
-    schemaHash: getU32(data, 12),
-    status: getU32(data, 16),
-    timeoutUs: getU32(data, 20),
-    credit: getU32(data, 24),
+    methodId: envelopeU32(data, 8),
+    schemaHash: envelopeU32(data, 12),
+    status: envelopeU32(data, 16),
+    timeoutUs: envelopeU32(data, 20),
+    credit: envelopeU32(data, 24),
     body: data.subarray(ENVELOPE_HEADER_BYTES),
   };
 }

@@ -13,7 +13,9 @@ export {
   ENVELOPE_VERSION,
   EnvelopeError,
   EnvelopeKind,
+  EnvelopeOffset,
   encodeEnvelope,
+  envelopeU32,
   parseEnvelope,
   writeEnvelopeHeader,
 } from "./envelope.js";
