@@ -183,11 +183,14 @@ SHMRPC_EXTERN int shmrpc_serve_service(const shmrpc_host_t *host,
 /* ------------------------------------------------------------------------ */
 
 /* A call's lifetime: the runtime creates it when a REQUEST arrives and
- * hands it to the handler. The handler's part ends when it returns a
- * status, or, when it returned SHMRPC_DEFERRED, when it calls
- * shmrpc_call_finish() exactly once (from any thread). The call pointer is
- * invalid after that. Accessors may be used from any thread while the
- * handler's part lasts. */
+ * hands it to the handler on the dispatch thread (a handler that blocks
+ * delays every other call; long work belongs on another thread, with
+ * SHMRPC_DEFERRED). The handler's part ends when it returns a status, or,
+ * when it returned SHMRPC_DEFERRED, when shmrpc_call_finish() is called
+ * exactly once (from any thread). Until then the call, its request struct
+ * and (unary) its response struct stay valid, also after the client
+ * cancelled; afterwards the pointers are invalid. Accessors may be used
+ * from any thread while the handler's part lasts. */
 
 SHMRPC_EXTERN uint32_t shmrpc_call_id(const shmrpc_call_t *call);
 SHMRPC_EXTERN const shmrpc_method_t *shmrpc_call_method(const shmrpc_call_t *call);
@@ -235,7 +238,8 @@ SHMRPC_EXTERN int shmrpc_call_set_error(shmrpc_call_t *call, const char *fmt, ..
  * SHMRPC_STATUS_OK, CANCELLED (the client cancelled), DEADLINE_EXCEEDED,
  * UNAVAILABLE (the channel closed), RESOURCE_EXHAUSTED (larger than the
  * client accepts), INTERNAL (the message does not encode) or
- * FAILED_PRECONDITION (not a streaming call, or already finished). */
+ * FAILED_PRECONDITION (not a streaming call). After anything but OK the
+ * stream is over for the client (or unusable): finish the call. */
 SHMRPC_EXTERN int shmrpc_call_write(shmrpc_call_t *call, const void *message);
 
 /* Ends the call with `status` (a shmrpc_status_t) from any thread; the
@@ -246,11 +250,12 @@ SHMRPC_EXTERN int shmrpc_call_write(shmrpc_call_t *call, const void *message);
  * STREAM_END with the status. The request struct and the response struct
  * the handler was given are released with pb_release here, so their
  * pointer fields must be malloc'd; any other `response` stays the
- * caller's. Returns SHMRPC_STATUS_OK when the reply was sent, CANCELLED or
- * DEADLINE_EXCEEDED when the client had given up (nothing sent),
- * UNAVAILABLE when the channel closed, or RESOURCE_EXHAUSTED / INTERNAL
- * when the response could not be sent (the client then gets that status
- * instead). */
+ * caller's. Returns SHMRPC_STATUS_OK when the reply was sent; CANCELLED
+ * when the client had cancelled, DEADLINE_EXCEEDED when the deadline had
+ * passed (the client gets DEADLINE_EXCEEDED, not the reply); UNAVAILABLE
+ * when the channel closed; RESOURCE_EXHAUSTED or INTERNAL when the
+ * response could not be sent (larger than the client accepts, or it does
+ * not encode: the client gets that status instead). */
 SHMRPC_EXTERN int shmrpc_call_finish(shmrpc_call_t *call, int status,
                                      const void *response);
 
