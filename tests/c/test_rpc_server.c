@@ -439,21 +439,26 @@ static void server_schema_mismatch_failed_precondition(void **state) {
 static void server_undecodable_request_invalid_argument(void **state) {
   (void)state;
   fixture_t *f = fixture_start(1 << 16, 64);
-  static const uint8_t bodies[][4] = {
-      {0x0a, 0x7f, 'h', 'i'},    /* string length past the end */
-      {0x1a, 0x01, 0x00, 0x00},  /* delay_ms with wire type 2 */
-      {0x18, 0xff, 0xff, 0xff},  /* varint cut short */
-      {0x07, 0x00, 0x00, 0x00},  /* wire type 7 */
+  static const struct {
+    uint8_t bytes[8];
+    size_t len;
+  } bodies[] = {
+      {{0x0a, 0x7f, 'h', 'i'}, 4},   /* string length past the end */
+      {{0x0a, 0xf0, 0xff, 0xff, 0xff, 0x0f}, 6}, /* a 4 GiB string */
+      {{0x12, 0xff, 0xff, 0x03}, 4}, /* 64 KiB of bytes in a 4-byte body */
+      {{0x1a, 0x01, 0x00}, 3},       /* delay_ms with wire type 2 */
+      {{0x18, 0xff, 0xff, 0xff}, 4}, /* varint cut short */
+      {{0x07, 0x00}, 2},             /* wire type 7 */
   };
-  for (uint32_t i = 0; i < 4; i++) {
-    uint8_t buf[SHMRPC_ENVELOPE_HEADER_BYTES + 4];
+  for (uint32_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
+    uint8_t buf[SHMRPC_ENVELOPE_HEADER_BYTES + 8];
     shmrpc_envelope_t h = {.kind = SHMRPC_RPC_REQUEST,
                            .call_id = 10 + i,
                            .method_id = rpctest_RpcTest_Echo_ID,
                            .schema_hash = ECHO_HASH};
     shmrpc_envelope_write_header(&h, buf);
-    memcpy(buf + SHMRPC_ENVELOPE_HEADER_BYTES, bodies[i], 4);
-    send_raw(f, buf, sizeof buf);
+    memcpy(buf + SHMRPC_ENVELOPE_HEADER_BYTES, bodies[i].bytes, bodies[i].len);
+    send_raw(f, buf, SHMRPC_ENVELOPE_HEADER_BYTES + bodies[i].len);
     reply_t r = recv_reply(f);
     assert_int_equal(r.env.kind, SHMRPC_RPC_ERROR);
     assert_int_equal(r.env.call_id, 10 + i);
