@@ -358,7 +358,8 @@ export class RpcClient implements RpcTransport {
       return;
     }
     call.inRing = this.channel.stats.messagesSent !== written;
-    sent.catch((error: unknown) => this.sendFailed(call, error));
+    // A request written at once has settled; only a queued one can still fail.
+    if (!call.inRing) sent.catch((error: unknown) => this.sendFailed(call, error));
   }
 
   private sendFailed(call: Call, error: unknown): void {
