@@ -21,3 +21,5 @@ export type { ShmrpcErrorCode } from "./errors.js";
 export { InProcessService } from "./transport/in-process.js";
 export type { InProcessOptions } from "./transport/in-process.js";
 export { packageRoot } from "./native/addon.js";
+export { RpcClient, RpcError, Status, eventId, isRpcError, statusName } from "./rpc/index.js";
+export type { CallOptions, MessageType, MethodDescriptor, RpcClientOptions, RpcTransport, StatusName } from "./rpc/index.js";
