@@ -213,10 +213,11 @@ SHMRPC_EXTERN int64_t shmrpc_call_time_left_us(const shmrpc_call_t *call);
 SHMRPC_EXTERN bool shmrpc_call_cancelled(const shmrpc_call_t *call);
 
 /* Registers `fn` to run once when the call is cancelled (as above), on the
- * dispatch thread; at once on this thread if it already is. A deferred
- * handler typically finishes the call there. Only one hook per call; a
- * later registration replaces an earlier one. If the hook finishes the
- * call, nothing else may. Not called once the call finished. */
+ * dispatch thread; at once on this thread if it already is. A handler that
+ * returned SHMRPC_DEFERRED typically finishes the call there (a handler
+ * that returns a status must not: the runtime finishes its call). Only one
+ * hook per call; a later registration replaces an earlier one. If the hook
+ * finishes the call, nothing else may. Not called once the call finished. */
 typedef void (*shmrpc_cancel_fn)(shmrpc_call_t *call, void *user);
 SHMRPC_EXTERN void shmrpc_call_on_cancel(shmrpc_call_t *call,
                                          shmrpc_cancel_fn fn, void *user);
