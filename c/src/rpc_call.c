@@ -176,9 +176,8 @@ int shmrpc_call_write(shmrpc_call_t *call, const void *message) {
   shmrpc_envelope_t header = {.kind = SHMRPC_RPC_STREAM_MESSAGE,
                               .call_id = call->id};
   const char *why;
-  return send_status(shmrpc__send_message(server->channel, &header,
-                                          call->method->response_fields,
-                                          message, &why));
+  return send_status(shmrpc__send_message(
+      server->channel, &header, call->method->response_fields, message, &why));
 }
 
 /* Sends the call's last envelope. Returns the status the client sees. */
@@ -203,7 +202,8 @@ static int send_reply(shmrpc_call_t *call, int status, const void *response) {
   }
   shmrpc_envelope_t header = {.kind = SHMRPC_RPC_RESPONSE, .call_id = call->id};
   const char *why = NULL;
-  int rc = shmrpc__send_message(ch, &header, m->response_fields, response, &why);
+  int rc =
+      shmrpc__send_message(ch, &header, m->response_fields, response, &why);
   if (rc == SHMRPC_EMSGSIZE) {
     shmrpc__send_error(ch, call->id, SHMRPC_STATUS_RESOURCE_EXHAUSTED,
                        "response larger than the client accepts");

@@ -88,8 +88,8 @@ void shmrpc__call_table_remove(shmrpc__call_table_t *table,
   for (uint32_t j = (i + 1) & table->mask; table->slots[j] != NULL;
        j = (j + 1) & table->mask) {
     uint32_t home = slot_of(table, table->slots[j]->id);
-    bool stays = hole <= j ? (hole < home && home <= j)
-                           : (hole < home || home <= j);
+    bool stays =
+        hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
     if (!stays) {
       table->slots[hole] = table->slots[j];
       hole = j;

@@ -38,11 +38,12 @@ struct shmrpc_call_s {
   uint64_t deadline_ns; /* CLOCK_MONOTONIC, 0 = none */
 
   /* Guarded by server->lock. */
-  uint32_t refs;      /* the table's (while in_table) + the handler's + hooks running */
-  bool in_table;      /* answerable: the client still waits for this call */
-  bool finished;      /* the handler's part ended */
-  uint32_t credit;    /* stream messages the client accepts now */
-  size_t heap_index;  /* position in the deadline heap, or SIZE_MAX */
+  uint32_t
+      refs; /* the table's (while in_table) + the handler's + hooks running */
+  bool in_table;     /* answerable: the client still waits for this call */
+  bool finished;     /* the handler's part ended */
+  uint32_t credit;   /* stream messages the client accepts now */
+  size_t heap_index; /* position in the deadline heap, or SIZE_MAX */
   shmrpc_cancel_fn on_cancel;
   void *on_cancel_user;
   struct shmrpc_call_s *prev, *next; /* the server's live list */
@@ -120,13 +121,14 @@ struct shmrpc_server_s {
   size_t route_count;
 
   pthread_mutex_t lock;
-  pthread_cond_t changed; /* credit arrived, a call stopped, the channel closed */
-  shmrpc__call_table_t table;      /* guarded */
+  pthread_cond_t
+      changed; /* credit arrived, a call stopped, the channel closed */
+  shmrpc__call_table_t table;        /* guarded */
   shmrpc__deadline_heap_t deadlines; /* guarded */
-  shmrpc_call_t *live;             /* guarded: every call not yet freed */
-  size_t live_count;               /* guarded */
-  uint64_t abandoned;              /* guarded */
-  bool closed;                     /* guarded */
+  shmrpc_call_t *live;               /* guarded: every call not yet freed */
+  size_t live_count;                 /* guarded */
+  uint64_t abandoned;                /* guarded */
+  bool closed;                       /* guarded */
 
   /* Dispatch thread only. */
   shmrpc__backlog_item_t *backlog_head, *backlog_tail;
@@ -178,6 +180,6 @@ int shmrpc__send_bytes(shmrpc_channel_t *ch, const shmrpc_envelope_t *header,
  * name). Returns as shmrpc__send_bytes; callers on the dispatch thread may
  * ignore it, since the channel reports a failure to the loop anyway. */
 int shmrpc__send_error(shmrpc_channel_t *ch, uint32_t call_id, int status,
-                        const char *text);
+                       const char *text);
 
 #endif /* SHMRPC_RPC_INTERNAL_H */

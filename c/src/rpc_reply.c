@@ -115,9 +115,8 @@ int shmrpc__send_message(shmrpc_channel_t *ch, const shmrpc_envelope_t *header,
   uint8_t head[SHMRPC_ENVELOPE_HEADER_BYTES];
   shmrpc_envelope_write_header(header, head);
   shmrpc_span_t spans[2];
-  int rc = shmrpc_channel_reserve(ch, SHMRPC_COMMAND,
-                                  SHMRPC_ENVELOPE_HEADER_BYTES + body, -1,
-                                  spans);
+  int rc = shmrpc_channel_reserve(
+      ch, SHMRPC_COMMAND, SHMRPC_ENVELOPE_HEADER_BYTES + body, -1, spans);
   if (rc == 0)
     return send_reserved(ch, head, fields, message, body, spans, why);
   if (rc != SHMRPC_EMSGSIZE)
@@ -160,9 +159,8 @@ int shmrpc__send_error(shmrpc_channel_t *ch, uint32_t call_id, int status,
                        const char *text) {
   if (text == NULL)
     text = shmrpc_status_name(status);
-  shmrpc_envelope_t header = {.kind = SHMRPC_RPC_ERROR,
-                              .call_id = call_id,
-                              .status = (uint32_t)status};
+  shmrpc_envelope_t header = {
+      .kind = SHMRPC_RPC_ERROR, .call_id = call_id, .status = (uint32_t)status};
   int rc = shmrpc__send_bytes(ch, &header, text, strlen(text));
   /* A status message too large for the client: the status alone. */
   if (rc == SHMRPC_EMSGSIZE)

@@ -129,9 +129,8 @@ int shmrpc_server_register(shmrpc_server_t *server,
   if (reg == NULL)
     return SHMRPC_ENOMEM;
   *reg = (shmrpc__registration_t){service, handlers, user_data};
-  shmrpc__registration_t **regs =
-      realloc(server->registrations,
-              (server->registration_count + 1) * sizeof *regs);
+  shmrpc__registration_t **regs = realloc(
+      server->registrations, (server->registration_count + 1) * sizeof *regs);
   if (regs == NULL)
     goto err_reg;
   server->registrations = regs;
@@ -143,8 +142,8 @@ int shmrpc_server_register(shmrpc_server_t *server,
   server->routes = routes;
   regs[server->registration_count++] = reg;
   for (size_t i = 0; i < service->method_count; i++)
-    routes[server->route_count++] = (shmrpc__route_t){
-        service->methods[i].id, &service->methods[i], reg};
+    routes[server->route_count++] =
+        (shmrpc__route_t){service->methods[i].id, &service->methods[i], reg};
   qsort(server->routes, server->route_count, sizeof *server->routes,
         compare_routes);
   return 0;
@@ -207,8 +206,8 @@ static void add_credit(shmrpc_server_t *server, uint32_t id, uint32_t credit) {
   pthread_mutex_lock(&server->lock);
   shmrpc_call_t *call = shmrpc__call_table_find(&server->table, id);
   if (call != NULL && credit > 0) {
-    call->credit = credit > UINT32_MAX - call->credit ? UINT32_MAX
-                                                      : call->credit + credit;
+    call->credit =
+        credit > UINT32_MAX - call->credit ? UINT32_MAX : call->credit + credit;
     pthread_cond_broadcast(&server->changed);
   }
   pthread_mutex_unlock(&server->lock);
@@ -373,8 +372,8 @@ static void handle_request(shmrpc_server_t *server,
     reject(server, env->call_id, refused, "%s",
            refused == SHMRPC_STATUS_INVALID_ARGUMENT
                ? "call id already in flight"
-               : refused == SHMRPC_STATUS_UNAVAILABLE ? "server closed"
-                                                      : "too many calls");
+           : refused == SHMRPC_STATUS_UNAVAILABLE ? "server closed"
+                                                  : "too many calls");
     pb_release(m->request_fields, call->request);
     free(call);
     return;
@@ -391,11 +390,11 @@ static void defer_request(shmrpc_server_t *server, const shmrpc_msg_t *msg,
   pthread_mutex_lock(&server->lock);
   bool full = server->table.count + server->backlog_count >= server->max_calls;
   pthread_mutex_unlock(&server->lock);
-  shmrpc__backlog_item_t *item =
-      full ? NULL : malloc(sizeof *item + msg->len);
+  shmrpc__backlog_item_t *item = full ? NULL : malloc(sizeof *item + msg->len);
   if (item == NULL) {
     (void)shmrpc__send_error(server->channel, call_id,
-                             SHMRPC_STATUS_RESOURCE_EXHAUSTED, "too many calls");
+                             SHMRPC_STATUS_RESOURCE_EXHAUSTED,
+                             "too many calls");
     return;
   }
   item->next = NULL;
@@ -514,9 +513,9 @@ int shmrpc_server_poll(shmrpc_server_t *server, int timeout_ms) {
   pthread_mutex_unlock(&server->lock);
   if (closed)
     return SHMRPC_ECLOSED;
-  uint64_t until =
-      timeout_ms > 0 ? shmrpc__rpc_now_ns() + (uint64_t)timeout_ms * 1000000
-                     : 0;
+  uint64_t until = timeout_ms > 0
+                       ? shmrpc__rpc_now_ns() + (uint64_t)timeout_ms * 1000000
+                       : 0;
   shmrpc_server_t *outer = dispatching;
   dispatching = server;
   int rc;

@@ -134,7 +134,8 @@ static void *stream_main(void *arg) {
   return NULL;
 }
 
-static int count_deferred(shmrpc_call_t *call, const rpctest_CountRequest *req) {
+static int count_deferred(shmrpc_call_t *call,
+                          const rpctest_CountRequest *req) {
   stream_job_t *job = malloc(sizeof *job);
   job->call = call;
   job->req = *req;
@@ -288,7 +289,8 @@ static bool try_recv(fixture_t *f, reply_t *out, int timeout_ms) {
   if (rc == 0)
     return false;
   assert_int_equal(msg.type, SHMRPC_COMMAND);
-  assert_int_equal(shmrpc_envelope_parse(msg.data, msg.len, &out->env, NULL), 0);
+  assert_int_equal(shmrpc_envelope_parse(msg.data, msg.len, &out->env, NULL),
+                   0);
   out->body = malloc(out->env.body_len + 1);
   memcpy(out->body, out->env.body, out->env.body_len);
   out->body[out->env.body_len] = 0; /* status texts read as strings */
@@ -443,7 +445,7 @@ static void server_undecodable_request_invalid_argument(void **state) {
     uint8_t bytes[8];
     size_t len;
   } bodies[] = {
-      {{0x0a, 0x7f, 'h', 'i'}, 4},   /* string length past the end */
+      {{0x0a, 0x7f, 'h', 'i'}, 4}, /* string length past the end */
       {{0x0a, 0xf0, 0xff, 0xff, 0xff, 0x0f}, 6}, /* a 4 GiB string */
       {{0x12, 0xff, 0xff, 0x03}, 4}, /* 64 KiB of bytes in a 4-byte body */
       {{0x1a, 0x01, 0x00}, 3},       /* delay_ms with wire type 2 */
@@ -539,10 +541,10 @@ static void server_random_envelopes_survived(void **state) {
   for (uint64_t seed = 1; seed <= 2000; seed++) {
     test_fill(buf, sizeof buf, seed);
     size_t len = (size_t)(seed % sizeof buf);
-    buf[0] = 1;                     /* mostly the right version, */
-    buf[1] = (uint8_t)(seed % 10);  /* kinds 0-9, */
+    buf[0] = 1;                            /* mostly the right version, */
+    buf[1] = (uint8_t)(seed % 10);         /* kinds 0-9, */
     buf[4] = buf[5] = buf[6] = buf[7] = 0; /* call id 0: nothing answers */
-    if (seed % 3 == 0) {                    /* except a third of them */
+    if (seed % 3 == 0) {                   /* except a third of them */
       buf[4] = (uint8_t)(100 + seed % 50);
     }
     send_raw(f, buf, len);
@@ -578,9 +580,9 @@ static void server_duplicate_call_id_rejected(void **state) {
                "call id already in flight");
   /* The first call is undisturbed. */
   g.held_res[0]->text = strdup("first");
-  assert_int_equal(shmrpc_call_finish(g.held[0], SHMRPC_STATUS_OK,
-                                      g.held_res[0]),
-                   SHMRPC_STATUS_OK);
+  assert_int_equal(
+      shmrpc_call_finish(g.held[0], SHMRPC_STATUS_OK, g.held_res[0]),
+      SHMRPC_STATUS_OK);
   expect_echo(f, 5, "first");
   fixture_stop(f);
 }
@@ -690,8 +692,8 @@ static void expect_items(fixture_t *f, uint32_t call_id, uint32_t from,
   }
 }
 
-static void expect_stopped_event(fixture_t *f, uint32_t call_id,
-                                 uint32_t sent, int status) {
+static void expect_stopped_event(fixture_t *f, uint32_t call_id, uint32_t sent,
+                                 int status) {
   reply_t r = recv_reply(f);
   assert_int_equal(r.env.kind, SHMRPC_RPC_EVENT);
   assert_int_equal(r.env.method_id, shmrpc_event_id(STREAM_STOPPED_EVENT));
@@ -748,7 +750,8 @@ static void server_stream_cancel_while_waiting_for_credit(void **state) {
 static void server_stream_credit_on_another_thread(void **state) {
   (void)state;
   fixture_t *f = fixture_start(1 << 16, 64);
-  send_count(f, 25, rpctest_RpcTest_CountDeferred_ID, COUNT_DEFERRED_HASH, 5, 1);
+  send_count(f, 25, rpctest_RpcTest_CountDeferred_ID, COUNT_DEFERRED_HASH, 5,
+             1);
   expect_items(f, 25, 0, 1);
   expect_nothing(f, 30);
   send_control(f, SHMRPC_RPC_CREDIT, 25, 10);
@@ -761,7 +764,8 @@ static void server_stream_credit_on_another_thread(void **state) {
 static void server_stream_thread_sees_close(void **state) {
   (void)state;
   fixture_t *f = fixture_start(1 << 16, 64);
-  send_count(f, 26, rpctest_RpcTest_CountDeferred_ID, COUNT_DEFERRED_HASH, 5, 1);
+  send_count(f, 26, rpctest_RpcTest_CountDeferred_ID, COUNT_DEFERRED_HASH, 5,
+             1);
   expect_items(f, 26, 0, 1);
   fixture_stop(f); /* joins the stream thread, which must have stopped */
   assert_int_equal(g.stream_status, SHMRPC_STATUS_UNAVAILABLE);
@@ -782,8 +786,10 @@ static void server_too_many_calls_resource_exhausted(void **state) {
   (void)state;
   fixture_t *f = fixture_start(1 << 16, 2);
   rpctest_EchoRequest req = {.text = "x"};
-  send_echo(f, 31, rpctest_RpcTest_EchoDeferred_ID, ECHO_DEFERRED_HASH, &req, 0);
-  send_echo(f, 32, rpctest_RpcTest_EchoDeferred_ID, ECHO_DEFERRED_HASH, &req, 0);
+  send_echo(f, 31, rpctest_RpcTest_EchoDeferred_ID, ECHO_DEFERRED_HASH, &req,
+            0);
+  send_echo(f, 32, rpctest_RpcTest_EchoDeferred_ID, ECHO_DEFERRED_HASH, &req,
+            0);
   send_echo(f, 33, rpctest_RpcTest_Echo_ID, ECHO_HASH, &req, 0);
   expect_error(f, 33, SHMRPC_STATUS_RESOURCE_EXHAUSTED, "too many calls");
   wait_held(2);
@@ -830,12 +836,12 @@ static void server_register_rejects_duplicates(void **state) {
   test_pair_open(&pair, 4096, 4096, NULL, NULL);
   shmrpc_server_t *server;
   assert_int_equal(shmrpc_server_create(&pair.server, NULL, &server), 0);
-  assert_int_equal(shmrpc_server_register(server, &rpctest_RpcTest_service,
-                                          &handlers, NULL),
-                   0);
-  assert_int_equal(shmrpc_server_register(server, &rpctest_RpcTest_service,
-                                          &handlers, NULL),
-                   SHMRPC_EINVAL);
+  assert_int_equal(
+      shmrpc_server_register(server, &rpctest_RpcTest_service, &handlers, NULL),
+      0);
+  assert_int_equal(
+      shmrpc_server_register(server, &rpctest_RpcTest_service, &handlers, NULL),
+      SHMRPC_EINVAL);
   assert_int_equal(shmrpc_server_register(server, NULL, &handlers, NULL),
                    SHMRPC_EINVAL);
   assert_int_equal(shmrpc_server_poll(server, 0), 0);

@@ -239,7 +239,8 @@ static void *stream_main(void *arg) {
   return NULL;
 }
 
-static int count_deferred(shmrpc_call_t *call, const rpctest_CountRequest *req) {
+static int count_deferred(shmrpc_call_t *call,
+                          const rpctest_CountRequest *req) {
   service_t *s = shmrpc_call_user_data(call);
   stream_thread_t *t = calloc(1, sizeof *t);
   if (t == NULL)

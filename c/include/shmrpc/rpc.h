@@ -12,7 +12,8 @@
  *   static int say_hello(shmrpc_call_t *call, const greeter_HelloRequest *req,
  *                        greeter_HelloReply *res) {
  *     res->message = strdup(req->name);   // freed by the runtime
- *     return res->message ? SHMRPC_STATUS_OK : SHMRPC_STATUS_RESOURCE_EXHAUSTED;
+ *     return res->message ? SHMRPC_STATUS_OK :
+ * SHMRPC_STATUS_RESOURCE_EXHAUSTED;
  *   }
  *   static const greeter_Greeter_handlers_t handlers = {.SayHello = say_hello};
  *   SHMRPC_SERVICE_LIBRARY(&greeter_Greeter_service, &handlers, NULL)
@@ -193,7 +194,8 @@ SHMRPC_EXTERN int shmrpc_serve_service(const shmrpc_host_t *host,
  * from any thread while the handler's part lasts. */
 
 SHMRPC_EXTERN uint32_t shmrpc_call_id(const shmrpc_call_t *call);
-SHMRPC_EXTERN const shmrpc_method_t *shmrpc_call_method(const shmrpc_call_t *call);
+SHMRPC_EXTERN const shmrpc_method_t *
+shmrpc_call_method(const shmrpc_call_t *call);
 /* The user data registered with the call's service. */
 SHMRPC_EXTERN void *shmrpc_call_user_data(const shmrpc_call_t *call);
 SHMRPC_EXTERN shmrpc_server_t *shmrpc_call_server(const shmrpc_call_t *call);
@@ -224,7 +226,8 @@ SHMRPC_EXTERN void shmrpc_call_on_cancel(shmrpc_call_t *call,
 
 /* Sets the status message sent with a non-OK status (printf format,
  * copied). Returns 0 or SHMRPC_ENOMEM. */
-SHMRPC_EXTERN int shmrpc_call_set_error(shmrpc_call_t *call, const char *fmt, ...)
+SHMRPC_EXTERN int shmrpc_call_set_error(shmrpc_call_t *call, const char *fmt,
+                                        ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))
 #endif

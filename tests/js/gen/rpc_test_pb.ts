@@ -76,7 +76,7 @@ export const EchoRequest: pb.MessageCodec<EchoRequest> = {
   },
 
   decode(bytes: Uint8Array): EchoRequest {
-    return EchoRequest.$read(new pb.Reader(bytes), bytes.length, 0, undefined);
+    return EchoRequest.$read(pb.Reader.over(bytes), bytes.length, 0, undefined);
   },
 
   $size(m: pb.MessageInit<EchoRequest>, w: pb.Writer): number {
@@ -253,7 +253,7 @@ export const EchoReply: pb.MessageCodec<EchoReply> = {
   },
 
   decode(bytes: Uint8Array): EchoReply {
-    return EchoReply.$read(new pb.Reader(bytes), bytes.length, 0, undefined);
+    return EchoReply.$read(pb.Reader.over(bytes), bytes.length, 0, undefined);
   },
 
   $size(m: pb.MessageInit<EchoReply>, w: pb.Writer): number {
@@ -418,7 +418,7 @@ export const CountRequest: pb.MessageCodec<CountRequest> = {
   },
 
   decode(bytes: Uint8Array): CountRequest {
-    return CountRequest.$read(new pb.Reader(bytes), bytes.length, 0, undefined);
+    return CountRequest.$read(pb.Reader.over(bytes), bytes.length, 0, undefined);
   },
 
   $size(m: pb.MessageInit<CountRequest>, w: pb.Writer): number {
@@ -535,7 +535,7 @@ export const CountItem: pb.MessageCodec<CountItem> = {
   },
 
   decode(bytes: Uint8Array): CountItem {
-    return CountItem.$read(new pb.Reader(bytes), bytes.length, 0, undefined);
+    return CountItem.$read(pb.Reader.over(bytes), bytes.length, 0, undefined);
   },
 
   $size(m: pb.MessageInit<CountItem>, w: pb.Writer): number {
@@ -646,7 +646,7 @@ export const StatsRequest: pb.MessageCodec<StatsRequest> = {
   },
 
   decode(bytes: Uint8Array): StatsRequest {
-    return StatsRequest.$read(new pb.Reader(bytes), bytes.length, 0, undefined);
+    return StatsRequest.$read(pb.Reader.over(bytes), bytes.length, 0, undefined);
   },
 
   $size(m: pb.MessageInit<StatsRequest>, w: pb.Writer): number {
@@ -753,7 +753,7 @@ export const Stats: pb.MessageCodec<Stats> = {
   },
 
   decode(bytes: Uint8Array): Stats {
-    return Stats.$read(new pb.Reader(bytes), bytes.length, 0, undefined);
+    return Stats.$read(pb.Reader.over(bytes), bytes.length, 0, undefined);
   },
 
   $size(m: pb.MessageInit<Stats>, w: pb.Writer): number {
@@ -910,7 +910,7 @@ export const StreamStopped: pb.MessageCodec<StreamStopped> = {
   },
 
   decode(bytes: Uint8Array): StreamStopped {
-    return StreamStopped.$read(new pb.Reader(bytes), bytes.length, 0, undefined);
+    return StreamStopped.$read(pb.Reader.over(bytes), bytes.length, 0, undefined);
   },
 
   $size(m: pb.MessageInit<StreamStopped>, w: pb.Writer): number {
