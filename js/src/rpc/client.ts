@@ -78,15 +78,23 @@ class Call {
   ungranted = 0;
   /** The REQUEST was written into the ring (not left in the channel's send queue). */
   inRing = false;
+  /** The outcome of a sync call (which has no promise to settle). */
+  error: RpcError | undefined;
+  response: unknown;
 
+  /**
+   * A unary call settles its promise through `resolve`/`reject`, a stream
+   * ends its iterator, a sync call (neither) keeps the outcome here.
+   */
   constructor(
     readonly method: MethodDescriptor<unknown, unknown>,
     readonly request: MessageInit<unknown>,
     /** performance.now() of the deadline, or Infinity. */
     readonly deadline: number,
     readonly signal: AbortSignal | undefined,
-    readonly settle: (error: RpcError | undefined, response?: unknown) => void,
     readonly stream: ServerStream<unknown> | undefined,
+    readonly resolve: ((response: unknown) => void) | undefined,
+    readonly reject: ((error: RpcError) => void) | undefined,
   ) {}
 }
 
@@ -154,10 +162,7 @@ export class RpcClient implements RpcTransport {
     checkMethod(method, "unary");
     const checked = checkOptions(options);
     return new Promise<Res>((resolve, reject) => {
-      this.issue(method, request, checked, undefined, (error, response) => {
-        if (error) reject(error);
-        else resolve(response as Res);
-      });
+      this.issue(method, request, checked, undefined, resolve as (response: unknown) => void, reject);
     });
   }
 
@@ -179,7 +184,7 @@ export class RpcClient implements RpcTransport {
         if (call) this.giveUp(call, new RpcError(Status.CANCELLED, "the consumer stopped reading", method.path));
       },
     });
-    call = this.issue(method, request, checked, stream as ServerStream<unknown>, (error) => stream.end(error));
+    call = this.issue(method, request, checked, stream as ServerStream<unknown>);
     return stream;
   }
 
@@ -196,15 +201,13 @@ export class RpcClient implements RpcTransport {
   unarySync<Req, Res>(method: MethodDescriptor<Req, Res>, request: MessageInit<Req>, options?: CallOptions): Res {
     checkMethod(method, "unary");
     const checked = checkOptions(options);
-    let outcome: { error: RpcError | undefined; response?: unknown } | undefined;
     // The receive loop reads the channel itself: pause the listener.
     this.readingSync = true;
     this.setListening(false);
+    let call: Call;
     try {
-      const call = this.issue(method, request, checked, undefined, (error, response) => {
-        outcome = { error, response };
-      }, true);
-      while (outcome === undefined) {
+      call = this.issue(method, request, checked, undefined);
+      while (call.phase !== "done") {
         // Nothing publishes in a microtask while this thread is busy here.
         this.channel.flush();
         const left = call.deadline - performance.now();
@@ -239,9 +242,8 @@ export class RpcClient implements RpcTransport {
       this.readingSync = false;
       this.updateListening();
     }
-    const result = outcome as { error: RpcError | undefined; response?: unknown };
-    if (result.error) throw result.error;
-    return result.response as Res;
+    if (call.error) throw call.error;
+    return call.response as Res;
   }
 
   /**
@@ -293,11 +295,12 @@ export class RpcClient implements RpcTransport {
     request: MessageInit<unknown>,
     { timeoutMs, signal }: CheckedOptions,
     stream: ServerStream<unknown> | undefined,
-    settle: (error: RpcError | undefined, response?: unknown) => void,
-    sync = false,
+    resolve?: (response: unknown) => void,
+    reject?: (error: RpcError) => void,
   ): Call {
     const deadline = timeoutMs === undefined ? Infinity : performance.now() + timeoutMs;
-    const call = new Call(method, request, deadline, signal, settle, stream);
+    const call = new Call(method, request, deadline, signal, stream, resolve, reject);
+    const sync = !stream && !resolve;
     if (this.closedReason !== undefined) {
       this.finish(call, new RpcError(Status.UNAVAILABLE, this.closedReason, method.path));
       return call;
@@ -417,7 +420,15 @@ export class RpcClient implements RpcTransport {
       this.startQueued();
       this.updateListening();
     }
-    call.settle(error, response);
+    if (call.stream) {
+      call.stream.end(error);
+    } else if (call.resolve) {
+      if (error) call.reject!(error);
+      else call.resolve(response);
+    } else {
+      call.error = error;
+      call.response = response;
+    }
   }
 
   private shutDown(reason: string): void {
