@@ -133,6 +133,7 @@ struct shmrpc_server_s {
   /* Dispatch thread only. */
   shmrpc__backlog_item_t *backlog_head, *backlog_tail;
   size_t backlog_count;
+  size_t backlog_bytes;
 };
 
 /* --- clock (rpc_server.c) --- */

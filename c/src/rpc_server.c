@@ -15,6 +15,9 @@
 #include "rpc_internal.h"
 
 #define DEFAULT_MAX_CALLS 65536u
+/* Request bytes kept while a handler waits for credit: beyond this a
+ * client could make the server copy without bound. */
+#define MAX_BACKLOG_BYTES ((size_t)64 << 20)
 /* Messages handled per pump before deadlines are looked at again. */
 #define PUMP_BATCH 256
 
@@ -244,6 +247,7 @@ static void drop_backlog(shmrpc_server_t *server) {
   }
   server->backlog_tail = NULL;
   server->backlog_count = 0;
+  server->backlog_bytes = 0;
 }
 
 /* The channel closed or failed: every call fails with UNAVAILABLE. */
@@ -388,7 +392,9 @@ static void handle_request(shmrpc_server_t *server,
 static void defer_request(shmrpc_server_t *server, const shmrpc_msg_t *msg,
                           uint32_t call_id) {
   pthread_mutex_lock(&server->lock);
-  bool full = server->table.count + server->backlog_count >= server->max_calls;
+  bool full =
+      server->table.count + server->backlog_count >= server->max_calls ||
+      msg->len > MAX_BACKLOG_BYTES - server->backlog_bytes;
   pthread_mutex_unlock(&server->lock);
   shmrpc__backlog_item_t *item = full ? NULL : malloc(sizeof *item + msg->len);
   if (item == NULL) {
@@ -406,6 +412,7 @@ static void defer_request(shmrpc_server_t *server, const shmrpc_msg_t *msg,
     server->backlog_head = item;
   server->backlog_tail = item;
   server->backlog_count++;
+  server->backlog_bytes += msg->len;
 }
 
 static void handle_message(shmrpc_server_t *server, const shmrpc_msg_t *msg,
@@ -454,6 +461,7 @@ static int drain_backlog(shmrpc_server_t *server) {
     if (server->backlog_head == NULL)
       server->backlog_tail = NULL;
     server->backlog_count--;
+    server->backlog_bytes -= item->len;
     shmrpc_msg_t msg = {SHMRPC_COMMAND, item->data, item->len};
     handle_message(server, &msg, false);
     free(item);
