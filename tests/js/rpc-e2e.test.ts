@@ -179,12 +179,14 @@ describe("RPC end to end (C service in-process)", { timeout: 60000 }, () => {
 
   test("requests and replies larger than the ring are fragmented both ways", async (t) => {
     // 15 times the ring; nanopb (Debian's build, 16-bit pb_size_t) caps a bytes field at 65535.
-    const { client } = start(t, "rpc_test", { capacity: 4096 });
+    const { client, rpc } = start(t, "rpc_test", { capacity: 4096 });
     const payload = Uint8Array.from({ length: 60000 }, (_, i) => (i * 31) & 0xff);
     const reply = await client.echo({ text: "big", payload });
     assert.equal(reply.payload.length, payload.length);
     assert.deepEqual(reply.payload, payload);
     assert.equal((await client.echo({ text: "small" })).text, "small");
+    // The sync loop moves a request that waits for ring space on itself.
+    assert.deepEqual(rpc.unarySync(RpcTest.methods.echo, { payload }).payload, payload);
   });
 
   test("a reply larger than the client accepts fails with RESOURCE_EXHAUSTED", async (t) => {
