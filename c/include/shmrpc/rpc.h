@@ -133,8 +133,11 @@ SHMRPC_EXTERN int shmrpc_server_poll(shmrpc_server_t *server, int timeout_ms);
 /* Sends a one-way EVENT to the client: `event_id` names it (the client
  * subscribes by that id), `fields`/`message` are the nanopb descriptor and
  * struct of its payload (the caller keeps ownership of `message`). Any
- * thread. Returns 0, SHMRPC_ECLOSED, SHMRPC_EMSGSIZE, SHMRPC_ENOMEM,
- * SHMRPC_EPROTO or SHMRPC_EINVAL (the message does not encode). */
+ * thread. Waits while the client's ring is full (the TypeScript client
+ * reads it while it has calls in flight or event listeners). The event id
+ * is usually shmrpc_event_id("pkg.Service/EventName"). Returns 0,
+ * SHMRPC_ECLOSED, SHMRPC_EMSGSIZE, SHMRPC_ENOMEM, SHMRPC_EPROTO or
+ * SHMRPC_EINVAL (the message does not encode). */
 SHMRPC_EXTERN int shmrpc_server_emit(shmrpc_server_t *server, uint32_t event_id,
                                      const pb_msgdesc_t *fields,
                                      const void *message);
