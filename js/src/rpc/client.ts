@@ -23,6 +23,7 @@
  *   const reply = await greeter.sayHello({ name: "C" }, { timeoutMs: 100 });
  */
 import type { Channel } from "../channel/channel.js";
+import { Fifo } from "../channel/fifo.js";
 import { FrameType, type Message } from "../channel/frame.js";
 import { isShmrpcError } from "../errors.js";
 import { ENVELOPE_HEADER_BYTES, ENVELOPE_VERSION, EnvelopeKind, EnvelopeOffset, envelopeU32, writeEnvelopeHeader } from "./envelope.js";
@@ -109,8 +110,7 @@ export class RpcClient implements RpcTransport {
   private readonly maxCallsInFlight: number;
   private readonly streamWindow: number;
   private readonly calls = new Map<number, Call>();
-  private readonly queue: Call[] = [];
-  private queueHead = 0;
+  private readonly queue = new Fifo<Call>();
   private nextId = 1;
   private readonly events = new Map<number, Set<EventSubscription>>();
   private eventCount = 0;
@@ -147,7 +147,7 @@ export class RpcClient implements RpcTransport {
 
   /** Calls waiting for a free slot (maxCallsInFlight). */
   get callsQueued(): number {
-    return this.queue.length - this.queueHead;
+    return this.queue.length;
   }
 
   /**
@@ -385,16 +385,8 @@ export class RpcClient implements RpcTransport {
   }
 
   private startQueued(): void {
-    while (this.calls.size < this.maxCallsInFlight && this.queueHead < this.queue.length) {
-      const call = this.queue[this.queueHead] as Call;
-      this.queue[this.queueHead++] = undefined as unknown as Call;
-      if (this.queueHead === this.queue.length) {
-        this.queue.length = 0;
-        this.queueHead = 0;
-      } else if (this.queueHead >= 1024 && this.queueHead * 2 >= this.queue.length) {
-        this.queue.splice(0, this.queueHead);
-        this.queueHead = 0;
-      }
+    while (this.calls.size < this.maxCallsInFlight && this.queue.length > 0) {
+      const call = this.queue.shift() as Call;
       if (call.phase === "queued") this.start(call);
     }
   }
@@ -435,9 +427,7 @@ export class RpcClient implements RpcTransport {
     if (this.closedReason !== undefined) return;
     this.closedReason = reason;
     this.stopWatchingClose();
-    const pending = [...this.calls.values(), ...this.queue.slice(this.queueHead)];
-    this.queue.length = 0;
-    this.queueHead = 0;
+    const pending = [...this.calls.values(), ...this.queue.takeAll()];
     for (const call of pending) this.finish(call, new RpcError(Status.UNAVAILABLE, reason, call.method.path));
     this.events.clear();
     this.eventCount = 0;
