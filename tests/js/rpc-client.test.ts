@@ -366,6 +366,30 @@ describe("RpcClient (fake server)", { timeout: 10000 }, () => {
     assert.equal(rpc.stats.unhandledEvents, 1);
   });
 
+  test("random bytes from the server never break the client", async (t) => {
+    const { rpc, server } = setup(t);
+    let seed = 12345;
+    const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    const call = rpc.unary(echo, { text: "survivor" });
+    const stream = rpc.serverStreaming(count, {});
+    const requests = await server.waitFor(EnvelopeKind.REQUEST, 2);
+    const ids = requests.map((r) => r.callId);
+    for (let i = 0; i < 2000; i++) {
+      const bytes = Uint8Array.from({ length: Math.floor(random() * 64) }, () => Math.floor(random() * 256));
+      if (bytes.length >= 8 && random() < 0.5) {
+        bytes[0] = 1; // mostly valid headers with garbage bodies,
+        bytes[1] = [EnvelopeKind.RESPONSE, EnvelopeKind.ERROR, EnvelopeKind.STREAM_MESSAGE, EnvelopeKind.EVENT][i % 4]!;
+        new DataView(bytes.buffer).setUint32(4, 0x7fff0000 + i, true); // for calls that do not exist
+      }
+      await server.channel.send(FrameType.COMMAND, bytes);
+    }
+    await server.reply(ids[0]!, "still here");
+    assert.equal((await call).text, "still here");
+    await server.send({ kind: EnvelopeKind.STREAM_END, callId: ids[1]! });
+    for await (const _ of stream) assert.fail("no message was sent for the stream");
+    assert.ok(rpc.stats.malformed + rpc.stats.lateReplies + rpc.stats.unhandledEvents >= 1900);
+  });
+
   test("arguments of the wrong type throw TypeErrors", (t) => {
     const { rpc } = setup(t);
     assert.throws(() => new RpcClient({} as Channel), TypeError);
