@@ -63,6 +63,8 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 /** How long unarySync waits per receive while its request is still queued for ring space. */
 const SYNC_SEND_POLL_MS = 1;
 const textDecoder = new TextDecoder();
+/** V8's typed_array_max_size_in_heap: smaller typed arrays live in the JS heap. */
+const SMALL_TYPED_ARRAY_BYTES = 64;
 
 type Phase = "queued" | "sent" | "done";
 
@@ -481,7 +483,7 @@ export class RpcClient implements RpcTransport {
       return;
     }
     const path = call.method.path;
-    const body = data.subarray(ENVELOPE_HEADER_BYTES);
+    const body = bodyOf(data);
     switch (kind) {
       case EnvelopeKind.RESPONSE: {
         if (call.stream) return this.violation(call, "a RESPONSE for a streaming call");
@@ -529,7 +531,7 @@ export class RpcClient implements RpcTransport {
       this.stats.unhandledEvents++;
       return;
     }
-    const body = data.subarray(ENVELOPE_HEADER_BYTES);
+    const body = bodyOf(data);
     for (const { type, listener } of subscriptions) {
       let message: unknown;
       try {
@@ -570,6 +572,15 @@ export class RpcClient implements RpcTransport {
       this.stopListening = undefined;
     }
   }
+}
+
+/**
+ * The envelope's body. V8 keeps typed arrays of up to 64 bytes inside its
+ * heap, and a view of one (subarray) first moves it out, which costs more
+ * than copying the few bytes; larger ones are viewed, not copied.
+ */
+function bodyOf(data: Uint8Array): Uint8Array {
+  return data.length <= SMALL_TYPED_ARRAY_BYTES ? data.slice(ENVELOPE_HEADER_BYTES) : data.subarray(ENVELOPE_HEADER_BYTES);
 }
 
 function positiveInteger(name: string, value: unknown): number {
