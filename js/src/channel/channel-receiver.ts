@@ -1,0 +1,275 @@
+/**
+ * The receiving half of a Channel (docs/PROTOCOL.md sections 3-5): its
+ * consumers (listeners, async iterators, receiveSync), draining the ring
+ * while every consumer has room, parking for data (consumer_wait = 2 in the
+ * event loop, 1 in receiveSync), and the end of the stream, which finishes
+ * iterators and runs close listeners.
+ */
+import { ShmrpcError } from "../errors.js";
+import type { ChannelLink, ChannelOwner } from "./channel-link.js";
+import type { Message } from "./frame.js";
+import { FrameReader } from "./frame-reader.js";
+import { PeerState, RingOffset, WaitValue } from "./layout.js";
+import { MessageIterator, type MessageSource } from "./message-iterator.js";
+import type { RingConsumer } from "./ring.js";
+import { spinUntil } from "./spin.js";
+
+/** Messages one drain delivers before it yields to the event loop. */
+const DRAIN_BATCH = 4096;
+/** Runs `task` after pending I/O; setImmediate is Node's (and Electron's), setTimeout the fallback elsewhere. */
+const afterIo: (task: () => void) => unknown =
+  typeof setImmediate === "function" ? setImmediate : (task) => setTimeout(task, 0);
+
+export class ChannelReceiver {
+  private readonly reader: FrameReader;
+  /** Byte offsets of the receive ring's wait words. */
+  private readonly consumerWait: number;
+  private readonly producerWait: number;
+
+  private readonly listeners = new Set<(message: Message) => void>();
+  private readonly closeListeners = new Set<(error?: ShmrpcError) => void>();
+  private readonly iterators = new Set<MessageIterator>();
+  private readonly iteratorSource: MessageSource;
+  private draining = false;
+  private drainScheduled = false;
+  /** The last drain stopped because an iterator's buffer was full. */
+  private drainBlocked = false;
+  /** No more messages will be delivered (closed, failed, or the peer ended and was drained). */
+  private streamEnded = false;
+  private streamError: ShmrpcError | undefined;
+
+  /** `rxControl` is the byte offset of the control block of `ring`. */
+  constructor(
+    private readonly link: ChannelLink,
+    private readonly owner: ChannelOwner,
+    ring: RingConsumer,
+    rxControl: number,
+    maxMessageBytes: number,
+    private readonly spinMicros: number,
+    private readonly iteratorBufferMessages: number,
+  ) {
+    this.reader = new FrameReader(ring, maxMessageBytes, () => this.releaseRx());
+    this.consumerWait = rxControl + RingOffset.CONSUMER_WAIT;
+    this.producerWait = rxControl + RingOffset.PRODUCER_WAIT;
+    this.iteratorSource = {
+      resume: () => {
+        if (this.drainBlocked) this.scheduleDrain();
+      },
+      detach: (iterator) => {
+        if (this.iterators.delete(iterator)) this.consumersChanged();
+      },
+    };
+  }
+
+  /** True while the stream goes on and someone consumes it in the event loop. */
+  get listening(): boolean {
+    return !this.streamEnded && this.hasConsumers();
+  }
+
+  /** Channel.onMessage. */
+  onMessage(listener: (message: Message) => void): () => void {
+    if (typeof listener !== "function") throw new TypeError("onMessage: the listener must be a function");
+    if (this.streamEnded) return () => {};
+    this.listeners.add(listener);
+    this.consumersChanged();
+    return () => {
+      if (this.listeners.delete(listener)) this.consumersChanged();
+    };
+  }
+
+  /** Channel.onClose. */
+  onClose(listener: (error?: ShmrpcError) => void): () => void {
+    if (typeof listener !== "function") throw new TypeError("onClose: the listener must be a function");
+    if (this.streamEnded) {
+      const error = this.streamError;
+      queueMicrotask(() => listener(error));
+      return () => {};
+    }
+    this.closeListeners.add(listener);
+    return () => {
+      this.closeListeners.delete(listener);
+    };
+  }
+
+  /** Channel[Symbol.asyncIterator]. */
+  iterator(): AsyncIterableIterator<Message> {
+    const iterator = new MessageIterator(this.iteratorSource, this.iteratorBufferMessages);
+    if (this.streamEnded) {
+      iterator.end(this.streamError);
+    } else {
+      this.iterators.add(iterator);
+      this.consumersChanged();
+    }
+    return iterator;
+  }
+
+  /** Channel.receiveSync: spins for up to spinMicros, then sleeps with consumer_wait = 1. */
+  receiveSync(timeoutMs: number): Message | undefined {
+    if (typeof timeoutMs !== "number" || Number.isNaN(timeoutMs)) {
+      throw new TypeError("receiveSync: timeoutMs must be a number");
+    }
+    if (this.listeners.size > 0 || this.iterators.size > 0) {
+      throw new ShmrpcError("EINVAL", "receiveSync cannot be mixed with onMessage listeners or async iterators");
+    }
+    if (this.streamEnded) throw this.streamError ?? new ShmrpcError("ECLOSED", "the channel has ended");
+    const deadline = timeoutMs < 0 ? Infinity : performance.now() + timeoutMs;
+    const words = this.link.words;
+    const wordIndex = this.consumerWait >> 2;
+    try {
+      for (;;) {
+        const message = this.reader.next();
+        this.releaseRx();
+        if (message) return message;
+        if (this.link.peerEnded()) {
+          if (this.reader.ring.readable() > 0) continue;
+          this.owner.peerGone();
+          throw this.streamError ?? new ShmrpcError("ECLOSED", "the peer closed the channel");
+        }
+        if (this.spinForData(deadline)) continue;
+        const now = performance.now();
+        if (now >= deadline) return undefined;
+        // Announce the sleep, then look once more (docs/PROTOCOL.md section 4).
+        Atomics.store(words, wordIndex, WaitValue.FUTEX);
+        if (this.reader.ring.readable() === 0 && !this.link.peerEnded()) {
+          this.link.stats.parks++;
+          this.link.doorbell.wait(this.consumerWait, WaitValue.FUTEX, deadline === Infinity ? -1 : deadline - now);
+        }
+        Atomics.store(words, wordIndex, WaitValue.NONE);
+      }
+    } catch (error) {
+      throw this.owner.failOnViolation(error);
+    }
+  }
+
+  /**
+   * Delivers messages while every consumer has room. When the ring is empty
+   * it ends the stream if the peer is gone, otherwise parks with
+   * consumer_wait = 2 (store, re-check, sleep: docs/PROTOCOL.md section 4).
+   */
+  drain(): void {
+    if (this.draining || this.streamEnded || !this.hasConsumers()) return;
+    this.draining = true;
+    const words = this.link.words;
+    const waitIndex = this.consumerWait >> 2;
+    try {
+      let delivered = 0;
+      for (;;) {
+        let message: Message | undefined;
+        while (delivered < DRAIN_BATCH && this.canDeliver() && (message = this.reader.next()) !== undefined) {
+          this.deliver(message);
+          delivered++;
+        }
+        if (this.streamEnded) return;
+        this.releaseRx();
+        this.drainBlocked = this.hasConsumers() && !this.canDeliver();
+        if (!this.canDeliver()) return; // an iterator's next() resumes us
+        if (message !== undefined) {
+          // Batch done with data left: let the event loop run, then go on.
+          this.drainScheduled = true;
+          afterIo(this.drainTask);
+          return;
+        }
+        if (this.link.peerEnded()) {
+          if (this.reader.ring.readable() > 0) continue;
+          this.owner.peerGone();
+          return;
+        }
+        Atomics.store(words, waitIndex, WaitValue.LOOP);
+        if (this.reader.ring.readable() > 0 || this.link.peerEnded()) {
+          Atomics.store(words, waitIndex, WaitValue.NONE);
+          continue;
+        }
+        this.link.stats.parks++;
+        this.link.doorbell.parkInLoop?.(this.consumerWait, this.owner.wakeTask);
+        return;
+      }
+    } catch (error) {
+      this.owner.failOrRethrow(error);
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  /**
+   * No more messages will be delivered: drops a half-reassembled message,
+   * finishes iterators (failing them with `error` if given), runs close
+   * listeners. Idempotent.
+   */
+  endStream(error: ShmrpcError | undefined): void {
+    if (this.streamEnded) return;
+    this.streamEnded = true;
+    this.streamError = error;
+    this.reader.discardPartial();
+    for (const iterator of this.iterators) iterator.end(error);
+    this.iterators.clear();
+    this.listeners.clear();
+    for (const listener of this.closeListeners) {
+      try {
+        listener(error);
+      } catch (thrown) {
+        queueMicrotask(() => {
+          throw thrown;
+        });
+      }
+    }
+    this.closeListeners.clear();
+    this.owner.updateKeepAlive();
+  }
+
+  private hasConsumers(): boolean {
+    return this.listeners.size > 0 || this.iterators.size > 0;
+  }
+
+  /** True while every consumer can take another message. */
+  private canDeliver(): boolean {
+    if (this.streamEnded || !this.hasConsumers()) return false;
+    for (const iterator of this.iterators) if (!iterator.hasRoom()) return false;
+    return true;
+  }
+
+  private consumersChanged(): void {
+    if (this.hasConsumers()) {
+      this.scheduleDrain();
+    } else if (this.link.ownState === PeerState.OPEN) {
+      // Nobody listens: stop asking the peer for wake-ups.
+      Atomics.store(this.link.words, this.consumerWait >> 2, WaitValue.NONE);
+    }
+    this.owner.updateKeepAlive();
+  }
+
+  private scheduleDrain(): void {
+    if (this.drainScheduled) return;
+    this.drainScheduled = true;
+    queueMicrotask(this.drainTask);
+  }
+
+  private readonly drainTask = (): void => {
+    this.drainScheduled = false;
+    this.drain();
+  };
+
+  private deliver(message: Message): void {
+    this.link.stats.messagesReceived++;
+    for (const iterator of this.iterators) iterator.push(message);
+    for (const listener of this.listeners) {
+      try {
+        listener(message);
+      } catch (error) {
+        queueMicrotask(() => {
+          throw error;
+        });
+      }
+    }
+  }
+
+  /** Hands consumed space back and wakes the producer if it waits for space. */
+  private releaseRx(): void {
+    if (this.reader.ring.release()) this.link.wakeWord(this.producerWait);
+  }
+
+  /** Spins until data arrives (true), or the spin budget or deadline passes (false). */
+  private spinForData(deadline: number): boolean {
+    const ring = this.reader.ring;
+    return spinUntil(Math.min(deadline, performance.now() + this.spinMicros / 1000), () => ring.readable() > 0);
+  }
+}
