@@ -39,4 +39,4 @@ echo "setup: Node addon (build/Release/shmrpc.node)"
 node js/scripts/build-addon.js >build/addon-build.log 2>&1 || { cat build/addon-build.log; exit 1; }
 
 echo "setup: TypeScript (build/ts)"
-npx tsc -p tsconfig.json
+node node_modules/typescript/bin/tsc -p tsconfig.json
