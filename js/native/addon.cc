@@ -1,6 +1,10 @@
-// The shmrpc Node addon: exports ServiceHost and pinThread (benchmarks pin
-// the JavaScript thread and the service thread to different cores).
+// The shmrpc Node addon: exports ServiceHost, pinThread (benchmarks pin
+// the JavaScript thread and the service thread to different cores) and
+// copyBytes (a plain memcpy for large copies into and out of the shared
+// segment, which V8 performs with relaxed atomic word moves).
 #include <napi.h>
+
+#include <cstring>
 
 #include "affinity.h"
 #include "service_host.h"
@@ -15,9 +19,31 @@ Napi::Value PinThread(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), shmrpc::PinCurrentThread(cpu));
 }
 
+Napi::Uint8Array Bytes(const Napi::CallbackInfo& info, size_t index) {
+  if (info.Length() <= index || !info[index].IsTypedArray() ||
+      info[index].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+    throw Napi::TypeError::New(info.Env(), "copyBytes(target, targetOffset, source) takes Uint8Arrays");
+  return info[index].As<Napi::Uint8Array>();
+}
+
+// copyBytes(target, targetOffset, source): target.set(source, targetOffset)
+// as one memcpy. The arrays may not overlap (one is shared, one is not).
+Napi::Value CopyBytes(const Napi::CallbackInfo& info) {
+  Napi::Uint8Array target = Bytes(info, 0);
+  Napi::Uint8Array source = Bytes(info, 2);
+  if (!info[1].IsNumber())
+    throw Napi::TypeError::New(info.Env(), "copyBytes: targetOffset must be a number");
+  double offset = info[1].As<Napi::Number>().DoubleValue();
+  if (!(offset >= 0) || offset + source.ByteLength() > target.ByteLength())
+    throw Napi::RangeError::New(info.Env(), "copyBytes: the source does not fit at targetOffset");
+  std::memcpy(target.Data() + static_cast<size_t>(offset), source.Data(), source.ByteLength());
+  return info.Env().Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("ServiceHost", shmrpc::ServiceHost::Define(env));
   exports.Set("pinThread", Napi::Function::New(env, PinThread));
+  exports.Set("copyBytes", Napi::Function::New(env, CopyBytes));
   return exports;
 }
 

@@ -52,6 +52,17 @@ for (const spinMicros of [50, 0]) {
   });
 }
 
+test("a 1 MiB message through a 4 MiB ring (one frame, native copies) comes back intact", async () => {
+  const service = new InProcessService({ library, capacity: 4 << 20 });
+  const replies = service.channel[Symbol.asyncIterator]();
+  for (let i = 0; i < 6; i++) {
+    const message = patterned((1 << 20) + i, i); // the ring wraps within a few messages
+    await service.channel.send(FrameType.BINARY, message);
+    assert.deepEqual((await nextMessage(replies)).data, message);
+  }
+  assert.equal(await service.close(), 0);
+});
+
 test("receiveSync waits for the native thread (spin, then futex)", async () => {
   for (const spinMicros of [1000, 0]) {
     const service = new InProcessService({ library, capacity: RING, spinMicros });

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { copyFromShared, copyIntoShared } from "../../js/src/channel/shared-copy.js";
+import { copyFromShared, copyIntoShared, setNativeCopy } from "../../js/src/channel/shared-copy.js";
+import { loadAddon } from "../../js/src/native/addon.js";
 
 /** Deterministic bytes so a shifted or truncated copy shows. */
 function pattern(length: number, seed: number): Uint8Array {
@@ -42,4 +43,33 @@ test("copyFromShared copies exactly, at every alignment and size", () => {
       }
     }
   }
+});
+
+test("with the addon's native copy, large copies stay exact in both directions", () => {
+  const { copyBytes } = loadAddon();
+  setNativeCopy(copyBytes);
+  const shared = new Uint8Array(new SharedArrayBuffer((1 << 20) + 64));
+  for (const length of [(64 << 10) - 1, 64 << 10, (300 << 10) + 3]) {
+    const source = pattern(length + 3, length).subarray(3);
+    shared.fill(0xee);
+    copyIntoShared(shared, 21, source);
+    assert.deepEqual(shared.subarray(21, 21 + length), source);
+    assert.equal(shared[20], 0xee);
+    assert.equal(shared[21 + length], 0xee);
+    const back = new Uint8Array(length + 2).fill(0xee);
+    copyFromShared(shared, 21, length, back, 1);
+    assert.deepEqual(back.subarray(1, 1 + length), source);
+    assert.equal(back[length + 1], 0xee);
+  }
+});
+
+test("the addon's copyBytes refuses bad arguments instead of writing out of bounds", () => {
+  const { copyBytes } = loadAddon();
+  const target = new Uint8Array(16);
+  assert.throws(() => copyBytes(target, 10, new Uint8Array(7)), RangeError);
+  assert.throws(() => copyBytes(target, -1, new Uint8Array(1)), RangeError);
+  assert.throws(() => copyBytes(target, 0, [1, 2] as never), TypeError);
+  assert.throws(() => copyBytes(new Int32Array(4) as never, 0, new Uint8Array(1)), TypeError);
+  copyBytes(target, 9, new Uint8Array(7).fill(5));
+  assert.deepEqual([...target.subarray(8)], [0, 5, 5, 5, 5, 5, 5, 5]);
 });

@@ -9,7 +9,22 @@
  * buffer placed at the ring's alignment: the ordinary-to-ordinary half is a
  * plain memmove whatever the alignment, and the shared half is aligned.
  * Backing stores are at least 8-byte aligned, so byte offsets decide.
+ *
+ * A transport with native code can do better still: setNativeCopy() hands
+ * large copies to a plain memcpy (the in-process transport uses the addon's).
  */
+
+/** target.set(source, targetOffset) done natively. */
+export type NativeCopy = (target: Uint8Array, targetOffset: number, source: Uint8Array) => void;
+
+/** From this size a native copy's call overhead (~0.1 µs) is noise. */
+const NATIVE_MIN_BYTES = 64 << 10;
+let nativeCopy: NativeCopy | undefined;
+
+/** Routes copies of NATIVE_MIN_BYTES or more through `copy`. */
+export function setNativeCopy(copy: NativeCopy): void {
+  nativeCopy = copy;
+}
 
 /** Below this, the misaligned copy is cheaper than two copies. */
 const BOUNCE_MIN_BYTES = 1024;
@@ -22,8 +37,16 @@ const alignment = (view: Uint8Array, offset: number) => (view.byteOffset + offse
 
 /** target.set(source, targetOffset), where `target` is a view of shared memory. */
 export function copyIntoShared(target: Uint8Array, targetOffset: number, source: Uint8Array): void {
+  if (source.length < BOUNCE_MIN_BYTES) {
+    target.set(source, targetOffset);
+    return;
+  }
+  if (nativeCopy && source.length >= NATIVE_MIN_BYTES) {
+    nativeCopy(target, targetOffset, source);
+    return;
+  }
   const skew = alignment(target, targetOffset);
-  if (source.length < BOUNCE_MIN_BYTES || skew === alignment(source, 0)) {
+  if (skew === alignment(source, 0)) {
     target.set(source, targetOffset);
     return;
   }
@@ -38,8 +61,16 @@ export function copyIntoShared(target: Uint8Array, targetOffset: number, source:
 
 /** target.set(source.subarray(start, start + length), targetOffset), where `source` is shared. */
 export function copyFromShared(source: Uint8Array, start: number, length: number, target: Uint8Array, targetOffset: number): void {
+  if (length < BOUNCE_MIN_BYTES) {
+    target.set(source.subarray(start, start + length), targetOffset);
+    return;
+  }
+  if (nativeCopy && length >= NATIVE_MIN_BYTES) {
+    nativeCopy(target, targetOffset, source.subarray(start, start + length));
+    return;
+  }
   const skew = alignment(source, start);
-  if (length < BOUNCE_MIN_BYTES || skew === alignment(target, targetOffset)) {
+  if (skew === alignment(target, targetOffset)) {
     target.set(source.subarray(start, start + length), targetOffset);
     return;
   }

@@ -33,6 +33,8 @@ export interface NativeServiceHost {
 export interface NativeAddon {
   /** Pins the calling thread to one CPU; false if the OS refused. */
   pinThread(cpu: number): boolean;
+  /** target.set(source, targetOffset) as one native memcpy. */
+  copyBytes(target: Uint8Array, targetOffset: number, source: Uint8Array): void;
   ServiceHost: new (
     segment: Uint8Array,
     library: string,

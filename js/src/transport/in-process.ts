@@ -8,6 +8,7 @@
 import { Channel } from "../channel/channel.js";
 import type { Doorbell } from "../channel/doorbell.js";
 import { createSegment } from "../channel/segment.js";
+import { setNativeCopy } from "../channel/shared-copy.js";
 import { loadAddon, type NativeServiceHost } from "../native/addon.js";
 
 export interface InProcessOptions {
@@ -72,7 +73,8 @@ export class InProcessService {
       ...(options.spinMicros !== undefined && { spinMicros: options.spinMicros }),
       ...(options.maxMessageBytes !== undefined && { maxMessageBytes: options.maxMessageBytes }),
     });
-    const { ServiceHost } = loadAddon();
+    const { ServiceHost, copyBytes } = loadAddon();
+    setNativeCopy(copyBytes);
     try {
       this.host = new ServiceHost(new Uint8Array(segment), options.library, () => this.onWake(), {
         ...(options.spinMicros !== undefined && { spinMicros: options.spinMicros }),
