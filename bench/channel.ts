@@ -12,8 +12,8 @@ import path from "node:path";
 
 import { Channel, FrameType, InProcessService, type Message } from "../js/src/index.js";
 import { loadAddon, packageRoot } from "../js/src/native/addon.js";
-import { atomicsSpinRoundTrip, cPingPong, memcpyBandwidth, postMessageRoundTrip } from "./lib/peers.js";
-import { printTable, timeRounds, timeRoundsSync, type Latency } from "./lib/stats.js";
+import { atomicsSpinRoundTrip, cChannelEcho, cPingPong, memcpyBandwidth, postMessageRoundTrip } from "./lib/peers.js";
+import { ASYNC_WARMUP, SYNC_WARMUP, printTable, timeRounds, timeRoundsSync, type Latency } from "./lib/stats.js";
 
 const quick = process.argv.includes("--quick");
 const ROUNDS = quick ? 2000 : 20000;
@@ -37,7 +37,7 @@ async function echoSync(): Promise<Latency> {
     channel.flush();
     channel.receiveSync();
   };
-  const latency = timeRoundsSync(ROUNDS, 2000, once);
+  const latency = timeRoundsSync(ROUNDS, SYNC_WARMUP, once);
   await service.close();
   return latency;
 }
@@ -46,7 +46,7 @@ async function echoAsync(spinMicros: number, rounds: number): Promise<Latency> {
   const service = start("echo", spinMicros);
   const { channel } = service;
   const replies = channel[Symbol.asyncIterator]();
-  const latency = await timeRounds(rounds, Math.min(1000, rounds), async () => {
+  const latency = await timeRounds(rounds, Math.min(ASYNC_WARMUP, rounds), async () => {
     await channel.send(FrameType.BINARY, payload16);
     await replies.next();
   });
@@ -110,6 +110,7 @@ async function main(): Promise<void> {
   const postMessage = await postMessageRoundTrip(ROUNDS);
   const atomics = await atomicsSpinRoundTrip(ROUNDS);
   const c = cPingPong(COLD_ROUNDS);
+  const cChannel = cChannelEcho(ROUNDS * 10);
   const frames = await oneWayFrames();
   const mebibytes = await mebibyteThroughput();
   const memcpy = memcpyBandwidth();
@@ -125,6 +126,7 @@ async function main(): Promise<void> {
       ["JS<->JS Atomics spin ping-pong", atomics.p50, atomics.p99],
       ["C<->C futex ping-pong", c.futex.p50, c.futex.p99],
       ["C<->C spin ping-pong", c.spin.p50, c.spin.p99],
+      ["shmrpc echo C->C->C through a channel (spinning)", cChannel.p50, cChannel.p99],
     ],
   );
   printTable("Throughput, JS -> C", ["", "rate"], [

@@ -23,7 +23,7 @@ import { RpcClient } from "../js/src/rpc/index.js";
 import { Bench, BenchClient } from "./gen/rpc_bench_pb.js";
 import { echoService } from "./lib/grpc-echo.js";
 import { postMessageRoundTrip } from "./lib/peers.js";
-import { printTable, timeRounds, timeRoundsSync, type Latency } from "./lib/stats.js";
+import { ASYNC_WARMUP, SYNC_WARMUP, printTable, timeRounds, timeRoundsSync, type Latency } from "./lib/stats.js";
 
 const quick = process.argv.includes("--quick");
 const ROUNDS = quick ? 2000 : 20000;
@@ -43,7 +43,7 @@ function start(spinMicros: number): { service: InProcessService; rpc: RpcClient;
 
 async function unarySync(): Promise<Latency> {
   const { service, rpc } = start(LONG_SPIN_US);
-  const latency = timeRoundsSync(ROUNDS, 2000, () => rpc.unarySync(Bench.methods.echo, request));
+  const latency = timeRoundsSync(ROUNDS, SYNC_WARMUP, () => rpc.unarySync(Bench.methods.echo, request));
   rpc.close();
   await service.close();
   return latency;
@@ -51,7 +51,7 @@ async function unarySync(): Promise<Latency> {
 
 async function unaryAsync(spinMicros: number, rounds: number): Promise<Latency> {
   const { service, rpc, client } = start(spinMicros);
-  const latency = await timeRounds(rounds, Math.min(1000, rounds), () => client.echo(request));
+  const latency = await timeRounds(rounds, Math.min(ASYNC_WARMUP, rounds), () => client.echo(request));
   rpc.close();
   await service.close();
   return latency;
@@ -85,7 +85,7 @@ async function unixSocketRoundTrip(rounds: number): Promise<Latency> {
   const socket: Socket = createConnection(socketPath);
   await once(socket, "connect");
   const payload = Buffer.alloc(16);
-  const latency = await timeRounds(rounds, Math.min(1000, rounds), () => {
+  const latency = await timeRounds(rounds, Math.min(ASYNC_WARMUP, rounds), () => {
     socket.write(payload);
     return once(socket, "data");
   });

@@ -66,6 +66,12 @@ export function cPingPong(rounds: number): { futex: Latency; spin: Latency } {
   return { futex: pick("c_futex_pingpong"), spin: pick("c_spin_pingpong") };
 }
 
+/** C-to-C echo through a shmrpc channel: the floor under the JavaScript figures. */
+export function cChannelEcho(rounds: number): Latency {
+  const figure = runC("bench_channel_pingpong", String(rounds))[0];
+  return { p50: figure?.p50_us ?? NaN, p99: figure?.p99_us ?? NaN };
+}
+
 /** Single-core memcpy of 1 MiB blocks, GB/s. */
 export function memcpyBandwidth(): number {
   return runC("bench_memcpy", "500")[0]?.gbytes_per_s ?? NaN;
