@@ -769,32 +769,28 @@ static void *dispatch_in_thread(void *arg) {
   return NULL;
 }
 
-static void channel_close_from_other_thread_releases_dispatch(void **state) {
-  (void)state;
+/* A dispatch parked for data returns ECLOSED when either side closes. */
+static void check_close_releases_dispatch(bool peer_closes) {
   test_pair_t pair;
   test_pair_open(&pair, CAP, CAP, NULL, NULL);
   blocked_dispatch_t d = {&pair.server, 1};
   pthread_t receiver;
   test_thread_start(&receiver, dispatch_in_thread, &d);
   test_wait_for_word(ring0_consumer_wait(&pair), SHMRPC_WAIT_FUTEX);
-  shmrpc_channel_close(&pair.server);
+  shmrpc_channel_close(peer_closes ? &pair.client : &pair.server);
   pthread_join(receiver, NULL);
   assert_int_equal(d.result, SHMRPC_ECLOSED);
   test_pair_free(&pair);
 }
 
+static void channel_close_from_other_thread_releases_dispatch(void **state) {
+  (void)state;
+  check_close_releases_dispatch(false);
+}
+
 static void channel_peer_close_releases_dispatch(void **state) {
   (void)state;
-  test_pair_t pair;
-  test_pair_open(&pair, CAP, CAP, NULL, NULL);
-  blocked_dispatch_t d = {&pair.server, 1};
-  pthread_t receiver;
-  test_thread_start(&receiver, dispatch_in_thread, &d);
-  test_wait_for_word(ring0_consumer_wait(&pair), SHMRPC_WAIT_FUTEX);
-  shmrpc_channel_close(&pair.client);
-  pthread_join(receiver, NULL);
-  assert_int_equal(d.result, SHMRPC_ECLOSED);
-  test_pair_free(&pair);
+  check_close_releases_dispatch(true);
 }
 
 /* Before the peer attaches its limit is unknown; messages wait in the
