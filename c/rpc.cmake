@@ -10,6 +10,8 @@ add_library(shmrpc_rpc STATIC
   src/rpc_deadline_heap.c
   src/rpc_reply.c
   src/rpc_server.c
+  src/rpc_routes.c
+  src/rpc_host.c
   src/rpc_call.c
 )
 add_library(shmrpc::rpc ALIAS shmrpc_rpc)

@@ -156,6 +156,10 @@ int shmrpc__server_wait_ms(shmrpc_server_t *server, uint64_t extra_ns);
 /* True when the calling thread is inside poll/run of `server`. */
 bool shmrpc__on_dispatch_thread(const shmrpc_server_t *server);
 
+/* The route for a method id, or NULL (rpc_routes.c). */
+const shmrpc__route_t *shmrpc__server_find_route(const shmrpc_server_t *server,
+                                                 uint32_t id);
+
 /* Drops one reference (lock held); frees the call at zero. */
 void shmrpc__call_unref_locked(shmrpc_call_t *call);
 

@@ -1,4 +1,4 @@
-/* The RPC server: registration, the dispatch loop, and what happens to each
+/* The RPC server: creation, the dispatch loop, and what happens to each
  * envelope a client sends (docs/PROTOCOL.md section 7). Every check on
  * client input ends in an ERROR for the call or in silence, never in a
  * crash: the envelope is parsed from fixed offsets with its length checked,
@@ -40,7 +40,7 @@ void shmrpc_server_options_init(shmrpc_server_options_t *opts) {
   opts->peer = "unknown";
 }
 
-/* --- creation and registration --- */
+/* --- creation (registration: rpc_routes.c) --- */
 
 int shmrpc_server_create(shmrpc_channel_t *ch,
                          const shmrpc_server_options_t *opts,
@@ -88,71 +88,6 @@ err_table:
   free(server->peer);
 err_peer:
   free(server);
-  return SHMRPC_ENOMEM;
-}
-
-static int compare_routes(const void *a, const void *b) {
-  uint32_t x = ((const shmrpc__route_t *)a)->id;
-  uint32_t y = ((const shmrpc__route_t *)b)->id;
-  return x < y ? -1 : x > y;
-}
-
-static const shmrpc__route_t *find_route(const shmrpc_server_t *server,
-                                         uint32_t id) {
-  shmrpc__route_t key = {.id = id};
-  if (server->route_count == 0)
-    return NULL;
-  return bsearch(&key, server->routes, server->route_count,
-                 sizeof *server->routes, compare_routes);
-}
-
-static bool method_valid(const shmrpc_method_t *m) {
-  return m->invoke != NULL && m->request_fields != NULL &&
-         m->response_fields != NULL &&
-         (m->kind == SHMRPC_METHOD_UNARY ||
-          m->kind == SHMRPC_METHOD_SERVER_STREAMING);
-}
-
-int shmrpc_server_register(shmrpc_server_t *server,
-                           const shmrpc_service_t *service,
-                           const void *handlers, void *user_data) {
-  if (server == NULL || service == NULL || handlers == NULL ||
-      (service->method_count > 0 && service->methods == NULL))
-    return SHMRPC_EINVAL;
-  for (size_t i = 0; i < service->method_count; i++) {
-    const shmrpc_method_t *m = &service->methods[i];
-    if (!method_valid(m) || find_route(server, m->id) != NULL)
-      return SHMRPC_EINVAL;
-    for (size_t j = 0; j < i; j++)
-      if (service->methods[j].id == m->id)
-        return SHMRPC_EINVAL;
-  }
-  /* Each registration is its own allocation: routes point at it. */
-  shmrpc__registration_t *reg = malloc(sizeof *reg);
-  if (reg == NULL)
-    return SHMRPC_ENOMEM;
-  *reg = (shmrpc__registration_t){service, handlers, user_data};
-  shmrpc__registration_t **regs = realloc(
-      server->registrations, (server->registration_count + 1) * sizeof *regs);
-  if (regs == NULL)
-    goto err_reg;
-  server->registrations = regs;
-  shmrpc__route_t *routes =
-      realloc(server->routes,
-              (server->route_count + service->method_count) * sizeof *routes);
-  if (routes == NULL && server->route_count + service->method_count > 0)
-    goto err_reg;
-  server->routes = routes;
-  regs[server->registration_count++] = reg;
-  for (size_t i = 0; i < service->method_count; i++)
-    routes[server->route_count++] =
-        (shmrpc__route_t){service->methods[i].id, &service->methods[i], reg};
-  qsort(server->routes, server->route_count, sizeof *server->routes,
-        compare_routes);
-  return 0;
-
-err_reg:
-  free(reg);
   return SHMRPC_ENOMEM;
 }
 
@@ -341,7 +276,7 @@ static void handle_request(shmrpc_server_t *server,
    * nobody waits for a reply. */
   if (env->call_id == 0)
     return;
-  const shmrpc__route_t *route = find_route(server, env->method_id);
+  const shmrpc__route_t *route = shmrpc__server_find_route(server, env->method_id);
   if (route == NULL) {
     char id[16];
     snprintf(id, sizeof id, "0x%08" PRIx32, env->method_id);
@@ -609,30 +544,4 @@ void shmrpc_server_destroy(shmrpc_server_t *server) {
   pthread_mutex_destroy(&server->lock);
   pthread_cond_destroy(&server->changed);
   free(server);
-}
-
-/* --- hosting --- */
-
-int shmrpc_serve_service(const shmrpc_host_t *host,
-                         const shmrpc_service_t *service, const void *handlers,
-                         void *user_data) {
-  shmrpc_channel_t ch;
-  int rc = shmrpc_host_open_channel(host, &ch);
-  if (rc < 0)
-    return rc;
-  shmrpc_server_options_t opts;
-  shmrpc_server_options_init(&opts);
-  opts.peer = host->wake_loop != NULL ? "in-process" : "process";
-  shmrpc_server_t *server = NULL;
-  rc = shmrpc_server_create(&ch, &opts, &server);
-  if (rc == 0)
-    rc = shmrpc_server_register(server, service, handlers, user_data);
-  if (rc == 0)
-    rc = shmrpc_server_run(server);
-  /* A failed setup still closes the channel, so the client is not left
-   * waiting for a server that will never answer. */
-  shmrpc_channel_close(&ch);
-  shmrpc_server_destroy(server);
-  shmrpc_channel_destroy(&ch);
-  return rc;
 }
