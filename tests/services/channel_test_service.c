@@ -4,7 +4,9 @@
  *   "slow-sink"  takes each TEXT/BINARY message slowly (50 µs), folding its
  *                type and bytes into a running FNV-1a hash; a COMMAND asks
  *                for {"messages":N,"bytes":B,"hash":H} (COMMAND reply);
- *   "refuse"     returns SHMRPC_EINVAL at once without opening the channel. */
+ *   "refuse"     returns SHMRPC_EINVAL at once without opening the channel;
+ *   "vanish"     takes one message, then returns without answering or
+ *                closing (a service that died: the host must close for it). */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -53,6 +55,12 @@ SHMRPC_EXPORT int shmrpc_serve(const shmrpc_host_t *host) {
   int rc = shmrpc_host_open_channel(host, &ch);
   if (rc < 0)
     return rc;
+  if (strcmp(mode, "vanish") == 0) {
+    shmrpc_msg_t msg;
+    rc = shmrpc_channel_recv(&ch, &msg, -1);
+    shmrpc_channel_destroy(&ch);
+    return rc == 1 ? 0 : rc;
+  }
   if (strcmp(mode, "slow-sink") == 0) {
     sink_t sink = {.ch = &ch, .hash = 2166136261u};
     rc = shmrpc_host_run(&ch, slow_sink, &sink);
