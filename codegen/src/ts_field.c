@@ -248,9 +248,16 @@ static void entry_value_fallback(const ts_ctx_t *ctx, buf_t *out, const field_t 
   }
 }
 
-static void map_loop_head(const ts_ctx_t *ctx, const field_t *f, const char *local) {
+/* The size pass lists a map's keys (once per encode: costly for integer
+ * keys; Object.keys stays at the call site, where V8 can inline it) and the
+ * write pass takes the same list back. */
+static void map_loop_head(const ts_ctx_t *ctx, const field_t *f, const char *local, bool size_pass) {
   buf_t *out = ctx->out;
-  buf_open(out, "for (const key of Object.keys(%s)) {", local);
+  if (size_pass) {
+    buf_open(out, "for (const key of w.keepKeys(Object.keys(%s))) {", local);
+  } else {
+    buf_open(out, "for (const key of w.nextMapKeys()) {");
+  }
   buf_indent(out);
     buf_printf(out, "const value = %s[key] ?? ", local);
   entry_value_fallback(ctx, out, entry_field(f, 2));
@@ -267,7 +274,7 @@ void ts_field_size(const ts_ctx_t *ctx, const field_t *f) {
     const field_t *key = entry_field(f, 1);
     const field_t *value = entry_field(f, 2);
     buf_open(out, "if (%s !== undefined) {", local);
-    map_loop_head(ctx, f, local);
+    map_loop_head(ctx, f, local, true);
     buf_indent(out);
     buf_printf(out, "n += %d + w.fill(w.slot(), ", tag_size);
     entry_size_expr(ctx, out, key, key_to_wire(key));
@@ -330,7 +337,7 @@ void ts_field_write(const ts_ctx_t *ctx, const field_t *f) {
   if (f->map) {
     const field_t *key = entry_field(f, 1);
     buf_open(out, "if (%s !== undefined) {", local);
-    map_loop_head(ctx, f, local);
+    map_loop_head(ctx, f, local, false);
     write_tag(out, ts_tag(f, WIRE_LEN));
     buf_line(out, "w.len();");
     ts_value_write(ctx, key, key_to_wire(key));

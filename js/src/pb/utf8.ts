@@ -67,21 +67,30 @@ export function utf8Write(s: string, byteLength: number, buf: Uint8Array, pos: n
 }
 
 /**
- * Decodes `buf[start, end)`; throws DecodeError("INVALID_UTF8"). Short
- * ASCII strings are built with String.fromCharCode, which beats the
- * platform's decoder up to a few dozen bytes; the decoder (which also
- * validates) takes everything else.
+ * Decodes `buf[start, end)`; throws DecodeError("INVALID_UTF8"). ASCII
+ * strings are built with String.fromCharCode when short and, in Node, by
+ * Buffer's latin1 slice (the same characters for ASCII bytes) up to a few
+ * hundred bytes: both beat the platform's decoder, which also validates and
+ * takes everything else.
  */
 export function utf8Read(buf: Uint8Array, start: number, end: number): string {
-  if (end - start > SHORT_ASCII) return platformDecode(buf, start, end);
+  const n = end - start;
+  if (n > LONG_ASCII || (n > SHORT_ASCII && latin1Slice === undefined)) return platformDecode(buf, start, end);
   let bits = 0;
   for (let i = start; i < end; i++) bits |= buf[i]!;
   if (bits >= 0x80) return platformDecode(buf, start, end);
-  return asciiString(buf, start, end - start);
+  if (n <= SHORT_ASCII) return asciiString(buf, start, n);
+  return latin1Slice!.call(buf, start, end);
 }
 
-const SHORT_ASCII = 32;
+const SHORT_ASCII = 16;
+const LONG_ASCII = 256;
 const chars = String.fromCharCode;
+
+/** Node's Buffer#latin1Slice, which works on any Uint8Array; absent elsewhere. */
+const latin1Slice = (
+  globalThis as { Buffer?: { prototype: { latin1Slice?: (this: Uint8Array, start: number, end: number) => string } } }
+).Buffer?.prototype.latin1Slice;
 
 /** `n` ASCII bytes at `s` as a string, eight characters per call. */
 function asciiString(b: Uint8Array, s: number, n: number): string {

@@ -9,6 +9,7 @@
 import { utf8Length, utf8Write } from "./utf8.js";
 
 const EMPTY = new Uint8Array(0);
+const NO_KEYS: string[] = [];
 const encoder = new TextEncoder();
 /** Strings up to this many UTF-16 units are measured and written in JS. */
 const SHORT_STRING = 24;
@@ -23,6 +24,10 @@ export class Writer {
   private count = 0;
   /** Next length to use (write pass). */
   private next = 0;
+  /** Keys of the maps the size pass met, in pre-order, for the write pass. */
+  private readonly keyLists: string[][] = [];
+  private keyCount = 0;
+  private nextKeyList = 0;
   private busy = false;
   /** UTF-8 of the long strings of the message being encoded. */
   private scratch: Uint8Array = new Uint8Array(1024);
@@ -39,12 +44,15 @@ export class Writer {
     w.busy = true;
     w.count = 0;
     w.next = 0;
+    w.keyCount = 0;
     w.scratchUsed = 0;
     return w;
   }
 
   release(): void {
     this.busy = false;
+    // Do not keep the message's maps' keys alive either.
+    for (let i = 0; i < this.keyCount; i++) this.keyLists[i] = NO_KEYS;
     // Do not keep a huge message's strings alive in the shared writer.
     if (this.scratch.length > MAX_KEPT_SCRATCH) this.scratch = new Uint8Array(1024);
     this.buf = EMPTY;
@@ -55,6 +63,7 @@ export class Writer {
     this.buf = target;
     this.pos = offset;
     this.next = 0;
+    this.nextKeyList = 0;
   }
 
   /**
@@ -62,7 +71,7 @@ export class Writer {
    * A mismatch means the message changed between the passes.
    */
   finish(expectedEnd: number): number {
-    if (this.pos !== expectedEnd || this.next !== this.count) {
+    if (this.pos !== expectedEnd || this.next !== this.count || this.nextKeyList !== this.keyCount) {
       throw new Error("message changed while it was being encoded");
     }
     return this.pos;
@@ -75,6 +84,16 @@ export class Writer {
     const i = this.count++;
     this.lens[i] = 0;
     return i;
+  }
+
+  /**
+   * Keeps the keys of a map field (listed once per encode: Object.keys is
+   * costly for integer keys) for the write pass, which takes them back with
+   * nextMapKeys().
+   */
+  keepKeys(keys: string[]): string[] {
+    this.keyLists[this.keyCount++] = keys;
+    return keys;
   }
 
   /** Fills a slot; returns the bytes the length prefix and content take. */
@@ -118,6 +137,11 @@ export class Writer {
   }
 
   // ---- write pass ----------------------------------------------------------
+
+  /** The keys the size pass listed for the next map field. */
+  nextMapKeys(): string[] {
+    return this.keyLists[this.nextKeyList++] ?? NO_KEYS;
+  }
 
   /** Writes the next recorded length (of an embedded message or packed run). */
   len(): void {
@@ -242,36 +266,32 @@ export class Writer {
   }
 
   /**
-   * The values of a packed float run. A long run goes through a DataView,
-   * which is faster per value but costs an allocation to make.
+   * The values of a packed float run. A long run is converted whole by a
+   * Float32Array and its bytes copied in one go.
    */
   floats(values: readonly number[]): void {
-    if (values.length < LONG_RUN) {
+    const count = values.length;
+    if (count < LONG_RUN) {
       for (const v of values) this.float(v);
       return;
     }
-    const view = viewOf(this.buf);
-    let pos = this.pos;
-    for (const v of values) {
-      view.setFloat32(pos, v, true);
-      pos += 4;
-    }
-    this.pos = pos;
+    const area = runArea(count * 4);
+    new Float32Array(area, 0, count).set(values);
+    this.buf.set(new Uint8Array(area, 0, count * 4), this.pos);
+    this.pos += count * 4;
   }
 
   /** The values of a packed double run, as floats() does. */
   doubles(values: readonly number[]): void {
-    if (values.length < LONG_RUN) {
+    const count = values.length;
+    if (count < LONG_RUN) {
       for (const v of values) this.double(v);
       return;
     }
-    const view = viewOf(this.buf);
-    let pos = this.pos;
-    for (const v of values) {
-      view.setFloat64(pos, v, true);
-      pos += 8;
-    }
-    this.pos = pos;
+    const area = runArea(count * 8);
+    new Float64Array(area, 0, count).set(values);
+    this.buf.set(new Uint8Array(area, 0, count * 8), this.pos);
+    this.pos += count * 8;
   }
 
   /** Writes a string as the size pass measured (or encoded) it. */
@@ -372,9 +392,16 @@ const f32bytes = new Uint8Array(f32.buffer);
 const f64 = new Float64Array(1);
 const f64bytes = new Uint8Array(f64.buffer);
 
-/** Packed runs at least this long are written through a DataView. */
+/** Packed float and double runs at least this long are converted whole. */
 const LONG_RUN = 16;
 
-function viewOf(buf: Uint8Array): DataView {
-  return new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+/** Aligned area for converting long runs; one bigger than this is not kept. */
+let runScratch = new ArrayBuffer(1024);
+const MAX_KEPT_RUN_SCRATCH = 1 << 20;
+
+function runArea(bytes: number): ArrayBuffer {
+  if (runScratch.byteLength >= bytes) return runScratch;
+  const area = new ArrayBuffer(bytes);
+  if (bytes <= MAX_KEPT_RUN_SCRATCH) runScratch = area;
+  return area;
 }

@@ -1332,84 +1332,84 @@ export const Maps: pb.MessageCodec<Maps> = {
     let n = 0;
     const stringToString = m.stringToString;
     if (stringToString !== undefined) {
-      for (const key of Object.keys(stringToString)) {
+      for (const key of w.keepKeys(Object.keys(stringToString))) {
         const value = stringToString[key] ?? "";
         n += 1 + w.fill(w.slot(), 1 + w.stringSize(key) + 1 + w.stringSize(value));
       }
     }
     const int32ToInt64 = m.int32ToInt64;
     if (int32ToInt64 !== undefined) {
-      for (const key of Object.keys(int32ToInt64)) {
+      for (const key of w.keepKeys(Object.keys(int32ToInt64))) {
         const value = int32ToInt64[key] ?? 0n;
         n += 1 + w.fill(w.slot(), 1 + pb.sizeInt32(Number(key)) + 1 + pb.sizeInt64(value));
       }
     }
     const int64ToMoney = m.int64ToMoney;
     if (int64ToMoney !== undefined) {
-      for (const key of Object.keys(int64ToMoney)) {
+      for (const key of w.keepKeys(Object.keys(int64ToMoney))) {
         const value = int64ToMoney[key] ?? {};
         n += 1 + w.fill(w.slot(), 1 + pb.sizeInt64(BigInt(key)) + 1 + w.fill(w.slot(), Money.$size(value, w)));
       }
     }
     const uint32ToBytes = m.uint32ToBytes;
     if (uint32ToBytes !== undefined) {
-      for (const key of Object.keys(uint32ToBytes)) {
+      for (const key of w.keepKeys(Object.keys(uint32ToBytes))) {
         const value = uint32ToBytes[key] ?? pb.EMPTY_BYTES;
         n += 1 + w.fill(w.slot(), 1 + pb.sizeUint32(Number(key)) + 1 + pb.sizeBytes(value));
       }
     }
     const uint64ToDouble = m.uint64ToDouble;
     if (uint64ToDouble !== undefined) {
-      for (const key of Object.keys(uint64ToDouble)) {
+      for (const key of w.keepKeys(Object.keys(uint64ToDouble))) {
         const value = uint64ToDouble[key] ?? 0;
         n += 1 + w.fill(w.slot(), 1 + pb.sizeUint64(BigInt(key)) + 1 + 8);
       }
     }
     const sint32ToBool = m.sint32ToBool;
     if (sint32ToBool !== undefined) {
-      for (const key of Object.keys(sint32ToBool)) {
+      for (const key of w.keepKeys(Object.keys(sint32ToBool))) {
         const value = sint32ToBool[key] ?? false;
         n += 1 + w.fill(w.slot(), 1 + pb.sizeSint32(Number(key)) + 1 + 1);
       }
     }
     const sint64ToFloat = m.sint64ToFloat;
     if (sint64ToFloat !== undefined) {
-      for (const key of Object.keys(sint64ToFloat)) {
+      for (const key of w.keepKeys(Object.keys(sint64ToFloat))) {
         const value = sint64ToFloat[key] ?? 0;
         n += 1 + w.fill(w.slot(), 1 + pb.sizeSint64(BigInt(key)) + 1 + 4);
       }
     }
     const fixed32ToColor = m.fixed32ToColor;
     if (fixed32ToColor !== undefined) {
-      for (const key of Object.keys(fixed32ToColor)) {
+      for (const key of w.keepKeys(Object.keys(fixed32ToColor))) {
         const value = fixed32ToColor[key] ?? Color.COLOR_UNSPECIFIED;
         n += 1 + w.fill(w.slot(), 1 + 4 + 1 + pb.sizeInt32(value));
       }
     }
     const fixed64ToSint32 = m.fixed64ToSint32;
     if (fixed64ToSint32 !== undefined) {
-      for (const key of Object.keys(fixed64ToSint32)) {
+      for (const key of w.keepKeys(Object.keys(fixed64ToSint32))) {
         const value = fixed64ToSint32[key] ?? 0;
         n += 1 + w.fill(w.slot(), 1 + 8 + 1 + pb.sizeSint32(value));
       }
     }
     const sfixed32ToFixed64 = m.sfixed32ToFixed64;
     if (sfixed32ToFixed64 !== undefined) {
-      for (const key of Object.keys(sfixed32ToFixed64)) {
+      for (const key of w.keepKeys(Object.keys(sfixed32ToFixed64))) {
         const value = sfixed32ToFixed64[key] ?? 0n;
         n += 1 + w.fill(w.slot(), 1 + 4 + 1 + 8);
       }
     }
     const sfixed64ToString = m.sfixed64ToString;
     if (sfixed64ToString !== undefined) {
-      for (const key of Object.keys(sfixed64ToString)) {
+      for (const key of w.keepKeys(Object.keys(sfixed64ToString))) {
         const value = sfixed64ToString[key] ?? "";
         n += 1 + w.fill(w.slot(), 1 + 8 + 1 + w.stringSize(value));
       }
     }
     const boolToUint32 = m.boolToUint32;
     if (boolToUint32 !== undefined) {
-      for (const key of Object.keys(boolToUint32)) {
+      for (const key of w.keepKeys(Object.keys(boolToUint32))) {
         const value = boolToUint32[key] ?? 0;
         n += 1 + w.fill(w.slot(), 1 + 1 + 1 + pb.sizeUint32(value));
       }
@@ -1421,7 +1421,7 @@ export const Maps: pb.MessageCodec<Maps> = {
   $write(m: pb.MessageInit<Maps>, w: pb.Writer): void {
     const stringToString = m.stringToString;
     if (stringToString !== undefined) {
-      for (const key of Object.keys(stringToString)) {
+      for (const key of w.nextMapKeys()) {
         const value = stringToString[key] ?? "";
         w.uint32(10);
         w.len();
@@ -1433,7 +1433,7 @@ export const Maps: pb.MessageCodec<Maps> = {
     }
     const int32ToInt64 = m.int32ToInt64;
     if (int32ToInt64 !== undefined) {
-      for (const key of Object.keys(int32ToInt64)) {
+      for (const key of w.nextMapKeys()) {
         const value = int32ToInt64[key] ?? 0n;
         w.uint32(18);
         w.len();
@@ -1445,7 +1445,7 @@ export const Maps: pb.MessageCodec<Maps> = {
     }
     const int64ToMoney = m.int64ToMoney;
     if (int64ToMoney !== undefined) {
-      for (const key of Object.keys(int64ToMoney)) {
+      for (const key of w.nextMapKeys()) {
         const value = int64ToMoney[key] ?? {};
         w.uint32(26);
         w.len();
@@ -1458,7 +1458,7 @@ export const Maps: pb.MessageCodec<Maps> = {
     }
     const uint32ToBytes = m.uint32ToBytes;
     if (uint32ToBytes !== undefined) {
-      for (const key of Object.keys(uint32ToBytes)) {
+      for (const key of w.nextMapKeys()) {
         const value = uint32ToBytes[key] ?? pb.EMPTY_BYTES;
         w.uint32(34);
         w.len();
@@ -1470,7 +1470,7 @@ export const Maps: pb.MessageCodec<Maps> = {
     }
     const uint64ToDouble = m.uint64ToDouble;
     if (uint64ToDouble !== undefined) {
-      for (const key of Object.keys(uint64ToDouble)) {
+      for (const key of w.nextMapKeys()) {
         const value = uint64ToDouble[key] ?? 0;
         w.uint32(42);
         w.len();
@@ -1482,7 +1482,7 @@ export const Maps: pb.MessageCodec<Maps> = {
     }
     const sint32ToBool = m.sint32ToBool;
     if (sint32ToBool !== undefined) {
-      for (const key of Object.keys(sint32ToBool)) {
+      for (const key of w.nextMapKeys()) {
         const value = sint32ToBool[key] ?? false;
         w.uint32(50);
         w.len();
@@ -1494,7 +1494,7 @@ export const Maps: pb.MessageCodec<Maps> = {
     }
     const sint64ToFloat = m.sint64ToFloat;
     if (sint64ToFloat !== undefined) {
-      for (const key of Object.keys(sint64ToFloat)) {
+      for (const key of w.nextMapKeys()) {
         const value = sint64ToFloat[key] ?? 0;
         w.uint32(58);
         w.len();
@@ -1506,7 +1506,7 @@ export const Maps: pb.MessageCodec<Maps> = {
     }
     const fixed32ToColor = m.fixed32ToColor;
     if (fixed32ToColor !== undefined) {
-      for (const key of Object.keys(fixed32ToColor)) {
+      for (const key of w.nextMapKeys()) {
         const value = fixed32ToColor[key] ?? Color.COLOR_UNSPECIFIED;
         w.uint32(66);
         w.len();
@@ -1518,7 +1518,7 @@ export const Maps: pb.MessageCodec<Maps> = {
     }
     const fixed64ToSint32 = m.fixed64ToSint32;
     if (fixed64ToSint32 !== undefined) {
-      for (const key of Object.keys(fixed64ToSint32)) {
+      for (const key of w.nextMapKeys()) {
         const value = fixed64ToSint32[key] ?? 0;
         w.uint32(74);
         w.len();
@@ -1530,7 +1530,7 @@ export const Maps: pb.MessageCodec<Maps> = {
     }
     const sfixed32ToFixed64 = m.sfixed32ToFixed64;
     if (sfixed32ToFixed64 !== undefined) {
-      for (const key of Object.keys(sfixed32ToFixed64)) {
+      for (const key of w.nextMapKeys()) {
         const value = sfixed32ToFixed64[key] ?? 0n;
         w.uint32(82);
         w.len();
@@ -1542,7 +1542,7 @@ export const Maps: pb.MessageCodec<Maps> = {
     }
     const sfixed64ToString = m.sfixed64ToString;
     if (sfixed64ToString !== undefined) {
-      for (const key of Object.keys(sfixed64ToString)) {
+      for (const key of w.nextMapKeys()) {
         const value = sfixed64ToString[key] ?? "";
         w.uint32(90);
         w.len();
@@ -1554,7 +1554,7 @@ export const Maps: pb.MessageCodec<Maps> = {
     }
     const boolToUint32 = m.boolToUint32;
     if (boolToUint32 !== undefined) {
-      for (const key of Object.keys(boolToUint32)) {
+      for (const key of w.nextMapKeys()) {
         const value = boolToUint32[key] ?? 0;
         w.uint32(98);
         w.len();
@@ -2139,7 +2139,7 @@ export const Outer: pb.MessageCodec<Outer> = {
     }
     const byName = m.byName;
     if (byName !== undefined) {
-      for (const key of Object.keys(byName)) {
+      for (const key of w.keepKeys(Object.keys(byName))) {
         const value = byName[key] ?? {};
         n += 1 + w.fill(w.slot(), 1 + w.stringSize(key) + 1 + w.fill(w.slot(), Outer_Inner.$size(value, w)));
       }
@@ -2162,7 +2162,7 @@ export const Outer: pb.MessageCodec<Outer> = {
     }
     const byName = m.byName;
     if (byName !== undefined) {
-      for (const key of Object.keys(byName)) {
+      for (const key of w.nextMapKeys()) {
         const value = byName[key] ?? {};
         w.uint32(26);
         w.len();
@@ -3030,7 +3030,7 @@ export const Awkward: pb.MessageCodec<Awkward> = {
     }
     const w_ = m.w;
     if (w_ !== undefined) {
-      for (const key of Object.keys(w_)) {
+      for (const key of w.keepKeys(Object.keys(w_))) {
         const value = w_[key] ?? 0;
         n += 1 + w.fill(w.slot(), 1 + w.stringSize(key) + 1 + pb.sizeInt32(value));
       }
@@ -3086,7 +3086,7 @@ export const Awkward: pb.MessageCodec<Awkward> = {
     }
     const w_ = m.w;
     if (w_ !== undefined) {
-      for (const key of Object.keys(w_)) {
+      for (const key of w.nextMapKeys()) {
         const value = w_[key] ?? 0;
         w.uint32(50);
         w.len();
