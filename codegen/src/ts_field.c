@@ -390,7 +390,9 @@ static void expect_tag(buf_t *out, uint32_t tag) {
   buf_line(out, "if (tag !== %" PRIu32 ") throw r.wireTypeError(tag);", tag);
 }
 
-/* Reads a map key as the string it becomes in the object. */
+/* Reads a map key as the property key it becomes in the object: integer
+ * keys stay numbers where exact (the object turns them into the same
+ * strings, and a number is a much cheaper key to store). */
 static void read_key(buf_t *out, const field_t *key) {
   switch (key->type) {
     case TYPE_STRING:
@@ -399,14 +401,34 @@ static void read_key(buf_t *out, const field_t *key) {
     case TYPE_BOOL:
       buf_put(out, "r.bool() ? \"true\" : \"false\"");
       break;
+    case TYPE_INT64:
+    case TYPE_UINT64:
+    case TYPE_FIXED64:
+    case TYPE_SFIXED64:
+    case TYPE_SINT64:
+      buf_printf(out, "r.%sKey()", scalars[key->type].method);
+      break;
     default:
-      buf_printf(out, "String(r.%s())", scalars[key->type].method);
+      buf_printf(out, "r.%s()", scalars[key->type].method);
       break;
   }
 }
 
-static const char *key_default(const field_t *key) {
-  return key->type == TYPE_STRING ? "\"\"" : key->type == TYPE_BOOL ? "\"false\"" : "\"0\"";
+static const char *key_declaration(const field_t *key) {
+  switch (key->type) {
+    case TYPE_STRING:
+      return "let key = \"\";";
+    case TYPE_BOOL:
+      return "let key = \"false\";";
+    case TYPE_INT64:
+    case TYPE_UINT64:
+    case TYPE_FIXED64:
+    case TYPE_SFIXED64:
+    case TYPE_SINT64:
+      return "let key: number | string = 0;";
+    default:
+      return "let key = 0;";
+  }
 }
 
 static void read_map_entry(const ts_ctx_t *ctx, const field_t *f) {
@@ -416,7 +438,7 @@ static void read_map_entry(const ts_ctx_t *ctx, const field_t *f) {
   bool message_value = value->type == TYPE_MESSAGE;
   expect_tag(out, ts_tag(f, WIRE_LEN));
   buf_line(out, "const e = r.nested(depth);");
-  buf_line(out, "let key = %s;", key_default(key));
+  buf_line(out, "%s", key_declaration(key));
   buf_indent(out);
     buf_printf(out, "let value");
   if (message_value) {
@@ -444,8 +466,8 @@ static void read_map_entry(const ts_ctx_t *ctx, const field_t *f) {
   buf_line(out, "else r.skipEntryField(t, depth + 1);");
   buf_close(out, "}");
   buf_line(out, "r.atEnd(e);");
-  /* An ordinary assignment, except for the one key that would replace the
-   * object's prototype. */
+  /* An ordinary assignment, except for the one (string) key that would
+   * replace the object's prototype. */
   const char *fallback = "";
   char with_default[256];
   if (message_value) {
@@ -453,8 +475,12 @@ static void read_map_entry(const ts_ctx_t *ctx, const field_t *f) {
              ts_ref_message(ctx, value->message));
     fallback = with_default;
   }
-  buf_line(out, "if (key !== \"__proto__\") m.%s[key] = value%s;", f->json_name, fallback);
-  buf_line(out, "else pb.setEntry(m.%s, key, value%s);", f->json_name, fallback);
+  if (key->type == TYPE_STRING) {
+    buf_line(out, "if (key !== \"__proto__\") m.%s[key] = value%s;", f->json_name, fallback);
+    buf_line(out, "else pb.setEntry(m.%s, key, value%s);", f->json_name, fallback);
+  } else {
+    buf_line(out, "m.%s[key] = value%s;", f->json_name, fallback);
+  }
 }
 
 void ts_field_read(const ts_ctx_t *ctx, const message_t *owner, const field_t *f) {

@@ -196,13 +196,59 @@ export class Reader {
   }
 
   sint64(): bigint {
+    this.zigzag64();
+    return this.signed64();
+  }
+
+  /** Reads a ZigZag varint into lo/hi, decoded. */
+  private zigzag64(): void {
     this.varint64();
     const lo = this.lo;
     const hi = this.hi;
     const mask = -(lo & 1);
     this.lo = (((lo >>> 1) | (hi << 31)) ^ mask) >>> 0;
     this.hi = ((hi >>> 1) ^ mask) >>> 0;
-    return this.signed64();
+  }
+
+  // ---- 64-bit map keys: a number where exact, else the decimal string ------
+
+  int64Key(): number | string {
+    this.varint64();
+    return this.signedKey();
+  }
+
+  uint64Key(): number | string {
+    this.varint64();
+    return this.unsignedKey();
+  }
+
+  sint64Key(): number | string {
+    this.zigzag64();
+    return this.signedKey();
+  }
+
+  fixed64Key(): number | string {
+    this.fixed64Halves();
+    return this.unsignedKey();
+  }
+
+  sfixed64Key(): number | string {
+    this.fixed64Halves();
+    return this.signedKey();
+  }
+
+  /** lo/hi, unsigned, as a property key. */
+  private unsignedKey(): number | string {
+    const hi = this.hi;
+    return hi < SAFE_HI ? hi * 0x100000000 + this.lo : String(this.unsigned64());
+  }
+
+  /** lo/hi, two's complement, as a property key. */
+  private signedKey(): number | string {
+    const hi = this.hi;
+    if (hi < SAFE_HI) return hi * 0x100000000 + this.lo;
+    if (hi >= NEGATIVE_SAFE_HI) return (hi - 0x100000000) * 0x100000000 + this.lo;
+    return String(this.signed64());
   }
 
   // ---- fixed width -------------------------------------------------------
@@ -539,6 +585,10 @@ const f32 = new Float32Array(1);
 const f32bytes = new Uint8Array(f32.buffer);
 const f64 = new Float64Array(1);
 const f64bytes = new Uint8Array(f64.buffer);
+
+/** High halves below this (or, negative, from the second) make exact numbers. */
+const SAFE_HI = 0x200000;
+const NEGATIVE_SAFE_HI = 0x100000000 - SAFE_HI;
 
 const INT32 = 0;
 const UINT32 = 1;

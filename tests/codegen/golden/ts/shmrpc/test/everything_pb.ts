@@ -1593,161 +1593,151 @@ export const Maps: pb.MessageCodec<Maps> = {
         case 2: {
           if (tag !== 18) throw r.wireTypeError(tag);
           const e = r.nested(depth);
-          let key = "0";
+          let key = 0;
           let value = 0n;
           while (r.pos < e) {
             const t = r.uint32();
-            if (t === 8) key = String(r.int32());
+            if (t === 8) key = r.int32();
             else if (t === 16) value = r.int64();
             else r.skipEntryField(t, depth + 1);
           }
           r.atEnd(e);
-          if (key !== "__proto__") m.int32ToInt64[key] = value;
-          else pb.setEntry(m.int32ToInt64, key, value);
+          m.int32ToInt64[key] = value;
           break;
         }
         case 3: {
           if (tag !== 26) throw r.wireTypeError(tag);
           const e = r.nested(depth);
-          let key = "0";
+          let key: number | string = 0;
           let value: Money | undefined;
           while (r.pos < e) {
             const t = r.uint32();
-            if (t === 8) key = String(r.int64());
+            if (t === 8) key = r.int64Key();
             else if (t === 18) value = Money.$read(r, r.nested(depth + 1), depth + 2, value);
             else r.skipEntryField(t, depth + 1);
           }
           r.atEnd(e);
-          if (key !== "__proto__") m.int64ToMoney[key] = value ?? Money.create();
-          else pb.setEntry(m.int64ToMoney, key, value ?? Money.create());
+          m.int64ToMoney[key] = value ?? Money.create();
           break;
         }
         case 4: {
           if (tag !== 34) throw r.wireTypeError(tag);
           const e = r.nested(depth);
-          let key = "0";
+          let key = 0;
           let value = pb.EMPTY_BYTES;
           while (r.pos < e) {
             const t = r.uint32();
-            if (t === 8) key = String(r.uint32());
+            if (t === 8) key = r.uint32();
             else if (t === 18) value = r.bytes();
             else r.skipEntryField(t, depth + 1);
           }
           r.atEnd(e);
-          if (key !== "__proto__") m.uint32ToBytes[key] = value;
-          else pb.setEntry(m.uint32ToBytes, key, value);
+          m.uint32ToBytes[key] = value;
           break;
         }
         case 5: {
           if (tag !== 42) throw r.wireTypeError(tag);
           const e = r.nested(depth);
-          let key = "0";
+          let key: number | string = 0;
           let value = 0;
           while (r.pos < e) {
             const t = r.uint32();
-            if (t === 8) key = String(r.uint64());
+            if (t === 8) key = r.uint64Key();
             else if (t === 17) value = r.double();
             else r.skipEntryField(t, depth + 1);
           }
           r.atEnd(e);
-          if (key !== "__proto__") m.uint64ToDouble[key] = value;
-          else pb.setEntry(m.uint64ToDouble, key, value);
+          m.uint64ToDouble[key] = value;
           break;
         }
         case 6: {
           if (tag !== 50) throw r.wireTypeError(tag);
           const e = r.nested(depth);
-          let key = "0";
+          let key = 0;
           let value = false;
           while (r.pos < e) {
             const t = r.uint32();
-            if (t === 8) key = String(r.sint32());
+            if (t === 8) key = r.sint32();
             else if (t === 16) value = r.bool();
             else r.skipEntryField(t, depth + 1);
           }
           r.atEnd(e);
-          if (key !== "__proto__") m.sint32ToBool[key] = value;
-          else pb.setEntry(m.sint32ToBool, key, value);
+          m.sint32ToBool[key] = value;
           break;
         }
         case 7: {
           if (tag !== 58) throw r.wireTypeError(tag);
           const e = r.nested(depth);
-          let key = "0";
+          let key: number | string = 0;
           let value = 0;
           while (r.pos < e) {
             const t = r.uint32();
-            if (t === 8) key = String(r.sint64());
+            if (t === 8) key = r.sint64Key();
             else if (t === 21) value = r.float();
             else r.skipEntryField(t, depth + 1);
           }
           r.atEnd(e);
-          if (key !== "__proto__") m.sint64ToFloat[key] = value;
-          else pb.setEntry(m.sint64ToFloat, key, value);
+          m.sint64ToFloat[key] = value;
           break;
         }
         case 8: {
           if (tag !== 66) throw r.wireTypeError(tag);
           const e = r.nested(depth);
-          let key = "0";
+          let key = 0;
           let value = Color.COLOR_UNSPECIFIED;
           while (r.pos < e) {
             const t = r.uint32();
-            if (t === 13) key = String(r.fixed32());
+            if (t === 13) key = r.fixed32();
             else if (t === 16) value = r.int32();
             else r.skipEntryField(t, depth + 1);
           }
           r.atEnd(e);
-          if (key !== "__proto__") m.fixed32ToColor[key] = value;
-          else pb.setEntry(m.fixed32ToColor, key, value);
+          m.fixed32ToColor[key] = value;
           break;
         }
         case 9: {
           if (tag !== 74) throw r.wireTypeError(tag);
           const e = r.nested(depth);
-          let key = "0";
+          let key: number | string = 0;
           let value = 0;
           while (r.pos < e) {
             const t = r.uint32();
-            if (t === 9) key = String(r.fixed64());
+            if (t === 9) key = r.fixed64Key();
             else if (t === 16) value = r.sint32();
             else r.skipEntryField(t, depth + 1);
           }
           r.atEnd(e);
-          if (key !== "__proto__") m.fixed64ToSint32[key] = value;
-          else pb.setEntry(m.fixed64ToSint32, key, value);
+          m.fixed64ToSint32[key] = value;
           break;
         }
         case 10: {
           if (tag !== 82) throw r.wireTypeError(tag);
           const e = r.nested(depth);
-          let key = "0";
+          let key = 0;
           let value = 0n;
           while (r.pos < e) {
             const t = r.uint32();
-            if (t === 13) key = String(r.sfixed32());
+            if (t === 13) key = r.sfixed32();
             else if (t === 17) value = r.fixed64();
             else r.skipEntryField(t, depth + 1);
           }
           r.atEnd(e);
-          if (key !== "__proto__") m.sfixed32ToFixed64[key] = value;
-          else pb.setEntry(m.sfixed32ToFixed64, key, value);
+          m.sfixed32ToFixed64[key] = value;
           break;
         }
         case 11: {
           if (tag !== 90) throw r.wireTypeError(tag);
           const e = r.nested(depth);
-          let key = "0";
+          let key: number | string = 0;
           let value = "";
           while (r.pos < e) {
             const t = r.uint32();
-            if (t === 9) key = String(r.sfixed64());
+            if (t === 9) key = r.sfixed64Key();
             else if (t === 18) value = r.string();
             else r.skipEntryField(t, depth + 1);
           }
           r.atEnd(e);
-          if (key !== "__proto__") m.sfixed64ToString[key] = value;
-          else pb.setEntry(m.sfixed64ToString, key, value);
+          m.sfixed64ToString[key] = value;
           break;
         }
         case 12: {
@@ -1762,8 +1752,7 @@ export const Maps: pb.MessageCodec<Maps> = {
             else r.skipEntryField(t, depth + 1);
           }
           r.atEnd(e);
-          if (key !== "__proto__") m.boolToUint32[key] = value;
-          else pb.setEntry(m.boolToUint32, key, value);
+          m.boolToUint32[key] = value;
           break;
         }
         default:
