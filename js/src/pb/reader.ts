@@ -382,12 +382,13 @@ export class Reader {
     const buf = this.buf;
     let pos = this.pos;
     let count = 0;
-    for (let p = pos; p < end; p++) if (buf[p]! < 0x80) count++;
+    for (let p = pos; p < end; p++) count += (buf[p]! >> 7) ^ 1;
     let k = grow(into, count);
     const last = k + count;
+    const fastEnd = end - 10;
     while (pos < end) {
       let v: number;
-      if (end - pos >= 10) {
+      if (pos <= fastEnd) {
         let b = buf[pos++]!;
         v = b & 0x7f;
         if (b >= 0x80) {
@@ -417,9 +418,9 @@ export class Reader {
         this.pos = pos;
         v = this.uint32();
         pos = this.pos;
+        // Only a varint running past `end` (an error atEnd reports) can exceed the count.
+        if (k === last) break;
       }
-      // Only a varint running past `end` (an error atEnd reports) can exceed the count.
-      if (k === last) break;
       into[k++] = kind === INT32 ? v | 0 : kind === UINT32 ? v >>> 0 : (v >>> 1) ^ -(v & 1);
     }
     this.pos = pos;
