@@ -67,20 +67,85 @@ export function utf8Write(s: string, byteLength: number, buf: Uint8Array, pos: n
 }
 
 /**
- * Decodes `buf[start, end)`; throws DecodeError("INVALID_UTF8"). ASCII
- * strings are built with String.fromCharCode when short and, in Node, by
- * Buffer's latin1 slice (the same characters for ASCII bytes) up to a few
- * hundred bytes: both beat the platform's decoder, which also validates and
- * takes everything else.
+ * Decodes `buf[start, end)`; throws DecodeError("INVALID_UTF8"). Short
+ * strings are decoded in JavaScript; longer ASCII ones, in Node, by Buffer's
+ * latin1 slice (the same characters for ASCII bytes) up to a few hundred
+ * bytes: both beat the platform's decoder, which also validates and takes
+ * everything else.
  */
 export function utf8Read(buf: Uint8Array, start: number, end: number): string {
   const n = end - start;
   if (n > LONG_ASCII || (n > SHORT_ASCII && latin1Slice === undefined)) return platformDecode(buf, start, end);
   let bits = 0;
   for (let i = start; i < end; i++) bits |= buf[i]!;
-  if (bits >= 0x80) return platformDecode(buf, start, end);
+  if (bits >= 0x80) return n <= SHORT_ASCII ? shortUtf8(buf, start, end) : platformDecode(buf, start, end);
   if (n <= SHORT_ASCII) return asciiString(buf, start, n);
   return latin1Slice!.call(buf, start, end);
+}
+
+/** UTF-16 units of the short string being decoded. */
+const units: number[] = [];
+
+/**
+ * Decodes and validates a short non-ASCII string in JavaScript, as the
+ * platform decoder would (WHATWG, fatal): no overlong forms, surrogates or
+ * values past U+10FFFF. Also spares a small input the cost of the subarray
+ * the platform decoder needs (V8 moves a small array's bytes off its heap
+ * for that).
+ */
+function shortUtf8(b: Uint8Array, start: number, end: number): string {
+  let n = 0;
+  let i = start;
+  while (i < end) {
+    const c = b[i++]!;
+    if (c < 0x80) {
+      units[n++] = c;
+      continue;
+    }
+    // Lead byte: how many continuation bytes follow, and the first one's range.
+    let need: number;
+    let lower = 0x80;
+    let upper = 0xbf;
+    let cp: number;
+    if (c >= 0xc2 && c <= 0xdf) {
+      need = 1;
+      cp = c & 0x1f;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      need = 2;
+      cp = c & 0x0f;
+      if (c === 0xe0) lower = 0xa0;
+      else if (c === 0xed) upper = 0x9f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      need = 3;
+      cp = c & 0x07;
+      if (c === 0xf0) lower = 0x90;
+      else if (c === 0xf4) upper = 0x8f;
+    } else {
+      throw invalidUtf8(start);
+    }
+    if (end - i < need) throw invalidUtf8(start);
+    const first = b[i++]!;
+    if (first < lower || first > upper) throw invalidUtf8(start);
+    cp = (cp << 6) | (first & 0x3f);
+    for (let k = 1; k < need; k++) {
+      const d = b[i++]!;
+      if (d < 0x80 || d > 0xbf) throw invalidUtf8(start);
+      cp = (cp << 6) | (d & 0x3f);
+    }
+    if (cp < 0x10000) {
+      units[n++] = cp;
+    } else {
+      cp -= 0x10000;
+      units[n++] = 0xd800 | (cp >> 10);
+      units[n++] = 0xdc00 | (cp & 0x3ff);
+    }
+  }
+  units.length = n;
+  return chars.apply(null, units);
+}
+
+function invalidUtf8(at: number): DecodeError {
+  return new DecodeError("INVALID_UTF8", "string field is not valid UTF-8", at);
 }
 
 const SHORT_ASCII = 16;
@@ -122,6 +187,6 @@ function platformDecode(buf: Uint8Array, start: number, end: number): string {
   try {
     return decoder.decode(buf.subarray(start, end));
   } catch {
-    throw new DecodeError("INVALID_UTF8", "string field is not valid UTF-8", start);
+    throw invalidUtf8(start);
   }
 }
