@@ -74,7 +74,7 @@ export const Blob: pb.MessageCodec<Blob> = {
   $write(m: pb.MessageInit<Blob>, w: pb.Writer): void {
     const data = m.data;
     if (data !== undefined && data.length !== 0) {
-      w.uint32(10);
+      w.byte(10);
       w.bytes(data);
     }
     if (m.$unknown !== undefined) w.raw(m.$unknown);

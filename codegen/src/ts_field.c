@@ -316,7 +316,10 @@ void ts_field_size(const ts_ctx_t *ctx, const field_t *f) {
 
 /* ---- write ---------------------------------------------------------------- */
 
-static void write_tag(buf_t *out, uint32_t tag) { buf_line(out, "w.uint32(%" PRIu32 ");", tag); }
+/* A one-byte tag (field numbers up to 15) skips the varint loop. */
+static void write_tag(buf_t *out, uint32_t tag) {
+  buf_line(out, tag < 0x80 ? "w.byte(%" PRIu32 ");" : "w.uint32(%" PRIu32 ");", tag);
+}
 
 /* One value, tag included. */
 void ts_value_write(const ts_ctx_t *ctx, const field_t *f, const char *expr) {

@@ -148,6 +148,11 @@ export class Writer {
     this.uint32(this.lens[this.next++]!);
   }
 
+  /** One byte below 0x80: a one-byte tag, or a one-byte varint. */
+  byte(value: number): void {
+    this.buf[this.pos++] = value;
+  }
+
   uint32(value: number): void {
     let v = value >>> 0;
     const buf = this.buf;

@@ -108,27 +108,27 @@ export const EchoRequest: pb.MessageCodec<EchoRequest> = {
   $write(m: pb.MessageInit<EchoRequest>, w: pb.Writer): void {
     const text = m.text;
     if (text !== undefined && text !== "") {
-      w.uint32(10);
+      w.byte(10);
       w.string(text);
     }
     const payload = m.payload;
     if (payload !== undefined && payload.length !== 0) {
-      w.uint32(18);
+      w.byte(18);
       w.bytes(payload);
     }
     const delayMs = m.delayMs;
     if (delayMs !== undefined && delayMs !== 0) {
-      w.uint32(24);
+      w.byte(24);
       w.uint32(delayMs);
     }
     const status = m.status;
     if (status !== undefined && status !== 0) {
-      w.uint32(32);
+      w.byte(32);
       w.int32(status);
     }
     const errorMessage = m.errorMessage;
     if (errorMessage !== undefined && errorMessage !== "") {
-      w.uint32(42);
+      w.byte(42);
       w.string(errorMessage);
     }
     if (m.$unknown !== undefined) w.raw(m.$unknown);
@@ -285,27 +285,27 @@ export const EchoReply: pb.MessageCodec<EchoReply> = {
   $write(m: pb.MessageInit<EchoReply>, w: pb.Writer): void {
     const text = m.text;
     if (text !== undefined && text !== "") {
-      w.uint32(10);
+      w.byte(10);
       w.string(text);
     }
     const payload = m.payload;
     if (payload !== undefined && payload.length !== 0) {
-      w.uint32(18);
+      w.byte(18);
       w.bytes(payload);
     }
     const callId = m.callId;
     if (callId !== undefined && callId !== 0) {
-      w.uint32(24);
+      w.byte(24);
       w.uint32(callId);
     }
     const timeLeftMs = m.timeLeftMs;
     if (timeLeftMs !== undefined && timeLeftMs !== 0n) {
-      w.uint32(32);
+      w.byte(32);
       w.int64(timeLeftMs);
     }
     const peer = m.peer;
     if (peer !== undefined && peer !== "") {
-      w.uint32(42);
+      w.byte(42);
       w.string(peer);
     }
     if (m.$unknown !== undefined) w.raw(m.$unknown);
@@ -438,12 +438,12 @@ export const CountRequest: pb.MessageCodec<CountRequest> = {
   $write(m: pb.MessageInit<CountRequest>, w: pb.Writer): void {
     const count = m.count;
     if (count !== undefined && count !== 0) {
-      w.uint32(8);
+      w.byte(8);
       w.uint32(count);
     }
     const payloadBytes = m.payloadBytes;
     if (payloadBytes !== undefined && payloadBytes !== 0) {
-      w.uint32(16);
+      w.byte(16);
       w.uint32(payloadBytes);
     }
     if (m.$unknown !== undefined) w.raw(m.$unknown);
@@ -555,12 +555,12 @@ export const CountItem: pb.MessageCodec<CountItem> = {
   $write(m: pb.MessageInit<CountItem>, w: pb.Writer): void {
     const index = m.index;
     if (index !== undefined && index !== 0) {
-      w.uint32(8);
+      w.byte(8);
       w.uint32(index);
     }
     const payload = m.payload;
     if (payload !== undefined && payload.length !== 0) {
-      w.uint32(18);
+      w.byte(18);
       w.bytes(payload);
     }
     if (m.$unknown !== undefined) w.raw(m.$unknown);
@@ -781,22 +781,22 @@ export const Stats: pb.MessageCodec<Stats> = {
   $write(m: pb.MessageInit<Stats>, w: pb.Writer): void {
     const callsInFlight = m.callsInFlight;
     if (callsInFlight !== undefined && callsInFlight !== 0) {
-      w.uint32(8);
+      w.byte(8);
       w.uint32(callsInFlight);
     }
     const callsAlive = m.callsAlive;
     if (callsAlive !== undefined && callsAlive !== 0) {
-      w.uint32(16);
+      w.byte(16);
       w.uint32(callsAlive);
     }
     const callsAbandoned = m.callsAbandoned;
     if (callsAbandoned !== undefined && callsAbandoned !== 0n) {
-      w.uint32(24);
+      w.byte(24);
       w.uint64(callsAbandoned);
     }
     const hangsCancelled = m.hangsCancelled;
     if (hangsCancelled !== undefined && hangsCancelled !== 0) {
-      w.uint32(32);
+      w.byte(32);
       w.uint32(hangsCancelled);
     }
     if (m.$unknown !== undefined) w.raw(m.$unknown);
@@ -934,17 +934,17 @@ export const StreamStopped: pb.MessageCodec<StreamStopped> = {
   $write(m: pb.MessageInit<StreamStopped>, w: pb.Writer): void {
     const callId = m.callId;
     if (callId !== undefined && callId !== 0) {
-      w.uint32(8);
+      w.byte(8);
       w.uint32(callId);
     }
     const sent = m.sent;
     if (sent !== undefined && sent !== 0) {
-      w.uint32(16);
+      w.byte(16);
       w.uint32(sent);
     }
     const status = m.status;
     if (status !== undefined && status !== 0) {
-      w.uint32(24);
+      w.byte(24);
       w.int32(status);
     }
     if (m.$unknown !== undefined) w.raw(m.$unknown);

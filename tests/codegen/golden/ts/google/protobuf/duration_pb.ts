@@ -154,12 +154,12 @@ export const Duration: pb.MessageCodec<Duration> = {
   $write(m: pb.MessageInit<Duration>, w: pb.Writer): void {
     const seconds = m.seconds;
     if (seconds !== undefined && seconds !== 0n) {
-      w.uint32(8);
+      w.byte(8);
       w.int64(seconds);
     }
     const nanos = m.nanos;
     if (nanos !== undefined && nanos !== 0) {
-      w.uint32(16);
+      w.byte(16);
       w.int32(nanos);
     }
     if (m.$unknown !== undefined) w.raw(m.$unknown);

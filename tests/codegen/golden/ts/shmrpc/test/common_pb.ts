@@ -110,17 +110,17 @@ export const Money: pb.MessageCodec<Money> = {
   $write(m: pb.MessageInit<Money>, w: pb.Writer): void {
     const currency = m.currency;
     if (currency !== undefined && currency !== "") {
-      w.uint32(10);
+      w.byte(10);
       w.string(currency);
     }
     const units = m.units;
     if (units !== undefined && units !== 0n) {
-      w.uint32(16);
+      w.byte(16);
       w.int64(units);
     }
     const nanos = m.nanos;
     if (nanos !== undefined && nanos !== 0) {
-      w.uint32(29);
+      w.byte(29);
       w.sfixed32(nanos);
     }
     if (m.$unknown !== undefined) w.raw(m.$unknown);

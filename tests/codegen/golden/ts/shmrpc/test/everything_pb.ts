@@ -186,77 +186,77 @@ export const Scalars: pb.MessageCodec<Scalars> = {
   $write(m: pb.MessageInit<Scalars>, w: pb.Writer): void {
     const fDouble = m.fDouble;
     if (fDouble !== undefined && (fDouble !== 0 || Object.is(fDouble, -0))) {
-      w.uint32(9);
+      w.byte(9);
       w.double(fDouble);
     }
     const fFloat = m.fFloat;
     if (fFloat !== undefined && (fFloat !== 0 || Object.is(fFloat, -0))) {
-      w.uint32(21);
+      w.byte(21);
       w.float(fFloat);
     }
     const fInt64 = m.fInt64;
     if (fInt64 !== undefined && fInt64 !== 0n) {
-      w.uint32(24);
+      w.byte(24);
       w.int64(fInt64);
     }
     const fUint64 = m.fUint64;
     if (fUint64 !== undefined && fUint64 !== 0n) {
-      w.uint32(32);
+      w.byte(32);
       w.uint64(fUint64);
     }
     const fInt32 = m.fInt32;
     if (fInt32 !== undefined && fInt32 !== 0) {
-      w.uint32(40);
+      w.byte(40);
       w.int32(fInt32);
     }
     const fFixed64 = m.fFixed64;
     if (fFixed64 !== undefined && fFixed64 !== 0n) {
-      w.uint32(49);
+      w.byte(49);
       w.fixed64(fFixed64);
     }
     const fFixed32 = m.fFixed32;
     if (fFixed32 !== undefined && fFixed32 !== 0) {
-      w.uint32(61);
+      w.byte(61);
       w.fixed32(fFixed32);
     }
     const fBool = m.fBool;
     if (fBool === true) {
-      w.uint32(64);
+      w.byte(64);
       w.bool(fBool);
     }
     const fString = m.fString;
     if (fString !== undefined && fString !== "") {
-      w.uint32(74);
+      w.byte(74);
       w.string(fString);
     }
     const fBytes = m.fBytes;
     if (fBytes !== undefined && fBytes.length !== 0) {
-      w.uint32(82);
+      w.byte(82);
       w.bytes(fBytes);
     }
     const fUint32 = m.fUint32;
     if (fUint32 !== undefined && fUint32 !== 0) {
-      w.uint32(88);
+      w.byte(88);
       w.uint32(fUint32);
     }
     const fSfixed32 = m.fSfixed32;
     if (fSfixed32 !== undefined && fSfixed32 !== 0) {
-      w.uint32(101);
+      w.byte(101);
       w.sfixed32(fSfixed32);
     }
     const fSfixed64 = m.fSfixed64;
     if (fSfixed64 !== undefined && fSfixed64 !== 0n) {
-      w.uint32(105);
+      w.byte(105);
       w.sfixed64(fSfixed64);
     }
     const fSint32 = m.fSint32;
     if (fSint32 !== undefined && fSint32 !== 0) {
-      w.uint32(112);
+      w.byte(112);
       w.sint32(fSint32);
     }
     const fSint64 = m.fSint64;
     if (fSint64 !== undefined && fSint64 !== 0n) {
-      w.uint32(120);
+      w.byte(120);
       w.sint64(fSint64);
     }
     const fEnum = m.fEnum;
@@ -495,47 +495,47 @@ export const Optionals: pb.MessageCodec<Optionals> = {
   $write(m: pb.MessageInit<Optionals>, w: pb.Writer): void {
     const oDouble = m.oDouble;
     if (oDouble !== undefined) {
-      w.uint32(9);
+      w.byte(9);
       w.double(oDouble);
     }
     const oInt64 = m.oInt64;
     if (oInt64 !== undefined) {
-      w.uint32(16);
+      w.byte(16);
       w.int64(oInt64);
     }
     const oInt32 = m.oInt32;
     if (oInt32 !== undefined) {
-      w.uint32(24);
+      w.byte(24);
       w.int32(oInt32);
     }
     const oBool = m.oBool;
     if (oBool !== undefined) {
-      w.uint32(32);
+      w.byte(32);
       w.bool(oBool);
     }
     const oString = m.oString;
     if (oString !== undefined) {
-      w.uint32(42);
+      w.byte(42);
       w.string(oString);
     }
     const oBytes = m.oBytes;
     if (oBytes !== undefined) {
-      w.uint32(50);
+      w.byte(50);
       w.bytes(oBytes);
     }
     const oSint32 = m.oSint32;
     if (oSint32 !== undefined) {
-      w.uint32(56);
+      w.byte(56);
       w.sint32(oSint32);
     }
     const oEnum = m.oEnum;
     if (oEnum !== undefined) {
-      w.uint32(64);
+      w.byte(64);
       w.int32(oEnum);
     }
     const oMoney = m.oMoney;
     if (oMoney !== undefined) {
-      w.uint32(74);
+      w.byte(74);
       w.len();
       Money.$write(oMoney, w);
     }
@@ -832,93 +832,93 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
   $write(m: pb.MessageInit<Repeateds>, w: pb.Writer): void {
     const rDouble = m.rDouble;
     if (rDouble !== undefined && rDouble.length !== 0) {
-      w.uint32(10);
+      w.byte(10);
       w.len();
       w.doubles(rDouble);
     }
     const rFloat = m.rFloat;
     if (rFloat !== undefined && rFloat.length !== 0) {
-      w.uint32(18);
+      w.byte(18);
       w.len();
       w.floats(rFloat);
     }
     const rInt64 = m.rInt64;
     if (rInt64 !== undefined && rInt64.length !== 0) {
-      w.uint32(26);
+      w.byte(26);
       w.len();
       for (const v of rInt64) w.int64(v);
     }
     const rUint64 = m.rUint64;
     if (rUint64 !== undefined && rUint64.length !== 0) {
-      w.uint32(34);
+      w.byte(34);
       w.len();
       for (const v of rUint64) w.uint64(v);
     }
     const rInt32 = m.rInt32;
     if (rInt32 !== undefined && rInt32.length !== 0) {
-      w.uint32(42);
+      w.byte(42);
       w.len();
       for (const v of rInt32) w.int32(v);
     }
     const rFixed64 = m.rFixed64;
     if (rFixed64 !== undefined && rFixed64.length !== 0) {
-      w.uint32(50);
+      w.byte(50);
       w.len();
       for (const v of rFixed64) w.fixed64(v);
     }
     const rFixed32 = m.rFixed32;
     if (rFixed32 !== undefined && rFixed32.length !== 0) {
-      w.uint32(58);
+      w.byte(58);
       w.len();
       for (const v of rFixed32) w.fixed32(v);
     }
     const rBool = m.rBool;
     if (rBool !== undefined && rBool.length !== 0) {
-      w.uint32(66);
+      w.byte(66);
       w.len();
       for (const v of rBool) w.bool(v);
     }
     const rString = m.rString;
     if (rString !== undefined) {
       for (const v of rString) {
-        w.uint32(74);
+        w.byte(74);
         w.string(v);
       }
     }
     const rBytes = m.rBytes;
     if (rBytes !== undefined) {
       for (const v of rBytes) {
-        w.uint32(82);
+        w.byte(82);
         w.bytes(v);
       }
     }
     const rUint32 = m.rUint32;
     if (rUint32 !== undefined && rUint32.length !== 0) {
-      w.uint32(90);
+      w.byte(90);
       w.len();
       for (const v of rUint32) w.uint32(v);
     }
     const rSfixed32 = m.rSfixed32;
     if (rSfixed32 !== undefined && rSfixed32.length !== 0) {
-      w.uint32(98);
+      w.byte(98);
       w.len();
       for (const v of rSfixed32) w.sfixed32(v);
     }
     const rSfixed64 = m.rSfixed64;
     if (rSfixed64 !== undefined && rSfixed64.length !== 0) {
-      w.uint32(106);
+      w.byte(106);
       w.len();
       for (const v of rSfixed64) w.sfixed64(v);
     }
     const rSint32 = m.rSint32;
     if (rSint32 !== undefined && rSint32.length !== 0) {
-      w.uint32(114);
+      w.byte(114);
       w.len();
       for (const v of rSint32) w.sint32(v);
     }
     const rSint64 = m.rSint64;
     if (rSint64 !== undefined && rSint64.length !== 0) {
-      w.uint32(122);
+      w.byte(122);
       w.len();
       for (const v of rSint64) w.sint64(v);
     }
@@ -1423,11 +1423,11 @@ export const Maps: pb.MessageCodec<Maps> = {
     if (stringToString !== undefined) {
       for (const key of w.nextMapKeys()) {
         const value = stringToString[key] ?? "";
-        w.uint32(10);
+        w.byte(10);
         w.len();
-        w.uint32(10);
+        w.byte(10);
         w.string(key);
-        w.uint32(18);
+        w.byte(18);
         w.string(value);
       }
     }
@@ -1435,11 +1435,11 @@ export const Maps: pb.MessageCodec<Maps> = {
     if (int32ToInt64 !== undefined) {
       for (const key of w.nextMapKeys()) {
         const value = int32ToInt64[key] ?? 0n;
-        w.uint32(18);
+        w.byte(18);
         w.len();
-        w.uint32(8);
+        w.byte(8);
         w.int32(Number(key));
-        w.uint32(16);
+        w.byte(16);
         w.int64(value);
       }
     }
@@ -1447,11 +1447,11 @@ export const Maps: pb.MessageCodec<Maps> = {
     if (int64ToMoney !== undefined) {
       for (const key of w.nextMapKeys()) {
         const value = int64ToMoney[key] ?? {};
-        w.uint32(26);
+        w.byte(26);
         w.len();
-        w.uint32(8);
+        w.byte(8);
         w.int64(BigInt(key));
-        w.uint32(18);
+        w.byte(18);
         w.len();
         Money.$write(value, w);
       }
@@ -1460,11 +1460,11 @@ export const Maps: pb.MessageCodec<Maps> = {
     if (uint32ToBytes !== undefined) {
       for (const key of w.nextMapKeys()) {
         const value = uint32ToBytes[key] ?? pb.EMPTY_BYTES;
-        w.uint32(34);
+        w.byte(34);
         w.len();
-        w.uint32(8);
+        w.byte(8);
         w.uint32(Number(key));
-        w.uint32(18);
+        w.byte(18);
         w.bytes(value);
       }
     }
@@ -1472,11 +1472,11 @@ export const Maps: pb.MessageCodec<Maps> = {
     if (uint64ToDouble !== undefined) {
       for (const key of w.nextMapKeys()) {
         const value = uint64ToDouble[key] ?? 0;
-        w.uint32(42);
+        w.byte(42);
         w.len();
-        w.uint32(8);
+        w.byte(8);
         w.uint64(BigInt(key));
-        w.uint32(17);
+        w.byte(17);
         w.double(value);
       }
     }
@@ -1484,11 +1484,11 @@ export const Maps: pb.MessageCodec<Maps> = {
     if (sint32ToBool !== undefined) {
       for (const key of w.nextMapKeys()) {
         const value = sint32ToBool[key] ?? false;
-        w.uint32(50);
+        w.byte(50);
         w.len();
-        w.uint32(8);
+        w.byte(8);
         w.sint32(Number(key));
-        w.uint32(16);
+        w.byte(16);
         w.bool(value);
       }
     }
@@ -1496,11 +1496,11 @@ export const Maps: pb.MessageCodec<Maps> = {
     if (sint64ToFloat !== undefined) {
       for (const key of w.nextMapKeys()) {
         const value = sint64ToFloat[key] ?? 0;
-        w.uint32(58);
+        w.byte(58);
         w.len();
-        w.uint32(8);
+        w.byte(8);
         w.sint64(BigInt(key));
-        w.uint32(21);
+        w.byte(21);
         w.float(value);
       }
     }
@@ -1508,11 +1508,11 @@ export const Maps: pb.MessageCodec<Maps> = {
     if (fixed32ToColor !== undefined) {
       for (const key of w.nextMapKeys()) {
         const value = fixed32ToColor[key] ?? Color.COLOR_UNSPECIFIED;
-        w.uint32(66);
+        w.byte(66);
         w.len();
-        w.uint32(13);
+        w.byte(13);
         w.fixed32(Number(key));
-        w.uint32(16);
+        w.byte(16);
         w.int32(value);
       }
     }
@@ -1520,11 +1520,11 @@ export const Maps: pb.MessageCodec<Maps> = {
     if (fixed64ToSint32 !== undefined) {
       for (const key of w.nextMapKeys()) {
         const value = fixed64ToSint32[key] ?? 0;
-        w.uint32(74);
+        w.byte(74);
         w.len();
-        w.uint32(9);
+        w.byte(9);
         w.fixed64(BigInt(key));
-        w.uint32(16);
+        w.byte(16);
         w.sint32(value);
       }
     }
@@ -1532,11 +1532,11 @@ export const Maps: pb.MessageCodec<Maps> = {
     if (sfixed32ToFixed64 !== undefined) {
       for (const key of w.nextMapKeys()) {
         const value = sfixed32ToFixed64[key] ?? 0n;
-        w.uint32(82);
+        w.byte(82);
         w.len();
-        w.uint32(13);
+        w.byte(13);
         w.sfixed32(Number(key));
-        w.uint32(17);
+        w.byte(17);
         w.fixed64(value);
       }
     }
@@ -1544,11 +1544,11 @@ export const Maps: pb.MessageCodec<Maps> = {
     if (sfixed64ToString !== undefined) {
       for (const key of w.nextMapKeys()) {
         const value = sfixed64ToString[key] ?? "";
-        w.uint32(90);
+        w.byte(90);
         w.len();
-        w.uint32(9);
+        w.byte(9);
         w.sfixed64(BigInt(key));
-        w.uint32(18);
+        w.byte(18);
         w.string(value);
       }
     }
@@ -1556,11 +1556,11 @@ export const Maps: pb.MessageCodec<Maps> = {
     if (boolToUint32 !== undefined) {
       for (const key of w.nextMapKeys()) {
         const value = boolToUint32[key] ?? 0;
-        w.uint32(98);
+        w.byte(98);
         w.len();
-        w.uint32(8);
+        w.byte(8);
         w.bool(key === "true");
-        w.uint32(16);
+        w.byte(16);
         w.uint32(value);
       }
     }
@@ -1925,51 +1925,51 @@ export const Oneofs: pb.MessageCodec<Oneofs> = {
   $write(m: pb.MessageInit<Oneofs>, w: pb.Writer): void {
     const before = m.before;
     if (before !== undefined && before !== "") {
-      w.uint32(10);
+      w.byte(10);
       w.string(before);
     }
     const choice = m.choice;
     switch (choice?.case) {
       case "number":
-        w.uint32(16);
+        w.byte(16);
         w.int32(choice.value ?? 0);
         break;
       case "text":
-        w.uint32(26);
+        w.byte(26);
         w.string(choice.value ?? "");
         break;
       case "money":
-        w.uint32(34);
+        w.byte(34);
         w.len();
         Money.$write(choice.value ?? {}, w);
         break;
       case "blob":
-        w.uint32(42);
+        w.byte(42);
         w.bytes(choice.value ?? pb.EMPTY_BYTES);
         break;
       case "color":
-        w.uint32(48);
+        w.byte(48);
         w.int32(choice.value ?? Color.COLOR_UNSPECIFIED);
         break;
       case "big":
-        w.uint32(56);
+        w.byte(56);
         w.sint64(choice.value ?? 0n);
         break;
     }
     const other = m.other;
     switch (other?.case) {
       case "ratio":
-        w.uint32(73);
+        w.byte(73);
         w.double(other.value ?? 0);
         break;
       case "flag":
-        w.uint32(64);
+        w.byte(64);
         w.bool(other.value ?? false);
         break;
     }
     const after = m.after;
     if (after !== undefined && after !== "") {
-      w.uint32(82);
+      w.byte(82);
       w.string(after);
     }
     if (m.$unknown !== undefined) w.raw(m.$unknown);
@@ -2140,24 +2140,24 @@ export const Outer: pb.MessageCodec<Outer> = {
   $write(m: pb.MessageInit<Outer>, w: pb.Writer): void {
     const inner = m.inner;
     if (inner !== undefined) {
-      w.uint32(10);
+      w.byte(10);
       w.len();
       Outer_Inner.$write(inner, w);
     }
     const level = m.level;
     if (level !== undefined && level !== 0) {
-      w.uint32(16);
+      w.byte(16);
       w.int32(level);
     }
     const byName = m.byName;
     if (byName !== undefined) {
       for (const key of w.nextMapKeys()) {
         const value = byName[key] ?? {};
-        w.uint32(26);
+        w.byte(26);
         w.len();
-        w.uint32(10);
+        w.byte(10);
         w.string(key);
-        w.uint32(18);
+        w.byte(18);
         w.len();
         Outer_Inner.$write(value, w);
       }
@@ -2297,14 +2297,14 @@ export const Outer_Inner: pb.MessageCodec<Outer_Inner> = {
   $write(m: pb.MessageInit<Outer_Inner>, w: pb.Writer): void {
     const deepest = m.deepest;
     if (deepest !== undefined) {
-      w.uint32(10);
+      w.byte(10);
       w.len();
       Outer_Inner_Deepest.$write(deepest, w);
     }
     const many = m.many;
     if (many !== undefined) {
       for (const v of many) {
-        w.uint32(18);
+        w.byte(18);
         w.len();
         Outer_Inner_Deepest.$write(v, w);
       }
@@ -2418,12 +2418,12 @@ export const Outer_Inner_Deepest: pb.MessageCodec<Outer_Inner_Deepest> = {
   $write(m: pb.MessageInit<Outer_Inner_Deepest>, w: pb.Writer): void {
     const note = m.note;
     if (note !== undefined && note !== "") {
-      w.uint32(10);
+      w.byte(10);
       w.string(note);
     }
     const level = m.level;
     if (level !== undefined && level !== 0) {
-      w.uint32(16);
+      w.byte(16);
       w.int32(level);
     }
     if (m.$unknown !== undefined) w.raw(m.$unknown);
@@ -2541,13 +2541,13 @@ export const Tree: pb.MessageCodec<Tree> = {
   $write(m: pb.MessageInit<Tree>, w: pb.Writer): void {
     const label = m.label;
     if (label !== undefined && label !== "") {
-      w.uint32(10);
+      w.byte(10);
       w.string(label);
     }
     const children = m.children;
     if (children !== undefined) {
       for (const v of children) {
-        w.uint32(18);
+        w.byte(18);
         w.len();
         Tree.$write(v, w);
       }
@@ -2741,43 +2741,43 @@ export const Everything: pb.MessageCodec<Everything> = {
   $write(m: pb.MessageInit<Everything>, w: pb.Writer): void {
     const scalars = m.scalars;
     if (scalars !== undefined) {
-      w.uint32(10);
+      w.byte(10);
       w.len();
       Scalars.$write(scalars, w);
     }
     const optionals = m.optionals;
     if (optionals !== undefined) {
-      w.uint32(18);
+      w.byte(18);
       w.len();
       Optionals.$write(optionals, w);
     }
     const repeateds = m.repeateds;
     if (repeateds !== undefined) {
-      w.uint32(26);
+      w.byte(26);
       w.len();
       Repeateds.$write(repeateds, w);
     }
     const maps = m.maps;
     if (maps !== undefined) {
-      w.uint32(34);
+      w.byte(34);
       w.len();
       Maps.$write(maps, w);
     }
     const oneofs = m.oneofs;
     if (oneofs !== undefined) {
-      w.uint32(42);
+      w.byte(42);
       w.len();
       Oneofs.$write(oneofs, w);
     }
     const outer = m.outer;
     if (outer !== undefined) {
-      w.uint32(50);
+      w.byte(50);
       w.len();
       Outer.$write(outer, w);
     }
     const tree = m.tree;
     if (tree !== undefined) {
-      w.uint32(58);
+      w.byte(58);
       w.len();
       Tree.$write(tree, w);
     }
@@ -3048,28 +3048,28 @@ export const Awkward: pb.MessageCodec<Awkward> = {
   $write(m: pb.MessageInit<Awkward>, w: pb.Writer): void {
     const class_ = m.class;
     if (class_ !== undefined && class_ !== "") {
-      w.uint32(10);
+      w.byte(10);
       w.string(class_);
     }
     const value_ = m.value;
     if (value_ !== undefined && value_ !== 0) {
-      w.uint32(16);
+      w.byte(16);
       w.int32(value_);
     }
     const key_ = m.key;
     if (key_ !== undefined && key_ !== "") {
-      w.uint32(26);
+      w.byte(26);
       w.string(key_);
     }
     const Money_ = m.Money;
     if (Money_ !== undefined) {
-      w.uint32(34);
+      w.byte(34);
       w.len();
       Money.$write(Money_, w);
     }
     const m_ = m.m;
     if (m_ !== undefined && m_.length !== 0) {
-      w.uint32(42);
+      w.byte(42);
       w.len();
       for (const v of m_) w.int32(v);
     }
@@ -3077,33 +3077,33 @@ export const Awkward: pb.MessageCodec<Awkward> = {
     if (w_ !== undefined) {
       for (const key of w.nextMapKeys()) {
         const value = w_[key] ?? 0;
-        w.uint32(50);
+        w.byte(50);
         w.len();
-        w.uint32(10);
+        w.byte(10);
         w.string(key);
-        w.uint32(16);
+        w.byte(16);
         w.int32(value);
       }
     }
     const tag_ = m.tag;
     switch (tag_?.case) {
       case "n":
-        w.uint32(58);
+        w.byte(58);
         w.string(tag_.value ?? "");
         break;
       case "r":
-        w.uint32(64);
+        w.byte(64);
         w.bool(tag_.value ?? false);
         break;
     }
     const pb_ = m.pb;
     if (pb_ !== undefined && pb_.length !== 0) {
-      w.uint32(74);
+      w.byte(74);
       w.bytes(pb_);
     }
     const unknown_ = m.unknown;
     if (unknown_ !== undefined && unknown_ !== 0) {
-      w.uint32(80);
+      w.byte(80);
       w.uint32(unknown_);
     }
     if (m.$unknown !== undefined) w.raw(m.$unknown);

@@ -86,13 +86,13 @@ export const EchoRequest: pb.MessageCodec<EchoRequest> = {
   $write(m: pb.MessageInit<EchoRequest>, w: pb.Writer): void {
     const payload = m.payload;
     if (payload !== undefined) {
-      w.uint32(10);
+      w.byte(10);
       w.len();
       Everything.$write(payload, w);
     }
     const repeat = m.repeat;
     if (repeat !== undefined && repeat !== 0) {
-      w.uint32(16);
+      w.byte(16);
       w.uint32(repeat);
     }
     if (m.$unknown !== undefined) w.raw(m.$unknown);
@@ -200,7 +200,7 @@ export const PriceQuery: pb.MessageCodec<PriceQuery> = {
     const skus = m.skus;
     if (skus !== undefined) {
       for (const v of skus) {
-        w.uint32(10);
+        w.byte(10);
         w.string(v);
       }
     }
