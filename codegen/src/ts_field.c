@@ -233,7 +233,7 @@ static const char *key_to_wire(const field_t *key) {
     case TYPE_FIXED64:
     case TYPE_SFIXED64:
     case TYPE_SINT64:
-      return "BigInt(key)";
+      return "pb.keyToBigInt(key)";
     default:
       return "Number(key)";
   }

@@ -36,3 +36,13 @@ export function setEntry<V>(map: { [key: string]: V }, key: string, value: V): v
     map[key] = value;
   }
 }
+
+/**
+ * A 64-bit map key (an object key, so a string) as the bigint it stands
+ * for: exactly BigInt(key), but a plain decimal integer within 2^53 goes
+ * through a number, much cheaper than parsing the string as a bigint.
+ */
+export function keyToBigInt(key: string): bigint {
+  const n = +key;
+  return Number.isSafeInteger(n) && String(n) === key ? BigInt(n) : BigInt(key);
+}

@@ -17,7 +17,7 @@ export {
   sizeUint64,
 } from "./writer.js";
 export { utf8Length, utf8Read, utf8Write } from "./utf8.js";
-export { EMPTY_BYTES, setEntry } from "./codec.js";
+export { EMPTY_BYTES, keyToBigInt, setEntry } from "./codec.js";
 export type { MessageCodec } from "./codec.js";
 export type {
   CallOptions,

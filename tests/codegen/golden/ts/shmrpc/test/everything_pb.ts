@@ -1348,7 +1348,7 @@ export const Maps: pb.MessageCodec<Maps> = {
     if (int64ToMoney !== undefined) {
       for (const key of w.keepKeys(Object.keys(int64ToMoney))) {
         const value = int64ToMoney[key] ?? {};
-        n += 1 + w.fill(w.slot(), 1 + pb.sizeInt64(BigInt(key)) + 1 + w.fill(w.slot(), Money.$size(value, w)));
+        n += 1 + w.fill(w.slot(), 1 + pb.sizeInt64(pb.keyToBigInt(key)) + 1 + w.fill(w.slot(), Money.$size(value, w)));
       }
     }
     const uint32ToBytes = m.uint32ToBytes;
@@ -1362,7 +1362,7 @@ export const Maps: pb.MessageCodec<Maps> = {
     if (uint64ToDouble !== undefined) {
       for (const key of w.keepKeys(Object.keys(uint64ToDouble))) {
         const value = uint64ToDouble[key] ?? 0;
-        n += 1 + w.fill(w.slot(), 1 + pb.sizeUint64(BigInt(key)) + 1 + 8);
+        n += 1 + w.fill(w.slot(), 1 + pb.sizeUint64(pb.keyToBigInt(key)) + 1 + 8);
       }
     }
     const sint32ToBool = m.sint32ToBool;
@@ -1376,7 +1376,7 @@ export const Maps: pb.MessageCodec<Maps> = {
     if (sint64ToFloat !== undefined) {
       for (const key of w.keepKeys(Object.keys(sint64ToFloat))) {
         const value = sint64ToFloat[key] ?? 0;
-        n += 1 + w.fill(w.slot(), 1 + pb.sizeSint64(BigInt(key)) + 1 + 4);
+        n += 1 + w.fill(w.slot(), 1 + pb.sizeSint64(pb.keyToBigInt(key)) + 1 + 4);
       }
     }
     const fixed32ToColor = m.fixed32ToColor;
@@ -1450,7 +1450,7 @@ export const Maps: pb.MessageCodec<Maps> = {
         w.byte(26);
         w.len();
         w.byte(8);
-        w.int64(BigInt(key));
+        w.int64(pb.keyToBigInt(key));
         w.byte(18);
         w.len();
         Money.$write(value, w);
@@ -1475,7 +1475,7 @@ export const Maps: pb.MessageCodec<Maps> = {
         w.byte(42);
         w.len();
         w.byte(8);
-        w.uint64(BigInt(key));
+        w.uint64(pb.keyToBigInt(key));
         w.byte(17);
         w.double(value);
       }
@@ -1499,7 +1499,7 @@ export const Maps: pb.MessageCodec<Maps> = {
         w.byte(58);
         w.len();
         w.byte(8);
-        w.sint64(BigInt(key));
+        w.sint64(pb.keyToBigInt(key));
         w.byte(21);
         w.float(value);
       }
@@ -1523,7 +1523,7 @@ export const Maps: pb.MessageCodec<Maps> = {
         w.byte(74);
         w.len();
         w.byte(9);
-        w.fixed64(BigInt(key));
+        w.fixed64(pb.keyToBigInt(key));
         w.byte(16);
         w.sint32(value);
       }
@@ -1547,7 +1547,7 @@ export const Maps: pb.MessageCodec<Maps> = {
         w.byte(90);
         w.len();
         w.byte(9);
-        w.sfixed64(BigInt(key));
+        w.sfixed64(pb.keyToBigInt(key));
         w.byte(18);
         w.string(value);
       }
