@@ -5,7 +5,7 @@
  * input costs at most its own size in memory and one pass in time.
  */
 import { DecodeError } from "./errors.js";
-import { utf8Read } from "./utf8.js";
+import { ON_HEAP_MAX, utf8Read } from "./utf8.js";
 
 export interface ReaderOptions {
   /** Deepest nesting of messages (and unknown groups) accepted. Default 100. */
@@ -556,10 +556,17 @@ export class Reader {
       out.set(previous);
       pos = previous.length;
     }
+    const buf = this.buf;
     for (let i = 0; i < ranges.length; i += 2) {
-      const chunk = this.buf.subarray(ranges[i]!, ranges[i + 1]!);
-      out.set(chunk, pos);
-      pos += chunk.length;
+      const from = ranges[i]!;
+      const to = ranges[i + 1]!;
+      if (buf.length <= ON_HEAP_MAX) {
+        // No subarray of a small input: see ON_HEAP_MAX.
+        for (let j = from; j < to; j++) out[pos++] = buf[j]!;
+      } else {
+        out.set(buf.subarray(from, to), pos);
+        pos += to - from;
+      }
     }
     return out;
   }

@@ -68,30 +68,32 @@ export function utf8Write(s: string, byteLength: number, buf: Uint8Array, pos: n
 
 /**
  * Decodes `buf[start, end)`; throws DecodeError("INVALID_UTF8"). Short
- * strings are decoded in JavaScript; longer ASCII ones, in Node, by Buffer's
- * latin1 slice (the same characters for ASCII bytes) up to a few hundred
- * bytes: both beat the platform's decoder, which also validates and takes
+ * strings, and any in an input small enough to live on V8's heap, are
+ * decoded in JavaScript; longer ASCII ones, in Node, by Buffer's latin1
+ * slice (the same characters for ASCII bytes) up to a few hundred bytes:
+ * both beat the platform's decoder, which also validates and takes
  * everything else.
  */
 export function utf8Read(buf: Uint8Array, start: number, end: number): string {
   const n = end - start;
-  if (n > LONG_ASCII || (n > SHORT_ASCII && latin1Slice === undefined)) return platformDecode(buf, start, end);
+  const small = buf.length <= ON_HEAP_MAX;
+  if (n > LONG_ASCII || (n > SHORT_ASCII && latin1Slice === undefined && !small)) {
+    return platformDecode(buf, start, end);
+  }
   let bits = 0;
   for (let i = start; i < end; i++) bits |= buf[i]!;
-  if (bits >= 0x80) return n <= SHORT_ASCII ? shortUtf8(buf, start, end) : platformDecode(buf, start, end);
+  if (bits >= 0x80) return n <= SHORT_ASCII || small ? shortUtf8(buf, start, end) : platformDecode(buf, start, end);
   if (n <= SHORT_ASCII) return asciiString(buf, start, n);
-  return latin1Slice!.call(buf, start, end);
+  return latin1Slice === undefined ? shortUtf8(buf, start, end) : latin1Slice.call(buf, start, end);
 }
 
 /** UTF-16 units of the short string being decoded. */
 const units: number[] = [];
 
 /**
- * Decodes and validates a short non-ASCII string in JavaScript, as the
- * platform decoder would (WHATWG, fatal): no overlong forms, surrogates or
- * values past U+10FFFF. Also spares a small input the cost of the subarray
- * the platform decoder needs (V8 moves a small array's bytes off its heap
- * for that).
+ * Decodes and validates a short string in JavaScript, as the platform
+ * decoder would (WHATWG, fatal): no overlong forms, surrogates or values
+ * past U+10FFFF. Spares the decoder call, and the subarray it needs.
  */
 function shortUtf8(b: Uint8Array, start: number, end: number): string {
   let n = 0;
@@ -149,6 +151,12 @@ function invalidUtf8(at: number): DecodeError {
 }
 
 const SHORT_ASCII = 16;
+/**
+ * V8 keeps typed arrays up to this many bytes on its heap, and moves one's
+ * bytes off it the first time a subarray of it is taken (hundreds of ns): a
+ * string in so small an input is always decoded in JavaScript.
+ */
+export const ON_HEAP_MAX = 64;
 const LONG_ASCII = 256;
 const chars = String.fromCharCode;
 
