@@ -10,6 +10,7 @@ import { utf8Length, utf8Write } from "./utf8.js";
 
 const EMPTY = new Uint8Array(0);
 const NO_KEYS: string[] = [];
+const NO_AREA = new ArrayBuffer(0);
 const encoder = new TextEncoder();
 /** Strings up to this many UTF-16 units are measured and written in JS. */
 const SHORT_STRING = 24;
@@ -32,6 +33,8 @@ export class Writer {
   /** UTF-8 of the long strings of the message being encoded. */
   private scratch: Uint8Array = new Uint8Array(1024);
   private scratchUsed = 0;
+  /** Aligned area where long float and double runs are converted. */
+  private runScratch = NO_AREA;
 
   /**
    * A writer for one encode call: a shared one when free, else a new one
@@ -280,7 +283,7 @@ export class Writer {
       for (const v of values) this.float(v);
       return;
     }
-    const area = runArea(count * 4);
+    const area = this.runArea(count * 4);
     new Float32Array(area, 0, count).set(values);
     this.buf.set(new Uint8Array(area, 0, count * 4), this.pos);
     this.pos += count * 4;
@@ -293,10 +296,18 @@ export class Writer {
       for (const v of values) this.double(v);
       return;
     }
-    const area = runArea(count * 8);
+    const area = this.runArea(count * 8);
     new Float64Array(area, 0, count).set(values);
     this.buf.set(new Uint8Array(area, 0, count * 8), this.pos);
     this.pos += count * 8;
+  }
+
+  /** The run area, grown to `bytes` (kept grown up to MAX_KEPT_SCRATCH). */
+  private runArea(bytes: number): ArrayBuffer {
+    if (this.runScratch.byteLength >= bytes) return this.runScratch;
+    const area = new ArrayBuffer(bytes);
+    if (bytes <= MAX_KEPT_SCRATCH) this.runScratch = area;
+    return area;
   }
 
   /** Writes a string as the size pass measured (or encoded) it. */
@@ -399,14 +410,3 @@ const f64bytes = new Uint8Array(f64.buffer);
 
 /** Packed float and double runs at least this long are converted whole. */
 const LONG_RUN = 16;
-
-/** Aligned area for converting long runs; one bigger than this is not kept. */
-let runScratch = new ArrayBuffer(1024);
-const MAX_KEPT_RUN_SCRATCH = 1 << 20;
-
-function runArea(bytes: number): ArrayBuffer {
-  if (runScratch.byteLength >= bytes) return runScratch;
-  const area = new ArrayBuffer(bytes);
-  if (bytes <= MAX_KEPT_RUN_SCRATCH) runScratch = area;
-  return area;
-}
