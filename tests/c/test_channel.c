@@ -1,5 +1,6 @@
 /* Channel behaviour between two peers in one process: framing and
- * fragmentation, flow control, batching, zero-copy, timeouts and close. */
+ * fragmentation, flow control, batching, zero-copy and timeouts (closing:
+ * test_channel_close.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,9 +11,8 @@
 
 #include <cmocka.h>
 
-#include "test_support.h"
+#include "test_channel_helpers.h"
 
-#define CAP 256u
 #define STEP (CAP / 4 - 5) /* fragment payload */
 
 static uint32_t ring0_tail(test_pair_t *pair) {
@@ -21,59 +21,12 @@ static uint32_t ring0_tail(test_pair_t *pair) {
       __ATOMIC_ACQUIRE);
 }
 
-static uint32_t *ring0_producer_wait(test_pair_t *pair) {
-  return test_word(pair,
-                   SHMRPC_OFF_RING0_CONTROL + SHMRPC_RING_OFF_PRODUCER_WAIT);
-}
-
-static uint32_t *ring0_consumer_wait(test_pair_t *pair) {
-  return test_word(pair,
-                   SHMRPC_OFF_RING0_CONTROL + SHMRPC_RING_OFF_CONSUMER_WAIT);
-}
-
 /* Stream bytes of one message: one frame when it fits, else fragments. */
 static size_t stream_bytes(size_t len, uint32_t cap) {
   if (len + 5 <= cap)
     return len + 5;
   size_t step = cap / 4 - 5;
   return len + 5 * ((len + step - 1) / step);
-}
-
-/* --- a receiving thread that collects every message --- */
-
-typedef struct collector_s {
-  shmrpc_channel_t *ch;
-  size_t count;
-  size_t bytes;
-  uint8_t *last; /* copy of the last message */
-  size_t last_len;
-  uint8_t last_type;
-  uint64_t checksum;
-  int result; /* what ended the loop */
-} collector_t;
-
-static void collect(void *user, const shmrpc_msg_t *msg) {
-  collector_t *c = user;
-  c->count++;
-  c->bytes += msg->len;
-  free(c->last);
-  c->last = malloc(msg->len + 1);
-  memcpy(c->last, msg->data, msg->len);
-  c->last_len = msg->len;
-  c->last_type = msg->type;
-  for (size_t i = 0; i < msg->len; i++)
-    c->checksum = c->checksum * 31 + msg->data[i];
-}
-
-/* Dispatches until the channel closes. */
-static void *collect_until_closed(void *arg) {
-  collector_t *c = arg;
-  int rc;
-  do
-    rc = shmrpc_channel_dispatch(c->ch, collect, c, -1);
-  while (rc >= 0);
-  c->result = rc;
-  return NULL;
 }
 
 /* --- single frames and fragmentation --- */
@@ -361,22 +314,6 @@ static void channel_dispatch_times_out_when_empty(void **state) {
   test_pair_free(&pair);
 }
 
-typedef struct blocked_send_s {
-  shmrpc_channel_t *ch;
-  size_t len;
-  int timeout_ms;
-  int result;
-} blocked_send_t;
-
-static void *send_in_thread(void *arg) {
-  blocked_send_t *b = arg;
-  uint8_t *payload = calloc(1, b->len + 1);
-  b->result =
-      shmrpc_channel_send(b->ch, SHMRPC_BINARY, payload, b->len, b->timeout_ms);
-  free(payload);
-  return NULL;
-}
-
 /* A sender parked on a full ring is woken when the consumer frees space. */
 static void channel_blocked_send_resumes_after_recv(void **state) {
   (void)state;
@@ -659,140 +596,6 @@ static void channel_callback_send_releases_delivered_space(void **state) {
   test_pair_free(&pair);
 }
 
-/* --- close --- */
-
-static void close_on_first(void *user, const shmrpc_msg_t *msg) {
-  (void)msg;
-  test_pair_t *pair = user;
-  shmrpc_channel_close(&pair->server);
-}
-
-/* A callback that closes its channel gets no further messages. */
-static void channel_callback_close_stops_dispatch(void **state) {
-  (void)state;
-  test_pair_t pair;
-  test_pair_open(&pair, CAP, CAP, NULL, NULL);
-  for (int i = 0; i < 3; i++)
-    assert_int_equal(
-        shmrpc_channel_send(&pair.client, SHMRPC_TEXT, "m", 1, 0), 0);
-  assert_int_equal(
-      shmrpc_channel_dispatch(&pair.server, close_on_first, &pair, 0), 1);
-  assert_int_equal(
-      shmrpc_channel_dispatch(&pair.server, close_on_first, &pair, 0),
-      SHMRPC_ECLOSED);
-  test_pair_free(&pair);
-}
-
-
-static void channel_close_delivers_published_then_closed(void **state) {
-  (void)state;
-  test_pair_t pair;
-  test_pair_open(&pair, CAP, CAP, NULL, NULL);
-  for (int i = 0; i < 3; i++)
-    assert_int_equal(
-        shmrpc_channel_send(&pair.client, SHMRPC_TEXT, "bye", 3, 0), 0);
-  shmrpc_channel_close(&pair.client);
-  assert_int_equal(*test_word(&pair, SHMRPC_OFF_CLIENT_STATE),
-                   SHMRPC_STATE_CLOSED);
-  assert_true(shmrpc_channel_peer_closed(&pair.server));
-  assert_false(shmrpc_channel_peer_closed(&pair.client));
-  /* The closing side cannot send or receive any more. */
-  assert_int_equal(shmrpc_channel_send(&pair.client, SHMRPC_TEXT, "x", 1, 0),
-                   SHMRPC_ECLOSED);
-  assert_int_equal(shmrpc_channel_try_send(&pair.client, SHMRPC_TEXT, "x", 1),
-                   SHMRPC_ECLOSED);
-  shmrpc_msg_t msg;
-  assert_int_equal(shmrpc_channel_recv(&pair.client, &msg, 0),
-                   SHMRPC_ECLOSED);
-  /* The other side drains, then sees the end; its sends fail. */
-  collector_t c = {.ch = &pair.server};
-  assert_int_equal(shmrpc_channel_dispatch(&pair.server, collect, &c, -1), 3);
-  assert_int_equal(shmrpc_channel_dispatch(&pair.server, collect, &c, -1),
-                   SHMRPC_ECLOSED);
-  assert_int_equal(shmrpc_channel_recv(&pair.server, &msg, -1),
-                   SHMRPC_ECLOSED);
-  assert_int_equal(shmrpc_channel_send(&pair.server, SHMRPC_TEXT, "x", 1, 0),
-                   SHMRPC_ECLOSED);
-  free(c.last);
-  test_pair_free(&pair);
-}
-
-static void channel_peer_close_releases_blocked_sender(void **state) {
-  (void)state;
-  test_pair_t pair;
-  test_pair_open(&pair, CAP, CAP, NULL, NULL);
-  uint8_t payload[CAP - 5] = {0};
-  assert_int_equal(shmrpc_channel_send(&pair.client, SHMRPC_BINARY, payload,
-                                       sizeof payload, 0),
-                   0);
-  blocked_send_t b = {&pair.client, 10, -1, 1};
-  pthread_t sender;
-  test_thread_start(&sender, send_in_thread, &b);
-  test_wait_for_word(ring0_producer_wait(&pair), SHMRPC_WAIT_FUTEX);
-  shmrpc_channel_close(&pair.server);
-  pthread_join(sender, NULL);
-  assert_int_equal(b.result, SHMRPC_ECLOSED);
-  test_pair_free(&pair);
-}
-
-static void channel_local_close_releases_blocked_sender(void **state) {
-  (void)state;
-  test_pair_t pair;
-  test_pair_open(&pair, CAP, CAP, NULL, NULL);
-  uint8_t payload[CAP - 5] = {0};
-  assert_int_equal(shmrpc_channel_send(&pair.client, SHMRPC_BINARY, payload,
-                                       sizeof payload, 0),
-                   0);
-  blocked_send_t b = {&pair.client, 4 * CAP, -1, 1};
-  pthread_t sender;
-  test_thread_start(&sender, send_in_thread, &b);
-  test_wait_for_word(ring0_producer_wait(&pair), SHMRPC_WAIT_FUTEX);
-  shmrpc_channel_close(&pair.client);
-  pthread_join(sender, NULL);
-  assert_int_equal(b.result, SHMRPC_ECLOSED);
-  test_pair_free(&pair);
-}
-
-typedef struct blocked_dispatch_s {
-  shmrpc_channel_t *ch;
-  int result;
-} blocked_dispatch_t;
-
-static void ignore(void *user, const shmrpc_msg_t *msg) {
-  (void)user;
-  (void)msg;
-}
-
-static void *dispatch_in_thread(void *arg) {
-  blocked_dispatch_t *d = arg;
-  d->result = shmrpc_channel_dispatch(d->ch, ignore, NULL, -1);
-  return NULL;
-}
-
-/* A dispatch parked for data returns ECLOSED when either side closes. */
-static void check_close_releases_dispatch(bool peer_closes) {
-  test_pair_t pair;
-  test_pair_open(&pair, CAP, CAP, NULL, NULL);
-  blocked_dispatch_t d = {&pair.server, 1};
-  pthread_t receiver;
-  test_thread_start(&receiver, dispatch_in_thread, &d);
-  test_wait_for_word(ring0_consumer_wait(&pair), SHMRPC_WAIT_FUTEX);
-  shmrpc_channel_close(peer_closes ? &pair.client : &pair.server);
-  pthread_join(receiver, NULL);
-  assert_int_equal(d.result, SHMRPC_ECLOSED);
-  test_pair_free(&pair);
-}
-
-static void channel_close_from_other_thread_releases_dispatch(void **state) {
-  (void)state;
-  check_close_releases_dispatch(false);
-}
-
-static void channel_peer_close_releases_dispatch(void **state) {
-  (void)state;
-  check_close_releases_dispatch(true);
-}
-
 /* Before the peer attaches its limit is unknown; messages wait in the
  * ring and the peer finds them once it opens. */
 static void channel_send_before_peer_opens(void **state) {
@@ -838,12 +641,6 @@ int main(void) {
       cmocka_unit_test(channel_reserve_abort_writes_nothing),
       cmocka_unit_test(channel_recv_zero_copy_holds_frame_until_next_call),
       cmocka_unit_test(channel_callback_send_releases_delivered_space),
-      cmocka_unit_test(channel_callback_close_stops_dispatch),
-      cmocka_unit_test(channel_close_delivers_published_then_closed),
-      cmocka_unit_test(channel_peer_close_releases_blocked_sender),
-      cmocka_unit_test(channel_local_close_releases_blocked_sender),
-      cmocka_unit_test(channel_close_from_other_thread_releases_dispatch),
-      cmocka_unit_test(channel_peer_close_releases_dispatch),
       cmocka_unit_test(channel_send_before_peer_opens),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,155 @@
+/* Closing a channel: messages published before a close are still
+ * delivered, and every thread blocked on either side is released. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include <cmocka.h>
+
+#include "test_channel_helpers.h"
+
+static void close_on_first(void *user, const shmrpc_msg_t *msg) {
+  (void)msg;
+  test_pair_t *pair = user;
+  shmrpc_channel_close(&pair->server);
+}
+
+/* A callback that closes its channel gets no further messages. */
+static void channel_callback_close_stops_dispatch(void **state) {
+  (void)state;
+  test_pair_t pair;
+  test_pair_open(&pair, CAP, CAP, NULL, NULL);
+  for (int i = 0; i < 3; i++)
+    assert_int_equal(
+        shmrpc_channel_send(&pair.client, SHMRPC_TEXT, "m", 1, 0), 0);
+  assert_int_equal(
+      shmrpc_channel_dispatch(&pair.server, close_on_first, &pair, 0), 1);
+  assert_int_equal(
+      shmrpc_channel_dispatch(&pair.server, close_on_first, &pair, 0),
+      SHMRPC_ECLOSED);
+  test_pair_free(&pair);
+}
+
+
+static void channel_close_delivers_published_then_closed(void **state) {
+  (void)state;
+  test_pair_t pair;
+  test_pair_open(&pair, CAP, CAP, NULL, NULL);
+  for (int i = 0; i < 3; i++)
+    assert_int_equal(
+        shmrpc_channel_send(&pair.client, SHMRPC_TEXT, "bye", 3, 0), 0);
+  shmrpc_channel_close(&pair.client);
+  assert_int_equal(*test_word(&pair, SHMRPC_OFF_CLIENT_STATE),
+                   SHMRPC_STATE_CLOSED);
+  assert_true(shmrpc_channel_peer_closed(&pair.server));
+  assert_false(shmrpc_channel_peer_closed(&pair.client));
+  /* The closing side cannot send or receive any more. */
+  assert_int_equal(shmrpc_channel_send(&pair.client, SHMRPC_TEXT, "x", 1, 0),
+                   SHMRPC_ECLOSED);
+  assert_int_equal(shmrpc_channel_try_send(&pair.client, SHMRPC_TEXT, "x", 1),
+                   SHMRPC_ECLOSED);
+  shmrpc_msg_t msg;
+  assert_int_equal(shmrpc_channel_recv(&pair.client, &msg, 0),
+                   SHMRPC_ECLOSED);
+  /* The other side drains, then sees the end; its sends fail. */
+  collector_t c = {.ch = &pair.server};
+  assert_int_equal(shmrpc_channel_dispatch(&pair.server, collect, &c, -1), 3);
+  assert_int_equal(shmrpc_channel_dispatch(&pair.server, collect, &c, -1),
+                   SHMRPC_ECLOSED);
+  assert_int_equal(shmrpc_channel_recv(&pair.server, &msg, -1),
+                   SHMRPC_ECLOSED);
+  assert_int_equal(shmrpc_channel_send(&pair.server, SHMRPC_TEXT, "x", 1, 0),
+                   SHMRPC_ECLOSED);
+  free(c.last);
+  test_pair_free(&pair);
+}
+
+static void channel_peer_close_releases_blocked_sender(void **state) {
+  (void)state;
+  test_pair_t pair;
+  test_pair_open(&pair, CAP, CAP, NULL, NULL);
+  uint8_t payload[CAP - 5] = {0};
+  assert_int_equal(shmrpc_channel_send(&pair.client, SHMRPC_BINARY, payload,
+                                       sizeof payload, 0),
+                   0);
+  blocked_send_t b = {&pair.client, 10, -1, 1};
+  pthread_t sender;
+  test_thread_start(&sender, send_in_thread, &b);
+  test_wait_for_word(ring0_producer_wait(&pair), SHMRPC_WAIT_FUTEX);
+  shmrpc_channel_close(&pair.server);
+  pthread_join(sender, NULL);
+  assert_int_equal(b.result, SHMRPC_ECLOSED);
+  test_pair_free(&pair);
+}
+
+static void channel_local_close_releases_blocked_sender(void **state) {
+  (void)state;
+  test_pair_t pair;
+  test_pair_open(&pair, CAP, CAP, NULL, NULL);
+  uint8_t payload[CAP - 5] = {0};
+  assert_int_equal(shmrpc_channel_send(&pair.client, SHMRPC_BINARY, payload,
+                                       sizeof payload, 0),
+                   0);
+  blocked_send_t b = {&pair.client, 4 * CAP, -1, 1};
+  pthread_t sender;
+  test_thread_start(&sender, send_in_thread, &b);
+  test_wait_for_word(ring0_producer_wait(&pair), SHMRPC_WAIT_FUTEX);
+  shmrpc_channel_close(&pair.client);
+  pthread_join(sender, NULL);
+  assert_int_equal(b.result, SHMRPC_ECLOSED);
+  test_pair_free(&pair);
+}
+
+typedef struct blocked_dispatch_s {
+  shmrpc_channel_t *ch;
+  int result;
+} blocked_dispatch_t;
+
+static void ignore(void *user, const shmrpc_msg_t *msg) {
+  (void)user;
+  (void)msg;
+}
+
+static void *dispatch_in_thread(void *arg) {
+  blocked_dispatch_t *d = arg;
+  d->result = shmrpc_channel_dispatch(d->ch, ignore, NULL, -1);
+  return NULL;
+}
+
+/* A dispatch parked for data returns ECLOSED when either side closes. */
+static void check_close_releases_dispatch(bool peer_closes) {
+  test_pair_t pair;
+  test_pair_open(&pair, CAP, CAP, NULL, NULL);
+  blocked_dispatch_t d = {&pair.server, 1};
+  pthread_t receiver;
+  test_thread_start(&receiver, dispatch_in_thread, &d);
+  test_wait_for_word(ring0_consumer_wait(&pair), SHMRPC_WAIT_FUTEX);
+  shmrpc_channel_close(peer_closes ? &pair.client : &pair.server);
+  pthread_join(receiver, NULL);
+  assert_int_equal(d.result, SHMRPC_ECLOSED);
+  test_pair_free(&pair);
+}
+
+static void channel_close_from_other_thread_releases_dispatch(void **state) {
+  (void)state;
+  check_close_releases_dispatch(false);
+}
+
+static void channel_peer_close_releases_dispatch(void **state) {
+  (void)state;
+  check_close_releases_dispatch(true);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(channel_callback_close_stops_dispatch),
+      cmocka_unit_test(channel_close_delivers_published_then_closed),
+      cmocka_unit_test(channel_peer_close_releases_blocked_sender),
+      cmocka_unit_test(channel_local_close_releases_blocked_sender),
+      cmocka_unit_test(channel_close_from_other_thread_releases_dispatch),
+      cmocka_unit_test(channel_peer_close_releases_dispatch),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
