@@ -47,11 +47,9 @@ export const Blob: pb.MessageCodec<Blob> = {
   encode(message: pb.MessageInit<Blob>): Uint8Array {
     const w = pb.Writer.acquire();
     try {
-      const bytes = new Uint8Array(Blob.$size(message, w));
-      w.begin(bytes, 0);
-      Blob.$write(message, w);
-      w.finish(bytes.length);
-      return bytes;
+      w.beginArea();
+      Blob.$encode(message, w);
+      return w.copyArea();
     } finally {
       w.release();
     }
@@ -78,6 +76,15 @@ export const Blob: pb.MessageCodec<Blob> = {
       w.bytes(data);
     }
     if (m.$unknown !== undefined) w.raw(m.$unknown);
+  },
+
+  $encode(m: pb.MessageInit<Blob>, w: pb.Writer): void {
+    const data = m.data;
+    if (data !== undefined && data.length !== 0) {
+      w.tag(10);
+      w.bytesField(data);
+    }
+    if (m.$unknown !== undefined) w.rawField(m.$unknown);
   },
 
   $read(r: pb.Reader, end: number, depth: number, into: Blob | undefined): Blob {

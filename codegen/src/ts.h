@@ -50,14 +50,14 @@ void ts_field_default(const ts_ctx_t *ctx, buf_t *out, const field_t *f);
 void ts_field_create(const ts_ctx_t *ctx, const field_t *f);
 /* Statements for $size(m, w): adds the field's size to `n`. */
 void ts_field_size(const ts_ctx_t *ctx, const field_t *f);
-/* Statements for $write(m, w). */
-void ts_field_write(const ts_ctx_t *ctx, const field_t *f);
+/* Statements for $write(m, w), or with `one_pass` for $encode(m, w). */
+void ts_field_write(const ts_ctx_t *ctx, const field_t *f, bool one_pass);
 /* A `case N:` block of $read(r, end, depth, into). */
 void ts_field_read(const ts_ctx_t *ctx, const message_t *owner, const field_t *f);
 
 /* Value-level pieces also used for oneof members: `expr` holds the value. */
 void ts_value_size(const ts_ctx_t *ctx, const field_t *f, const char *expr);
-void ts_value_write(const ts_ctx_t *ctx, const field_t *f, const char *expr);
+void ts_value_write(const ts_ctx_t *ctx, const field_t *f, const char *expr, bool one_pass);
 /* An expression reading one value; `merge` is the expression of a message
  * to merge into ("undefined" for none). */
 void ts_value_read(const ts_ctx_t *ctx, buf_t *out, const field_t *f, const char *merge);

@@ -17,27 +17,28 @@ typedef struct {
   const char *size_fn; /* runtime size function, NULL when fixed width */
   int fixed_size;      /* bytes when fixed width */
   int wire_type;
+  int max_size;        /* most bytes one value can take */
 } scalar_t;
 
 static const scalar_t scalars[] = {
-    [TYPE_DOUBLE] = {"number", "0", "double", NULL, 8, WIRE_I64},
-    [TYPE_FLOAT] = {"number", "0", "float", NULL, 4, WIRE_I32},
-    [TYPE_INT64] = {"bigint", "0n", "int64", "pb.sizeInt64", 0, WIRE_VARINT},
-    [TYPE_UINT64] = {"bigint", "0n", "uint64", "pb.sizeUint64", 0, WIRE_VARINT},
-    [TYPE_INT32] = {"number", "0", "int32", "pb.sizeInt32", 0, WIRE_VARINT},
-    [TYPE_FIXED64] = {"bigint", "0n", "fixed64", NULL, 8, WIRE_I64},
-    [TYPE_FIXED32] = {"number", "0", "fixed32", NULL, 4, WIRE_I32},
-    [TYPE_BOOL] = {"boolean", "false", "bool", NULL, 1, WIRE_VARINT},
-    [TYPE_STRING] = {"string", "\"\"", "string", NULL, 0, WIRE_LEN},
-    [TYPE_GROUP] = {NULL, NULL, NULL, NULL, 0, WIRE_LEN},
-    [TYPE_MESSAGE] = {NULL, NULL, NULL, NULL, 0, WIRE_LEN},
-    [TYPE_BYTES] = {"Uint8Array", "pb.EMPTY_BYTES", "bytes", "pb.sizeBytes", 0, WIRE_LEN},
-    [TYPE_UINT32] = {"number", "0", "uint32", "pb.sizeUint32", 0, WIRE_VARINT},
-    [TYPE_ENUM] = {NULL, NULL, "int32", "pb.sizeInt32", 0, WIRE_VARINT},
-    [TYPE_SFIXED32] = {"number", "0", "sfixed32", NULL, 4, WIRE_I32},
-    [TYPE_SFIXED64] = {"bigint", "0n", "sfixed64", NULL, 8, WIRE_I64},
-    [TYPE_SINT32] = {"number", "0", "sint32", "pb.sizeSint32", 0, WIRE_VARINT},
-    [TYPE_SINT64] = {"bigint", "0n", "sint64", "pb.sizeSint64", 0, WIRE_VARINT},
+    [TYPE_DOUBLE] = {"number", "0", "double", NULL, 8, WIRE_I64, 8},
+    [TYPE_FLOAT] = {"number", "0", "float", NULL, 4, WIRE_I32, 4},
+    [TYPE_INT64] = {"bigint", "0n", "int64", "pb.sizeInt64", 0, WIRE_VARINT, 10},
+    [TYPE_UINT64] = {"bigint", "0n", "uint64", "pb.sizeUint64", 0, WIRE_VARINT, 10},
+    [TYPE_INT32] = {"number", "0", "int32", "pb.sizeInt32", 0, WIRE_VARINT, 10},
+    [TYPE_FIXED64] = {"bigint", "0n", "fixed64", NULL, 8, WIRE_I64, 8},
+    [TYPE_FIXED32] = {"number", "0", "fixed32", NULL, 4, WIRE_I32, 4},
+    [TYPE_BOOL] = {"boolean", "false", "bool", NULL, 1, WIRE_VARINT, 1},
+    [TYPE_STRING] = {"string", "\"\"", "string", NULL, 0, WIRE_LEN, 0},
+    [TYPE_GROUP] = {NULL, NULL, NULL, NULL, 0, WIRE_LEN, 0},
+    [TYPE_MESSAGE] = {NULL, NULL, NULL, NULL, 0, WIRE_LEN, 0},
+    [TYPE_BYTES] = {"Uint8Array", "pb.EMPTY_BYTES", "bytes", "pb.sizeBytes", 0, WIRE_LEN, 0},
+    [TYPE_UINT32] = {"number", "0", "uint32", "pb.sizeUint32", 0, WIRE_VARINT, 5},
+    [TYPE_ENUM] = {NULL, NULL, "int32", "pb.sizeInt32", 0, WIRE_VARINT, 10},
+    [TYPE_SFIXED32] = {"number", "0", "sfixed32", NULL, 4, WIRE_I32, 4},
+    [TYPE_SFIXED64] = {"bigint", "0n", "sfixed64", NULL, 8, WIRE_I64, 8},
+    [TYPE_SINT32] = {"number", "0", "sint32", "pb.sizeSint32", 0, WIRE_VARINT, 5},
+    [TYPE_SINT64] = {"bigint", "0n", "sint64", "pb.sizeSint64", 0, WIRE_VARINT, 10},
 };
 
 int ts_wire_type(const field_t *f) { return scalars[f->type].wire_type; }
@@ -248,6 +249,15 @@ static void entry_value_fallback(const ts_ctx_t *ctx, buf_t *out, const field_t 
   }
 }
 
+/* `const value = ...`: the entry's value, or its default when missing. */
+static void entry_value(const ts_ctx_t *ctx, const field_t *f, const char *local) {
+  buf_t *out = ctx->out;
+  buf_indent(out);
+  buf_printf(out, "const value = %s[key] ?? ", local);
+  entry_value_fallback(ctx, out, entry_field(f, 2));
+  buf_put(out, ";\n");
+}
+
 /* The size pass lists a map's keys (once per encode: costly for integer
  * keys; Object.keys stays at the call site, where V8 can inline it) and the
  * write pass takes the same list back. */
@@ -258,10 +268,7 @@ static void map_loop_head(const ts_ctx_t *ctx, const field_t *f, const char *loc
   } else {
     buf_open(out, "for (const key of w.nextMapKeys()) {");
   }
-  buf_indent(out);
-    buf_printf(out, "const value = %s[key] ?? ", local);
-  entry_value_fallback(ctx, out, entry_field(f, 2));
-  buf_put(out, ";\n");
+  entry_value(ctx, f, local);
 }
 
 void ts_field_size(const ts_ctx_t *ctx, const field_t *f) {
@@ -322,50 +329,91 @@ static void write_tag(buf_t *out, uint32_t tag) {
 }
 
 /* One value, tag included. */
-void ts_value_write(const ts_ctx_t *ctx, const field_t *f, const char *expr) {
+void ts_value_write(const ts_ctx_t *ctx, const field_t *f, const char *expr, bool one_pass) {
   buf_t *out = ctx->out;
-  write_tag(out, value_tag(f));
+  if (!one_pass) {
+    write_tag(out, value_tag(f));
+    if (f->type == TYPE_MESSAGE) {
+      buf_line(out, "w.len();");
+      buf_line(out, "%s.$write(%s, w);", ts_ref_message(ctx, f->message), expr);
+    } else {
+      buf_line(out, "w.%s(%s);", scalars[f->type].method, expr);
+    }
+    return;
+  }
+  buf_line(out, "w.tag(%" PRIu32 ");", value_tag(f));
   if (f->type == TYPE_MESSAGE) {
-    buf_line(out, "w.len();");
-    buf_line(out, "%s.$write(%s, w);", ts_ref_message(ctx, f->message), expr);
+    buf_line(out, "const at = w.fork();");
+    buf_line(out, "%s.$encode(%s, w);", ts_ref_message(ctx, f->message), expr);
+    buf_line(out, "w.join(at);");
+  } else if (f->type == TYPE_STRING || f->type == TYPE_BYTES) {
+    buf_line(out, "w.%sField(%s);", scalars[f->type].method, expr);
   } else {
     buf_line(out, "w.%s(%s);", scalars[f->type].method, expr);
   }
 }
 
-void ts_field_write(const ts_ctx_t *ctx, const field_t *f) {
+/* A map field's entries in either way of writing. */
+static void write_map(const ts_ctx_t *ctx, const field_t *f, const char *local, bool one_pass) {
+  buf_t *out = ctx->out;
+  const field_t *key = entry_field(f, 1);
+  buf_open(out, "if (%s !== undefined) {", local);
+  if (one_pass) {
+    buf_open(out, "for (const key of Object.keys(%s)) {", local);
+    entry_value(ctx, f, local);
+    buf_line(out, "w.tag(%" PRIu32 ");", ts_tag(f, WIRE_LEN));
+    buf_line(out, "const entry = w.fork();");
+  } else {
+    map_loop_head(ctx, f, local, false);
+    write_tag(out, ts_tag(f, WIRE_LEN));
+    buf_line(out, "w.len();");
+  }
+  ts_value_write(ctx, key, key_to_wire(key), one_pass);
+  ts_value_write(ctx, entry_field(f, 2), "value", one_pass);
+  if (one_pass) buf_line(out, "w.join(entry);");
+  buf_close(out, "}");
+  buf_close(out, "}");
+}
+
+/* A packed run in either way of writing. */
+static void write_packed(const ts_ctx_t *ctx, const field_t *f, const char *local, bool one_pass) {
+  buf_t *out = ctx->out;
+  const scalar_t *s = &scalars[f->type];
+  buf_open(out, "if (%s !== undefined && %s.length !== 0) {", local, local);
+  if (one_pass) {
+    buf_line(out, "w.tag(%" PRIu32 ");", ts_tag(f, WIRE_LEN));
+    buf_line(out, "const at = w.fork();");
+    buf_line(out, "w.ensure(%s.length * %d);", local, s->max_size);
+  } else {
+    write_tag(out, ts_tag(f, WIRE_LEN));
+    buf_line(out, "w.len();");
+  }
+  if (f->type == TYPE_DOUBLE || f->type == TYPE_FLOAT) {
+    buf_line(out, "w.%ss(%s);", s->method, local);
+  } else {
+    buf_line(out, "for (const v of %s) w.%s(v);", local, s->method);
+  }
+  if (one_pass) buf_line(out, "w.join(at);");
+  buf_close(out, "}");
+}
+
+void ts_field_write(const ts_ctx_t *ctx, const field_t *f, bool one_pass) {
   buf_t *out = ctx->out;
   const char *local = ts_local(ctx, f->json_name);
   buf_line(out, "const %s = m.%s;", local, f->json_name);
   if (f->map) {
-    const field_t *key = entry_field(f, 1);
-    buf_open(out, "if (%s !== undefined) {", local);
-    map_loop_head(ctx, f, local, false);
-    write_tag(out, ts_tag(f, WIRE_LEN));
-    buf_line(out, "w.len();");
-    ts_value_write(ctx, key, key_to_wire(key));
-    ts_value_write(ctx, entry_field(f, 2), "value");
-    buf_close(out, "}");
-    buf_close(out, "}");
+    write_map(ctx, f, local, one_pass);
   } else if (f->repeated && f->packed) {
-    buf_open(out, "if (%s !== undefined && %s.length !== 0) {", local, local);
-    write_tag(out, ts_tag(f, WIRE_LEN));
-    buf_line(out, "w.len();");
-    if (f->type == TYPE_DOUBLE || f->type == TYPE_FLOAT) {
-      buf_line(out, "w.%ss(%s);", scalars[f->type].method, local);
-    } else {
-      buf_line(out, "for (const v of %s) w.%s(v);", local, scalars[f->type].method);
-    }
-    buf_close(out, "}");
+    write_packed(ctx, f, local, one_pass);
   } else if (f->repeated) {
     buf_open(out, "if (%s !== undefined) {", local);
     buf_open(out, "for (const v of %s) {", local);
-    ts_value_write(ctx, f, "v");
+    ts_value_write(ctx, f, "v", one_pass);
     buf_close(out, "}");
     buf_close(out, "}");
   } else if (f->explicit_presence || f->type == TYPE_MESSAGE) {
     buf_open(out, "if (%s !== undefined) {", local);
-    ts_value_write(ctx, f, local);
+    ts_value_write(ctx, f, local, one_pass);
     buf_close(out, "}");
   } else {
     buf_indent(out);
@@ -373,7 +421,7 @@ void ts_field_write(const ts_ctx_t *ctx, const field_t *f) {
     nonzero_condition(out, f, local);
     buf_put(out, ") {\n");
     out->indent++;
-    ts_value_write(ctx, f, local);
+    ts_value_write(ctx, f, local, one_pass);
     buf_close(out, "}");
   }
 }

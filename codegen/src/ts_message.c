@@ -1,6 +1,6 @@
 /* A message in TypeScript: its interface and its codec object (create,
- * encodedSize, encodeInto, encode, decode and the $size/$write/$read passes
- * that generated code calls across messages). */
+ * encodedSize, encodeInto, encode, decode and the $size/$write/$encode/$read
+ * passes that generated code calls across messages). */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -150,11 +150,9 @@ static void emit_public_codec(const ts_ctx_t *ctx, const message_t *m) {
   buf_open(out, "encode(message: pb.MessageInit<%s>): Uint8Array {", t);
   buf_line(out, "const w = pb.Writer.acquire();");
   buf_open(out, "try {");
-  buf_line(out, "const bytes = new Uint8Array(%s.$size(message, w));", t);
-  buf_line(out, "w.begin(bytes, 0);");
-  buf_line(out, "%s.$write(message, w);", t);
-  buf_line(out, "w.finish(bytes.length);");
-  buf_line(out, "return bytes;");
+  buf_line(out, "w.beginArea();");
+  buf_line(out, "%s.$encode(message, w);", t);
+  buf_line(out, "return w.copyArea();");
   buf_close(out, "} finally {");
   out->indent++;
   buf_line(out, "w.release();");
@@ -167,17 +165,24 @@ static void emit_public_codec(const ts_ctx_t *ctx, const message_t *m) {
   buf_close(out, "},");
 }
 
-/* ---- $size / $write ---------------------------------------------------------- */
+/* ---- $size / $write / $encode ---------------------------------------------- */
 
-/* The oneof's switch; `write` selects $write over $size statements. */
-static void emit_oneof_pass(const ts_ctx_t *ctx, const oneof_t *o, bool write) {
+typedef enum { PASS_SIZE, PASS_WRITE, PASS_ENCODE } pass_t;
+
+/* The oneof's switch in one of the passes. */
+static void emit_oneof_pass(const ts_ctx_t *ctx, const oneof_t *o, pass_t pass) {
   buf_t *out = ctx->out;
   const char *local = ts_local(ctx, o->json_name);
   buf_line(out, "const %s = m.%s;", local, o->json_name);
   buf_open(out, "switch (%s?.case) {", local);
   for (size_t i = 0; i < o->field_count; i++) {
     const field_t *f = o->fields[i];
-    buf_open(out, "case \"%s\":", f->json_name);
+    /* $encode declares locals: each case gets a block of its own. */
+    if (pass == PASS_ENCODE) {
+      buf_open(out, "case \"%s\": {", f->json_name);
+    } else {
+      buf_open(out, "case \"%s\":", f->json_name);
+    }
     /* A set member is written even when it holds its type's default. */
     char value[256];
     buf_t fallback;
@@ -189,13 +194,17 @@ static void emit_oneof_pass(const ts_ctx_t *ctx, const oneof_t *o, bool write) {
     }
     snprintf(value, sizeof(value), "%s.value ?? %s", local, fallback.data);
     buf_free(&fallback);
-    if (write) {
-      ts_value_write(ctx, f, value);
-    } else {
+    if (pass == PASS_SIZE) {
       ts_value_size(ctx, f, value);
+    } else {
+      ts_value_write(ctx, f, value, pass == PASS_ENCODE);
     }
     buf_line(out, "break;");
-    out->indent--;
+    if (pass == PASS_ENCODE) {
+      buf_close(out, "}");
+    } else {
+      out->indent--;
+    }
   }
   buf_close(out, "}");
 }
@@ -208,13 +217,19 @@ static int by_number(const void *a, const void *b) {
 
 /* Fields are written in field number order, as protobuf recommends and
  * other implementations do; a oneof goes where its lowest member would. */
-static void emit_pass(const ts_ctx_t *ctx, const message_t *m, bool write) {
+static void emit_pass(const ts_ctx_t *ctx, const message_t *m, pass_t pass) {
   buf_t *out = ctx->out;
-  if (write) {
-    buf_open(out, "$write(m: pb.MessageInit<%s>, w: pb.Writer): void {", m->ts_name);
-  } else {
-    buf_open(out, "$size(m: pb.MessageInit<%s>, w: pb.Writer): number {", m->ts_name);
-    buf_line(out, "let n = 0;");
+  switch (pass) {
+    case PASS_SIZE:
+      buf_open(out, "$size(m: pb.MessageInit<%s>, w: pb.Writer): number {", m->ts_name);
+      buf_line(out, "let n = 0;");
+      break;
+    case PASS_WRITE:
+      buf_open(out, "$write(m: pb.MessageInit<%s>, w: pb.Writer): void {", m->ts_name);
+      break;
+    case PASS_ENCODE:
+      buf_open(out, "$encode(m: pb.MessageInit<%s>, w: pb.Writer): void {", m->ts_name);
+      break;
   }
   const field_t **sorted = xrealloc(NULL, sizeof(*sorted) * (m->field_count + 1));
   bool *oneof_done = xrealloc(NULL, sizeof(*oneof_done) * (m->oneof_count + 1));
@@ -224,21 +239,27 @@ static void emit_pass(const ts_ctx_t *ctx, const message_t *m, bool write) {
   for (size_t i = 0; i < m->field_count; i++) {
     const field_t *f = sorted[i];
     if (in_oneof(f)) {
-      if (!oneof_done[f->oneof]) emit_oneof_pass(ctx, &m->oneofs[f->oneof], write);
+      if (!oneof_done[f->oneof]) emit_oneof_pass(ctx, &m->oneofs[f->oneof], pass);
       oneof_done[f->oneof] = true;
-    } else if (write) {
-      ts_field_write(ctx, f);
-    } else {
+    } else if (pass == PASS_SIZE) {
       ts_field_size(ctx, f);
+    } else {
+      ts_field_write(ctx, f, pass == PASS_ENCODE);
     }
   }
   free(sorted);
   free(oneof_done);
-  if (write) {
-    buf_line(out, "if (m.$unknown !== undefined) w.raw(m.$unknown);");
-  } else {
-    buf_line(out, "if (m.$unknown !== undefined) n += m.$unknown.length;");
-    buf_line(out, "return n;");
+  switch (pass) {
+    case PASS_SIZE:
+      buf_line(out, "if (m.$unknown !== undefined) n += m.$unknown.length;");
+      buf_line(out, "return n;");
+      break;
+    case PASS_WRITE:
+      buf_line(out, "if (m.$unknown !== undefined) w.raw(m.$unknown);");
+      break;
+    case PASS_ENCODE:
+      buf_line(out, "if (m.$unknown !== undefined) w.rawField(m.$unknown);");
+      break;
   }
   buf_close(out, "},");
 }
@@ -277,9 +298,11 @@ void ts_message_emit(const ts_ctx_t *ctx, const message_t *m) {
   emit_create(ctx, m);
   emit_public_codec(ctx, m);
   buf_blank(out);
-  emit_pass(ctx, m, false);
+  emit_pass(ctx, m, PASS_SIZE);
   buf_blank(out);
-  emit_pass(ctx, m, true);
+  emit_pass(ctx, m, PASS_WRITE);
+  buf_blank(out);
+  emit_pass(ctx, m, PASS_ENCODE);
   buf_blank(out);
   emit_read(ctx, m);
   buf_close(out, "};");

@@ -1,7 +1,7 @@
 /**
  * What every generated message codec provides beyond the public
- * MessageType<T>: the two encoding passes and the decoder body, which
- * generated code calls across messages (and files) directly.
+ * MessageType<T>: the encoders (one pass, and two passes) and the decoder
+ * body, which generated code calls across messages (and files) directly.
  */
 import type { MessageInit, MessageType } from "../rpc/types.js";
 import type { Reader } from "./reader.js";
@@ -15,6 +15,8 @@ export interface MessageCodec<T> extends MessageType<T> {
   $size(message: MessageInit<T>, w: Writer): number;
   /** Write pass: must follow a $size of the same message on the same writer. */
   $write(message: MessageInit<T>, w: Writer): void;
+  /** One pass, into the writer's own area: `message` without its own tag or length. */
+  $encode(message: MessageInit<T>, w: Writer): void;
   /**
    * Decodes fields up to `end` at nesting `depth`, merging into `into` when
    * given (protobuf's rule for a message field that occurs twice).

@@ -1,11 +1,36 @@
 /**
  * UTF-8 for string fields. Short strings are converted in JavaScript, which
  * beats a call into TextEncoder/TextDecoder; long ones go to the platform
- * (the writer encodes those with TextEncoder itself). Encoding follows WHATWG
- * (a lone surrogate becomes U+FFFD); decoding rejects anything that is not
- * valid UTF-8.
+ * (Node's Buffer where present, else TextEncoder, which the writer calls
+ * itself). Encoding follows WHATWG (a lone surrogate becomes U+FFFD);
+ * decoding rejects anything that is not valid UTF-8.
  */
 import { DecodeError } from "./errors.js";
+
+interface NodeBuffer {
+  byteLength(s: string): number;
+  prototype: {
+    latin1Slice?: (this: Uint8Array, start: number, end: number) => string;
+    utf8Write?: (this: Uint8Array, s: string, offset: number, length: number) => number;
+  };
+}
+
+/** Node's Buffer, whose methods work on any Uint8Array; absent in browsers. */
+const nodeBuffer = (globalThis as { Buffer?: NodeBuffer }).Buffer;
+
+/**
+ * Node's UTF-8 length of a string (lone surrogates count as U+FFFD, as in
+ * utf8Length): a fast V8 API call, cheaper than the JavaScript loop for all
+ * but the shortest strings. Undefined outside Node.
+ */
+export const nativeUtf8Length: ((s: string) => number) | undefined = nodeBuffer?.byteLength;
+
+/**
+ * Node's Buffer#utf8Write: encodes a string into any Uint8Array at an
+ * offset, without the subarray TextEncoder#encodeInto needs, and returns the
+ * bytes written. Undefined outside Node.
+ */
+export const nativeUtf8Write = nodeBuffer?.prototype.utf8Write;
 
 const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
@@ -38,6 +63,15 @@ export function utf8Write(s: string, byteLength: number, buf: Uint8Array, pos: n
     for (let i = 0; i < len; i++) buf[pos + i] = s.charCodeAt(i);
     return;
   }
+  utf8Encode(s, buf, pos);
+}
+
+/**
+ * Writes `s` as UTF-8 at `pos`, where `buf` has room for 3 bytes per UTF-16
+ * unit; returns the offset just past it.
+ */
+export function utf8Encode(s: string, buf: Uint8Array, pos: number): number {
+  const len = s.length;
   for (let i = 0; i < len; i++) {
     let c = s.charCodeAt(i);
     if (c < 0x80) {
@@ -64,6 +98,7 @@ export function utf8Write(s: string, byteLength: number, buf: Uint8Array, pos: n
       buf[pos++] = 0x80 | (c & 0x3f);
     }
   }
+  return pos;
 }
 
 /**
@@ -160,10 +195,8 @@ export const ON_HEAP_MAX = 64;
 const LONG_ASCII = 256;
 const chars = String.fromCharCode;
 
-/** Node's Buffer#latin1Slice, which works on any Uint8Array; absent elsewhere. */
-const latin1Slice = (
-  globalThis as { Buffer?: { prototype: { latin1Slice?: (this: Uint8Array, start: number, end: number) => string } } }
-).Buffer?.prototype.latin1Slice;
+/** Node's Buffer#latin1Slice; absent elsewhere. */
+const latin1Slice = nodeBuffer?.prototype.latin1Slice;
 
 /** `n` ASCII bytes at `s` as a string, eight characters per call. */
 function asciiString(b: Uint8Array, s: number, n: number): string {

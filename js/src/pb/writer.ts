@@ -1,20 +1,37 @@
 /**
- * Writes protobuf wire format for generated encoders, in two passes over a
- * message: a size pass computes the exact encoded size and records, in
- * pre-order, the length of every embedded message, packed run and string;
- * the write pass then emits bytes straight into the target, taking those
- * lengths in the same order. No intermediate buffers, no copies, and the
- * caller knows the size before it reserves space (e.g. in a ring).
+ * Writes protobuf wire format for generated encoders, in one of two ways.
+ *
+ * One pass ($encode, behind encode()): fields go into the writer's own
+ * growing area in order. Each embedded message or packed run gets one byte
+ * for its length, filled in after its content; the rare content of 128
+ * bytes or more is moved up to make room for a longer prefix. The result is
+ * copied out once, at the end.
+ *
+ * Two passes ($size then $write, behind encodedSize() and encodeInto()): a
+ * size pass computes the exact encoded size and records, in pre-order, the
+ * length of every embedded message, packed run and string; the write pass
+ * then emits bytes straight into the caller's target, taking those lengths
+ * in the same order. The caller knows the size before it reserves space
+ * (e.g. in a ring), and nothing is copied.
  */
-import { utf8Length, utf8Write } from "./utf8.js";
+import { nativeUtf8Length, nativeUtf8Write, utf8Encode, utf8Length, utf8Write } from "./utf8.js";
 
 const EMPTY = new Uint8Array(0);
 const NO_KEYS: string[] = [];
 const NO_AREA = new ArrayBuffer(0);
 const encoder = new TextEncoder();
-/** Strings up to this many UTF-16 units are measured and written in JS. */
+/** Strings up to this many UTF-16 units are measured and written in JS (two passes). */
 const SHORT_STRING = 24;
+/** Strings up to this many UTF-16 units take at most 126 bytes: a one-byte length. */
+const ONE_BYTE_LENGTH_STRING = 42;
 const MAX_KEPT_SCRATCH = 1 << 20;
+/** First size of the one-pass area. */
+const INITIAL_AREA = 4096;
+/**
+ * Room the one-pass area keeps past every checked write: a tag and a scalar
+ * value, or a map entry of scalars, fit without a check of their own.
+ */
+const SLACK = 48;
 
 export class Writer {
   buf: Uint8Array = EMPTY;
@@ -35,6 +52,10 @@ export class Writer {
   private scratchUsed = 0;
   /** Aligned area where long float and double runs are converted. */
   private runScratch = NO_AREA;
+  /** The one-pass area, allocated on first use. */
+  private area: Uint8Array = EMPTY;
+  /** One pass: the area's length less SLACK. */
+  private limit = 0;
 
   /**
    * A writer for one encode call: a shared one when free, else a new one
@@ -56,8 +77,9 @@ export class Writer {
     this.busy = false;
     // Do not keep the message's maps' keys alive either.
     for (let i = 0; i < this.keyCount; i++) this.keyLists[i] = NO_KEYS;
-    // Do not keep a huge message's strings alive in the shared writer.
+    // Do not keep a huge message's strings or encoding alive in the shared writer.
     if (this.scratch.length > MAX_KEPT_SCRATCH) this.scratch = new Uint8Array(1024);
+    if (this.area.length > MAX_KEPT_SCRATCH) this.area = EMPTY;
     this.buf = EMPTY;
   }
 
@@ -150,6 +172,118 @@ export class Writer {
   len(): void {
     this.uint32(this.lens[this.next++]!);
   }
+
+  /** Writes a string as the size pass measured (or encoded) it. */
+  string(value: string): void {
+    const len = this.lens[this.next++]!;
+    this.uint32(len);
+    if (value.length <= SHORT_STRING) {
+      utf8Write(value, len, this.buf, this.pos);
+    } else {
+      const offset = this.lens[this.next++]!;
+      this.buf.set(this.scratch.subarray(offset, offset + len), this.pos);
+    }
+    this.pos += len;
+  }
+
+  // ---- one pass -------------------------------------------------------------
+
+  /** Starts a one-pass encode into the writer's own area. */
+  beginArea(): void {
+    if (this.area.length === 0) this.area = new Uint8Array(INITIAL_AREA);
+    this.buf = this.area;
+    this.pos = 0;
+    this.limit = this.area.length - SLACK;
+  }
+
+  /** The bytes of a one-pass encode, in a new array of their own. */
+  copyArea(): Uint8Array {
+    return this.buf.slice(0, this.pos);
+  }
+
+  /** One pass: makes room for `n` bytes, and SLACK more. */
+  ensure(n: number): void {
+    if (this.pos + n > this.limit) this.grow(n);
+  }
+
+  private grow(n: number): void {
+    const area = new Uint8Array(Math.max(this.area.length * 2, this.pos + n + SLACK));
+    area.set(this.buf.subarray(0, this.pos));
+    this.area = area;
+    this.buf = area;
+    this.limit = area.length - SLACK;
+  }
+
+  /** One pass: a field's tag, after a check that leaves SLACK behind it. */
+  tag(tag: number): void {
+    if (this.pos > this.limit) this.grow(0);
+    if (tag < 0x80) this.buf[this.pos++] = tag;
+    else this.uint32(tag);
+  }
+
+  /**
+   * One pass: reserves a byte for the length of the embedded message or
+   * packed run that follows a tag; join() fills it in.
+   */
+  fork(): number {
+    return this.pos++;
+  }
+
+  /** One pass: writes the length of what was written since fork() returned `at`. */
+  join(at: number): void {
+    const len = this.pos - at - 1;
+    if (len < 0x80) {
+      this.buf[at] = len;
+      return;
+    }
+    // The length needs more than its byte: move the content up to make room.
+    const extra = sizeUint32(len) - 1;
+    this.ensure(extra);
+    this.buf.copyWithin(at + 1 + extra, at + 1, this.pos);
+    this.pos = at;
+    this.uint32(len);
+    this.pos += len;
+  }
+
+  /**
+   * One pass: a string with its length. One short enough to need a one-byte
+   * length whatever its characters is encoded first and its length written
+   * after, which saves measuring it.
+   */
+  stringField(s: string): void {
+    const n = s.length;
+    if (n <= ONE_BYTE_LENGTH_STRING) {
+      this.ensure(1 + 3 * n);
+      const at = this.pos;
+      const end = utf8Encode(s, this.buf, at + 1);
+      this.buf[at] = end - at - 1;
+      this.pos = end;
+      return;
+    }
+    const len = nativeUtf8Length !== undefined ? nativeUtf8Length(s) : utf8Length(s);
+    this.ensure(5 + len);
+    this.uint32(len);
+    if (nativeUtf8Write !== undefined) nativeUtf8Write.call(this.buf, s, this.pos, len);
+    else encoder.encodeInto(s, this.buf.subarray(this.pos, this.pos + len));
+    this.pos += len;
+  }
+
+  /** One pass: a bytes field's length and content. */
+  bytesField(value: Uint8Array): void {
+    const n = value.length;
+    this.ensure(5 + n);
+    this.uint32(n);
+    this.buf.set(value, this.pos);
+    this.pos += n;
+  }
+
+  /** One pass: already-encoded fields (unknown fields kept from decoding). */
+  rawField(value: Uint8Array): void {
+    this.ensure(value.length);
+    this.raw(value);
+  }
+
+  // ---- values (either way) ----------------------------------------------------
 
   /** One byte below 0x80: a one-byte tag, or a one-byte varint. */
   byte(value: number): void {
@@ -310,26 +444,14 @@ export class Writer {
     return area;
   }
 
-  /** Writes a string as the size pass measured (or encoded) it. */
-  string(value: string): void {
-    const len = this.lens[this.next++]!;
-    this.uint32(len);
-    if (value.length <= SHORT_STRING) {
-      utf8Write(value, len, this.buf, this.pos);
-    } else {
-      const offset = this.lens[this.next++]!;
-      this.buf.set(this.scratch.subarray(offset, offset + len), this.pos);
-    }
-    this.pos += len;
-  }
-
+  /** A bytes field's length and content, where there is room. */
   bytes(value: Uint8Array): void {
     this.uint32(value.length);
     this.buf.set(value, this.pos);
     this.pos += value.length;
   }
 
-  /** Copies already-encoded fields (unknown fields kept from decoding). */
+  /** Copies already-encoded fields (unknown fields kept from decoding), where there is room. */
   raw(value: Uint8Array): void {
     this.buf.set(value, this.pos);
     this.pos += value.length;

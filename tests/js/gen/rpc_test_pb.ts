@@ -65,11 +65,9 @@ export const EchoRequest: pb.MessageCodec<EchoRequest> = {
   encode(message: pb.MessageInit<EchoRequest>): Uint8Array {
     const w = pb.Writer.acquire();
     try {
-      const bytes = new Uint8Array(EchoRequest.$size(message, w));
-      w.begin(bytes, 0);
-      EchoRequest.$write(message, w);
-      w.finish(bytes.length);
-      return bytes;
+      w.beginArea();
+      EchoRequest.$encode(message, w);
+      return w.copyArea();
     } finally {
       w.release();
     }
@@ -132,6 +130,35 @@ export const EchoRequest: pb.MessageCodec<EchoRequest> = {
       w.string(errorMessage);
     }
     if (m.$unknown !== undefined) w.raw(m.$unknown);
+  },
+
+  $encode(m: pb.MessageInit<EchoRequest>, w: pb.Writer): void {
+    const text = m.text;
+    if (text !== undefined && text !== "") {
+      w.tag(10);
+      w.stringField(text);
+    }
+    const payload = m.payload;
+    if (payload !== undefined && payload.length !== 0) {
+      w.tag(18);
+      w.bytesField(payload);
+    }
+    const delayMs = m.delayMs;
+    if (delayMs !== undefined && delayMs !== 0) {
+      w.tag(24);
+      w.uint32(delayMs);
+    }
+    const status = m.status;
+    if (status !== undefined && status !== 0) {
+      w.tag(32);
+      w.int32(status);
+    }
+    const errorMessage = m.errorMessage;
+    if (errorMessage !== undefined && errorMessage !== "") {
+      w.tag(42);
+      w.stringField(errorMessage);
+    }
+    if (m.$unknown !== undefined) w.rawField(m.$unknown);
   },
 
   $read(r: pb.Reader, end: number, depth: number, into: EchoRequest | undefined): EchoRequest {
@@ -242,11 +269,9 @@ export const EchoReply: pb.MessageCodec<EchoReply> = {
   encode(message: pb.MessageInit<EchoReply>): Uint8Array {
     const w = pb.Writer.acquire();
     try {
-      const bytes = new Uint8Array(EchoReply.$size(message, w));
-      w.begin(bytes, 0);
-      EchoReply.$write(message, w);
-      w.finish(bytes.length);
-      return bytes;
+      w.beginArea();
+      EchoReply.$encode(message, w);
+      return w.copyArea();
     } finally {
       w.release();
     }
@@ -309,6 +334,35 @@ export const EchoReply: pb.MessageCodec<EchoReply> = {
       w.string(peer);
     }
     if (m.$unknown !== undefined) w.raw(m.$unknown);
+  },
+
+  $encode(m: pb.MessageInit<EchoReply>, w: pb.Writer): void {
+    const text = m.text;
+    if (text !== undefined && text !== "") {
+      w.tag(10);
+      w.stringField(text);
+    }
+    const payload = m.payload;
+    if (payload !== undefined && payload.length !== 0) {
+      w.tag(18);
+      w.bytesField(payload);
+    }
+    const callId = m.callId;
+    if (callId !== undefined && callId !== 0) {
+      w.tag(24);
+      w.uint32(callId);
+    }
+    const timeLeftMs = m.timeLeftMs;
+    if (timeLeftMs !== undefined && timeLeftMs !== 0n) {
+      w.tag(32);
+      w.int64(timeLeftMs);
+    }
+    const peer = m.peer;
+    if (peer !== undefined && peer !== "") {
+      w.tag(42);
+      w.stringField(peer);
+    }
+    if (m.$unknown !== undefined) w.rawField(m.$unknown);
   },
 
   $read(r: pb.Reader, end: number, depth: number, into: EchoReply | undefined): EchoReply {
@@ -407,11 +461,9 @@ export const CountRequest: pb.MessageCodec<CountRequest> = {
   encode(message: pb.MessageInit<CountRequest>): Uint8Array {
     const w = pb.Writer.acquire();
     try {
-      const bytes = new Uint8Array(CountRequest.$size(message, w));
-      w.begin(bytes, 0);
-      CountRequest.$write(message, w);
-      w.finish(bytes.length);
-      return bytes;
+      w.beginArea();
+      CountRequest.$encode(message, w);
+      return w.copyArea();
     } finally {
       w.release();
     }
@@ -447,6 +499,20 @@ export const CountRequest: pb.MessageCodec<CountRequest> = {
       w.uint32(payloadBytes);
     }
     if (m.$unknown !== undefined) w.raw(m.$unknown);
+  },
+
+  $encode(m: pb.MessageInit<CountRequest>, w: pb.Writer): void {
+    const count = m.count;
+    if (count !== undefined && count !== 0) {
+      w.tag(8);
+      w.uint32(count);
+    }
+    const payloadBytes = m.payloadBytes;
+    if (payloadBytes !== undefined && payloadBytes !== 0) {
+      w.tag(16);
+      w.uint32(payloadBytes);
+    }
+    if (m.$unknown !== undefined) w.rawField(m.$unknown);
   },
 
   $read(r: pb.Reader, end: number, depth: number, into: CountRequest | undefined): CountRequest {
@@ -524,11 +590,9 @@ export const CountItem: pb.MessageCodec<CountItem> = {
   encode(message: pb.MessageInit<CountItem>): Uint8Array {
     const w = pb.Writer.acquire();
     try {
-      const bytes = new Uint8Array(CountItem.$size(message, w));
-      w.begin(bytes, 0);
-      CountItem.$write(message, w);
-      w.finish(bytes.length);
-      return bytes;
+      w.beginArea();
+      CountItem.$encode(message, w);
+      return w.copyArea();
     } finally {
       w.release();
     }
@@ -564,6 +628,20 @@ export const CountItem: pb.MessageCodec<CountItem> = {
       w.bytes(payload);
     }
     if (m.$unknown !== undefined) w.raw(m.$unknown);
+  },
+
+  $encode(m: pb.MessageInit<CountItem>, w: pb.Writer): void {
+    const index = m.index;
+    if (index !== undefined && index !== 0) {
+      w.tag(8);
+      w.uint32(index);
+    }
+    const payload = m.payload;
+    if (payload !== undefined && payload.length !== 0) {
+      w.tag(18);
+      w.bytesField(payload);
+    }
+    if (m.$unknown !== undefined) w.rawField(m.$unknown);
   },
 
   $read(r: pb.Reader, end: number, depth: number, into: CountItem | undefined): CountItem {
@@ -635,11 +713,9 @@ export const StatsRequest: pb.MessageCodec<StatsRequest> = {
   encode(message: pb.MessageInit<StatsRequest>): Uint8Array {
     const w = pb.Writer.acquire();
     try {
-      const bytes = new Uint8Array(StatsRequest.$size(message, w));
-      w.begin(bytes, 0);
-      StatsRequest.$write(message, w);
-      w.finish(bytes.length);
-      return bytes;
+      w.beginArea();
+      StatsRequest.$encode(message, w);
+      return w.copyArea();
     } finally {
       w.release();
     }
@@ -657,6 +733,10 @@ export const StatsRequest: pb.MessageCodec<StatsRequest> = {
 
   $write(m: pb.MessageInit<StatsRequest>, w: pb.Writer): void {
     if (m.$unknown !== undefined) w.raw(m.$unknown);
+  },
+
+  $encode(m: pb.MessageInit<StatsRequest>, w: pb.Writer): void {
+    if (m.$unknown !== undefined) w.rawField(m.$unknown);
   },
 
   $read(r: pb.Reader, end: number, depth: number, into: StatsRequest | undefined): StatsRequest {
@@ -742,11 +822,9 @@ export const Stats: pb.MessageCodec<Stats> = {
   encode(message: pb.MessageInit<Stats>): Uint8Array {
     const w = pb.Writer.acquire();
     try {
-      const bytes = new Uint8Array(Stats.$size(message, w));
-      w.begin(bytes, 0);
-      Stats.$write(message, w);
-      w.finish(bytes.length);
-      return bytes;
+      w.beginArea();
+      Stats.$encode(message, w);
+      return w.copyArea();
     } finally {
       w.release();
     }
@@ -800,6 +878,30 @@ export const Stats: pb.MessageCodec<Stats> = {
       w.uint32(hangsCancelled);
     }
     if (m.$unknown !== undefined) w.raw(m.$unknown);
+  },
+
+  $encode(m: pb.MessageInit<Stats>, w: pb.Writer): void {
+    const callsInFlight = m.callsInFlight;
+    if (callsInFlight !== undefined && callsInFlight !== 0) {
+      w.tag(8);
+      w.uint32(callsInFlight);
+    }
+    const callsAlive = m.callsAlive;
+    if (callsAlive !== undefined && callsAlive !== 0) {
+      w.tag(16);
+      w.uint32(callsAlive);
+    }
+    const callsAbandoned = m.callsAbandoned;
+    if (callsAbandoned !== undefined && callsAbandoned !== 0n) {
+      w.tag(24);
+      w.uint64(callsAbandoned);
+    }
+    const hangsCancelled = m.hangsCancelled;
+    if (hangsCancelled !== undefined && hangsCancelled !== 0) {
+      w.tag(32);
+      w.uint32(hangsCancelled);
+    }
+    if (m.$unknown !== undefined) w.rawField(m.$unknown);
   },
 
   $read(r: pb.Reader, end: number, depth: number, into: Stats | undefined): Stats {
@@ -899,11 +1001,9 @@ export const StreamStopped: pb.MessageCodec<StreamStopped> = {
   encode(message: pb.MessageInit<StreamStopped>): Uint8Array {
     const w = pb.Writer.acquire();
     try {
-      const bytes = new Uint8Array(StreamStopped.$size(message, w));
-      w.begin(bytes, 0);
-      StreamStopped.$write(message, w);
-      w.finish(bytes.length);
-      return bytes;
+      w.beginArea();
+      StreamStopped.$encode(message, w);
+      return w.copyArea();
     } finally {
       w.release();
     }
@@ -948,6 +1048,25 @@ export const StreamStopped: pb.MessageCodec<StreamStopped> = {
       w.int32(status);
     }
     if (m.$unknown !== undefined) w.raw(m.$unknown);
+  },
+
+  $encode(m: pb.MessageInit<StreamStopped>, w: pb.Writer): void {
+    const callId = m.callId;
+    if (callId !== undefined && callId !== 0) {
+      w.tag(8);
+      w.uint32(callId);
+    }
+    const sent = m.sent;
+    if (sent !== undefined && sent !== 0) {
+      w.tag(16);
+      w.uint32(sent);
+    }
+    const status = m.status;
+    if (status !== undefined && status !== 0) {
+      w.tag(24);
+      w.int32(status);
+    }
+    if (m.$unknown !== undefined) w.rawField(m.$unknown);
   },
 
   $read(r: pb.Reader, end: number, depth: number, into: StreamStopped | undefined): StreamStopped {

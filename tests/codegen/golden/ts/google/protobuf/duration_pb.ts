@@ -123,11 +123,9 @@ export const Duration: pb.MessageCodec<Duration> = {
   encode(message: pb.MessageInit<Duration>): Uint8Array {
     const w = pb.Writer.acquire();
     try {
-      const bytes = new Uint8Array(Duration.$size(message, w));
-      w.begin(bytes, 0);
-      Duration.$write(message, w);
-      w.finish(bytes.length);
-      return bytes;
+      w.beginArea();
+      Duration.$encode(message, w);
+      return w.copyArea();
     } finally {
       w.release();
     }
@@ -163,6 +161,20 @@ export const Duration: pb.MessageCodec<Duration> = {
       w.int32(nanos);
     }
     if (m.$unknown !== undefined) w.raw(m.$unknown);
+  },
+
+  $encode(m: pb.MessageInit<Duration>, w: pb.Writer): void {
+    const seconds = m.seconds;
+    if (seconds !== undefined && seconds !== 0n) {
+      w.tag(8);
+      w.int64(seconds);
+    }
+    const nanos = m.nanos;
+    if (nanos !== undefined && nanos !== 0) {
+      w.tag(16);
+      w.int32(nanos);
+    }
+    if (m.$unknown !== undefined) w.rawField(m.$unknown);
   },
 
   $read(r: pb.Reader, end: number, depth: number, into: Duration | undefined): Duration {

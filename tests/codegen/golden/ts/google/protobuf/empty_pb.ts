@@ -53,11 +53,9 @@ export const Empty: pb.MessageCodec<Empty> = {
   encode(message: pb.MessageInit<Empty>): Uint8Array {
     const w = pb.Writer.acquire();
     try {
-      const bytes = new Uint8Array(Empty.$size(message, w));
-      w.begin(bytes, 0);
-      Empty.$write(message, w);
-      w.finish(bytes.length);
-      return bytes;
+      w.beginArea();
+      Empty.$encode(message, w);
+      return w.copyArea();
     } finally {
       w.release();
     }
@@ -75,6 +73,10 @@ export const Empty: pb.MessageCodec<Empty> = {
 
   $write(m: pb.MessageInit<Empty>, w: pb.Writer): void {
     if (m.$unknown !== undefined) w.raw(m.$unknown);
+  },
+
+  $encode(m: pb.MessageInit<Empty>, w: pb.Writer): void {
+    if (m.$unknown !== undefined) w.rawField(m.$unknown);
   },
 
   $read(r: pb.Reader, end: number, depth: number, into: Empty | undefined): Empty {

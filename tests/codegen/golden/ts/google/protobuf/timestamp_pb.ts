@@ -154,11 +154,9 @@ export const Timestamp: pb.MessageCodec<Timestamp> = {
   encode(message: pb.MessageInit<Timestamp>): Uint8Array {
     const w = pb.Writer.acquire();
     try {
-      const bytes = new Uint8Array(Timestamp.$size(message, w));
-      w.begin(bytes, 0);
-      Timestamp.$write(message, w);
-      w.finish(bytes.length);
-      return bytes;
+      w.beginArea();
+      Timestamp.$encode(message, w);
+      return w.copyArea();
     } finally {
       w.release();
     }
@@ -194,6 +192,20 @@ export const Timestamp: pb.MessageCodec<Timestamp> = {
       w.int32(nanos);
     }
     if (m.$unknown !== undefined) w.raw(m.$unknown);
+  },
+
+  $encode(m: pb.MessageInit<Timestamp>, w: pb.Writer): void {
+    const seconds = m.seconds;
+    if (seconds !== undefined && seconds !== 0n) {
+      w.tag(8);
+      w.int64(seconds);
+    }
+    const nanos = m.nanos;
+    if (nanos !== undefined && nanos !== 0) {
+      w.tag(16);
+      w.int32(nanos);
+    }
+    if (m.$unknown !== undefined) w.rawField(m.$unknown);
   },
 
   $read(r: pb.Reader, end: number, depth: number, into: Timestamp | undefined): Timestamp {

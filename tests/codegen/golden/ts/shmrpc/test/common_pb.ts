@@ -75,11 +75,9 @@ export const Money: pb.MessageCodec<Money> = {
   encode(message: pb.MessageInit<Money>): Uint8Array {
     const w = pb.Writer.acquire();
     try {
-      const bytes = new Uint8Array(Money.$size(message, w));
-      w.begin(bytes, 0);
-      Money.$write(message, w);
-      w.finish(bytes.length);
-      return bytes;
+      w.beginArea();
+      Money.$encode(message, w);
+      return w.copyArea();
     } finally {
       w.release();
     }
@@ -124,6 +122,25 @@ export const Money: pb.MessageCodec<Money> = {
       w.sfixed32(nanos);
     }
     if (m.$unknown !== undefined) w.raw(m.$unknown);
+  },
+
+  $encode(m: pb.MessageInit<Money>, w: pb.Writer): void {
+    const currency = m.currency;
+    if (currency !== undefined && currency !== "") {
+      w.tag(10);
+      w.stringField(currency);
+    }
+    const units = m.units;
+    if (units !== undefined && units !== 0n) {
+      w.tag(16);
+      w.int64(units);
+    }
+    const nanos = m.nanos;
+    if (nanos !== undefined && nanos !== 0) {
+      w.tag(29);
+      w.sfixed32(nanos);
+    }
+    if (m.$unknown !== undefined) w.rawField(m.$unknown);
   },
 
   $read(r: pb.Reader, end: number, depth: number, into: Money | undefined): Money {

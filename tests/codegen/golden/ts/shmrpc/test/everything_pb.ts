@@ -99,11 +99,9 @@ export const Scalars: pb.MessageCodec<Scalars> = {
   encode(message: pb.MessageInit<Scalars>): Uint8Array {
     const w = pb.Writer.acquire();
     try {
-      const bytes = new Uint8Array(Scalars.$size(message, w));
-      w.begin(bytes, 0);
-      Scalars.$write(message, w);
-      w.finish(bytes.length);
-      return bytes;
+      w.beginArea();
+      Scalars.$encode(message, w);
+      return w.copyArea();
     } finally {
       w.release();
     }
@@ -265,6 +263,90 @@ export const Scalars: pb.MessageCodec<Scalars> = {
       w.int32(fEnum);
     }
     if (m.$unknown !== undefined) w.raw(m.$unknown);
+  },
+
+  $encode(m: pb.MessageInit<Scalars>, w: pb.Writer): void {
+    const fDouble = m.fDouble;
+    if (fDouble !== undefined && (fDouble !== 0 || Object.is(fDouble, -0))) {
+      w.tag(9);
+      w.double(fDouble);
+    }
+    const fFloat = m.fFloat;
+    if (fFloat !== undefined && (fFloat !== 0 || Object.is(fFloat, -0))) {
+      w.tag(21);
+      w.float(fFloat);
+    }
+    const fInt64 = m.fInt64;
+    if (fInt64 !== undefined && fInt64 !== 0n) {
+      w.tag(24);
+      w.int64(fInt64);
+    }
+    const fUint64 = m.fUint64;
+    if (fUint64 !== undefined && fUint64 !== 0n) {
+      w.tag(32);
+      w.uint64(fUint64);
+    }
+    const fInt32 = m.fInt32;
+    if (fInt32 !== undefined && fInt32 !== 0) {
+      w.tag(40);
+      w.int32(fInt32);
+    }
+    const fFixed64 = m.fFixed64;
+    if (fFixed64 !== undefined && fFixed64 !== 0n) {
+      w.tag(49);
+      w.fixed64(fFixed64);
+    }
+    const fFixed32 = m.fFixed32;
+    if (fFixed32 !== undefined && fFixed32 !== 0) {
+      w.tag(61);
+      w.fixed32(fFixed32);
+    }
+    const fBool = m.fBool;
+    if (fBool === true) {
+      w.tag(64);
+      w.bool(fBool);
+    }
+    const fString = m.fString;
+    if (fString !== undefined && fString !== "") {
+      w.tag(74);
+      w.stringField(fString);
+    }
+    const fBytes = m.fBytes;
+    if (fBytes !== undefined && fBytes.length !== 0) {
+      w.tag(82);
+      w.bytesField(fBytes);
+    }
+    const fUint32 = m.fUint32;
+    if (fUint32 !== undefined && fUint32 !== 0) {
+      w.tag(88);
+      w.uint32(fUint32);
+    }
+    const fSfixed32 = m.fSfixed32;
+    if (fSfixed32 !== undefined && fSfixed32 !== 0) {
+      w.tag(101);
+      w.sfixed32(fSfixed32);
+    }
+    const fSfixed64 = m.fSfixed64;
+    if (fSfixed64 !== undefined && fSfixed64 !== 0n) {
+      w.tag(105);
+      w.sfixed64(fSfixed64);
+    }
+    const fSint32 = m.fSint32;
+    if (fSint32 !== undefined && fSint32 !== 0) {
+      w.tag(112);
+      w.sint32(fSint32);
+    }
+    const fSint64 = m.fSint64;
+    if (fSint64 !== undefined && fSint64 !== 0n) {
+      w.tag(120);
+      w.sint64(fSint64);
+    }
+    const fEnum = m.fEnum;
+    if (fEnum !== undefined && fEnum !== 0) {
+      w.tag(128);
+      w.int32(fEnum);
+    }
+    if (m.$unknown !== undefined) w.rawField(m.$unknown);
   },
 
   $read(r: pb.Reader, end: number, depth: number, into: Scalars | undefined): Scalars {
@@ -436,11 +518,9 @@ export const Optionals: pb.MessageCodec<Optionals> = {
   encode(message: pb.MessageInit<Optionals>): Uint8Array {
     const w = pb.Writer.acquire();
     try {
-      const bytes = new Uint8Array(Optionals.$size(message, w));
-      w.begin(bytes, 0);
-      Optionals.$write(message, w);
-      w.finish(bytes.length);
-      return bytes;
+      w.beginArea();
+      Optionals.$encode(message, w);
+      return w.copyArea();
     } finally {
       w.release();
     }
@@ -540,6 +620,57 @@ export const Optionals: pb.MessageCodec<Optionals> = {
       Money.$write(oMoney, w);
     }
     if (m.$unknown !== undefined) w.raw(m.$unknown);
+  },
+
+  $encode(m: pb.MessageInit<Optionals>, w: pb.Writer): void {
+    const oDouble = m.oDouble;
+    if (oDouble !== undefined) {
+      w.tag(9);
+      w.double(oDouble);
+    }
+    const oInt64 = m.oInt64;
+    if (oInt64 !== undefined) {
+      w.tag(16);
+      w.int64(oInt64);
+    }
+    const oInt32 = m.oInt32;
+    if (oInt32 !== undefined) {
+      w.tag(24);
+      w.int32(oInt32);
+    }
+    const oBool = m.oBool;
+    if (oBool !== undefined) {
+      w.tag(32);
+      w.bool(oBool);
+    }
+    const oString = m.oString;
+    if (oString !== undefined) {
+      w.tag(42);
+      w.stringField(oString);
+    }
+    const oBytes = m.oBytes;
+    if (oBytes !== undefined) {
+      w.tag(50);
+      w.bytesField(oBytes);
+    }
+    const oSint32 = m.oSint32;
+    if (oSint32 !== undefined) {
+      w.tag(56);
+      w.sint32(oSint32);
+    }
+    const oEnum = m.oEnum;
+    if (oEnum !== undefined) {
+      w.tag(64);
+      w.int32(oEnum);
+    }
+    const oMoney = m.oMoney;
+    if (oMoney !== undefined) {
+      w.tag(74);
+      const at = w.fork();
+      Money.$encode(oMoney, w);
+      w.join(at);
+    }
+    if (m.$unknown !== undefined) w.rawField(m.$unknown);
   },
 
   $read(r: pb.Reader, end: number, depth: number, into: Optionals | undefined): Optionals {
@@ -709,11 +840,9 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
   encode(message: pb.MessageInit<Repeateds>): Uint8Array {
     const w = pb.Writer.acquire();
     try {
-      const bytes = new Uint8Array(Repeateds.$size(message, w));
-      w.begin(bytes, 0);
-      Repeateds.$write(message, w);
-      w.finish(bytes.length);
-      return bytes;
+      w.beginArea();
+      Repeateds.$encode(message, w);
+      return w.copyArea();
     } finally {
       w.release();
     }
@@ -951,6 +1080,159 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
       }
     }
     if (m.$unknown !== undefined) w.raw(m.$unknown);
+  },
+
+  $encode(m: pb.MessageInit<Repeateds>, w: pb.Writer): void {
+    const rDouble = m.rDouble;
+    if (rDouble !== undefined && rDouble.length !== 0) {
+      w.tag(10);
+      const at = w.fork();
+      w.ensure(rDouble.length * 8);
+      w.doubles(rDouble);
+      w.join(at);
+    }
+    const rFloat = m.rFloat;
+    if (rFloat !== undefined && rFloat.length !== 0) {
+      w.tag(18);
+      const at = w.fork();
+      w.ensure(rFloat.length * 4);
+      w.floats(rFloat);
+      w.join(at);
+    }
+    const rInt64 = m.rInt64;
+    if (rInt64 !== undefined && rInt64.length !== 0) {
+      w.tag(26);
+      const at = w.fork();
+      w.ensure(rInt64.length * 10);
+      for (const v of rInt64) w.int64(v);
+      w.join(at);
+    }
+    const rUint64 = m.rUint64;
+    if (rUint64 !== undefined && rUint64.length !== 0) {
+      w.tag(34);
+      const at = w.fork();
+      w.ensure(rUint64.length * 10);
+      for (const v of rUint64) w.uint64(v);
+      w.join(at);
+    }
+    const rInt32 = m.rInt32;
+    if (rInt32 !== undefined && rInt32.length !== 0) {
+      w.tag(42);
+      const at = w.fork();
+      w.ensure(rInt32.length * 10);
+      for (const v of rInt32) w.int32(v);
+      w.join(at);
+    }
+    const rFixed64 = m.rFixed64;
+    if (rFixed64 !== undefined && rFixed64.length !== 0) {
+      w.tag(50);
+      const at = w.fork();
+      w.ensure(rFixed64.length * 8);
+      for (const v of rFixed64) w.fixed64(v);
+      w.join(at);
+    }
+    const rFixed32 = m.rFixed32;
+    if (rFixed32 !== undefined && rFixed32.length !== 0) {
+      w.tag(58);
+      const at = w.fork();
+      w.ensure(rFixed32.length * 4);
+      for (const v of rFixed32) w.fixed32(v);
+      w.join(at);
+    }
+    const rBool = m.rBool;
+    if (rBool !== undefined && rBool.length !== 0) {
+      w.tag(66);
+      const at = w.fork();
+      w.ensure(rBool.length * 1);
+      for (const v of rBool) w.bool(v);
+      w.join(at);
+    }
+    const rString = m.rString;
+    if (rString !== undefined) {
+      for (const v of rString) {
+        w.tag(74);
+        w.stringField(v);
+      }
+    }
+    const rBytes = m.rBytes;
+    if (rBytes !== undefined) {
+      for (const v of rBytes) {
+        w.tag(82);
+        w.bytesField(v);
+      }
+    }
+    const rUint32 = m.rUint32;
+    if (rUint32 !== undefined && rUint32.length !== 0) {
+      w.tag(90);
+      const at = w.fork();
+      w.ensure(rUint32.length * 5);
+      for (const v of rUint32) w.uint32(v);
+      w.join(at);
+    }
+    const rSfixed32 = m.rSfixed32;
+    if (rSfixed32 !== undefined && rSfixed32.length !== 0) {
+      w.tag(98);
+      const at = w.fork();
+      w.ensure(rSfixed32.length * 4);
+      for (const v of rSfixed32) w.sfixed32(v);
+      w.join(at);
+    }
+    const rSfixed64 = m.rSfixed64;
+    if (rSfixed64 !== undefined && rSfixed64.length !== 0) {
+      w.tag(106);
+      const at = w.fork();
+      w.ensure(rSfixed64.length * 8);
+      for (const v of rSfixed64) w.sfixed64(v);
+      w.join(at);
+    }
+    const rSint32 = m.rSint32;
+    if (rSint32 !== undefined && rSint32.length !== 0) {
+      w.tag(114);
+      const at = w.fork();
+      w.ensure(rSint32.length * 5);
+      for (const v of rSint32) w.sint32(v);
+      w.join(at);
+    }
+    const rSint64 = m.rSint64;
+    if (rSint64 !== undefined && rSint64.length !== 0) {
+      w.tag(122);
+      const at = w.fork();
+      w.ensure(rSint64.length * 10);
+      for (const v of rSint64) w.sint64(v);
+      w.join(at);
+    }
+    const rEnum = m.rEnum;
+    if (rEnum !== undefined && rEnum.length !== 0) {
+      w.tag(130);
+      const at = w.fork();
+      w.ensure(rEnum.length * 10);
+      for (const v of rEnum) w.int32(v);
+      w.join(at);
+    }
+    const rMoney = m.rMoney;
+    if (rMoney !== undefined) {
+      for (const v of rMoney) {
+        w.tag(138);
+        const at = w.fork();
+        Money.$encode(v, w);
+        w.join(at);
+      }
+    }
+    const rInt32Unpacked = m.rInt32Unpacked;
+    if (rInt32Unpacked !== undefined) {
+      for (const v of rInt32Unpacked) {
+        w.tag(144);
+        w.int32(v);
+      }
+    }
+    const rDoubleUnpacked = m.rDoubleUnpacked;
+    if (rDoubleUnpacked !== undefined) {
+      for (const v of rDoubleUnpacked) {
+        w.tag(153);
+        w.double(v);
+      }
+    }
+    if (m.$unknown !== undefined) w.rawField(m.$unknown);
   },
 
   $read(r: pb.Reader, end: number, depth: number, into: Repeateds | undefined): Repeateds {
@@ -1314,11 +1596,9 @@ export const Maps: pb.MessageCodec<Maps> = {
   encode(message: pb.MessageInit<Maps>): Uint8Array {
     const w = pb.Writer.acquire();
     try {
-      const bytes = new Uint8Array(Maps.$size(message, w));
-      w.begin(bytes, 0);
-      Maps.$write(message, w);
-      w.finish(bytes.length);
-      return bytes;
+      w.beginArea();
+      Maps.$encode(message, w);
+      return w.copyArea();
     } finally {
       w.release();
     }
@@ -1565,6 +1845,168 @@ export const Maps: pb.MessageCodec<Maps> = {
       }
     }
     if (m.$unknown !== undefined) w.raw(m.$unknown);
+  },
+
+  $encode(m: pb.MessageInit<Maps>, w: pb.Writer): void {
+    const stringToString = m.stringToString;
+    if (stringToString !== undefined) {
+      for (const key of Object.keys(stringToString)) {
+        const value = stringToString[key] ?? "";
+        w.tag(10);
+        const entry = w.fork();
+        w.tag(10);
+        w.stringField(key);
+        w.tag(18);
+        w.stringField(value);
+        w.join(entry);
+      }
+    }
+    const int32ToInt64 = m.int32ToInt64;
+    if (int32ToInt64 !== undefined) {
+      for (const key of Object.keys(int32ToInt64)) {
+        const value = int32ToInt64[key] ?? 0n;
+        w.tag(18);
+        const entry = w.fork();
+        w.tag(8);
+        w.int32(Number(key));
+        w.tag(16);
+        w.int64(value);
+        w.join(entry);
+      }
+    }
+    const int64ToMoney = m.int64ToMoney;
+    if (int64ToMoney !== undefined) {
+      for (const key of Object.keys(int64ToMoney)) {
+        const value = int64ToMoney[key] ?? {};
+        w.tag(26);
+        const entry = w.fork();
+        w.tag(8);
+        w.int64(pb.keyToBigInt(key));
+        w.tag(18);
+        const at = w.fork();
+        Money.$encode(value, w);
+        w.join(at);
+        w.join(entry);
+      }
+    }
+    const uint32ToBytes = m.uint32ToBytes;
+    if (uint32ToBytes !== undefined) {
+      for (const key of Object.keys(uint32ToBytes)) {
+        const value = uint32ToBytes[key] ?? pb.EMPTY_BYTES;
+        w.tag(34);
+        const entry = w.fork();
+        w.tag(8);
+        w.uint32(Number(key));
+        w.tag(18);
+        w.bytesField(value);
+        w.join(entry);
+      }
+    }
+    const uint64ToDouble = m.uint64ToDouble;
+    if (uint64ToDouble !== undefined) {
+      for (const key of Object.keys(uint64ToDouble)) {
+        const value = uint64ToDouble[key] ?? 0;
+        w.tag(42);
+        const entry = w.fork();
+        w.tag(8);
+        w.uint64(pb.keyToBigInt(key));
+        w.tag(17);
+        w.double(value);
+        w.join(entry);
+      }
+    }
+    const sint32ToBool = m.sint32ToBool;
+    if (sint32ToBool !== undefined) {
+      for (const key of Object.keys(sint32ToBool)) {
+        const value = sint32ToBool[key] ?? false;
+        w.tag(50);
+        const entry = w.fork();
+        w.tag(8);
+        w.sint32(Number(key));
+        w.tag(16);
+        w.bool(value);
+        w.join(entry);
+      }
+    }
+    const sint64ToFloat = m.sint64ToFloat;
+    if (sint64ToFloat !== undefined) {
+      for (const key of Object.keys(sint64ToFloat)) {
+        const value = sint64ToFloat[key] ?? 0;
+        w.tag(58);
+        const entry = w.fork();
+        w.tag(8);
+        w.sint64(pb.keyToBigInt(key));
+        w.tag(21);
+        w.float(value);
+        w.join(entry);
+      }
+    }
+    const fixed32ToColor = m.fixed32ToColor;
+    if (fixed32ToColor !== undefined) {
+      for (const key of Object.keys(fixed32ToColor)) {
+        const value = fixed32ToColor[key] ?? Color.COLOR_UNSPECIFIED;
+        w.tag(66);
+        const entry = w.fork();
+        w.tag(13);
+        w.fixed32(Number(key));
+        w.tag(16);
+        w.int32(value);
+        w.join(entry);
+      }
+    }
+    const fixed64ToSint32 = m.fixed64ToSint32;
+    if (fixed64ToSint32 !== undefined) {
+      for (const key of Object.keys(fixed64ToSint32)) {
+        const value = fixed64ToSint32[key] ?? 0;
+        w.tag(74);
+        const entry = w.fork();
+        w.tag(9);
+        w.fixed64(pb.keyToBigInt(key));
+        w.tag(16);
+        w.sint32(value);
+        w.join(entry);
+      }
+    }
+    const sfixed32ToFixed64 = m.sfixed32ToFixed64;
+    if (sfixed32ToFixed64 !== undefined) {
+      for (const key of Object.keys(sfixed32ToFixed64)) {
+        const value = sfixed32ToFixed64[key] ?? 0n;
+        w.tag(82);
+        const entry = w.fork();
+        w.tag(13);
+        w.sfixed32(Number(key));
+        w.tag(17);
+        w.fixed64(value);
+        w.join(entry);
+      }
+    }
+    const sfixed64ToString = m.sfixed64ToString;
+    if (sfixed64ToString !== undefined) {
+      for (const key of Object.keys(sfixed64ToString)) {
+        const value = sfixed64ToString[key] ?? "";
+        w.tag(90);
+        const entry = w.fork();
+        w.tag(9);
+        w.sfixed64(pb.keyToBigInt(key));
+        w.tag(18);
+        w.stringField(value);
+        w.join(entry);
+      }
+    }
+    const boolToUint32 = m.boolToUint32;
+    if (boolToUint32 !== undefined) {
+      for (const key of Object.keys(boolToUint32)) {
+        const value = boolToUint32[key] ?? 0;
+        w.tag(98);
+        const entry = w.fork();
+        w.tag(8);
+        w.bool(key === "true");
+        w.tag(16);
+        w.uint32(value);
+        w.join(entry);
+      }
+    }
+    if (m.$unknown !== undefined) w.rawField(m.$unknown);
   },
 
   $read(r: pb.Reader, end: number, depth: number, into: Maps | undefined): Maps {
@@ -1864,11 +2306,9 @@ export const Oneofs: pb.MessageCodec<Oneofs> = {
   encode(message: pb.MessageInit<Oneofs>): Uint8Array {
     const w = pb.Writer.acquire();
     try {
-      const bytes = new Uint8Array(Oneofs.$size(message, w));
-      w.begin(bytes, 0);
-      Oneofs.$write(message, w);
-      w.finish(bytes.length);
-      return bytes;
+      w.beginArea();
+      Oneofs.$encode(message, w);
+      return w.copyArea();
     } finally {
       w.release();
     }
@@ -1973,6 +2413,68 @@ export const Oneofs: pb.MessageCodec<Oneofs> = {
       w.string(after);
     }
     if (m.$unknown !== undefined) w.raw(m.$unknown);
+  },
+
+  $encode(m: pb.MessageInit<Oneofs>, w: pb.Writer): void {
+    const before = m.before;
+    if (before !== undefined && before !== "") {
+      w.tag(10);
+      w.stringField(before);
+    }
+    const choice = m.choice;
+    switch (choice?.case) {
+      case "number": {
+        w.tag(16);
+        w.int32(choice.value ?? 0);
+        break;
+      }
+      case "text": {
+        w.tag(26);
+        w.stringField(choice.value ?? "");
+        break;
+      }
+      case "money": {
+        w.tag(34);
+        const at = w.fork();
+        Money.$encode(choice.value ?? {}, w);
+        w.join(at);
+        break;
+      }
+      case "blob": {
+        w.tag(42);
+        w.bytesField(choice.value ?? pb.EMPTY_BYTES);
+        break;
+      }
+      case "color": {
+        w.tag(48);
+        w.int32(choice.value ?? Color.COLOR_UNSPECIFIED);
+        break;
+      }
+      case "big": {
+        w.tag(56);
+        w.sint64(choice.value ?? 0n);
+        break;
+      }
+    }
+    const other = m.other;
+    switch (other?.case) {
+      case "ratio": {
+        w.tag(73);
+        w.double(other.value ?? 0);
+        break;
+      }
+      case "flag": {
+        w.tag(64);
+        w.bool(other.value ?? false);
+        break;
+      }
+    }
+    const after = m.after;
+    if (after !== undefined && after !== "") {
+      w.tag(82);
+      w.stringField(after);
+    }
+    if (m.$unknown !== undefined) w.rawField(m.$unknown);
   },
 
   $read(r: pb.Reader, end: number, depth: number, into: Oneofs | undefined): Oneofs {
@@ -2102,11 +2604,9 @@ export const Outer: pb.MessageCodec<Outer> = {
   encode(message: pb.MessageInit<Outer>): Uint8Array {
     const w = pb.Writer.acquire();
     try {
-      const bytes = new Uint8Array(Outer.$size(message, w));
-      w.begin(bytes, 0);
-      Outer.$write(message, w);
-      w.finish(bytes.length);
-      return bytes;
+      w.beginArea();
+      Outer.$encode(message, w);
+      return w.copyArea();
     } finally {
       w.release();
     }
@@ -2163,6 +2663,37 @@ export const Outer: pb.MessageCodec<Outer> = {
       }
     }
     if (m.$unknown !== undefined) w.raw(m.$unknown);
+  },
+
+  $encode(m: pb.MessageInit<Outer>, w: pb.Writer): void {
+    const inner = m.inner;
+    if (inner !== undefined) {
+      w.tag(10);
+      const at = w.fork();
+      Outer_Inner.$encode(inner, w);
+      w.join(at);
+    }
+    const level = m.level;
+    if (level !== undefined && level !== 0) {
+      w.tag(16);
+      w.int32(level);
+    }
+    const byName = m.byName;
+    if (byName !== undefined) {
+      for (const key of Object.keys(byName)) {
+        const value = byName[key] ?? {};
+        w.tag(26);
+        const entry = w.fork();
+        w.tag(10);
+        w.stringField(key);
+        w.tag(18);
+        const at = w.fork();
+        Outer_Inner.$encode(value, w);
+        w.join(at);
+        w.join(entry);
+      }
+    }
+    if (m.$unknown !== undefined) w.rawField(m.$unknown);
   },
 
   $read(r: pb.Reader, end: number, depth: number, into: Outer | undefined): Outer {
@@ -2264,11 +2795,9 @@ export const Outer_Inner: pb.MessageCodec<Outer_Inner> = {
   encode(message: pb.MessageInit<Outer_Inner>): Uint8Array {
     const w = pb.Writer.acquire();
     try {
-      const bytes = new Uint8Array(Outer_Inner.$size(message, w));
-      w.begin(bytes, 0);
-      Outer_Inner.$write(message, w);
-      w.finish(bytes.length);
-      return bytes;
+      w.beginArea();
+      Outer_Inner.$encode(message, w);
+      return w.copyArea();
     } finally {
       w.release();
     }
@@ -2310,6 +2839,26 @@ export const Outer_Inner: pb.MessageCodec<Outer_Inner> = {
       }
     }
     if (m.$unknown !== undefined) w.raw(m.$unknown);
+  },
+
+  $encode(m: pb.MessageInit<Outer_Inner>, w: pb.Writer): void {
+    const deepest = m.deepest;
+    if (deepest !== undefined) {
+      w.tag(10);
+      const at = w.fork();
+      Outer_Inner_Deepest.$encode(deepest, w);
+      w.join(at);
+    }
+    const many = m.many;
+    if (many !== undefined) {
+      for (const v of many) {
+        w.tag(18);
+        const at = w.fork();
+        Outer_Inner_Deepest.$encode(v, w);
+        w.join(at);
+      }
+    }
+    if (m.$unknown !== undefined) w.rawField(m.$unknown);
   },
 
   $read(r: pb.Reader, end: number, depth: number, into: Outer_Inner | undefined): Outer_Inner {
@@ -2387,11 +2936,9 @@ export const Outer_Inner_Deepest: pb.MessageCodec<Outer_Inner_Deepest> = {
   encode(message: pb.MessageInit<Outer_Inner_Deepest>): Uint8Array {
     const w = pb.Writer.acquire();
     try {
-      const bytes = new Uint8Array(Outer_Inner_Deepest.$size(message, w));
-      w.begin(bytes, 0);
-      Outer_Inner_Deepest.$write(message, w);
-      w.finish(bytes.length);
-      return bytes;
+      w.beginArea();
+      Outer_Inner_Deepest.$encode(message, w);
+      return w.copyArea();
     } finally {
       w.release();
     }
@@ -2427,6 +2974,20 @@ export const Outer_Inner_Deepest: pb.MessageCodec<Outer_Inner_Deepest> = {
       w.int32(level);
     }
     if (m.$unknown !== undefined) w.raw(m.$unknown);
+  },
+
+  $encode(m: pb.MessageInit<Outer_Inner_Deepest>, w: pb.Writer): void {
+    const note = m.note;
+    if (note !== undefined && note !== "") {
+      w.tag(10);
+      w.stringField(note);
+    }
+    const level = m.level;
+    if (level !== undefined && level !== 0) {
+      w.tag(16);
+      w.int32(level);
+    }
+    if (m.$unknown !== undefined) w.rawField(m.$unknown);
   },
 
   $read(r: pb.Reader, end: number, depth: number, into: Outer_Inner_Deepest | undefined): Outer_Inner_Deepest {
@@ -2508,11 +3069,9 @@ export const Tree: pb.MessageCodec<Tree> = {
   encode(message: pb.MessageInit<Tree>): Uint8Array {
     const w = pb.Writer.acquire();
     try {
-      const bytes = new Uint8Array(Tree.$size(message, w));
-      w.begin(bytes, 0);
-      Tree.$write(message, w);
-      w.finish(bytes.length);
-      return bytes;
+      w.beginArea();
+      Tree.$encode(message, w);
+      return w.copyArea();
     } finally {
       w.release();
     }
@@ -2553,6 +3112,24 @@ export const Tree: pb.MessageCodec<Tree> = {
       }
     }
     if (m.$unknown !== undefined) w.raw(m.$unknown);
+  },
+
+  $encode(m: pb.MessageInit<Tree>, w: pb.Writer): void {
+    const label = m.label;
+    if (label !== undefined && label !== "") {
+      w.tag(10);
+      w.stringField(label);
+    }
+    const children = m.children;
+    if (children !== undefined) {
+      for (const v of children) {
+        w.tag(18);
+        const at = w.fork();
+        Tree.$encode(v, w);
+        w.join(at);
+      }
+    }
+    if (m.$unknown !== undefined) w.rawField(m.$unknown);
   },
 
   $read(r: pb.Reader, end: number, depth: number, into: Tree | undefined): Tree {
@@ -2670,11 +3247,9 @@ export const Everything: pb.MessageCodec<Everything> = {
   encode(message: pb.MessageInit<Everything>): Uint8Array {
     const w = pb.Writer.acquire();
     try {
-      const bytes = new Uint8Array(Everything.$size(message, w));
-      w.begin(bytes, 0);
-      Everything.$write(message, w);
-      w.finish(bytes.length);
-      return bytes;
+      w.beginArea();
+      Everything.$encode(message, w);
+      return w.copyArea();
     } finally {
       w.release();
     }
@@ -2810,6 +3385,90 @@ export const Everything: pb.MessageCodec<Everything> = {
       w.uint32(farthest);
     }
     if (m.$unknown !== undefined) w.raw(m.$unknown);
+  },
+
+  $encode(m: pb.MessageInit<Everything>, w: pb.Writer): void {
+    const scalars = m.scalars;
+    if (scalars !== undefined) {
+      w.tag(10);
+      const at = w.fork();
+      Scalars.$encode(scalars, w);
+      w.join(at);
+    }
+    const optionals = m.optionals;
+    if (optionals !== undefined) {
+      w.tag(18);
+      const at = w.fork();
+      Optionals.$encode(optionals, w);
+      w.join(at);
+    }
+    const repeateds = m.repeateds;
+    if (repeateds !== undefined) {
+      w.tag(26);
+      const at = w.fork();
+      Repeateds.$encode(repeateds, w);
+      w.join(at);
+    }
+    const maps = m.maps;
+    if (maps !== undefined) {
+      w.tag(34);
+      const at = w.fork();
+      Maps.$encode(maps, w);
+      w.join(at);
+    }
+    const oneofs = m.oneofs;
+    if (oneofs !== undefined) {
+      w.tag(42);
+      const at = w.fork();
+      Oneofs.$encode(oneofs, w);
+      w.join(at);
+    }
+    const outer = m.outer;
+    if (outer !== undefined) {
+      w.tag(50);
+      const at = w.fork();
+      Outer.$encode(outer, w);
+      w.join(at);
+    }
+    const tree = m.tree;
+    if (tree !== undefined) {
+      w.tag(58);
+      const at = w.fork();
+      Tree.$encode(tree, w);
+      w.join(at);
+    }
+    const createdAt = m.createdAt;
+    if (createdAt !== undefined) {
+      w.tag(130);
+      const at = w.fork();
+      Timestamp.$encode(createdAt, w);
+      w.join(at);
+    }
+    const ttl = m.ttl;
+    if (ttl !== undefined) {
+      w.tag(138);
+      const at = w.fork();
+      Duration.$encode(ttl, w);
+      w.join(at);
+    }
+    const nothing = m.nothing;
+    if (nothing !== undefined) {
+      w.tag(146);
+      const at = w.fork();
+      Empty.$encode(nothing, w);
+      w.join(at);
+    }
+    const farAway = m.farAway;
+    if (farAway !== undefined && farAway !== "") {
+      w.tag(16386);
+      w.stringField(farAway);
+    }
+    const farthest = m.farthest;
+    if (farthest !== undefined && farthest !== 0) {
+      w.tag(524280);
+      w.uint32(farthest);
+    }
+    if (m.$unknown !== undefined) w.rawField(m.$unknown);
   },
 
   $read(r: pb.Reader, end: number, depth: number, into: Everything | undefined): Everything {
@@ -2979,11 +3638,9 @@ export const Awkward: pb.MessageCodec<Awkward> = {
   encode(message: pb.MessageInit<Awkward>): Uint8Array {
     const w = pb.Writer.acquire();
     try {
-      const bytes = new Uint8Array(Awkward.$size(message, w));
-      w.begin(bytes, 0);
-      Awkward.$write(message, w);
-      w.finish(bytes.length);
-      return bytes;
+      w.beginArea();
+      Awkward.$encode(message, w);
+      return w.copyArea();
     } finally {
       w.release();
     }
@@ -3107,6 +3764,76 @@ export const Awkward: pb.MessageCodec<Awkward> = {
       w.uint32(unknown_);
     }
     if (m.$unknown !== undefined) w.raw(m.$unknown);
+  },
+
+  $encode(m: pb.MessageInit<Awkward>, w: pb.Writer): void {
+    const class_ = m.class;
+    if (class_ !== undefined && class_ !== "") {
+      w.tag(10);
+      w.stringField(class_);
+    }
+    const value_ = m.value;
+    if (value_ !== undefined && value_ !== 0) {
+      w.tag(16);
+      w.int32(value_);
+    }
+    const key_ = m.key;
+    if (key_ !== undefined && key_ !== "") {
+      w.tag(26);
+      w.stringField(key_);
+    }
+    const Money_ = m.Money;
+    if (Money_ !== undefined) {
+      w.tag(34);
+      const at = w.fork();
+      Money.$encode(Money_, w);
+      w.join(at);
+    }
+    const m_ = m.m;
+    if (m_ !== undefined && m_.length !== 0) {
+      w.tag(42);
+      const at = w.fork();
+      w.ensure(m_.length * 10);
+      for (const v of m_) w.int32(v);
+      w.join(at);
+    }
+    const w_ = m.w;
+    if (w_ !== undefined) {
+      for (const key of Object.keys(w_)) {
+        const value = w_[key] ?? 0;
+        w.tag(50);
+        const entry = w.fork();
+        w.tag(10);
+        w.stringField(key);
+        w.tag(16);
+        w.int32(value);
+        w.join(entry);
+      }
+    }
+    const tag_ = m.tag;
+    switch (tag_?.case) {
+      case "n": {
+        w.tag(58);
+        w.stringField(tag_.value ?? "");
+        break;
+      }
+      case "r": {
+        w.tag(64);
+        w.bool(tag_.value ?? false);
+        break;
+      }
+    }
+    const pb_ = m.pb;
+    if (pb_ !== undefined && pb_.length !== 0) {
+      w.tag(74);
+      w.bytesField(pb_);
+    }
+    const unknown_ = m.unknown;
+    if (unknown_ !== undefined && unknown_ !== 0) {
+      w.tag(80);
+      w.uint32(unknown_);
+    }
+    if (m.$unknown !== undefined) w.rawField(m.$unknown);
   },
 
   $read(r: pb.Reader, end: number, depth: number, into: Awkward | undefined): Awkward {

@@ -55,11 +55,9 @@ export const EchoRequest: pb.MessageCodec<EchoRequest> = {
   encode(message: pb.MessageInit<EchoRequest>): Uint8Array {
     const w = pb.Writer.acquire();
     try {
-      const bytes = new Uint8Array(EchoRequest.$size(message, w));
-      w.begin(bytes, 0);
-      EchoRequest.$write(message, w);
-      w.finish(bytes.length);
-      return bytes;
+      w.beginArea();
+      EchoRequest.$encode(message, w);
+      return w.copyArea();
     } finally {
       w.release();
     }
@@ -96,6 +94,22 @@ export const EchoRequest: pb.MessageCodec<EchoRequest> = {
       w.uint32(repeat);
     }
     if (m.$unknown !== undefined) w.raw(m.$unknown);
+  },
+
+  $encode(m: pb.MessageInit<EchoRequest>, w: pb.Writer): void {
+    const payload = m.payload;
+    if (payload !== undefined) {
+      w.tag(10);
+      const at = w.fork();
+      Everything.$encode(payload, w);
+      w.join(at);
+    }
+    const repeat = m.repeat;
+    if (repeat !== undefined && repeat !== 0) {
+      w.tag(16);
+      w.uint32(repeat);
+    }
+    if (m.$unknown !== undefined) w.rawField(m.$unknown);
   },
 
   $read(r: pb.Reader, end: number, depth: number, into: EchoRequest | undefined): EchoRequest {
@@ -170,11 +184,9 @@ export const PriceQuery: pb.MessageCodec<PriceQuery> = {
   encode(message: pb.MessageInit<PriceQuery>): Uint8Array {
     const w = pb.Writer.acquire();
     try {
-      const bytes = new Uint8Array(PriceQuery.$size(message, w));
-      w.begin(bytes, 0);
-      PriceQuery.$write(message, w);
-      w.finish(bytes.length);
-      return bytes;
+      w.beginArea();
+      PriceQuery.$encode(message, w);
+      return w.copyArea();
     } finally {
       w.release();
     }
@@ -205,6 +217,17 @@ export const PriceQuery: pb.MessageCodec<PriceQuery> = {
       }
     }
     if (m.$unknown !== undefined) w.raw(m.$unknown);
+  },
+
+  $encode(m: pb.MessageInit<PriceQuery>, w: pb.Writer): void {
+    const skus = m.skus;
+    if (skus !== undefined) {
+      for (const v of skus) {
+        w.tag(10);
+        w.stringField(v);
+      }
+    }
+    if (m.$unknown !== undefined) w.rawField(m.$unknown);
   },
 
   $read(r: pb.Reader, end: number, depth: number, into: PriceQuery | undefined): PriceQuery {

@@ -1,0 +1,139 @@
+/**
+ * The two encoders at their edges: encode() (one pass into the writer's own
+ * area, lengths patched in after the content) and encodeInto() (a size pass,
+ * then a write pass into the target) must produce the same bytes as each
+ * other and as an independent reference: strings of every length and
+ * script, embedded messages whose lengths cross varint boundaries, messages
+ * that outgrow the area, encodes nested in encodes. The same checks run
+ * again without Node's Buffer, which the runtime uses where present.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { describe, it } from "node:test";
+
+import type { MessageCodec, MessageInit } from "../../js/src/pb/index.js";
+import { Money } from "../codegen/golden/ts/shmrpc/test/common_pb.js";
+import { Everything, Maps, Repeateds, Scalars, Tree } from "../codegen/golden/ts/shmrpc/test/everything_pb.js";
+
+const WITHOUT_BUFFER = process.env.SHMRPC_TEST_WITHOUT_BUFFER === "1";
+
+/** encode() and encodeInto() of `message`, checked to agree; the bytes. */
+function encodeBoth<T>(codec: MessageCodec<T>, message: MessageInit<T>): Uint8Array {
+  const bytes = codec.encode(message);
+  assert.equal(codec.encodedSize(message), bytes.length);
+  const target = new Uint8Array(bytes.length + 2);
+  assert.equal(codec.encodeInto(message, target, 2), target.length);
+  assert.deepEqual(target.subarray(2), bytes);
+  return bytes;
+}
+
+function varint(n: number): number[] {
+  const out: number[] = [];
+  for (; n > 0x7f; n = Math.floor(n / 128)) out.push((n % 128) | 0x80);
+  out.push(n);
+  return out;
+}
+
+/** A string field as it must be encoded: WHATWG UTF-8 (lone surrogates as U+FFFD). */
+function stringField(tag: number, s: string): number[] {
+  const utf8 = new TextEncoder().encode(s);
+  return [tag, ...varint(utf8.length), ...utf8];
+}
+
+/** The label length L that makes a childless Tree `content` bytes: 1 (tag) + varint(L) + L. */
+function labelFor(content: number): number {
+  for (let k = 1; ; k++) {
+    if (varint(content - 1 - k).length === k) return content - 1 - k;
+  }
+}
+
+describe(`encoders${WITHOUT_BUFFER ? " without Node's Buffer" : ""}`, () => {
+  it("write strings of every length and script as UTF-8", () => {
+    const units = ["a", "é", "€", "😀", "\ud800", "\udc00", "a\ud800"];
+    // Around the one-pass one-byte-length limit (42 units), the JavaScript
+    // limit (24), the one-byte length (127 bytes) and beyond.
+    const lengths = [0, 1, 2, 23, 24, 25, 41, 42, 43, 44, 63, 64, 65, 127, 128, 129, 300, 5000];
+    for (const unit of units) {
+      for (const n of lengths) {
+        const s = unit.repeat(Math.ceil(n / unit.length)).slice(0, n);
+        const bytes = encodeBoth(Scalars, { fString: s });
+        assert.deepEqual([...bytes], s === "" ? [] : stringField(74, s), `${JSON.stringify(unit)} x ${n}`);
+        assert.equal(Scalars.decode(bytes).fString, new TextDecoder().decode(new TextEncoder().encode(s)));
+      }
+    }
+  });
+
+  it("write embedded message lengths across varint size boundaries", () => {
+    for (const content of [127, 128, 129, 16383, 16384, 16385, 2097151, 2097152]) {
+      const labelLength = labelFor(content);
+      const label = "x".repeat(labelLength);
+      const child = { label, children: [] };
+      assert.equal(Tree.encode(child).length, content, `content ${content}`);
+      const bytes = encodeBoth(Tree, { label: "root", children: [child, { label: "after" }] });
+      const expected = [...stringField(10, "root"), 18, ...varint(content), ...Tree.encode(child)];
+      expected.push(18, 7, ...stringField(10, "after"));
+      assert.deepEqual([...bytes], expected, `content ${content}`);
+      assert.equal(Tree.decode(bytes).children[0]!.label.length, labelLength);
+    }
+  });
+
+  it("grow the area under many small fields and long packed runs", () => {
+    const negatives = Array.from({ length: 3000 }, (_, i) => -1 - i);
+    const message: MessageInit<Repeateds> = {
+      rInt32Unpacked: negatives,
+      rInt32: negatives,
+      rSint64: negatives.map(BigInt),
+      rMoney: Array.from({ length: 500 }, (_, i) => ({ currency: "EUR", units: BigInt(-i), nanos: -i | 0 })),
+      rBool: negatives.map((v) => v % 2 === 0),
+    };
+    const bytes = encodeBoth(Repeateds, message);
+    assert.deepEqual(Repeateds.decode(bytes), Repeateds.create(message));
+    // Unpacked negative int32: a two-byte tag and a ten-byte varint each.
+    assert.ok(bytes.length > 3000 * 12);
+  });
+
+  it("write map entries of every shape past the area's first size", () => {
+    const message: MessageInit<Maps> = {
+      stringToString: Object.fromEntries(Array.from({ length: 400 }, (_, i) => [`key ${i} ${"é".repeat(i % 50)}`, "v".repeat(i)])),
+      int32ToInt64: Object.fromEntries(Array.from({ length: 400 }, (_, i) => [String(-i), BigInt(-i) << 40n])),
+      int64ToMoney: { "-9223372036854775808": { currency: "x".repeat(200) }, "5": {} },
+    };
+    const bytes = encodeBoth(Maps, message);
+    assert.deepEqual(Maps.decode(bytes), Maps.create(message));
+  });
+
+  it("keep unknown fields whatever their size", () => {
+    for (const size of [1, 100, 10000]) {
+      const unknown = Money.encode({ currency: "u".repeat(size) });
+      const bytes = encodeBoth(Scalars, { fInt32: 1, $unknown: unknown });
+      assert.deepEqual([...bytes], [40, 1, ...unknown]);
+    }
+  });
+
+  it("encode a message from inside the encoding of another", () => {
+    const inner = { currency: "EUR", units: 5n };
+    const expectedInner = Money.encode(inner);
+    let seen: Uint8Array | undefined;
+    const outer = {
+      get currency(): string {
+        seen = Money.encode(inner);
+        return "USD";
+      },
+      units: 7n,
+    };
+    assert.deepEqual(Money.decode(Money.encode(outer)), Money.create({ currency: "USD", units: 7n }));
+    assert.deepEqual(seen, expectedInner);
+    const big = Everything.encode({ tree: { label: "t".repeat(10000) } });
+    assert.equal(Everything.decode(big).tree?.label.length, 10000);
+  });
+
+  it("pass again without Node's Buffer", { skip: WITHOUT_BUFFER }, () => {
+    const run = spawnSync(
+      process.execPath,
+      ["--import", "data:text/javascript,delete globalThis.Buffer", fileURLToPath(import.meta.url)],
+      { env: { ...process.env, SHMRPC_TEST_WITHOUT_BUFFER: "1" }, encoding: "utf8" },
+    );
+    assert.equal(run.status, 0, run.stdout + run.stderr);
+  });
+});
