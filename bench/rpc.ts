@@ -3,7 +3,7 @@
  * C handler (sync, async and cold) and calls per second with 1, 16 and 256
  * calls in flight, printed beside worker_threads postMessage, a Node-to-C
  * round trip over a Unix socket and @grpc/grpc-js unary over a Unix socket,
- * all measured in this run.
+ * all measured in this run, and the same calls made from C (the floor).
  *
  *   node build/ts/bench/rpc.js [--quick]     (after scripts/setup.sh)
  *
@@ -22,7 +22,7 @@ import { loadAddon, packageRoot } from "../js/src/native/addon.js";
 import { RpcClient } from "../js/src/rpc/index.js";
 import { Bench, BenchClient } from "./gen/rpc_bench_pb.js";
 import { echoService } from "./lib/grpc-echo.js";
-import { postMessageRoundTrip } from "./lib/peers.js";
+import { cRpcEcho, postMessageRoundTrip } from "./lib/peers.js";
 import { ASYNC_WARMUP, SYNC_WARMUP, printTable, timeRounds, timeRoundsSync, type Latency } from "./lib/stats.js";
 
 const quick = process.argv.includes("--quick");
@@ -131,6 +131,7 @@ async function main(): Promise<void> {
   const postMessage = await postMessageRoundTrip(ROUNDS);
   const unix = await unixSocketRoundTrip(COLD_ROUNDS);
   const grpcJs = await grpcRoundTrip(COLD_ROUNDS);
+  const fromC = cRpcEcho(library, ROUNDS * 10);
 
   printTable(
     `Unary round trips, 16-byte message (µs; JS on CPU 0, peer on CPU 1; ${ROUNDS} rounds, cold and sockets ${COLD_ROUNDS})`,
@@ -139,6 +140,7 @@ async function main(): Promise<void> {
       ["shmrpc unary JS->C->JS, sync (unarySync, JS spins)", sync.p50, sync.p99],
       ["shmrpc unary JS->C->JS, async (await, C spinning)", asyncLatency.p50, asyncLatency.p99],
       ["shmrpc unary JS->C->JS, cold (both parked)", cold.p50, cold.p99],
+      ["shmrpc unary C->C->C, both spinning (the floor)", fromC.p50, fromC.p99],
       ["worker_threads postMessage round trip", postMessage.p50, postMessage.p99],
       ["Node -> C over a Unix socket", unix.p50, unix.p99],
       ["@grpc/grpc-js unary over a Unix socket", grpcJs.p50, grpcJs.p99],
@@ -150,6 +152,7 @@ async function main(): Promise<void> {
     rates.map(([inFlight, rate]) => [String(inFlight), rate]),
   );
   printTable("Ratios", ["", "x"], [
+    ["shmrpc sync p50 / C->C->C p50", sync.p50 / fromC.p50],
     ["worker postMessage p50 / shmrpc async p50", postMessage.p50 / asyncLatency.p50],
     ["Unix socket p50 / shmrpc async p50", unix.p50 / asyncLatency.p50],
     ["grpc-js p50 / shmrpc async p50", grpcJs.p50 / asyncLatency.p50],

@@ -1,7 +1,8 @@
 /**
  * The figures a user would compare shmrpc with, measured in the same run:
  * worker_threads postMessage, a JS-to-JS Atomics spin ping-pong, C-to-C futex
- * and spin ping-pongs, and single-core memcpy bandwidth.
+ * and spin ping-pongs, C-to-C channel and RPC round trips, and single-core
+ * memcpy bandwidth.
  */
 import { execFileSync } from "node:child_process";
 import path from "node:path";
@@ -69,6 +70,15 @@ export function cPingPong(rounds: number): { futex: Latency; spin: Latency } {
 /** C-to-C echo through a shmrpc channel: the floor under the JavaScript figures. */
 export function cChannelEcho(rounds: number): Latency {
   const figure = runC("bench_channel_pingpong", String(rounds))[0];
+  return { p50: figure?.p50_us ?? NaN, p99: figure?.p99_us ?? NaN };
+}
+
+/**
+ * C-to-C unary calls into an RPC service library, hosted as the addon hosts
+ * it: the floor under the JavaScript unary figures.
+ */
+export function cRpcEcho(library: string, rounds: number): Latency {
+  const figure = runC("bench_rpc_pingpong", library, String(rounds))[0];
   return { p50: figure?.p50_us ?? NaN, p99: figure?.p99_us ?? NaN };
 }
 

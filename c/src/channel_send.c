@@ -13,7 +13,7 @@ typedef struct writer_s {
   uint32_t room; /* free bytes known without reading the shared head */
 } writer_t;
 
-static const shmrpc__deadline_t NO_DEADLINE = {0, true};
+static const shmrpc__deadline_t NO_DEADLINE = {.forever = true};
 
 /* SHMRPC_EPROTO/ECLOSED when nothing may be sent, else 0. */
 static int send_blocked(shmrpc_channel_t *ch) {

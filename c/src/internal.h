@@ -90,8 +90,9 @@ void shmrpc__ring_unwrite(shmrpc_ring_t *ring, uint32_t len);
 /* A point in time on CLOCK_MONOTONIC, or "never" (wait forever), built
  * from a timeout in milliseconds (0 = do not wait, -1 = forever). */
 typedef struct shmrpc__deadline_s {
-  uint64_t at_ns; /* CLOCK_MONOTONIC, unused when forever */
+  uint64_t at_ns; /* CLOCK_MONOTONIC, unused when forever or now */
   bool forever;
+  bool now; /* timeout 0: passed already, without reading the clock */
 } shmrpc__deadline_t;
 
 /* Returns 0, or SHMRPC_EINVAL for a timeout below -1. */

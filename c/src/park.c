@@ -28,7 +28,8 @@ int shmrpc__deadline_init(shmrpc__deadline_t *deadline, int timeout_ms) {
   if (timeout_ms < -1)
     return SHMRPC_EINVAL;
   deadline->forever = timeout_ms == -1;
-  deadline->at_ns = deadline->forever
+  deadline->now = timeout_ms == 0;
+  deadline->at_ns = deadline->forever || deadline->now
                         ? 0
                         : now_ns() + (uint64_t)timeout_ms * NS_PER_MS;
   return 0;
@@ -39,7 +40,9 @@ static bool reached(const shmrpc__deadline_t *deadline, uint64_t now) {
 }
 
 bool shmrpc__deadline_passed(const shmrpc__deadline_t *deadline) {
-  return !deadline->forever && now_ns() >= deadline->at_ns;
+  if (deadline->forever)
+    return false;
+  return deadline->now || now_ns() >= deadline->at_ns;
 }
 
 /* Tells the CPU this is a spin-wait loop: saves power and, on a
@@ -53,12 +56,14 @@ static inline void cpu_relax(void) {
 }
 
 /* Polls `ready` for up to `spin_ns` (and not past the deadline). Returns
- * the condition's value, or 0 when the budget is spent. */
+ * the condition's value, or 0 when the budget is spent. The budget starts
+ * at the first clock read, SPIN_CLOCK_EVERY polls in: most waits end
+ * before that and never read the clock. */
 static int spin(shmrpc__condition_fn ready, void *ctx, uint32_t spin_ns,
                 const shmrpc__deadline_t *deadline) {
   if (spin_ns == 0)
     return 0;
-  uint64_t start = now_ns();
+  uint64_t start = 0;
   for (uint32_t i = 1;; i++) {
     cpu_relax();
     int r = ready(ctx);
@@ -66,6 +71,8 @@ static int spin(shmrpc__condition_fn ready, void *ctx, uint32_t spin_ns,
       return r;
     if (i % SPIN_CLOCK_EVERY == 0) {
       uint64_t now = now_ns();
+      if (start == 0)
+        start = now;
       if (now - start >= spin_ns || reached(deadline, now))
         return 0;
       /* If the peer is waiting for this CPU, no amount of spinning helps:

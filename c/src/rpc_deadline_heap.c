@@ -45,7 +45,8 @@ static void sift_down(shmrpc__deadline_heap_t *heap, size_t i) {
 void shmrpc__deadline_heap_free(shmrpc__deadline_heap_t *heap) {
   free(heap->items);
   heap->items = NULL;
-  heap->count = heap->cap = 0;
+  __atomic_store_n(&heap->count, 0, __ATOMIC_RELAXED);
+  heap->cap = 0;
 }
 
 int shmrpc__deadline_heap_push(shmrpc__deadline_heap_t *heap,
@@ -58,8 +59,10 @@ int shmrpc__deadline_heap_push(shmrpc__deadline_heap_t *heap,
     heap->items = items;
     heap->cap = cap;
   }
-  heap->items[heap->count] = call;
-  sift_up(heap, heap->count++);
+  size_t i = heap->count;
+  heap->items[i] = call;
+  __atomic_store_n(&heap->count, i + 1, __ATOMIC_RELAXED);
+  sift_up(heap, i);
   return 0;
 }
 
@@ -69,8 +72,10 @@ void shmrpc__deadline_heap_remove(shmrpc__deadline_heap_t *heap,
   if (i >= heap->count || heap->items[i] != call)
     return;
   call->heap_index = SIZE_MAX;
-  shmrpc_call_t *last = heap->items[--heap->count];
-  if (i == heap->count)
+  size_t count = heap->count - 1;
+  __atomic_store_n(&heap->count, count, __ATOMIC_RELAXED);
+  shmrpc_call_t *last = heap->items[count];
+  if (i == count)
     return;
   heap->items[i] = last;
   last->heap_index = i;

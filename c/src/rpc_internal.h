@@ -81,7 +81,7 @@ void shmrpc__call_table_remove(shmrpc__call_table_t *table,
 
 typedef struct shmrpc__deadline_heap_s {
   shmrpc_call_t **items;
-  size_t count;
+  size_t count; /* written atomically, for deadline_heap_empty_unlocked */
   size_t cap;
 } shmrpc__deadline_heap_t;
 
@@ -96,6 +96,15 @@ void shmrpc__deadline_heap_remove(shmrpc__deadline_heap_t *heap,
 static inline shmrpc_call_t *
 shmrpc__deadline_heap_top(const shmrpc__deadline_heap_t *heap) {
   return heap->count > 0 ? heap->items[0] : NULL;
+}
+/* Whether the heap is empty, read without the lock, so that the dispatch
+ * loop of a server whose calls have no deadlines never takes the lock or
+ * reads the clock for them. Only the dispatch thread adds calls, so there
+ * "empty" is exact; a removal by another thread only makes "not empty"
+ * stale, which costs one locked look. */
+static inline bool
+shmrpc__deadline_heap_empty_unlocked(const shmrpc__deadline_heap_t *heap) {
+  return __atomic_load_n(&heap->count, __ATOMIC_RELAXED) == 0;
 }
 
 /* --- the server --- */
@@ -128,7 +137,7 @@ struct shmrpc_server_s {
   shmrpc_call_t *live;               /* guarded: every call not yet freed */
   size_t live_count;                 /* guarded */
   uint64_t abandoned;                /* guarded */
-  bool closed;                       /* guarded */
+  bool closed; /* guarded; written atomically, so poll reads it unlocked */
 
   /* Dispatch thread only. */
   shmrpc__backlog_item_t *backlog_head, *backlog_tail;

@@ -155,6 +155,8 @@ static void add_credit(shmrpc_server_t *server, uint32_t id, uint32_t credit) {
  * client has given up or is about to, and a client whose timer fires late
  * learns it from the ERROR. */
 static void expire_deadlines(shmrpc_server_t *server) {
+  if (shmrpc__deadline_heap_empty_unlocked(&server->deadlines))
+    return;
   uint64_t now = shmrpc__rpc_now_ns();
   for (;;) {
     shmrpc_call_t *hooks = NULL;
@@ -189,7 +191,7 @@ static void drop_backlog(shmrpc_server_t *server) {
 static void shut_down(shmrpc_server_t *server) {
   shmrpc_call_t *hooks = NULL;
   pthread_mutex_lock(&server->lock);
-  server->closed = true;
+  __atomic_store_n(&server->closed, true, __ATOMIC_RELEASE);
   for (shmrpc_call_t *call = server->live; call != NULL; call = call->next)
     if (call->in_table)
       stop_locked(server, call, SHMRPC_STATUS_UNAVAILABLE, &hooks);
@@ -409,11 +411,13 @@ static int drain_backlog(shmrpc_server_t *server) {
 
 int shmrpc__server_wait_ms(shmrpc_server_t *server, uint64_t extra_ns) {
   uint64_t at = extra_ns;
-  pthread_mutex_lock(&server->lock);
-  shmrpc_call_t *top = shmrpc__deadline_heap_top(&server->deadlines);
-  if (top != NULL && (at == 0 || top->deadline_ns < at))
-    at = top->deadline_ns;
-  pthread_mutex_unlock(&server->lock);
+  if (!shmrpc__deadline_heap_empty_unlocked(&server->deadlines)) {
+    pthread_mutex_lock(&server->lock);
+    shmrpc_call_t *top = shmrpc__deadline_heap_top(&server->deadlines);
+    if (top != NULL && (at == 0 || top->deadline_ns < at))
+      at = top->deadline_ns;
+    pthread_mutex_unlock(&server->lock);
+  }
   if (at == 0)
     return -1;
   uint64_t now = shmrpc__rpc_now_ns();
@@ -451,10 +455,7 @@ int shmrpc__server_pump(shmrpc_server_t *server, int timeout_ms, bool nested) {
 int shmrpc_server_poll(shmrpc_server_t *server, int timeout_ms) {
   if (server == NULL || timeout_ms < -1)
     return SHMRPC_EINVAL;
-  pthread_mutex_lock(&server->lock);
-  bool closed = server->closed;
-  pthread_mutex_unlock(&server->lock);
-  if (closed)
+  if (__atomic_load_n(&server->closed, __ATOMIC_ACQUIRE))
     return SHMRPC_ECLOSED;
   uint64_t until = timeout_ms > 0
                        ? shmrpc__rpc_now_ns() + (uint64_t)timeout_ms * 1000000

@@ -26,6 +26,7 @@ import type { Channel } from "../channel/channel.js";
 import { Fifo } from "../channel/fifo.js";
 import { FrameType, type Message } from "../channel/frame.js";
 import { isShmrpcError } from "../errors.js";
+import { CallTable } from "./call-table.js";
 import { ENVELOPE_HEADER_BYTES, ENVELOPE_VERSION, EnvelopeKind, EnvelopeOffset, envelopeU32, writeEnvelopeHeader } from "./envelope.js";
 import { RpcError } from "./errors.js";
 import { eventId } from "./ids.js";
@@ -111,7 +112,7 @@ export class RpcClient implements RpcTransport {
 
   private readonly maxCallsInFlight: number;
   private readonly streamWindow: number;
-  private readonly calls = new Map<number, Call>();
+  private readonly calls = new CallTable<Call>();
   private readonly queue = new Fifo<Call>();
   private nextId = 1;
   private readonly events = new Map<number, Set<EventSubscription>>();
@@ -123,6 +124,10 @@ export class RpcClient implements RpcTransport {
   /** Why calls fail at once, once the client or its channel is closed. */
   private closedReason: string | undefined;
   private readonly onMessage = (message: Message): void => this.handleMessage(message);
+  /** The REQUEST sendEncoded is writing, for writeRequest. */
+  private encodingCall: Call | undefined;
+  private encodingSize = 0;
+  private encodingTimeoutUs = 0;
 
   /**
    * Serves calls over `channel` (the client side). The channel stays the
@@ -212,7 +217,7 @@ export class RpcClient implements RpcTransport {
       while (call.phase !== "done") {
         // Nothing publishes in a microtask while this thread is busy here.
         this.channel.flush();
-        const left = call.deadline - performance.now();
+        const left = call.deadline === Infinity ? Infinity : call.deadline - performance.now();
         if (left <= 0) {
           this.giveUp(call, new RpcError(Status.DEADLINE_EXCEEDED, "deadline exceeded", method.path));
           this.channel.flush();
@@ -344,7 +349,7 @@ export class RpcClient implements RpcTransport {
     }
     call.id = this.allocateId();
     call.phase = "sent";
-    this.calls.set(call.id, call);
+    this.calls.add(call);
     this.stats.callsStarted++;
     this.updateListening();
     if (call.stream) call.granted = this.streamWindow;
@@ -352,20 +357,30 @@ export class RpcClient implements RpcTransport {
     const timeoutUs = remainingUs > MAX_WIRE_TIMEOUT_US ? 0 : remainingUs;
     let sent: Promise<void>;
     const written = this.channel.stats.messagesSent;
+    this.encodingCall = call;
+    this.encodingSize = size;
+    this.encodingTimeoutUs = timeoutUs;
     try {
-      sent = this.channel.sendEncoded(FrameType.COMMAND, ENVELOPE_HEADER_BYTES + size, (target, offset) => {
-        writeEnvelopeHeader(target, offset, EnvelopeKind.REQUEST, call.id, method.id, method.schemaHash, 0, timeoutUs, call.granted);
-        const end = method.requestType.encodeInto(call.request, target, offset + ENVELOPE_HEADER_BYTES);
-        if (end !== offset + ENVELOPE_HEADER_BYTES + size) throw new Error("the request changed while it was encoded");
-      });
+      sent = this.channel.sendEncoded(FrameType.COMMAND, ENVELOPE_HEADER_BYTES + size, this.writeRequest);
     } catch (error) {
       this.finish(call, new RpcError(Status.INVALID_ARGUMENT, `the request does not encode: ${String(error)}`, method.path, { cause: error }));
       return;
+    } finally {
+      this.encodingCall = undefined;
     }
     call.inRing = this.channel.stats.messagesSent !== written;
     // A request written at once has settled; only a queued one can still fail.
     if (!call.inRing) sent.catch((error: unknown) => this.sendFailed(call, error));
   }
+
+  /** Writes the REQUEST being started (this.encoding*); bound once, so a call allocates no closure. */
+  private readonly writeRequest = (target: Uint8Array, offset: number): void => {
+    const call = this.encodingCall!;
+    const method = call.method;
+    writeEnvelopeHeader(target, offset, EnvelopeKind.REQUEST, call.id, method.id, method.schemaHash, 0, this.encodingTimeoutUs, call.granted);
+    const end = method.requestType.encodeInto(call.request, target, offset + ENVELOPE_HEADER_BYTES);
+    if (end !== offset + ENVELOPE_HEADER_BYTES + this.encodingSize) throw new Error("the request changed while it was encoded");
+  };
 
   private sendFailed(call: Call, error: unknown): void {
     if (call.phase === "done") return;
@@ -410,7 +425,7 @@ export class RpcClient implements RpcTransport {
     if (call.timer !== undefined) clearTimeout(call.timer);
     if (call.abortListener) call.signal?.removeEventListener("abort", call.abortListener);
     if (wasSent) {
-      this.calls.delete(call.id);
+      this.calls.delete(call);
       this.startQueued();
       this.updateListening();
     }
@@ -604,7 +619,10 @@ interface CheckedOptions {
   signal: AbortSignal | undefined;
 }
 
+const NO_OPTIONS: CheckedOptions = Object.freeze({ timeoutMs: undefined, signal: undefined });
+
 function checkOptions(options: CallOptions | undefined): CheckedOptions {
+  if (options === undefined) return NO_OPTIONS;
   const timeoutMs = options?.timeoutMs;
   const signal = options?.signal;
   if (timeoutMs !== undefined && (typeof timeoutMs !== "number" || Number.isNaN(timeoutMs))) {
