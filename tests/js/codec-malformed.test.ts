@@ -118,6 +118,12 @@ describe("malformed input", () => {
     }
     // A byte-order mark is text, not a marker to strip.
     assert.equal(Scalars.decode(bytes(0x4a, 3, 0xef, 0xbb, 0xbf)).fString, "\ufeff");
+    // U+FFFD itself is valid, in a string long enough for the native decoder
+    // (which writes U+FFFD for what is not UTF-8); a BOM stays there too.
+    for (const text of ["\ufffd".repeat(40), `${"a".repeat(100)}\ufffd`, `\ufeff${"b".repeat(100)}`]) {
+      const utf8 = new TextEncoder().encode(text);
+      assert.equal(Scalars.decode(bytes(0x4a, utf8.length, ...utf8)).fString, text);
+    }
   });
 
   it("nesting deeper than the limit, cheaply and without exhausting the stack", () => {

@@ -10,7 +10,7 @@ import { DecodeError } from "./errors.js";
 interface NodeBuffer {
   byteLength(s: string): number;
   prototype: {
-    latin1Slice?: (this: Uint8Array, start: number, end: number) => string;
+    utf8Slice?: (this: Uint8Array, start: number, end: number) => string;
     utf8Write?: (this: Uint8Array, s: string, offset: number, length: number) => number;
   };
 }
@@ -104,22 +104,25 @@ export function utf8Encode(s: string, buf: Uint8Array, pos: number): number {
 /**
  * Decodes `buf[start, end)`; throws DecodeError("INVALID_UTF8"). Short
  * strings, and any in an input small enough to live on V8's heap, are
- * decoded in JavaScript; longer ASCII ones, in Node, by Buffer's latin1
- * slice (the same characters for ASCII bytes) up to a few hundred bytes:
- * both beat the platform's decoder, which also validates and takes
- * everything else.
+ * decoded in JavaScript; longer ones, in Node, by Buffer's UTF-8 slice,
+ * which needs neither a subarray nor a pass in JavaScript; the platform's
+ * strict decoder takes everything else.
  */
 export function utf8Read(buf: Uint8Array, start: number, end: number): string {
   const n = end - start;
   const small = buf.length <= ON_HEAP_MAX;
-  if (n > LONG_ASCII || (n > SHORT_ASCII && latin1Slice === undefined && !small)) {
-    return platformDecode(buf, start, end);
+  if (n > SHORT_ASCII && !small) {
+    if (utf8Slice === undefined) return platformDecode(buf, start, end);
+    // Node's decoder replaces what is not UTF-8 by U+FFFD. The strict one
+    // tells such input from a real U+FFFD (which a string of one-byte
+    // characters cannot hold: no search needed).
+    const s = utf8Slice.call(buf, start, end);
+    return s.includes("\ufffd") ? platformDecode(buf, start, end) : s;
   }
   let bits = 0;
   for (let i = start; i < end; i++) bits |= buf[i]!;
-  if (bits >= 0x80) return n <= SHORT_ASCII || small ? shortUtf8(buf, start, end) : platformDecode(buf, start, end);
-  if (n <= SHORT_ASCII) return asciiString(buf, start, n);
-  return latin1Slice === undefined ? shortUtf8(buf, start, end) : latin1Slice.call(buf, start, end);
+  if (bits >= 0x80) return shortUtf8(buf, start, end);
+  return asciiString(buf, start, n);
 }
 
 /** UTF-16 units of the short string being decoded. */
@@ -192,11 +195,10 @@ const SHORT_ASCII = 16;
  * string in so small an input is always decoded in JavaScript.
  */
 export const ON_HEAP_MAX = 64;
-const LONG_ASCII = 256;
 const chars = String.fromCharCode;
 
-/** Node's Buffer#latin1Slice; absent elsewhere. */
-const latin1Slice = nodeBuffer?.prototype.latin1Slice;
+/** Node's Buffer#utf8Slice; absent elsewhere. */
+const utf8Slice = nodeBuffer?.prototype.utf8Slice;
 
 /** `n` ASCII bytes at `s` as a string, eight characters per call. */
 function asciiString(b: Uint8Array, s: number, n: number): string {
