@@ -200,29 +200,74 @@ const chars = String.fromCharCode;
 /** Node's Buffer#utf8Slice; absent elsewhere. */
 const utf8Slice = nodeBuffer?.prototype.utf8Slice;
 
-/** `n` ASCII bytes at `s` as a string, eight characters per call. */
+/**
+ * `n` ASCII bytes at `s` as a string: up to 16 in one call with exactly as
+ * many arguments, which makes the string flat in one step.
+ */
 function asciiString(b: Uint8Array, s: number, n: number): string {
-  let out = "";
-  for (; n >= 8; s += 8, n -= 8) {
-    out += chars(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!);
-  }
   switch (n) {
+    case 0:
+      return "";
     case 1:
-      return out + chars(b[s]!);
+      return chars(b[s]!);
     case 2:
-      return out + chars(b[s]!, b[s + 1]!);
+      return chars(b[s]!, b[s + 1]!);
     case 3:
-      return out + chars(b[s]!, b[s + 1]!, b[s + 2]!);
+      return chars(b[s]!, b[s + 1]!, b[s + 2]!);
     case 4:
-      return out + chars(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!);
+      return chars(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!);
     case 5:
-      return out + chars(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!);
+      return chars(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!);
     case 6:
-      return out + chars(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!);
+      return chars(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!);
     case 7:
-      return out + chars(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!);
+      return chars(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!);
+    case 8:
+      return chars(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!);
+    case 9:
+      return chars(
+        b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!,
+      );
+    case 10:
+      return chars(
+        b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!,
+        b[s + 9]!,
+      );
+    case 11:
+      return chars(
+        b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!,
+        b[s + 9]!, b[s + 10]!,
+      );
+    case 12:
+      return chars(
+        b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!,
+        b[s + 9]!, b[s + 10]!, b[s + 11]!,
+      );
+    case 13:
+      return chars(
+        b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!,
+        b[s + 9]!, b[s + 10]!, b[s + 11]!, b[s + 12]!,
+      );
+    case 14:
+      return chars(
+        b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!,
+        b[s + 9]!, b[s + 10]!, b[s + 11]!, b[s + 12]!, b[s + 13]!,
+      );
+    case 15:
+      return chars(
+        b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!,
+        b[s + 9]!, b[s + 10]!, b[s + 11]!, b[s + 12]!, b[s + 13]!, b[s + 14]!,
+      );
+    case 16:
+      return chars(
+        b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!,
+        b[s + 9]!, b[s + 10]!, b[s + 11]!, b[s + 12]!, b[s + 13]!, b[s + 14]!, b[s + 15]!,
+      );
     default:
-      return out;
+      return chars(
+        b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!,
+        b[s + 9]!, b[s + 10]!, b[s + 11]!, b[s + 12]!, b[s + 13]!, b[s + 14]!, b[s + 15]!,
+      ) + asciiString(b, s + 16, n - 16);
   }
 }
 
