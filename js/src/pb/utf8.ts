@@ -72,7 +72,15 @@ export function utf8Write(s: string, byteLength: number, buf: Uint8Array, pos: n
  */
 export function utf8Encode(s: string, buf: Uint8Array, pos: number): number {
   const len = s.length;
-  for (let i = 0; i < len; i++) {
+  // Leading ASCII, the common case, in a loop of its own.
+  let i = 0;
+  for (; i < len; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) break;
+    buf[pos + i] = c;
+  }
+  pos += i;
+  for (; i < len; i++) {
     let c = s.charCodeAt(i);
     if (c < 0x80) {
       buf[pos++] = c;
