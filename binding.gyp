@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "shmrpc",
-      "sources": ["js/native/addon.cc", "js/native/service_host.cc"],
+      "sources": ["js/native/addon.cc", "js/native/loop_spin.cc", "js/native/service_host.cc"],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
         "c/include"

@@ -43,11 +43,13 @@ static inline uint32_t shmrpc__load_seq_cst(const uint32_t *word) {
 static inline void shmrpc__store_seq_cst(uint32_t *word, uint32_t value) {
   __atomic_store_n(word, value, __ATOMIC_SEQ_CST);
 }
-/* Sequentially consistent exchange: the waker's claim on a wait word, so
- * that of several wakers only the first sees the park value. */
-static inline uint32_t shmrpc__exchange_seq_cst(uint32_t *word,
-                                                uint32_t value) {
-  return __atomic_exchange_n(word, value, __ATOMIC_SEQ_CST);
+/* Sequentially consistent compare-and-swap: the waker's claim on a wait
+ * word, so that of several wakers only the first sees the park value. On
+ * failure *expected holds the value found. */
+static inline bool shmrpc__cas_seq_cst(uint32_t *word, uint32_t *expected,
+                                       uint32_t value) {
+  return __atomic_compare_exchange_n(word, expected, value, false,
+                                     __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
 }
 /* Relaxed: a word whose value orders nothing else (clearing one's own wait
  * word after waking; the ordering was already established by the wake). */

@@ -135,12 +135,13 @@ void shmrpc__wake(uint32_t *wait_word, const shmrpc_channel_options_t *opts) {
    * park/wake pair: if this sees NONE, the parker's re-check will see the
    * index. Loading first keeps the common case (nobody parked) free of a
    * read-modify-write on the peer's cache line. */
-  if (shmrpc__load_seq_cst(wait_word) == SHMRPC_WAIT_NONE)
-    return;
-  /* Exchange, so that of several wakers only the first wakes. */
-  uint32_t old = shmrpc__exchange_seq_cst(wait_word, SHMRPC_WAIT_NONE);
-  if (old == SHMRPC_WAIT_NONE)
-    return;
+  uint32_t old = shmrpc__load_seq_cst(wait_word);
+  /* Compare-and-swap, so that of several wakers only the first wakes, and
+   * a SPINNING word (its owner looks again before it sleeps) stays. */
+  do {
+    if (old == SHMRPC_WAIT_NONE || old == SHMRPC_WAIT_SPINNING)
+      return;
+  } while (!shmrpc__cas_seq_cst(wait_word, &old, SHMRPC_WAIT_NONE));
   if (old == SHMRPC_WAIT_LOOP && opts->wake_loop != NULL)
     opts->wake_loop(opts->wake_loop_user);
   else

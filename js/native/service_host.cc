@@ -14,6 +14,13 @@ namespace {
 // The service's spin budget when JavaScript names none: the channel default.
 constexpr uint32_t kDefaultSpinNs = 50000;
 
+// A microseconds option as nanoseconds (clamped), or `fallback` if unset.
+uint32_t Nanoseconds(const Napi::Value& micros, uint32_t fallback) {
+  if (!micros.IsNumber()) return fallback;
+  double ns = micros.As<Napi::Number>().DoubleValue() * 1000;
+  return ns >= UINT32_MAX ? UINT32_MAX : ns > 0 ? static_cast<uint32_t>(ns) : 0;
+}
+
 // The only words JavaScript may ring or wait on: the four ring wait words.
 bool IsWaitWordOffset(uint32_t offset) {
   for (uint32_t ring : {SHMRPC_OFF_RING0_CONTROL, SHMRPC_OFF_RING1_CONTROL}) {
@@ -50,7 +57,9 @@ Napi::Function ServiceHost::Define(Napi::Env env) {
                       InstanceMethod<&ServiceHost::Wait>("wait"),
                       InstanceMethod<&ServiceHost::KeepAlive>("keepAlive"),
                       InstanceMethod<&ServiceHost::Join>("join"),
-                      InstanceAccessor<&ServiceHost::Running>("running")});
+                      InstanceAccessor<&ServiceHost::Running>("running"),
+                      InstanceAccessor<&ServiceHost::LoopWakeUps>("loopWakeUps"),
+                      InstanceAccessor<&ServiceHost::LoopSpins>("loopSpins")});
 }
 
 ServiceHost::ServiceHost(const Napi::CallbackInfo& info)
@@ -66,20 +75,16 @@ ServiceHost::ServiceHost(const Napi::CallbackInfo& info)
   if (!info[2].IsFunction())
     throw Napi::TypeError::New(
         env, "ServiceHost: argument 3 must be the wake callback");
-  uint32_t spin_ns = kDefaultSpinNs;
-  int cpu = -1;
-  if (info.Length() > 3 && info[3].IsObject()) {
-    Napi::Object options = info[3].As<Napi::Object>();
-    Napi::Value spin = options.Get("spinMicros");
-    if (spin.IsNumber()) {
-      double ns = spin.As<Napi::Number>().DoubleValue() * 1000;
-      spin_ns = ns >= UINT32_MAX ? UINT32_MAX : ns > 0 ? static_cast<uint32_t>(ns) : 0;
-    }
-    Napi::Value config = options.Get("config");
-    if (config.IsString()) config_ = config.As<Napi::String>().Utf8Value();
-    Napi::Value cpu_value = options.Get("cpu");
-    if (cpu_value.IsNumber()) cpu = cpu_value.As<Napi::Number>().Int32Value();
-  }
+  Napi::Object options = info.Length() > 3 && info[3].IsObject()
+                             ? info[3].As<Napi::Object>()
+                             : Napi::Object::New(env);
+  uint32_t spin_ns = Nanoseconds(options.Get("spinMicros"), kDefaultSpinNs);
+  // The event loop spins as long as the service does, unless told otherwise.
+  uint32_t loop_spin_ns = Nanoseconds(options.Get("loopSpinMicros"), spin_ns);
+  Napi::Value config = options.Get("config");
+  if (config.IsString()) config_ = config.As<Napi::String>().Utf8Value();
+  Napi::Value cpu_value = options.Get("cpu");
+  int cpu = cpu_value.IsNumber() ? cpu_value.As<Napi::Number>().Int32Value() : -1;
 
   // Node 20 has no SharedArrayBuffer check in Node-API, but the typed
   // array's data pointer is the shared memory (../shared/FACTS.md).
@@ -104,6 +109,9 @@ ServiceHost::ServiceHost(const Napi::CallbackInfo& info)
   uv_async_init(loop, async_, OnAsync);
   async_->data = this;
   uv_unref(reinterpret_cast<uv_handle_t*>(async_));
+  loop_spin_ = std::make_unique<LoopSpin>(segment_, loop_spin_ns, CallOnWake,
+                                          WakeSoon, this);
+  loop_spin_->Start(loop);
 
   Start(info[1].As<Napi::String>().Utf8Value(), spin_ns, cpu);
   // Only once nothing can throw: a constructor that throws never runs the
@@ -144,11 +152,22 @@ void ServiceHost::Start(const std::string& library, uint32_t spin_ns,
 
 // Called by the service thread when the client is parked in the event loop.
 void ServiceHost::WakeLoop(void* self) {
+  auto* host = static_cast<ServiceHost*>(self);
+  host->loop_wake_ups_.fetch_add(1, std::memory_order_relaxed);
+  uv_async_send(host->async_);
+}
+
+// Called on the loop thread by LoopSpin: OnAsync after the next poll.
+void ServiceHost::WakeSoon(void* self) {
   uv_async_send(static_cast<ServiceHost*>(self)->async_);
 }
 
 void ServiceHost::OnAsync(uv_async_t* handle) {
-  auto* self = static_cast<ServiceHost*>(handle->data);
+  CallOnWake(handle->data);
+}
+
+void ServiceHost::CallOnWake(void* host) {
+  auto* self = static_cast<ServiceHost*>(host);
   Napi::Env env = self->Env();
   Napi::HandleScope scope(env);
   // MakeCallback (not Call) so that promise jobs queued by the callback run
@@ -203,6 +222,15 @@ Napi::Value ServiceHost::Running(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), running_.load());
 }
 
+Napi::Value ServiceHost::LoopWakeUps(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(),
+                           static_cast<double>(loop_wake_ups_.load(std::memory_order_relaxed)));
+}
+
+Napi::Value ServiceHost::LoopSpins(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), loop_spin_ && loop_spin_->Active());
+}
+
 // Stops the service if JavaScript dropped it without closing the channel,
 // then joins the thread.
 void ServiceHost::Stop() {
@@ -214,6 +242,7 @@ void ServiceHost::Stop() {
     dlclose(library_);
     library_ = nullptr;
   }
+  if (loop_spin_) loop_spin_->Close();
   if (async_ != nullptr) {
     uv_close(reinterpret_cast<uv_handle_t*>(async_),
              [](uv_handle_t* h) { delete reinterpret_cast<uv_async_t*>(h); });

@@ -9,9 +9,11 @@
 #include <uv.h>
 
 #include <atomic>
+#include <memory>
 #include <string>
 #include <thread>
 
+#include "loop_spin.h"
 #include "shmrpc/host.h"
 
 namespace shmrpc {
@@ -22,7 +24,8 @@ class ServiceHost : public Napi::ObjectWrap<ServiceHost> {
 
   // new ServiceHost(segment: Uint8Array over a SharedArrayBuffer,
   //                 library: string, onWake: () => void,
-  //                 options?: { spinMicros?: number, config?: string,
+  //                 options?: { spinMicros?: number,
+  //                             loopSpinMicros?: number, config?: string,
   //                             cpu?: number })
   explicit ServiceHost(const Napi::CallbackInfo& info);
   ~ServiceHost() override;
@@ -34,12 +37,16 @@ class ServiceHost : public Napi::ObjectWrap<ServiceHost> {
   Napi::Value KeepAlive(const Napi::CallbackInfo& info);  // (active)
   Napi::Value Join(const Napi::CallbackInfo& info);       // () -> exit code
   Napi::Value Running(const Napi::CallbackInfo& info);
+  Napi::Value LoopWakeUps(const Napi::CallbackInfo& info);
+  Napi::Value LoopSpins(const Napi::CallbackInfo& info);
 
   uint32_t* WaitWord(const Napi::CallbackInfo& info, size_t arg);
   void Start(const std::string& library, uint32_t spin_ns, int cpu);
   void Stop();
   static void WakeLoop(void* self);
   static void OnAsync(uv_async_t* handle);
+  static void CallOnWake(void* self);
+  static void WakeSoon(void* self);
   static void EnvCleanup(void* self);
 
   Napi::Reference<Napi::Uint8Array> segment_ref_;  // keeps the memory alive
@@ -52,8 +59,10 @@ class ServiceHost : public Napi::ObjectWrap<ServiceHost> {
   shmrpc_host_t host_{};
   std::thread thread_;
   std::atomic<bool> running_{false};
+  std::atomic<uint64_t> loop_wake_ups_{0};  // uv_async_sends by the service
   int exit_code_ = 0;
   uv_async_t* async_ = nullptr;  // freed in its close callback
+  std::unique_ptr<LoopSpin> loop_spin_;
   bool cleanup_hook_ = false;
 };
 

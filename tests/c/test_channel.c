@@ -384,6 +384,30 @@ static void channel_send_batch_one_publish_one_wake(void **state) {
   test_pair_free(&pair);
 }
 
+/* A consumer parked with SPINNING looks at the ring again before it
+ * blocks: a sender neither wakes it nor clears its word. */
+static void channel_send_leaves_a_spinning_consumer_alone(void **state) {
+  (void)state;
+  wake_counter_t wakes = {0};
+  shmrpc_channel_options_t opts;
+  shmrpc_channel_options_init(&opts);
+  opts.wake_loop = count_wake;
+  opts.wake_loop_user = &wakes;
+  test_pair_t pair;
+  test_pair_open(&pair, 4096, CAP, &opts, NULL);
+  uint32_t *consumer_wait = ring0_consumer_wait(&pair);
+  *consumer_wait = SHMRPC_WAIT_SPINNING;
+  assert_int_equal(shmrpc_channel_send(&pair.client, SHMRPC_TEXT, "hi", 2, 0), 0);
+  assert_int_equal(wakes.calls, 0);
+  assert_int_equal(*consumer_wait, SHMRPC_WAIT_SPINNING);
+  /* Once it has parked for good (2), the next send wakes it. */
+  *consumer_wait = SHMRPC_WAIT_LOOP;
+  assert_int_equal(shmrpc_channel_send(&pair.client, SHMRPC_TEXT, "ho", 2, 0), 0);
+  assert_int_equal(wakes.calls, 1);
+  assert_int_equal(*consumer_wait, SHMRPC_WAIT_NONE);
+  test_pair_free(&pair);
+}
+
 /* A batch rejects a bad message before writing any of them. */
 static void channel_send_batch_validates_first(void **state) {
   (void)state;
@@ -634,6 +658,7 @@ int main(void) {
       cmocka_unit_test(channel_dispatch_times_out_when_empty),
       cmocka_unit_test(channel_blocked_send_resumes_after_recv),
       cmocka_unit_test(channel_send_batch_one_publish_one_wake),
+      cmocka_unit_test(channel_send_leaves_a_spinning_consumer_alone),
       cmocka_unit_test(channel_send_batch_validates_first),
       cmocka_unit_test(channel_send_batch_partial_on_timeout),
       cmocka_unit_test(channel_send_batch_through_small_ring),

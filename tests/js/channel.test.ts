@@ -12,7 +12,7 @@ import {
   type ChannelOptions,
   type Message,
 } from "../../js/src/index.js";
-import { Offset, RingOffset, SEGMENT_HEADER_BYTES } from "../../js/src/channel/layout.js";
+import { Offset, RingOffset, SEGMENT_HEADER_BYTES, WaitValue } from "../../js/src/channel/layout.js";
 import { RingConsumer, RingProducer } from "../../js/src/channel/ring.js";
 import { RecordingDoorbell } from "./helpers/recording-doorbell.js";
 import { readVector, sharedCopyOfVector } from "./helpers/vectors.js";
@@ -175,6 +175,16 @@ describe("sending", () => {
     assert.equal(client.stats.publishes, 1);
     assert.deepEqual(doorbell.rings, [{ offset: RING0 + RingOffset.CONSUMER_WAIT, parked: 2 }]);
     assert.equal(words[word(RING0 + RingOffset.CONSUMER_WAIT)], 0, "the ring cleared the park flag");
+  });
+
+  test("a peer that looks again before it sleeps (SPINNING) is left alone", async (t) => {
+    const { words, doorbell, client } = clientWithRawPeer(t, 256);
+    words[word(RING0 + RingOffset.CONSUMER_WAIT)] = WaitValue.SPINNING;
+    await client.send(FrameType.BINARY, bytes(10));
+    client.flush();
+    assert.equal(words[word(RING0 + RingOffset.TAIL)], 15);
+    assert.deepEqual(doorbell.rings, []);
+    assert.equal(words[word(RING0 + RingOffset.CONSUMER_WAIT)], WaitValue.SPINNING, "the word is the peer's to change");
   });
 
   test("nobody parked: publishing rings no doorbell", async (t) => {

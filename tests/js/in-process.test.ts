@@ -78,6 +78,28 @@ test("receiveSync waits for the native thread (spin, then futex)", async () => {
   }
 });
 
+test("an event loop that spins for the replies spares the service from waking it", async () => {
+  // Echoes awaited one by one, the C side spinning: each reply comes while
+  // JavaScript waits in its event loop.
+  const echoes = async (loopSpinMicros: number): Promise<number> => {
+    const service = new InProcessService({ library, capacity: RING, spinMicros: 1_000_000, loopSpinMicros });
+    const replies = service.channel[Symbol.asyncIterator]();
+    for (let i = 0; i < 200; i++) {
+      const payload = patterned(16, i);
+      await service.channel.send(FrameType.BINARY, payload);
+      assert.deepEqual((await nextMessage(replies)).data, payload);
+    }
+    const wakeUps = service.loopWakeUps;
+    await replies.return?.();
+    assert.equal(await service.close(), 0);
+    return wakeUps;
+  };
+  const spinning = await echoes(1_000_000);
+  const blocking = await echoes(0);
+  assert.ok(spinning <= 5, `the service woke a spinning loop ${spinning} times for 200 replies`);
+  assert.ok(blocking >= 150, `the service woke a blocking loop only ${blocking} times for 200 replies`);
+});
+
 test("a slow C consumer pushes back without losing or reordering anything", async () => {
   const service = new InProcessService({ library, capacity: 4096, config: "slow-sink" });
   const replies = service.channel[Symbol.asyncIterator]();

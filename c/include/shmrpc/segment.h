@@ -56,7 +56,10 @@ typedef enum {
 typedef enum {
   SHMRPC_WAIT_NONE = 0,
   SHMRPC_WAIT_FUTEX = 1,
-  SHMRPC_WAIT_LOOP = 2
+  SHMRPC_WAIT_LOOP = 2,
+  /* About to wait in an event loop that looks at the ring once more (and
+   * spins) before it blocks: a waker has nothing to do. */
+  SHMRPC_WAIT_SPINNING = 3
 } shmrpc_wait_t;
 
 /* Total segment size for two ring capacities, or 0 when a capacity is not a

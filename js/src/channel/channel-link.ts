@@ -127,12 +127,17 @@ export class ChannelLink {
     const index = byteOffset >> 2;
     // This load follows our index store: with both sequentially consistent,
     // either we see the park value or the parked side sees the new index.
-    if (Atomics.load(this.words, index) === WaitValue.NONE) return;
-    const parked = Atomics.exchange(this.words, index, WaitValue.NONE);
-    if (parked !== WaitValue.NONE) {
-      this.stats.doorbellRings++;
-      this.doorbell.ring(byteOffset, parked);
+    let parked = Atomics.load(this.words, index);
+    // Compare-and-swap, so that of several wakers only the first rings, and
+    // a SPINNING word (its owner looks again before it sleeps) stays.
+    for (;;) {
+      if (parked === WaitValue.NONE || parked === WaitValue.SPINNING) return;
+      const found = Atomics.compareExchange(this.words, index, parked, WaitValue.NONE);
+      if (found === parked) break;
+      parked = found;
     }
+    this.stats.doorbellRings++;
+    this.doorbell.ring(byteOffset, parked);
   }
 
   /** Tells the doorbell whether to hold the event loop open, when that changes. */
@@ -146,7 +151,7 @@ export class ChannelLink {
   private wakeAll(): void {
     for (const word of WAIT_WORDS) {
       const parked = Atomics.exchange(this.words, word >> 2, WaitValue.NONE);
-      if (parked !== WaitValue.NONE) this.doorbell.ring(word, parked);
+      if (parked !== WaitValue.NONE && parked !== WaitValue.SPINNING) this.doorbell.ring(word, parked);
     }
   }
 }

@@ -174,7 +174,7 @@ export class ChannelReceiver {
           this.owner.peerGone();
           return;
         }
-        Atomics.store(words, waitIndex, WaitValue.LOOP);
+        Atomics.store(words, waitIndex, this.link.doorbell.watchesBeforeBlocking ? WaitValue.SPINNING : WaitValue.LOOP);
         if (this.reader.ring.readable() > 0 || this.link.peerEnded()) {
           Atomics.store(words, waitIndex, WaitValue.NONE);
           continue;

@@ -32,6 +32,13 @@ export interface Doorbell {
    * its native side notices the 2 itself and wakes the loop.
    */
   parkInLoop?(waitWordByteOffset: number, wake: () => void): void;
+  /**
+   * True when the transport looks at the channel's incoming ring once more
+   * (spinning for a while) every time the event loop is about to block, and
+   * wakes the channel itself if something arrived: the channel then parks
+   * its consumer with 3 (SPINNING), which peers need not wake.
+   */
+  readonly watchesBeforeBlocking?: boolean;
 }
 
 /** Atomics.waitAsync (Node >= 16) is in TypeScript's es2024 lib; the project compiles against es2022. */

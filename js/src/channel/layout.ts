@@ -40,7 +40,7 @@ export const RING_CONTROL_BYTES = 128;
 export const PeerState = { ABSENT: 0, OPEN: 1, CLOSED: 2, FAILED: 3 } as const;
 
 /** Values of a ring wait word (docs/PROTOCOL.md section 4). */
-export const WaitValue = { NONE: 0, FUTEX: 1, LOOP: 2 } as const;
+export const WaitValue = { NONE: 0, FUTEX: 1, LOOP: 2, SPINNING: 3 } as const;
 
 export type Side = "client" | "server";
 

@@ -11,6 +11,11 @@ import { fileURLToPath } from "node:url";
 export interface NativeServiceHostOptions {
   /** The service's spin budget before it parks, in microseconds. */
   spinMicros?: number;
+  /**
+   * How long the event loop, about to block while JavaScript waits for the
+   * service, watches the ring first, in microseconds. Default: spinMicros.
+   */
+  loopSpinMicros?: number;
   /** A string handed to the service as shmrpc_host_t.config. */
   config?: string;
   /** Pin the service thread to this CPU (benchmarks). */
@@ -28,6 +33,10 @@ export interface NativeServiceHost {
   /** Waits for the service thread to return; its exit code (0 or SHMRPC_E*). */
   join(): number;
   readonly running: boolean;
+  /** How often the service woke the event loop (uv_async_send). */
+  readonly loopWakeUps: number;
+  /** Whether the event loop spins for the service before it blocks (loopSpinMicros > 0). */
+  readonly loopSpins: boolean;
 }
 
 export interface NativeAddon {
