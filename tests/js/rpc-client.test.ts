@@ -102,6 +102,27 @@ describe("RpcClient (fake server)", { timeout: 10000 }, () => {
     assert.equal(rpc.callsInFlight, 0);
   });
 
+  test("call ids wrap after 2^32 - 1 and skip ids still in flight", async (t) => {
+    const { rpc, server } = setup(t);
+    (rpc as unknown as { nextId: number }).nextId = 0xfffffffe;
+    const old = rpc.unary(echo, { text: "old" }); // 0xfffffffe, still in flight below
+    const [first] = await server.waitFor(EnvelopeKind.REQUEST, 1);
+    assert.equal(first!.callId, 0xfffffffe);
+    await server.reply(0xfffffffe, "old"); // it ends: 0xfffffffe is free again
+    await old;
+    const last = rpc.unary(echo, { text: "last" }); // 0xffffffff
+    const wrapped = rpc.unary(echo, { text: "wrapped" }); // 1, never 0
+    (rpc as unknown as { nextId: number }).nextId = 0xffffffff;
+    const skipping = rpc.unary(echo, { text: "skipping" }); // 0xffffffff and 1 in flight: 2
+    const requests = await server.waitFor(EnvelopeKind.REQUEST, 4);
+    assert.deepEqual(
+      requests.slice(1).map((r) => r.callId),
+      [0xffffffff, 1, 2],
+    );
+    for (const r of requests.slice(1)) await server.reply(r.callId, "done");
+    await Promise.all([last, wrapped, skipping]);
+  });
+
   test("calls issued in one tick go out in one publish", async (t) => {
     const { rpc, server, client } = setup(t);
     const before = { ...client.stats };

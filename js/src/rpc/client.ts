@@ -115,6 +115,7 @@ export class RpcClient implements RpcTransport {
   private readonly calls = new CallTable<Call>();
   private readonly queue = new Fifo<Call>();
   private nextId = 1;
+  private idsWrapped = false;
   private readonly events = new Map<number, Set<EventSubscription>>();
   private eventCount = 0;
   private stopListening: (() => void) | undefined;
@@ -392,12 +393,21 @@ export class RpcClient implements RpcTransport {
     }
   }
 
-  /** The next call id: non-zero, not in use. */
+  /**
+   * The next call id: non-zero, not in use. Ids only repeat once the
+   * counter has wrapped (after 2^32 - 1 calls); only then can one still be
+   * in use.
+   */
   private allocateId(): number {
     for (;;) {
       const id = this.nextId;
-      this.nextId = id === 0xffffffff ? 1 : id + 1;
-      if (!this.calls.has(id)) return id;
+      if (id === 0xffffffff) {
+        this.nextId = 1;
+        this.idsWrapped = true;
+      } else {
+        this.nextId = id + 1;
+      }
+      if (!this.idsWrapped || !this.calls.has(id)) return id;
     }
   }
 
