@@ -3,6 +3,7 @@
 
 #include <pthread.h>
 #include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -21,6 +22,11 @@ double bench_quantile(double *samples, size_t count, double q) {
   qsort(samples, count, sizeof *samples, compare_double);
   size_t index = (size_t)(q * (double)(count - 1) + 0.5);
   return samples[index];
+}
+
+void bench_print_latency(const char *name, double *samples, size_t count) {
+  printf("{\"name\":\"%s\",\"p50_us\":%.3f,\"p99_us\":%.3f}\n", name,
+         bench_quantile(samples, count, 0.5), bench_quantile(samples, count, 0.99));
 }
 
 int bench_pin(int cpu) {

@@ -4,7 +4,6 @@
  * Usage: bench_channel_pingpong [rounds] */
 #define _GNU_SOURCE
 #include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 
 #include <shmrpc.h>
@@ -66,9 +65,7 @@ int main(int argc, char **argv) {
   shmrpc_channel_close(&ch);
   pthread_join(thread, NULL);
   shmrpc_channel_destroy(&ch);
-  printf("{\"name\":\"c_channel_echo\",\"p50_us\":%.3f,\"p99_us\":%.3f}\n",
-         bench_quantile(samples, (size_t)rounds, 0.5),
-         bench_quantile(samples, (size_t)rounds, 0.99));
+  bench_print_latency("c_channel_echo", samples, (size_t)rounds);
   free(samples);
   free(segment);
   return 0;

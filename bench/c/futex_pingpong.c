@@ -57,9 +57,7 @@ static void run(const char *name, int futex, long count) {
     samples[i] = (double)(bench_now_ns() - start) / 1000.0;
   }
   pthread_join(thread, NULL);
-  printf("{\"name\":\"%s\",\"p50_us\":%.3f,\"p99_us\":%.3f}\n", name,
-         bench_quantile(samples, (size_t)count, 0.5),
-         bench_quantile(samples, (size_t)count, 0.99));
+  bench_print_latency(name, samples, (size_t)count);
   free(samples);
 }
 

@@ -98,9 +98,7 @@ int main(int argc, char **argv) {
   shmrpc_channel_close(&ch);
   pthread_join(thread, NULL);
   shmrpc_channel_destroy(&ch);
-  printf("{\"name\":\"c_rpc_echo\",\"p50_us\":%.3f,\"p99_us\":%.3f}\n",
-         bench_quantile(samples, (size_t)rounds, 0.5),
-         bench_quantile(samples, (size_t)rounds, 0.99));
+  bench_print_latency("c_rpc_echo", samples, (size_t)rounds);
   free(samples);
   free(host.segment);
   return 0;

@@ -350,18 +350,23 @@ typedef struct wake_counter_s {
 
 static void count_wake(void *user) { ((wake_counter_t *)user)->calls++; }
 
+/* A pair whose client counts its wake_loop calls in `wakes`. */
+static void open_pair_counting_wakes(test_pair_t *pair, wake_counter_t *wakes) {
+  shmrpc_channel_options_t opts;
+  shmrpc_channel_options_init(&opts);
+  opts.wake_loop = count_wake;
+  opts.wake_loop_user = wakes;
+  test_pair_open(pair, 4096, CAP, &opts, NULL);
+}
+
 /* A batch is published with one tail store and wakes a parked peer once:
  * the peer is shown as parked in its event loop, so the wake goes through
  * the wake_loop hook, which counts. */
 static void channel_send_batch_one_publish_one_wake(void **state) {
   (void)state;
   wake_counter_t wakes = {0};
-  shmrpc_channel_options_t opts;
-  shmrpc_channel_options_init(&opts);
-  opts.wake_loop = count_wake;
-  opts.wake_loop_user = &wakes;
   test_pair_t pair;
-  test_pair_open(&pair, 4096, CAP, &opts, NULL);
+  open_pair_counting_wakes(&pair, &wakes);
   uint32_t *consumer_wait = ring0_consumer_wait(&pair);
   *consumer_wait = SHMRPC_WAIT_LOOP;
   shmrpc_msg_t msgs[50];
@@ -389,12 +394,8 @@ static void channel_send_batch_one_publish_one_wake(void **state) {
 static void channel_send_leaves_a_spinning_consumer_alone(void **state) {
   (void)state;
   wake_counter_t wakes = {0};
-  shmrpc_channel_options_t opts;
-  shmrpc_channel_options_init(&opts);
-  opts.wake_loop = count_wake;
-  opts.wake_loop_user = &wakes;
   test_pair_t pair;
-  test_pair_open(&pair, 4096, CAP, &opts, NULL);
+  open_pair_counting_wakes(&pair, &wakes);
   uint32_t *consumer_wait = ring0_consumer_wait(&pair);
   *consumer_wait = SHMRPC_WAIT_SPINNING;
   assert_int_equal(shmrpc_channel_send(&pair.client, SHMRPC_TEXT, "hi", 2, 0), 0);
