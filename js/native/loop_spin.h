@@ -27,6 +27,10 @@ class LoopSpin {
   // `wake_soon` makes the loop run it after its next poll instead.
   LoopSpin(uint8_t* segment, uint32_t spin_ns, WakeFn wake, WakeFn wake_soon,
            void* user);
+  // Closes the handle: libuv must never call into a freed LoopSpin.
+  ~LoopSpin() { Close(); }
+  LoopSpin(const LoopSpin&) = delete;
+  LoopSpin& operator=(const LoopSpin&) = delete;
 
   // Starts watching before each blocking poll of `loop`; the handle does
   // not keep the loop alive. No-op for a zero budget.

@@ -21,6 +21,14 @@ uint32_t Nanoseconds(const Napi::Value& micros, uint32_t fallback) {
   return ns >= UINT32_MAX ? UINT32_MAX : ns > 0 ? static_cast<uint32_t>(ns) : 0;
 }
 
+// Closes a uv_async handle (freed once libuv is done with it).
+void CloseAsync(uv_async_t*& handle) {
+  if (handle == nullptr) return;
+  uv_close(reinterpret_cast<uv_handle_t*>(handle),
+           [](uv_handle_t* h) { delete reinterpret_cast<uv_async_t*>(h); });
+  handle = nullptr;
+}
+
 // The only words JavaScript may ring or wait on: the four ring wait words.
 bool IsWaitWordOffset(uint32_t offset) {
   for (uint32_t ring : {SHMRPC_OFF_RING0_CONTROL, SHMRPC_OFF_RING1_CONTROL}) {
@@ -111,9 +119,15 @@ ServiceHost::ServiceHost(const Napi::CallbackInfo& info)
   uv_unref(reinterpret_cast<uv_handle_t*>(async_));
   loop_spin_ = std::make_unique<LoopSpin>(segment_, loop_spin_ns, CallOnWake,
                                           WakeSoon, this);
-  loop_spin_->Start(loop);
 
-  Start(info[1].As<Napi::String>().Utf8Value(), spin_ns, cpu);
+  try {
+    Start(info[1].As<Napi::String>().Utf8Value(), spin_ns, cpu);
+  } catch (...) {
+    // The destructor will not run: close the handle that points at us.
+    CloseAsync(async_);
+    throw;
+  }
+  loop_spin_->Start(loop);
   // Only once nothing can throw: a constructor that throws never runs the
   // destructor, and a hook left behind would point at freed memory.
   napi_add_env_cleanup_hook(env, EnvCleanup, this);
@@ -243,11 +257,7 @@ void ServiceHost::Stop() {
     library_ = nullptr;
   }
   if (loop_spin_) loop_spin_->Close();
-  if (async_ != nullptr) {
-    uv_close(reinterpret_cast<uv_handle_t*>(async_),
-             [](uv_handle_t* h) { delete reinterpret_cast<uv_async_t*>(h); });
-    async_ = nullptr;
-  }
+  CloseAsync(async_);
 }
 
 // The environment is going away (process exit, worker termination) while
