@@ -26,7 +26,8 @@ export interface InProcessOptions {
    * The event loop's own budget, if it should differ (0: block at once and
    * let the service wake the loop). Spinning here saves the wake-up of a
    * sleeping loop (microseconds) on every reply that comes within the
-   * budget, at the price of that much CPU each time the loop runs idle.
+   * budget, at the price of that much CPU each time the loop runs idle;
+   * timers and I/O that come due meanwhile wait at most that long.
    */
   loopSpinMicros?: number;
   /** The largest message JavaScript accepts. */
