@@ -26,7 +26,9 @@ import type { Channel } from "../channel/channel.js";
 import { Fifo } from "../channel/fifo.js";
 import { FrameType, type Message } from "../channel/frame.js";
 import { isShmrpcError } from "../errors.js";
+import { abortText, checkMethod, checkOptions, positiveInteger, type CheckedOptions } from "./call-checks.js";
 import { CallTable } from "./call-table.js";
+import { Call } from "./call.js";
 import { ENVELOPE_HEADER_BYTES, ENVELOPE_VERSION, EnvelopeKind, EnvelopeOffset, envelopeU32, writeEnvelopeHeader } from "./envelope.js";
 import { RpcError } from "./errors.js";
 import { eventId } from "./ids.js";
@@ -66,41 +68,6 @@ const SYNC_SEND_POLL_MS = 1;
 const textDecoder = new TextDecoder();
 /** V8's typed_array_max_size_in_heap: smaller typed arrays live in the JS heap. */
 const SMALL_TYPED_ARRAY_BYTES = 64;
-
-type Phase = "queued" | "sent" | "done";
-
-/** One call, from issue to its end. */
-class Call {
-  id = 0;
-  phase: Phase = "queued";
-  timer: ReturnType<typeof setTimeout> | undefined;
-  abortListener: (() => void) | undefined;
-  /** Stream messages the server may still send: initial window + credit granted. */
-  granted = 0;
-  received = 0;
-  /** Consumed messages not yet granted back in a CREDIT. */
-  ungranted = 0;
-  /** The REQUEST was written into the ring (not left in the channel's send queue). */
-  inRing = false;
-  /** The outcome of a sync call (which has no promise to settle). */
-  error: RpcError | undefined;
-  response: unknown;
-
-  /**
-   * A unary call settles its promise through `resolve`/`reject`, a stream
-   * ends its iterator, a sync call (neither) keeps the outcome here.
-   */
-  constructor(
-    readonly method: MethodDescriptor<unknown, unknown>,
-    readonly request: MessageInit<unknown>,
-    /** performance.now() of the deadline, or Infinity. */
-    readonly deadline: number,
-    readonly signal: AbortSignal | undefined,
-    readonly stream: ServerStream<unknown> | undefined,
-    readonly resolve: ((response: unknown) => void) | undefined,
-    readonly reject: ((error: RpcError) => void) | undefined,
-  ) {}
-}
 
 interface EventSubscription {
   type: MessageType<unknown>;
@@ -606,45 +573,4 @@ export class RpcClient implements RpcTransport {
  */
 function bodyOf(data: Uint8Array): Uint8Array {
   return data.length <= SMALL_TYPED_ARRAY_BYTES ? data.slice(ENVELOPE_HEADER_BYTES) : data.subarray(ENVELOPE_HEADER_BYTES);
-}
-
-function positiveInteger(name: string, value: unknown): number {
-  if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
-    throw new TypeError(`RpcClient: ${name} must be a positive integer`);
-  }
-  return value;
-}
-
-function checkMethod(method: MethodDescriptor<unknown, unknown>, kind: string): void {
-  if (method === null || typeof method !== "object" || typeof method.requestType?.encodeInto !== "function") {
-    throw new TypeError("RpcClient: the first argument must be a MethodDescriptor");
-  }
-  if (method.kind !== kind) {
-    throw new TypeError(`RpcClient: ${method.path} is a ${method.kind} method, not ${kind}`);
-  }
-}
-
-interface CheckedOptions {
-  timeoutMs: number | undefined;
-  signal: AbortSignal | undefined;
-}
-
-const NO_OPTIONS: CheckedOptions = Object.freeze({ timeoutMs: undefined, signal: undefined });
-
-function checkOptions(options: CallOptions | undefined): CheckedOptions {
-  if (options === undefined) return NO_OPTIONS;
-  const timeoutMs = options?.timeoutMs;
-  const signal = options?.signal;
-  if (timeoutMs !== undefined && (typeof timeoutMs !== "number" || Number.isNaN(timeoutMs))) {
-    throw new TypeError("RpcClient: options.timeoutMs must be a number");
-  }
-  if (signal !== undefined && typeof signal?.addEventListener !== "function") {
-    throw new TypeError("RpcClient: options.signal must be an AbortSignal");
-  }
-  return { timeoutMs: timeoutMs === Infinity ? undefined : timeoutMs, signal };
-}
-
-function abortText(signal: AbortSignal): string {
-  const reason: unknown = signal.reason;
-  return reason instanceof Error ? `aborted: ${reason.message}` : "aborted";
 }
