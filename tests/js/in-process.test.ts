@@ -153,6 +153,8 @@ test("a service that stops on its own fails later sends with ECLOSED", async () 
 
 test("misuse gets clear errors", () => {
   assert.throws(() => new InProcessService({} as never), TypeError);
+  assert.throws(() => new InProcessService({ library, loopSpinMicros: "20" as never }), /loopSpinMicros must be a number/);
+  assert.throws(() => new InProcessService({ library, spinMicros: -1 }), /spinMicros must be a number/);
   assert.throws(
     () => new InProcessService({ library: path.join(services, "no-such-library.so") }),
     /cannot load .*no-such-library\.so/,

@@ -80,6 +80,12 @@ export class InProcessService {
     if (typeof options?.library !== "string") {
       throw new TypeError("InProcessService: options.library must be a path string");
     }
+    for (const name of ["spinMicros", "loopSpinMicros"] as const) {
+      const value = options[name];
+      if (value !== undefined && (typeof value !== "number" || !(value >= 0))) {
+        throw new TypeError(`InProcessService: options.${name} must be a number of microseconds >= 0`);
+      }
+    }
     const capacity = options.capacity ?? 1 << 20;
     const segment = createSegment({ capacityC2S: capacity, capacityS2C: capacity });
     this.doorbell = new NativeDoorbell();
