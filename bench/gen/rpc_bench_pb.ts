@@ -55,8 +55,8 @@ export const Blob: pb.MessageCodec<Blob> = {
     }
   },
 
-  decode(bytes: Uint8Array): Blob {
-    return Blob.$read(pb.Reader.over(bytes), bytes.length, 0, undefined);
+  decode(bytes: Uint8Array, offset = 0): Blob {
+    return Blob.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
   },
 
   $size(m: pb.MessageInit<Blob>, w: pb.Writer): number {

@@ -160,8 +160,8 @@ static void emit_public_codec(const ts_ctx_t *ctx, const message_t *m) {
   buf_close(out, "},");
   buf_blank(out);
 
-  buf_open(out, "decode(bytes: Uint8Array): %s {", t);
-  buf_line(out, "return %s.$read(pb.Reader.over(bytes), bytes.length, 0, undefined);", t);
+  buf_open(out, "decode(bytes: Uint8Array, offset = 0): %s {", t);
+  buf_line(out, "return %s.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);", t);
   buf_close(out, "},");
 }
 

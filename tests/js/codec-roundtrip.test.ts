@@ -199,11 +199,30 @@ describe("wire details", () => {
     assert.throws(() => Scalars.encodeInto(m, new Uint8Array(size - 1), 0), RangeError);
   });
 
-  it("decoded bytes do not alias the input", () => {
-    const input = Scalars.encode({ fBytes: Uint8Array.of(1, 2, 3) });
-    const m = Scalars.decode(input);
-    input.fill(0);
-    assert.deepEqual(m.fBytes, Uint8Array.of(1, 2, 3));
+  it("decoded bytes are views of a large input, copies of a small one, always plain Uint8Arrays", () => {
+    const blob = Uint8Array.from({ length: 100 }, (_, i) => i);
+    const large = Buffer.from(Scalars.encode({ fBytes: blob }));
+    const fromLarge = Scalars.decode(large).fBytes;
+    assert.equal(fromLarge.constructor, Uint8Array);
+    assert.equal(fromLarge.buffer, large.buffer, "no copy of a large blob");
+    assert.deepEqual(fromLarge, blob);
+
+    const small = Scalars.encode({ fBytes: Uint8Array.of(1, 2, 3) });
+    const fromSmall = Scalars.decode(small).fBytes;
+    small.fill(0); // a view would move this on-heap array off the heap first
+    assert.deepEqual(fromSmall, Uint8Array.of(1, 2, 3));
+  });
+
+  it("decode from an offset equals decoding what follows it", () => {
+    const m = { fString: "after a header", fInt64: -5n, fBytes: new Uint8Array(80).fill(7) };
+    const body = Scalars.encode(m);
+    const framed = new Uint8Array(28 + body.length).fill(0xff);
+    framed.set(body, 28);
+    assert.deepEqual(Scalars.decode(framed, 28), Scalars.decode(body));
+    assert.deepEqual(Scalars.decode(framed, framed.length), Scalars.create());
+    for (const bad of [-1, framed.length + 1, 1.5, NaN]) {
+      assert.throws(() => Scalars.decode(framed, bad), RangeError, String(bad));
+    }
   });
 });
 

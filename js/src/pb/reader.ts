@@ -37,12 +37,16 @@ export class Reader {
    * always the same object, reset, which saves an allocation per message.
    * Decoding runs no user code, so no second decode can start before the
    * first returns. (It keeps a reference to the last input until the next
-   * call.)
+   * call.) Reading starts at `offset`; a RangeError if it is not an
+   * integer from 0 to buf.length.
    */
-  static over(buf: Uint8Array): Reader {
+  static over(buf: Uint8Array, offset = 0): Reader {
+    if (!(offset >= 0 && offset <= buf.length && offset === Math.floor(offset))) {
+      throw new RangeError(`decode offset ${offset} is outside the ${buf.length}-byte input`);
+    }
     const r = shared;
     r.buf = buf;
-    r.pos = 0;
+    r.pos = offset;
     r.end = buf.length;
     return r;
   }
@@ -464,26 +468,20 @@ export class Reader {
   }
 
   /**
-   * A copy, and a plain Uint8Array whatever the input's class: decoded
-   * messages never alias the input (it may be a ring). Buffer#slice would
-   * return a view.
+   * A view of the input, as protobufjs and @bufbuild/protobuf return: no
+   * copy of a large blob. Always a plain Uint8Array, whatever the input's
+   * class (a Buffer's subarray would be a Buffer). An input small enough to
+   * live on V8's heap is copied instead: a view would first move it off the
+   * heap (see ON_HEAP_MAX).
    */
   bytes(): Uint8Array {
     const end = this.lenEnd();
     const start = this.pos;
     this.pos = end;
-    const n = end - start;
-    if (n <= SHORT_BYTES) {
-      // A small new array lives on V8's heap and is filled faster by hand
-      // than by slice(), which goes through the runtime.
-      const out = new Uint8Array(n);
-      const buf = this.buf;
-      for (let i = 0; i < n; i++) out[i] = buf[start + i]!;
-      return out;
-    }
-    if (this.buf.constructor === Uint8Array) return this.buf.slice(start, end);
+    const buf = this.buf;
+    if (buf.length > ON_HEAP_MAX) return new Uint8Array(buf.buffer, buf.byteOffset + start, end - start);
     const out = new Uint8Array(end - start);
-    out.set(this.buf.subarray(start, end));
+    for (let i = start; i < end; i++) out[i - start] = buf[i]!;
     return out;
   }
 
@@ -601,9 +599,6 @@ const NEGATIVE_SAFE_HI = 0x100000000 - SAFE_HI;
 const INT32 = 0;
 const UINT32 = 1;
 const SINT32 = 2;
-
-/** Byte fields up to this long are copied in JavaScript. */
-const SHORT_BYTES = 8;
 
 /** Packed float and double runs of at least this many values are copied whole. */
 const LONG_RUN = 16;

@@ -66,8 +66,6 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 /** How long unarySync waits per receive while its request is still queued for ring space. */
 const SYNC_SEND_POLL_MS = 1;
 const textDecoder = new TextDecoder();
-/** V8's typed_array_max_size_in_heap: smaller typed arrays live in the JS heap. */
-const SMALL_TYPED_ARRAY_BYTES = 64;
 
 interface EventSubscription {
   type: MessageType<unknown>;
@@ -475,27 +473,26 @@ export class RpcClient implements RpcTransport {
       return;
     }
     const path = call.method.path;
-    const body = bodyOf(data);
     switch (kind) {
       case EnvelopeKind.RESPONSE: {
         if (call.stream) return this.violation(call, "a RESPONSE for a streaming call");
         let response: unknown;
         try {
-          response = call.method.responseType.decode(body);
+          response = call.method.responseType.decode(data, ENVELOPE_HEADER_BYTES);
         } catch (error) {
           return this.finish(call, new RpcError(Status.INTERNAL, `the response does not decode: ${String(error)}`, path, { cause: error }));
         }
         return this.finish(call, undefined, response);
       }
       case EnvelopeKind.ERROR:
-        return this.finish(call, new RpcError(envelopeU32(data, EnvelopeOffset.STATUS), textDecoder.decode(body), path));
+        return this.finish(call, new RpcError(envelopeU32(data, EnvelopeOffset.STATUS), statusText(data), path));
       case EnvelopeKind.STREAM_MESSAGE: {
         const stream = call.stream;
         if (!stream) return this.violation(call, "a STREAM_MESSAGE for a unary call");
         if (++call.received > call.granted) return this.violation(call, "more stream messages than the credit granted");
         let item: unknown;
         try {
-          item = call.method.responseType.decode(body);
+          item = call.method.responseType.decode(data, ENVELOPE_HEADER_BYTES);
         } catch (error) {
           this.sendControl(EnvelopeKind.CANCEL, call.id, 0);
           return this.finish(call, new RpcError(Status.INTERNAL, `a stream message does not decode: ${String(error)}`, path, { cause: error }));
@@ -506,7 +503,7 @@ export class RpcClient implements RpcTransport {
       default: {
         if (!call.stream) return this.violation(call, "a STREAM_END for a unary call");
         const status = envelopeU32(data, EnvelopeOffset.STATUS);
-        return this.finish(call, status === Status.OK ? undefined : new RpcError(status, textDecoder.decode(body), path));
+        return this.finish(call, status === Status.OK ? undefined : new RpcError(status, statusText(data), path));
       }
     }
   }
@@ -523,11 +520,10 @@ export class RpcClient implements RpcTransport {
       this.stats.unhandledEvents++;
       return;
     }
-    const body = bodyOf(data);
     for (const { type, listener } of subscriptions) {
       let message: unknown;
       try {
-        message = type.decode(body);
+        message = type.decode(data, ENVELOPE_HEADER_BYTES);
       } catch {
         this.stats.malformed++;
         continue;
@@ -566,11 +562,7 @@ export class RpcClient implements RpcTransport {
   }
 }
 
-/**
- * The envelope's body. V8 keeps typed arrays of up to 64 bytes inside its
- * heap, and a view of one (subarray) first moves it out, which costs more
- * than copying the few bytes; larger ones are viewed, not copied.
- */
-function bodyOf(data: Uint8Array): Uint8Array {
-  return data.length <= SMALL_TYPED_ARRAY_BYTES ? data.slice(ENVELOPE_HEADER_BYTES) : data.subarray(ENVELOPE_HEADER_BYTES);
+/** The status message an ERROR or STREAM_END carries after the header. */
+function statusText(data: Uint8Array): string {
+  return textDecoder.decode(data.subarray(ENVELOPE_HEADER_BYTES));
 }

@@ -33,8 +33,13 @@ export interface MessageType<T> {
   /** Writes `message` at `offset`, returns the offset after the last byte. */
   encodeInto(message: MessageInit<T>, target: Uint8Array, offset: number): number;
   encode(message: MessageInit<T>): Uint8Array;
-  /** Throws a DecodeError on malformed input. */
-  decode(bytes: Uint8Array): T;
+  /**
+   * Decodes `bytes` from `offset` (default 0) to the end; throws a
+   * DecodeError on malformed input, a RangeError on an offset outside it.
+   * Bytes fields of the result may be views of `bytes` (as in protobufjs
+   * and @bufbuild/protobuf): copy one before changing either.
+   */
+  decode(bytes: Uint8Array, offset?: number): T;
 }
 
 export type MethodKind = "unary" | "server_streaming";

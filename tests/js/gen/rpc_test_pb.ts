@@ -73,8 +73,8 @@ export const EchoRequest: pb.MessageCodec<EchoRequest> = {
     }
   },
 
-  decode(bytes: Uint8Array): EchoRequest {
-    return EchoRequest.$read(pb.Reader.over(bytes), bytes.length, 0, undefined);
+  decode(bytes: Uint8Array, offset = 0): EchoRequest {
+    return EchoRequest.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
   },
 
   $size(m: pb.MessageInit<EchoRequest>, w: pb.Writer): number {
@@ -277,8 +277,8 @@ export const EchoReply: pb.MessageCodec<EchoReply> = {
     }
   },
 
-  decode(bytes: Uint8Array): EchoReply {
-    return EchoReply.$read(pb.Reader.over(bytes), bytes.length, 0, undefined);
+  decode(bytes: Uint8Array, offset = 0): EchoReply {
+    return EchoReply.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
   },
 
   $size(m: pb.MessageInit<EchoReply>, w: pb.Writer): number {
@@ -469,8 +469,8 @@ export const CountRequest: pb.MessageCodec<CountRequest> = {
     }
   },
 
-  decode(bytes: Uint8Array): CountRequest {
-    return CountRequest.$read(pb.Reader.over(bytes), bytes.length, 0, undefined);
+  decode(bytes: Uint8Array, offset = 0): CountRequest {
+    return CountRequest.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
   },
 
   $size(m: pb.MessageInit<CountRequest>, w: pb.Writer): number {
@@ -598,8 +598,8 @@ export const CountItem: pb.MessageCodec<CountItem> = {
     }
   },
 
-  decode(bytes: Uint8Array): CountItem {
-    return CountItem.$read(pb.Reader.over(bytes), bytes.length, 0, undefined);
+  decode(bytes: Uint8Array, offset = 0): CountItem {
+    return CountItem.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
   },
 
   $size(m: pb.MessageInit<CountItem>, w: pb.Writer): number {
@@ -721,8 +721,8 @@ export const StatsRequest: pb.MessageCodec<StatsRequest> = {
     }
   },
 
-  decode(bytes: Uint8Array): StatsRequest {
-    return StatsRequest.$read(pb.Reader.over(bytes), bytes.length, 0, undefined);
+  decode(bytes: Uint8Array, offset = 0): StatsRequest {
+    return StatsRequest.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
   },
 
   $size(m: pb.MessageInit<StatsRequest>, w: pb.Writer): number {
@@ -830,8 +830,8 @@ export const Stats: pb.MessageCodec<Stats> = {
     }
   },
 
-  decode(bytes: Uint8Array): Stats {
-    return Stats.$read(pb.Reader.over(bytes), bytes.length, 0, undefined);
+  decode(bytes: Uint8Array, offset = 0): Stats {
+    return Stats.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
   },
 
   $size(m: pb.MessageInit<Stats>, w: pb.Writer): number {
@@ -1009,8 +1009,8 @@ export const StreamStopped: pb.MessageCodec<StreamStopped> = {
     }
   },
 
-  decode(bytes: Uint8Array): StreamStopped {
-    return StreamStopped.$read(pb.Reader.over(bytes), bytes.length, 0, undefined);
+  decode(bytes: Uint8Array, offset = 0): StreamStopped {
+    return StreamStopped.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
   },
 
   $size(m: pb.MessageInit<StreamStopped>, w: pb.Writer): number {

@@ -131,8 +131,8 @@ export const Duration: pb.MessageCodec<Duration> = {
     }
   },
 
-  decode(bytes: Uint8Array): Duration {
-    return Duration.$read(pb.Reader.over(bytes), bytes.length, 0, undefined);
+  decode(bytes: Uint8Array, offset = 0): Duration {
+    return Duration.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
   },
 
   $size(m: pb.MessageInit<Duration>, w: pb.Writer): number {

@@ -61,8 +61,8 @@ export const Empty: pb.MessageCodec<Empty> = {
     }
   },
 
-  decode(bytes: Uint8Array): Empty {
-    return Empty.$read(pb.Reader.over(bytes), bytes.length, 0, undefined);
+  decode(bytes: Uint8Array, offset = 0): Empty {
+    return Empty.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
   },
 
   $size(m: pb.MessageInit<Empty>, w: pb.Writer): number {

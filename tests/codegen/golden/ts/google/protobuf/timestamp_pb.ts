@@ -162,8 +162,8 @@ export const Timestamp: pb.MessageCodec<Timestamp> = {
     }
   },
 
-  decode(bytes: Uint8Array): Timestamp {
-    return Timestamp.$read(pb.Reader.over(bytes), bytes.length, 0, undefined);
+  decode(bytes: Uint8Array, offset = 0): Timestamp {
+    return Timestamp.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
   },
 
   $size(m: pb.MessageInit<Timestamp>, w: pb.Writer): number {

@@ -83,8 +83,8 @@ export const Money: pb.MessageCodec<Money> = {
     }
   },
 
-  decode(bytes: Uint8Array): Money {
-    return Money.$read(pb.Reader.over(bytes), bytes.length, 0, undefined);
+  decode(bytes: Uint8Array, offset = 0): Money {
+    return Money.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
   },
 
   $size(m: pb.MessageInit<Money>, w: pb.Writer): number {

@@ -107,8 +107,8 @@ export const Scalars: pb.MessageCodec<Scalars> = {
     }
   },
 
-  decode(bytes: Uint8Array): Scalars {
-    return Scalars.$read(pb.Reader.over(bytes), bytes.length, 0, undefined);
+  decode(bytes: Uint8Array, offset = 0): Scalars {
+    return Scalars.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
   },
 
   $size(m: pb.MessageInit<Scalars>, w: pb.Writer): number {
@@ -526,8 +526,8 @@ export const Optionals: pb.MessageCodec<Optionals> = {
     }
   },
 
-  decode(bytes: Uint8Array): Optionals {
-    return Optionals.$read(pb.Reader.over(bytes), bytes.length, 0, undefined);
+  decode(bytes: Uint8Array, offset = 0): Optionals {
+    return Optionals.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
   },
 
   $size(m: pb.MessageInit<Optionals>, w: pb.Writer): number {
@@ -848,8 +848,8 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
     }
   },
 
-  decode(bytes: Uint8Array): Repeateds {
-    return Repeateds.$read(pb.Reader.over(bytes), bytes.length, 0, undefined);
+  decode(bytes: Uint8Array, offset = 0): Repeateds {
+    return Repeateds.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
   },
 
   $size(m: pb.MessageInit<Repeateds>, w: pb.Writer): number {
@@ -1604,8 +1604,8 @@ export const Maps: pb.MessageCodec<Maps> = {
     }
   },
 
-  decode(bytes: Uint8Array): Maps {
-    return Maps.$read(pb.Reader.over(bytes), bytes.length, 0, undefined);
+  decode(bytes: Uint8Array, offset = 0): Maps {
+    return Maps.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
   },
 
   $size(m: pb.MessageInit<Maps>, w: pb.Writer): number {
@@ -2314,8 +2314,8 @@ export const Oneofs: pb.MessageCodec<Oneofs> = {
     }
   },
 
-  decode(bytes: Uint8Array): Oneofs {
-    return Oneofs.$read(pb.Reader.over(bytes), bytes.length, 0, undefined);
+  decode(bytes: Uint8Array, offset = 0): Oneofs {
+    return Oneofs.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
   },
 
   $size(m: pb.MessageInit<Oneofs>, w: pb.Writer): number {
@@ -2612,8 +2612,8 @@ export const Outer: pb.MessageCodec<Outer> = {
     }
   },
 
-  decode(bytes: Uint8Array): Outer {
-    return Outer.$read(pb.Reader.over(bytes), bytes.length, 0, undefined);
+  decode(bytes: Uint8Array, offset = 0): Outer {
+    return Outer.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
   },
 
   $size(m: pb.MessageInit<Outer>, w: pb.Writer): number {
@@ -2803,8 +2803,8 @@ export const Outer_Inner: pb.MessageCodec<Outer_Inner> = {
     }
   },
 
-  decode(bytes: Uint8Array): Outer_Inner {
-    return Outer_Inner.$read(pb.Reader.over(bytes), bytes.length, 0, undefined);
+  decode(bytes: Uint8Array, offset = 0): Outer_Inner {
+    return Outer_Inner.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
   },
 
   $size(m: pb.MessageInit<Outer_Inner>, w: pb.Writer): number {
@@ -2944,8 +2944,8 @@ export const Outer_Inner_Deepest: pb.MessageCodec<Outer_Inner_Deepest> = {
     }
   },
 
-  decode(bytes: Uint8Array): Outer_Inner_Deepest {
-    return Outer_Inner_Deepest.$read(pb.Reader.over(bytes), bytes.length, 0, undefined);
+  decode(bytes: Uint8Array, offset = 0): Outer_Inner_Deepest {
+    return Outer_Inner_Deepest.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
   },
 
   $size(m: pb.MessageInit<Outer_Inner_Deepest>, w: pb.Writer): number {
@@ -3077,8 +3077,8 @@ export const Tree: pb.MessageCodec<Tree> = {
     }
   },
 
-  decode(bytes: Uint8Array): Tree {
-    return Tree.$read(pb.Reader.over(bytes), bytes.length, 0, undefined);
+  decode(bytes: Uint8Array, offset = 0): Tree {
+    return Tree.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
   },
 
   $size(m: pb.MessageInit<Tree>, w: pb.Writer): number {
@@ -3255,8 +3255,8 @@ export const Everything: pb.MessageCodec<Everything> = {
     }
   },
 
-  decode(bytes: Uint8Array): Everything {
-    return Everything.$read(pb.Reader.over(bytes), bytes.length, 0, undefined);
+  decode(bytes: Uint8Array, offset = 0): Everything {
+    return Everything.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
   },
 
   $size(m: pb.MessageInit<Everything>, w: pb.Writer): number {
@@ -3646,8 +3646,8 @@ export const Awkward: pb.MessageCodec<Awkward> = {
     }
   },
 
-  decode(bytes: Uint8Array): Awkward {
-    return Awkward.$read(pb.Reader.over(bytes), bytes.length, 0, undefined);
+  decode(bytes: Uint8Array, offset = 0): Awkward {
+    return Awkward.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
   },
 
   $size(m: pb.MessageInit<Awkward>, w: pb.Writer): number {

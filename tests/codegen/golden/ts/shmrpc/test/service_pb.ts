@@ -63,8 +63,8 @@ export const EchoRequest: pb.MessageCodec<EchoRequest> = {
     }
   },
 
-  decode(bytes: Uint8Array): EchoRequest {
-    return EchoRequest.$read(pb.Reader.over(bytes), bytes.length, 0, undefined);
+  decode(bytes: Uint8Array, offset = 0): EchoRequest {
+    return EchoRequest.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
   },
 
   $size(m: pb.MessageInit<EchoRequest>, w: pb.Writer): number {
@@ -192,8 +192,8 @@ export const PriceQuery: pb.MessageCodec<PriceQuery> = {
     }
   },
 
-  decode(bytes: Uint8Array): PriceQuery {
-    return PriceQuery.$read(pb.Reader.over(bytes), bytes.length, 0, undefined);
+  decode(bytes: Uint8Array, offset = 0): PriceQuery {
+    return PriceQuery.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
   },
 
   $size(m: pb.MessageInit<PriceQuery>, w: pb.Writer): number {
