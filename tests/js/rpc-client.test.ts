@@ -104,7 +104,7 @@ describe("RpcClient (fake server)", { timeout: 10000 }, () => {
 
   test("call ids wrap after 2^32 - 1 and skip ids still in flight", async (t) => {
     const { rpc, server } = setup(t);
-    (rpc as unknown as { nextId: number }).nextId = 0xfffffffe;
+    (rpc as unknown as { calls: { nextId: number } }).calls.nextId = 0xfffffffe;
     const old = rpc.unary(echo, { text: "old" }); // 0xfffffffe, still in flight below
     const [first] = await server.waitFor(EnvelopeKind.REQUEST, 1);
     assert.equal(first!.callId, 0xfffffffe);
@@ -112,7 +112,7 @@ describe("RpcClient (fake server)", { timeout: 10000 }, () => {
     await old;
     const last = rpc.unary(echo, { text: "last" }); // 0xffffffff
     const wrapped = rpc.unary(echo, { text: "wrapped" }); // 1, never 0
-    (rpc as unknown as { nextId: number }).nextId = 0xffffffff;
+    (rpc as unknown as { calls: { nextId: number } }).calls.nextId = 0xffffffff;
     const skipping = rpc.unary(echo, { text: "skipping" }); // 0xffffffff and 1 in flight: 2
     const requests = await server.waitFor(EnvelopeKind.REQUEST, 4);
     assert.deepEqual(

@@ -1,41 +1,72 @@
 /**
- * The calls on the wire, by call id: a Map, with the newest call held
- * outside it. A lone call (unarySync, or a loop that awaits each call) so
- * costs no Map insert, lookup or delete, and the Map does not grow and
- * shrink its storage on every call.
+ * The calls on the wire, by call id: an open slot array indexed by the id's
+ * low bits, which also hands out the ids. An id is only given out when its
+ * slot is free, so a lookup is one array read and one compare, and adding or
+ * removing a call allocates nothing (a Map costs a hash insert and delete per
+ * call, and grows and shrinks its storage).
+ *
+ * Ids count up from 1, wrap after 2^32 - 1 and never repeat an id still in
+ * the table. The array doubles when half full; it never holds more than
+ * twice the most calls ever in flight at once.
  */
-export class CallTable<C extends { readonly id: number }> {
-  private newest: C | undefined;
-  private readonly older = new Map<number, C>();
+export class CallTable<C extends { id: number }> {
+  private slots: (C | undefined)[] = new Array(INITIAL_SLOTS).fill(undefined);
+  private mask = INITIAL_SLOTS - 1;
+  private count = 0;
+  /** The id the next call gets unless its slot is taken. */
+  private nextId = 1;
 
   get size(): number {
-    return this.older.size + (this.newest === undefined ? 0 : 1);
-  }
-
-  has(id: number): boolean {
-    return this.newest?.id === id || this.older.has(id);
+    return this.count;
   }
 
   get(id: number): C | undefined {
-    const newest = this.newest;
-    return newest !== undefined && newest.id === id ? newest : this.older.get(id);
+    const call = this.slots[id & this.mask];
+    return call !== undefined && call.id === id ? call : undefined;
   }
 
-  /** Adds a call whose id is not in the table. */
+  /** Gives `call` a free id (stored in call.id) and adds it. */
   add(call: C): void {
-    if (this.newest !== undefined) this.older.set(this.newest.id, this.newest);
-    this.newest = call;
+    if (2 * (this.count + 1) > this.slots.length) this.grow();
+    let id = this.nextId;
+    while (this.slots[id & this.mask] !== undefined) id = following(id);
+    this.nextId = following(id);
+    call.id = id;
+    this.slots[id & this.mask] = call;
+    this.count++;
   }
 
   delete(call: C): void {
-    if (this.newest === call) this.newest = undefined;
-    else this.older.delete(call.id);
+    const slot = call.id & this.mask;
+    if (this.slots[slot] !== call) return;
+    this.slots[slot] = undefined;
+    this.count--;
   }
 
   /** Every call, oldest first. */
   values(): C[] {
-    const calls = [...this.older.values()];
-    if (this.newest !== undefined) calls.push(this.newest);
-    return calls;
+    const calls = this.slots.filter((call): call is C => call !== undefined);
+    // Older ids lie further behind nextId, counting around the wrap.
+    const age = (call: C) => (this.nextId - call.id) >>> 0;
+    return calls.sort((a, b) => age(b) - age(a));
   }
+
+  /**
+   * Doubles the array. Two calls in distinct slots stay distinct: their
+   * ids differ in the old mask's bits, which the new mask keeps.
+   */
+  private grow(): void {
+    const slots: (C | undefined)[] = new Array(2 * this.slots.length).fill(undefined);
+    const mask = slots.length - 1;
+    for (const call of this.slots) if (call !== undefined) slots[call.id & mask] = call;
+    this.slots = slots;
+    this.mask = mask;
+  }
+}
+
+const INITIAL_SLOTS = 64;
+
+/** The id after `id`: 0xffffffff is followed by 1 (0 is never a call id). */
+function following(id: number): number {
+  return id === 0xffffffff ? 1 : id + 1;
 }

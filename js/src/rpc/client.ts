@@ -79,8 +79,6 @@ export class RpcClient implements RpcTransport {
   private readonly streamWindow: number;
   private readonly calls = new CallTable<Call>();
   private readonly queue = new Fifo<Call>();
-  private nextId = 1;
-  private idsWrapped = false;
   private readonly events = new Map<number, Set<EventSubscription>>();
   private eventCount = 0;
   private stopListening: (() => void) | undefined;
@@ -313,9 +311,8 @@ export class RpcClient implements RpcTransport {
       this.finish(call, new RpcError(Status.INVALID_ARGUMENT, `the request does not encode: ${String(error)}`, method.path, { cause: error }));
       return;
     }
-    call.id = this.allocateId();
     call.phase = "sent";
-    this.calls.add(call);
+    this.calls.add(call); // gives it an id
     this.stats.callsStarted++;
     this.updateListening();
     if (call.stream) call.granted = this.streamWindow;
@@ -355,24 +352,6 @@ export class RpcClient implements RpcTransport {
       this.finish(call, new RpcError(Status.RESOURCE_EXHAUSTED, "the request is larger than the server accepts", path, { cause: error }));
     } else {
       this.finish(call, new RpcError(Status.UNAVAILABLE, isShmrpcError(error) ? error.message : String(error), path, { cause: error }));
-    }
-  }
-
-  /**
-   * The next call id: non-zero, not in use. Ids only repeat once the
-   * counter has wrapped (after 2^32 - 1 calls); only then can one still be
-   * in use.
-   */
-  private allocateId(): number {
-    for (;;) {
-      const id = this.nextId;
-      if (id === 0xffffffff) {
-        this.nextId = 1;
-        this.idsWrapped = true;
-      } else {
-        this.nextId = id + 1;
-      }
-      if (!this.idsWrapped || !this.calls.has(id)) return id;
     }
   }
 
