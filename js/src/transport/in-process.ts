@@ -40,13 +40,19 @@ export interface InProcessOptions {
 
 /** Doorbell over the addon; holds the loop open for the channel and for close(). */
 class NativeDoorbell implements Doorbell {
-  host: NativeServiceHost | undefined;
+  private host: NativeServiceHost | undefined;
   private channelActive = false;
   private exitWaiters = 0;
 
-  /** The addon's LoopSpin looks at the ring before the loop blocks. */
-  get watchesBeforeBlocking(): boolean {
-    return this.host?.loopSpins ?? false;
+  /**
+   * The addon's LoopSpin looks at the ring before the loop blocks. Read
+   * once: it only stops when the host is torn down with its environment.
+   */
+  watchesBeforeBlocking = false;
+
+  attach(host: NativeServiceHost): void {
+    this.host = host;
+    this.watchesBeforeBlocking = host.loopSpins;
   }
   ring(waitWordOffset: number): void {
     this.host?.ring(waitWordOffset);
@@ -108,7 +114,7 @@ export class InProcessService {
       this.channel.close();
       throw error;
     }
-    this.doorbell.host = this.host;
+    this.doorbell.attach(this.host);
     this.doorbell.keepAlive(false);
   }
 
