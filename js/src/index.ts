@@ -1,5 +1,5 @@
 export { Channel } from "./channel/channel.js";
-export type { ChannelOptions, ChannelState, ChannelStats, PayloadWriter, SendOptions } from "./channel/channel.js";
+export type { ChannelOptions, ChannelState, ChannelStats, MessageListenerOptions, PayloadWriter, SendOptions } from "./channel/channel.js";
 export { AtomicsDoorbell } from "./channel/doorbell.js";
 export type { Doorbell } from "./channel/doorbell.js";
 export {

@@ -359,6 +359,45 @@ describe("receiving", () => {
     assert.deepEqual(client.receiveSync(0), { type: FrameType.COMMAND, data: new Uint8Array(0) });
   });
 
+  test("a borrowing listener gets views of the ring while every consumer borrows; otherwise copies", async (t) => {
+    const { client, server } = pair(t, 256);
+    /** What one listener saw: whether each payload was shared memory, and a copy of it. */
+    const listen = (borrow: boolean) => {
+      const seen: Array<{ shared: boolean; data: Uint8Array }> = [];
+      server.onMessage(
+        (message) => {
+          const data = message.data as Uint8Array;
+          seen.push({ shared: data.buffer instanceof SharedArrayBuffer, data: data.slice() });
+        },
+        { borrow },
+      );
+      return seen;
+    };
+    const arrived = async (seen: unknown[], count: number) => {
+      while (seen.length < count) await nextTurn();
+    };
+    const borrowing = listen(true);
+    // Frames of 105 bytes at ring offsets 0, 105 and 210: the third payload wraps around the end.
+    const sent = [bytes(100, 1), bytes(100, 2), bytes(100, 3)];
+    for (const data of sent) await client.send(FrameType.BINARY, data);
+    await arrived(borrowing, 3);
+    assert.deepEqual(
+      borrowing.map((m) => m.shared),
+      [true, true, false],
+      "views where the payload is in one piece",
+    );
+    assert.deepEqual(
+      borrowing.map((m) => m.data),
+      sent,
+    );
+
+    const copying = listen(false);
+    await client.send(FrameType.COMMAND, bytes(100, 4));
+    await arrived(copying, 1);
+    assert.deepEqual([borrowing[3]!.shared, copying[0]!.shared], [false, false], "a copying listener: copies for all");
+    assert.deepEqual(borrowing[3]!.data, bytes(100, 4));
+  });
+
   test("onMessage delivers in order until unsubscribed", async (t) => {
     const { client, server } = pair(t, 128);
     const seen: number[] = [];

@@ -213,6 +213,18 @@ describe("wire details", () => {
     assert.deepEqual(fromSmall, Uint8Array.of(1, 2, 3));
   });
 
+  it("decoding shared memory (a ring) copies bytes fields out of it", () => {
+    const m = { fBytes: new Uint8Array(100).fill(5), fString: "from shared memory, long enough" };
+    const body = Scalars.encode(m);
+    const shared = new Uint8Array(new SharedArrayBuffer(body.length + 3), 3);
+    shared.set(body);
+    const decoded = Scalars.decode(shared);
+    assert.ok(!(decoded.fBytes.buffer instanceof SharedArrayBuffer));
+    shared.fill(0);
+    assert.deepEqual(decoded.fBytes, m.fBytes);
+    assert.equal(decoded.fString, m.fString);
+  });
+
   it("decode from an offset equals decoding what follows it", () => {
     const m = { fString: "after a header", fInt64: -5n, fBytes: new Uint8Array(80).fill(7) };
     const body = Scalars.encode(m);

@@ -14,6 +14,17 @@ import { MessageIterator, type MessageSource } from "./message-iterator.js";
 import type { RingConsumer } from "./ring.js";
 import { spinUntil } from "./spin.js";
 
+export interface MessageListenerOptions {
+  /**
+   * The listener handles each message before it returns and keeps nothing
+   * of its `data`: the channel may then hand it a view of the shared ring
+   * instead of a copy (while every consumer borrows). Such a view is only
+   * valid during the call, and the peer can change it meanwhile: read each
+   * value once, check it, then use it.
+   */
+  borrow?: boolean;
+}
+
 /** Messages one drain delivers before it yields to the event loop. */
 const DRAIN_BATCH = 4096;
 /** Runs `task` after pending I/O; setImmediate is Node's (and Electron's), setTimeout the fallback elsewhere. */
@@ -26,7 +37,9 @@ export class ChannelReceiver {
   private readonly consumerWait: number;
   private readonly producerWait: number;
 
-  private readonly listeners = new Set<(message: Message) => void>();
+  /** Each listener, and whether it borrows (MessageListenerOptions.borrow). */
+  private readonly listeners = new Map<(message: Message) => void, boolean>();
+  private borrowingListeners = 0;
   private readonly closeListeners = new Set<(error?: ShmrpcError) => void>();
   private readonly iterators = new Set<MessageIterator>();
   private readonly iteratorSource: MessageSource;
@@ -67,14 +80,25 @@ export class ChannelReceiver {
   }
 
   /** Channel.onMessage. */
-  onMessage(listener: (message: Message) => void): () => void {
+  onMessage(listener: (message: Message) => void, options?: MessageListenerOptions): () => void {
     if (typeof listener !== "function") throw new TypeError("onMessage: the listener must be a function");
     if (this.streamEnded) return () => {};
-    this.listeners.add(listener);
+    this.removeListener(listener);
+    const borrow = options?.borrow === true;
+    this.listeners.set(listener, borrow);
+    if (borrow) this.borrowingListeners++;
     this.consumersChanged();
     return () => {
-      if (this.listeners.delete(listener)) this.consumersChanged();
+      if (this.removeListener(listener)) this.consumersChanged();
     };
+  }
+
+  private removeListener(listener: (message: Message) => void): boolean {
+    const borrowed = this.listeners.get(listener);
+    if (borrowed === undefined) return false;
+    this.listeners.delete(listener);
+    if (borrowed) this.borrowingListeners--;
+    return true;
   }
 
   /** Channel.onClose. */
@@ -155,7 +179,7 @@ export class ChannelReceiver {
       let delivered = 0;
       for (;;) {
         let message: Message | undefined;
-        while (delivered < DRAIN_BATCH && this.canDeliver() && (message = this.reader.next()) !== undefined) {
+        while (delivered < DRAIN_BATCH && this.canDeliver() && (message = this.reader.next(this.allBorrow())) !== undefined) {
           this.deliver(message);
           delivered++;
         }
@@ -203,6 +227,7 @@ export class ChannelReceiver {
     for (const iterator of this.iterators) iterator.end(error);
     this.iterators.clear();
     this.listeners.clear();
+    this.borrowingListeners = 0;
     for (const listener of this.closeListeners) {
       try {
         listener(error);
@@ -214,6 +239,11 @@ export class ChannelReceiver {
     }
     this.closeListeners.clear();
     this.owner.updateKeepAlive();
+  }
+
+  /** Every consumer is a listener that borrows: messages need not be copied out. */
+  private allBorrow(): boolean {
+    return this.iterators.size === 0 && this.borrowingListeners === this.listeners.size;
   }
 
   private hasConsumers(): boolean {
@@ -251,7 +281,7 @@ export class ChannelReceiver {
   private deliver(message: Message): void {
     this.link.stats.messagesReceived++;
     for (const iterator of this.iterators) iterator.push(message);
-    for (const listener of this.listeners) {
+    for (const listener of this.listeners.keys()) {
       try {
         listener(message);
       } catch (error) {

@@ -34,14 +34,14 @@
 import { ShmrpcError } from "../errors.js";
 import { ChannelLink, type ChannelOwner, type ChannelStats } from "./channel-link.js";
 import { channelOptions, type ChannelOptions, type SendOptions } from "./channel-options.js";
-import { ChannelReceiver } from "./channel-receiver.js";
+import { ChannelReceiver, type MessageListenerOptions } from "./channel-receiver.js";
 import { ChannelSender, type PayloadWriter } from "./channel-sender.js";
 import type { FrameType, Message } from "./frame.js";
 import { Offset, PeerState, SEGMENT_HEADER_BYTES, sideLayout, type Side } from "./layout.js";
 import { RingConsumer, RingProducer } from "./ring.js";
 import { validateSegment } from "./segment.js";
 
-export type { ChannelOptions, ChannelStats, PayloadWriter, SendOptions };
+export type { ChannelOptions, ChannelStats, MessageListenerOptions, PayloadWriter, SendOptions };
 
 export type ChannelState = "open" | "closed" | "failed";
 
@@ -156,9 +156,11 @@ export class Channel implements AsyncIterable<Message> {
    * registered the channel drains its ring and holds the event loop open.
    * A listener that throws does not stop delivery; the error is rethrown
    * from a microtask (an uncaught exception, as with EventEmitter).
+   * `options.borrow` spares the copy out of shared memory for a listener
+   * that keeps nothing of `message.data` (see MessageListenerOptions).
    */
-  onMessage(listener: (message: Message) => void): () => void {
-    return this.receiver.onMessage(listener);
+  onMessage(listener: (message: Message) => void, options?: MessageListenerOptions): () => void {
+    return this.receiver.onMessage(listener, options);
   }
 
   /**

@@ -1,10 +1,11 @@
 /**
  * Reads messages from the consumer side of a ring (docs/PROTOCOL.md section
  * 3): validates every frame header against the bytes actually published,
- * reassembles fragments, and copies each payload out of shared memory (no
- * view into the segment ever escapes). Any violation throws ShmrpcError
- * EPROTO; the channel then fails.
+ * reassembles fragments, and copies each payload out of shared memory
+ * (unless the caller borrows the message for as long as it handles it).
+ * Any violation throws ShmrpcError EPROTO; the channel then fails.
  */
+import { allocateBytes } from "../byte-pool.js";
 import { ShmrpcError } from "../errors.js";
 import { FRAME_HEADER_BYTES, FRAME_MORE, FRAME_TYPE_MASK, FrameType, isFrameType, type Message } from "./frame.js";
 import type { RingConsumer } from "./ring.js";
@@ -36,9 +37,11 @@ export class FrameReader {
   /**
    * The next complete message, its frames consumed (their space handed back
    * by the next release), or undefined when the ring holds no complete
-   * message now.
+   * message now. With `borrow`, a binary or command message that lies in one
+   * piece in the ring comes as a view of it: valid only until the next call
+   * (or release), and changeable by the peer meanwhile.
    */
-  next(): Message | undefined {
+  next(borrow = false): Message | undefined {
     const ring = this.ring;
     for (;;) {
       if (this.available === 0) {
@@ -58,7 +61,7 @@ export class FrameReader {
       const more = (typeByte & FRAME_MORE) !== 0;
       if (!more && this.reassemblyType < 0) {
         if (length > this.maxMessageBytes) throw violation(`a ${length}-byte message exceeds our limit`);
-        const message = this.copyMessage(type, length);
+        const message = (borrow && this.viewMessage(type, length)) || this.copyMessage(type, length);
         this.consume(length);
         return message;
       }
@@ -80,13 +83,20 @@ export class FrameReader {
     this.available -= FRAME_HEADER_BYTES + payloadLength;
   }
 
+  /** The payload as a view of the ring, when it is binary and in one piece. */
+  private viewMessage(type: FrameType, length: number): Message | undefined {
+    if (type === FrameType.TEXT) return undefined;
+    const data = this.ring.viewAt(FRAME_HEADER_BYTES, length);
+    return data && { type, data };
+  }
+
   private copyMessage(type: FrameType, length: number): Message {
     if (type === FrameType.TEXT) {
       if (this.scratch.length < length) this.scratch = new Uint8Array(Math.max(length, 2 * this.scratch.length));
       this.ring.copyOut(FRAME_HEADER_BYTES, length, this.scratch);
       return { type, data: decoder.decode(this.scratch.subarray(0, length)) };
     }
-    const data = new Uint8Array(length);
+    const data = allocateBytes(length, this.ring.byteOffsetAt(FRAME_HEADER_BYTES));
     this.ring.copyOut(FRAME_HEADER_BYTES, length, data);
     return { type, data };
   }

@@ -96,7 +96,13 @@ export function fragmentPayloadBytes(capacity: number): number {
   return capacity / 4 - FRAME_HEADER_BYTES;
 }
 
-/** A delivered message. `data` is a private copy, never a view of shared memory. */
+/**
+ * A delivered message. `data` is a private copy of the payload, except for
+ * listeners that borrow (MessageListenerOptions.borrow). A copy of 65 to
+ * 2048 bytes is a view of a slab it shares with other messages (as Node's
+ * pooled Buffers are): its `buffer` is larger than it, so use `byteOffset`
+ * and `length` with it.
+ */
 export type Message =
   | { readonly type: typeof FrameType.TEXT; readonly data: string }
   | { readonly type: typeof FrameType.BINARY | typeof FrameType.COMMAND; readonly data: Uint8Array };

@@ -204,6 +204,22 @@ export class RingConsumer extends RingView {
     if (first < length) copyFromShared(this.data, 0, length - first, target, targetOffset + first);
   }
 
+  /**
+   * A view of `length` bytes starting `offset` bytes past the head, or
+   * undefined when they wrap around the end of the data area. The caller
+   * has checked readable(); the view is shared memory, valid until the
+   * bytes are handed back.
+   */
+  viewAt(offset: number, length: number): Uint8Array | undefined {
+    const at = (this.head + offset) & this.mask;
+    return at + length <= this.capacity ? this.data.subarray(at, at + length) : undefined;
+  }
+
+  /** The byte offset in the segment of the byte `offset` bytes past the head. */
+  byteOffsetAt(offset: number): number {
+    return this.data.byteOffset + ((this.head + offset) & this.mask);
+  }
+
   /** Moves the private head past `length` bytes (not yet handed back). */
   consume(length: number): void {
     this.head = (this.head + length) >>> 0;

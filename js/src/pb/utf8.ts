@@ -5,6 +5,7 @@
  * itself). Encoding follows WHATWG (a lone surrogate becomes U+FFFD);
  * decoding rejects anything that is not valid UTF-8.
  */
+import { ON_HEAP_MAX } from "../byte-pool.js";
 import { DecodeError } from "./errors.js";
 
 interface NodeBuffer {
@@ -118,6 +119,7 @@ export function utf8Encode(s: string, buf: Uint8Array, pos: number): number {
  */
 export function utf8Read(buf: Uint8Array, start: number, end: number): string {
   const n = end - start;
+  // A subarray would move so small an input off the heap: decode it here.
   const small = buf.length <= ON_HEAP_MAX;
   if (n > SHORT_ASCII && !small) {
     if (utf8Slice === undefined) return platformDecode(buf, start, end);
@@ -197,12 +199,6 @@ function invalidUtf8(at: number): DecodeError {
 }
 
 const SHORT_ASCII = 16;
-/**
- * V8 keeps typed arrays up to this many bytes on its heap, and moves one's
- * bytes off it the first time a subarray of it is taken (hundreds of ns): a
- * string in so small an input is always decoded in JavaScript.
- */
-export const ON_HEAP_MAX = 64;
 const chars = String.fromCharCode;
 
 /** Node's Buffer#utf8Slice; absent elsewhere. */
@@ -280,9 +276,18 @@ function asciiString(b: Uint8Array, s: number, n: number): string {
 }
 
 function platformDecode(buf: Uint8Array, start: number, end: number): string {
+  // Browsers' TextDecoder refuses views of shared memory: decode a copy.
+  const bytes = isShared(buf) ? buf.slice(start, end) : buf.subarray(start, end);
   try {
-    return decoder.decode(buf.subarray(start, end));
+    return decoder.decode(bytes);
   } catch {
     throw invalidUtf8(start);
   }
+}
+
+const SharedBuffer = globalThis.SharedArrayBuffer as SharedArrayBufferConstructor | undefined;
+
+/** Whether `buf` is a view of a SharedArrayBuffer (a ring, say). */
+export function isShared(buf: Uint8Array): boolean {
+  return SharedBuffer !== undefined && buf.buffer instanceof SharedBuffer;
 }

@@ -67,6 +67,9 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 const SYNC_SEND_POLL_MS = 1;
 const textDecoder = new TextDecoder();
 
+/** Every message is decoded (or dropped) before handleMessage returns. */
+const BORROW = Object.freeze({ borrow: true });
+
 interface EventSubscription {
   type: MessageType<unknown>;
   listener: (message: unknown) => void;
@@ -533,7 +536,7 @@ export class RpcClient implements RpcTransport {
 
   private setListening(on: boolean): void {
     if (on && !this.stopListening) {
-      this.stopListening = this.channel.onMessage(this.onMessage);
+      this.stopListening = this.channel.onMessage(this.onMessage, BORROW);
     } else if (!on && this.stopListening) {
       this.stopListening();
       this.stopListening = undefined;
@@ -543,5 +546,6 @@ export class RpcClient implements RpcTransport {
 
 /** The status message an ERROR or STREAM_END carries after the header. */
 function statusText(data: Uint8Array): string {
-  return textDecoder.decode(data.subarray(ENVELOPE_HEADER_BYTES));
+  // A copy: data may be a view of the ring, which TextDecoder refuses in browsers.
+  return textDecoder.decode(data.slice(ENVELOPE_HEADER_BYTES));
 }
