@@ -1,7 +1,7 @@
 /**
  * RPC benchmark: unary round trips of a 16-byte message from JavaScript to a
  * C handler (sync, async and cold) and calls per second with 1, 16 and 256
- * calls in flight, printed beside worker_threads postMessage, a Node-to-C
+ * calls in flight (and 256 of a 1 KiB message), printed beside worker_threads postMessage, a Node-to-C
  * round trip over a Unix socket and @grpc/grpc-js unary over a Unix socket,
  * all measured in this run, and the same calls made from C (the floor).
  *
@@ -34,6 +34,8 @@ const LONG_SPIN_US = 1_000_000; // keeps the C side spinning between calls
 const cmakeDir = path.resolve(packageRoot(), process.env.SHMRPC_CMAKE_DIR ?? "build/cmake");
 const library = path.join(cmakeDir, "services/libshmrpc_rpc_bench.so");
 const request = { data: new Uint8Array(16) };
+/** A message of a more typical size, for throughput (copies of it cannot live on V8's heap). */
+const largerRequest = { data: new Uint8Array(1024) };
 
 function start(spinMicros: number): { service: InProcessService; rpc: RpcClient; client: BenchClient } {
   const service = new InProcessService({ library, spinMicros, cpu: 1 });
@@ -57,8 +59,8 @@ async function unaryAsync(spinMicros: number, rounds: number): Promise<Latency> 
   return latency;
 }
 
-/** Keeps `inFlight` calls outstanding for THROUGHPUT_MS; calls per second. */
-async function callsPerSecond(inFlight: number): Promise<number> {
+/** Keeps `inFlight` calls of `message` outstanding for THROUGHPUT_MS; calls per second. */
+async function callsPerSecond(inFlight: number, message = request): Promise<number> {
   const { service, rpc, client } = start(LONG_SPIN_US);
   /** Keeps `inFlight` calls going for `ms`; returns the calls completed. */
   const run = async (ms: number): Promise<number> => {
@@ -67,7 +69,7 @@ async function callsPerSecond(inFlight: number): Promise<number> {
     const lane = async () => {
       // performance.now() costs a few percent of a call: look every 16 calls.
       do {
-        for (let i = 0; i < 16; i++) await client.echo(request);
+        for (let i = 0; i < 16; i++) await client.echo(message);
         completed += 16;
       } while (performance.now() < end);
     };
@@ -128,6 +130,7 @@ async function main(): Promise<void> {
   const cold = await unaryAsync(0, COLD_ROUNDS);
   const rates = [] as Array<[number, number]>;
   for (const inFlight of [1, 16, 256]) rates.push([inFlight, await callsPerSecond(inFlight)]);
+  const largerRate = await callsPerSecond(256, largerRequest);
   const postMessage = await postMessageRoundTrip(ROUNDS);
   const unix = await unixSocketRoundTrip(COLD_ROUNDS);
   const grpcJs = await grpcRoundTrip(COLD_ROUNDS);
@@ -149,7 +152,10 @@ async function main(): Promise<void> {
   printTable(
     "shmrpc unary calls per second (async, C spinning)",
     ["calls in flight", "calls/s"],
-    rates.map(([inFlight, rate]) => [String(inFlight), rate]),
+    [
+      ...rates.map(([inFlight, rate]): [string, number] => [`${inFlight}, 16-byte message`, rate]),
+      ["256, 1 KiB message", largerRate],
+    ],
   );
   printTable("Ratios", ["", "x"], [
     ["shmrpc sync p50 / C->C->C p50", sync.p50 / fromC.p50],
