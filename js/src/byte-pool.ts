@@ -8,7 +8,9 @@
  * Buffer pool avoids this the same way: arrays of up to POOLED_MAX bytes are
  * views of a SLAB_BYTES ArrayBuffer shared with other arrays from the pool,
  * so `array.buffer` is larger than the array (use byteOffset and length).
- * A slab is freed once no array carved from it is reachable.
+ * A slab is freed once no array carved from it is reachable, so keeping one
+ * small array alive keeps its whole slab (64 KiB): copy what you keep for
+ * long if memory matters more than speed.
  */
 
 /**
@@ -17,9 +19,10 @@
  * off it (hundreds of ns).
  */
 export const ON_HEAP_MAX = 64;
-const SLAB_BYTES = 16 << 10;
-/** Larger arrays get a buffer of their own: a slab holds at least eight. */
-const POOLED_MAX = SLAB_BYTES >> 3;
+/** A new slab costs about 2.6 µs (zeroed): under 0.2 µs for each array of up to 4 KiB. */
+const SLAB_BYTES = 64 << 10;
+/** Larger arrays get a buffer of their own: a slab holds at least sixteen. */
+const POOLED_MAX = SLAB_BYTES >> 4;
 const WORD = 8;
 
 let slab = new ArrayBuffer(SLAB_BYTES);

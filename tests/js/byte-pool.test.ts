@@ -1,11 +1,11 @@
-/** allocateBytes: arrays of 65 to 2048 bytes carved from shared slabs, others on their own. */
+/** allocateBytes: arrays of 65 to 4096 bytes carved from shared slabs, others on their own. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { allocateBytes } from "../../js/src/byte-pool.js";
 
 test("small and large arrays have buffers of their own", () => {
-  for (const length of [0, 1, 64, 2049, 100_000]) {
+  for (const length of [0, 1, 64, 4097, 100_000]) {
     const array = allocateBytes(length);
     assert.equal(array.length, length);
     assert.equal(array.buffer.byteLength, length, `length ${length}`);
@@ -32,9 +32,9 @@ test("mid-sized arrays share a slab without overlapping, zero-filled, at the ali
 });
 
 test("a full slab is replaced, not reused", () => {
-  const first = allocateBytes(2048);
+  const first = allocateBytes(4096);
   first.fill(7);
-  const later = Array.from({ length: 20 }, () => allocateBytes(2048)); // more than a 16 KiB slab holds
+  const later = Array.from({ length: 20 }, () => allocateBytes(4096)); // more than a 64 KiB slab holds
   assert.ok(later.some((a) => a.buffer !== first.buffer));
   assert.ok(first.every((b) => b === 7));
   assert.ok(later.every((a) => a.every((b) => b === 0)));

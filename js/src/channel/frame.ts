@@ -99,7 +99,7 @@ export function fragmentPayloadBytes(capacity: number): number {
 /**
  * A delivered message. `data` is a private copy of the payload, except for
  * listeners that borrow (MessageListenerOptions.borrow). A copy of 65 to
- * 2048 bytes is a view of a slab it shares with other messages (as Node's
+ * 4096 bytes is a view of a slab it shares with other messages (as Node's
  * pooled Buffers are): its `buffer` is larger than it, so use `byteOffset`
  * and `length` with it.
  */
