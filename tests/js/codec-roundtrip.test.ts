@@ -213,6 +213,17 @@ describe("wire details", () => {
     assert.deepEqual(fromSmall, Uint8Array.of(1, 2, 3));
   });
 
+  it("encodeInto shared memory at any alignment writes what encode returns", () => {
+    const m = { fBytes: Uint8Array.from({ length: 3000 }, (_, i) => i * 7), fString: "then a string" };
+    const expected = Scalars.encode(m);
+    const shared = new Uint8Array(new SharedArrayBuffer(expected.length + 16));
+    for (let offset = 0; offset < 8; offset++) {
+      shared.fill(0);
+      assert.equal(Scalars.encodeInto(m, shared, offset), offset + expected.length);
+      assert.deepEqual(shared.slice(offset, offset + expected.length), expected, `offset ${offset}`);
+    }
+  });
+
   it("decoding shared memory (a ring) copies bytes fields out of it", () => {
     const m = { fBytes: new Uint8Array(100).fill(5), fString: "from shared memory, long enough" };
     const body = Scalars.encode(m);
