@@ -93,12 +93,8 @@ describe("golden vectors (tests/vectors/messages)", () => {
     }
   });
 
-  it("survive nanopb: TS -> C -> TS gives the same values", (t) => {
+  it("survive nanopb: TS -> C -> TS gives the same values", () => {
     const program = findReencoder();
-    if (program === undefined) {
-      t.skip("codegen_reencode is not built (cmake --build build-codegen)");
-      return;
-    }
     const all = vectors();
     const back = reencodeInC(program, all.map((v) => v.bytes));
     all.forEach(({ name, bytes }, i) => {

@@ -9,16 +9,25 @@ import { join } from "node:path";
 
 import { repoRoot } from "./schema.js";
 
-/** The program, from $SHMRPC_CODEGEN_REENCODE or the usual build dirs. */
-export function findReencoder(): string | undefined {
+/**
+ * The program, from $SHMRPC_CODEGEN_REENCODE or the build scripts/setup.sh
+ * makes (or a codegen-only build in build-codegen). Throws when it is not
+ * built: a test that would skip instead could hide that nanopb never saw
+ * our encodings.
+ */
+export function findReencoder(): string {
   const fromEnv = process.env.SHMRPC_CODEGEN_REENCODE;
   if (fromEnv !== undefined && fromEnv !== "") return fromEnv;
   const root = repoRoot();
   const candidates = [
+    join(root, "build", "cmake", "codegen", "tests", "codegen_reencode"),
     join(root, "build-codegen", "tests", "codegen_reencode"),
-    join(root, "build", "codegen", "tests", "codegen_reencode"),
   ];
-  return candidates.find((path) => existsSync(path));
+  const found = candidates.find((path) => existsSync(path));
+  if (found === undefined) {
+    throw new Error(`codegen_reencode is not built (looked for ${candidates.join(", ")}): run scripts/setup.sh`);
+  }
+  return found;
 }
 
 export type Reencoded = { ok: true; bytes: Uint8Array } | { ok: false; error: string };
