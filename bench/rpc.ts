@@ -1,17 +1,18 @@
 /**
  * RPC benchmark: unary round trips of a 16-byte message from JavaScript to a
  * C handler (sync, async and cold) and calls per second with 1, 16 and 256
- * calls in flight (and 256 of a 1 KiB message), printed beside worker_threads postMessage, a Node-to-C
- * round trip over a Unix socket and @grpc/grpc-js unary over a Unix socket,
- * all measured in this run, and the same calls made from C (the floor).
+ * calls in flight (and 256 of a 1 KiB message), printed beside
+ * worker_threads postMessage, a Node-to-C round trip over a Unix socket and
+ * @grpc/grpc-js unary over a Unix socket, all measured in this run, and the
+ * same calls made from C (the floor).
  *
  *   node build/ts/bench/rpc.js [--quick]     (after scripts/setup.sh)
  *
  * The JavaScript thread is pinned to CPU 0 and every peer to CPU 1.
  *
  * On the development VM a segment is fast or slow for its whole life, at
- * random (about 1 µs per round trip apart, in C as in JavaScript:
- * docs/BENCHMARKS.md). The figures that targets apply to are therefore
+ * random and by periods (about 1 µs per round trip apart, in C as in
+ * JavaScript: docs/BENCHMARKS.md). The figures that targets apply to are therefore
  * measured on SEGMENTS services of their own (the C floor in as many
  * processes), and the run with the median p50 is reported; the p50 of each
  * is printed as well.
