@@ -223,6 +223,27 @@ describe("sending", () => {
     messages.forEach((message, i) => assert.deepEqual(message.data, bytes(20, i)));
   });
 
+  test("a peer that closes while a send spins for space fails the send; it does not park for good", async (t) => {
+    const { words, client, doorbell } = clientWithRawPeer(t, 64, { spinMicros: 50 });
+    assert.ok(client.trySend(FrameType.BINARY, bytes(50)));
+    // The peer closes during the spin, after the sender last looked at its
+    // state: its wake-up finds no parked sender (the word is still 0).
+    const now = performance.now.bind(performance);
+    let closedDuringSpin = false;
+    t.mock.method(performance, "now", () => {
+      if (!closedDuringSpin) {
+        closedDuringSpin = true;
+        Atomics.store(words, word(Offset.SERVER_STATE), PeerState.CLOSED);
+      }
+      return now();
+    });
+    const pending = client.send(FrameType.BINARY, bytes(40));
+    const outcome = await Promise.race([pending.then(() => "sent", (error: unknown) => error), nextTurn().then(() => "still pending")]);
+    assert.ok(closedDuringSpin);
+    assert.deepEqual(doorbell.parks, [], "never parked");
+    assert.ok(isCode("ECLOSED")(outcome), `the send ended with ${String(outcome)}`);
+  });
+
   test("a send that cannot start before timeoutMs rejects with ETIMEDOUT; later ones may pass it", async (t) => {
     const { client, fromClient } = clientWithRawPeer(t, 64);
     assert.ok(client.trySend(FrameType.BINARY, bytes(50)));

@@ -175,9 +175,11 @@ export class ChannelSender {
         }
         const needed = this.writer.nextFrameBytes(pending.payload.length, pending.written);
         if (this.spinForSpace(needed)) continue;
-        // Announce the park, then look once more (docs/PROTOCOL.md section 4).
+        // Announce the park, then look once more (docs/PROTOCOL.md section 4):
+        // for room, and for the peer's end. A peer that closed since the
+        // check above found nothing to wake, and will never free space.
         Atomics.store(words, waitIndex, WaitValue.LOOP);
-        if (this.writer.ring.writable() >= needed) {
+        if (this.writer.ring.writable() >= needed || this.link.peerEnded()) {
           Atomics.store(words, waitIndex, WaitValue.NONE);
           continue;
         }
