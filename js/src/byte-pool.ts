@@ -1,5 +1,6 @@
 /**
- * Byte arrays for copies out of shared memory, carved from shared slabs.
+ * Byte arrays for copies out of shared memory, carved from shared slabs;
+ * and the test for whether an array is shared memory at all.
  *
  * V8 keeps typed arrays of up to 64 bytes on its heap; every larger one
  * gets a backing store of its own, allocated outside the heap and accounted
@@ -24,6 +25,13 @@ const SLAB_BYTES = 64 << 10;
 /** Larger arrays get a buffer of their own: a slab holds at least sixteen. */
 const POOLED_MAX = SLAB_BYTES >> 4;
 const WORD = 8;
+
+const SharedBuffer = globalThis.SharedArrayBuffer as SharedArrayBufferConstructor | undefined;
+
+/** Whether `buf` is a view of a SharedArrayBuffer (a ring, say). */
+export function isShared(buf: Uint8Array): boolean {
+  return SharedBuffer !== undefined && buf.buffer instanceof SharedBuffer;
+}
 
 let slab = new ArrayBuffer(SLAB_BYTES);
 let used = 0;

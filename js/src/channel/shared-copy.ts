@@ -27,7 +27,7 @@ export function setNativeCopy(copy: NativeCopy): void {
 }
 
 /** Below this, the misaligned copy is cheaper than two copies. */
-const BOUNCE_MIN_BYTES = 1024;
+export const BOUNCE_MIN_BYTES = 1024;
 /** Copies go through the bounce buffer in chunks this size (it stays in cache). */
 const CHUNK_BYTES = 256 << 10;
 const WORD = 8;

@@ -4,9 +4,9 @@
  * declared lengths are checked before anything is allocated, so a hostile
  * input costs at most its own size in memory and one pass in time.
  */
-import { ON_HEAP_MAX, allocateBytes } from "../byte-pool.js";
+import { ON_HEAP_MAX, allocateBytes, isShared } from "../byte-pool.js";
 import { DecodeError } from "./errors.js";
-import { isShared, utf8Read } from "./utf8.js";
+import { utf8Read } from "./utf8.js";
 
 export interface ReaderOptions {
   /** Deepest nesting of messages (and unknown groups) accepted. Default 100. */
@@ -22,8 +22,6 @@ export class Reader {
   /** Offset just past the input. */
   end: number;
   readonly maxDepth: number;
-  /** bytes() may return views of the input (see viewable). */
-  private viewBytes: boolean;
   /** The two halves of the last 64-bit value read, unsigned. */
   private lo = 0;
   private hi = 0;
@@ -32,7 +30,6 @@ export class Reader {
     this.buf = buf;
     this.pos = 0;
     this.end = buf.length;
-    this.viewBytes = viewable(buf);
     this.maxDepth = options?.maxDepth ?? DEFAULT_READER_OPTIONS.maxDepth;
   }
 
@@ -52,7 +49,6 @@ export class Reader {
     r.buf = buf;
     r.pos = offset;
     r.end = buf.length;
-    r.viewBytes = viewable(buf);
     return r;
   }
 
@@ -473,10 +469,11 @@ export class Reader {
   }
 
   /**
-   * A view of the input where viewable(), as protobufjs and
-   * @bufbuild/protobuf return: no copy of a large blob. Always a plain
-   * Uint8Array, whatever the input's class (a Buffer's subarray would be a
-   * Buffer).
+   * A view of the input, as protobufjs and @bufbuild/protobuf return: no
+   * copy of a large blob. Always a plain Uint8Array, whatever the input's
+   * class (a Buffer's subarray would be a Buffer). A copy when the input is
+   * shared memory, which the other side can change (a ring), or small
+   * enough to live on V8's heap, which a view would first move off it.
    */
   bytes(): Uint8Array {
     const end = this.lenEnd();
@@ -484,7 +481,7 @@ export class Reader {
     this.pos = end;
     const buf = this.buf;
     const n = end - start;
-    if (this.viewBytes) return new Uint8Array(buf.buffer, buf.byteOffset + start, n);
+    if (buf.length > ON_HEAP_MAX && !isShared(buf)) return new Uint8Array(buf.buffer, buf.byteOffset + start, n);
     if (n <= ON_HEAP_MAX) {
       // Filled faster by hand than through set() and a subarray.
       const out = new Uint8Array(n);
@@ -589,15 +586,6 @@ export class Reader {
     if (field === 1 || field === 2) throw this.wireTypeError(tag);
     this.skip(tag, depth);
   }
-}
-
-/**
- * Whether decoded bytes fields may be views of `buf`. Not of shared memory,
- * which the other side can change (a ring); not of an input small enough to
- * live on V8's heap, which a view would first move off it (ON_HEAP_MAX).
- */
-function viewable(buf: Uint8Array): boolean {
-  return buf.length > ON_HEAP_MAX && !isShared(buf);
 }
 
 const shared = new Reader(new Uint8Array(0));

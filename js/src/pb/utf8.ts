@@ -5,7 +5,7 @@
  * itself). Encoding follows WHATWG (a lone surrogate becomes U+FFFD);
  * decoding rejects anything that is not valid UTF-8.
  */
-import { ON_HEAP_MAX } from "../byte-pool.js";
+import { ON_HEAP_MAX, isShared } from "../byte-pool.js";
 import { DecodeError } from "./errors.js";
 
 interface NodeBuffer {
@@ -283,11 +283,4 @@ function platformDecode(buf: Uint8Array, start: number, end: number): string {
   } catch {
     throw invalidUtf8(start);
   }
-}
-
-const SharedBuffer = globalThis.SharedArrayBuffer as SharedArrayBufferConstructor | undefined;
-
-/** Whether `buf` is a view of a SharedArrayBuffer (a ring, say). */
-export function isShared(buf: Uint8Array): boolean {
-  return SharedBuffer !== undefined && buf.buffer instanceof SharedBuffer;
 }

@@ -14,9 +14,9 @@
  * in the same order. The caller knows the size before it reserves space
  * (e.g. in a ring), and nothing is copied.
  */
-import { ON_HEAP_MAX } from "../byte-pool.js";
-import { copyIntoShared } from "../channel/shared-copy.js";
-import { isShared, nativeUtf8Length, nativeUtf8Write, utf8Encode, utf8Length, utf8Write } from "./utf8.js";
+import { isShared } from "../byte-pool.js";
+import { BOUNCE_MIN_BYTES, copyIntoShared } from "../channel/shared-copy.js";
+import { nativeUtf8Length, nativeUtf8Write, utf8Encode, utf8Length, utf8Write } from "./utf8.js";
 
 const EMPTY = new Uint8Array(0);
 const NO_KEYS: string[] = [];
@@ -37,11 +37,6 @@ const SLACK = 48;
 
 export class Writer {
   buf: Uint8Array = EMPTY;
-  /**
-   * `buf` is shared memory (a ring): long copies into it must keep word
-   * alignment (see channel/shared-copy.ts).
-   */
-  private intoShared = false;
   pos = 0;
   /** Lengths recorded by the size pass, in pre-order. */
   private readonly lens: number[] = [];
@@ -88,13 +83,11 @@ export class Writer {
     if (this.scratch.length > MAX_KEPT_SCRATCH) this.scratch = new Uint8Array(1024);
     if (this.area.length > MAX_KEPT_SCRATCH) this.area = EMPTY;
     this.buf = EMPTY;
-    this.intoShared = false;
   }
 
   /** Starts the write pass into `target` at `offset`. */
   begin(target: Uint8Array, offset: number): void {
     this.buf = target;
-    this.intoShared = target.length > ON_HEAP_MAX && isShared(target);
     this.pos = offset;
     this.next = 0;
     this.nextKeyList = 0;
@@ -201,7 +194,6 @@ export class Writer {
   beginArea(): void {
     if (this.area.length === 0) this.area = new Uint8Array(INITIAL_AREA);
     this.buf = this.area;
-    this.intoShared = false;
     this.pos = 0;
     this.limit = this.area.length - SLACK;
   }
@@ -462,7 +454,8 @@ export class Writer {
 
   /** Copies already-encoded fields (unknown fields kept from decoding), where there is room. */
   raw(value: Uint8Array): void {
-    if (this.intoShared) copyIntoShared(this.buf, this.pos, value);
+    // Into shared memory (a ring), a long copy must keep word alignment.
+    if (value.length >= BOUNCE_MIN_BYTES && isShared(this.buf)) copyIntoShared(this.buf, this.pos, value);
     else this.buf.set(value, this.pos);
     this.pos += value.length;
   }
