@@ -108,22 +108,41 @@ function rateOf(op: () => unknown): (ms: number) => number {
   )(op) as (ms: number) => number;
 }
 
+const ROUNDS = 15;
+
+interface Comparison {
+  /** Median throughput of each operation over the rounds, ops/s. */
+  rates: number[];
+  /** Median over the rounds of the first operation's rate / each one's, measured in the same round. */
+  ratios: number[];
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[sorted.length >> 1]!;
+}
+
 /**
- * Best throughput of each operation over several short rounds that
- * alternate between them, so that load from other processes on the machine
- * hurts every implementation alike instead of whichever ran at that moment.
+ * Throughput of each operation over short rounds that take every operation
+ * in turn (each round starting with the next one). The VM's speed drifts by
+ * up to 2x for seconds at a time; a ratio of two rates from one round is
+ * measured under the same conditions, so ratios are the medians of those.
  */
-function compare(ops: (() => unknown)[]): number[] {
-  const rounds = 7;
+function compare(ops: (() => unknown)[]): Comparison {
   const rates = ops.map(rateOf);
-  const best = ops.map(() => 0);
-  for (const rate of rates) rate(MEASURE_MS / rounds / 2); // warm-up
-  for (let r = 0; r < rounds; r++) {
-    rates.forEach((rate, i) => {
-      best[i] = Math.max(best[i]!, rate(MEASURE_MS / rounds));
-    });
+  const perRound = ops.map((): number[] => []);
+  for (const rate of rates) rate(MEASURE_MS / ROUNDS); // warm-up
+  for (let r = 0; r < ROUNDS; r++) {
+    for (let k = 0; k < ops.length; k++) {
+      const i = (r + k) % ops.length;
+      perRound[i]!.push(rates[i]!(MEASURE_MS / ROUNDS));
+    }
   }
-  return best;
+  const ours = perRound[0]!;
+  return {
+    rates: perRound.map(median),
+    ratios: perRound.map((theirs) => median(ours.map((rate, r) => rate / theirs[r]!))),
+  };
 }
 
 function loadProtobufjs(): protobuf.Root {
@@ -141,6 +160,9 @@ interface Row {
   impl: string;
   encode: number;
   decode: number;
+  /** shmrpc / this implementation, as compare() gives them. */
+  encodeRatio: number;
+  decodeRatio: number;
 }
 
 function measure(c: Case, root: protobuf.Root): Row[] {
@@ -172,8 +194,10 @@ function measure(c: Case, root: protobuf.Root): Row[] {
     message: c.name,
     bytes: bytes.length,
     impl,
-    encode: encode[i]!,
-    decode: decode[i]!,
+    encode: encode.rates[i]!,
+    decode: decode.rates[i]!,
+    encodeRatio: encode.ratios[i]!,
+    decodeRatio: decode.ratios[i]!,
   }));
 }
 
@@ -186,15 +210,17 @@ function main(): void {
   const rows = cases()
     .filter((c) => ONLY === undefined || c.name === ONLY)
     .flatMap((c) => measure(c, root));
-  console.log(`codec throughput, ops/s, best of 7 alternating rounds (${MEASURE_MS} ms per figure); ratio = shmrpc / other`);
+  console.log(
+    `codec throughput, ops/s, median of ${ROUNDS} rounds (${MEASURE_MS} ms per figure); ` +
+      "ratio = shmrpc / other, median of the ratios within a round",
+  );
   console.log("message  bytes  implementation          encode      decode     enc ratio  dec ratio");
   for (const row of rows) {
-    const ours = rows.find((r) => r.message === row.message && r.impl.startsWith("shmrpc"))!;
-    const ratio = (a: number, b: number) => (row === ours ? "" : `${(a / b).toFixed(2)}x`);
+    const ratio = (r: number) => (row.impl.startsWith("shmrpc") ? "" : `${r.toFixed(2)}x`);
     console.log(
       `${row.message.padEnd(8)} ${String(row.bytes).padStart(5)}  ${row.impl.padEnd(22)} ` +
         `${format(row.encode).padStart(9)}  ${format(row.decode).padStart(9)}  ` +
-        `${ratio(ours.encode, row.encode).padStart(9)}  ${ratio(ours.decode, row.decode).padStart(9)}`,
+        `${ratio(row.encodeRatio).padStart(9)}  ${ratio(row.decodeRatio).padStart(9)}`,
     );
   }
 }

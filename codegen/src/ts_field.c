@@ -443,11 +443,12 @@ static void expect_tag(buf_t *out, uint32_t tag) {
 
 /* Reads a map key as the property key it becomes in the object: integer
  * keys stay numbers where exact (the object turns them into the same
- * strings, and a number is a much cheaper key to store). */
+ * strings, and a number is a much cheaper key to store); string keys come
+ * through the reader's cache of keys V8 has already internalized. */
 static void read_key(buf_t *out, const field_t *key) {
   switch (key->type) {
     case TYPE_STRING:
-      buf_put(out, "r.string()");
+      buf_put(out, "r.stringKey()");
       break;
     case TYPE_BOOL:
       buf_put(out, "r.bool() ? \"true\" : \"false\"");

@@ -6,6 +6,7 @@
  */
 import { ON_HEAP_MAX, allocateBytes, isShared } from "../byte-pool.js";
 import { DecodeError } from "./errors.js";
+import { mapKey } from "./key-cache.js";
 import { utf8Read } from "./utf8.js";
 
 export interface ReaderOptions {
@@ -466,6 +467,14 @@ export class Reader {
     const start = this.pos;
     this.pos = end;
     return utf8Read(this.buf, start, end);
+  }
+
+  /** A string map key: see key-cache.ts. */
+  stringKey(): string {
+    const end = this.lenEnd();
+    const start = this.pos;
+    this.pos = end;
+    return mapKey(this.buf, start, end);
   }
 
   /**

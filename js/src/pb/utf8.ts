@@ -129,10 +129,7 @@ export function utf8Read(buf: Uint8Array, start: number, end: number): string {
     const s = utf8Slice.call(buf, start, end);
     return s.includes("\ufffd") ? platformDecode(buf, start, end) : s;
   }
-  let bits = 0;
-  for (let i = start; i < end; i++) bits |= buf[i]!;
-  if (bits >= 0x80) return shortUtf8(buf, start, end);
-  return asciiString(buf, start, n);
+  return asciiString(buf, start, n) ?? shortUtf8(buf, start, end);
 }
 
 /** UTF-16 units of the short string being decoded. */
@@ -205,73 +202,116 @@ const chars = String.fromCharCode;
 const utf8Slice = nodeBuffer?.prototype.utf8Slice;
 
 /**
- * `n` ASCII bytes at `s` as a string: up to 16 in one call with exactly as
- * many arguments, which makes the string flat in one step.
+ * `n` bytes at `s` as a string if all are ASCII, else undefined. Up to 16
+ * are loaded once each into locals, tested together and passed to one call
+ * with exactly as many arguments, which makes the string flat in one step;
+ * longer runs are joined from such pieces.
  */
-function asciiString(b: Uint8Array, s: number, n: number): string {
+export function asciiString(b: Uint8Array, s: number, n: number): string | undefined {
   switch (n) {
     case 0:
       return "";
-    case 1:
-      return chars(b[s]!);
-    case 2:
-      return chars(b[s]!, b[s + 1]!);
-    case 3:
-      return chars(b[s]!, b[s + 1]!, b[s + 2]!);
-    case 4:
-      return chars(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!);
-    case 5:
-      return chars(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!);
-    case 6:
-      return chars(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!);
-    case 7:
-      return chars(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!);
-    case 8:
-      return chars(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!);
-    case 9:
-      return chars(
-        b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!,
-      );
-    case 10:
-      return chars(
-        b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!,
-        b[s + 9]!,
-      );
-    case 11:
-      return chars(
-        b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!,
-        b[s + 9]!, b[s + 10]!,
-      );
-    case 12:
-      return chars(
-        b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!,
-        b[s + 9]!, b[s + 10]!, b[s + 11]!,
-      );
-    case 13:
-      return chars(
-        b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!,
-        b[s + 9]!, b[s + 10]!, b[s + 11]!, b[s + 12]!,
-      );
-    case 14:
-      return chars(
-        b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!,
-        b[s + 9]!, b[s + 10]!, b[s + 11]!, b[s + 12]!, b[s + 13]!,
-      );
-    case 15:
-      return chars(
-        b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!,
-        b[s + 9]!, b[s + 10]!, b[s + 11]!, b[s + 12]!, b[s + 13]!, b[s + 14]!,
-      );
-    case 16:
-      return chars(
-        b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!,
-        b[s + 9]!, b[s + 10]!, b[s + 11]!, b[s + 12]!, b[s + 13]!, b[s + 14]!, b[s + 15]!,
-      );
-    default:
-      return chars(
-        b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!,
-        b[s + 9]!, b[s + 10]!, b[s + 11]!, b[s + 12]!, b[s + 13]!, b[s + 14]!, b[s + 15]!,
-      ) + asciiString(b, s + 16, n - 16);
+    case 1: {
+      const c0 = b[s]!;
+      return c0 < 0x80 ? chars(c0) : undefined;
+    }
+    case 2: {
+      const c0 = b[s]!, c1 = b[s + 1]!;
+      return (c0 | c1) < 0x80 ? chars(c0, c1) : undefined;
+    }
+    case 3: {
+      const c0 = b[s]!, c1 = b[s + 1]!, c2 = b[s + 2]!;
+      return (c0 | c1 | c2) < 0x80 ? chars(c0, c1, c2) : undefined;
+    }
+    case 4: {
+      const c0 = b[s]!, c1 = b[s + 1]!, c2 = b[s + 2]!, c3 = b[s + 3]!;
+      return (c0 | c1 | c2 | c3) < 0x80 ? chars(c0, c1, c2, c3) : undefined;
+    }
+    case 5: {
+      const c0 = b[s]!, c1 = b[s + 1]!, c2 = b[s + 2]!, c3 = b[s + 3]!, c4 = b[s + 4]!;
+      return (c0 | c1 | c2 | c3 | c4) < 0x80 ? chars(c0, c1, c2, c3, c4) : undefined;
+    }
+    case 6: {
+      const c0 = b[s]!, c1 = b[s + 1]!, c2 = b[s + 2]!, c3 = b[s + 3]!, c4 = b[s + 4]!, c5 = b[s + 5]!;
+      return (c0 | c1 | c2 | c3 | c4 | c5) < 0x80 ? chars(c0, c1, c2, c3, c4, c5) : undefined;
+    }
+    case 7: {
+      const c0 = b[s]!, c1 = b[s + 1]!, c2 = b[s + 2]!, c3 = b[s + 3]!, c4 = b[s + 4]!, c5 = b[s + 5]!,
+        c6 = b[s + 6]!;
+      return (c0 | c1 | c2 | c3 | c4 | c5 | c6) < 0x80 ? chars(c0, c1, c2, c3, c4, c5, c6) : undefined;
+    }
+    case 8: {
+      const c0 = b[s]!, c1 = b[s + 1]!, c2 = b[s + 2]!, c3 = b[s + 3]!, c4 = b[s + 4]!, c5 = b[s + 5]!,
+        c6 = b[s + 6]!, c7 = b[s + 7]!;
+      return (c0 | c1 | c2 | c3 | c4 | c5 | c6 | c7) < 0x80
+        ? chars(c0, c1, c2, c3, c4, c5, c6, c7)
+        : undefined;
+    }
+    case 9: {
+      const c0 = b[s]!, c1 = b[s + 1]!, c2 = b[s + 2]!, c3 = b[s + 3]!, c4 = b[s + 4]!, c5 = b[s + 5]!,
+        c6 = b[s + 6]!, c7 = b[s + 7]!, c8 = b[s + 8]!;
+      return (c0 | c1 | c2 | c3 | c4 | c5 | c6 | c7 | c8) < 0x80
+        ? chars(c0, c1, c2, c3, c4, c5, c6, c7, c8)
+        : undefined;
+    }
+    case 10: {
+      const c0 = b[s]!, c1 = b[s + 1]!, c2 = b[s + 2]!, c3 = b[s + 3]!, c4 = b[s + 4]!, c5 = b[s + 5]!,
+        c6 = b[s + 6]!, c7 = b[s + 7]!, c8 = b[s + 8]!, c9 = b[s + 9]!;
+      return (c0 | c1 | c2 | c3 | c4 | c5 | c6 | c7 | c8 | c9) < 0x80
+        ? chars(c0, c1, c2, c3, c4, c5, c6, c7, c8, c9)
+        : undefined;
+    }
+    case 11: {
+      const c0 = b[s]!, c1 = b[s + 1]!, c2 = b[s + 2]!, c3 = b[s + 3]!, c4 = b[s + 4]!, c5 = b[s + 5]!,
+        c6 = b[s + 6]!, c7 = b[s + 7]!, c8 = b[s + 8]!, c9 = b[s + 9]!, c10 = b[s + 10]!;
+      return (c0 | c1 | c2 | c3 | c4 | c5 | c6 | c7 | c8 | c9 | c10) < 0x80
+        ? chars(c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10)
+        : undefined;
+    }
+    case 12: {
+      const c0 = b[s]!, c1 = b[s + 1]!, c2 = b[s + 2]!, c3 = b[s + 3]!, c4 = b[s + 4]!, c5 = b[s + 5]!,
+        c6 = b[s + 6]!, c7 = b[s + 7]!, c8 = b[s + 8]!, c9 = b[s + 9]!, c10 = b[s + 10]!, c11 = b[s + 11]!;
+      return (c0 | c1 | c2 | c3 | c4 | c5 | c6 | c7 | c8 | c9 | c10 | c11) < 0x80
+        ? chars(c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11)
+        : undefined;
+    }
+    case 13: {
+      const c0 = b[s]!, c1 = b[s + 1]!, c2 = b[s + 2]!, c3 = b[s + 3]!, c4 = b[s + 4]!, c5 = b[s + 5]!,
+        c6 = b[s + 6]!, c7 = b[s + 7]!, c8 = b[s + 8]!, c9 = b[s + 9]!, c10 = b[s + 10]!, c11 = b[s + 11]!,
+        c12 = b[s + 12]!;
+      return (c0 | c1 | c2 | c3 | c4 | c5 | c6 | c7 | c8 | c9 | c10 | c11 | c12) < 0x80
+        ? chars(c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12)
+        : undefined;
+    }
+    case 14: {
+      const c0 = b[s]!, c1 = b[s + 1]!, c2 = b[s + 2]!, c3 = b[s + 3]!, c4 = b[s + 4]!, c5 = b[s + 5]!,
+        c6 = b[s + 6]!, c7 = b[s + 7]!, c8 = b[s + 8]!, c9 = b[s + 9]!, c10 = b[s + 10]!, c11 = b[s + 11]!,
+        c12 = b[s + 12]!, c13 = b[s + 13]!;
+      return (c0 | c1 | c2 | c3 | c4 | c5 | c6 | c7 | c8 | c9 | c10 | c11 | c12 | c13) < 0x80
+        ? chars(c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13)
+        : undefined;
+    }
+    case 15: {
+      const c0 = b[s]!, c1 = b[s + 1]!, c2 = b[s + 2]!, c3 = b[s + 3]!, c4 = b[s + 4]!, c5 = b[s + 5]!,
+        c6 = b[s + 6]!, c7 = b[s + 7]!, c8 = b[s + 8]!, c9 = b[s + 9]!, c10 = b[s + 10]!, c11 = b[s + 11]!,
+        c12 = b[s + 12]!, c13 = b[s + 13]!, c14 = b[s + 14]!;
+      return (c0 | c1 | c2 | c3 | c4 | c5 | c6 | c7 | c8 | c9 | c10 | c11 | c12 | c13 | c14) < 0x80
+        ? chars(c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14)
+        : undefined;
+    }
+    case 16: {
+      const c0 = b[s]!, c1 = b[s + 1]!, c2 = b[s + 2]!, c3 = b[s + 3]!, c4 = b[s + 4]!, c5 = b[s + 5]!,
+        c6 = b[s + 6]!, c7 = b[s + 7]!, c8 = b[s + 8]!, c9 = b[s + 9]!, c10 = b[s + 10]!, c11 = b[s + 11]!,
+        c12 = b[s + 12]!, c13 = b[s + 13]!, c14 = b[s + 14]!, c15 = b[s + 15]!;
+      return (c0 | c1 | c2 | c3 | c4 | c5 | c6 | c7 | c8 | c9 | c10 | c11 | c12 | c13 | c14 | c15) < 0x80
+        ? chars(c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15)
+        : undefined;
+    }
+    default: {
+      const head = asciiString(b, s, 16);
+      const tail = asciiString(b, s + 16, n - 16);
+      return head === undefined || tail === undefined ? undefined : head + tail;
+    }
   }
 }
 

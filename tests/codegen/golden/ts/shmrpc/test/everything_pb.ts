@@ -2023,7 +2023,7 @@ export const Maps: pb.MessageCodec<Maps> = {
           let value = "";
           while (r.pos < e) {
             const t = r.uint32();
-            if (t === 10) key = r.string();
+            if (t === 10) key = r.stringKey();
             else if (t === 18) value = r.string();
             else r.skipEntryField(t, depth + 1);
           }
@@ -2720,7 +2720,7 @@ export const Outer: pb.MessageCodec<Outer> = {
           let value: Outer_Inner | undefined;
           while (r.pos < e) {
             const t = r.uint32();
-            if (t === 10) key = r.string();
+            if (t === 10) key = r.stringKey();
             else if (t === 18) value = Outer_Inner.$read(r, r.nested(depth + 1), depth + 2, value);
             else r.skipEntryField(t, depth + 1);
           }
@@ -3880,7 +3880,7 @@ export const Awkward: pb.MessageCodec<Awkward> = {
           let value = 0;
           while (r.pos < e) {
             const t = r.uint32();
-            if (t === 10) key = r.string();
+            if (t === 10) key = r.stringKey();
             else if (t === 16) value = r.int32();
             else r.skipEntryField(t, depth + 1);
           }
