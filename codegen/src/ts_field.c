@@ -560,6 +560,10 @@ void ts_field_read(const ts_ctx_t *ctx, const message_t *owner, const field_t *f
     out->indent++;
     buf_line(out, "throw r.wireTypeError(tag);");
     buf_close(out, "}");
+  } else if (f->repeated && f->type == TYPE_STRING && value_tag(f) < 0x80) {
+    /* The runtime reads runs of entries with one-byte tags together. */
+    expect_tag(out, value_tag(f));
+    buf_line(out, "r.strings(tag, end, m.%s);", f->json_name);
   } else if (f->repeated) {
     expect_tag(out, value_tag(f));
     buf_indent(out);

@@ -1,13 +1,14 @@
 /**
  * String fields and string map keys through the decoder's paths: short
  * ASCII strings made in JavaScript (every byte tested), longer ones by the
- * platform, inputs small enough to stay on V8's heap, and map keys through
- * the cache of keys (hits, slot collisions, keys it does not take).
+ * platform, inputs small enough to stay on V8's heap, runs of repeated
+ * strings read together, and map keys through the cache of keys (hits,
+ * slot collisions, keys it does not take).
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
-import { Maps, Scalars } from "../codegen/golden/ts/shmrpc/test/everything_pb.js";
+import { Everything, Maps, Repeateds, Scalars } from "../codegen/golden/ts/shmrpc/test/everything_pb.js";
 import { isDecodeError } from "../../js/src/pb/index.js";
 
 const utf8 = (text: string): number[] => [...new TextEncoder().encode(text)];
@@ -76,6 +77,73 @@ describe("string fields", () => {
         }
       }
     }
+  });
+});
+
+describe("runs of repeated strings", () => {
+  /** Repeateds with r_string (field 9) entries holding `contents`, in order. */
+  const entries = (contents: number[][]): number[] => contents.flatMap(stringField);
+  const texts = (n: number, length: number): string[] =>
+    Array.from({ length: n }, (_, i) => `${i}:`.padEnd(length, String.fromCharCode(0x61 + (i % 26))));
+
+  it("ASCII runs of every shape decode as written", () => {
+    for (const [n, length] of [[2, 1], [2, 16], [3, 17], [40, 34], [100, 127], [5, 0]] as const) {
+      const list = n === 5 && length === 0 ? ["", "", "x", "", ""] : texts(n, length);
+      for (const m of decodeBoth(Repeateds.decode, entries(list.map(utf8)))) assert.deepEqual(m.rString, list);
+    }
+  });
+
+  it("non-ASCII text, a long entry or another field inside a run", () => {
+    const list = texts(10, 20);
+    const cases: [string, string[], number[]][] = [
+      ["non-ASCII", list.map((t, i) => (i === 6 ? `${t}ü` : t)), []],
+      ["128 bytes", list.map((t, i) => (i === 3 ? t.repeat(7).slice(0, 128) : t)), []],
+      ["first 200 bytes", list.map((t, i) => (i === 0 ? "f".repeat(200) : t)), []],
+    ];
+    for (const [name, expected] of cases) {
+      for (const m of decodeBoth(Repeateds.decode, entries(expected.map(utf8)))) {
+        assert.deepEqual(m.rString, expected, name);
+      }
+    }
+    // r_int32 (field 18, unpacked) between two runs: the order of each field is kept.
+    const split = [...entries(list.slice(0, 4).map(utf8)), 0x90, 0x01, 7, ...entries(list.slice(4).map(utf8))];
+    for (const m of decodeBoth(Repeateds.decode, split)) {
+      assert.deepEqual(m.rString, list);
+      assert.deepEqual(m.rInt32Unpacked, [7]);
+    }
+  });
+
+  it("a run stops at the end of its message, even where a same-tag field follows outside", () => {
+    const list = texts(6, 20);
+    const inner = entries(list.map(utf8));
+    // Everything: repeateds (field 3), then an unknown field 9 of the same
+    // tag byte as r_string, which belongs to Everything.
+    const outside = stringField(utf8("outside of repeateds"));
+    const message = [0x1a, ...varint(inner.length), ...inner, ...outside];
+    for (const m of decodeBoth(Everything.decode, message)) {
+      assert.deepEqual(m.repeateds?.rString, list);
+      assert.deepEqual([...(m.$unknown ?? [])], outside);
+    }
+  });
+
+  it("bytes that are not UTF-8 and entries past the end are errors", () => {
+    const list = texts(8, 20).map(utf8);
+    list[5]![3] = 0xff;
+    rejectsUtf8(() => decodeBoth(Repeateds.decode, entries(list)));
+    // The last entry claims 30 bytes where its message has 20 left.
+    const overrun = [...entries(texts(4, 20).map(utf8)), 0x4a, 30, ...new Array<number>(20).fill(0x61)];
+    assert.throws(
+      () => decodeBoth(Repeateds.decode, overrun),
+      (error: unknown) => isDecodeError(error) && error.code === "LENGTH_OVERRUN",
+    );
+  });
+
+  it("a run in shared memory", () => {
+    const list = texts(20, 30);
+    const message = entries(list.map(utf8));
+    const shared = new Uint8Array(new SharedArrayBuffer(message.length));
+    shared.set(message);
+    assert.deepEqual(Repeateds.decode(shared).rString, list);
   });
 });
 

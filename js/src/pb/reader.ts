@@ -7,7 +7,7 @@
 import { ON_HEAP_MAX, allocateBytes, isShared } from "../byte-pool.js";
 import { DecodeError } from "./errors.js";
 import { mapKey } from "./key-cache.js";
-import { utf8Read } from "./utf8.js";
+import { asciiRun, utf8Read } from "./utf8.js";
 
 export interface ReaderOptions {
   /** Deepest nesting of messages (and unknown groups) accepted. Default 100. */
@@ -469,6 +469,45 @@ export class Reader {
     return utf8Read(this.buf, start, end);
   }
 
+  /**
+   * Appends the entries of a repeated string field from here on, while they
+   * follow one another: the first one's tag (`tag`, one byte) has been read,
+   * and the run ends at another field or at `end`, the enclosing message's.
+   * A run of ASCII text with one-byte lengths becomes one string in one call
+   * into the platform, cut into the entries: these share it, so a kept
+   * entry keeps the run's text alive (as a bytes view keeps the input).
+   * Anything else is read entry by entry.
+   */
+  strings(tag: number, end: number, into: string[]): void {
+    const buf = this.buf;
+    const first = this.pos;
+    let runEnd = first;
+    let count = 0;
+    for (let p = first; p < end; p = runEnd + 1) {
+      const n = buf[p]!;
+      if (n >= 0x80 || p + 1 + n > end) break;
+      count++;
+      runEnd = p + 1 + n;
+      if (runEnd >= end || buf[runEnd] !== tag) break;
+    }
+    if (count >= 2 && runEnd - first >= ASCII_RUN_MIN) {
+      const text = asciiRun(buf, first, runEnd);
+      if (text !== undefined) {
+        // Each entry: its length byte, its text, the next entry's tag.
+        for (let p = first; p < runEnd; p += buf[p]! + 2) {
+          into.push(text.substring(p + 1 - first, p + 1 - first + buf[p]!));
+        }
+        this.pos = runEnd;
+        return;
+      }
+    }
+    into.push(this.string());
+    for (let k = 1; k < count; k++) {
+      this.pos++;
+      into.push(this.string());
+    }
+  }
+
   /** A string map key: see key-cache.ts. */
   stringKey(): string {
     const end = this.lenEnd();
@@ -616,6 +655,12 @@ const NEGATIVE_SAFE_HI = 0x100000000 - SAFE_HI;
 const INT32 = 0;
 const UINT32 = 1;
 const SINT32 = 2;
+
+/**
+ * Runs of repeated strings shorter than this are read entry by entry: a
+ * few short strings cost less in JavaScript than one call into the platform.
+ */
+const ASCII_RUN_MIN = 32;
 
 /** Packed float and double runs of at least this many values are copied whole. */
 const LONG_RUN = 16;

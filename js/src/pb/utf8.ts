@@ -132,6 +132,29 @@ export function utf8Read(buf: Uint8Array, start: number, end: number): string {
   return asciiString(buf, start, n) ?? shortUtf8(buf, start, end);
 }
 
+/**
+ * The text of `buf[start, end)` if every byte is ASCII, else undefined
+ * (also for an input small enough to live on V8's heap, which a native
+ * call would first move off it). One call into the platform for a run of
+ * many short strings, which the caller cuts out of it.
+ */
+export function asciiRun(buf: Uint8Array, start: number, end: number): string | undefined {
+  if (buf.length <= ON_HEAP_MAX) return undefined;
+  let text: string;
+  if (utf8Slice !== undefined) {
+    text = utf8Slice.call(buf, start, end);
+  } else {
+    try {
+      text = platformDecode(buf, start, end);
+    } catch {
+      return undefined;
+    }
+  }
+  // Node writes U+FFFD for bytes that are not UTF-8, and every other byte
+  // beyond ASCII belongs to a sequence that makes fewer units than bytes.
+  return text.length === end - start && !text.includes("\ufffd") ? text : undefined;
+}
+
 /** UTF-16 units of the short string being decoded. */
 const units: number[] = [];
 

@@ -1334,7 +1334,7 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
         }
         case 9: {
           if (tag !== 74) throw r.wireTypeError(tag);
-          m.rString.push(r.string());
+          r.strings(tag, end, m.rString);
           break;
         }
         case 10: {

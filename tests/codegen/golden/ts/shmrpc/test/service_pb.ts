@@ -239,7 +239,7 @@ export const PriceQuery: pb.MessageCodec<PriceQuery> = {
       switch (tag >>> 3) {
         case 1: {
           if (tag !== 10) throw r.wireTypeError(tag);
-          m.skus.push(r.string());
+          r.strings(tag, end, m.skus);
           break;
         }
         default:
