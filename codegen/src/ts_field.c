@@ -405,6 +405,9 @@ void ts_field_write(const ts_ctx_t *ctx, const field_t *f, bool one_pass) {
     write_map(ctx, f, local, one_pass);
   } else if (f->repeated && f->packed) {
     write_packed(ctx, f, local, one_pass);
+  } else if (f->repeated && one_pass && f->type == TYPE_STRING && value_tag(f) < 0x80) {
+    /* The runtime writes runs of entries with one-byte tags together. */
+    buf_line(out, "if (%s !== undefined) w.stringFields(%" PRIu32 ", %s);", local, value_tag(f), local);
   } else if (f->repeated) {
     buf_open(out, "if (%s !== undefined) {", local);
     buf_open(out, "for (const v of %s) {", local);

@@ -64,6 +64,30 @@ describe(`encoders${WITHOUT_BUFFER ? " without Node's Buffer" : ""}`, () => {
     }
   });
 
+  it("write runs of repeated strings of every mix as UTF-8", () => {
+    const ascii = (i: number, n: number): string => `${i}:`.padEnd(n, "x").slice(0, n);
+    const lists: [string, string[]][] = [
+      ["one entry", ["alone in its run"]],
+      ["empty entries", ["", "", "a", ""]],
+      ["ASCII", Array.from({ length: 40 }, (_, i) => ascii(i, 34))],
+      ["127 and 128 units", [ascii(1, 127), ascii(2, 128), ascii(3, 127), ascii(4, 10)]],
+      ["more than a batch", Array.from({ length: 300 }, (_, i) => ascii(i, 100))],
+      // Written into only one byte more than its units, this run would stop
+      // before the second euro sign after exactly as many bytes as units.
+      ["wide text that fills a tight room", ["€aaaa", "€b"]],
+    ];
+    for (const unit of ["é", "€", "😀", "\ud800", "\udc00"]) {
+      lists.push([`${JSON.stringify(unit)} in the middle`, Array.from({ length: 9 }, (_, i) => (i === 4 ? unit : ascii(i, 20)))]);
+      lists.push([`${JSON.stringify(unit)} at the end`, [ascii(1, 30), ascii(2, 30), `${ascii(3, 29)}${unit}`]]);
+    }
+    for (const [name, rString] of lists) {
+      const bytes = encodeBoth(Repeateds, { rString });
+      assert.deepEqual([...bytes], rString.flatMap((s) => stringField(74, s)), name);
+      const decoded = rString.map((s) => new TextDecoder().decode(new TextEncoder().encode(s)));
+      assert.deepEqual(Repeateds.decode(bytes).rString, decoded, name);
+    }
+  });
+
   it("write embedded message lengths across varint size boundaries", () => {
     for (const content of [127, 128, 129, 16383, 16384, 16385, 2097151, 2097152]) {
       const labelLength = labelFor(content);

@@ -1148,12 +1148,7 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
       w.join(at);
     }
     const rString = m.rString;
-    if (rString !== undefined) {
-      for (const v of rString) {
-        w.tag(74);
-        w.stringField(v);
-      }
-    }
+    if (rString !== undefined) w.stringFields(74, rString);
     const rBytes = m.rBytes;
     if (rBytes !== undefined) {
       for (const v of rBytes) {

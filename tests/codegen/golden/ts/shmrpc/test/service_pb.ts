@@ -221,12 +221,7 @@ export const PriceQuery: pb.MessageCodec<PriceQuery> = {
 
   $encode(m: pb.MessageInit<PriceQuery>, w: pb.Writer): void {
     const skus = m.skus;
-    if (skus !== undefined) {
-      for (const v of skus) {
-        w.tag(10);
-        w.stringField(v);
-      }
-    }
+    if (skus !== undefined) w.stringFields(10, skus);
     if (m.$unknown !== undefined) w.rawField(m.$unknown);
   },
 
