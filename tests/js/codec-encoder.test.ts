@@ -8,15 +8,13 @@
  * again without Node's Buffer, which the runtime uses where present.
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { describe, it } from "node:test";
 
 import type { MessageCodec, MessageInit } from "../../js/src/pb/index.js";
 import { Money } from "../codegen/golden/ts/shmrpc/test/common_pb.js";
 import { Everything, Maps, Repeateds, Scalars, Tree } from "../codegen/golden/ts/shmrpc/test/everything_pb.js";
+import { WITHOUT_BUFFER, passesWithoutBuffer } from "./helpers/without-buffer.js";
 
-const WITHOUT_BUFFER = process.env.SHMRPC_TEST_WITHOUT_BUFFER === "1";
 
 /** encode() and encodeInto() of `message`, checked to agree; the bytes. */
 function encodeBoth<T>(codec: MessageCodec<T>, message: MessageInit<T>): Uint8Array {
@@ -153,11 +151,6 @@ describe(`encoders${WITHOUT_BUFFER ? " without Node's Buffer" : ""}`, () => {
   });
 
   it("pass again without Node's Buffer", { skip: WITHOUT_BUFFER }, () => {
-    const run = spawnSync(
-      process.execPath,
-      ["--import", "data:text/javascript,delete globalThis.Buffer", fileURLToPath(import.meta.url)],
-      { env: { ...process.env, SHMRPC_TEST_WITHOUT_BUFFER: "1" }, encoding: "utf8" },
-    );
-    assert.equal(run.status, 0, run.stdout + run.stderr);
+    passesWithoutBuffer(import.meta.url);
   });
 });

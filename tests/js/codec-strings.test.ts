@@ -3,13 +3,15 @@
  * ASCII strings made in JavaScript (every byte tested), longer ones by the
  * platform, inputs small enough to stay on V8's heap, runs of repeated
  * strings read together, and map keys through the cache of keys (hits,
- * slot collisions, keys it does not take).
+ * slot collisions, keys it does not take). All again without Node's
+ * Buffer, where the platform's TextDecoder takes the long strings.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
 import { Everything, Maps, Repeateds, Scalars } from "../codegen/golden/ts/shmrpc/test/everything_pb.js";
 import { isDecodeError } from "../../js/src/pb/index.js";
+import { WITHOUT_BUFFER, passesWithoutBuffer } from "./helpers/without-buffer.js";
 
 const utf8 = (text: string): number[] => [...new TextEncoder().encode(text)];
 
@@ -197,5 +199,11 @@ describe("string map keys", () => {
       rejectsUtf8(() => Maps.decode(Uint8Array.from(entry(key, utf8("v")))));
       rejectsUtf8(() => decodeBoth(Maps.decode, entry(key, utf8("v"))));
     }
+  });
+});
+
+describe(`string decoding${WITHOUT_BUFFER ? " without Node's Buffer" : ""}`, () => {
+  it("passes again without Node's Buffer", { skip: WITHOUT_BUFFER }, () => {
+    passesWithoutBuffer(import.meta.url);
   });
 });
