@@ -493,9 +493,12 @@ export class Reader {
     if (count >= 2 && runEnd - first >= ASCII_RUN_MIN) {
       const text = asciiRun(buf, first, runEnd);
       if (text !== undefined) {
-        // Each entry: its length byte, its text, the next entry's tag.
-        for (let p = first; p < runEnd; p += buf[p]! + 2) {
-          into.push(text.substring(p + 1 - first, p + 1 - first + buf[p]!));
+        // Each entry: its length, its text, the next entry's tag. Lengths
+        // are read from the text, a copy: input in shared memory may change.
+        for (let q = 0; q < text.length; ) {
+          const n = text.charCodeAt(q);
+          into.push(text.substring(q + 1, q + 1 + n));
+          q += n + 2;
         }
         this.pos = runEnd;
         return;
