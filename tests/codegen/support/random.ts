@@ -53,6 +53,13 @@ const UINT64_EDGES = [0n, 1n, 18446744073709551615n, 4294967295n, 4294967296n, 9
 const DOUBLE_EDGES = [0, -0, 1.5, -1e-300, 1.7976931348623157e308, Infinity, -Infinity, NaN];
 
 function randomString(rng: Rng, opts: RandomOptions): string {
+  // Plain ASCII often, as most text is: runs of it take their own paths.
+  if (rng.chance(0.4)) {
+    const length = rng.int(48);
+    let ascii = "";
+    for (let i = 0; i < length; i++) ascii += String.fromCharCode(0x20 + rng.int(0x5f));
+    return ascii;
+  }
   const length = rng.chance(0.1) ? 64 + rng.int(200) : rng.int(12);
   let s = "";
   for (let i = 0; i < length; i++) {
