@@ -151,7 +151,10 @@ export class Writer {
     } else {
       const need = s.length * 3;
       if (this.scratch.length - this.scratchUsed < need) this.growScratch(need);
-      len = encoder.encodeInto(s, this.scratch.subarray(this.scratchUsed)).written;
+      len =
+        nativeUtf8Write !== undefined
+          ? nativeUtf8Write.call(this.scratch, s, this.scratchUsed, need)
+          : encoder.encodeInto(s, this.scratch.subarray(this.scratchUsed)).written;
       this.lens[this.count++] = len;
       this.lens[this.count++] = this.scratchUsed;
       this.scratchUsed += len;
