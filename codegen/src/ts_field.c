@@ -59,6 +59,13 @@ int ts_varint_size(uint32_t value) {
 /* The tag a singular value (or unpacked element) is written with. */
 static uint32_t value_tag(const field_t *f) { return ts_tag(f, ts_wire_type(f)); }
 
+/* Repeated strings with a one-byte tag: the runtime reads and writes runs
+ * of their entries together (Reader.strings, Writer.stringFields and its
+ * two-pass forms). */
+static bool batched_strings(const field_t *f) {
+  return f->repeated && f->type == TYPE_STRING && value_tag(f) < 0x80;
+}
+
 static const field_t *entry_field(const field_t *map, int32_t number) {
   const message_t *entry = map->message;
   for (size_t i = 0; i < entry->field_count; i++) {
@@ -300,6 +307,9 @@ void ts_field_size(const ts_ctx_t *ctx, const field_t *f) {
       buf_line(out, "n += %d + w.run(len);", tag_size);
     }
     buf_close(out, "}");
+  } else if (batched_strings(f)) {
+    buf_line(out, "if (%s !== undefined) n += w.stringFieldsSize(%" PRIu32 ", %s);", local,
+             value_tag(f), local);
   } else if (f->repeated) {
     buf_open(out, "if (%s !== undefined) {", local);
     buf_open(out, "for (const v of %s) {", local);
@@ -405,9 +415,9 @@ void ts_field_write(const ts_ctx_t *ctx, const field_t *f, bool one_pass) {
     write_map(ctx, f, local, one_pass);
   } else if (f->repeated && f->packed) {
     write_packed(ctx, f, local, one_pass);
-  } else if (f->repeated && one_pass && f->type == TYPE_STRING && value_tag(f) < 0x80) {
-    /* The runtime writes runs of entries with one-byte tags together. */
-    buf_line(out, "if (%s !== undefined) w.stringFields(%" PRIu32 ", %s);", local, value_tag(f), local);
+  } else if (batched_strings(f)) {
+    buf_line(out, "if (%s !== undefined) w.%s(%" PRIu32 ", %s);", local,
+             one_pass ? "stringFields" : "stringFieldsAsMeasured", value_tag(f), local);
   } else if (f->repeated) {
     buf_open(out, "if (%s !== undefined) {", local);
     buf_open(out, "for (const v of %s) {", local);
@@ -563,8 +573,7 @@ void ts_field_read(const ts_ctx_t *ctx, const message_t *owner, const field_t *f
     out->indent++;
     buf_line(out, "throw r.wireTypeError(tag);");
     buf_close(out, "}");
-  } else if (f->repeated && f->type == TYPE_STRING && value_tag(f) < 0x80) {
-    /* The runtime reads runs of entries with one-byte tags together. */
+  } else if (batched_strings(f)) {
     expect_tag(out, value_tag(f));
     buf_line(out, "r.strings(tag, end, m.%s);", f->json_name);
   } else if (f->repeated) {

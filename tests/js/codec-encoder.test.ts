@@ -86,6 +86,27 @@ describe(`encoders${WITHOUT_BUFFER ? " without Node's Buffer" : ""}`, () => {
     }
   });
 
+  it("reject repeated strings that change between encodeInto's passes", () => {
+    // More or fewer entries than the size pass saw: an error, not a hang or
+    // a throw from deep inside. (A batch of ASCII entries is encoded by the
+    // size pass and copied by the write pass as it was then.)
+    const target = new Uint8Array(4096);
+    const cases: [string[], string[]][] = [
+      [["aaaa", "bbbb"], ["aaaa", "bbbb", "cccc", "dddd"]],
+      [["ü", "é"], ["ü", "é", "x", "y"]],
+      [["ü", "é", "ö"], ["ü"]],
+    ];
+    for (const [before, after] of cases) {
+      let reads = 0;
+      const message = {
+        get rString(): string[] {
+          return reads++ === 0 ? before : after;
+        },
+      };
+      assert.throws(() => Repeateds.encodeInto(message, target, 0), /message changed while it was being encoded/);
+    }
+  });
+
   it("write embedded message lengths across varint size boundaries", () => {
     for (const content of [127, 128, 129, 16383, 16384, 16385, 2097151, 2097152]) {
       const labelLength = labelFor(content);

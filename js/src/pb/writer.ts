@@ -37,6 +37,10 @@ const BATCH_UNITS = 8192;
  */
 const SLACK = 48;
 
+function changedError(): Error {
+  return new Error("message changed while it was being encoded");
+}
+
 export class Writer {
   buf: Uint8Array = EMPTY;
   pos = 0;
@@ -60,6 +64,8 @@ export class Writer {
   private area: Uint8Array = EMPTY;
   /** One pass: the area's length less SLACK. */
   private limit = 0;
+  /** Where the batch nextBatch() returned ends. */
+  private batchEnd = 0;
 
   /**
    * A writer for one encode call: a shared one when free, else a new one
@@ -101,7 +107,7 @@ export class Writer {
    */
   finish(expectedEnd: number): number {
     if (this.pos !== expectedEnd || this.next !== this.count || this.nextKeyList !== this.keyCount) {
-      throw new Error("message changed while it was being encoded");
+      throw changedError();
     }
     return this.pos;
   }
@@ -162,6 +168,37 @@ export class Writer {
     return sizeUint32(len) + len;
   }
 
+  /**
+   * Size pass: the entries of a repeated string field whose tag is one
+   * byte, tags included. A batch of ASCII entries (nextBatch()) is encoded
+   * here, once, into the scratch area, recorded as its length, offset and
+   * entry count; the entries of any other batch are recorded one by one
+   * after the negated count.
+   */
+  stringFieldsSize(tag: number, values: readonly string[]): number {
+    let n = 0;
+    for (let i = 0; i < values.length; ) {
+      const first = i;
+      const batch = this.nextBatch(tag, values, first);
+      i = this.batchEnd;
+      if (batch !== undefined) {
+        const room = 3 * batch.length;
+        if (this.scratch.length - this.scratchUsed < room) this.growScratch(room);
+        if (this.asciiWrite(batch, this.scratch, this.scratchUsed, room)) {
+          this.lens[this.count++] = batch.length;
+          this.lens[this.count++] = this.scratchUsed;
+          this.lens[this.count++] = i - first;
+          this.scratchUsed += batch.length;
+          n += batch.length;
+          continue;
+        }
+      }
+      this.lens[this.count++] = first - i;
+      for (let k = first; k < i; k++) n += 1 + this.stringSize(values[k]!);
+    }
+    return n;
+  }
+
   private growScratch(need: number): void {
     const grown = new Uint8Array(Math.max(this.scratch.length * 2, this.scratchUsed + need));
     grown.set(this.scratch.subarray(0, this.scratchUsed));
@@ -191,6 +228,26 @@ export class Writer {
       this.buf.set(this.scratch.subarray(offset, offset + len), this.pos);
     }
     this.pos += len;
+  }
+
+  /** Writes the entries of a repeated string field as stringFieldsSize() recorded them. */
+  stringFieldsAsMeasured(tag: number, values: readonly string[]): void {
+    for (let i = 0; i < values.length; ) {
+      // More entries than the size pass saw would run past its records.
+      if (this.next >= this.count) throw changedError();
+      const mark = this.lens[this.next++]!;
+      if (mark >= 0) {
+        const offset = this.lens[this.next++]!;
+        i += this.lens[this.next++]!;
+        this.buf.set(this.scratch.subarray(offset, offset + mark), this.pos);
+        this.pos += mark;
+        continue;
+      }
+      for (let k = 0; k < -mark && i < values.length; k++) {
+        this.byte(tag);
+        this.string(values[i++]!);
+      }
+    }
   }
 
   // ---- one pass -------------------------------------------------------------
@@ -276,28 +333,22 @@ export class Writer {
   }
 
   /**
-   * One pass: the entries of a repeated string field whose tag is one byte.
-   * In Node, entries shorter than 128 units go out in batches: tags,
-   * lengths and text joined into one string (a rope, cheap to build) and
-   * written by one call into the platform, which beats a loop in JavaScript
-   * over every character. A batch that takes more bytes than it has units
-   * held text beyond ASCII: it is written again, entry by entry.
+   * One pass: the entries of a repeated string field whose tag is one byte,
+   * in batches where Node's UTF-8 writer is present (see nextBatch()).
    */
   stringFields(tag: number, values: readonly string[]): void {
-    const n = values.length;
-    let i = 0;
-    while (i < n) {
+    for (let i = 0; i < values.length; ) {
       const first = i;
-      let batch = "";
-      if (nativeUtf8Write !== undefined) {
-        while (i < n && values[i]!.length < 0x80 && batch.length < BATCH_UNITS) {
-          const v = values[i++]!;
-          batch = batch + String.fromCharCode(tag, v.length) + v;
+      const batch = this.nextBatch(tag, values, first);
+      i = this.batchEnd;
+      if (batch !== undefined) {
+        const room = 3 * batch.length;
+        this.ensure(room);
+        if (this.asciiWrite(batch, this.buf, this.pos, room)) {
+          this.pos += batch.length;
+          continue;
         }
-        if (i - first >= 2 && this.asciiBatch(batch)) continue;
       }
-      // Too few to batch, text beyond ASCII, a long entry, or not Node.
-      if (i === first) i++;
       for (let k = first; k < i; k++) {
         this.tag(tag);
         this.stringField(values[k]!);
@@ -305,15 +356,38 @@ export class Writer {
     }
   }
 
-  /** Writes `batch` if it is all ASCII (one byte per unit); says whether it did. */
-  private asciiBatch(batch: string): boolean {
-    // Room for any text, so that a short count means nothing but ASCII.
-    const room = 3 * batch.length;
-    this.ensure(room);
-    const written = nativeUtf8Write!.call(this.buf, batch, this.pos, room);
-    if (written !== batch.length) return false;
-    this.pos += written;
-    return true;
+  /**
+   * The next batch of repeated string entries from `values[from]`: their
+   * tags, lengths and text joined into one string (a rope, cheap to build),
+   * for one call into Node's UTF-8 writer instead of a loop in JavaScript
+   * over every character. Entries of up to 127 units qualify; batchEnd is
+   * set past the entries taken. Undefined where there is nothing to gain:
+   * no Node, fewer than two entries (batchEnd is then just past one entry).
+   */
+  private nextBatch(tag: number, values: readonly string[], from: number): string | undefined {
+    let i = from;
+    let batch = "";
+    if (nativeUtf8Write !== undefined) {
+      while (i < values.length && values[i]!.length < 0x80 && batch.length < BATCH_UNITS) {
+        const v = values[i++]!;
+        batch = batch + String.fromCharCode(tag, v.length) + v;
+      }
+    }
+    if (i - from >= 2) {
+      this.batchEnd = i;
+      return batch;
+    }
+    this.batchEnd = from + 1;
+    return undefined;
+  }
+
+  /**
+   * Writes `batch` at `pos` if it is all ASCII: one byte per unit, given
+   * room for any text (with less, text beyond ASCII could stop the writer
+   * after exactly as many bytes as units). Says whether it was.
+   */
+  private asciiWrite(batch: string, target: Uint8Array, pos: number, room: number): boolean {
+    return nativeUtf8Write!.call(target, batch, pos, room) === batch.length;
   }
 
   /** One pass: a bytes field's length and content. */

@@ -893,11 +893,7 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
       n += 1 + w.run(rBool.length * 1);
     }
     const rString = m.rString;
-    if (rString !== undefined) {
-      for (const v of rString) {
-        n += 1 + w.stringSize(v);
-      }
-    }
+    if (rString !== undefined) n += w.stringFieldsSize(74, rString);
     const rBytes = m.rBytes;
     if (rBytes !== undefined) {
       for (const v of rBytes) {
@@ -1008,12 +1004,7 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
       for (const v of rBool) w.bool(v);
     }
     const rString = m.rString;
-    if (rString !== undefined) {
-      for (const v of rString) {
-        w.byte(74);
-        w.string(v);
-      }
-    }
+    if (rString !== undefined) w.stringFieldsAsMeasured(74, rString);
     const rBytes = m.rBytes;
     if (rBytes !== undefined) {
       for (const v of rBytes) {

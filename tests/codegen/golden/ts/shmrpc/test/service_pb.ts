@@ -199,23 +199,14 @@ export const PriceQuery: pb.MessageCodec<PriceQuery> = {
   $size(m: pb.MessageInit<PriceQuery>, w: pb.Writer): number {
     let n = 0;
     const skus = m.skus;
-    if (skus !== undefined) {
-      for (const v of skus) {
-        n += 1 + w.stringSize(v);
-      }
-    }
+    if (skus !== undefined) n += w.stringFieldsSize(10, skus);
     if (m.$unknown !== undefined) n += m.$unknown.length;
     return n;
   },
 
   $write(m: pb.MessageInit<PriceQuery>, w: pb.Writer): void {
     const skus = m.skus;
-    if (skus !== undefined) {
-      for (const v of skus) {
-        w.byte(10);
-        w.string(v);
-      }
-    }
+    if (skus !== undefined) w.stringFieldsAsMeasured(10, skus);
     if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
