@@ -37,6 +37,16 @@ const BATCH_UNITS = 8192;
  */
 const SLACK = 48;
 
+/**
+ * Writes `batch` (see Writer.nextBatch) at `pos` if it is all ASCII: one
+ * byte per unit, given room for any text (with less, text beyond ASCII
+ * could stop the writer after exactly as many bytes as units). Says
+ * whether it was.
+ */
+function asciiWrite(batch: string, target: Uint8Array, pos: number): boolean {
+  return nativeUtf8Write!.call(target, batch, pos, 3 * batch.length) === batch.length;
+}
+
 function changedError(): Error {
   return new Error("message changed while it was being encoded");
 }
@@ -177,26 +187,30 @@ export class Writer {
    */
   stringFieldsSize(tag: number, values: readonly string[]): number {
     let n = 0;
-    for (let i = 0; i < values.length; ) {
-      const first = i;
-      const batch = this.nextBatch(tag, values, first);
-      i = this.batchEnd;
-      if (batch !== undefined) {
-        const room = 3 * batch.length;
-        if (this.scratch.length - this.scratchUsed < room) this.growScratch(room);
-        if (this.asciiWrite(batch, this.scratch, this.scratchUsed, room)) {
-          this.lens[this.count++] = batch.length;
-          this.lens[this.count++] = this.scratchUsed;
-          this.lens[this.count++] = i - first;
-          this.scratchUsed += batch.length;
-          n += batch.length;
-          continue;
-        }
+    for (let i = 0; i < values.length; i = this.batchEnd) {
+      const batch = this.nextBatch(tag, values, i);
+      const end = this.batchEnd;
+      const offset = this.scratchUsed;
+      if (batch !== undefined && this.asciiToScratch(batch)) {
+        this.lens[this.count++] = batch.length;
+        this.lens[this.count++] = offset;
+        this.lens[this.count++] = end - i;
+        n += batch.length;
+        continue;
       }
-      this.lens[this.count++] = first - i;
-      for (let k = first; k < i; k++) n += 1 + this.stringSize(values[k]!);
+      this.lens[this.count++] = i - end;
+      for (let k = i; k < end; k++) n += 1 + this.stringSize(values[k]!);
     }
     return n;
+  }
+
+  /** Size pass: writes `batch` into the scratch area if it is all ASCII; says whether it did. */
+  private asciiToScratch(batch: string): boolean {
+    const room = 3 * batch.length;
+    if (this.scratch.length - this.scratchUsed < room) this.growScratch(room);
+    if (!asciiWrite(batch, this.scratch, this.scratchUsed)) return false;
+    this.scratchUsed += batch.length;
+    return true;
   }
 
   private growScratch(need: number): void {
@@ -337,23 +351,22 @@ export class Writer {
    * in batches where Node's UTF-8 writer is present (see nextBatch()).
    */
   stringFields(tag: number, values: readonly string[]): void {
-    for (let i = 0; i < values.length; ) {
-      const first = i;
-      const batch = this.nextBatch(tag, values, first);
-      i = this.batchEnd;
-      if (batch !== undefined) {
-        const room = 3 * batch.length;
-        this.ensure(room);
-        if (this.asciiWrite(batch, this.buf, this.pos, room)) {
-          this.pos += batch.length;
-          continue;
-        }
-      }
-      for (let k = first; k < i; k++) {
+    for (let i = 0; i < values.length; i = this.batchEnd) {
+      const batch = this.nextBatch(tag, values, i);
+      if (batch !== undefined && this.asciiToArea(batch)) continue;
+      for (let k = i; k < this.batchEnd; k++) {
         this.tag(tag);
         this.stringField(values[k]!);
       }
     }
+  }
+
+  /** One pass: writes `batch` if it is all ASCII; says whether it did. */
+  private asciiToArea(batch: string): boolean {
+    this.ensure(3 * batch.length);
+    if (!asciiWrite(batch, this.buf, this.pos)) return false;
+    this.pos += batch.length;
+    return true;
   }
 
   /**
@@ -379,15 +392,6 @@ export class Writer {
     }
     this.batchEnd = from + 1;
     return undefined;
-  }
-
-  /**
-   * Writes `batch` at `pos` if it is all ASCII: one byte per unit, given
-   * room for any text (with less, text beyond ASCII could stop the writer
-   * after exactly as many bytes as units). Says whether it was.
-   */
-  private asciiWrite(batch: string, target: Uint8Array, pos: number, room: number): boolean {
-    return nativeUtf8Write!.call(target, batch, pos, room) === batch.length;
   }
 
   /** One pass: a bytes field's length and content. */
