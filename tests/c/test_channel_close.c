@@ -66,40 +66,39 @@ static void channel_close_delivers_published_then_closed(void **state) {
   test_pair_free(&pair);
 }
 
-static void channel_peer_close_releases_blocked_sender(void **state) {
-  (void)state;
+/* Fills the client's ring, blocks a second send of `send_len` bytes in a
+ * thread until it parks, then closes the side `closing` returns: the send
+ * must fail with SHMRPC_ECLOSED. */
+static void close_releases_blocked_sender(size_t send_len,
+                                          shmrpc_channel_t *(*closing)(test_pair_t *)) {
   test_pair_t pair;
   test_pair_open(&pair, CAP, CAP, NULL, NULL);
   uint8_t payload[CAP - 5] = {0};
   assert_int_equal(shmrpc_channel_send(&pair.client, SHMRPC_BINARY, payload,
                                        sizeof payload, 0),
                    0);
-  blocked_send_t b = {&pair.client, 10, -1, 1};
+  blocked_send_t b = {&pair.client, send_len, -1, 1};
   pthread_t sender;
   test_thread_start(&sender, send_in_thread, &b);
   test_wait_for_word(ring0_producer_wait(&pair), SHMRPC_WAIT_FUTEX);
-  shmrpc_channel_close(&pair.server);
+  shmrpc_channel_close(closing(&pair));
   pthread_join(sender, NULL);
   assert_int_equal(b.result, SHMRPC_ECLOSED);
   test_pair_free(&pair);
 }
 
+static shmrpc_channel_t *server_side(test_pair_t *pair) { return &pair->server; }
+static shmrpc_channel_t *client_side(test_pair_t *pair) { return &pair->client; }
+
+static void channel_peer_close_releases_blocked_sender(void **state) {
+  (void)state;
+  close_releases_blocked_sender(10, server_side);
+}
+
+/* A send larger than the ring, blocked between fragments. */
 static void channel_local_close_releases_blocked_sender(void **state) {
   (void)state;
-  test_pair_t pair;
-  test_pair_open(&pair, CAP, CAP, NULL, NULL);
-  uint8_t payload[CAP - 5] = {0};
-  assert_int_equal(shmrpc_channel_send(&pair.client, SHMRPC_BINARY, payload,
-                                       sizeof payload, 0),
-                   0);
-  blocked_send_t b = {&pair.client, 4 * CAP, -1, 1};
-  pthread_t sender;
-  test_thread_start(&sender, send_in_thread, &b);
-  test_wait_for_word(ring0_producer_wait(&pair), SHMRPC_WAIT_FUTEX);
-  shmrpc_channel_close(&pair.client);
-  pthread_join(sender, NULL);
-  assert_int_equal(b.result, SHMRPC_ECLOSED);
-  test_pair_free(&pair);
+  close_releases_blocked_sender(4 * CAP, client_side);
 }
 
 typedef struct blocked_dispatch_s {
