@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: C (ctest), C under AddressSanitizer + UBSan, the ring
-# stress test under ThreadSanitizer, and the TypeScript/end-to-end tests.
+# stress test under ThreadSanitizer, the TypeScript/end-to-end tests and
+# protobuf's conformance suite against the generated codec.
 # Sets up and builds first (scripts/setup.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,3 +24,6 @@ ctest --test-dir build/tsan --output-on-failure -R stress
 
 echo "== TypeScript and end-to-end tests"
 node --test --test-concurrency=1 build/ts/tests/js/
+
+echo "== protobuf conformance suite (generated TypeScript codec)"
+scripts/conformance.sh
