@@ -11,6 +11,7 @@ debian_packages=(
   build-essential cmake pkg-config python3
   protobuf-compiler libprotobuf-dev libprotoc-dev python3-protobuf
   nanopb libnanopb-dev libcmocka-dev
+  clang libclang-rt-dev
 )
 command -v node >/dev/null || debian_packages+=(nodejs npm)
 [ -f /usr/include/node/node_api.h ] || [ -n "${npm_config_nodedir:-}" ] || debian_packages+=(libnode-dev)

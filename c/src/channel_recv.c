@@ -95,12 +95,16 @@ static int append_fragment(shmrpc_channel_t *ch, uint8_t type,
     return shmrpc__channel_fail(ch);
   if (len > ch->opts.max_message_bytes - ch->reassembly_len)
     return shmrpc__channel_fail(ch);
-  int rc = grow(&ch->reassembly, &ch->reassembly_cap, ch->reassembly_len + len,
-                ch->opts.max_message_bytes);
-  if (rc != 0)
-    return rc;
-  shmrpc_ring_peek(&ch->rx, offset, ch->reassembly + ch->reassembly_len, len);
-  ch->reassembly_len += len;
+  /* An empty fragment adds nothing; the buffer may not exist yet. */
+  if (len > 0) {
+    int rc = grow(&ch->reassembly, &ch->reassembly_cap,
+                  ch->reassembly_len + len, ch->opts.max_message_bytes);
+    if (rc != 0)
+      return rc;
+    shmrpc_ring_peek(&ch->rx, offset, ch->reassembly + ch->reassembly_len,
+                     len);
+    ch->reassembly_len += len;
+  }
   ch->reassembly_type = type;
   return 0;
 }

@@ -71,6 +71,35 @@ static void channel_zero_length_message(void **state) {
   test_pair_free(&pair);
 }
 
+/* Empty fragments are legal: a message may start with an empty MORE
+ * fragment (before anything is buffered) and may consist of empty
+ * fragments only. Written as raw frames, since the sender never splits
+ * this way. */
+static void channel_empty_fragments_reassemble(void **state) {
+  (void)state;
+  test_pair_t pair;
+  test_pair_open(&pair, CAP, CAP, NULL, NULL);
+  static const uint8_t frames[] = {
+      0x81, 0, 0, 0, 0,         /* BINARY, MORE, empty */
+      0x01, 0, 0, 0, 2, 'h', 'i', /* BINARY, last: "hi" */
+      0x80, 0, 0, 0, 0,         /* TEXT, MORE, empty */
+      0x00, 0, 0, 0, 0,         /* TEXT, last, empty */
+  };
+  shmrpc_ring_write(&pair.client.tx, frames, sizeof frames);
+  shmrpc_ring_publish(&pair.client.tx);
+  shmrpc_msg_t msg;
+  assert_int_equal(shmrpc_channel_recv(&pair.server, &msg, 0), 1);
+  assert_int_equal(msg.type, SHMRPC_BINARY);
+  assert_int_equal(msg.len, 2);
+  assert_memory_equal(msg.data, "hi", 2);
+  assert_int_equal(shmrpc_channel_recv(&pair.server, &msg, 0), 1);
+  assert_int_equal(msg.type, SHMRPC_TEXT);
+  assert_int_equal(msg.len, 0);
+  assert_non_null(msg.data);
+  assert_int_equal(shmrpc_channel_recv(&pair.server, &msg, 0), 0);
+  test_pair_free(&pair);
+}
+
 /* A frame of exactly the ring's size is one frame and fills the ring. */
 static void channel_ring_sized_frame(void **state) {
   (void)state;
@@ -649,6 +678,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(channel_send_recv_each_type),
       cmocka_unit_test(channel_zero_length_message),
+      cmocka_unit_test(channel_empty_fragments_reassemble),
       cmocka_unit_test(channel_ring_sized_frame),
       cmocka_unit_test(channel_fragmentation_sizes),
       cmocka_unit_test(channel_large_message_reassembly),
