@@ -47,6 +47,17 @@ static int fail(const char **error, const char *why) {
   return SHMRPC_EPROTO;
 }
 
+/* Why `status` cannot end a call with an envelope of `kind`, or NULL. */
+static const char *status_violation(uint8_t kind, uint32_t status) {
+  if (kind != SHMRPC_RPC_ERROR && kind != SHMRPC_RPC_STREAM_END)
+    return NULL;
+  if (status > SHMRPC_STATUS_UNAUTHENTICATED)
+    return "status is not a status code (0-16)";
+  if (status == SHMRPC_STATUS_OK && kind == SHMRPC_RPC_ERROR)
+    return "an ERROR with status 0 (OK)";
+  return NULL;
+}
+
 int shmrpc_envelope_parse(const uint8_t *data, size_t len,
                           shmrpc_envelope_t *out, const char **error) {
   memset(out, 0, sizeof *out);
@@ -63,10 +74,18 @@ int shmrpc_envelope_parse(const uint8_t *data, size_t len,
   uint8_t kind = data[OFF_KIND];
   if (kind < SHMRPC_RPC_REQUEST || kind > SHMRPC_RPC_CREDIT)
     return fail(error, "unknown envelope kind");
+  /* Statuses come from the peer: none reaches a caller as OK on an ERROR
+   * or as a number outside the table. */
+  uint32_t status = get_u32(data + OFF_STATUS);
+  const char *bad_status = status_violation(kind, status);
+  if (bad_status != NULL) {
+    out->status = status;
+    return fail(error, bad_status);
+  }
   out->kind = kind;
   out->method_id = get_u32(data + OFF_METHOD_ID);
   out->schema_hash = get_u32(data + OFF_SCHEMA_HASH);
-  out->status = get_u32(data + OFF_STATUS);
+  out->status = status;
   out->timeout_us = get_u32(data + OFF_TIMEOUT_US);
   out->credit = get_u32(data + OFF_CREDIT);
   out->body = data + SHMRPC_ENVELOPE_HEADER_BYTES;

@@ -121,7 +121,9 @@ static void envelope_malformed_vectors_rejected(void **state) {
       {"rpc/short_8.bin", 5},       {"rpc/short_27.bin", 5},
       {"rpc/bad_version_0.bin", 5}, {"rpc/bad_version_2.bin", 5},
       {"rpc/kind_0.bin", 5},        {"rpc/kind_9.bin", 5},
-      {"rpc/kind_255.bin", 5},
+      {"rpc/kind_255.bin", 5},      {"rpc/error_status_0.bin", 5},
+      {"rpc/error_status_17.bin", 5}, {"rpc/error_status_max.bin", 5},
+      {"rpc/stream_end_status_17.bin", 5},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     size_t len;
@@ -138,6 +140,42 @@ static void envelope_malformed_vectors_rejected(void **state) {
     assert_int_equal(env.kind, 0);
     free(exact);
     free(data);
+  }
+}
+
+/* A refused status is named: the description says why, out->status
+ * holds the value. The edges of the table still parse. */
+static void envelope_bad_status_reported(void **state) {
+  (void)state;
+  static const struct {
+    uint8_t kind;
+    uint32_t status;
+    int rc;
+  } cases[] = {
+      {SHMRPC_RPC_ERROR, 0, SHMRPC_EPROTO},
+      {SHMRPC_RPC_ERROR, 1, 0},
+      {SHMRPC_RPC_ERROR, 16, 0},
+      {SHMRPC_RPC_ERROR, 17, SHMRPC_EPROTO},
+      {SHMRPC_RPC_ERROR, UINT32_MAX, SHMRPC_EPROTO},
+      {SHMRPC_RPC_STREAM_END, 0, 0},
+      {SHMRPC_RPC_STREAM_END, 16, 0},
+      {SHMRPC_RPC_STREAM_END, 17, SHMRPC_EPROTO},
+      {SHMRPC_RPC_RESPONSE, 17, 0}, /* carries no status: ignored */
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    shmrpc_envelope_t env = {.kind = cases[i].kind,
+                             .call_id = 5,
+                             .status = cases[i].status};
+    uint8_t head[SHMRPC_ENVELOPE_HEADER_BYTES];
+    shmrpc_envelope_write_header(&env, head);
+    const char *why = NULL;
+    assert_int_equal(shmrpc_envelope_parse(head, sizeof head, &env, &why),
+                     cases[i].rc);
+    assert_int_equal(env.status, cases[i].status);
+    assert_int_equal(env.call_id, 5);
+    if (cases[i].rc != 0)
+      assert_non_null(strstr(why, cases[i].status == 0 ? "status 0 (OK)"
+                                                       : "not a status code"));
   }
 }
 
@@ -203,6 +241,7 @@ int main(void) {
       cmocka_unit_test(envelope_golden_vectors_encode),
       cmocka_unit_test(envelope_header_layout_fixed_offsets),
       cmocka_unit_test(envelope_malformed_vectors_rejected),
+      cmocka_unit_test(envelope_bad_status_reported),
       cmocka_unit_test(envelope_every_short_prefix_rejected),
       cmocka_unit_test(envelope_reserved_bytes_ignored),
       cmocka_unit_test(envelope_parse_null_data),

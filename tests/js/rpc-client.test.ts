@@ -236,6 +236,35 @@ describe("RpcClient (fake server)", { timeout: 10000 }, () => {
     });
   });
 
+  for (const status of [Status.OK, 17, 0xffffffff]) {
+    test(`an ERROR with status ${status} rejects with UNKNOWN naming the value`, async (t) => {
+      const { rpc, server } = setup(t);
+      const call = rpc.unary(echo, {});
+      const [request] = await server.waitFor(EnvelopeKind.REQUEST, 1);
+      await server.send({ kind: EnvelopeKind.ERROR, callId: request!.callId, status }, new TextEncoder().encode("odd"));
+      await assert.rejects(call, (error: unknown) => {
+        assert.ok(isRpcError(error, Status.UNKNOWN));
+        assert.equal(error.codeName, "UNKNOWN");
+        assert.match(error.statusMessage, new RegExp(`^protocol violation: .*status ${status}\\b.*"odd"`));
+        return true;
+      });
+      assert.equal(rpc.stats.malformed, 1);
+    });
+  }
+
+  test("a STREAM_END with a status beyond 16 throws UNKNOWN naming the value", async (t) => {
+    const { rpc, server } = setup(t);
+    const stream = rpc.serverStreaming(count, {});
+    const [request] = await server.waitFor(EnvelopeKind.REQUEST, 1);
+    await server.send({ kind: EnvelopeKind.STREAM_END, callId: request!.callId, status: 17 });
+    await assert.rejects(
+      (async () => {
+        for await (const _ of stream);
+      })(),
+      (error: unknown) => isRpcError(error, Status.UNKNOWN) && /status 17\b/.test(error.statusMessage),
+    );
+  });
+
   test("a response that does not decode fails the call with INTERNAL", async (t) => {
     const { rpc, server } = setup(t);
     const call = rpc.unary(echo, {});

@@ -80,6 +80,14 @@ MALFORMED = [
     ("kind_0", envelope(0, call_id=5), 5, "kind"),
     ("kind_9", envelope(9, call_id=5), 5, "kind"),
     ("kind_255", envelope(255, call_id=5), 5, "kind"),
+    # a status the kind cannot end a call with: ERROR needs 1-16,
+    # STREAM_END 0-16
+    ("error_status_0", envelope(ERROR, call_id=5, status=0), 5, "status"),
+    ("error_status_17", envelope(ERROR, call_id=5, status=17), 5, "status"),
+    ("error_status_max", envelope(ERROR, call_id=5, status=0xFFFFFFFF), 5,
+     "status"),
+    ("stream_end_status_17", envelope(STREAM_END, call_id=5, status=17), 5,
+     "status"),
 ]
 
 

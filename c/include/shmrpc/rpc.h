@@ -70,9 +70,11 @@ SHMRPC_EXTERN void shmrpc_envelope_write_header(const shmrpc_envelope_t *env,
 
 /* Parses an envelope from `len` bytes (a whole COMMAND message). Returns 0,
  * or SHMRPC_EPROTO when the bytes are too short, carry another version or
- * an unknown kind; then `out->call_id` holds the call id if one could be
- * read (else 0) so that the caller can answer it, and `*error` (if
- * `error` is not NULL) a static description. Never reads past `len`. */
+ * an unknown kind, or a status their kind cannot end a call with (ERROR
+ * needs a failure status 1-16, STREAM_END any status 0-16; `out->status`
+ * then holds the bad value); then `out->call_id` holds the call id if one
+ * could be read (else 0) so that the caller can answer it, and `*error`
+ * (if `error` is not NULL) a static description. Never reads past `len`. */
 SHMRPC_EXTERN SHMRPC_MUST_CHECK int
 shmrpc_envelope_parse(const uint8_t *data, size_t len, shmrpc_envelope_t *out,
                       const char **error);

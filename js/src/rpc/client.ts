@@ -29,7 +29,7 @@ import { isShmrpcError } from "../errors.js";
 import { abortText, checkMethod, checkOptions, positiveInteger, type CheckedOptions } from "./call-checks.js";
 import { CallTable } from "./call-table.js";
 import { Call } from "./call.js";
-import { ENVELOPE_HEADER_BYTES, ENVELOPE_VERSION, EnvelopeKind, EnvelopeOffset, envelopeU32, writeEnvelopeHeader } from "./envelope.js";
+import { ENVELOPE_HEADER_BYTES, ENVELOPE_VERSION, EnvelopeKind, EnvelopeOffset, envelopeU32, statusViolation, writeEnvelopeHeader } from "./envelope.js";
 import { RpcError } from "./errors.js";
 import { eventId } from "./ids.js";
 import { Status } from "./status.js";
@@ -467,7 +467,7 @@ export class RpcClient implements RpcTransport {
         return this.finish(call, undefined, response);
       }
       case EnvelopeKind.ERROR:
-        return this.finish(call, new RpcError(envelopeU32(data, EnvelopeOffset.STATUS), statusText(data), path));
+        return this.finish(call, this.serverStatus(kind, data, path));
       case EnvelopeKind.STREAM_MESSAGE: {
         const stream = call.stream;
         if (!stream) return this.violation(call, "a STREAM_MESSAGE for a unary call");
@@ -484,10 +484,24 @@ export class RpcClient implements RpcTransport {
       }
       default: {
         if (!call.stream) return this.violation(call, "a STREAM_END for a unary call");
-        const status = envelopeU32(data, EnvelopeOffset.STATUS);
-        return this.finish(call, status === Status.OK ? undefined : new RpcError(status, statusText(data), path));
+        return this.finish(call, this.serverStatus(kind, data, path));
       }
     }
+  }
+
+  /**
+   * The error an ERROR or STREAM_END ends its call with (undefined for a
+   * STREAM_END with OK). A status the kind cannot carry becomes UNKNOWN, so
+   * no caller ever sees code OK or a number outside the table.
+   */
+  private serverStatus(kind: number, data: Uint8Array, path: string): RpcError | undefined {
+    const status = envelopeU32(data, EnvelopeOffset.STATUS);
+    const bad = statusViolation(kind, status);
+    if (bad !== undefined) {
+      this.stats.malformed++;
+      return new RpcError(Status.UNKNOWN, `protocol violation: ${bad}; the server's message: ${JSON.stringify(statusText(data))}`, path);
+    }
+    return status === Status.OK ? undefined : new RpcError(status, statusText(data), path);
   }
 
   /** The server broke the protocol for one call: that call fails, the rest go on. */

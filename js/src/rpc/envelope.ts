@@ -3,6 +3,7 @@
  * little-endian u32 fields at fixed offsets, then the body. Routing never
  * decodes a varint.
  */
+import { Status } from "./status.js";
 
 export const ENVELOPE_VERSION = 1;
 export const ENVELOPE_HEADER_BYTES = 28;
@@ -105,7 +106,8 @@ export function encodeEnvelope(header: EnvelopeHeader, body: Uint8Array = new Ui
 
 /**
  * Parses the payload of one COMMAND message. Throws an EnvelopeError when
- * it is shorter than the header, has another version or an unknown kind;
+ * it is shorter than the header, has another version or an unknown kind,
+ * or carries a status its kind cannot end a call with (statusViolation);
  * reserved bytes are ignored.
  */
 export function parseEnvelope(data: Uint8Array): Envelope {
@@ -114,14 +116,31 @@ export function parseEnvelope(data: Uint8Array): Envelope {
   if (data[0] !== ENVELOPE_VERSION) throw new EnvelopeError("unsupported envelope version", callId);
   const kind = data[1] as number;
   if (kind < EnvelopeKind.REQUEST || kind > EnvelopeKind.CREDIT) throw new EnvelopeError("unknown envelope kind", callId);
+  const status = envelopeU32(data, 16);
+  const badStatus = statusViolation(kind, status);
+  if (badStatus !== undefined) throw new EnvelopeError(badStatus, callId);
   return {
     kind: kind as EnvelopeKind,
     callId,
     methodId: envelopeU32(data, 8),
     schemaHash: envelopeU32(data, 12),
-    status: envelopeU32(data, 16),
+    status,
     timeoutUs: envelopeU32(data, 20),
     credit: envelopeU32(data, 24),
     body: data.subarray(ENVELOPE_HEADER_BYTES),
   };
+}
+
+const HIGHEST_STATUS = Status.UNAUTHENTICATED;
+
+/**
+ * Why a peer's `status` cannot end a call with an envelope of `kind`, naming
+ * the value, or undefined when it can: ERROR needs a failure status (1-16),
+ * STREAM_END any status (0-16). Other kinds carry no status.
+ */
+export function statusViolation(kind: number, status: number): string | undefined {
+  if (kind !== EnvelopeKind.ERROR && kind !== EnvelopeKind.STREAM_END) return undefined;
+  if (status > HIGHEST_STATUS) return `status ${status} is not a status code (0-${HIGHEST_STATUS})`;
+  if (status === Status.OK && kind === EnvelopeKind.ERROR) return "an ERROR with status 0 (OK)";
+  return undefined;
 }
