@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { describe, test, type TestContext } from "node:test";
 import { setImmediate as nextTurn } from "node:timers/promises";
 
-import { Channel, FrameType, createSegment, type ChannelOptions } from "../../js/src/index.js";
+import { Channel, FrameType, createSegment, isShmrpcError, type ChannelOptions } from "../../js/src/index.js";
 import {
   EnvelopeKind,
   RpcClient,
@@ -438,6 +438,28 @@ describe("RpcClient (fake server)", { timeout: 10000 }, () => {
     await server.send({ kind: EnvelopeKind.STREAM_END, callId: ids[1]! });
     for await (const _ of stream) assert.fail("no message was sent for the stream");
     assert.ok(rpc.stats.malformed + rpc.stats.lateReplies + rpc.stats.unhandledEvents >= 1900);
+  });
+
+  test("a second RpcClient on the channel throws; a successor continues the ids, so the old client's late reply misses it", async (t) => {
+    const { rpc, server, client } = setup(t);
+    assert.throws(
+      () => new RpcClient(client),
+      (error: unknown) => isShmrpcError(error, "EINVAL") && /already has an open RpcClient/.test(error.message),
+    );
+    const old = assert.rejects(rpc.unary(echo, { text: "A" }), isStatus(Status.UNAVAILABLE));
+    const [a] = await server.waitFor(EnvelopeKind.REQUEST, 1);
+    rpc.close();
+    await old;
+    const successor = new RpcClient(client);
+    t.after(() => successor.close());
+    assert.throws(() => new RpcClient(client), (error: unknown) => isShmrpcError(error, "EINVAL"));
+    const call = successor.unary(echo, { text: "B" });
+    const [, b] = await server.waitFor(EnvelopeKind.REQUEST, 2);
+    assert.notEqual(b!.callId, a!.callId);
+    await server.reply(a!.callId, "for A");
+    await server.reply(b!.callId, "for B");
+    assert.equal((await call).text, "for B");
+    assert.equal(successor.stats.lateReplies, 1);
   });
 
   test("arguments of the wrong type throw TypeErrors", (t) => {

@@ -9,7 +9,7 @@ import path from "node:path";
 import { describe, test, type TestContext } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 
-import { InProcessService, type InProcessOptions } from "../../js/src/index.js";
+import { InProcessService, isShmrpcError, type InProcessOptions } from "../../js/src/index.js";
 import { packageRoot } from "../../js/src/native/addon.js";
 import { RpcClient, Status, isRpcError, type MethodDescriptor, type RpcClientOptions } from "../../js/src/rpc/index.js";
 import { EchoReply, EchoRequest, RpcTest, RpcTestClient, StreamStopped } from "./gen/rpc_test_pb.js";
@@ -245,6 +245,31 @@ describe("RPC end to end (C service in-process)", { timeout: 60000 }, () => {
     assert.throws(() => rpc.unarySync(RpcTest.methods.hang, {}, { timeoutMs: 30 }), isStatus(Status.DEADLINE_EXCEEDED));
     assert.throws(() => rpc.unarySync(RpcTest.methods.echo, { status: Status.NOT_FOUND }), isStatus(Status.NOT_FOUND));
     assert.equal((await pending).text, "async");
+  });
+
+  test("a channel has one RpcClient at a time; its successor continues the call ids and never gets its replies", async (t) => {
+    const { service, rpc, client } = start(t);
+    const first = await client.echo({ text: "A" });
+    assert.throws(
+      () => new RpcClient(service.channel),
+      (error: unknown) => isShmrpcError(error, "EINVAL") && /already has an open RpcClient/.test(error.message),
+    );
+    // A call of A's still in flight when A closes: nothing the server
+    // sends for it may reach B.
+    const late = assert.rejects(client.echoDeferred({ text: "A, late", delayMs: 30 }), isStatus(Status.UNAVAILABLE));
+    rpc.close();
+    await late;
+    const successor = new RpcClient(service.channel);
+    t.after(() => successor.close());
+    const b = new RpcTestClient(successor);
+    const replies = await Promise.all(["B1", "B2", "B3"].map((text) => b.echo({ text })));
+    assert.deepEqual(
+      replies.map((r) => r.text),
+      ["B1", "B2", "B3"],
+    );
+    for (const reply of replies) assert.ok(reply.callId > first.callId + 1, `call id ${reply.callId} continues after ${first.callId + 1}`);
+    await sleep(60);
+    assert.equal((await b.echo({ text: "B4" })).text, "B4");
   });
 
   test("calls after close, and calls pending at close, fail with UNAVAILABLE", async (t) => {

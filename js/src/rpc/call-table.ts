@@ -14,7 +14,17 @@ export class CallTable<C extends { id: number }> {
   private mask = INITIAL_SLOTS - 1;
   private count = 0;
   /** The id the next call gets unless its slot is taken. */
-  private nextId = 1;
+  private nextId: number;
+
+  /** Ids start at `firstId` (1 to 2^32 - 1). */
+  constructor(firstId = 1) {
+    this.nextId = firstId;
+  }
+
+  /** The id the next call gets unless it is still in use. */
+  get nextCallId(): number {
+    return this.nextId;
+  }
 
   get size(): number {
     return this.count;

@@ -14,6 +14,10 @@
  *   arrives later is dropped (stats.lateReplies).
  * - When the channel closes or the peer dies every call fails with
  *   UNAVAILABLE, and so does every later call.
+ * - A channel has one RpcClient at a time (a second throws a ShmrpcError
+ *   EINVAL until the first is closed): share it between generated clients.
+ *   A client that follows a closed one continues its call ids, so a late
+ *   reply to the old client never reaches the new one.
  *
  * Example usage:
  *
@@ -28,6 +32,7 @@ import { FrameType, type Message } from "../channel/frame.js";
 import { isShmrpcError } from "../errors.js";
 import { abortText, checkMethod, checkOptions, positiveInteger, type CheckedOptions } from "./call-checks.js";
 import { CallTable } from "./call-table.js";
+import { claimChannel, releaseChannel } from "./channel-claims.js";
 import { Call } from "./call.js";
 import { ENVELOPE_HEADER_BYTES, ENVELOPE_VERSION, EnvelopeKind, EnvelopeOffset, envelopeU32, statusViolation, writeEnvelopeHeader } from "./envelope.js";
 import { RpcError } from "./errors.js";
@@ -80,7 +85,7 @@ export class RpcClient implements RpcTransport {
 
   private readonly maxCallsInFlight: number;
   private readonly streamWindow: number;
-  private readonly calls = new CallTable<Call>();
+  private readonly calls: CallTable<Call>;
   private readonly queue = new Fifo<Call>();
   private readonly events = new Map<number, Set<EventSubscription>>();
   private eventCount = 0;
@@ -98,7 +103,8 @@ export class RpcClient implements RpcTransport {
 
   /**
    * Serves calls over `channel` (the client side). The channel stays the
-   * caller's: close() does not close it.
+   * caller's: close() does not close it. Throws a ShmrpcError EINVAL when
+   * another RpcClient on `channel` is still open.
    */
   constructor(
     private readonly channel: Channel,
@@ -109,6 +115,7 @@ export class RpcClient implements RpcTransport {
     }
     this.maxCallsInFlight = positiveInteger("maxCallsInFlight", options.maxCallsInFlight ?? DEFAULTS.maxCallsInFlight);
     this.streamWindow = positiveInteger("streamWindow", options.streamWindow ?? DEFAULTS.streamWindow);
+    this.calls = new CallTable<Call>(claimChannel(channel, this));
     this.stopWatchingClose = channel.onClose((error) => {
       this.shutDown(error ? `the channel failed: ${error.message}` : "the channel closed");
     });
@@ -401,6 +408,7 @@ export class RpcClient implements RpcTransport {
     if (this.closedReason !== undefined) return;
     this.closedReason = reason;
     this.stopWatchingClose();
+    releaseChannel(this.channel, this, this.calls.nextCallId);
     const pending = [...this.calls.values(), ...this.queue.takeAll()];
     for (const call of pending) this.finish(call, new RpcError(Status.UNAVAILABLE, reason, call.method.path));
     this.events.clear();
