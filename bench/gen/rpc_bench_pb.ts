@@ -2,6 +2,19 @@
 
 import * as pb from "../../js/src/pb/index.js";
 
+/**
+ * rpc_bench.proto as google.protobuf.FileDescriptorProto messages (binary, base64,
+ * without source info): the files it imports, then the file itself. For
+ * reflection, e.g. the JSON form of the HTTP gateway (shmrpc/gateway).
+ */
+export const file_rpc_bench: pb.FileDescriptor = {
+  name: "rpc_bench.proto",
+  protos: [
+    // rpc_bench.proto
+    "Cg9ycGNfYmVuY2gucHJvdG8SBWJlbmNoIhoKBEJsb2ISEgoEZGF0YRgBIAEoDFIEZGF0YTIpCgVCZW5jaBIgCgRFY2hvEgsuYmVuY2guQmxvYhoLLmJlbmNoLkJsb2JiBnByb3RvMw==",
+  ],
+};
+
 export interface Blob {
   data: Uint8Array;
   /** Fields this schema does not know, as encoded; written back by encode. */
@@ -116,6 +129,7 @@ export const Bench: pb.ServiceDescriptor & {
 } = {
   name: "bench.Bench",
   fingerprint: "9ed72bc3c0322d87",
+  file: file_rpc_bench,
   methods: {
     echo: {
       path: "bench.Bench/Echo",

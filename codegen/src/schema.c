@@ -326,6 +326,7 @@ static bool declare_file(schema_t *schema, size_t index,
   arena_t *arena = &schema->arena;
   file_t *file = &schema->files[index];
   file->name = str_or_empty(d->name);
+  file->descriptor = d;
   file->package = str_or_empty(d->package);
   file->generate = listed(request, file->name);
   if (file->generate && (d->syntax == NULL || strcmp(d->syntax, "proto3") != 0)) {

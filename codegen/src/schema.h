@@ -119,6 +119,8 @@ typedef struct service_s {
 
 struct file_s {
   const char *name;    /* "shop/order.proto", relative to its import root */
+  /* protoc's FileDescriptorProto (in the request) for emitters that embed it. */
+  const struct _google_protobuf_FileDescriptorProto *descriptor;
   const char *package; /* "shop", or "" */
   bool generate;       /* listed in file_to_generate */
   size_t dependency_count;

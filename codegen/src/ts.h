@@ -67,6 +67,13 @@ uint32_t ts_tag(const field_t *f, int wire_type);
 int ts_wire_type(const field_t *f);
 int ts_varint_size(uint32_t value);
 
+/* ---- ts_descriptor.c: the embedded file descriptor ---- */
+
+/* "file_shop_order" for shop/order.proto: the constant holding its descriptor. */
+const char *ts_descriptor_name(const ts_ctx_t *ctx, const file_t *file);
+/* The constant; false (schema_fail) when a descriptor does not encode. */
+bool ts_descriptor_emit(const ts_ctx_t *ctx);
+
 /* ---- emitters ---- */
 void ts_enum_emit(const ts_ctx_t *ctx, const enum_t *e);
 void ts_message_emit(const ts_ctx_t *ctx, const message_t *m);

@@ -81,6 +81,7 @@ static bool declare_message(ts_ctx_t *ctx, const message_t *m) {
 
 static bool declare_all(ts_ctx_t *ctx) {
   const file_t *file = ctx->file;
+  if (!declare(ctx, ts_descriptor_name(ctx, file))) return false;
   for (size_t i = 0; i < file->enum_count; i++) {
     if (!declare(ctx, file->enums[i].ts_name)) return false;
   }
@@ -227,6 +228,10 @@ bool ts_emit_file(schema_t *schema, const params_t *params, const file_t *file,
              SHMRPC_CODEGEN_VERSION, file->name);
     buf_blank(&out);
     emit_imports(&ctx);
+    buf_blank(&out);
+    ok = ts_descriptor_emit(&ctx);
+  }
+  if (ok) {
     for (size_t i = 0; i < file->enum_count; i++) {
       buf_blank(&out);
       ts_enum_emit(&ctx, &file->enums[i]);

@@ -33,6 +33,7 @@ static void emit_descriptor(const ts_ctx_t *ctx, const service_t *s) {
   buf_open(out, "} = {");
   buf_line(out, "name: \"%s\",", s->full_name);
   buf_line(out, "fingerprint: \"%016" PRIx64 "\",", s->fingerprint);
+  buf_line(out, "file: %s,", ts_descriptor_name(ctx, ctx->file));
   buf_open(out, "methods: {");
   for (size_t i = 0; i < s->method_count; i++) {
     const method_t *m = &s->methods[i];

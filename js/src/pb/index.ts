@@ -19,6 +19,7 @@ export {
 export { utf8Length, utf8Read, utf8Write } from "./utf8.js";
 export { EMPTY_BYTES, keyToBigInt, setEntry } from "./codec.js";
 export type { MessageCodec } from "./codec.js";
+export type { FileDescriptor } from "./file-descriptor.js";
 export type {
   CallOptions,
   MessageInit,

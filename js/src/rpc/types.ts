@@ -3,6 +3,7 @@
  * runtime: message codecs, method descriptors, and the transport a generated
  * client calls.
  */
+import type { FileDescriptor } from "../pb/file-descriptor.js";
 
 /** A message value being built: every field optional, nested messages too. */
 export type MessageInit<T> = {
@@ -61,6 +62,8 @@ export interface ServiceDescriptor {
   readonly name: string;
   /** Hash over every method's path and schema hash, as a 16-digit hex string. */
   readonly fingerprint: string;
+  /** The schema of the .proto file declaring the service (generated code sets it). */
+  readonly file?: FileDescriptor;
   readonly methods: Readonly<Record<string, MethodDescriptor<unknown, unknown>>>;
 }
 

@@ -2,6 +2,19 @@
 
 import * as pb from "../../../js/src/pb/index.js";
 
+/**
+ * rpc_test.proto as google.protobuf.FileDescriptorProto messages (binary, base64,
+ * without source info): the files it imports, then the file itself. For
+ * reflection, e.g. the JSON form of the HTTP gateway (shmrpc/gateway).
+ */
+export const file_rpc_test: pb.FileDescriptor = {
+  name: "rpc_test.proto",
+  protos: [
+    // rpc_test.proto
+    "Cg5ycGNfdGVzdC5wcm90bxIHcnBjdGVzdCKTAQoLRWNob1JlcXVlc3QSEgoEdGV4dBgBIAEoCVIEdGV4dBIYCgdwYXlsb2FkGAIgASgMUgdwYXlsb2FkEhkKCGRlbGF5X21zGAMgASgNUgdkZWxheU1zEhYKBnN0YXR1cxgEIAEoBVIGc3RhdHVzEiMKDWVycm9yX21lc3NhZ2UYBSABKAlSDGVycm9yTWVzc2FnZSKIAQoJRWNob1JlcGx5EhIKBHRleHQYASABKAlSBHRleHQSGAoHcGF5bG9hZBgCIAEoDFIHcGF5bG9hZBIXCgdjYWxsX2lkGAMgASgNUgZjYWxsSWQSIAoMdGltZV9sZWZ0X21zGAQgASgDUgp0aW1lTGVmdE1zEhIKBHBlZXIYBSABKAlSBHBlZXIiSQoMQ291bnRSZXF1ZXN0EhQKBWNvdW50GAEgASgNUgVjb3VudBIjCg1wYXlsb2FkX2J5dGVzGAIgASgNUgxwYXlsb2FkQnl0ZXMiOwoJQ291bnRJdGVtEhQKBWluZGV4GAEgASgNUgVpbmRleBIYCgdwYXlsb2FkGAIgASgMUgdwYXlsb2FkIg4KDFN0YXRzUmVxdWVzdCKiAQoFU3RhdHMSJgoPY2FsbHNfaW5fZmxpZ2h0GAEgASgNUg1jYWxsc0luRmxpZ2h0Eh8KC2NhbGxzX2FsaXZlGAIgASgNUgpjYWxsc0FsaXZlEicKD2NhbGxzX2FiYW5kb25lZBgDIAEoBFIOY2FsbHNBYmFuZG9uZWQSJwoPaGFuZ3NfY2FuY2VsbGVkGAQgASgNUg5oYW5nc0NhbmNlbGxlZCJUCg1TdHJlYW1TdG9wcGVkEhcKB2NhbGxfaWQYASABKA1SBmNhbGxJZBISCgRzZW50GAIgASgNUgRzZW50EhYKBnN0YXR1cxgDIAEoBVIGc3RhdHVzMs4CCgdScGNUZXN0EjAKBEVjaG8SFC5ycGN0ZXN0LkVjaG9SZXF1ZXN0GhIucnBjdGVzdC5FY2hvUmVwbHkSOAoMRWNob0RlZmVycmVkEhQucnBjdGVzdC5FY2hvUmVxdWVzdBoSLnJwY3Rlc3QuRWNob1JlcGx5EjAKBEhhbmcSFC5ycGN0ZXN0LkVjaG9SZXF1ZXN0GhIucnBjdGVzdC5FY2hvUmVwbHkSNAoFQ291bnQSFS5ycGN0ZXN0LkNvdW50UmVxdWVzdBoSLnJwY3Rlc3QuQ291bnRJdGVtMAESPAoNQ291bnREZWZlcnJlZBIVLnJwY3Rlc3QuQ291bnRSZXF1ZXN0GhIucnBjdGVzdC5Db3VudEl0ZW0wARIxCghHZXRTdGF0cxIVLnJwY3Rlc3QuU3RhdHNSZXF1ZXN0Gg4ucnBjdGVzdC5TdGF0c2IGcHJvdG8z",
+  ],
+};
+
 export interface EchoRequest {
   text: string;
   payload: Uint8Array;
@@ -1113,6 +1126,7 @@ export const RpcTest: pb.ServiceDescriptor & {
 } = {
   name: "rpctest.RpcTest",
   fingerprint: "573176e8c7919b1a",
+  file: file_rpc_test,
   methods: {
     echo: {
       path: "rpctest.RpcTest/Echo",

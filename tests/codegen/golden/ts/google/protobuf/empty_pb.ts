@@ -3,6 +3,19 @@
 import * as pb from "shmrpc/pb";
 
 /**
+ * google/protobuf/empty.proto as google.protobuf.FileDescriptorProto messages (binary, base64,
+ * without source info): the files it imports, then the file itself. For
+ * reflection, e.g. the JSON form of the HTTP gateway (shmrpc/gateway).
+ */
+export const file_google_protobuf_empty: pb.FileDescriptor = {
+  name: "google/protobuf/empty.proto",
+  protos: [
+    // google/protobuf/empty.proto
+    "Chtnb29nbGUvcHJvdG9idWYvZW1wdHkucHJvdG8SD2dvb2dsZS5wcm90b2J1ZiIHCgVFbXB0eUJ9ChNjb20uZ29vZ2xlLnByb3RvYnVmQgpFbXB0eVByb3RvUAFaLmdvb2dsZS5nb2xhbmcub3JnL3Byb3RvYnVmL3R5cGVzL2tub3duL2VtcHR5cGL4AQGiAgNHUEKqAh5Hb29nbGUuUHJvdG9idWYuV2VsbEtub3duVHlwZXNiBnByb3RvMw==",
+  ],
+};
+
+/**
  * A generic empty message that you can re-use to avoid defining duplicated
  * empty messages in your APIs. A typical example is to use it as the request
  * or the response type of an API method. For instance:

@@ -3,6 +3,19 @@
 import * as pb from "shmrpc/pb";
 
 /**
+ * google/protobuf/timestamp.proto as google.protobuf.FileDescriptorProto messages (binary, base64,
+ * without source info): the files it imports, then the file itself. For
+ * reflection, e.g. the JSON form of the HTTP gateway (shmrpc/gateway).
+ */
+export const file_google_protobuf_timestamp: pb.FileDescriptor = {
+  name: "google/protobuf/timestamp.proto",
+  protos: [
+    // google/protobuf/timestamp.proto
+    "Ch9nb29nbGUvcHJvdG9idWYvdGltZXN0YW1wLnByb3RvEg9nb29nbGUucHJvdG9idWYiOwoJVGltZXN0YW1wEhgKB3NlY29uZHMYASABKANSB3NlY29uZHMSFAoFbmFub3MYAiABKAVSBW5hbm9zQoUBChNjb20uZ29vZ2xlLnByb3RvYnVmQg5UaW1lc3RhbXBQcm90b1ABWjJnb29nbGUuZ29sYW5nLm9yZy9wcm90b2J1Zi90eXBlcy9rbm93bi90aW1lc3RhbXBwYvgBAaICA0dQQqoCHkdvb2dsZS5Qcm90b2J1Zi5XZWxsS25vd25UeXBlc2IGcHJvdG8z",
+  ],
+};
+
+/**
  * A Timestamp represents a point in time independent of any time zone or local
  * calendar, encoded as a count of seconds and fractions of seconds at
  * nanosecond resolution. The count is relative to an epoch at UTC midnight on

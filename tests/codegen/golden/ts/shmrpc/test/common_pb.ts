@@ -3,6 +3,19 @@
 import * as pb from "shmrpc/pb";
 
 /**
+ * shmrpc/test/common.proto as google.protobuf.FileDescriptorProto messages (binary, base64,
+ * without source info): the files it imports, then the file itself. For
+ * reflection, e.g. the JSON form of the HTTP gateway (shmrpc/gateway).
+ */
+export const file_shmrpc_test_common: pb.FileDescriptor = {
+  name: "shmrpc/test/common.proto",
+  protos: [
+    // shmrpc/test/common.proto
+    "ChhzaG1ycGMvdGVzdC9jb21tb24ucHJvdG8SEnNobXJwYy50ZXN0LmNvbW1vbiJPCgVNb25leRIaCghjdXJyZW5jeRgBIAEoCVIIY3VycmVuY3kSFAoFdW5pdHMYAiABKANSBXVuaXRzEhQKBW5hbm9zGAMgASgPUgVuYW5vcypbCgVDb2xvchIVChFDT0xPUl9VTlNQRUNJRklFRBAAEg0KCUNPTE9SX1JFRBABEg8KC0NPTE9SX0dSRUVOEAISGwoOQ09MT1JfSU5GUkFSRUQQ////////////AWIGcHJvdG8z",
+  ],
+};
+
+/**
  * A colour. Proto3 enums are open: decoders keep numbers they do not know.
  */
 export enum Color {
