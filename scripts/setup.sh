@@ -12,6 +12,7 @@ debian_packages=(
   protobuf-compiler libprotobuf-dev libprotoc-dev python3-protobuf
   nanopb libnanopb-dev libcmocka-dev
   clang libclang-rt-dev
+  curl
 )
 command -v node >/dev/null || debian_packages+=(nodejs npm)
 [ -f /usr/include/node/node_api.h ] || [ -n "${npm_config_nodedir:-}" ] || debian_packages+=(libnode-dev)

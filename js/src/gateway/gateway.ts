@@ -1,0 +1,241 @@
+/**
+ * The HTTP gateway: serves shmrpc services to stock clients of Connect,
+ * gRPC and gRPC-Web (through @connectrpc/connect-node), so a C service
+ * behind shared memory is reachable from other machines and languages.
+ *
+ * Each HTTP call becomes one shmrpc call: Connect parses the body (JSON in
+ * protobuf's canonical JSON mapping, or binary) with the schema embedded in
+ * the generated code, the gateway serializes it to protobuf bytes and sends
+ * those to C as they are; the reply's bytes are parsed for Connect to write
+ * in the client's format. The HTTP client's deadline (Connect-Timeout-Ms,
+ * grpc-timeout) becomes the call's timeoutMs and reaches the C handler;
+ * a client that disconnects or resets its stream cancels the call in C.
+ *
+ * Example usage:
+ *
+ *   const service = new InProcessService({ library });
+ *   const gateway = createGateway({ service: Store, client: new RpcClient(service.channel) });
+ *   http.createServer(gateway.handler).listen(8080);  // or: await gateway.listen({ port: 8080 })
+ *   // curl -H 'Content-Type: application/json' -d '{"key":"a"}' localhost:8080/bridge.Store/Get
+ */
+import { setMaxListeners } from "node:events";
+
+import { fromBinary, toBinary } from "@bufbuild/protobuf";
+import type { DescMessage, Message } from "@bufbuild/protobuf";
+import type { ConnectRouter, HandlerContext } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+
+import type { CallOptions, RpcTransport, ServiceDescriptor } from "../rpc/types.js";
+import { connectErrorOf, unavailable } from "./errors.js";
+import { listenOnePort, type GatewayServer, type ListenOptions } from "./listen.js";
+import { rawMethod } from "./raw-method.js";
+import { serviceSchema, type MethodSchema } from "./schema.js";
+
+/** A request listener of node:http or node:http2, as Connect's Node adapter makes. */
+export type NodeHandlerFn = ReturnType<typeof connectNodeAdapter>;
+type NodeServerRequest = Parameters<NodeHandlerFn>[0];
+type NodeServerResponse = Parameters<NodeHandlerFn>[1];
+
+/** One service to serve, and how to reach its C side. */
+export interface GatewayService {
+  /** The generated service descriptor (e.g. `Store` from store_pb.ts). */
+  service: ServiceDescriptor;
+  /**
+   * The shmrpc transport to the C service (an RpcClient), or a function
+   * returning the current one, e.g. after a reconnect. While it returns
+   * undefined, calls fail with UNAVAILABLE; so do calls on a client whose
+   * service died (the RpcClient's own UNAVAILABLE).
+   */
+  client: RpcTransport | (() => RpcTransport | undefined);
+}
+
+export interface GatewayLimits {
+  /** Largest request message accepted, in bytes; a larger one fails with RESOURCE_EXHAUSTED. Default 4 MiB. */
+  readMaxBytes: number;
+  /** Largest response message sent, in bytes; a larger one fails with RESOURCE_EXHAUSTED. Default 4 MiB. */
+  writeMaxBytes: number;
+  /** Deadline of calls whose HTTP client sets none, in ms (0: none). Default 0. */
+  defaultTimeoutMs: number;
+  /** Longest deadline a client may ask for, in ms (longer: INVALID_ARGUMENT; 0: no limit). Default 0. */
+  maxTimeoutMs: number;
+  /** Protocols served. Default: all three. */
+  connect: boolean;
+  grpc: boolean;
+  grpcWeb: boolean;
+  /** Serves every route under this path prefix, e.g. "/rpc" (gRPC clients often cannot use one). Default none. */
+  requestPathPrefix: string;
+}
+
+export type GatewayOptions = (GatewayService | { services: readonly GatewayService[] }) & Partial<GatewayLimits>;
+
+export interface GatewayStats {
+  /** shmrpc calls started by HTTP requests. */
+  callsStarted: number;
+  /** Calls started and not yet finished (their reply or error written, or abandoned). */
+  callsInFlight: number;
+  /** Calls that ended with an error (any status but OK). */
+  callsFailed: number;
+}
+
+export interface Gateway {
+  /** A request listener for node:http and node:http2 servers (404 for paths it does not serve). */
+  readonly handler: NodeHandlerFn;
+  /** The same for express and other middleware stacks: paths it does not serve go to next(). */
+  readonly middleware: (request: NodeServerRequest, response: NodeServerResponse, next: () => void) => void;
+  /** The routes, e.g. "/bridge.Store/Get" (with requestPathPrefix). */
+  readonly paths: readonly string[];
+  readonly stats: Readonly<GatewayStats>;
+  /**
+   * Serves the gateway on one TCP port for HTTP/1.1 (Connect, gRPC-Web,
+   * curl) and HTTP/2 without TLS (gRPC, Connect over h2c). For TLS, pass
+   * `handler` to a server of your own.
+   */
+  listen(options?: ListenOptions): Promise<GatewayServer>;
+  /**
+   * Stops serving: calls in flight end with UNAVAILABLE (in C too), later
+   * requests get UNAVAILABLE. Closes no server and no client.
+   */
+  close(): void;
+}
+
+const MiB = 1024 * 1024;
+const DEFAULTS: GatewayLimits = Object.freeze({
+  readMaxBytes: 4 * MiB,
+  writeMaxBytes: 4 * MiB,
+  defaultTimeoutMs: 0,
+  maxTimeoutMs: 0,
+  connect: true,
+  grpc: true,
+  grpcWeb: true,
+  requestPathPrefix: "",
+});
+
+type Resolve = () => RpcTransport;
+
+/** A gateway for the services in `options` (see GatewayOptions, GatewayLimits). */
+export function createGateway(options: GatewayOptions): Gateway {
+  const limits: GatewayLimits = { ...DEFAULTS, ...withoutUndefined(options) };
+  const services = "services" in options ? options.services : [options];
+  const stats: GatewayStats = { callsStarted: 0, callsInFlight: 0, callsFailed: 0 };
+  const shutdown = new AbortController();
+  // Connect links every call's signal to this one: one listener per call in flight.
+  setMaxListeners(0, shutdown.signal);
+  const paths: string[] = [];
+  const bindings = services.map(({ service, client }) => {
+    const schema = serviceSchema(service);
+    for (const { method } of schema.methods) paths.push(`${limits.requestPathPrefix}/${method.path}`);
+    return { schema, resolve: resolver(service.name, client) };
+  });
+
+  const handler = connectNodeAdapter({
+    routes: (router: ConnectRouter) => {
+      for (const { schema, resolve } of bindings) {
+        for (const method of schema.methods) bindMethod(router, method, resolve, limits, stats);
+      }
+    },
+    readMaxBytes: limits.readMaxBytes,
+    writeMaxBytes: limits.writeMaxBytes,
+    ...(limits.maxTimeoutMs > 0 ? { maxTimeoutMs: limits.maxTimeoutMs } : {}),
+    ...(limits.requestPathPrefix !== "" ? { requestPathPrefix: limits.requestPathPrefix } : {}),
+    connect: limits.connect,
+    grpc: limits.grpc,
+    grpcWeb: limits.grpcWeb,
+    shutdownSignal: shutdown.signal,
+  });
+  const served = new Set(paths);
+
+  return {
+    handler,
+    middleware: (request, response, next) => {
+      const path = new URL(request.url ?? "/", "http://gateway").pathname;
+      if (served.has(path)) handler(request, response);
+      else next();
+    },
+    paths,
+    stats,
+    listen: (listenOptions) => listenOnePort(handler, listenOptions),
+    close: () => {
+      // The reason Connect answers every call with, new or in flight.
+      shutdown.abort(unavailable("the gateway"));
+    },
+  };
+}
+
+function withoutUndefined(options: object): Partial<GatewayLimits> {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(DEFAULTS)) {
+    const value = (options as Record<string, unknown>)[key];
+    if (value !== undefined) out[key] = value;
+  }
+  return out as Partial<GatewayLimits>;
+}
+
+function resolver(name: string, client: GatewayService["client"]): Resolve {
+  if (typeof client !== "function") {
+    if (client === null || typeof client !== "object" || typeof client.unary !== "function") {
+      throw new TypeError(`createGateway: the client of ${name} must be an RpcClient or a function returning one`);
+    }
+    return () => client;
+  }
+  return () => {
+    const current = client();
+    if (current === undefined) throw unavailable(name);
+    return current;
+  };
+}
+
+function callOptions(context: HandlerContext, limits: GatewayLimits): CallOptions {
+  const timeoutMs = context.timeoutMs() ?? (limits.defaultTimeoutMs > 0 ? limits.defaultTimeoutMs : undefined);
+  // Deadlines on the wire count whole microseconds; a deadline already
+  // passed still goes out (as 0 ms), so C sees it expire.
+  return { signal: context.signal, ...(timeoutMs !== undefined ? { timeoutMs: Math.max(0, timeoutMs) } : {}) };
+}
+
+function bindMethod(router: ConnectRouter, schema: MethodSchema, resolve: Resolve, limits: GatewayLimits, stats: GatewayStats): void {
+  const raw = rawMethod(schema.method);
+  const { input, output } = schema.desc;
+  const begin = (request: Message, context: HandlerContext): [RpcTransport, Uint8Array, CallOptions] => {
+    const transport = resolve();
+    const bytes = toBinary(input as DescMessage, request);
+    stats.callsStarted++;
+    stats.callsInFlight++;
+    return [transport, bytes, callOptions(context, limits)];
+  };
+  const fail = (error: unknown, context: HandlerContext): never => {
+    stats.callsFailed++;
+    throw connectErrorOf(error, context.signal);
+  };
+
+  const unary = async (request: Message, context: HandlerContext): Promise<Message> => {
+    let started = false;
+    try {
+      const [transport, bytes, call] = begin(request, context);
+      started = true;
+      const reply = await transport.unary(raw, bytes as never, call);
+      return fromBinary(output as DescMessage, reply);
+    } catch (error) {
+      return fail(error, context);
+    } finally {
+      if (started) stats.callsInFlight--;
+    }
+  };
+  const serverStreaming = async function* (request: Message, context: HandlerContext): AsyncGenerator<Message> {
+    let started = false;
+    try {
+      const [transport, bytes, call] = begin(request, context);
+      started = true;
+      // Leaving this loop early (Connect stops when the client goes away)
+      // ends the shmrpc stream, which cancels the call in C.
+      for await (const item of transport.serverStreaming(raw, bytes as never, call)) {
+        yield fromBinary(output as DescMessage, item);
+      }
+    } catch (error) {
+      fail(error, context);
+    } finally {
+      if (started) stats.callsInFlight--;
+    }
+  };
+  // The method types are known only at run time: Connect's typed
+  // implementation signature cannot be checked here.
+  router.rpc(schema.desc, (schema.desc.methodKind === "unary" ? unary : serverStreaming) as never);
+}
