@@ -18,7 +18,8 @@
 # fallback_type:FT_POINTER, so no .options files or callbacks are needed).
 # Well-known types a proto imports (google/protobuf/timestamp.proto, ...) are
 # generated alongside. The plugin defaults to the protoc-gen-shmrpc target of
-# this build, else $SHMRPC_PLUGIN, else protoc-gen-shmrpc on PATH.
+# this build, else the installed one (shmrpc::protoc-gen-shmrpc, after
+# find_package(shmrpc)), else $SHMRPC_PLUGIN, else protoc-gen-shmrpc on PATH.
 
 find_program(SHMRPC_PROTOC protoc DOC "protoc, the protobuf compiler")
 find_program(SHMRPC_PROTOC_GEN_NANOPB protoc-gen-nanopb DOC "nanopb's protoc plugin")
@@ -122,6 +123,9 @@ function(shmrpc_generate)
   elseif(TARGET protoc-gen-shmrpc)
     set(plugin $<TARGET_FILE:protoc-gen-shmrpc>)
     set(plugin_dep protoc-gen-shmrpc)
+  elseif(TARGET shmrpc::protoc-gen-shmrpc)
+    set(plugin $<TARGET_FILE:shmrpc::protoc-gen-shmrpc>)
+    set(plugin_dep "")
   elseif(DEFINED ENV{SHMRPC_PLUGIN})
     set(plugin $ENV{SHMRPC_PLUGIN})
     set(plugin_dep "")
