@@ -30,3 +30,6 @@ node --test --test-concurrency=1 build/ts/tests/js/*.test.js
 
 echo "== protobuf conformance suite (generated TypeScript codec)"
 scripts/conformance.sh
+
+# The same on the other supported Node majors (each prints its own heading).
+scripts/test-node-versions.sh

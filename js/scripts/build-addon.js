@@ -7,7 +7,7 @@
 // --nodedir: $npm_config_nodedir if set, else the prefix of this Node binary
 // (which must hold include/node/node_api.h).
 import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync, symlinkSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -37,8 +37,27 @@ if (!existsSync(path.join(nodedir, "include/node/node_api.h"))) {
       "npm_config_nodedir to a prefix that has them.",
   );
 }
+/**
+ * `--dir DIR`: build in DIR (its build/Release/shmrpc.node) rather than in
+ * the package, for another Node version beside the package's own build
+ * (scripts/test-node-versions.sh). DIR links to the sources binding.gyp names.
+ */
+function buildDir(argv) {
+  const at = argv.indexOf("--dir");
+  if (at === -1) return root;
+  const dir = argv[at + 1];
+  if (dir === undefined) fail("--dir needs a directory");
+  mkdirSync(dir, { recursive: true });
+  for (const name of ["binding.gyp", "js", "c", "node_modules"]) {
+    const link = path.join(dir, name);
+    if (!existsSync(link)) symlinkSync(path.join(root, name), link);
+  }
+  return path.resolve(dir);
+}
+
+const cwd = buildDir(process.argv.slice(2));
 const gyp = findNodeGyp();
 const args = [`--nodedir=${nodedir}`, "--jobs=2"];
 for (const step of ["configure", "build"]) {
-  execFileSync(process.execPath, [gyp, step, ...args], { cwd: root, stdio: "inherit" });
+  execFileSync(process.execPath, [gyp, step, ...args], { cwd, stdio: "inherit" });
 }
