@@ -15,6 +15,10 @@ export const errorCodeValues = {
   EMSGSIZE: -6,
   ENOMEM: -7,
   EVERSION: -8,
+  ENOSERVER: -10,
+  EACCES: -11,
+  EINUSE: -12,
+  ESYSTEM: -13,
 } as const;
 
 export type ShmrpcErrorCode = keyof typeof errorCodeValues;

@@ -32,7 +32,11 @@ extern "C" {
   XX(EPROTO, -5, "protocol violation by peer")                                 \
   XX(EMSGSIZE, -6, "message too large")                                        \
   XX(ENOMEM, -7, "out of memory")                                              \
-  XX(EVERSION, -8, "incompatible segment version")
+  XX(EVERSION, -8, "incompatible segment version")                            \
+  XX(ENOSERVER, -10, "no server listening under that name")                    \
+  XX(EACCES, -11, "access denied")                                             \
+  XX(EINUSE, -12, "a live server already listens under that name")            \
+  XX(ESYSTEM, -13, "system call failed")
 
 typedef enum {
 #define XX(name, value, text) SHMRPC_##name = (value),
