@@ -1,12 +1,13 @@
 # Install rules: `cmake --install <build> [--prefix P]` puts in P
 #   lib/libshmrpc.a, lib/libshmrpc_rpc.a         the channel core and the RPC layer
+#   lib/libshmrpc_xproc.a                        the cross-process transport
 #   include/shmrpc.h, include/shmrpc/*.h         the public C API
 #   bin/protoc-gen-shmrpc                        the protoc plugin (when built)
 #   lib/cmake/shmrpc/                            shmrpcConfig.cmake (+ version),
 #                                                exported targets, shmrpc_generate()
 #   lib/pkgconfig/shmrpc.pc                      for pkg-config users
-# Consumers: find_package(shmrpc) then link shmrpc::shmrpc (channel) or
-# shmrpc::rpc (services), and call shmrpc_generate() (cmake/ShmrpcGenerate.cmake).
+# Consumers: find_package(shmrpc) then link shmrpc::shmrpc (channel),
+# shmrpc::rpc (services) or shmrpc::xproc (cross-process), and call shmrpc_generate() (cmake/ShmrpcGenerate.cmake).
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
@@ -14,7 +15,8 @@ set(SHMRPC_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/shmrpc)
 
 set_target_properties(shmrpc PROPERTIES EXPORT_NAME shmrpc)
 set_target_properties(shmrpc_rpc PROPERTIES EXPORT_NAME rpc)
-install(TARGETS shmrpc shmrpc_rpc
+set_target_properties(shmrpc_xproc PROPERTIES EXPORT_NAME xproc)
+install(TARGETS shmrpc shmrpc_rpc shmrpc_xproc
   EXPORT shmrpcTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
@@ -27,7 +29,7 @@ if(TARGET protoc-gen-shmrpc)
   install(TARGETS protoc-gen-shmrpc EXPORT shmrpcTargets
     RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 endif()
-# The cross-process host goes here once it exists:
+# The cross-process host.
 if(TARGET shmrpc-host)
   install(TARGETS shmrpc-host EXPORT shmrpcTargets
     RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})

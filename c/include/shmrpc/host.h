@@ -5,8 +5,9 @@
  * receives the segment, fills a shmrpc_host_t and calls it on a thread of its
  * own; the function serves the channel as the server side until the client
  * closes it, then returns. The Node addon is one host (in-process, over a
- * SharedArrayBuffer); a standalone process mapping a named segment is
- * another. The service code is the same for both.
+ * SharedArrayBuffer); shmrpc-host and the cross-process server
+ * (shmrpc/xproc.h), serving each client its own memfd segment, are
+ * others. The service code is the same for all of them.
  *
  * Example usage (a service that echoes every message):
  *
@@ -49,8 +50,9 @@ typedef struct shmrpc_host_s {
   void *segment;        /* initialized by the creator (docs/PROTOCOL.md 1) */
   size_t segment_size;
   uint32_t spin_ns;     /* spin budget before parking; 0 parks at once */
-  /* How to wake the client when it parks in its event loop; NULL for a
-   * client in another process (then futex_wake is used). */
+  /* How to wake the client when it parks in its event loop (wait word
+   * SHMRPC_WAIT_LOOP): the addon's uv_async in-process, the connection's
+   * eventfd across processes (docs/PROTOCOL.md 9.2). NULL: futex_wake. */
   shmrpc_wake_loop_fn wake_loop;
   void *wake_loop_user;
   /* A string the client passed to the host (may be NULL). */
