@@ -22,6 +22,7 @@ import { setMaxListeners } from "node:events";
 
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import type { DescMessage, Message } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
 import type { ConnectRouter, HandlerContext } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 
@@ -186,9 +187,27 @@ function resolver(name: string, client: GatewayService["client"]): Resolve {
 
 function callOptions(context: HandlerContext, limits: GatewayLimits): CallOptions {
   const timeoutMs = context.timeoutMs() ?? (limits.defaultTimeoutMs > 0 ? limits.defaultTimeoutMs : undefined);
-  // Deadlines on the wire count whole microseconds; a deadline already
-  // passed still goes out (as 0 ms), so C sees it expire.
-  return { signal: context.signal, ...(timeoutMs !== undefined ? { timeoutMs: Math.max(0, timeoutMs) } : {}) };
+  if (timeoutMs === undefined) return { signal: context.signal };
+  // A deadline already passed still goes out (as 0 ms): the call fails at once.
+  return { timeoutMs: Math.max(0, timeoutMs), signal: cancelsOnly(context.signal) };
+}
+
+/**
+ * The request's signal without its deadline. Connect aborts the signal when
+ * the client's deadline passes; the shmrpc call carries the same deadline
+ * and ends by itself then, as DEADLINE_EXCEEDED on both sides of shared
+ * memory, where a forwarded abort would cancel it in C a moment earlier.
+ * Every other abort (a disconnect, a reset stream, close()) cancels.
+ */
+function cancelsOnly(signal: AbortSignal): AbortSignal {
+  const controller = new AbortController();
+  const forward = (): void => {
+    const reason: unknown = signal.reason;
+    if (!(reason instanceof ConnectError && reason.code === Code.DeadlineExceeded)) controller.abort(reason);
+  };
+  if (signal.aborted) forward();
+  else signal.addEventListener("abort", forward, { once: true });
+  return controller.signal;
 }
 
 function bindMethod(router: ConnectRouter, schema: MethodSchema, resolve: Resolve, limits: GatewayLimits, stats: GatewayStats): void {

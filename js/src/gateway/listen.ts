@@ -15,6 +15,12 @@ export interface ListenOptions {
   port?: number;
   /** Address to bind. Default "127.0.0.1": serving other machines is a choice (e.g. "0.0.0.0"). */
   host?: string;
+  /**
+   * Serves HTTP/1.1 connections with this listener instead, e.g. an express
+   * app that mounts `gateway.middleware` beside routes of its own. HTTP/2
+   * connections always go to the gateway.
+   */
+  http1?: http.RequestListener;
 }
 
 export interface GatewayServer {
@@ -31,7 +37,7 @@ type Listener = (request: http.IncomingMessage | http2.Http2ServerRequest, respo
 const H2_PREFACE_START = Buffer.from("PRI");
 
 export function listenOnePort(handler: Listener, options: ListenOptions = {}): Promise<GatewayServer> {
-  const h1 = http.createServer(handler as http.RequestListener);
+  const h1 = http.createServer(options.http1 ?? (handler as http.RequestListener));
   const h2 = http2.createServer(handler as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void);
   const sessions = new Set<http2.Http2Session>();
   h2.on("session", (session) => {
