@@ -103,10 +103,10 @@ export interface CurlResult {
   body: string;
 }
 
-/** curl, asynchronously (the server under test runs on this event loop). */
-export function curl(args: string[]): Promise<CurlResult> {
+/** curl, asynchronously (the server under test runs on this event loop); `stdin` for `-d @-`. */
+export function curl(args: string[], stdin?: Uint8Array): Promise<CurlResult> {
   return new Promise((resolve, reject) => {
-    execFile("curl", ["-sS", "-w", "\n%{http_code}", ...args], { maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
+    const child = execFile("curl", ["-sS", "-w", "\n%{http_code}", ...args], { maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
       if (error) {
         reject(new Error(`curl ${args.join(" ")}: ${stderr || error.message}`));
         return;
@@ -114,5 +114,6 @@ export function curl(args: string[]): Promise<CurlResult> {
       const cut = stdout.lastIndexOf("\n");
       resolve({ status: Number(stdout.slice(cut + 1)), body: stdout.slice(0, cut) });
     });
+    child.stdin?.end(stdin);
   });
 }

@@ -1,0 +1,137 @@
+/**
+ * The http-bridge server: the seed's express routes, GET /read and POST
+ * /write, whose JSON document lives in a C service, plus the C service's
+ * typed Store API for Connect, gRPC and gRPC-Web clients, all on one port.
+ * Requests reach C only as typed RPC over shared memory.
+ *
+ *   node build/ts/examples/http-bridge/server.js [--port 8080] [--host 127.0.0.1]
+ *
+ * See README.md beside this file for curl examples.
+ */
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { pathToFileURL } from "node:url";
+
+import { Code } from "@connectrpc/connect";
+import { codeToHttpStatus } from "@connectrpc/connect/protocol-connect";
+import express from "express";
+import type { NextFunction, Request, Response } from "express";
+import { isRpcError, packageRoot } from "shmrpc";
+import { createGateway, type Gateway, type GatewayServer } from "shmrpc/gateway";
+
+import { Store, StoreClient } from "./gen/store_pb.js";
+import { StoreLink, openStoreService, type StoreService } from "./store-link.js";
+
+export interface BridgeOptions {
+  /** The store's service library. Default: the one the CMake build makes. */
+  library: string;
+  /** Default 8080; 0 picks a free port. */
+  port: number;
+  /** Default 127.0.0.1. */
+  host: string;
+  /** Deadline of the seed routes' calls into C, in ms. Default 5000. */
+  timeoutMs: number;
+  /** Wait before opening the store again after it died or failed to open, in ms. Default 1000. */
+  retryMs: number;
+  /** Starts the C store (tests replace it). Default: openStoreService(library). */
+  open: () => Promise<StoreService>;
+}
+
+export interface Bridge {
+  readonly url: string;
+  readonly port: number;
+  readonly gateway: Gateway;
+  readonly link: StoreLink;
+  close(): Promise<void>;
+}
+
+const DEFAULT_LIBRARY = path.join(packageRoot(), "build/cmake/services/libshmrpc_http_bridge.so");
+
+/** An error response in the Connect protocol's shape, so both kinds of route fail alike. */
+function sendError(res: Response, code: Code, message: string, httpStatus = codeToHttpStatus(code)): void {
+  // Code.ResourceExhausted -> "resource_exhausted", Connect's names.
+  const name = Code[code].replace(/[A-Z]/g, (c, at: number) => (at > 0 ? "_" : "") + c.toLowerCase());
+  res.status(httpStatus).json({ code: name, message });
+}
+
+export async function startBridge(options: Partial<BridgeOptions> = {}): Promise<Bridge> {
+  const library = options.library ?? DEFAULT_LIBRARY;
+  const timeoutMs = options.timeoutMs ?? 5000;
+  const link = new StoreLink(options.open ?? (() => openStoreService(library)), options.retryMs ?? 1000);
+  await link.ready();
+  const gateway = createGateway({ service: Store, client: () => link.current() });
+
+  /** The typed client of the store, or an UNAVAILABLE answer. */
+  const storeFor = (res: Response): StoreClient | undefined => {
+    const client = link.current();
+    if (client === undefined) sendError(res, Code.Unavailable, link.reason);
+    return client && new StoreClient(client);
+  };
+  const failed = (res: Response) => (error: unknown) => {
+    if (isRpcError(error)) sendError(res, error.code as Code, error.statusMessage || error.codeName);
+    else sendError(res, Code.Internal, error instanceof Error ? error.message : String(error));
+  };
+
+  const app = express();
+  app.get("/read", (_req, res) => {
+    const store = storeFor(res);
+    store?.read({}, { timeoutMs }).then((document) => {
+      res.set("X-Document-Version", String(document.version)).type("json").send(document.json);
+    }, failed(res));
+  });
+  app.post("/write", express.json({ limit: "32kb", strict: false }), (req, res) => {
+    if (!req.is("application/json")) {
+      sendError(res, Code.InvalidArgument, "send the document as JSON (Content-Type: application/json)");
+      return;
+    }
+    const store = storeFor(res);
+    // As in the seed: the body is stored, and what C stored is sent back.
+    store?.write({ json: JSON.stringify(req.body) }, { timeoutMs }).then((document) => {
+      res.set("X-Document-Version", String(document.version)).type("json").send(document.json);
+    }, failed(res));
+  });
+  app.use(gateway.middleware);
+  // express.json's errors: malformed JSON (400), a body over the limit (413).
+  app.use((error: { status?: number; message?: string }, _req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) return next(error);
+    const code = error.status === 413 ? Code.ResourceExhausted : error.status === 400 ? Code.InvalidArgument : Code.Internal;
+    sendError(res, code, error.message ?? "error", error.status ?? 500);
+  });
+
+  let server: GatewayServer;
+  try {
+    server = await gateway.listen({ port: options.port ?? 8080, host: options.host ?? "127.0.0.1", http1: app });
+  } catch (error) {
+    await link.close();
+    throw error;
+  }
+  return {
+    url: server.url,
+    port: server.port,
+    gateway,
+    link,
+    close: async () => {
+      gateway.close();
+      await server.close();
+      await link.close();
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { port: { type: "string", default: "8080" }, host: { type: "string", default: "127.0.0.1" }, library: { type: "string" } },
+  });
+  const bridge = await startBridge({ port: Number(values.port), host: values.host, ...(values.library ? { library: values.library } : {}) });
+  console.log(`http-bridge on ${bridge.url}: GET /read, POST /write, ${bridge.gateway.paths.join(", ")}`);
+  const stop = (): void => void bridge.close().then(() => process.exit(0));
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,267 @@
+/**
+ * examples/http-bridge end to end: the seed's GET /read and POST /write and
+ * the Store service's Connect, gRPC and gRPC-Web routes over real HTTP on
+ * 127.0.0.1, with the C store behind shared memory; stock clients (fetch,
+ * curl, @connectrpc/connect-node, @grpc/grpc-js) built from protoc's own
+ * descriptors of store.proto.
+ */
+import assert from "node:assert/strict";
+import path from "node:path";
+import { describe, test, type TestContext } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+
+import { Code, ConnectError } from "@connectrpc/connect";
+import * as grpc from "@grpc/grpc-js";
+
+import { packageRoot } from "../../js/src/native/addon.js";
+import { RpcClient } from "../../js/src/rpc/index.js";
+import { startBridge, type Bridge, type BridgeOptions } from "../../examples/http-bridge/server.js";
+import { StoreClient } from "../../examples/http-bridge/gen/store_pb.js";
+import { FLAVOURS, GrpcJsClient, connectClient, curl, protocRegistry, serviceOf } from "./helpers/stock-clients.js";
+
+const root = packageRoot();
+const StoreDesc = serviceOf(protocRegistry(path.join(root, "examples/http-bridge"), "store.proto"), "bridge.Store");
+
+type AnyClient = Record<string, (request: object, options?: object) => unknown>;
+
+async function start(t: TestContext, options: Partial<BridgeOptions> = {}): Promise<Bridge> {
+  const bridge = await startBridge({ port: 0, ...options });
+  t.after(() => bridge.close());
+  return bridge;
+}
+
+/** The store called directly over shared memory, beside the HTTP routes. */
+function direct(bridge: Bridge): StoreClient {
+  const client = bridge.link.current();
+  assert.ok(client instanceof RpcClient, "the store is open");
+  return new StoreClient(client);
+}
+
+function postJson(url: string, body: string): Promise<Response> {
+  return fetch(url, { method: "POST", body, headers: { "Content-Type": "application/json" } });
+}
+
+describe("examples/http-bridge", { timeout: 120000 }, () => {
+  test("seed: POST /write stores the JSON body in C, GET /read reads it back", async (t) => {
+    const bridge = await start(t);
+    const empty = await fetch(`${bridge.url}/read`);
+    assert.equal(empty.status, 200);
+    assert.deepEqual(await empty.json(), {});
+
+    const document = { name: "shmrpc", list: [1, 2, 3], nested: { ok: true, text: "héllo ✓" } };
+    const written = await postJson(`${bridge.url}/write`, JSON.stringify(document));
+    assert.equal(written.status, 200);
+    assert.equal(written.headers.get("x-document-version"), "1");
+    assert.deepEqual(await written.json(), document);
+
+    const read = await fetch(`${bridge.url}/read`);
+    assert.deepEqual(await read.json(), document);
+    // It is C's copy: the typed Read over shared memory sees the same text and version.
+    const stored = await direct(bridge).read({});
+    assert.equal(stored.json, JSON.stringify(document));
+    assert.equal(stored.version, 1n);
+    assert.ok(stored.updatedAt !== undefined && stored.updatedAt.seconds > 0n);
+
+    // And the typed route shows it in proto3 JSON: uint64 as a string, a Timestamp as RFC 3339.
+    const typed = await postJson(`${bridge.url}/bridge.Store/Read`, "{}");
+    const body = (await typed.json()) as { json: string; version: string; updatedAt: string };
+    assert.equal(body.json, JSON.stringify(document));
+    assert.equal(body.version, "1");
+    assert.match(body.updatedAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
+  });
+
+  test("seed routes with curl, and their errors: bad JSON 400, too large 413, not JSON 400", async (t) => {
+    const bridge = await start(t);
+    const written = await curl(["-H", "Content-Type: application/json", "-d", '{"from":"curl"}', `${bridge.url}/write`]);
+    assert.equal(written.status, 200);
+    assert.deepEqual(JSON.parse(written.body), { from: "curl" });
+    const read = await curl([`${bridge.url}/read`]);
+    assert.deepEqual(JSON.parse(read.body), { from: "curl" });
+
+    const bad = await postJson(`${bridge.url}/write`, '{"from": ');
+    assert.equal(bad.status, 400);
+    assert.equal(((await bad.json()) as { code: string }).code, "invalid_argument");
+    const large = await postJson(`${bridge.url}/write`, JSON.stringify({ blob: "x".repeat(40000) }));
+    assert.equal(large.status, 413);
+    assert.equal(((await large.json()) as { code: string }).code, "resource_exhausted");
+    const text = await fetch(`${bridge.url}/write`, { method: "POST", body: "hello", headers: { "Content-Type": "text/plain" } });
+    assert.equal(text.status, 400);
+    await text.arrayBuffer();
+    // Nothing of that reached the document.
+    assert.deepEqual(await (await fetch(`${bridge.url}/read`)).json(), { from: "curl" });
+  });
+
+  test("C's own limit: a document C refuses is RESOURCE_EXHAUSTED with C's message", async (t) => {
+    const bridge = await start(t);
+    // Through the typed route the gateway's limit (4 MiB) lets it through; C refuses it.
+    const response = await postJson(`${bridge.url}/bridge.Store/Write`, JSON.stringify({ json: JSON.stringify({ blob: "y".repeat(40000) }) }));
+    assert.equal(response.status, 429);
+    const error = (await response.json()) as { code: string; message: string };
+    assert.equal(error.code, "resource_exhausted");
+    assert.match(error.message, /over the store's 32768/);
+  });
+
+  for (const flavour of FLAVOURS) {
+    test(`${flavour}: typed Put, Get, List and NOT_FOUND`, async (t) => {
+      const bridge = await start(t);
+      const store = connectClient(StoreDesc, flavour, bridge.url) as unknown as AnyClient;
+      const put = (await store.put!({ key: "user/1", value: new TextEncoder().encode("ada"), kind: 1 })) as { revision: bigint; kind: number };
+      assert.equal(put.revision, 1n);
+      await store.put!({ key: "user/2", value: Uint8Array.of(0, 255), kind: 2 });
+      await store.put!({ key: "other", value: new Uint8Array(0) });
+      const got = (await store.get!({ key: "user/1" })) as { value: Uint8Array; kind: number };
+      assert.equal(new TextDecoder().decode(got.value), "ada");
+      assert.equal(got.kind, 1);
+      const listed = (await store.list!({ prefix: "user/" })) as { entries: { key: string }[] };
+      assert.deepEqual(listed.entries.map((e) => e.key), ["user/1", "user/2"]);
+      await assert.rejects(store.get!({ key: "nobody" }) as Promise<unknown>, (error: unknown) => {
+        const e = ConnectError.from(error);
+        return e.code === Code.NotFound && e.rawMessage === "no entry nobody";
+      });
+      await assert.rejects(store.put!({ key: "" }) as Promise<unknown>, (error: unknown) => ConnectError.from(error).code === Code.InvalidArgument);
+    });
+  }
+
+  test("curl on the typed routes: proto3 JSON (bytes base64, enums by name, int64 as strings)", async (t) => {
+    const bridge = await start(t);
+    const json = ["-H", "Content-Type: application/json"];
+    const put = await curl([...json, "-d", '{"key":"k","value":"aGk=","kind":"VALUE_KIND_TEXT"}', `${bridge.url}/bridge.Store/Put`]);
+    assert.equal(put.status, 200);
+    const entry = JSON.parse(put.body) as Record<string, unknown>;
+    assert.equal(entry.key, "k");
+    assert.equal(entry.value, "aGk=");
+    assert.equal(entry.kind, "VALUE_KIND_TEXT");
+    assert.equal(entry.revision, "1");
+    const missing = await curl([...json, "-d", '{"key":"none"}', `${bridge.url}/bridge.Store/Get`]);
+    assert.equal(missing.status, 404);
+    assert.deepEqual(JSON.parse(missing.body), { code: "not_found", message: "no entry none" });
+    // Unknown enum names are ignored as unknown fields are (Connect's default); a wrong type is not.
+    const badKind = await curl([...json, "-d", '{"key":"k","kind":true}', `${bridge.url}/bridge.Store/Put`]);
+    assert.equal(badKind.status, 400);
+    assert.equal((JSON.parse(badKind.body) as { code: string }).code, "invalid_argument");
+  });
+
+  test("Watch streams existing entries, then each Put, to every kind of client", async (t) => {
+    const bridge = await start(t);
+    const store = direct(bridge);
+    await store.put({ key: "w/a", value: Uint8Array.of(1) });
+    const grpcJs = new GrpcJsClient(`127.0.0.1:${bridge.port}`, StoreDesc);
+    t.after(() => grpcJs.close());
+    const controllers = FLAVOURS.map(() => new AbortController());
+    const seen = FLAVOURS.map(() => [] as string[]);
+    const readers = FLAVOURS.map(async (flavour, i) => {
+      const client = connectClient(StoreDesc, flavour, bridge.url) as unknown as AnyClient;
+      try {
+        for await (const event of client.watch!({ prefix: "w/" }, { signal: controllers[i]!.signal }) as AsyncIterable<{ entry: { key: string }; existing: boolean }>) {
+          seen[i]!.push(`${event.existing ? "had" : "put"} ${event.entry.key}`);
+          if (seen[i]!.length === 3) controllers[i]!.abort();
+        }
+      } catch (error) {
+        assert.equal(ConnectError.from(error).code, Code.Canceled);
+      }
+    });
+    const grpcSeen: string[] = [];
+    const grpcStream = grpcJs.serverStream("Watch", { prefix: "w/" });
+    const grpcDone = new Promise<void>((resolve) => {
+      grpcStream.on("data", (event: { entry: { key: string }; existing: boolean }) => {
+        grpcSeen.push(`${event.existing ? "had" : "put"} ${event.entry.key}`);
+        if (grpcSeen.length === 3) grpcStream.cancel();
+      });
+      grpcStream.on("error", (error: grpc.ServiceError) => (assert.equal(error.code, grpc.status.CANCELLED), resolve()));
+    });
+    // Every watch is registered in C before the Puts.
+    for (let i = 0; (await store.stats({})).watchers < FLAVOURS.length + 1; i++) {
+      assert.ok(i < 400, "the watches never started");
+      await sleep(5);
+    }
+    await store.put({ key: "w/b" });
+    await store.put({ key: "x/ignored" });
+    await store.put({ key: "w/c" });
+    await Promise.all([...readers, grpcDone]);
+    for (const events of [...seen, grpcSeen]) assert.deepEqual(events, ["had w/a", "put w/b", "put w/c"]);
+    // C saw every cancel: no watcher left, no call in flight.
+    for (let i = 0; ; i++) {
+      const stats = await store.stats({});
+      if (stats.watchers === 0 && stats.callsInFlight === 0) {
+        assert.equal(stats.watchesCancelled, FLAVOURS.length + 1);
+        break;
+      }
+      assert.ok(i < 400, `C still has ${stats.watchers} watchers, ${stats.callsInFlight} calls`);
+      await sleep(5);
+    }
+    assert.equal(bridge.gateway.stats.callsInFlight, 0);
+  });
+
+  test("a deadline reaches the C handler: Watch sees it and ends DEADLINE_EXCEEDED", async (t) => {
+    const bridge = await start(t);
+    const store = direct(bridge);
+    // A Connect stream: enveloped messages (flags byte, u32 length, JSON), ending with an
+    // end-of-stream message that carries the error; the HTTP status is 200.
+    const watch = await curl(["-H", "Content-Type: application/connect+json", "-H", "Connect-Timeout-Ms: 300",
+      "--data-binary", "@-", `${bridge.url}/bridge.Store/Watch`], Buffer.from([0, 0, 0, 0, 2, 0x7b, 0x7d]));
+    assert.equal(watch.status, 200);
+    assert.match(watch.body, /"code":"deadline_exceeded"/);
+    let stats = await store.stats({});
+    assert.ok(stats.lastWatchDeadlineMs > 0n && stats.lastWatchDeadlineMs <= 300n, `C saw ${stats.lastWatchDeadlineMs} ms left`);
+    for (let i = 0; stats.watchesExpired < 1; i++) {
+      assert.ok(i < 400, "C never saw the deadline pass");
+      await sleep(5);
+      stats = await store.stats({});
+    }
+    const grpcJs = new GrpcJsClient(`127.0.0.1:${bridge.port}`, StoreDesc);
+    t.after(() => grpcJs.close());
+    const stream = grpcJs.serverStream("Watch", {}, { deadline: Date.now() + 250 });
+    const code = await new Promise<number>((resolve) => {
+      stream.on("data", () => undefined);
+      stream.on("error", (error: grpc.ServiceError) => resolve(error.code));
+    });
+    assert.equal(code, grpc.status.DEADLINE_EXCEEDED);
+    for (let i = 0; (await store.stats({})).watchesExpired < 2; i++) {
+      assert.ok(i < 400, "C never saw the gRPC deadline pass");
+      await sleep(5);
+    }
+  });
+
+  test("a missing store: every route answers 503 with the reason", async (t) => {
+    const bridge = await start(t, { library: path.join(root, "build/no-such-service.so"), retryMs: 60000 });
+    const read = await fetch(`${bridge.url}/read`);
+    assert.equal(read.status, 503);
+    const error = (await read.json()) as { code: string; message: string };
+    assert.equal(error.code, "unavailable");
+    assert.match(error.message, /cannot open the store/);
+    const typed = await postJson(`${bridge.url}/bridge.Store/Get`, '{"key":"a"}');
+    assert.equal(typed.status, 503);
+    await typed.arrayBuffer();
+    assert.equal((await postJson(`${bridge.url}/write`, "{}")).status, 503);
+  });
+
+  test("a store that dies: 503 while it is down, then a fresh store serves again", async (t) => {
+    const bridge = await start(t, { retryMs: 200 });
+    await postJson(`${bridge.url}/write`, '{"before":"crash"}');
+    const watcher = connectClient(StoreDesc, "grpc", bridge.url) as unknown as AnyClient;
+    const watching = (async () => {
+      for await (const event of watcher.watch!({}) as AsyncIterable<unknown>) void event;
+    })();
+    for (let i = 0; (await direct(bridge).stats({})).watchers < 1; i++) {
+      assert.ok(i < 400, "the watch never started");
+      await sleep(5);
+    }
+    await bridge.link.runningService!.close();
+    await assert.rejects(watching, (error: unknown) => ConnectError.from(error).code === Code.Unavailable);
+    const down = await fetch(`${bridge.url}/read`);
+    assert.equal(down.status, 503);
+    assert.match(((await down.json()) as { message: string }).message, /the store closed/);
+    assert.equal(bridge.gateway.stats.callsInFlight, 0);
+    await sleep(250);
+    for (let i = 0; ; i++) {
+      const again = await fetch(`${bridge.url}/read`);
+      if (again.status === 200) {
+        assert.deepEqual(await again.json(), {}, "a new store starts empty");
+        break;
+      }
+      await again.arrayBuffer();
+      assert.ok(i < 100, "the store never came back");
+      await sleep(20);
+    }
+  });
+});
