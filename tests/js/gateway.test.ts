@@ -5,6 +5,8 @@
  * call stays in flight afterwards, on either side of shared memory.
  */
 import assert from "node:assert/strict";
+import { once } from "node:events";
+import net from "node:net";
 import path from "node:path";
 import { describe, test, type TestContext } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -339,6 +341,41 @@ describe("HTTP gateway (RPC test service in-process)", { timeout: 120000 }, () =
     assert.equal(later.status, 503);
     await later.arrayBuffer();
     await settled(setup);
+  });
+
+  test("raw connections that reset, stay silent or speak nonsense do not hurt the server", async (t) => {
+    const service = new InProcessService({ library: path.join(servicesDir, "libshmrpc_rpc_test.so") });
+    const rpc = new RpcClient(service.channel);
+    const gateway = createGateway({ service: RpcTest, client: rpc });
+    const server = await gateway.listen({ firstBytesTimeoutMs: 200 });
+    t.after(async () => {
+      await server.close();
+      rpc.close();
+      await service.close();
+    });
+    const open = async (): Promise<net.Socket> => {
+      const socket = net.connect(server.port, "127.0.0.1");
+      await once(socket, "connect");
+      return socket;
+    };
+    (await open()).resetAndDestroy();
+    const partial = await open();
+    partial.write("P");
+    partial.resetAndDestroy();
+    const silent = await open();
+    silent.write("PR");
+    const closedAt = performance.now();
+    await once(silent, "close");
+    assert.ok(performance.now() - closedAt >= 150, "closed by the first-bytes timeout");
+    const nonsense = await open();
+    nonsense.end("PRX garbage\r\n\r\n");
+    nonsense.resume();
+    await once(nonsense, "close");
+    const fakeH2 = await open();
+    fakeH2.end("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + "x".repeat(64));
+    fakeH2.resume();
+    await once(fakeH2, "close");
+    assert.equal((await post(`${server.url}/rpctest.RpcTest/Echo`, '{"text":"still here"}')).status, 200);
   });
 
   test("many concurrent calls over all protocols: every reply arrives once, to its caller", async (t) => {

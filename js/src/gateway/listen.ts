@@ -21,6 +21,8 @@ export interface ListenOptions {
    * connections always go to the gateway.
    */
   http1?: http.RequestListener;
+  /** A connection that sends fewer than 3 bytes in this time is closed. Default 10 s. */
+  firstBytesTimeoutMs?: number;
 }
 
 export interface GatewayServer {
@@ -35,6 +37,8 @@ type Listener = (request: http.IncomingMessage | http2.Http2ServerRequest, respo
 
 /** "PRI" is no HTTP/1 method: three bytes tell the versions apart. */
 const H2_PREFACE_START = Buffer.from("PRI");
+/** A connection that does not send them this soon is closed (the HTTP servers' own timeouts apply after). */
+const FIRST_BYTES_TIMEOUT_MS = 10_000;
 
 export function listenOnePort(handler: Listener, options: ListenOptions = {}): Promise<GatewayServer> {
   const h1 = http.createServer(options.http1 ?? (handler as http.RequestListener));
@@ -48,7 +52,7 @@ export function listenOnePort(handler: Listener, options: ListenOptions = {}): P
   const front = net.createServer((socket) => {
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));
-    route(socket, h1, h2);
+    route(socket, h1, h2, options.firstBytesTimeoutMs ?? FIRST_BYTES_TIMEOUT_MS);
   });
   const host = options.host ?? "127.0.0.1";
   return new Promise((resolve, reject) => {
@@ -72,12 +76,18 @@ export function listenOnePort(handler: Listener, options: ListenOptions = {}): P
 }
 
 /** Reads until the first three bytes are known, then hands the socket over. */
-function route(socket: net.Socket, h1: http.Server, h2: http2.Http2Server): void {
+function route(socket: net.Socket, h1: http.Server, h2: http2.Http2Server, firstBytesTimeoutMs: number): void {
   let head = Buffer.alloc(0);
+  // Until a server owns the socket, its errors (a reset) are ours to take.
+  const onError = (): void => void socket.destroy();
+  socket.on("error", onError);
+  socket.setTimeout(firstBytesTimeoutMs, () => socket.destroy());
   const onData = (chunk: Buffer): void => {
     head = Buffer.concat([head, chunk]);
     if (head.length < H2_PREFACE_START.length) return;
     socket.off("data", onData);
+    socket.off("error", onError);
+    socket.setTimeout(0);
     socket.pause();
     if (head.subarray(0, H2_PREFACE_START.length).equals(H2_PREFACE_START)) {
       h2.emit("connection", replay(socket, head));
