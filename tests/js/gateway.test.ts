@@ -335,7 +335,7 @@ describe("HTTP gateway (RPC test service in-process)", { timeout: 120000 }, () =
     setup.gateway.close();
     const response = await pending;
     assert.equal(response.status, 503);
-    assert.equal(((await response.json()) as { code: string }).code, "unavailable");
+    assert.deepEqual(await response.json(), { code: "unavailable", message: "the gateway is closed" });
     await hangsCancelled(setup, 1);
     const later = await post(`${setup.url}/rpctest.RpcTest/Echo`, "{}");
     assert.equal(later.status, 503);

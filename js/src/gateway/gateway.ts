@@ -157,7 +157,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     listen: (listenOptions) => listenOnePort(handler, listenOptions),
     close: () => {
       // The reason Connect answers every call with, new or in flight.
-      shutdown.abort(unavailable("the gateway"));
+      shutdown.abort(new ConnectError("the gateway is closed", Code.Unavailable));
     },
   };
 }
