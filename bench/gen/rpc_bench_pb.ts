@@ -18,7 +18,7 @@ export const file_rpc_bench: pb.FileDescriptor = {
 export interface Blob {
   data: Uint8Array;
   /** Fields this schema does not know, as encoded; written back by encode. */
-  $unknown?: Uint8Array;
+  $unknown?: Uint8Array | undefined;
 }
 
 export const Blob: pb.MessageCodec<Blob> = {

@@ -47,10 +47,12 @@ static void emit_interface(const ts_ctx_t *ctx, const message_t *m) {
     buf_indent(out);
     buf_printf(out, "%s%s: ", f->json_name, optional ? "?" : "");
     ts_field_type(ctx, out, f);
-    buf_put(out, ";\n");
+    /* create() sets absent fields to undefined: exactOptionalPropertyTypes
+     * needs that said. */
+    buf_put(out, optional ? " | undefined;\n" : ";\n");
   }
   buf_line(out, "/** Fields this schema does not know, as encoded; written back by encode. */");
-  buf_line(out, "$unknown?: Uint8Array;");
+  buf_line(out, "$unknown?: Uint8Array | undefined;");
   buf_close(out, "}");
 }
 

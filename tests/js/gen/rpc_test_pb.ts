@@ -28,7 +28,7 @@ export interface EchoRequest {
   status: number;
   errorMessage: string;
   /** Fields this schema does not know, as encoded; written back by encode. */
-  $unknown?: Uint8Array;
+  $unknown?: Uint8Array | undefined;
 }
 
 export const EchoRequest: pb.MessageCodec<EchoRequest> = {
@@ -232,7 +232,7 @@ export interface EchoReply {
    */
   peer: string;
   /** Fields this schema does not know, as encoded; written back by encode. */
-  $unknown?: Uint8Array;
+  $unknown?: Uint8Array | undefined;
 }
 
 export const EchoReply: pb.MessageCodec<EchoReply> = {
@@ -430,7 +430,7 @@ export interface CountRequest {
    */
   payloadBytes: number;
   /** Fields this schema does not know, as encoded; written back by encode. */
-  $unknown?: Uint8Array;
+  $unknown?: Uint8Array | undefined;
 }
 
 export const CountRequest: pb.MessageCodec<CountRequest> = {
@@ -559,7 +559,7 @@ export interface CountItem {
   index: number;
   payload: Uint8Array;
   /** Fields this schema does not know, as encoded; written back by encode. */
-  $unknown?: Uint8Array;
+  $unknown?: Uint8Array | undefined;
 }
 
 export const CountItem: pb.MessageCodec<CountItem> = {
@@ -686,7 +686,7 @@ export const CountItem: pb.MessageCodec<CountItem> = {
 
 export interface StatsRequest {
   /** Fields this schema does not know, as encoded; written back by encode. */
-  $unknown?: Uint8Array;
+  $unknown?: Uint8Array | undefined;
 }
 
 export const StatsRequest: pb.MessageCodec<StatsRequest> = {
@@ -787,7 +787,7 @@ export interface Stats {
    */
   hangsCancelled: number;
   /** Fields this schema does not know, as encoded; written back by encode. */
-  $unknown?: Uint8Array;
+  $unknown?: Uint8Array | undefined;
 }
 
 export const Stats: pb.MessageCodec<Stats> = {
@@ -968,7 +968,7 @@ export interface StreamStopped {
    */
   status: number;
   /** Fields this schema does not know, as encoded; written back by encode. */
-  $unknown?: Uint8Array;
+  $unknown?: Uint8Array | undefined;
 }
 
 export const StreamStopped: pb.MessageCodec<StreamStopped> = {

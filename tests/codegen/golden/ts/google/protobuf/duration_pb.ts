@@ -92,7 +92,7 @@ export interface Duration {
    */
   nanos: number;
   /** Fields this schema does not know, as encoded; written back by encode. */
-  $unknown?: Uint8Array;
+  $unknown?: Uint8Array | undefined;
 }
 
 export const Duration: pb.MessageCodec<Duration> = {

@@ -26,7 +26,7 @@ export const file_google_protobuf_empty: pb.FileDescriptor = {
  */
 export interface Empty {
   /** Fields this schema does not know, as encoded; written back by encode. */
-  $unknown?: Uint8Array;
+  $unknown?: Uint8Array | undefined;
 }
 
 export const Empty: pb.MessageCodec<Empty> = {

@@ -123,7 +123,7 @@ export interface Timestamp {
    */
   nanos: number;
   /** Fields this schema does not know, as encoded; written back by encode. */
-  $unknown?: Uint8Array;
+  $unknown?: Uint8Array | undefined;
 }
 
 export const Timestamp: pb.MessageCodec<Timestamp> = {

@@ -42,7 +42,7 @@ export interface Money {
    */
   nanos: number;
   /** Fields this schema does not know, as encoded; written back by encode. */
-  $unknown?: Uint8Array;
+  $unknown?: Uint8Array | undefined;
 }
 
 export const Money: pb.MessageCodec<Money> = {

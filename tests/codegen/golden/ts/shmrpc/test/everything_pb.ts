@@ -48,7 +48,7 @@ export interface Scalars {
   fSint64: bigint;
   fEnum: Color;
   /** Fields this schema does not know, as encoded; written back by encode. */
-  $unknown?: Uint8Array;
+  $unknown?: Uint8Array | undefined;
 }
 
 export const Scalars: pb.MessageCodec<Scalars> = {
@@ -471,17 +471,17 @@ export const Scalars: pb.MessageCodec<Scalars> = {
  * proto3 `optional`: explicit presence, written even when zero.
  */
 export interface Optionals {
-  oDouble?: number;
-  oInt64?: bigint;
-  oInt32?: number;
-  oBool?: boolean;
-  oString?: string;
-  oBytes?: Uint8Array;
-  oSint32?: number;
-  oEnum?: Color;
-  oMoney?: Money;
+  oDouble?: number | undefined;
+  oInt64?: bigint | undefined;
+  oInt32?: number | undefined;
+  oBool?: boolean | undefined;
+  oString?: string | undefined;
+  oBytes?: Uint8Array | undefined;
+  oSint32?: number | undefined;
+  oEnum?: Color | undefined;
+  oMoney?: Money | undefined;
   /** Fields this schema does not know, as encoded; written back by encode. */
-  $unknown?: Uint8Array;
+  $unknown?: Uint8Array | undefined;
 }
 
 export const Optionals: pb.MessageCodec<Optionals> = {
@@ -783,7 +783,7 @@ export interface Repeateds {
   rInt32Unpacked: number[];
   rDoubleUnpacked: number[];
   /** Fields this schema does not know, as encoded; written back by encode. */
-  $unknown?: Uint8Array;
+  $unknown?: Uint8Array | undefined;
 }
 
 export const Repeateds: pb.MessageCodec<Repeateds> = {
@@ -1467,7 +1467,7 @@ export interface Maps {
   sfixed64ToString: { [key: string]: string };
   boolToUint32: { [key: string]: number };
   /** Fields this schema does not know, as encoded; written back by encode. */
-  $unknown?: Uint8Array;
+  $unknown?: Uint8Array | undefined;
 }
 
 export const Maps: pb.MessageCodec<Maps> = {
@@ -2237,7 +2237,7 @@ export interface Oneofs {
     | { case: undefined; value?: undefined };
   after: string;
   /** Fields this schema does not know, as encoded; written back by encode. */
-  $unknown?: Uint8Array;
+  $unknown?: Uint8Array | undefined;
 }
 
 export const Oneofs: pb.MessageCodec<Oneofs> = {
@@ -2555,11 +2555,11 @@ export const Oneofs: pb.MessageCodec<Oneofs> = {
  * Nested declarations and references between them.
  */
 export interface Outer {
-  inner?: Outer_Inner;
+  inner?: Outer_Inner | undefined;
   level: Outer_Level;
   byName: { [key: string]: Outer_Inner };
   /** Fields this schema does not know, as encoded; written back by encode. */
-  $unknown?: Uint8Array;
+  $unknown?: Uint8Array | undefined;
 }
 
 export const Outer: pb.MessageCodec<Outer> = {
@@ -2755,10 +2755,10 @@ export enum Outer_Level {
 }
 
 export interface Outer_Inner {
-  deepest?: Outer_Inner_Deepest;
+  deepest?: Outer_Inner_Deepest | undefined;
   many: Outer_Inner_Deepest[];
   /** Fields this schema does not know, as encoded; written back by encode. */
-  $unknown?: Uint8Array;
+  $unknown?: Uint8Array | undefined;
 }
 
 export const Outer_Inner: pb.MessageCodec<Outer_Inner> = {
@@ -2899,7 +2899,7 @@ export interface Outer_Inner_Deepest {
   note: string;
   level: Outer_Level;
   /** Fields this schema does not know, as encoded; written back by encode. */
-  $unknown?: Uint8Array;
+  $unknown?: Uint8Array | undefined;
 }
 
 export const Outer_Inner_Deepest: pb.MessageCodec<Outer_Inner_Deepest> = {
@@ -3032,7 +3032,7 @@ export interface Tree {
   label: string;
   children: Tree[];
   /** Fields this schema does not know, as encoded; written back by encode. */
-  $unknown?: Uint8Array;
+  $unknown?: Uint8Array | undefined;
 }
 
 export const Tree: pb.MessageCodec<Tree> = {
@@ -3171,16 +3171,16 @@ export const Tree: pb.MessageCodec<Tree> = {
  * take more than one byte.
  */
 export interface Everything {
-  scalars?: Scalars;
-  optionals?: Optionals;
-  repeateds?: Repeateds;
-  maps?: Maps;
-  oneofs?: Oneofs;
-  outer?: Outer;
-  tree?: Tree;
-  createdAt?: Timestamp;
-  ttl?: Duration;
-  nothing?: Empty;
+  scalars?: Scalars | undefined;
+  optionals?: Optionals | undefined;
+  repeateds?: Repeateds | undefined;
+  maps?: Maps | undefined;
+  oneofs?: Oneofs | undefined;
+  outer?: Outer | undefined;
+  tree?: Tree | undefined;
+  createdAt?: Timestamp | undefined;
+  ttl?: Duration | undefined;
+  nothing?: Empty | undefined;
   /**
    * Field numbers above 15 need a two-byte tag, above 2047 three.
    */
@@ -3190,7 +3190,7 @@ export interface Everything {
    */
   farthest: number;
   /** Fields this schema does not know, as encoded; written back by encode. */
-  $unknown?: Uint8Array;
+  $unknown?: Uint8Array | undefined;
 }
 
 export const Everything: pb.MessageCodec<Everything> = {
@@ -3563,7 +3563,7 @@ export interface Awkward {
   class: string;
   value: number;
   key: string;
-  Money?: Money;
+  Money?: Money | undefined;
   m: number[];
   w: { [key: string]: number };
   tag:
@@ -3573,7 +3573,7 @@ export interface Awkward {
   pb: Uint8Array;
   unknown: number;
   /** Fields this schema does not know, as encoded; written back by encode. */
-  $unknown?: Uint8Array;
+  $unknown?: Uint8Array | undefined;
 }
 
 export const Awkward: pb.MessageCodec<Awkward> = {

@@ -28,13 +28,13 @@ export const file_shmrpc_test_service: pb.FileDescriptor = {
 };
 
 export interface EchoRequest {
-  payload?: Everything;
+  payload?: Everything | undefined;
   /**
    * How many copies a stream sends back.
    */
   repeat: number;
   /** Fields this schema does not know, as encoded; written back by encode. */
-  $unknown?: Uint8Array;
+  $unknown?: Uint8Array | undefined;
 }
 
 export const EchoRequest: pb.MessageCodec<EchoRequest> = {
@@ -165,7 +165,7 @@ export const EchoRequest: pb.MessageCodec<EchoRequest> = {
 export interface PriceQuery {
   skus: string[];
   /** Fields this schema does not know, as encoded; written back by encode. */
-  $unknown?: Uint8Array;
+  $unknown?: Uint8Array | undefined;
 }
 
 export const PriceQuery: pb.MessageCodec<PriceQuery> = {
