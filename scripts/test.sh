@@ -33,3 +33,6 @@ scripts/conformance.sh
 
 # The same on the other supported Node majors (each prints its own heading).
 scripts/test-node-versions.sh
+
+echo "== the package as users get it (npm pack, npm install, cmake --install)"
+scripts/test-package.sh
