@@ -1,8 +1,10 @@
 # Install rules: `cmake --install <build> [--prefix P]` puts in P
 #   lib/libshmrpc.a, lib/libshmrpc_rpc.a         the channel core and the RPC layer
+#   lib/libshmrpc_xproc.a                        the cross-process transport (Linux)
 #   lib/libshmrpc_xproc.a                        the cross-process transport
 #   include/shmrpc.h, include/shmrpc/*.h         the public C API
 #   bin/protoc-gen-shmrpc                        the protoc plugin (when built)
+#   bin/shmrpc-host                              serves a service library to other processes
 #   lib/cmake/shmrpc/                            shmrpcConfig.cmake (+ version),
 #                                                exported targets, shmrpc_generate()
 #   lib/pkgconfig/shmrpc.pc                      for pkg-config users
@@ -51,7 +53,7 @@ install(FILES
   ${PROJECT_SOURCE_DIR}/cmake/ShmrpcGenerate.cmake
   DESTINATION ${SHMRPC_CMAKE_DIR})
 
-# pkg-config: one module for the whole C API (channel and RPC layer). nanopb
+# pkg-config: one module for the whole C API (channel, RPC layer, cross-process). nanopb
 # has no .pc file: its static library is named by its path.
 find_package(nanopb REQUIRED CONFIG)
 get_target_property(SHMRPC_NANOPB_LIBRARY nanopb::protobuf-nanopb-static LOCATION)

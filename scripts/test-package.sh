@@ -54,8 +54,21 @@ done
 
 echo "package: cmake --install build/cmake --prefix <tmp>/prefix"
 cmake --install build/cmake --prefix "$work/prefix" >/dev/null
-# pkg-config users: a program that links the whole C API through shmrpc.pc.
-printf '#include <shmrpc.h>\n#include <shmrpc/rpc.h>\n#include <stdio.h>\nint main(void) { puts(shmrpc_err_name(0)); return 0; }\n' >"$work/pc.c"
+# pkg-config users: a program that links each C library through shmrpc.pc.
+cat >"$work/pc.c" <<'C'
+#include <shmrpc.h>
+#include <shmrpc/rpc.h>
+#include <shmrpc/xproc.h>
+#include <stdio.h>
+int main(void) {
+  shmrpc_server_options_t rpc;
+  shmrpc_xproc_server_options_t xproc;
+  shmrpc_server_options_init(&rpc);
+  shmrpc_xproc_server_options_init(&xproc);
+  puts(shmrpc_err_name(0));
+  return 0;
+}
+C
 # shellcheck disable=SC2046
 cc -o "$work/pc" "$work/pc.c" $(PKG_CONFIG_PATH=$work/prefix/lib/pkgconfig pkg-config --cflags --libs shmrpc)
 "$work/pc" >/dev/null
