@@ -16,9 +16,11 @@ if(TARGET protoc-gen-shmrpc)
   target_link_libraries(shmrpc_rpc_bench PRIVATE shmrpc_rpc)
   set_target_properties(shmrpc_rpc_bench PROPERTIES LIBRARY_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/services)
 
-  # The same service called from C: the floor under the JavaScript figures.
+  # The same service called from C: the floor under the JavaScript figures,
+  # in-process and across processes (through shmrpc-host).
   add_executable(bench_rpc_pingpong c/rpc_pingpong.c c/bench_util.c)
   add_dependencies(bench_rpc_pingpong shmrpc_rpc_bench)
   target_include_directories(bench_rpc_pingpong PRIVATE ${CMAKE_CURRENT_BINARY_DIR}/gen)
-  target_link_libraries(bench_rpc_pingpong PRIVATE shmrpc_rpc Threads::Threads ${CMAKE_DL_LIBS})
+  target_link_libraries(bench_rpc_pingpong PRIVATE shmrpc_rpc shmrpc_xproc Threads::Threads ${CMAKE_DL_LIBS})
+  add_dependencies(bench_rpc_pingpong shmrpc-host)
 endif()

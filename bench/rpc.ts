@@ -4,7 +4,8 @@
  * calls in flight (and 256 of a 1 KiB message), printed beside
  * worker_threads postMessage, a Node-to-C round trip over a Unix socket and
  * @grpc/grpc-js unary over a Unix socket, all measured in this run, and the
- * same calls made from C (the floor).
+ * same calls made from C (the floor), in-process and across processes (the
+ * library served by shmrpc-host).
  *
  *   node build/ts/bench/rpc.js [--quick]     (after scripts/setup.sh)
  *
@@ -30,7 +31,7 @@ import { loadAddon, packageRoot } from "../js/src/native/addon.js";
 import { RpcClient } from "../js/src/rpc/index.js";
 import { Bench, BenchClient } from "./gen/rpc_bench_pb.js";
 import { echoService } from "./lib/grpc-echo.js";
-import { cRpcEcho, postMessageRoundTrip } from "./lib/peers.js";
+import { cRpcEcho, cRpcEchoCrossProcess, postMessageRoundTrip } from "./lib/peers.js";
 import { ASYNC_WARMUP, SYNC_WARMUP, printTable, timeRounds, timeRoundsSync, type Latency } from "./lib/stats.js";
 
 const quick = process.argv.includes("--quick");
@@ -155,7 +156,9 @@ async function main(): Promise<void> {
   const unix = await unixSocketRoundTrip(COLD_ROUNDS);
   const grpcJs = await grpcRoundTrip(COLD_ROUNDS);
   const fromCRuns = await overSegments(() => cRpcEcho(library, ROUNDS * 10));
-  const [sync, asyncLatency, fromC] = [syncRuns.median, asyncRuns.median, fromCRuns.median];
+  const hostProgram = path.join(cmakeDir, "c/shmrpc-host");
+  const crossRuns = await overSegments(() => cRpcEchoCrossProcess(library, ROUNDS * 10, hostProgram));
+  const [sync, asyncLatency, fromC, cross] = [syncRuns.median, asyncRuns.median, fromCRuns.median, crossRuns.median];
 
   printTable(
     `Unary round trips, 16-byte message (µs; JS on CPU 0, peer on CPU 1; ${ROUNDS} rounds, cold and sockets ${COLD_ROUNDS})`,
@@ -165,6 +168,7 @@ async function main(): Promise<void> {
       ["shmrpc unary JS->C->JS, async (await, C spinning)", asyncLatency.p50, asyncLatency.p99],
       ["shmrpc unary JS->C->JS, cold (both parked)", cold.p50, cold.p99],
       ["shmrpc unary C->C->C, both spinning (the floor)", fromC.p50, fromC.p99],
+      ["shmrpc unary C->C->C across processes (shmrpc-host)", cross.p50, cross.p99],
       ["worker_threads postMessage round trip", postMessage.p50, postMessage.p99],
       ["Node -> C over a Unix socket", unix.p50, unix.p99],
       ["@grpc/grpc-js unary over a Unix socket", grpcJs.p50, grpcJs.p99],
@@ -172,8 +176,8 @@ async function main(): Promise<void> {
   );
   const listed = (values: number[]) => values.map((value) => value.toPrecision(3)).join(", ");
   console.log(
-    `  sync, async and C->C->C: median of ${SEGMENTS} segments, whose p50s were ` +
-      `${listed(syncRuns.p50s)}; ${listed(asyncRuns.p50s)}; ${listed(fromCRuns.p50s)}`,
+    `  sync, async, C->C->C and across processes: median of ${SEGMENTS} segments, whose p50s were ` +
+      `${listed(syncRuns.p50s)}; ${listed(asyncRuns.p50s)}; ${listed(fromCRuns.p50s)}; ${listed(crossRuns.p50s)}`,
   );
   printTable(
     "shmrpc unary calls per second (async, C spinning)",
@@ -187,6 +191,7 @@ async function main(): Promise<void> {
   console.log(`  256 in flight, 16-byte message: median of ${SEGMENTS} segments (${millions} M calls/s)`);
   printTable("Ratios", ["", "x"], [
     ["shmrpc sync p50 / C->C->C p50", sync.p50 / fromC.p50],
+    ["C->C->C across processes p50 / in-process p50", cross.p50 / fromC.p50],
     ["worker postMessage p50 / shmrpc async p50", postMessage.p50 / asyncLatency.p50],
     ["Unix socket p50 / shmrpc async p50", unix.p50 / asyncLatency.p50],
     ["grpc-js p50 / shmrpc async p50", grpcJs.p50 / asyncLatency.p50],

@@ -82,6 +82,12 @@ export function cRpcEcho(library: string, rounds: number): Latency {
   return { p50: figure?.p50_us ?? NaN, p99: figure?.p99_us ?? NaN };
 }
 
+/** The same calls from C to the library served by shmrpc-host in another process. */
+export function cRpcEchoCrossProcess(library: string, rounds: number, hostProgram: string): Latency {
+  const figure = runC("bench_rpc_pingpong", library, String(rounds), "--xproc", hostProgram)[0];
+  return { p50: figure?.p50_us ?? NaN, p99: figure?.p99_us ?? NaN };
+}
+
 /** Single-core memcpy of 1 MiB blocks, GB/s. */
 export function memcpyBandwidth(): number {
   return runC("bench_memcpy", "500")[0]?.gbytes_per_s ?? NaN;
