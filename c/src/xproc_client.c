@@ -238,7 +238,7 @@ void shmrpc_xproc_disconnect(shmrpc_xproc_connection_t *conn) {
     close(conn->wake_fd);
   if (conn->socket_fd >= 0)
     close(conn->socket_fd);
-  if (conn->segment != NULL)
+  if (conn->segment != NULL && !conn->mapping_taken)
     munmap(conn->segment, conn->segment_size);
   conn->segment = NULL;
   conn->segment_size = 0;

@@ -221,6 +221,8 @@ void shmrpc__xproc_server_tell(shmrpc_xproc_server_t *server,
                                const shmrpc__xproc_peer_t *peer, bool hung_up,
                                int result, const char *reason);
 
+/* --- xproc_thread.c --- */
+
 /* Starts a thread with every signal blocked (signals go to the
  * application's threads). Returns 0 or an errno value. */
 int shmrpc__xproc_thread_start(pthread_t *thread, void *(*fn)(void *),

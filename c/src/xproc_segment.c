@@ -87,10 +87,9 @@ bool shmrpc__xproc_mark_gone(void *segment, shmrpc_side_t side,
     marked = shmrpc__cas_seq_cst(state, &seen, SHMRPC_STATE_CLOSED);
   /* The state store above is sequentially consistent: a waiter that
    * re-checked the states before it parked is seen parked here. */
-  shmrpc_channel_options_t opts;
-  shmrpc_channel_options_init(&opts);
-  opts.wake_loop = wake_loop;
-  opts.wake_loop_user = user;
+  /* Only the wake hook matters to a waker. */
+  shmrpc_channel_options_t opts = {.wake_loop = wake_loop,
+                                   .wake_loop_user = user};
   static const uint32_t words[] = {
       SHMRPC_OFF_RING0_CONTROL + SHMRPC_RING_OFF_CONSUMER_WAIT,
       SHMRPC_OFF_RING0_CONTROL + SHMRPC_RING_OFF_PRODUCER_WAIT,

@@ -8,7 +8,6 @@
  * monitor only, under `lock`. */
 #include <errno.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -89,16 +88,6 @@ void shmrpc__xproc_server_tell(shmrpc_xproc_server_t *server,
   pthread_mutex_lock(&server->event_lock);
   server->opts.on_event(server->opts.on_event_user, &event);
   pthread_mutex_unlock(&server->event_lock);
-}
-
-int shmrpc__xproc_thread_start(pthread_t *thread, void *(*fn)(void *),
-                               void *arg) {
-  sigset_t all, old;
-  sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &old);
-  int rc = pthread_create(thread, NULL, fn, arg);
-  pthread_sigmask(SIG_SETMASK, &old, NULL);
-  return rc;
 }
 
 /* --- the monitor --- */

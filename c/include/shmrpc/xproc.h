@@ -187,6 +187,10 @@ typedef struct shmrpc_xproc_connection_s {
    * word SHMRPC_WAIT_LOOP); an event loop polls it. */
   int wake_fd;
   pid_t server_pid;
+  /* Set by a caller that hands the mapping to an owner of its own (the
+   * Node addon gives it to a SharedArrayBuffer, which unmaps it when
+   * collected): shmrpc_xproc_disconnect then leaves it mapped. */
+  bool mapping_taken;
   /* Private: the watcher thread. */
   int watch_stop_fd;
   bool watching;
@@ -216,9 +220,9 @@ shmrpc_xproc_connect(const char *name,
 SHMRPC_EXTERN void
 shmrpc_xproc_server_gone(shmrpc_xproc_connection_t *conn);
 
-/* Stops the watcher, closes the descriptors and unmaps the segment. Close
- * the channel first (the server then finishes); no thread may use the
- * segment afterwards. */
+/* Stops the watcher, closes the descriptors and unmaps the segment (unless
+ * `mapping_taken`). Close the channel first (the server then finishes); no
+ * thread may use the segment afterwards. */
 SHMRPC_EXTERN void shmrpc_xproc_disconnect(shmrpc_xproc_connection_t *conn);
 
 #ifdef __cplusplus
