@@ -6,6 +6,7 @@
 
 #include "affinity.h"
 #include "futex.h"
+#include "wake_glue.h"
 #include "shmrpc/segment.h"
 
 namespace shmrpc {
@@ -13,31 +14,6 @@ namespace {
 
 // The service's spin budget when JavaScript names none: the channel default.
 constexpr uint32_t kDefaultSpinNs = 50000;
-
-// A microseconds option as nanoseconds (clamped), or `fallback` if unset.
-uint32_t Nanoseconds(const Napi::Value& micros, uint32_t fallback) {
-  if (!micros.IsNumber()) return fallback;
-  double ns = micros.As<Napi::Number>().DoubleValue() * 1000;
-  return ns >= UINT32_MAX ? UINT32_MAX : ns > 0 ? static_cast<uint32_t>(ns) : 0;
-}
-
-// Closes a uv_async handle (freed once libuv is done with it).
-void CloseAsync(uv_async_t*& handle) {
-  if (handle == nullptr) return;
-  uv_close(reinterpret_cast<uv_handle_t*>(handle),
-           [](uv_handle_t* h) { delete reinterpret_cast<uv_async_t*>(h); });
-  handle = nullptr;
-}
-
-// The only words JavaScript may ring or wait on: the four ring wait words.
-bool IsWaitWordOffset(uint32_t offset) {
-  for (uint32_t ring : {SHMRPC_OFF_RING0_CONTROL, SHMRPC_OFF_RING1_CONTROL}) {
-    if (offset == ring + SHMRPC_RING_OFF_CONSUMER_WAIT ||
-        offset == ring + SHMRPC_RING_OFF_PRODUCER_WAIT)
-      return true;
-  }
-  return false;
-}
 
 // Marks one side of the segment CLOSED unless it already closed or failed,
 // then wakes every sleeper (docs/PROTOCOL.md section 5). The host does this
@@ -86,9 +62,9 @@ ServiceHost::ServiceHost(const Napi::CallbackInfo& info)
   Napi::Object options = info.Length() > 3 && info[3].IsObject()
                              ? info[3].As<Napi::Object>()
                              : Napi::Object::New(env);
-  uint32_t spin_ns = Nanoseconds(options.Get("spinMicros"), kDefaultSpinNs);
+  uint32_t spin_ns = MicrosAsNanos(options.Get("spinMicros"), kDefaultSpinNs);
   // The event loop spins as long as the service does, unless told otherwise.
-  uint32_t loop_spin_ns = Nanoseconds(options.Get("loopSpinMicros"), spin_ns);
+  uint32_t loop_spin_ns = MicrosAsNanos(options.Get("loopSpinMicros"), spin_ns);
   Napi::Value config = options.Get("config");
   if (config.IsString()) config_ = config.As<Napi::String>().Utf8Value();
   Napi::Value cpu_value = options.Get("cpu");
@@ -124,7 +100,7 @@ ServiceHost::ServiceHost(const Napi::CallbackInfo& info)
     Start(info[1].As<Napi::String>().Utf8Value(), spin_ns, cpu);
   } catch (...) {
     // The destructor will not run: close the handle that points at us.
-    CloseAsync(async_);
+    CloseHandle(async_);
     throw;
   }
   loop_spin_->Start(loop);
@@ -182,40 +158,15 @@ void ServiceHost::OnAsync(uv_async_t* handle) {
 
 void ServiceHost::CallOnWake(void* host) {
   auto* self = static_cast<ServiceHost*>(host);
-  Napi::Env env = self->Env();
-  Napi::HandleScope scope(env);
-  // MakeCallback (not Call) so that promise jobs queued by the callback run
-  // before control returns to libuv.
-  try {
-    // napi_make_callback needs an object as the receiver.
-    self->on_wake_.MakeCallback(env.Global(), {}, *self->async_context_);
-  } catch (const Napi::Error& e) {
-    napi_fatal_exception(env, e.Value());
-  }
-}
-
-uint32_t* ServiceHost::WaitWord(const Napi::CallbackInfo& info, size_t arg) {
-  if (info.Length() <= arg || !info[arg].IsNumber())
-    throw Napi::TypeError::New(info.Env(), "wait word offset must be a number");
-  uint32_t offset = info[arg].As<Napi::Number>().Uint32Value();
-  if (!IsWaitWordOffset(offset))
-    throw Napi::RangeError::New(info.Env(), "not a wait word offset");
-  return reinterpret_cast<uint32_t*>(segment_ + offset);
+  CallBack(self->Env(), self->on_wake_, *self->async_context_);
 }
 
 Napi::Value ServiceHost::Ring(const Napi::CallbackInfo& info) {
-  FutexWakeAll(WaitWord(info, 0));
-  return info.Env().Undefined();
+  return RingWaitWord(info, segment_);
 }
 
 Napi::Value ServiceHost::Wait(const Napi::CallbackInfo& info) {
-  uint32_t* word = WaitWord(info, 0);
-  if (info.Length() < 3 || !info[1].IsNumber() || !info[2].IsNumber())
-    throw Napi::TypeError::New(info.Env(),
-                               "wait(offset, expected, timeoutMs) takes numbers");
-  uint32_t expected = info[1].As<Napi::Number>().Uint32Value();
-  double timeout_ms = info[2].As<Napi::Number>().DoubleValue();
-  return Napi::Boolean::New(info.Env(), FutexWait(word, expected, timeout_ms));
+  return WaitOnWaitWord(info, segment_);
 }
 
 Napi::Value ServiceHost::KeepAlive(const Napi::CallbackInfo& info) {
@@ -257,7 +208,7 @@ void ServiceHost::Stop() {
     library_ = nullptr;
   }
   if (loop_spin_) loop_spin_->Close();
-  CloseAsync(async_);
+  CloseHandle(async_);
 }
 
 // The environment is going away (process exit, worker termination) while

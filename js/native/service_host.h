@@ -40,7 +40,6 @@ class ServiceHost : public Napi::ObjectWrap<ServiceHost> {
   Napi::Value LoopWakeUps(const Napi::CallbackInfo& info);
   Napi::Value LoopSpins(const Napi::CallbackInfo& info);
 
-  uint32_t* WaitWord(const Napi::CallbackInfo& info, size_t arg);
   void Start(const std::string& library, uint32_t spin_ns, int cpu);
   void Stop();
   static void WakeLoop(void* self);

@@ -1,0 +1,62 @@
+#include "wake_glue.h"
+
+#include "futex.h"
+#include "shmrpc/segment.h"
+
+namespace shmrpc {
+namespace {
+
+// The only words JavaScript may ring or wait on: the four ring wait words.
+bool IsWaitWordOffset(uint32_t offset) {
+  for (uint32_t ring : {SHMRPC_OFF_RING0_CONTROL, SHMRPC_OFF_RING1_CONTROL}) {
+    if (offset == ring + SHMRPC_RING_OFF_CONSUMER_WAIT ||
+        offset == ring + SHMRPC_RING_OFF_PRODUCER_WAIT)
+      return true;
+  }
+  return false;
+}
+
+uint32_t* WaitWord(const Napi::CallbackInfo& info, uint8_t* segment) {
+  if (info.Length() < 1 || !info[0].IsNumber())
+    throw Napi::TypeError::New(info.Env(), "wait word offset must be a number");
+  uint32_t offset = info[0].As<Napi::Number>().Uint32Value();
+  if (!IsWaitWordOffset(offset))
+    throw Napi::RangeError::New(info.Env(), "not a wait word offset");
+  return reinterpret_cast<uint32_t*>(segment + offset);
+}
+
+}  // namespace
+
+uint32_t MicrosAsNanos(const Napi::Value& micros, uint32_t fallback) {
+  if (!micros.IsNumber()) return fallback;
+  double ns = micros.As<Napi::Number>().DoubleValue() * 1000;
+  return ns >= UINT32_MAX ? UINT32_MAX : ns > 0 ? static_cast<uint32_t>(ns) : 0;
+}
+
+Napi::Value RingWaitWord(const Napi::CallbackInfo& info, uint8_t* segment) {
+  FutexWakeAll(WaitWord(info, segment));
+  return info.Env().Undefined();
+}
+
+Napi::Value WaitOnWaitWord(const Napi::CallbackInfo& info, uint8_t* segment) {
+  uint32_t* word = WaitWord(info, segment);
+  if (info.Length() < 3 || !info[1].IsNumber() || !info[2].IsNumber())
+    throw Napi::TypeError::New(info.Env(),
+                               "wait(offset, expected, timeoutMs) takes numbers");
+  uint32_t expected = info[1].As<Napi::Number>().Uint32Value();
+  double timeout_ms = info[2].As<Napi::Number>().DoubleValue();
+  return Napi::Boolean::New(info.Env(), FutexWait(word, expected, timeout_ms));
+}
+
+void CallBack(Napi::Env env, Napi::FunctionReference& fn,
+              Napi::AsyncContext& context) {
+  Napi::HandleScope scope(env);
+  try {
+    // napi_make_callback needs an object as the receiver.
+    fn.MakeCallback(env.Global(), {}, context);
+  } catch (const Napi::Error& e) {
+    napi_fatal_exception(env, e.Value());
+  }
+}
+
+}  // namespace shmrpc

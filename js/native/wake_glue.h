@@ -1,0 +1,44 @@
+// What the addon's two transports share (ServiceHost in-process,
+// XprocClient across processes): the doorbell calls JavaScript makes on
+// the segment's wait words, option parsing, libuv handle teardown, and
+// calling JavaScript back from libuv.
+#ifndef SHMRPC_NATIVE_WAKE_GLUE_H
+#define SHMRPC_NATIVE_WAKE_GLUE_H
+
+#include <napi.h>
+#include <uv.h>
+
+#include <cstdint>
+
+namespace shmrpc {
+
+// A microseconds option as nanoseconds (clamped), or `fallback` if unset.
+uint32_t MicrosAsNanos(const Napi::Value& micros, uint32_t fallback);
+
+// ring(byteOffset): futex_wake on one of the segment's four wait words
+// (any other offset is a RangeError).
+Napi::Value RingWaitWord(const Napi::CallbackInfo& info, uint8_t* segment);
+
+// wait(byteOffset, expected, timeoutMs) -> false on timeout: futex_wait
+// on one of the four wait words.
+Napi::Value WaitOnWaitWord(const Napi::CallbackInfo& info, uint8_t* segment);
+
+// Calls `fn` with no arguments through MakeCallback (so promise jobs it
+// queues run before control returns to libuv); a throw is fatal, as for
+// any uncaught exception.
+void CallBack(Napi::Env env, Napi::FunctionReference& fn,
+              Napi::AsyncContext& context);
+
+// Closes a libuv handle allocated with new (freed once libuv is done with
+// it) and forgets it.
+template <typename Handle>
+void CloseHandle(Handle*& handle) {
+  if (handle == nullptr) return;
+  uv_close(reinterpret_cast<uv_handle_t*>(handle),
+           [](uv_handle_t* h) { delete reinterpret_cast<Handle*>(h); });
+  handle = nullptr;
+}
+
+}  // namespace shmrpc
+
+#endif  // SHMRPC_NATIVE_WAKE_GLUE_H
