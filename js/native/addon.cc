@@ -1,4 +1,5 @@
-// The shmrpc Node addon: exports ServiceHost, pinThread (benchmarks pin
+// The shmrpc Node addon: exports ServiceHost, xprocConnect (the
+// cross-process client, js/native/xproc_client.h), pinThread (benchmarks pin
 // the JavaScript thread and the service thread to different cores) and
 // copyBytes (a plain memcpy for large copies into and out of the shared
 // segment, which V8 performs with relaxed atomic word moves).
@@ -8,6 +9,7 @@
 
 #include "affinity.h"
 #include "service_host.h"
+#include "xproc_client.h"
 
 namespace {
 
@@ -42,6 +44,7 @@ Napi::Value CopyBytes(const Napi::CallbackInfo& info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("ServiceHost", shmrpc::ServiceHost::Define(env));
+  exports.Set("xprocConnect", shmrpc::XprocClient::DefineConnect(env));
   exports.Set("pinThread", Napi::Function::New(env, PinThread));
   exports.Set("copyBytes", Napi::Function::New(env, CopyBytes));
   return exports;

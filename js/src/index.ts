@@ -20,6 +20,8 @@ export { ShmrpcError, errorCodeValues, isShmrpcError } from "./errors.js";
 export type { ShmrpcErrorCode } from "./errors.js";
 export { InProcessService } from "./transport/in-process.js";
 export type { InProcessOptions } from "./transport/in-process.js";
+export { CrossProcessConnection, connect } from "./transport/cross-process.js";
+export type { ConnectOptions } from "./transport/cross-process.js";
 export { packageRoot } from "./native/addon.js";
 export { RpcClient, RpcError, Status, eventId, isRpcError, statusName } from "./rpc/index.js";
 export type { CallOptions, MessageType, MethodDescriptor, RpcClientOptions, RpcTransport, StatusName } from "./rpc/index.js";

@@ -39,7 +39,47 @@ export interface NativeServiceHost {
   readonly loopSpins: boolean;
 }
 
+/** Options of the addon's xprocConnect (js/native/xproc_client.h). */
+export interface NativeXprocOptions {
+  runtimeDir?: string;
+  capacityC2S?: number;
+  capacityS2C?: number;
+  timeoutMs?: number;
+  loopSpinMicros?: number;
+}
+
+/** The addon's XprocClient: one cross-process connection (js/native/xproc_client.h). */
+export interface NativeXprocClient {
+  /** The segment: a SharedArrayBuffer over the memory the server shares. */
+  readonly buffer: SharedArrayBuffer;
+  /** futex_wake on one of the segment's four wait words. */
+  ring(waitWordOffset: number): void;
+  /** futex_wait while the word equals `expected`; false on timeout. */
+  wait(waitWordOffset: number, expected: number, timeoutMs: number): boolean;
+  /** Holds the event loop open while true. */
+  keepAlive(active: boolean): void;
+  /** Stops watching and closes the connection's descriptors. */
+  close(): void;
+  readonly serverPid: number;
+  /** False once the socket hung up (the server is gone) or after close(). */
+  readonly connected: boolean;
+  /** How often the server woke the event loop (through the eventfd). */
+  readonly loopWakeUps: number;
+  /** Whether the event loop spins for the server before it blocks. */
+  readonly loopSpins: boolean;
+}
+
 export interface NativeAddon {
+  /**
+   * Attaches to the server listening under `name` (docs/PROTOCOL.md 9).
+   * Rejects with an Error whose `code` is a ShmrpcErrorCode.
+   */
+  xprocConnect(
+    name: string,
+    options: NativeXprocOptions,
+    onWake: () => void,
+    onServerGone: () => void,
+  ): Promise<NativeXprocClient>;
   /** Pins the calling thread to one CPU; false if the OS refused. */
   pinThread(cpu: number): boolean;
   /** target.set(source, targetOffset) as one native memcpy. */

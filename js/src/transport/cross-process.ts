@@ -1,0 +1,150 @@
+/**
+ * The cross-process transport, client side: attaches to a C service that
+ * another process serves under a name (`shmrpc-host NAME LIBRARY`, or any
+ * program using c/include/shmrpc/xproc.h), and gives a Channel over the
+ * segment the server shares with this process (docs/PROTOCOL.md section 9).
+ *
+ * The addon connects (a Unix socket in the user's runtime directory),
+ * receives the segment's memfd and maps it; JavaScript sees the mapping as
+ * a SharedArrayBuffer (docs/CROSS-PROCESS.md says why and what that costs).
+ * Wake-ups work as in-process, except that the server wakes an event loop
+ * through an eventfd. When the server dies, the socket hangs up: the addon
+ * marks the server side closed and the channel fails what was pending.
+ */
+import { Channel } from "../channel/channel.js";
+import type { Doorbell } from "../channel/doorbell.js";
+import { setNativeCopy } from "../channel/shared-copy.js";
+import { ShmrpcError, errorCodeValues, type ShmrpcErrorCode } from "../errors.js";
+import { loadAddon, type NativeXprocClient } from "../native/addon.js";
+
+export interface ConnectOptions {
+  /** Where the server listens; default the user's runtime directory. */
+  runtimeDir?: string;
+  /** Bytes per ring, a power of two; default the server's (1 MiB for shmrpc-host). */
+  capacity?: number;
+  /** Spin budget before parking, in microseconds (receiveSync, senders). Default 50. */
+  spinMicros?: number;
+  /** The event loop's spin budget before it blocks waiting for the server. Default spinMicros. */
+  loopSpinMicros?: number;
+  /** The largest message JavaScript accepts. */
+  maxMessageBytes?: number;
+  /** How long to wait for the server's answer, in milliseconds. Default 5000. */
+  timeoutMs?: number;
+}
+
+/** Doorbell over the addon's connection; holds the loop open for the channel. */
+class XprocDoorbell implements Doorbell {
+  readonly watchesBeforeBlocking: boolean;
+
+  constructor(private readonly client: NativeXprocClient) {
+    this.watchesBeforeBlocking = client.loopSpins;
+  }
+  ring(waitWordOffset: number): void {
+    this.client.ring(waitWordOffset);
+  }
+  wait(waitWordOffset: number, expected: number, timeoutMs: number): boolean {
+    return this.client.wait(waitWordOffset, expected, timeoutMs);
+  }
+  keepAlive(active: boolean): void {
+    this.client.keepAlive(active);
+  }
+}
+
+/** A connection to a service in another process. */
+export class CrossProcessConnection {
+  readonly channel: Channel;
+  private readonly client: NativeXprocClient;
+
+  /** @internal Made by connect(). */
+  constructor(client: NativeXprocClient, options: ConnectOptions) {
+    this.client = client;
+    this.channel = new Channel(client.buffer, {
+      side: "client",
+      doorbell: new XprocDoorbell(client),
+      ...(options.spinMicros !== undefined && { spinMicros: options.spinMicros }),
+      ...(options.maxMessageBytes !== undefined && { maxMessageBytes: options.maxMessageBytes }),
+    });
+  }
+
+  /** The server process's pid. */
+  get serverPid(): number {
+    return this.client.serverPid;
+  }
+
+  /** False once the server went away (it died or stopped) or after close(). */
+  get connected(): boolean {
+    return this.client.connected;
+  }
+
+  /** How often the server had to wake the event loop (see loopSpinMicros). */
+  get loopWakeUps(): number {
+    return this.client.loopWakeUps;
+  }
+
+  /** Closes the channel (the server's service then returns) and the connection. */
+  close(): void {
+    this.channel.close();
+    this.client.close();
+  }
+
+  /** @internal The server woke the event loop. */
+  wake(): void {
+    this.channel.wake();
+  }
+}
+
+function checkOptions(name: unknown, options: ConnectOptions): void {
+  if (typeof name !== "string") throw new TypeError("connect: name must be a string");
+  for (const key of ["capacity", "spinMicros", "loopSpinMicros", "maxMessageBytes", "timeoutMs"] as const) {
+    const value = options[key];
+    if (value !== undefined && (typeof value !== "number" || !(value >= 0))) {
+      throw new TypeError(`connect: options.${key} must be a number >= 0`);
+    }
+  }
+  if (options.runtimeDir !== undefined && typeof options.runtimeDir !== "string") {
+    throw new TypeError("connect: options.runtimeDir must be a string");
+  }
+}
+
+/**
+ * Attaches to the service listening under `name`. Resolves with the
+ * connection once the server has handed over the segment; `connection.channel`
+ * is used as any channel (`new RpcClient(connection.channel)`). Rejects with
+ * ShmrpcError ENOSERVER (nobody listens under that name), EACCES (an owner,
+ * mode or credential check failed, here or in the server), EAGAIN (the
+ * server is full), EINVAL, EVERSION, EPROTO, ETIMEDOUT or ESYSTEM; the
+ * message says why.
+ */
+export async function connect(name: string, options: ConnectOptions = {}): Promise<CrossProcessConnection> {
+  checkOptions(name, options);
+  const addon = loadAddon();
+  setNativeCopy(addon.copyBytes);
+  let connection: CrossProcessConnection | undefined;
+  // Both callbacks run on this thread, after the connection exists: the
+  // addon starts watching only once the client is made.
+  const onWake = () => connection?.wake();
+  let client: NativeXprocClient;
+  try {
+    client = await addon.xprocConnect(
+      name,
+      {
+        ...(options.runtimeDir !== undefined && { runtimeDir: options.runtimeDir }),
+        ...(options.capacity !== undefined && { capacityC2S: options.capacity, capacityS2C: options.capacity }),
+        ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
+        loopSpinMicros: options.loopSpinMicros ?? options.spinMicros ?? 50,
+      },
+      onWake,
+      onWake,
+    );
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code !== undefined && code in errorCodeValues) {
+      throw new ShmrpcError(code as ShmrpcErrorCode, (error as Error).message, { cause: error });
+    }
+    throw error;
+  }
+  connection = new CrossProcessConnection(client, options);
+  // The server may have gone between the handshake and now.
+  if (!client.connected) connection.wake();
+  return connection;
+}

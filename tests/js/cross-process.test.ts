@@ -1,0 +1,159 @@
+/**
+ * The cross-process transport from Node: the shmrpc-host program serves the
+ * RPC test service (tests/services/rpc_test_service.c) in a process of its
+ * own, and connect() attaches to it by name (docs/PROTOCOL.md section 9).
+ * Unary, streaming and events; two and eight connections at once; the host
+ * killed with -9 mid-call (every pending call rejects with UNAVAILABLE
+ * within 100 ms, the channel reports the server gone) and restarted.
+ */
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { after, before, describe, test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+
+import { connect, isShmrpcError, type CrossProcessConnection } from "../../js/src/index.js";
+import { packageRoot } from "../../js/src/native/addon.js";
+import { RpcClient, Status, isRpcError } from "../../js/src/rpc/index.js";
+import { RpcTest, RpcTestClient, StreamStopped } from "./gen/rpc_test_pb.js";
+
+const cmakeDir = path.join(packageRoot(), process.env.SHMRPC_CMAKE_DIR ?? "build/cmake");
+const hostProgram = path.join(cmakeDir, "c/shmrpc-host");
+const library = path.join(process.env.SHMRPC_SERVICES_DIR ?? path.join(cmakeDir, "services"), "libshmrpc_rpc_test.so");
+const STREAM_STOPPED = "rpctest.RpcTest/StreamStopped";
+
+let runtimeDir = "";
+let counter = 0;
+
+/** A shmrpc-host serving the test service under a fresh name, ready to accept. */
+async function startHost(name = `js${process.pid}-${counter++}`): Promise<{ name: string; host: ChildProcess }> {
+  const host = spawn(hostProgram, [name, library, "--runtime-dir", runtimeDir], { stdio: ["ignore", "ignore", "pipe"] });
+  let log = "";
+  host.stderr!.on("data", (chunk: Buffer) => (log += chunk.toString()));
+  for (let i = 0; !log.includes("serving"); i++) {
+    assert.ok(i < 1000 && host.exitCode === null, `shmrpc-host did not start: ${log}`);
+    await sleep(5);
+  }
+  return { name, host };
+}
+
+async function stopHost(host: ChildProcess): Promise<void> {
+  if (host.exitCode !== null || host.signalCode !== null) return;
+  const exited = new Promise((resolve) => host.once("exit", resolve));
+  host.kill("SIGTERM");
+  await exited;
+}
+
+async function open(name: string): Promise<{ connection: CrossProcessConnection; rpc: RpcClient; client: RpcTestClient }> {
+  const connection = await connect(name, { runtimeDir });
+  const rpc = new RpcClient(connection.channel);
+  return { connection, rpc, client: new RpcTestClient(rpc) };
+}
+
+describe("cross-process transport (shmrpc-host)", { timeout: 60000 }, () => {
+  before(() => {
+    runtimeDir = mkdtempSync(path.join(tmpdir(), "shmrpc-js-"));
+  });
+  after(() => rmSync(runtimeDir, { recursive: true, force: true }));
+
+  test("unary calls, a stream and its event, through a service in another process", async () => {
+    const { name, host } = await startHost();
+    const { connection, rpc, client } = await open(name);
+    assert.equal(connection.serverPid, host.pid);
+    const payload = Uint8Array.from({ length: 3000 }, (_, i) => i & 0xff);
+    for (let i = 0; i < 100; i++) {
+      const reply = await client.echo({ text: `call ${i}`, payload });
+      assert.equal(reply.text, `call ${i}`);
+      assert.deepEqual(reply.payload, payload);
+    }
+    assert.equal(rpc.unarySync(RpcTest.methods.echo, { text: "sync" }).text, "sync");
+    const stopped = new Promise<StreamStopped>((resolve) => {
+      const off = rpc.onEvent(STREAM_STOPPED, StreamStopped, (e) => (off(), resolve(e)));
+    });
+    let next = 0;
+    for await (const item of client.countDeferred({ count: 500, payloadBytes: 100 })) {
+      assert.equal(item.index, next++);
+      assert.equal(item.payload[99], (next - 1) & 0xff);
+    }
+    assert.equal(next, 500);
+    const event = await stopped;
+    assert.equal(event.sent, 500);
+    assert.equal(event.status, Status.OK);
+    rpc.close();
+    connection.close();
+    assert.equal(connection.connected, false);
+    await stopHost(host);
+  });
+
+  for (const clients of [2, 8]) {
+    test(`${clients} connections at once, each with its own segment`, async () => {
+      const { name, host } = await startHost();
+      const opened = await Promise.all(Array.from({ length: clients }, () => open(name)));
+      await Promise.all(
+        opened.map(async ({ client }, c) => {
+          for (let i = 0; i < 200; i++) {
+            const calls = Array.from({ length: 8 }, (_, k) => client.echo({ text: `${c}/${i}/${k}` }));
+            const replies = await Promise.all(calls);
+            replies.forEach((reply, k) => assert.equal(reply.text, `${c}/${i}/${k}`));
+          }
+        }),
+      );
+      for (const { rpc, connection } of opened) {
+        rpc.close();
+        connection.close();
+      }
+      await stopHost(host);
+    });
+  }
+
+  test("kill -9 of the server fails every pending call with UNAVAILABLE within 100 ms; a restarted server takes new connections", async () => {
+    const first = await startHost();
+    const { connection, rpc, client } = await open(first.name);
+    assert.equal((await client.echo({ text: "up" })).text, "up");
+    const pending = [
+      ...Array.from({ length: 10 }, () => client.hang({ text: "forever" })),
+      ...Array.from({ length: 10 }, () => client.echoDeferred({ text: "late", delayMs: 30000 })),
+    ];
+    const outcomes = pending.map((call) =>
+      call.then(
+        () => assert.fail("a call to a dead server succeeded"),
+        (error: unknown) => {
+          assert.ok(isRpcError(error, Status.UNAVAILABLE), String(error));
+          return performance.now();
+        },
+      ),
+    );
+    await sleep(50); // the calls are with the server
+    const killedAt = performance.now();
+    first.host.kill("SIGKILL");
+    const rejectedAt = await Promise.all(outcomes);
+    const slowest = Math.max(...rejectedAt) - killedAt;
+    assert.ok(slowest < 100, `the last call failed ${slowest.toFixed(1)} ms after kill -9`);
+    assert.equal(connection.connected, false);
+    await assert.rejects(client.echo({ text: "after" }), (error: unknown) => isRpcError(error, Status.UNAVAILABLE));
+    rpc.close();
+    connection.close();
+
+    // The dead server's socket is still there, and stale.
+    assert.ok(statSync(path.join(runtimeDir, `${first.name}.sock`)).isSocket());
+    await assert.rejects(connect(first.name, { runtimeDir }), (error: unknown) => isShmrpcError(error, "ENOSERVER"));
+    const second = await startHost(first.name);
+    const again = await open(first.name);
+    assert.equal((await again.client.echo({ text: "back" })).text, "back");
+    again.rpc.close();
+    again.connection.close();
+    await stopHost(second.host);
+  });
+
+  test("clear errors: no server, bad arguments", async () => {
+    await assert.rejects(connect("nobody-listens", { runtimeDir }), (error: unknown) => {
+      assert.ok(isShmrpcError(error, "ENOSERVER"));
+      assert.match((error as Error).message, /nobody-listens\.sock/);
+      return true;
+    });
+    await assert.rejects(connect("../escape", { runtimeDir }), (error: unknown) => isShmrpcError(error, "EINVAL"));
+    await assert.rejects(connect(42 as unknown as string), TypeError);
+  });
+});
