@@ -5,7 +5,9 @@
  * worker_threads postMessage, a Node-to-C round trip over a Unix socket and
  * @grpc/grpc-js unary over a Unix socket, all measured in this run, and the
  * same calls made from C (the floor), in-process and across processes (the
- * library served by shmrpc-host).
+ * library served by shmrpc-host). Sync, async and 256 in flight are measured
+ * across processes too (connect() to shmrpc-host on CPU 1), beside
+ * in-process.
  *
  *   node build/ts/bench/rpc.js [--quick]     (after scripts/setup.sh)
  *
@@ -19,14 +21,15 @@
  * is printed as well.
  */
 import * as grpc from "@grpc/grpc-js";
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
 import { once } from "node:events";
 import { createConnection, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Worker } from "node:worker_threads";
 
-import { InProcessService } from "../js/src/index.js";
+import { InProcessService, connect } from "../js/src/index.js";
 import { loadAddon, packageRoot } from "../js/src/native/addon.js";
 import { RpcClient } from "../js/src/rpc/index.js";
 import { Bench, BenchClient } from "./gen/rpc_bench_pb.js";
@@ -47,31 +50,68 @@ const request = { data: new Uint8Array(16) };
 /** A message of a more typical size, for throughput (copies of it cannot live on V8's heap). */
 const largerRequest = { data: new Uint8Array(1024) };
 
-function start(spinMicros: number): { service: InProcessService; rpc: RpcClient; client: BenchClient } {
-  const service = new InProcessService({ library, spinMicros, cpu: 1 });
-  const rpc = new RpcClient(service.channel, { maxCallsInFlight: 1024 });
-  return { service, rpc, client: new BenchClient(rpc) };
+/** Where the service runs: a thread of this process, or a shmrpc-host process. */
+type Transport = "in-process" | "cross-process";
+
+interface Session {
+  rpc: RpcClient;
+  client: BenchClient;
+  close(): Promise<void>;
 }
 
-async function unarySync(): Promise<Latency> {
-  const { service, rpc } = start(LONG_SPIN_US);
+const hostProgram = path.join(cmakeDir, "c/shmrpc-host");
+const runtimeDir = mkdtempSync(path.join(tmpdir(), "shmrpc-bench-"));
+let hosts = 0;
+
+/** shmrpc-host serving the bench library on CPU 1, ready to accept. */
+async function startHost(spinMicros: number): Promise<{ name: string; host: ChildProcess }> {
+  const name = `bench${process.pid}-${hosts++}`;
+  const args = ["-c", "1", hostProgram, name, library, "--runtime-dir", runtimeDir, "--spin-us", String(spinMicros)];
+  const host = spawn("taskset", args, { stdio: ["ignore", "ignore", "pipe"] });
+  let log = "";
+  host.stderr!.on("data", (chunk: Buffer) => (log += chunk.toString()));
+  while (!log.includes("serving")) {
+    if (host.exitCode !== null) throw new Error(`shmrpc-host did not start: ${log}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  return { name, host };
+}
+
+async function open(transport: Transport, spinMicros: number): Promise<Session> {
+  if (transport === "in-process") {
+    const service = new InProcessService({ library, spinMicros, cpu: 1 });
+    const rpc = new RpcClient(service.channel, { maxCallsInFlight: 1024 });
+    return { rpc, client: new BenchClient(rpc), close: async () => (rpc.close(), void (await service.close())) };
+  }
+  const { name, host } = await startHost(spinMicros);
+  const connection = await connect(name, { runtimeDir, spinMicros });
+  const rpc = new RpcClient(connection.channel, { maxCallsInFlight: 1024 });
+  const close = async () => {
+    rpc.close();
+    connection.close();
+    host.kill("SIGTERM");
+    await once(host, "exit");
+  };
+  return { rpc, client: new BenchClient(rpc), close };
+}
+
+async function unarySync(transport: Transport): Promise<Latency> {
+  const { rpc, close } = await open(transport, LONG_SPIN_US);
   const latency = timeRoundsSync(ROUNDS, SYNC_WARMUP, () => rpc.unarySync(Bench.methods.echo, request));
-  rpc.close();
-  await service.close();
+  await close();
   return latency;
 }
 
-async function unaryAsync(spinMicros: number, rounds: number): Promise<Latency> {
-  const { service, rpc, client } = start(spinMicros);
+async function unaryAsync(transport: Transport, spinMicros: number, rounds: number): Promise<Latency> {
+  const { client, close } = await open(transport, spinMicros);
   const latency = await timeRounds(rounds, Math.min(ASYNC_WARMUP, rounds), () => client.echo(request));
-  rpc.close();
-  await service.close();
+  await close();
   return latency;
 }
 
 /** Keeps `inFlight` calls of `message` outstanding for THROUGHPUT_MS; calls per second. */
-async function callsPerSecond(inFlight: number, message = request): Promise<number> {
-  const { service, rpc, client } = start(LONG_SPIN_US);
+async function callsPerSecond(inFlight: number, message = request, transport: Transport = "in-process"): Promise<number> {
+  const { client, close } = await open(transport, LONG_SPIN_US);
   /** Keeps `inFlight` calls going for `ms`; returns the calls completed. */
   const run = async (ms: number): Promise<number> => {
     let completed = 0;
@@ -90,8 +130,7 @@ async function callsPerSecond(inFlight: number, message = request): Promise<numb
   const began = performance.now();
   const completed = await run(THROUGHPUT_MS);
   const seconds = (performance.now() - began) / 1000;
-  rpc.close();
-  await service.close();
+  await close();
   return completed / seconds;
 }
 
@@ -143,9 +182,16 @@ async function grpcRoundTrip(rounds: number): Promise<Latency> {
 async function main(): Promise<void> {
   if (!loadAddon().pinThread(0)) console.warn("could not pin the JavaScript thread to CPU 0");
 
-  const syncRuns = await overSegments(unarySync);
-  const asyncRuns = await overSegments(() => unaryAsync(LONG_SPIN_US, ROUNDS));
-  const cold = await unaryAsync(0, COLD_ROUNDS);
+  const syncRuns = await overSegments(() => unarySync("in-process"));
+  const asyncRuns = await overSegments(() => unaryAsync("in-process", LONG_SPIN_US, ROUNDS));
+  const cold = await unaryAsync("in-process", 0, COLD_ROUNDS);
+  // The same calls to the library served by shmrpc-host in another process.
+  const crossSyncRuns = await overSegments(() => unarySync("cross-process"));
+  const crossAsyncRuns = await overSegments(() => unaryAsync("cross-process", LONG_SPIN_US, ROUNDS));
+  const crossBusyRuns = await overSegments(async () => ({
+    p50: await callsPerSecond(256, request, "cross-process"),
+    p99: NaN,
+  }));
   const rates = [] as Array<[number, number]>;
   for (const inFlight of [1, 16]) rates.push([inFlight, await callsPerSecond(inFlight)]);
   // A rate in place of a p50: the median is taken the same way.
@@ -156,7 +202,6 @@ async function main(): Promise<void> {
   const unix = await unixSocketRoundTrip(COLD_ROUNDS);
   const grpcJs = await grpcRoundTrip(COLD_ROUNDS);
   const fromCRuns = await overSegments(() => cRpcEcho(library, ROUNDS * 10));
-  const hostProgram = path.join(cmakeDir, "c/shmrpc-host");
   const crossRuns = await overSegments(() => cRpcEchoCrossProcess(library, ROUNDS * 10, hostProgram));
   const [sync, asyncLatency, fromC, cross] = [syncRuns.median, asyncRuns.median, fromCRuns.median, crossRuns.median];
 
@@ -167,6 +212,8 @@ async function main(): Promise<void> {
       ["shmrpc unary JS->C->JS, sync (unarySync, JS spins)", sync.p50, sync.p99],
       ["shmrpc unary JS->C->JS, async (await, C spinning)", asyncLatency.p50, asyncLatency.p99],
       ["shmrpc unary JS->C->JS, cold (both parked)", cold.p50, cold.p99],
+      ["cross-process (shmrpc-host): sync", crossSyncRuns.median.p50, crossSyncRuns.median.p99],
+      ["cross-process (shmrpc-host): async, C spinning", crossAsyncRuns.median.p50, crossAsyncRuns.median.p99],
       ["shmrpc unary C->C->C, both spinning (the floor)", fromC.p50, fromC.p99],
       ["shmrpc unary C->C->C across processes (shmrpc-host)", cross.p50, cross.p99],
       ["worker_threads postMessage round trip", postMessage.p50, postMessage.p99],
@@ -185,6 +232,7 @@ async function main(): Promise<void> {
     [
       ...rates.map(([inFlight, rate]): [string, number] => [`${inFlight}, 16-byte message`, rate]),
       ["256, 1 KiB message", largerRate],
+      ["256, 16-byte message, cross-process", crossBusyRuns.median.p50],
     ],
   );
   const millions = busyRuns.p50s.map((rate) => (rate / 1e6).toFixed(2)).join(", ");
@@ -192,10 +240,17 @@ async function main(): Promise<void> {
   printTable("Ratios", ["", "x"], [
     ["shmrpc sync p50 / C->C->C p50", sync.p50 / fromC.p50],
     ["C->C->C across processes p50 / in-process p50", cross.p50 / fromC.p50],
+    ["cross-process sync p50 / in-process sync p50 (target <= 1.3)", crossSyncRuns.median.p50 / sync.p50],
+    ["cross-process async p50 / in-process async p50 (target <= 1.3)", crossAsyncRuns.median.p50 / asyncLatency.p50],
+    ["cross-process 256 in flight / in-process", crossBusyRuns.median.p50 / busyRuns.median.p50],
     ["worker postMessage p50 / shmrpc async p50", postMessage.p50 / asyncLatency.p50],
     ["Unix socket p50 / shmrpc async p50", unix.p50 / asyncLatency.p50],
     ["grpc-js p50 / shmrpc async p50", grpcJs.p50 / asyncLatency.p50],
   ]);
 }
 
-await main();
+try {
+  await main();
+} finally {
+  rmSync(runtimeDir, { recursive: true, force: true });
+}
