@@ -1,7 +1,6 @@
 # Install rules: `cmake --install <build> [--prefix P]` puts in P
 #   lib/libshmrpc.a, lib/libshmrpc_rpc.a         the channel core and the RPC layer
 #   lib/libshmrpc_xproc.a                        the cross-process transport (Linux)
-#   lib/libshmrpc_xproc.a                        the cross-process transport
 #   include/shmrpc.h, include/shmrpc/*.h         the public C API
 #   bin/protoc-gen-shmrpc                        the protoc plugin (when built)
 #   bin/shmrpc-host                              serves a service library to other processes
