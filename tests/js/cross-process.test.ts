@@ -4,11 +4,13 @@
  * own, and connect() attaches to it by name (docs/PROTOCOL.md section 9).
  * Unary, streaming and events; two and eight connections at once; the host
  * killed with -9 mid-call (every pending call rejects with UNAVAILABLE
- * within 100 ms, the channel reports the server gone) and restarted.
+ * within 100 ms, the channel reports the server gone) and restarted; a
+ * Node client process killed with -9 mid-stream (the host frees its
+ * thread, segment and descriptors and serves on).
  */
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -44,6 +46,16 @@ async function stopHost(host: ChildProcess): Promise<void> {
   const exited = new Promise((resolve) => host.once("exit", resolve));
   host.kill("SIGTERM");
   await exited;
+}
+
+/** Entries of /proc/PID/fd or /proc/PID/task. */
+const count = (pid: number, what: "fd" | "task") => readdirSync(`/proc/${pid}/${what}`).length;
+
+async function until(check: () => boolean, what: string): Promise<void> {
+  for (let i = 0; !check(); i++) {
+    assert.ok(i < 1000, `timed out waiting for ${what}`);
+    await sleep(5);
+  }
 }
 
 async function open(name: string): Promise<{ connection: CrossProcessConnection; rpc: RpcClient; client: RpcTestClient }> {
@@ -145,6 +157,33 @@ describe("cross-process transport (shmrpc-host)", { timeout: 60000 }, () => {
     again.rpc.close();
     again.connection.close();
     await stopHost(second.host);
+  });
+
+  test("kill -9 of a client process mid-stream: the host frees what it held and serves on", async () => {
+    const { name, host } = await startHost();
+    const pid = host.pid!;
+    await until(() => count(pid, "task") === 2, "an idle host (main thread and monitor)");
+    const fdsBefore = count(pid, "fd");
+    let log = "";
+    host.stderr!.on("data", (chunk: Buffer) => (log += chunk.toString()));
+    const helper = new URL("./helpers/xproc-stream-client.js", import.meta.url);
+    const child = spawn(process.execPath, [helper.pathname, name, runtimeDir], { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    child.stdout!.on("data", (chunk: Buffer) => (out += chunk.toString()));
+    await until(() => out.includes("streaming"), "the client's stream");
+    // The connection's thread, the service's timer and stream threads.
+    assert.ok(count(pid, "task") >= 5);
+    assert.ok(count(pid, "fd") > fdsBefore);
+    child.kill("SIGKILL");
+    await until(() => count(pid, "task") === 2, "the host's threads to end");
+    await until(() => count(pid, "fd") === fdsBefore, "the host's descriptors to close");
+    await until(() => log.includes(`disconnect pid=${child.pid}`), "the disconnect in the log");
+    assert.match(log, new RegExp(`disconnect pid=${child.pid} .* hung-up`));
+    const after = await open(name);
+    assert.equal((await after.client.echo({ text: "still here" })).text, "still here");
+    after.rpc.close();
+    after.connection.close();
+    await stopHost(host);
   });
 
   test("clear errors: no server, bad arguments", async () => {
