@@ -6,7 +6,10 @@
  * descriptors of store.proto.
  */
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import path from "node:path";
+import { createInterface } from "node:readline";
 import { describe, test, type TestContext } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 
@@ -220,6 +223,19 @@ describe("examples/http-bridge", { timeout: 120000 }, () => {
       assert.ok(i < 400, "C never saw the gRPC deadline pass");
       await sleep(5);
     }
+  });
+
+  test("the command line: starts, serves, stops on SIGTERM", async () => {
+    const server = spawn(process.execPath, [path.join(root, "build/ts/examples/http-bridge/server.js"), "--port", "0"], { stdio: ["ignore", "pipe", "inherit"] });
+    const [line] = (await once(createInterface({ input: server.stdout! }), "line")) as [string];
+    const url = /on (http:\/\/[^:]+:\d+):/.exec(line)?.[1];
+    assert.ok(url, line);
+    assert.match(line, /GET \/read, POST \/write, \/bridge.Store\/Read/);
+    const written = await postJson(`${url}/write`, '{"cli":true}');
+    assert.deepEqual(await written.json(), { cli: true });
+    server.kill("SIGTERM");
+    const [code] = (await once(server, "exit")) as [number];
+    assert.equal(code, 0);
   });
 
   test("a missing store: every route answers 503 with the reason", async (t) => {
