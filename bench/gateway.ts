@@ -1,7 +1,8 @@
 /**
  * Load test of the HTTP gateway on loopback: `--connections` keep-alive
  * HTTP/1.1 connections (default 64) post Connect JSON to the gateway for
- * `--seconds` (default 10), and in the same run the same calls go
+ * `--seconds` (default 10), then as many gRPC callers share one HTTP/2
+ * connection, and in the same run the same calls go
  *   - straight to the C service over shmrpc (as many concurrent callers),
  *   - to an express + JSON echo handler in plain Node (no C, no shmrpc),
  * each reported as requests/s and p50/p99 round trip. Every request carries
@@ -124,21 +125,25 @@ async function main(): Promise<void> {
   check("shmrpc direct", shm);
   rows.push({ name: "shmrpc, direct (no HTTP)", result: shm });
 
-  // 2. Through the gateway: Connect JSON over HTTP/1.1.
+  // 2. Through the gateway: Connect JSON over HTTP/1.1, then gRPC over HTTP/2.
   const gateway = createGateway({ service: Bench, client: rpc });
   const server = await gateway.listen({ port: 0 });
   const url = `${server.url}/bench.Bench/Echo`;
-  await runLoad({ url, connections: CONNECTIONS, durationMs: WARMUP_MS, payloadBytes: PAYLOAD_BYTES });
-  const { value: viaGateway, samples } = await watchMemory(runLoad({ url, connections: CONNECTIONS, durationMs: DURATION_MS, payloadBytes: PAYLOAD_BYTES }));
-  check("gateway", viaGateway);
-  rows.push({ name: "gateway: HTTP/1.1 Connect JSON -> shmrpc -> C", result: viaGateway });
-  const callsSeen = gateway.stats.callsStarted;
+  const samples: number[] = [];
+  for (const [protocol, name] of [["json", "gateway: HTTP/1.1 Connect JSON -> shmrpc -> C"], ["grpc", "gateway: HTTP/2 gRPC -> shmrpc -> C"]] as const) {
+    await runLoad({ url, protocol, connections: CONNECTIONS, durationMs: WARMUP_MS, payloadBytes: PAYLOAD_BYTES });
+    const started = gateway.stats.callsStarted;
+    const watched = await watchMemory(runLoad({ url, protocol, connections: CONNECTIONS, durationMs: DURATION_MS, payloadBytes: PAYLOAD_BYTES }));
+    check(name, watched.value);
+    rows.push({ name, result: watched.value });
+    if (protocol === "json") samples.push(...watched.samples);
+    const replies = watched.value.ok + watched.value.crossed;
+    if (gateway.stats.callsStarted - started < replies) problems.push(`${name}: ${gateway.stats.callsStarted - started} calls for ${replies} replies`);
+  }
   await server.close();
   if (gateway.stats.callsInFlight !== 0 || rpc.callsInFlight !== 0) {
     problems.push(`calls left in flight: gateway ${gateway.stats.callsInFlight}, RpcClient ${rpc.callsInFlight}`);
   }
-  const expected = viaGateway.ok + viaGateway.crossed;
-  if (callsSeen < expected) problems.push(`the gateway started ${callsSeen} calls for ${expected} replies`);
 
   // 3. Plain Node: express + a JSON echo handler, no C.
   const app = express();
@@ -146,8 +151,8 @@ async function main(): Promise<void> {
   const plain = app.listen(0, "127.0.0.1");
   await once(plain, "listening");
   const plainUrl = `http://127.0.0.1:${(plain.address() as AddressInfo).port}/echo`;
-  await runLoad({ url: plainUrl, connections: CONNECTIONS, durationMs: WARMUP_MS, payloadBytes: PAYLOAD_BYTES });
-  const viaExpress = await runLoad({ url: plainUrl, connections: CONNECTIONS, durationMs: DURATION_MS, payloadBytes: PAYLOAD_BYTES });
+  await runLoad({ url: plainUrl, protocol: "json", connections: CONNECTIONS, durationMs: WARMUP_MS, payloadBytes: PAYLOAD_BYTES });
+  const viaExpress = await runLoad({ url: plainUrl, protocol: "json", connections: CONNECTIONS, durationMs: DURATION_MS, payloadBytes: PAYLOAD_BYTES });
   check("express", viaExpress);
   rows.push({ name: "express + JSON handler, plain Node", result: viaExpress });
   plain.closeAllConnections();
@@ -167,7 +172,7 @@ async function main(): Promise<void> {
   // Memory: the samples after the first quarter of the run against the end.
   const settled = samples.slice(Math.floor(samples.length / 4));
   const growth = settled.length > 1 ? settled[settled.length - 1]! - Math.min(...settled) : 0;
-  console.log(`\ngateway process RSS during the run: ${MiB(Math.min(...samples))}-${MiB(Math.max(...samples))} MiB, ${MiB(growth)} MiB growth after the first quarter`);
+  console.log(`\ngateway process RSS during the JSON run: ${MiB(Math.min(...samples))}-${MiB(Math.max(...samples))} MiB, ${MiB(growth)} MiB growth after the first quarter`);
   if (growth > MEMORY_GROWTH_LIMIT) problems.push(`memory grew by ${MiB(growth)} MiB during the gateway run`);
 
   if (problems.length > 0) {

@@ -1,12 +1,22 @@
 /**
  * The HTTP load of bench/gateway.ts, on a thread of its own so that it does
- * not share the server's event loop: `connections` keep-alive connections,
- * each sending one POST after another for `durationMs`. Every request
- * carries a unique id in its bytes field and its reply must carry it back:
- * a reply that is missing, fails, or carries another id is counted.
+ * not share the server's event loop: `connections` callers, each sending
+ * one request after another for `durationMs`, as JSON POSTs over as many
+ * keep-alive HTTP/1.1 connections, or as gRPC calls (connect-node's gRPC
+ * transport) multiplexed over one HTTP/2 connection. Every request carries
+ * a unique id in its bytes field and its reply must carry it back: a reply
+ * that is missing, fails, or carries another id is counted.
  */
 import http from "node:http";
 import { parentPort, workerData } from "node:worker_threads";
+
+import { create, createFileRegistry, fromBinary } from "@bufbuild/protobuf";
+import { base64Decode } from "@bufbuild/protobuf/wire";
+import { FileDescriptorProtoSchema, FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
+import { createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+
+import { file_rpc_bench } from "../gen/rpc_bench_pb.js";
 
 export interface LoadSpec {
   /** Full URL of the method or route. */
@@ -15,6 +25,8 @@ export interface LoadSpec {
   durationMs: number;
   /** Bytes of the message's `data` field (at least 16: the id). */
   payloadBytes: number;
+  /** "json": POST {"data": base64} to `url`; "grpc": Bench.Echo at the base of `url`. */
+  protocol: "json" | "grpc";
 }
 
 export interface LoadResult {
@@ -53,16 +65,36 @@ function post(body: string): Promise<string> {
   });
 }
 
-async function connection(index: number, until: number, result: LoadResult, latencies: number[]): Promise<void> {
-  const payload = Buffer.alloc(spec.payloadBytes, 0x2e);
-  for (let seq = 0; performance.now() < until; seq++) {
-    payload.write(`${index.toString(36)}:${seq.toString(36)}`.padEnd(16, "."), 0, "latin1");
+/** One echo: resolves true when the reply carries `payload` back. */
+type Echo = (payload: Buffer) => Promise<boolean>;
+
+function jsonEcho(): Echo {
+  return async (payload) => {
     const data = payload.toString("base64");
+    const reply = JSON.parse(await post(`{"data":"${data}"}`)) as { data?: string };
+    return reply.data === data;
+  };
+}
+
+function grpcEcho(): Echo {
+  const protos = file_rpc_bench.protos.map((proto) => fromBinary(FileDescriptorProtoSchema, base64Decode(proto)));
+  const desc = createFileRegistry(create(FileDescriptorSetSchema, { file: protos })).getService("bench.Bench")!;
+  const client = createClient(desc, createGrpcTransport({ baseUrl: target.origin })) as unknown as {
+    echo(request: { data: Uint8Array }, options: { timeoutMs: number }): Promise<{ data: Uint8Array }>;
+  };
+  return async (payload) => Buffer.from((await client.echo({ data: payload }, { timeoutMs: 10_000 })).data).equals(payload);
+}
+
+async function connection(echo: Echo, index: number, until: number, result: LoadResult, latencies: number[]): Promise<void> {
+  for (let seq = 0; performance.now() < until; seq++) {
+    // A buffer per request: the gRPC client may still hold the previous one.
+    const payload = Buffer.alloc(spec.payloadBytes, 0x2e);
+    payload.write(`${index.toString(36)}:${seq.toString(36)}`.padEnd(16, "."), 0, "latin1");
     const start = performance.now();
     try {
-      const reply = JSON.parse(await post(`{"data":"${data}"}`)) as { data?: string };
+      const same = await echo(payload);
       latencies.push((performance.now() - start) * 1000);
-      if (reply.data === data) result.ok++;
+      if (same) result.ok++;
       else result.crossed++;
     } catch (error) {
       result.failed++;
@@ -74,7 +106,8 @@ async function connection(index: number, until: number, result: LoadResult, late
 const result: LoadResult = { ok: 0, failed: 0, crossed: 0, firstError: undefined, latencies: new Float64Array(0), elapsedMs: 0 };
 const latencies: number[] = [];
 const start = performance.now();
-await Promise.all(Array.from({ length: spec.connections }, (_, i) => connection(i, start + spec.durationMs, result, latencies)));
+const echo = spec.protocol === "grpc" ? grpcEcho() : jsonEcho();
+await Promise.all(Array.from({ length: spec.connections }, (_, i) => connection(echo, i, start + spec.durationMs, result, latencies)));
 result.elapsedMs = performance.now() - start;
 result.latencies = Float64Array.from(latencies);
 agent.destroy();
