@@ -113,6 +113,14 @@ const DEFAULTS: GatewayLimits = Object.freeze({
 
 type Resolve = () => RpcTransport;
 
+/** A call the gateway started: where it goes, the request's bytes, its options, and end() (once). */
+interface Started {
+  transport: RpcTransport;
+  bytes: Uint8Array;
+  options: CallOptions;
+  end: () => void;
+}
+
 /** A gateway for the services in `options` (see GatewayOptions, GatewayLimits). */
 export function createGateway(options: GatewayOptions): Gateway {
   const limits: GatewayLimits = { ...DEFAULTS, ...withoutUndefined(options) };
@@ -213,12 +221,24 @@ function cancelsOnly(signal: AbortSignal): AbortSignal {
 function bindMethod(router: ConnectRouter, schema: MethodSchema, resolve: Resolve, limits: GatewayLimits, stats: GatewayStats): void {
   const raw = rawMethod(schema.method);
   const { input, output } = schema.desc;
-  const begin = (request: Message, context: HandlerContext): [RpcTransport, Uint8Array, CallOptions] => {
+  const begin = (request: Message, context: HandlerContext): Started => {
     const transport = resolve();
     const bytes = toBinary(input as DescMessage, request);
     stats.callsStarted++;
     stats.callsInFlight++;
-    return [transport, bytes, callOptions(context, limits)];
+    // The call is over for the gateway when it returns, or when the request
+    // is aborted (which also ends the shmrpc call): Connect may leave the
+    // generator of a stream whose client went away suspended at a yield,
+    // its finally never run.
+    let ended = false;
+    const end = (): void => {
+      if (ended) return;
+      ended = true;
+      stats.callsInFlight--;
+      context.signal.removeEventListener("abort", end);
+    };
+    context.signal.addEventListener("abort", end, { once: true });
+    return { transport, bytes, options: callOptions(context, limits), end };
   };
   const fail = (error: unknown, context: HandlerContext): never => {
     stats.callsFailed++;
@@ -226,32 +246,30 @@ function bindMethod(router: ConnectRouter, schema: MethodSchema, resolve: Resolv
   };
 
   const unary = async (request: Message, context: HandlerContext): Promise<Message> => {
-    let started = false;
+    let call: Started | undefined;
     try {
-      const [transport, bytes, call] = begin(request, context);
-      started = true;
-      const reply = await transport.unary(raw, bytes as never, call);
+      call = begin(request, context);
+      const reply = await call.transport.unary(raw, call.bytes as never, call.options);
       return fromBinary(output as DescMessage, reply);
     } catch (error) {
       return fail(error, context);
     } finally {
-      if (started) stats.callsInFlight--;
+      call?.end();
     }
   };
   const serverStreaming = async function* (request: Message, context: HandlerContext): AsyncGenerator<Message> {
-    let started = false;
+    let call: Started | undefined;
     try {
-      const [transport, bytes, call] = begin(request, context);
-      started = true;
+      call = begin(request, context);
       // Leaving this loop early (Connect stops when the client goes away)
       // ends the shmrpc stream, which cancels the call in C.
-      for await (const item of transport.serverStreaming(raw, bytes as never, call)) {
+      for await (const item of call.transport.serverStreaming(raw, call.bytes as never, call.options)) {
         yield fromBinary(output as DescMessage, item);
       }
     } catch (error) {
       fail(error, context);
     } finally {
-      if (started) stats.callsInFlight--;
+      call?.end();
     }
   };
   // The method types are known only at run time: Connect's typed
