@@ -27,7 +27,8 @@ dir=$(cd "$dir" && pwd)
 out=build/conformance
 
 rm -rf "$out/gen"
-node js/bin/shmrpc.js gen "$dir/conformance.proto" "$dir/test_messages_proto3.proto" -I "$dir" --ts-out "$out/gen"
+node js/bin/shmrpc.js gen "$dir/conformance.proto" "$dir/test_messages_proto3.proto" \
+  "$dir/test_messages_proto2.proto" -I "$dir" --ts-out "$out/gen"
 node node_modules/typescript/bin/tsc -p tests/conformance/tsconfig.json
 chmod +x "$out/ts/tests/conformance/testee.js"
 

@@ -8,7 +8,7 @@
 
 #include "ts.h"
 
-enum { WIRE_VARINT = 0, WIRE_I64 = 1, WIRE_LEN = 2, WIRE_I32 = 5 };
+enum { WIRE_VARINT = 0, WIRE_I64 = 1, WIRE_LEN = 2, WIRE_START_GROUP = 3, WIRE_END_GROUP = 4, WIRE_I32 = 5 };
 
 typedef struct {
   const char *ts_type; /* "number" */
@@ -30,7 +30,7 @@ static const scalar_t scalars[] = {
     [TYPE_FIXED32] = {"number", "0", "fixed32", NULL, 4, WIRE_I32, 4},
     [TYPE_BOOL] = {"boolean", "false", "bool", NULL, 1, WIRE_VARINT, 1},
     [TYPE_STRING] = {"string", "\"\"", "string", NULL, 0, WIRE_LEN, 0},
-    [TYPE_GROUP] = {NULL, NULL, NULL, NULL, 0, WIRE_LEN, 0},
+    [TYPE_GROUP] = {NULL, NULL, NULL, NULL, 0, WIRE_START_GROUP, 0},
     [TYPE_MESSAGE] = {NULL, NULL, NULL, NULL, 0, WIRE_LEN, 0},
     [TYPE_BYTES] = {"Uint8Array", "pb.EMPTY_BYTES", "bytes", "pb.sizeBytes", 0, WIRE_LEN, 0},
     [TYPE_UINT32] = {"number", "0", "uint32", "pb.sizeUint32", 0, WIRE_VARINT, 5},
@@ -77,7 +77,7 @@ static const field_t *entry_field(const field_t *map, int32_t number) {
 /* ---- types and defaults --------------------------------------------------- */
 
 void ts_value_type(const ts_ctx_t *ctx, buf_t *out, const field_t *f) {
-  if (f->type == TYPE_MESSAGE) {
+  if (field_is_message(f)) {
     buf_put(out, ts_ref_message(ctx, f->message));
   } else if (f->type == TYPE_ENUM) {
     buf_put(out, ts_ref_enum(ctx, f->enumeration));
@@ -104,7 +104,7 @@ static void zero_value(const ts_ctx_t *ctx, buf_t *out, const field_t *f) {
     /* proto3 enums start at 0: the first value is the default. */
     const enum_t *e = f->enumeration;
     buf_printf(out, "%s.%s", ts_ref_enum(ctx, e), e->values[0].name);
-  } else if (f->type == TYPE_MESSAGE) {
+  } else if (field_is_message(f)) {
     buf_printf(out, "%s.create()", ts_ref_message(ctx, f->message));
   } else {
     buf_put(out, scalars[f->type].zero);
@@ -116,7 +116,7 @@ void ts_field_default(const ts_ctx_t *ctx, buf_t *out, const field_t *f) {
     buf_put(out, "{}");
   } else if (f->repeated) {
     buf_put(out, "[]");
-  } else if (f->explicit_presence || f->type == TYPE_MESSAGE) {
+  } else if (f->explicit_presence || field_is_message(f)) {
     buf_put(out, "undefined");
   } else {
     zero_value(ctx, out, f);
@@ -158,7 +158,7 @@ static void nonzero_condition(buf_t *out, const field_t *f, const char *expr) {
 /* A value from an init object into a full value: messages are created,
  * everything else is taken as is. */
 static void create_value(const ts_ctx_t *ctx, buf_t *out, const field_t *f, const char *expr) {
-  if (f->type == TYPE_MESSAGE) {
+  if (field_is_message(f)) {
     buf_printf(out, "%s.create(%s)", ts_ref_message(ctx, f->message), expr);
   } else {
     buf_put(out, expr);
@@ -182,17 +182,31 @@ void ts_field_create(const ts_ctx_t *ctx, const field_t *f) {
     buf_put(out, ");\n");
     buf_close(out, "}");
     buf_close(out, "}");
-  } else if (f->repeated && f->type == TYPE_MESSAGE) {
+  } else if (f->repeated && field_is_message(f)) {
     buf_line(out, "if (init.%s !== undefined) m.%s = init.%s.map((v) => %s.create(v));", name,
              name, name, ts_ref_message(ctx, f->message));
   } else if (f->repeated) {
     buf_line(out, "if (init.%s !== undefined) m.%s = init.%s.slice();", name, name, name);
-  } else if (f->type == TYPE_MESSAGE) {
+  } else if (field_is_message(f)) {
     buf_line(out, "if (init.%s !== undefined) m.%s = %s.create(init.%s);", name, name,
              ts_ref_message(ctx, f->message), name);
   } else {
     buf_line(out, "if (init.%s !== undefined) m.%s = init.%s;", name, name, name);
   }
+}
+
+/* Closes `if (value !== undefined) {`: a required field that is missing
+ * cannot be encoded. */
+static void close_presence(const ts_ctx_t *ctx, const field_t *f) {
+  buf_t *out = ctx->out;
+  if (!f->required) {
+    buf_close(out, "}");
+    return;
+  }
+  buf_close(out, "} else {");
+  out->indent++;
+  buf_line(out, "throw pb.missingField(\"%s\");", f->path);
+  buf_close(out, "}");
 }
 
 /* ---- size ----------------------------------------------------------------- */
@@ -202,7 +216,11 @@ void ts_value_size(const ts_ctx_t *ctx, const field_t *f, const char *expr) {
   buf_t *out = ctx->out;
   int tag_size = ts_varint_size(value_tag(f));
   const scalar_t *s = &scalars[f->type];
-  if (f->type == TYPE_MESSAGE) {
+  if (f->type == TYPE_GROUP) {
+    /* Start and end tags (the same size), no length. */
+    buf_line(out, "n += %d + %s.$size(%s, w);", 2 * tag_size, ts_ref_message(ctx, f->message),
+             expr);
+  } else if (field_is_message(f)) {
     buf_line(out, "n += %d + w.fill(w.slot(), %s.$size(%s, w));", tag_size,
              ts_ref_message(ctx, f->message), expr);
   } else if (f->type == TYPE_STRING) {
@@ -218,7 +236,7 @@ void ts_value_size(const ts_ctx_t *ctx, const field_t *f, const char *expr) {
 static void entry_size_expr(const ts_ctx_t *ctx, buf_t *out, const field_t *f, const char *expr) {
   const scalar_t *s = &scalars[f->type];
   buf_printf(out, "%d + ", ts_varint_size(value_tag(f)));
-  if (f->type == TYPE_MESSAGE) {
+  if (field_is_message(f)) {
     buf_printf(out, "w.fill(w.slot(), %s.$size(%s, w))", ts_ref_message(ctx, f->message), expr);
   } else if (f->type == TYPE_STRING) {
     buf_printf(out, "w.stringSize(%s)", expr);
@@ -249,7 +267,7 @@ static const char *key_to_wire(const field_t *key) {
 
 /* The fallback for a map value missing from an init object. */
 static void entry_value_fallback(const ts_ctx_t *ctx, buf_t *out, const field_t *value) {
-  if (value->type == TYPE_MESSAGE) {
+  if (field_is_message(value)) {
     buf_put(out, "{}");
   } else {
     zero_value(ctx, out, value);
@@ -316,10 +334,10 @@ void ts_field_size(const ts_ctx_t *ctx, const field_t *f) {
     ts_value_size(ctx, f, "v");
     buf_close(out, "}");
     buf_close(out, "}");
-  } else if (f->explicit_presence || f->type == TYPE_MESSAGE) {
+  } else if (f->explicit_presence || field_is_message(f)) {
     buf_open(out, "if (%s !== undefined) {", local);
     ts_value_size(ctx, f, local);
-    buf_close(out, "}");
+    close_presence(ctx, f);
   } else {
     buf_indent(out);
     buf_printf(out, "if (");
@@ -338,12 +356,31 @@ static void write_tag(buf_t *out, uint32_t tag) {
   buf_line(out, tag < 0x80 ? "w.byte(%" PRIu32 ");" : "w.uint32(%" PRIu32 ");", tag);
 }
 
+/* A group: its fields between a start and an end tag. */
+static void write_group(const ts_ctx_t *ctx, const field_t *f, const char *expr, bool one_pass) {
+  buf_t *out = ctx->out;
+  const char *codec = ts_ref_message(ctx, f->message);
+  if (one_pass) {
+    buf_line(out, "w.tag(%" PRIu32 ");", ts_tag(f, WIRE_START_GROUP));
+    buf_line(out, "%s.$encode(%s, w);", codec, expr);
+    buf_line(out, "w.tag(%" PRIu32 ");", ts_tag(f, WIRE_END_GROUP));
+  } else {
+    write_tag(out, ts_tag(f, WIRE_START_GROUP));
+    buf_line(out, "%s.$write(%s, w);", codec, expr);
+    write_tag(out, ts_tag(f, WIRE_END_GROUP));
+  }
+}
+
 /* One value, tag included. */
 void ts_value_write(const ts_ctx_t *ctx, const field_t *f, const char *expr, bool one_pass) {
   buf_t *out = ctx->out;
+  if (f->type == TYPE_GROUP) {
+    write_group(ctx, f, expr, one_pass);
+    return;
+  }
   if (!one_pass) {
     write_tag(out, value_tag(f));
-    if (f->type == TYPE_MESSAGE) {
+    if (field_is_message(f)) {
       buf_line(out, "w.len();");
       buf_line(out, "%s.$write(%s, w);", ts_ref_message(ctx, f->message), expr);
     } else {
@@ -352,7 +389,7 @@ void ts_value_write(const ts_ctx_t *ctx, const field_t *f, const char *expr, boo
     return;
   }
   buf_line(out, "w.tag(%" PRIu32 ");", value_tag(f));
-  if (f->type == TYPE_MESSAGE) {
+  if (field_is_message(f)) {
     buf_line(out, "const at = w.fork();");
     buf_line(out, "%s.$encode(%s, w);", ts_ref_message(ctx, f->message), expr);
     buf_line(out, "w.join(at);");
@@ -424,10 +461,10 @@ void ts_field_write(const ts_ctx_t *ctx, const field_t *f, bool one_pass) {
     ts_value_write(ctx, f, "v", one_pass);
     buf_close(out, "}");
     buf_close(out, "}");
-  } else if (f->explicit_presence || f->type == TYPE_MESSAGE) {
+  } else if (f->explicit_presence || field_is_message(f)) {
     buf_open(out, "if (%s !== undefined) {", local);
     ts_value_write(ctx, f, local, one_pass);
-    buf_close(out, "}");
+    close_presence(ctx, f);
   } else {
     buf_indent(out);
     buf_printf(out, "if (");
@@ -442,7 +479,11 @@ void ts_field_write(const ts_ctx_t *ctx, const field_t *f, bool one_pass) {
 /* ---- read ----------------------------------------------------------------- */
 
 void ts_value_read(const ts_ctx_t *ctx, buf_t *out, const field_t *f, const char *merge) {
-  if (f->type == TYPE_MESSAGE) {
+  if (f->type == TYPE_GROUP) {
+    /* The group's content ends where its end tag starts; endGroup steps past it. */
+    buf_printf(out, "r.endGroup(%s.$read(r, r.group(%" PRId32 ", depth), depth + 1, %s))",
+               ts_ref_message(ctx, f->message), f->number, merge);
+  } else if (field_is_message(f)) {
     buf_printf(out, "%s.$read(r, r.nested(depth), depth + 1, %s)", ts_ref_message(ctx, f->message),
                merge);
   } else {
@@ -500,7 +541,7 @@ static void read_map_entry(const ts_ctx_t *ctx, const field_t *f) {
   buf_t *out = ctx->out;
   const field_t *key = entry_field(f, 1);
   const field_t *value = entry_field(f, 2);
-  bool message_value = value->type == TYPE_MESSAGE;
+  bool message_value = field_is_message(value);
   expect_tag(out, ts_tag(f, WIRE_LEN));
   buf_line(out, "const e = r.nested(depth);");
   buf_line(out, "%s", key_declaration(key));

@@ -43,7 +43,7 @@ static void emit_interface(const ts_ctx_t *ctx, const message_t *m) {
       continue;
     }
     comments_emit(out, f->comment);
-    bool optional = !f->repeated && (f->explicit_presence || f->type == TYPE_MESSAGE);
+    bool optional = !f->repeated && (f->explicit_presence || field_is_message(f));
     buf_indent(out);
     buf_printf(out, "%s%s: ", f->json_name, optional ? "?" : "");
     ts_field_type(ctx, out, f);
@@ -68,7 +68,7 @@ static void emit_create_oneof(const ts_ctx_t *ctx, const oneof_t *o) {
     buf_open(out, "case \"%s\":", f->json_name);
     buf_indent(out);
     buf_printf(out, "m.%s = { case: \"%s\", value: ", o->json_name, f->json_name);
-    if (f->type == TYPE_MESSAGE) {
+    if (field_is_message(f)) {
       buf_printf(out, "%s.create(%s.value)", ts_ref_message(ctx, f->message), local);
     } else {
       buf_printf(out, "%s.value ?? ", local);
@@ -189,7 +189,7 @@ static void emit_oneof_pass(const ts_ctx_t *ctx, const oneof_t *o, pass_t pass) 
     char value[256];
     buf_t fallback;
     buf_init(&fallback, "");
-    if (f->type == TYPE_MESSAGE) {
+    if (field_is_message(f)) {
       buf_put(&fallback, "{}");
     } else {
       ts_field_default(ctx, &fallback, f);
@@ -285,6 +285,13 @@ static void emit_read(const ts_ctx_t *ctx, const message_t *m) {
   buf_close(out, "}");
   buf_close(out, "}");
   buf_line(out, "r.atEnd(end);");
+  for (size_t i = 0; i < m->field_count; i++) {
+    const field_t *f = &m->fields[i];
+    if (f->required) {
+      buf_line(out, "if (m.%s === undefined) throw r.missingField(\"%s\");", f->json_name,
+               f->path);
+    }
+  }
   buf_line(out, "if (unknown !== undefined) m.$unknown = r.unknownBytes(unknown, m.$unknown);");
   buf_line(out, "return m;");
   buf_close(out, "},");

@@ -18,7 +18,9 @@ export type DecodeErrorCode =
   /** Messages or groups nested deeper than the reader's limit. */
   | "DEPTH_LIMIT"
   /** A string field that is not valid UTF-8. */
-  | "INVALID_UTF8";
+  | "INVALID_UTF8"
+  /** A proto2 required field is absent. */
+  | "MISSING_REQUIRED";
 
 export class DecodeError extends Error {
   override readonly name = "DecodeError";
@@ -35,4 +37,39 @@ export class DecodeError extends Error {
 
 export function isDecodeError(value: unknown): value is DecodeError {
   return value instanceof DecodeError;
+}
+
+/**
+ * A value encode() (or encodedSize/encodeInto) cannot write because its
+ * JavaScript type is not the field's: a string for a bytes field, "5" for a
+ * number, an enum name that does not exist, a required field left out.
+ * `field` names the field as in the schema: "pkg.Message.field".
+ */
+export class FieldTypeError extends TypeError {
+  override readonly name = "FieldTypeError";
+  readonly field: string;
+
+  constructor(field: string, message: string) {
+    super(`${field}: ${message}`);
+    this.field = field;
+  }
+}
+
+/**
+ * A value of the right JavaScript type that the field cannot hold: 2**40,
+ * -1 or 1.5 for a uint32, NaN for an integer. `field` as in FieldTypeError.
+ */
+export class FieldRangeError extends RangeError {
+  override readonly name = "FieldRangeError";
+  readonly field: string;
+
+  constructor(field: string, message: string) {
+    super(`${field}: ${message}`);
+    this.field = field;
+  }
+}
+
+/** What generated encoders throw for a proto2 required field that is unset. */
+export function missingField(field: string): FieldTypeError {
+  return new FieldTypeError(field, "required field is missing");
 }
