@@ -42,7 +42,14 @@ static void emit_interface(const ts_ctx_t *ctx, const message_t *m) {
       if ((size_t)f->oneof == next_oneof) emit_oneof_type(ctx, &m->oneofs[next_oneof++]);
       continue;
     }
-    comments_emit(out, f->comment);
+    if (f->default_value != NULL) {
+      /* proto2 [default = ...]: documented; an unset field reads undefined. */
+      char note[512];
+      snprintf(note, sizeof(note), "Default when unset: %s.", f->default_value);
+      comments_emit_note(out, f->comment, note);
+    } else {
+      comments_emit(out, f->comment);
+    }
     bool optional = !f->repeated && (f->explicit_presence || field_is_message(f));
     buf_indent(out);
     buf_printf(out, "%s%s: ", f->json_name, optional ? "?" : "");

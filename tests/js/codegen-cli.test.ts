@@ -57,6 +57,40 @@ describe("shmrpc gen", () => {
     assert.match(readFileSync(join(out, "pc_pb.ts"), "utf8"), /^import \{ A \} from "\.\/pa_pb\.js";$/m);
   });
 
+  it("generates only the files asked for: descriptor.proto imported for a custom option is not", () => {
+    const path = proto("opt.proto", 'syntax = "proto3";\nimport "google/protobuf/descriptor.proto";\n' +
+      'extend google.protobuf.FieldOptions { string column = 50001; }\nmessage A { int32 x = 1 [(column) = "c"]; }\n');
+    const out = join(work, "opt");
+    const run = shmrpc(["gen", path, "-I", work, "--ts-out", join(out, "ts"), "--c-out", join(out, "c")]);
+    assert.equal(run.status, 0, run.stderr);
+    assert.ok(existsSync(join(out, "ts", "opt_pb.ts")));
+    assert.ok(!existsSync(join(out, "ts", "google")), "nothing from google/protobuf");
+    assert.ok(!existsSync(join(out, "c", "google")), "nothing from google/protobuf");
+  });
+
+  it("generates the well-known types a file needs, through their own imports", () => {
+    const path = proto("useapi.proto", 'syntax = "proto3";\nimport "google/protobuf/api.proto";\n' +
+      "message A { google.protobuf.Api api = 1; }\n");
+    const out = join(work, "api");
+    const run = shmrpc(["gen", path, "-I", work, "--ts-out", join(out, "ts"), "--c-out", join(out, "c")]);
+    assert.equal(run.status, 0, run.stderr);
+    for (const name of ["api", "source_context", "type", "any"]) {
+      assert.ok(existsSync(join(out, "ts", "google", "protobuf", `${name}_pb.ts`)), name);
+      assert.ok(existsSync(join(out, "c", "google", "protobuf", `${name}.pb.h`)), name);
+    }
+    assert.ok(!existsSync(join(out, "ts", "google", "protobuf", "descriptor_pb.ts")));
+  });
+
+  it("generates descriptor.proto when a file uses its types, and C that includes it", () => {
+    const path = proto("usedesc.proto", 'syntax = "proto3";\nimport "google/protobuf/descriptor.proto";\n' +
+      "message A { google.protobuf.FileDescriptorProto file = 1; }\n");
+    const out = join(work, "desc");
+    const run = shmrpc(["gen", path, "-I", work, "--ts-out", join(out, "ts"), "--c-out", join(out, "c")]);
+    assert.equal(run.status, 0, run.stderr);
+    assert.ok(existsSync(join(out, "ts", "google", "protobuf", "descriptor_pb.ts")));
+    assert.match(readFileSync(join(out, "c", "usedesc.pb.h"), "utf8"), /#include "google\/protobuf\/descriptor\.pb\.h"/);
+  });
+
   it("says which file is missing", () => {
     const run = shmrpc(["gen", join(work, "nope.proto"), "--ts-out", work]);
     assert.equal(run.status, 1);
@@ -105,11 +139,13 @@ describe("protoc-gen-shmrpc refuses what it cannot generate", () => {
     assert.match(run.stderr, /S\/Up: client streaming is not supported/);
   });
 
-  it("proto2 files", () => {
-    const path = proto("p2.proto", 'syntax = "proto2";\nmessage A { optional int32 x = 1; }\n');
-    const run = shmrpc(["gen", path, "-I", work, "--ts-out", work]);
+  it("groups in C (nanopb has none), naming the field; TypeScript is fine", () => {
+    const path = proto("grp.proto", 'syntax = "proto2";\npackage g;\nmessage A { optional group G = 1 { optional int32 x = 2; } }\n');
+    let run = shmrpc(["gen", path, "-I", work, "--c-out", join(work, "grp-c")]);
     assert.equal(run.status, 1);
-    assert.match(run.stderr, /p2\.proto: shmrpc supports proto3 files only/);
+    assert.match(run.stderr, /g\.A\.g \(grp\.proto\): a group, which nanopb \(the C structs\) cannot generate/);
+    run = shmrpc(["gen", path, "-I", work, "--ts-out", join(work, "grp-ts")]);
+    assert.equal(run.status, 0, run.stderr);
   });
 
   it("two methods whose ids collide", () => {
