@@ -54,7 +54,40 @@ static void options_for(buf_t *out, const message_t *m) {
   for (size_t i = 0; i < m->message_count; i++) options_for(out, &m->messages[i]);
 }
 
-static bool check_message(schema_t *schema, const message_t *m) {
+/* C names of the request's types so far, to find two that nanopb would
+ * give the same name (A.B and A_B both become A_B). */
+typedef struct {
+  size_t count;
+  const char **c_names;
+  const char **full_names;
+} c_names_t;
+
+static bool claim(schema_t *schema, c_names_t *names, const char *c_name, const char *full_name,
+                  const char *file_name) {
+  for (size_t i = 0; i < names->count; i++) {
+    if (strcmp(names->c_names[i], c_name) == 0) {
+      return schema_fail(schema,
+                         "%s and %s both become the C type %s (nanopb joins nested names with "
+                         "'_'): rename one of them in the .proto, or generate TypeScript only "
+                         "(no --c-out / no c parameter)",
+                         names->full_names[i], full_name, c_name);
+    }
+  }
+  if (names_c_reserved(c_name)) {
+    return schema_fail(schema,
+                       "%s (%s): its C name %s is a C keyword: give the file a package, or "
+                       "generate TypeScript only (no --c-out / no c parameter)",
+                       full_name, file_name, c_name);
+  }
+  names->c_names = xrealloc(names->c_names, sizeof(char *) * (names->count + 1));
+  names->full_names = xrealloc(names->full_names, sizeof(char *) * (names->count + 1));
+  names->c_names[names->count] = c_name;
+  names->full_names[names->count++] = full_name;
+  return true;
+}
+
+static bool check_message(schema_t *schema, c_names_t *names, const message_t *m) {
+  if (!claim(schema, names, m->c_name, m->full_name, m->file->name)) return false;
   for (size_t i = 0; i < m->field_count; i++) {
     const field_t *f = &m->fields[i];
     if (f->type == TYPE_GROUP) {
@@ -63,22 +96,41 @@ static bool check_message(schema_t *schema, const message_t *m) {
                          "generate TypeScript only (no --c-out / no c parameter)",
                          f->path, m->file->name);
     }
+    if (names_c_reserved(f->name)) {
+      return schema_fail(schema,
+                         "%s (%s): the field name %s is a C keyword, and nanopb uses field names "
+                         "as C struct members: rename the field in the .proto (its number, not "
+                         "its name, is on the wire), or generate TypeScript only (no --c-out / "
+                         "no c parameter)",
+                         f->path, m->file->name, f->name);
+    }
+  }
+  for (size_t i = 0; i < m->enum_count; i++) {
+    const enum_t *e = &m->enums[i];
+    if (!claim(schema, names, e->c_name, e->full_name, m->file->name)) return false;
   }
   for (size_t i = 0; i < m->message_count; i++) {
-    if (!check_message(schema, &m->messages[i])) return false;
+    if (!check_message(schema, names, &m->messages[i])) return false;
   }
   return true;
 }
 
 bool c_check_nanopb(schema_t *schema) {
   /* nanopb reads every file of the request, imports included. */
-  for (size_t i = 0; i < schema->file_count; i++) {
+  c_names_t names = {0};
+  bool ok = true;
+  for (size_t i = 0; ok && i < schema->file_count; i++) {
     const file_t *file = &schema->files[i];
-    for (size_t k = 0; k < file->message_count; k++) {
-      if (!check_message(schema, &file->messages[k])) return false;
+    for (size_t k = 0; ok && k < file->enum_count; k++) {
+      ok = claim(schema, &names, file->enums[k].c_name, file->enums[k].full_name, file->name);
+    }
+    for (size_t k = 0; ok && k < file->message_count; k++) {
+      ok = check_message(schema, &names, &file->messages[k]);
     }
   }
-  return true;
+  free(names.c_names);
+  free(names.full_names);
+  return ok;
 }
 
 static bool uses_file(const message_t *m, const char *file_name) {

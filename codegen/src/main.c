@@ -8,6 +8,7 @@
 #include "params.h"
 #include "request.h"
 #include "schema.h"
+#include "ts.h"
 
 static const char *generate(schema_t *schema, const params_t *params, outputs_t *outputs) {
   if (params->plan) {
@@ -16,6 +17,7 @@ static const char *generate(schema_t *schema, const params_t *params, outputs_t 
     return NULL;
   }
   if (params->c && !c_check_nanopb(schema)) return schema->error;
+  if (params->ts) ts_assign_names(schema);
   for (size_t i = 0; i < schema->file_count; i++) {
     const file_t *file = &schema->files[i];
     if (!file->generate) continue;

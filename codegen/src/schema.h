@@ -66,7 +66,7 @@ typedef struct {
 struct message_s {
   const char *full_name; /* "shop.Order.Line" */
   const char *name;      /* "Line" */
-  const char *ts_name;   /* "Order_Line" */
+  const char *ts_name;   /* "Order_Line" (final after ts_assign_names) */
   const char *c_name;    /* nanopb's: "shop_Order_Line" */
   const file_t *file;
   bool map_entry;
@@ -113,6 +113,8 @@ typedef struct {
 typedef struct service_s {
   const char *full_name; /* "shop.Orders" */
   const char *name;      /* "Orders" */
+  const char *ts_name;   /* TypeScript descriptor: "Orders" (ts_assign_names) */
+  const char *ts_client_name; /* TypeScript client class: "OrdersClient" */
   const char *c_name;    /* "shop_Orders" */
   const file_t *file;
   size_t method_count;
@@ -128,6 +130,7 @@ struct file_s {
   const char *package; /* "shop", or "" */
   bool proto2;         /* syntax = "proto2" (or no syntax statement) */
   bool generate;       /* listed in file_to_generate */
+  const char *ts_descriptor_name; /* its embedded descriptor: "file_shop_order" (ts_assign_names) */
   size_t dependency_count;
   const file_t **dependencies;
   size_t message_count;

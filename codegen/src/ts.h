@@ -29,6 +29,14 @@ typedef struct {
 
 /* ---- ts_file.c ---- */
 
+/* Final TypeScript names of every type and service of every file (the
+ * mangling rule is described in ts_file.c and codegen/README.md). Run
+ * once before emitting. */
+void ts_assign_names(schema_t *schema);
+/* `object.property`, or where the property is one every object inherits
+ * ("constructor", ...), an expression that reads it only as an own one. */
+const char *ts_get(const ts_ctx_t *ctx, const char *object, const char *property);
+
 /* The name under which code in this file refers to a message or enum. */
 const char *ts_ref_message(const ts_ctx_t *ctx, const message_t *m);
 const char *ts_ref_enum(const ts_ctx_t *ctx, const enum_t *e);

@@ -171,7 +171,7 @@ void ts_field_create(const ts_ctx_t *ctx, const field_t *f) {
   if (f->map) {
     const field_t *value = entry_field(f, 2);
     const char *local = ts_local(ctx, name);
-    buf_line(out, "const %s = init.%s;", local, name);
+    buf_line(out, "const %s = %s;", local, ts_get(ctx, "init", name));
     buf_open(out, "if (%s !== undefined) {", local);
     buf_open(out, "for (const key of Object.keys(%s)) {", local);
     buf_line(out, "const value = %s[key];", local);
@@ -182,16 +182,25 @@ void ts_field_create(const ts_ctx_t *ctx, const field_t *f) {
     buf_put(out, ");\n");
     buf_close(out, "}");
     buf_close(out, "}");
-  } else if (f->repeated && field_is_message(f)) {
-    buf_line(out, "if (init.%s !== undefined) m.%s = init.%s.map((v) => %s.create(v));", name,
-             name, name, ts_ref_message(ctx, f->message));
-  } else if (f->repeated) {
-    buf_line(out, "if (init.%s !== undefined) m.%s = init.%s.slice();", name, name, name);
-  } else if (field_is_message(f)) {
-    buf_line(out, "if (init.%s !== undefined) m.%s = %s.create(init.%s);", name, name,
-             ts_ref_message(ctx, f->message), name);
   } else {
-    buf_line(out, "if (init.%s !== undefined) m.%s = init.%s;", name, name, name);
+    /* init.<name>, or a local holding it when only an own property counts. */
+    const char *from = ts_get(ctx, "init", name);
+    if (from[0] == '(') {
+      const char *local = ts_local(ctx, name);
+      buf_line(out, "const %s = %s;", local, from);
+      from = local;
+    }
+    if (f->repeated && field_is_message(f)) {
+      buf_line(out, "if (%s !== undefined) m.%s = %s.map((v) => %s.create(v));", from, name, from,
+               ts_ref_message(ctx, f->message));
+    } else if (f->repeated) {
+      buf_line(out, "if (%s !== undefined) m.%s = %s.slice();", from, name, from);
+    } else if (field_is_message(f)) {
+      buf_line(out, "if (%s !== undefined) m.%s = %s.create(%s);", from, name,
+               ts_ref_message(ctx, f->message), from);
+    } else {
+      buf_line(out, "if (%s !== undefined) m.%s = %s;", from, name, from);
+    }
   }
 }
 
@@ -299,7 +308,7 @@ static void map_loop_head(const ts_ctx_t *ctx, const field_t *f, const char *loc
 void ts_field_size(const ts_ctx_t *ctx, const field_t *f) {
   buf_t *out = ctx->out;
   const char *local = ts_local(ctx, f->json_name);
-  buf_line(out, "const %s = m.%s;", local, f->json_name);
+  buf_line(out, "const %s = %s;", local, ts_get(ctx, "m", f->json_name));
   int tag_size = ts_varint_size(ts_tag(f, WIRE_LEN));
   const scalar_t *s = &scalars[f->type];
   if (f->map) {
@@ -447,7 +456,7 @@ static void write_packed(const ts_ctx_t *ctx, const field_t *f, const char *loca
 void ts_field_write(const ts_ctx_t *ctx, const field_t *f, bool one_pass) {
   buf_t *out = ctx->out;
   const char *local = ts_local(ctx, f->json_name);
-  buf_line(out, "const %s = m.%s;", local, f->json_name);
+  buf_line(out, "const %s = %s;", local, ts_get(ctx, "m", f->json_name));
   if (f->map) {
     write_map(ctx, f, local, one_pass);
   } else if (f->repeated && f->packed) {

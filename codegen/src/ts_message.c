@@ -68,7 +68,7 @@ static void emit_interface(const ts_ctx_t *ctx, const message_t *m) {
 static void emit_create_oneof(const ts_ctx_t *ctx, const oneof_t *o) {
   buf_t *out = ctx->out;
   const char *local = ts_local(ctx, o->json_name);
-  buf_line(out, "const %s = init.%s;", local, o->json_name);
+  buf_line(out, "const %s = %s;", local, ts_get(ctx, "init", o->json_name));
   buf_open(out, "switch (%s?.case) {", local);
   for (size_t i = 0; i < o->field_count; i++) {
     const field_t *f = o->fields[i];
@@ -182,7 +182,7 @@ typedef enum { PASS_SIZE, PASS_WRITE, PASS_ENCODE } pass_t;
 static void emit_oneof_pass(const ts_ctx_t *ctx, const oneof_t *o, pass_t pass) {
   buf_t *out = ctx->out;
   const char *local = ts_local(ctx, o->json_name);
-  buf_line(out, "const %s = m.%s;", local, o->json_name);
+  buf_line(out, "const %s = %s;", local, ts_get(ctx, "m", o->json_name));
   buf_open(out, "switch (%s?.case) {", local);
   for (size_t i = 0; i < o->field_count; i++) {
     const field_t *f = o->fields[i];

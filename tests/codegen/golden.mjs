@@ -19,10 +19,11 @@ const GOLDEN = join(ROOT, "tests", "codegen", "golden");
 const PROTO_ROOT = join(ROOT, "tests", "proto");
 const testProto = (n) => join(PROTO_ROOT, "shmrpc", "test", `${n}.proto`);
 // Generated as TypeScript and C.
-const PROTOS = ["common", "everything", "service", "legacy", "recursion"].map(testProto);
-// TypeScript only: groups (nanopb has none), and protobuf's own proto2
-// schemas, which must generate (plugin.proto brings descriptor.proto).
-const TS_ONLY_PROTOS = [testProto("groups"), "/usr/include/google/protobuf/compiler/plugin.proto"];
+const PROTOS = ["common", "everything", "service", "legacy", "recursion", "names"].map(testProto);
+// TypeScript only: groups (nanopb has none), names C cannot have, and
+// protobuf's own proto2 schemas (plugin.proto brings descriptor.proto).
+const TS_ONLY_PROTOS = [testProto("groups"), testProto("clash"),
+  "/usr/include/google/protobuf/compiler/plugin.proto"];
 
 function listFiles(dir, keep) {
   if (!existsSync(dir)) return [];

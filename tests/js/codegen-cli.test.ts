@@ -172,11 +172,17 @@ describe("protoc-gen-shmrpc refuses what it cannot generate", () => {
     assert.match(run.stderr, new RegExp(`method id collision: c\\.S/${pair[0]} and c\\.S/${pair[1]} both hash`));
   });
 
-  it("two TypeScript declarations with one name", () => {
-    const path = proto("names.proto", 'syntax = "proto3";\nmessage A { message B {} }\nmessage A_B {}\n');
-    const run = shmrpc(["gen", path, "-I", work, "--ts-out", work]);
+  it("C keywords as field names and two types with one C name, saying what to do", () => {
+    const keyword = proto("kw.proto", 'syntax = "proto3";\npackage k;\nmessage A { int32 default = 1; }\n');
+    let run = shmrpc(["gen", keyword, "-I", work, "--c-out", join(work, "kw")]);
     assert.equal(run.status, 1);
-    assert.match(run.stderr, /two TypeScript declarations would be named A_B/);
+    assert.match(run.stderr, /k\.A\.default \(kw\.proto\): the field name default is a C keyword.*rename the field in the \.proto.*or generate TypeScript only/);
+    const nested = proto("ab.proto", 'syntax = "proto3";\npackage n;\nmessage A { message B {} }\nmessage A_B {}\n');
+    run = shmrpc(["gen", nested, "-I", work, "--c-out", join(work, "ab")]);
+    assert.equal(run.status, 1);
+    assert.match(run.stderr, /n\.A\.B and n\.A_B both become the C type n_A_B.*rename one of them/);
+    run = shmrpc(["gen", nested, keyword, "-I", work, "--ts-out", join(work, "ab-ts")]);
+    assert.equal(run.status, 0, run.stderr);
   });
 });
 

@@ -1502,9 +1502,9 @@ export const FieldDescriptorProto: pb.MessageCodec<FieldDescriptorProto> = {
     if (extendee !== undefined) {
       n += 1 + w.stringSize(extendee);
     }
-    const number = m.number;
-    if (number !== undefined) {
-      n += 1 + pb.sizeInt32(number);
+    const number_ = m.number;
+    if (number_ !== undefined) {
+      n += 1 + pb.sizeInt32(number_);
     }
     const label = m.label;
     if (label !== undefined) {
@@ -1553,10 +1553,10 @@ export const FieldDescriptorProto: pb.MessageCodec<FieldDescriptorProto> = {
       w.byte(18);
       w.string(extendee);
     }
-    const number = m.number;
-    if (number !== undefined) {
+    const number_ = m.number;
+    if (number_ !== undefined) {
       w.byte(24);
-      w.int32(number);
+      w.int32(number_);
     }
     const label = m.label;
     if (label !== undefined) {
@@ -1613,10 +1613,10 @@ export const FieldDescriptorProto: pb.MessageCodec<FieldDescriptorProto> = {
       w.tag(18);
       w.stringField(extendee);
     }
-    const number = m.number;
-    if (number !== undefined) {
+    const number_ = m.number;
+    if (number_ !== undefined) {
       w.tag(24);
-      w.int32(number);
+      w.int32(number_);
     }
     const label = m.label;
     if (label !== undefined) {
@@ -2365,9 +2365,9 @@ export const EnumValueDescriptorProto: pb.MessageCodec<EnumValueDescriptorProto>
     if (name !== undefined) {
       n += 1 + w.stringSize(name);
     }
-    const number = m.number;
-    if (number !== undefined) {
-      n += 1 + pb.sizeInt32(number);
+    const number_ = m.number;
+    if (number_ !== undefined) {
+      n += 1 + pb.sizeInt32(number_);
     }
     const options = m.options;
     if (options !== undefined) {
@@ -2383,10 +2383,10 @@ export const EnumValueDescriptorProto: pb.MessageCodec<EnumValueDescriptorProto>
       w.byte(10);
       w.string(name);
     }
-    const number = m.number;
-    if (number !== undefined) {
+    const number_ = m.number;
+    if (number_ !== undefined) {
       w.byte(16);
-      w.int32(number);
+      w.int32(number_);
     }
     const options = m.options;
     if (options !== undefined) {
@@ -2403,10 +2403,10 @@ export const EnumValueDescriptorProto: pb.MessageCodec<EnumValueDescriptorProto>
       w.tag(10);
       w.stringField(name);
     }
-    const number = m.number;
-    if (number !== undefined) {
+    const number_ = m.number;
+    if (number_ !== undefined) {
       w.tag(16);
-      w.int32(number);
+      w.int32(number_);
     }
     const options = m.options;
     if (options !== undefined) {
