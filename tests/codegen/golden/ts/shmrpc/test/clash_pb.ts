@@ -2,6 +2,19 @@
 
 import * as pb from "shmrpc/pb";
 
+/**
+ * shmrpc/test/clash.proto as google.protobuf.FileDescriptorProto messages (binary, base64,
+ * without source info): the files it imports, then the file itself. For
+ * reflection, e.g. the JSON form of the HTTP gateway (shmrpc/gateway).
+ */
+export const file_shmrpc_test_clash: pb.FileDescriptor = {
+  name: "shmrpc/test/clash.proto",
+  protos: [
+    // shmrpc/test/clash.proto
+    "ChdzaG1ycGMvdGVzdC9jbGFzaC5wcm90bxIRc2htcnBjLnRlc3QuY2xhc2giSAoBQRIkCgFiGAEgASgLMhYuc2htcnBjLnRlc3QuY2xhc2guQS5CUgFiGh0KAUISGAoHZGVmYXVsdBgBIAEoBVIHZGVmYXVsdCJ5CgNBX0ISEgoEY2FzZRgBIAEoBVIEY2FzZRIWCgZ0eXBlb2YYAiABKAlSBnR5cGVvZhIWCgZzd2l0Y2gYAyABKAhSBnN3aXRjaBIuCgZuZXN0ZWQYBCABKAsyFi5zaG1ycGMudGVzdC5jbGFzaC5BLkJSBm5lc3RlZGIGcHJvdG8z",
+  ],
+};
+
 export interface A {
   b?: A_B$ | undefined;
   /** Fields this schema does not know, as encoded; written back by encode. */

@@ -2,6 +2,19 @@
 
 import * as pb from "shmrpc/pb";
 
+/**
+ * shmrpc/test/groups.proto as google.protobuf.FileDescriptorProto messages (binary, base64,
+ * without source info): the files it imports, then the file itself. For
+ * reflection, e.g. the JSON form of the HTTP gateway (shmrpc/gateway).
+ */
+export const file_shmrpc_test_groups: pb.FileDescriptor = {
+  name: "shmrpc/test/groups.proto",
+  protos: [
+    // shmrpc/test/groups.proto
+    "ChhzaG1ycGMvdGVzdC9ncm91cHMucHJvdG8SEnNobXJwYy50ZXN0Lmdyb3VwcyLBAwoHR3JvdXBlZBIWCgZiZWZvcmUYASABKAVSBmJlZm9yZRI3CgVwb2ludBgCIAEoCjIhLnNobXJwYy50ZXN0Lmdyb3Vwcy5Hcm91cGVkLlBvaW50UgVwb2ludBI0CgRpdGVtGAcgAygKMiAuc2htcnBjLnRlc3QuZ3JvdXBzLkdyb3VwZWQuSXRlbVIEaXRlbRI8CgZjaG9zZW4YCSABKAoyIi5zaG1ycGMudGVzdC5ncm91cHMuR3JvdXBlZC5DaG9zZW5IAFIGY2hvc2VuEhYKBW90aGVyGAsgASgJSABSBW90aGVyEhQKBWFmdGVyGBQgASgFUgVhZnRlchp/CgVQb2ludBIMCgF4GAMgASgFUgF4EgwKAXkYBCABKAVSAXkSPQoFbGFiZWwYBSABKAoyJy5zaG1ycGMudGVzdC5ncm91cHMuR3JvdXBlZC5Qb2ludC5MYWJlbFIFbGFiZWwaGwoFTGFiZWwSEgoEdGV4dBgGIAEoCVIEdGV4dBoaCgRJdGVtEhIKBG5hbWUYCCACKAlSBG5hbWUaHgoGQ2hvc2VuEhQKBXZhbHVlGAogASgFUgV2YWx1ZUIGCgRwaWNr",
+  ],
+};
+
 export interface Grouped {
   before?: number | undefined;
   point?: Grouped_Point | undefined;

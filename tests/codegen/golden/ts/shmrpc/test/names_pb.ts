@@ -2,6 +2,19 @@
 
 import * as pb from "shmrpc/pb";
 
+/**
+ * shmrpc/test/names.proto as google.protobuf.FileDescriptorProto messages (binary, base64,
+ * without source info): the files it imports, then the file itself. For
+ * reflection, e.g. the JSON form of the HTTP gateway (shmrpc/gateway).
+ */
+export const file_shmrpc_test_names: pb.FileDescriptor = {
+  name: "shmrpc/test/names.proto",
+  protos: [
+    // shmrpc/test/names.proto
+    "ChdzaG1ycGMvdGVzdC9uYW1lcy5wcm90bxIRc2htcnBjLnRlc3QubmFtZXMikgMKBk9iamVjdBIgCgtjb25zdHJ1Y3RvchgBIAEoBVILY29uc3RydWN0b3ISGwoJdG9fc3RyaW5nGAIgASgJUgh0b1N0cmluZxIoChBoYXNfb3duX3Byb3BlcnR5GAMgASgIUg5oYXNPd25Qcm9wZXJ0eRIZCgh2YWx1ZV9vZhgEIAEoA1IHdmFsdWVPZhImCg9pc19wcm90b3R5cGVfb2YYBSADKAVSDWlzUHJvdG90eXBlT2YSaQoWcHJvcGVydHlfaXNfZW51bWVyYWJsZRgGIAMoCzIzLnNobXJwYy50ZXN0Lm5hbWVzLk9iamVjdC5Qcm9wZXJ0eUlzRW51bWVyYWJsZUVudHJ5UhRwcm9wZXJ0eUlzRW51bWVyYWJsZRIUCgR0ZXh0GAcgASgJSABSBHRleHQaRwoZUHJvcGVydHlJc0VudW1lcmFibGVFbnRyeRIQCgNrZXkYASABKAlSA2tleRIUCgV2YWx1ZRgCIAEoCVIFdmFsdWU6AjgBQhIKEHRvX2xvY2FsZV9zdHJpbmciUwoKVWludDhBcnJheRISCgRkYXRhGAEgASgMUgRkYXRhEjEKBm9iamVjdBgCIAEoCzIZLnNobXJwYy50ZXN0Lm5hbWVzLk9iamVjdFIGb2JqZWN0IjwKBUFycmF5EjMKBWl0ZW1zGAEgAygLMh0uc2htcnBjLnRlc3QubmFtZXMuVWludDhBcnJheVIFaXRlbXMimgEKA01hcBI9CgdlbnRyaWVzGAEgAygLMiMuc2htcnBjLnRlc3QubmFtZXMuTWFwLkVudHJpZXNFbnRyeVIHZW50cmllcxpUCgxFbnRyaWVzRW50cnkSEAoDa2V5GAEgASgFUgNrZXkSLgoFdmFsdWUYAiABKAsyGC5zaG1ycGMudGVzdC5uYW1lcy5BcnJheVIFdmFsdWU6AjgBImYKB1Byb21pc2USKAoDbWFwGAEgASgLMhYuc2htcnBjLnRlc3QubmFtZXMuTWFwUgNtYXASMQoGbnVtYmVyGAIgASgOMhkuc2htcnBjLnRlc3QubmFtZXMuTnVtYmVyUgZudW1iZXIqKQoGTnVtYmVyEg8KC05VTUJFUl9aRVJPEAASDgoKTlVNQkVSX09ORRABMkoKClJhbmdlRXJyb3ISPAoGT2JqZWN0EhYuc2htcnBjLnRlc3QubmFtZXMuTWFwGhouc2htcnBjLnRlc3QubmFtZXMuUHJvbWlzZWIGcHJvdG8z",
+  ],
+};
+
 export enum Number$ {
   NUMBER_ZERO = 0,
   NUMBER_ONE = 1,
@@ -842,6 +855,7 @@ export const RangeError$: pb.ServiceDescriptor & {
 } = {
   name: "shmrpc.test.names.RangeError",
   fingerprint: "d6818819fa2e05fd",
+  file: file_shmrpc_test_names,
   methods: {
     object: {
       path: "shmrpc.test.names.RangeError/Object",

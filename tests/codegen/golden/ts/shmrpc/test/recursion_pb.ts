@@ -2,6 +2,19 @@
 
 import * as pb from "shmrpc/pb";
 
+/**
+ * shmrpc/test/recursion.proto as google.protobuf.FileDescriptorProto messages (binary, base64,
+ * without source info): the files it imports, then the file itself. For
+ * reflection, e.g. the JSON form of the HTTP gateway (shmrpc/gateway).
+ */
+export const file_shmrpc_test_recursion: pb.FileDescriptor = {
+  name: "shmrpc/test/recursion.proto",
+  protos: [
+    // shmrpc/test/recursion.proto
+    "ChtzaG1ycGMvdGVzdC9yZWN1cnNpb24ucHJvdG8SFXNobXJwYy50ZXN0LnJlY3Vyc2lvbiKdAgoETm9kZRIUCgV2YWx1ZRgBIAEoBVIFdmFsdWUSMQoFY2hpbGQYAiABKAsyGy5zaG1ycGMudGVzdC5yZWN1cnNpb24uTm9kZVIFY2hpbGQSNwoIY2hpbGRyZW4YAyADKAsyGy5zaG1ycGMudGVzdC5yZWN1cnNpb24uTm9kZVIIY2hpbGRyZW4SPAoFbmFtZWQYBCADKAsyJi5zaG1ycGMudGVzdC5yZWN1cnNpb24uTm9kZS5OYW1lZEVudHJ5UgVuYW1lZBpVCgpOYW1lZEVudHJ5EhAKA2tleRgBIAEoCVIDa2V5EjEKBXZhbHVlGAIgASgLMhsuc2htcnBjLnRlc3QucmVjdXJzaW9uLk5vZGVSBXZhbHVlOgI4ASJLCgRQaW5nEi8KBHBvbmcYASABKAsyGy5zaG1ycGMudGVzdC5yZWN1cnNpb24uUG9uZ1IEcG9uZxISCgRub3RlGAIgASgJUgRub3RlIqcBCgRQb25nEi8KBHBpbmcYASABKAsyGy5zaG1ycGMudGVzdC5yZWN1cnNpb24uUGluZ1IEcGluZxIxCgRub2RlGAIgASgLMhsuc2htcnBjLnRlc3QucmVjdXJzaW9uLk5vZGVIAFIEbm9kZRIzCgVhZ2FpbhgDIAEoCzIbLnNobXJwYy50ZXN0LnJlY3Vyc2lvbi5Qb25nSABSBWFnYWluQgYKBG5leHQiagoGSG9sZGVyEi8KBG5vZGUYASABKAsyGy5zaG1ycGMudGVzdC5yZWN1cnNpb24uTm9kZVIEbm9kZRIvCgRwaW5nGAIgASgLMhsuc2htcnBjLnRlc3QucmVjdXJzaW9uLlBpbmdSBHBpbmdiBnByb3RvMw==",
+  ],
+};
+
 export interface Node {
   value: number;
   child?: Node | undefined;
