@@ -63,7 +63,9 @@ void ts_field_write(const ts_ctx_t *ctx, const field_t *f, bool one_pass);
 /* A `case N:` block of $read(r, end, depth, into). */
 void ts_field_read(const ts_ctx_t *ctx, const message_t *owner, const field_t *f);
 
-/* Value-level pieces also used for oneof members: `expr` holds the value. */
+/* Value-level pieces also used for oneof members: `expr` holds the value.
+ * In the size pass and in one pass, the value's type is checked first
+ * (ts_field.c, "checks"). */
 void ts_value_size(const ts_ctx_t *ctx, const field_t *f, const char *expr);
 void ts_value_write(const ts_ctx_t *ctx, const field_t *f, const char *expr, bool one_pass);
 /* An expression reading one value; `merge` is the expression of a message

@@ -179,7 +179,8 @@ static void emit_public_codec(const ts_ctx_t *ctx, const message_t *m) {
 typedef enum { PASS_SIZE, PASS_WRITE, PASS_ENCODE } pass_t;
 
 /* The oneof's switch in one of the passes. */
-static void emit_oneof_pass(const ts_ctx_t *ctx, const oneof_t *o, pass_t pass) {
+static void emit_oneof_pass(const ts_ctx_t *ctx, const message_t *m, const oneof_t *o,
+                            pass_t pass) {
   buf_t *out = ctx->out;
   const char *local = ts_local(ctx, o->json_name);
   buf_line(out, "const %s = %s;", local, ts_get(ctx, "m", o->json_name));
@@ -215,6 +216,14 @@ static void emit_oneof_pass(const ts_ctx_t *ctx, const oneof_t *o, pass_t pass) 
       out->indent--;
     }
   }
+  if (pass != PASS_WRITE) {
+    /* A case this oneof does not have would be left out silently. */
+    buf_open(out, "default:");
+    buf_line(out, "if (%s !== undefined && %s.case !== undefined) "
+             "throw pb.invalidValue(\"%s.%s\", \"oneof\", %s.case);",
+             local, local, m->full_name, o->name, local);
+    out->indent--;
+  }
   buf_close(out, "}");
 }
 
@@ -248,7 +257,7 @@ static void emit_pass(const ts_ctx_t *ctx, const message_t *m, pass_t pass) {
   for (size_t i = 0; i < m->field_count; i++) {
     const field_t *f = sorted[i];
     if (in_oneof(f)) {
-      if (!oneof_done[f->oneof]) emit_oneof_pass(ctx, &m->oneofs[f->oneof], pass);
+      if (!oneof_done[f->oneof]) emit_oneof_pass(ctx, m, &m->oneofs[f->oneof], pass);
       oneof_done[f->oneof] = true;
     } else if (pass == PASS_SIZE) {
       ts_field_size(ctx, f);

@@ -79,8 +79,10 @@ export const FileDescriptorSet: pb.MessageCodec<FileDescriptorSet> = {
   $size(m: pb.MessageInit<FileDescriptorSet>, w: pb.Writer): number {
     let n = 0;
     const file = m.file;
+    if (file !== undefined && !Array.isArray(file)) throw pb.invalidValue("google.protobuf.FileDescriptorSet.file", "repeated", file);
     if (file !== undefined) {
       for (const v of file) {
+        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.FileDescriptorSet.file", "message google.protobuf.FileDescriptorProto", v);
         n += 1 + w.fill(w.slot(), FileDescriptorProto.$size(v, w));
       }
     }
@@ -102,8 +104,10 @@ export const FileDescriptorSet: pb.MessageCodec<FileDescriptorSet> = {
 
   $encode(m: pb.MessageInit<FileDescriptorSet>, w: pb.Writer): void {
     const file = m.file;
+    if (file !== undefined && !Array.isArray(file)) throw pb.invalidValue("google.protobuf.FileDescriptorSet.file", "repeated", file);
     if (file !== undefined) {
       for (const v of file) {
+        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.FileDescriptorSet.file", "message google.protobuf.FileDescriptorProto", v);
         w.tag(10);
         const at = w.fork();
         FileDescriptorProto.$encode(v, w);
@@ -261,60 +265,78 @@ export const FileDescriptorProto: pb.MessageCodec<FileDescriptorProto> = {
     let n = 0;
     const name = m.name;
     if (name !== undefined) {
+      if (typeof name !== "string") throw pb.invalidValue("google.protobuf.FileDescriptorProto.name", "string", name);
       n += 1 + w.stringSize(name);
     }
     const package_ = m.package;
     if (package_ !== undefined) {
+      if (typeof package_ !== "string") throw pb.invalidValue("google.protobuf.FileDescriptorProto.package", "string", package_);
       n += 1 + w.stringSize(package_);
     }
     const dependency = m.dependency;
-    if (dependency !== undefined) n += w.stringFieldsSize(26, dependency);
+    if (dependency !== undefined && !Array.isArray(dependency)) throw pb.invalidValue("google.protobuf.FileDescriptorProto.dependency", "repeated", dependency);
+    if (dependency !== undefined) n += w.stringFieldsSize(26, dependency, "google.protobuf.FileDescriptorProto.dependency");
     const messageType = m.messageType;
+    if (messageType !== undefined && !Array.isArray(messageType)) throw pb.invalidValue("google.protobuf.FileDescriptorProto.message_type", "repeated", messageType);
     if (messageType !== undefined) {
       for (const v of messageType) {
+        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.FileDescriptorProto.message_type", "message google.protobuf.DescriptorProto", v);
         n += 1 + w.fill(w.slot(), DescriptorProto.$size(v, w));
       }
     }
     const enumType = m.enumType;
+    if (enumType !== undefined && !Array.isArray(enumType)) throw pb.invalidValue("google.protobuf.FileDescriptorProto.enum_type", "repeated", enumType);
     if (enumType !== undefined) {
       for (const v of enumType) {
+        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.FileDescriptorProto.enum_type", "message google.protobuf.EnumDescriptorProto", v);
         n += 1 + w.fill(w.slot(), EnumDescriptorProto.$size(v, w));
       }
     }
     const service = m.service;
+    if (service !== undefined && !Array.isArray(service)) throw pb.invalidValue("google.protobuf.FileDescriptorProto.service", "repeated", service);
     if (service !== undefined) {
       for (const v of service) {
+        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.FileDescriptorProto.service", "message google.protobuf.ServiceDescriptorProto", v);
         n += 1 + w.fill(w.slot(), ServiceDescriptorProto.$size(v, w));
       }
     }
     const extension = m.extension;
+    if (extension !== undefined && !Array.isArray(extension)) throw pb.invalidValue("google.protobuf.FileDescriptorProto.extension", "repeated", extension);
     if (extension !== undefined) {
       for (const v of extension) {
+        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.FileDescriptorProto.extension", "message google.protobuf.FieldDescriptorProto", v);
         n += 1 + w.fill(w.slot(), FieldDescriptorProto.$size(v, w));
       }
     }
     const options = m.options;
     if (options !== undefined) {
+      if (typeof options !== "object" || options === null) throw pb.invalidValue("google.protobuf.FileDescriptorProto.options", "message google.protobuf.FileOptions", options);
       n += 1 + w.fill(w.slot(), FileOptions.$size(options, w));
     }
     const sourceCodeInfo = m.sourceCodeInfo;
     if (sourceCodeInfo !== undefined) {
+      if (typeof sourceCodeInfo !== "object" || sourceCodeInfo === null) throw pb.invalidValue("google.protobuf.FileDescriptorProto.source_code_info", "message google.protobuf.SourceCodeInfo", sourceCodeInfo);
       n += 1 + w.fill(w.slot(), SourceCodeInfo.$size(sourceCodeInfo, w));
     }
     const publicDependency = m.publicDependency;
+    if (publicDependency !== undefined && !Array.isArray(publicDependency)) throw pb.invalidValue("google.protobuf.FileDescriptorProto.public_dependency", "repeated", publicDependency);
     if (publicDependency !== undefined) {
       for (const v of publicDependency) {
+        if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("google.protobuf.FileDescriptorProto.public_dependency", "int32", v);
         n += 1 + pb.sizeInt32(v);
       }
     }
     const weakDependency = m.weakDependency;
+    if (weakDependency !== undefined && !Array.isArray(weakDependency)) throw pb.invalidValue("google.protobuf.FileDescriptorProto.weak_dependency", "repeated", weakDependency);
     if (weakDependency !== undefined) {
       for (const v of weakDependency) {
+        if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("google.protobuf.FileDescriptorProto.weak_dependency", "int32", v);
         n += 1 + pb.sizeInt32(v);
       }
     }
     const syntax = m.syntax;
     if (syntax !== undefined) {
+      if (typeof syntax !== "string") throw pb.invalidValue("google.protobuf.FileDescriptorProto.syntax", "string", syntax);
       n += 1 + w.stringSize(syntax);
     }
     if (m.$unknown !== undefined) n += m.$unknown.length;
@@ -403,19 +425,24 @@ export const FileDescriptorProto: pb.MessageCodec<FileDescriptorProto> = {
   $encode(m: pb.MessageInit<FileDescriptorProto>, w: pb.Writer): void {
     const name = m.name;
     if (name !== undefined) {
+      if (typeof name !== "string") throw pb.invalidValue("google.protobuf.FileDescriptorProto.name", "string", name);
       w.tag(10);
       w.stringField(name);
     }
     const package_ = m.package;
     if (package_ !== undefined) {
+      if (typeof package_ !== "string") throw pb.invalidValue("google.protobuf.FileDescriptorProto.package", "string", package_);
       w.tag(18);
       w.stringField(package_);
     }
     const dependency = m.dependency;
-    if (dependency !== undefined) w.stringFields(26, dependency);
+    if (dependency !== undefined && !Array.isArray(dependency)) throw pb.invalidValue("google.protobuf.FileDescriptorProto.dependency", "repeated", dependency);
+    if (dependency !== undefined) w.stringFields(26, dependency, "google.protobuf.FileDescriptorProto.dependency");
     const messageType = m.messageType;
+    if (messageType !== undefined && !Array.isArray(messageType)) throw pb.invalidValue("google.protobuf.FileDescriptorProto.message_type", "repeated", messageType);
     if (messageType !== undefined) {
       for (const v of messageType) {
+        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.FileDescriptorProto.message_type", "message google.protobuf.DescriptorProto", v);
         w.tag(34);
         const at = w.fork();
         DescriptorProto.$encode(v, w);
@@ -423,8 +450,10 @@ export const FileDescriptorProto: pb.MessageCodec<FileDescriptorProto> = {
       }
     }
     const enumType = m.enumType;
+    if (enumType !== undefined && !Array.isArray(enumType)) throw pb.invalidValue("google.protobuf.FileDescriptorProto.enum_type", "repeated", enumType);
     if (enumType !== undefined) {
       for (const v of enumType) {
+        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.FileDescriptorProto.enum_type", "message google.protobuf.EnumDescriptorProto", v);
         w.tag(42);
         const at = w.fork();
         EnumDescriptorProto.$encode(v, w);
@@ -432,8 +461,10 @@ export const FileDescriptorProto: pb.MessageCodec<FileDescriptorProto> = {
       }
     }
     const service = m.service;
+    if (service !== undefined && !Array.isArray(service)) throw pb.invalidValue("google.protobuf.FileDescriptorProto.service", "repeated", service);
     if (service !== undefined) {
       for (const v of service) {
+        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.FileDescriptorProto.service", "message google.protobuf.ServiceDescriptorProto", v);
         w.tag(50);
         const at = w.fork();
         ServiceDescriptorProto.$encode(v, w);
@@ -441,8 +472,10 @@ export const FileDescriptorProto: pb.MessageCodec<FileDescriptorProto> = {
       }
     }
     const extension = m.extension;
+    if (extension !== undefined && !Array.isArray(extension)) throw pb.invalidValue("google.protobuf.FileDescriptorProto.extension", "repeated", extension);
     if (extension !== undefined) {
       for (const v of extension) {
+        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.FileDescriptorProto.extension", "message google.protobuf.FieldDescriptorProto", v);
         w.tag(58);
         const at = w.fork();
         FieldDescriptorProto.$encode(v, w);
@@ -451,6 +484,7 @@ export const FileDescriptorProto: pb.MessageCodec<FileDescriptorProto> = {
     }
     const options = m.options;
     if (options !== undefined) {
+      if (typeof options !== "object" || options === null) throw pb.invalidValue("google.protobuf.FileDescriptorProto.options", "message google.protobuf.FileOptions", options);
       w.tag(66);
       const at = w.fork();
       FileOptions.$encode(options, w);
@@ -458,27 +492,33 @@ export const FileDescriptorProto: pb.MessageCodec<FileDescriptorProto> = {
     }
     const sourceCodeInfo = m.sourceCodeInfo;
     if (sourceCodeInfo !== undefined) {
+      if (typeof sourceCodeInfo !== "object" || sourceCodeInfo === null) throw pb.invalidValue("google.protobuf.FileDescriptorProto.source_code_info", "message google.protobuf.SourceCodeInfo", sourceCodeInfo);
       w.tag(74);
       const at = w.fork();
       SourceCodeInfo.$encode(sourceCodeInfo, w);
       w.join(at);
     }
     const publicDependency = m.publicDependency;
+    if (publicDependency !== undefined && !Array.isArray(publicDependency)) throw pb.invalidValue("google.protobuf.FileDescriptorProto.public_dependency", "repeated", publicDependency);
     if (publicDependency !== undefined) {
       for (const v of publicDependency) {
+        if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("google.protobuf.FileDescriptorProto.public_dependency", "int32", v);
         w.tag(80);
         w.int32(v);
       }
     }
     const weakDependency = m.weakDependency;
+    if (weakDependency !== undefined && !Array.isArray(weakDependency)) throw pb.invalidValue("google.protobuf.FileDescriptorProto.weak_dependency", "repeated", weakDependency);
     if (weakDependency !== undefined) {
       for (const v of weakDependency) {
+        if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("google.protobuf.FileDescriptorProto.weak_dependency", "int32", v);
         w.tag(88);
         w.int32(v);
       }
     }
     const syntax = m.syntax;
     if (syntax !== undefined) {
+      if (typeof syntax !== "string") throw pb.invalidValue("google.protobuf.FileDescriptorProto.syntax", "string", syntax);
       w.tag(98);
       w.stringField(syntax);
     }
@@ -667,56 +707,73 @@ export const DescriptorProto: pb.MessageCodec<DescriptorProto> = {
     let n = 0;
     const name = m.name;
     if (name !== undefined) {
+      if (typeof name !== "string") throw pb.invalidValue("google.protobuf.DescriptorProto.name", "string", name);
       n += 1 + w.stringSize(name);
     }
     const field = m.field;
+    if (field !== undefined && !Array.isArray(field)) throw pb.invalidValue("google.protobuf.DescriptorProto.field", "repeated", field);
     if (field !== undefined) {
       for (const v of field) {
+        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.DescriptorProto.field", "message google.protobuf.FieldDescriptorProto", v);
         n += 1 + w.fill(w.slot(), FieldDescriptorProto.$size(v, w));
       }
     }
     const nestedType = m.nestedType;
+    if (nestedType !== undefined && !Array.isArray(nestedType)) throw pb.invalidValue("google.protobuf.DescriptorProto.nested_type", "repeated", nestedType);
     if (nestedType !== undefined) {
       for (const v of nestedType) {
+        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.DescriptorProto.nested_type", "message google.protobuf.DescriptorProto", v);
         n += 1 + w.fill(w.slot(), DescriptorProto.$size(v, w));
       }
     }
     const enumType = m.enumType;
+    if (enumType !== undefined && !Array.isArray(enumType)) throw pb.invalidValue("google.protobuf.DescriptorProto.enum_type", "repeated", enumType);
     if (enumType !== undefined) {
       for (const v of enumType) {
+        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.DescriptorProto.enum_type", "message google.protobuf.EnumDescriptorProto", v);
         n += 1 + w.fill(w.slot(), EnumDescriptorProto.$size(v, w));
       }
     }
     const extensionRange = m.extensionRange;
+    if (extensionRange !== undefined && !Array.isArray(extensionRange)) throw pb.invalidValue("google.protobuf.DescriptorProto.extension_range", "repeated", extensionRange);
     if (extensionRange !== undefined) {
       for (const v of extensionRange) {
+        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.DescriptorProto.extension_range", "message google.protobuf.DescriptorProto.ExtensionRange", v);
         n += 1 + w.fill(w.slot(), DescriptorProto_ExtensionRange.$size(v, w));
       }
     }
     const extension = m.extension;
+    if (extension !== undefined && !Array.isArray(extension)) throw pb.invalidValue("google.protobuf.DescriptorProto.extension", "repeated", extension);
     if (extension !== undefined) {
       for (const v of extension) {
+        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.DescriptorProto.extension", "message google.protobuf.FieldDescriptorProto", v);
         n += 1 + w.fill(w.slot(), FieldDescriptorProto.$size(v, w));
       }
     }
     const options = m.options;
     if (options !== undefined) {
+      if (typeof options !== "object" || options === null) throw pb.invalidValue("google.protobuf.DescriptorProto.options", "message google.protobuf.MessageOptions", options);
       n += 1 + w.fill(w.slot(), MessageOptions.$size(options, w));
     }
     const oneofDecl = m.oneofDecl;
+    if (oneofDecl !== undefined && !Array.isArray(oneofDecl)) throw pb.invalidValue("google.protobuf.DescriptorProto.oneof_decl", "repeated", oneofDecl);
     if (oneofDecl !== undefined) {
       for (const v of oneofDecl) {
+        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.DescriptorProto.oneof_decl", "message google.protobuf.OneofDescriptorProto", v);
         n += 1 + w.fill(w.slot(), OneofDescriptorProto.$size(v, w));
       }
     }
     const reservedRange = m.reservedRange;
+    if (reservedRange !== undefined && !Array.isArray(reservedRange)) throw pb.invalidValue("google.protobuf.DescriptorProto.reserved_range", "repeated", reservedRange);
     if (reservedRange !== undefined) {
       for (const v of reservedRange) {
+        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.DescriptorProto.reserved_range", "message google.protobuf.DescriptorProto.ReservedRange", v);
         n += 1 + w.fill(w.slot(), DescriptorProto_ReservedRange.$size(v, w));
       }
     }
     const reservedName = m.reservedName;
-    if (reservedName !== undefined) n += w.stringFieldsSize(82, reservedName);
+    if (reservedName !== undefined && !Array.isArray(reservedName)) throw pb.invalidValue("google.protobuf.DescriptorProto.reserved_name", "repeated", reservedName);
+    if (reservedName !== undefined) n += w.stringFieldsSize(82, reservedName, "google.protobuf.DescriptorProto.reserved_name");
     if (m.$unknown !== undefined) n += m.$unknown.length;
     return n;
   },
@@ -797,12 +854,15 @@ export const DescriptorProto: pb.MessageCodec<DescriptorProto> = {
   $encode(m: pb.MessageInit<DescriptorProto>, w: pb.Writer): void {
     const name = m.name;
     if (name !== undefined) {
+      if (typeof name !== "string") throw pb.invalidValue("google.protobuf.DescriptorProto.name", "string", name);
       w.tag(10);
       w.stringField(name);
     }
     const field = m.field;
+    if (field !== undefined && !Array.isArray(field)) throw pb.invalidValue("google.protobuf.DescriptorProto.field", "repeated", field);
     if (field !== undefined) {
       for (const v of field) {
+        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.DescriptorProto.field", "message google.protobuf.FieldDescriptorProto", v);
         w.tag(18);
         const at = w.fork();
         FieldDescriptorProto.$encode(v, w);
@@ -810,8 +870,10 @@ export const DescriptorProto: pb.MessageCodec<DescriptorProto> = {
       }
     }
     const nestedType = m.nestedType;
+    if (nestedType !== undefined && !Array.isArray(nestedType)) throw pb.invalidValue("google.protobuf.DescriptorProto.nested_type", "repeated", nestedType);
     if (nestedType !== undefined) {
       for (const v of nestedType) {
+        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.DescriptorProto.nested_type", "message google.protobuf.DescriptorProto", v);
         w.tag(26);
         const at = w.fork();
         DescriptorProto.$encode(v, w);
@@ -819,8 +881,10 @@ export const DescriptorProto: pb.MessageCodec<DescriptorProto> = {
       }
     }
     const enumType = m.enumType;
+    if (enumType !== undefined && !Array.isArray(enumType)) throw pb.invalidValue("google.protobuf.DescriptorProto.enum_type", "repeated", enumType);
     if (enumType !== undefined) {
       for (const v of enumType) {
+        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.DescriptorProto.enum_type", "message google.protobuf.EnumDescriptorProto", v);
         w.tag(34);
         const at = w.fork();
         EnumDescriptorProto.$encode(v, w);
@@ -828,8 +892,10 @@ export const DescriptorProto: pb.MessageCodec<DescriptorProto> = {
       }
     }
     const extensionRange = m.extensionRange;
+    if (extensionRange !== undefined && !Array.isArray(extensionRange)) throw pb.invalidValue("google.protobuf.DescriptorProto.extension_range", "repeated", extensionRange);
     if (extensionRange !== undefined) {
       for (const v of extensionRange) {
+        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.DescriptorProto.extension_range", "message google.protobuf.DescriptorProto.ExtensionRange", v);
         w.tag(42);
         const at = w.fork();
         DescriptorProto_ExtensionRange.$encode(v, w);
@@ -837,8 +903,10 @@ export const DescriptorProto: pb.MessageCodec<DescriptorProto> = {
       }
     }
     const extension = m.extension;
+    if (extension !== undefined && !Array.isArray(extension)) throw pb.invalidValue("google.protobuf.DescriptorProto.extension", "repeated", extension);
     if (extension !== undefined) {
       for (const v of extension) {
+        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.DescriptorProto.extension", "message google.protobuf.FieldDescriptorProto", v);
         w.tag(50);
         const at = w.fork();
         FieldDescriptorProto.$encode(v, w);
@@ -847,14 +915,17 @@ export const DescriptorProto: pb.MessageCodec<DescriptorProto> = {
     }
     const options = m.options;
     if (options !== undefined) {
+      if (typeof options !== "object" || options === null) throw pb.invalidValue("google.protobuf.DescriptorProto.options", "message google.protobuf.MessageOptions", options);
       w.tag(58);
       const at = w.fork();
       MessageOptions.$encode(options, w);
       w.join(at);
     }
     const oneofDecl = m.oneofDecl;
+    if (oneofDecl !== undefined && !Array.isArray(oneofDecl)) throw pb.invalidValue("google.protobuf.DescriptorProto.oneof_decl", "repeated", oneofDecl);
     if (oneofDecl !== undefined) {
       for (const v of oneofDecl) {
+        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.DescriptorProto.oneof_decl", "message google.protobuf.OneofDescriptorProto", v);
         w.tag(66);
         const at = w.fork();
         OneofDescriptorProto.$encode(v, w);
@@ -862,8 +933,10 @@ export const DescriptorProto: pb.MessageCodec<DescriptorProto> = {
       }
     }
     const reservedRange = m.reservedRange;
+    if (reservedRange !== undefined && !Array.isArray(reservedRange)) throw pb.invalidValue("google.protobuf.DescriptorProto.reserved_range", "repeated", reservedRange);
     if (reservedRange !== undefined) {
       for (const v of reservedRange) {
+        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.DescriptorProto.reserved_range", "message google.protobuf.DescriptorProto.ReservedRange", v);
         w.tag(74);
         const at = w.fork();
         DescriptorProto_ReservedRange.$encode(v, w);
@@ -871,7 +944,8 @@ export const DescriptorProto: pb.MessageCodec<DescriptorProto> = {
       }
     }
     const reservedName = m.reservedName;
-    if (reservedName !== undefined) w.stringFields(82, reservedName);
+    if (reservedName !== undefined && !Array.isArray(reservedName)) throw pb.invalidValue("google.protobuf.DescriptorProto.reserved_name", "repeated", reservedName);
+    if (reservedName !== undefined) w.stringFields(82, reservedName, "google.protobuf.DescriptorProto.reserved_name");
     if (m.$unknown !== undefined) w.rawField(m.$unknown);
   },
 
@@ -1015,14 +1089,17 @@ export const DescriptorProto_ExtensionRange: pb.MessageCodec<DescriptorProto_Ext
     let n = 0;
     const start_ = m.start;
     if (start_ !== undefined) {
+      if (typeof start_ !== "number" || (start_ | 0) !== start_) throw pb.invalidValue("google.protobuf.DescriptorProto.ExtensionRange.start", "int32", start_);
       n += 1 + pb.sizeInt32(start_);
     }
     const end_ = m.end;
     if (end_ !== undefined) {
+      if (typeof end_ !== "number" || (end_ | 0) !== end_) throw pb.invalidValue("google.protobuf.DescriptorProto.ExtensionRange.end", "int32", end_);
       n += 1 + pb.sizeInt32(end_);
     }
     const options = m.options;
     if (options !== undefined) {
+      if (typeof options !== "object" || options === null) throw pb.invalidValue("google.protobuf.DescriptorProto.ExtensionRange.options", "message google.protobuf.ExtensionRangeOptions", options);
       n += 1 + w.fill(w.slot(), ExtensionRangeOptions.$size(options, w));
     }
     if (m.$unknown !== undefined) n += m.$unknown.length;
@@ -1052,16 +1129,19 @@ export const DescriptorProto_ExtensionRange: pb.MessageCodec<DescriptorProto_Ext
   $encode(m: pb.MessageInit<DescriptorProto_ExtensionRange>, w: pb.Writer): void {
     const start_ = m.start;
     if (start_ !== undefined) {
+      if (typeof start_ !== "number" || (start_ | 0) !== start_) throw pb.invalidValue("google.protobuf.DescriptorProto.ExtensionRange.start", "int32", start_);
       w.tag(8);
       w.int32(start_);
     }
     const end_ = m.end;
     if (end_ !== undefined) {
+      if (typeof end_ !== "number" || (end_ | 0) !== end_) throw pb.invalidValue("google.protobuf.DescriptorProto.ExtensionRange.end", "int32", end_);
       w.tag(16);
       w.int32(end_);
     }
     const options = m.options;
     if (options !== undefined) {
+      if (typeof options !== "object" || options === null) throw pb.invalidValue("google.protobuf.DescriptorProto.ExtensionRange.options", "message google.protobuf.ExtensionRangeOptions", options);
       w.tag(26);
       const at = w.fork();
       ExtensionRangeOptions.$encode(options, w);
@@ -1177,10 +1257,12 @@ export const DescriptorProto_ReservedRange: pb.MessageCodec<DescriptorProto_Rese
     let n = 0;
     const start_ = m.start;
     if (start_ !== undefined) {
+      if (typeof start_ !== "number" || (start_ | 0) !== start_) throw pb.invalidValue("google.protobuf.DescriptorProto.ReservedRange.start", "int32", start_);
       n += 1 + pb.sizeInt32(start_);
     }
     const end_ = m.end;
     if (end_ !== undefined) {
+      if (typeof end_ !== "number" || (end_ | 0) !== end_) throw pb.invalidValue("google.protobuf.DescriptorProto.ReservedRange.end", "int32", end_);
       n += 1 + pb.sizeInt32(end_);
     }
     if (m.$unknown !== undefined) n += m.$unknown.length;
@@ -1204,11 +1286,13 @@ export const DescriptorProto_ReservedRange: pb.MessageCodec<DescriptorProto_Rese
   $encode(m: pb.MessageInit<DescriptorProto_ReservedRange>, w: pb.Writer): void {
     const start_ = m.start;
     if (start_ !== undefined) {
+      if (typeof start_ !== "number" || (start_ | 0) !== start_) throw pb.invalidValue("google.protobuf.DescriptorProto.ReservedRange.start", "int32", start_);
       w.tag(8);
       w.int32(start_);
     }
     const end_ = m.end;
     if (end_ !== undefined) {
+      if (typeof end_ !== "number" || (end_ | 0) !== end_) throw pb.invalidValue("google.protobuf.DescriptorProto.ReservedRange.end", "int32", end_);
       w.tag(16);
       w.int32(end_);
     }
@@ -1305,8 +1389,10 @@ export const ExtensionRangeOptions: pb.MessageCodec<ExtensionRangeOptions> = {
   $size(m: pb.MessageInit<ExtensionRangeOptions>, w: pb.Writer): number {
     let n = 0;
     const uninterpretedOption = m.uninterpretedOption;
+    if (uninterpretedOption !== undefined && !Array.isArray(uninterpretedOption)) throw pb.invalidValue("google.protobuf.ExtensionRangeOptions.uninterpreted_option", "repeated", uninterpretedOption);
     if (uninterpretedOption !== undefined) {
       for (const v of uninterpretedOption) {
+        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.ExtensionRangeOptions.uninterpreted_option", "message google.protobuf.UninterpretedOption", v);
         n += 2 + w.fill(w.slot(), UninterpretedOption.$size(v, w));
       }
     }
@@ -1328,8 +1414,10 @@ export const ExtensionRangeOptions: pb.MessageCodec<ExtensionRangeOptions> = {
 
   $encode(m: pb.MessageInit<ExtensionRangeOptions>, w: pb.Writer): void {
     const uninterpretedOption = m.uninterpretedOption;
+    if (uninterpretedOption !== undefined && !Array.isArray(uninterpretedOption)) throw pb.invalidValue("google.protobuf.ExtensionRangeOptions.uninterpreted_option", "repeated", uninterpretedOption);
     if (uninterpretedOption !== undefined) {
       for (const v of uninterpretedOption) {
+        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.ExtensionRangeOptions.uninterpreted_option", "message google.protobuf.UninterpretedOption", v);
         w.tag(7994);
         const at = w.fork();
         UninterpretedOption.$encode(v, w);
@@ -1509,46 +1597,57 @@ export const FieldDescriptorProto: pb.MessageCodec<FieldDescriptorProto> = {
     let n = 0;
     const name = m.name;
     if (name !== undefined) {
+      if (typeof name !== "string") throw pb.invalidValue("google.protobuf.FieldDescriptorProto.name", "string", name);
       n += 1 + w.stringSize(name);
     }
     const extendee = m.extendee;
     if (extendee !== undefined) {
+      if (typeof extendee !== "string") throw pb.invalidValue("google.protobuf.FieldDescriptorProto.extendee", "string", extendee);
       n += 1 + w.stringSize(extendee);
     }
     const number_ = m.number;
     if (number_ !== undefined) {
+      if (typeof number_ !== "number" || (number_ | 0) !== number_) throw pb.invalidValue("google.protobuf.FieldDescriptorProto.number", "int32", number_);
       n += 1 + pb.sizeInt32(number_);
     }
     const label = m.label;
     if (label !== undefined) {
+      if (typeof label !== "number" || (label | 0) !== label) throw pb.invalidValue("google.protobuf.FieldDescriptorProto.label", "enum google.protobuf.FieldDescriptorProto.Label", label);
       n += 1 + pb.sizeInt32(label);
     }
     const type = m.type;
     if (type !== undefined) {
+      if (typeof type !== "number" || (type | 0) !== type) throw pb.invalidValue("google.protobuf.FieldDescriptorProto.type", "enum google.protobuf.FieldDescriptorProto.Type", type);
       n += 1 + pb.sizeInt32(type);
     }
     const typeName = m.typeName;
     if (typeName !== undefined) {
+      if (typeof typeName !== "string") throw pb.invalidValue("google.protobuf.FieldDescriptorProto.type_name", "string", typeName);
       n += 1 + w.stringSize(typeName);
     }
     const defaultValue = m.defaultValue;
     if (defaultValue !== undefined) {
+      if (typeof defaultValue !== "string") throw pb.invalidValue("google.protobuf.FieldDescriptorProto.default_value", "string", defaultValue);
       n += 1 + w.stringSize(defaultValue);
     }
     const options = m.options;
     if (options !== undefined) {
+      if (typeof options !== "object" || options === null) throw pb.invalidValue("google.protobuf.FieldDescriptorProto.options", "message google.protobuf.FieldOptions", options);
       n += 1 + w.fill(w.slot(), FieldOptions.$size(options, w));
     }
     const oneofIndex = m.oneofIndex;
     if (oneofIndex !== undefined) {
+      if (typeof oneofIndex !== "number" || (oneofIndex | 0) !== oneofIndex) throw pb.invalidValue("google.protobuf.FieldDescriptorProto.oneof_index", "int32", oneofIndex);
       n += 1 + pb.sizeInt32(oneofIndex);
     }
     const jsonName = m.jsonName;
     if (jsonName !== undefined) {
+      if (typeof jsonName !== "string") throw pb.invalidValue("google.protobuf.FieldDescriptorProto.json_name", "string", jsonName);
       n += 1 + w.stringSize(jsonName);
     }
     const proto3Optional = m.proto3Optional;
     if (proto3Optional !== undefined) {
+      if (typeof proto3Optional !== "boolean") throw pb.invalidValue("google.protobuf.FieldDescriptorProto.proto3_optional", "bool", proto3Optional);
       n += 3;
     }
     if (m.$unknown !== undefined) n += m.$unknown.length;
@@ -1618,41 +1717,49 @@ export const FieldDescriptorProto: pb.MessageCodec<FieldDescriptorProto> = {
   $encode(m: pb.MessageInit<FieldDescriptorProto>, w: pb.Writer): void {
     const name = m.name;
     if (name !== undefined) {
+      if (typeof name !== "string") throw pb.invalidValue("google.protobuf.FieldDescriptorProto.name", "string", name);
       w.tag(10);
       w.stringField(name);
     }
     const extendee = m.extendee;
     if (extendee !== undefined) {
+      if (typeof extendee !== "string") throw pb.invalidValue("google.protobuf.FieldDescriptorProto.extendee", "string", extendee);
       w.tag(18);
       w.stringField(extendee);
     }
     const number_ = m.number;
     if (number_ !== undefined) {
+      if (typeof number_ !== "number" || (number_ | 0) !== number_) throw pb.invalidValue("google.protobuf.FieldDescriptorProto.number", "int32", number_);
       w.tag(24);
       w.int32(number_);
     }
     const label = m.label;
     if (label !== undefined) {
+      if (typeof label !== "number" || (label | 0) !== label) throw pb.invalidValue("google.protobuf.FieldDescriptorProto.label", "enum google.protobuf.FieldDescriptorProto.Label", label);
       w.tag(32);
       w.int32(label);
     }
     const type = m.type;
     if (type !== undefined) {
+      if (typeof type !== "number" || (type | 0) !== type) throw pb.invalidValue("google.protobuf.FieldDescriptorProto.type", "enum google.protobuf.FieldDescriptorProto.Type", type);
       w.tag(40);
       w.int32(type);
     }
     const typeName = m.typeName;
     if (typeName !== undefined) {
+      if (typeof typeName !== "string") throw pb.invalidValue("google.protobuf.FieldDescriptorProto.type_name", "string", typeName);
       w.tag(50);
       w.stringField(typeName);
     }
     const defaultValue = m.defaultValue;
     if (defaultValue !== undefined) {
+      if (typeof defaultValue !== "string") throw pb.invalidValue("google.protobuf.FieldDescriptorProto.default_value", "string", defaultValue);
       w.tag(58);
       w.stringField(defaultValue);
     }
     const options = m.options;
     if (options !== undefined) {
+      if (typeof options !== "object" || options === null) throw pb.invalidValue("google.protobuf.FieldDescriptorProto.options", "message google.protobuf.FieldOptions", options);
       w.tag(66);
       const at = w.fork();
       FieldOptions.$encode(options, w);
@@ -1660,16 +1767,19 @@ export const FieldDescriptorProto: pb.MessageCodec<FieldDescriptorProto> = {
     }
     const oneofIndex = m.oneofIndex;
     if (oneofIndex !== undefined) {
+      if (typeof oneofIndex !== "number" || (oneofIndex | 0) !== oneofIndex) throw pb.invalidValue("google.protobuf.FieldDescriptorProto.oneof_index", "int32", oneofIndex);
       w.tag(72);
       w.int32(oneofIndex);
     }
     const jsonName = m.jsonName;
     if (jsonName !== undefined) {
+      if (typeof jsonName !== "string") throw pb.invalidValue("google.protobuf.FieldDescriptorProto.json_name", "string", jsonName);
       w.tag(82);
       w.stringField(jsonName);
     }
     const proto3Optional = m.proto3Optional;
     if (proto3Optional !== undefined) {
+      if (typeof proto3Optional !== "boolean") throw pb.invalidValue("google.protobuf.FieldDescriptorProto.proto3_optional", "bool", proto3Optional);
       w.tag(136);
       w.bool(proto3Optional);
     }
@@ -1875,10 +1985,12 @@ export const OneofDescriptorProto: pb.MessageCodec<OneofDescriptorProto> = {
     let n = 0;
     const name = m.name;
     if (name !== undefined) {
+      if (typeof name !== "string") throw pb.invalidValue("google.protobuf.OneofDescriptorProto.name", "string", name);
       n += 1 + w.stringSize(name);
     }
     const options = m.options;
     if (options !== undefined) {
+      if (typeof options !== "object" || options === null) throw pb.invalidValue("google.protobuf.OneofDescriptorProto.options", "message google.protobuf.OneofOptions", options);
       n += 1 + w.fill(w.slot(), OneofOptions.$size(options, w));
     }
     if (m.$unknown !== undefined) n += m.$unknown.length;
@@ -1903,11 +2015,13 @@ export const OneofDescriptorProto: pb.MessageCodec<OneofDescriptorProto> = {
   $encode(m: pb.MessageInit<OneofDescriptorProto>, w: pb.Writer): void {
     const name = m.name;
     if (name !== undefined) {
+      if (typeof name !== "string") throw pb.invalidValue("google.protobuf.OneofDescriptorProto.name", "string", name);
       w.tag(10);
       w.stringField(name);
     }
     const options = m.options;
     if (options !== undefined) {
+      if (typeof options !== "object" || options === null) throw pb.invalidValue("google.protobuf.OneofDescriptorProto.options", "message google.protobuf.OneofOptions", options);
       w.tag(18);
       const at = w.fork();
       OneofOptions.$encode(options, w);
@@ -2028,26 +2142,33 @@ export const EnumDescriptorProto: pb.MessageCodec<EnumDescriptorProto> = {
     let n = 0;
     const name = m.name;
     if (name !== undefined) {
+      if (typeof name !== "string") throw pb.invalidValue("google.protobuf.EnumDescriptorProto.name", "string", name);
       n += 1 + w.stringSize(name);
     }
     const value_ = m.value;
+    if (value_ !== undefined && !Array.isArray(value_)) throw pb.invalidValue("google.protobuf.EnumDescriptorProto.value", "repeated", value_);
     if (value_ !== undefined) {
       for (const v of value_) {
+        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.EnumDescriptorProto.value", "message google.protobuf.EnumValueDescriptorProto", v);
         n += 1 + w.fill(w.slot(), EnumValueDescriptorProto.$size(v, w));
       }
     }
     const options = m.options;
     if (options !== undefined) {
+      if (typeof options !== "object" || options === null) throw pb.invalidValue("google.protobuf.EnumDescriptorProto.options", "message google.protobuf.EnumOptions", options);
       n += 1 + w.fill(w.slot(), EnumOptions.$size(options, w));
     }
     const reservedRange = m.reservedRange;
+    if (reservedRange !== undefined && !Array.isArray(reservedRange)) throw pb.invalidValue("google.protobuf.EnumDescriptorProto.reserved_range", "repeated", reservedRange);
     if (reservedRange !== undefined) {
       for (const v of reservedRange) {
+        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.EnumDescriptorProto.reserved_range", "message google.protobuf.EnumDescriptorProto.EnumReservedRange", v);
         n += 1 + w.fill(w.slot(), EnumDescriptorProto_EnumReservedRange.$size(v, w));
       }
     }
     const reservedName = m.reservedName;
-    if (reservedName !== undefined) n += w.stringFieldsSize(42, reservedName);
+    if (reservedName !== undefined && !Array.isArray(reservedName)) throw pb.invalidValue("google.protobuf.EnumDescriptorProto.reserved_name", "repeated", reservedName);
+    if (reservedName !== undefined) n += w.stringFieldsSize(42, reservedName, "google.protobuf.EnumDescriptorProto.reserved_name");
     if (m.$unknown !== undefined) n += m.$unknown.length;
     return n;
   },
@@ -2088,12 +2209,15 @@ export const EnumDescriptorProto: pb.MessageCodec<EnumDescriptorProto> = {
   $encode(m: pb.MessageInit<EnumDescriptorProto>, w: pb.Writer): void {
     const name = m.name;
     if (name !== undefined) {
+      if (typeof name !== "string") throw pb.invalidValue("google.protobuf.EnumDescriptorProto.name", "string", name);
       w.tag(10);
       w.stringField(name);
     }
     const value_ = m.value;
+    if (value_ !== undefined && !Array.isArray(value_)) throw pb.invalidValue("google.protobuf.EnumDescriptorProto.value", "repeated", value_);
     if (value_ !== undefined) {
       for (const v of value_) {
+        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.EnumDescriptorProto.value", "message google.protobuf.EnumValueDescriptorProto", v);
         w.tag(18);
         const at = w.fork();
         EnumValueDescriptorProto.$encode(v, w);
@@ -2102,14 +2226,17 @@ export const EnumDescriptorProto: pb.MessageCodec<EnumDescriptorProto> = {
     }
     const options = m.options;
     if (options !== undefined) {
+      if (typeof options !== "object" || options === null) throw pb.invalidValue("google.protobuf.EnumDescriptorProto.options", "message google.protobuf.EnumOptions", options);
       w.tag(26);
       const at = w.fork();
       EnumOptions.$encode(options, w);
       w.join(at);
     }
     const reservedRange = m.reservedRange;
+    if (reservedRange !== undefined && !Array.isArray(reservedRange)) throw pb.invalidValue("google.protobuf.EnumDescriptorProto.reserved_range", "repeated", reservedRange);
     if (reservedRange !== undefined) {
       for (const v of reservedRange) {
+        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.EnumDescriptorProto.reserved_range", "message google.protobuf.EnumDescriptorProto.EnumReservedRange", v);
         w.tag(34);
         const at = w.fork();
         EnumDescriptorProto_EnumReservedRange.$encode(v, w);
@@ -2117,7 +2244,8 @@ export const EnumDescriptorProto: pb.MessageCodec<EnumDescriptorProto> = {
       }
     }
     const reservedName = m.reservedName;
-    if (reservedName !== undefined) w.stringFields(42, reservedName);
+    if (reservedName !== undefined && !Array.isArray(reservedName)) throw pb.invalidValue("google.protobuf.EnumDescriptorProto.reserved_name", "repeated", reservedName);
+    if (reservedName !== undefined) w.stringFields(42, reservedName, "google.protobuf.EnumDescriptorProto.reserved_name");
     if (m.$unknown !== undefined) w.rawField(m.$unknown);
   },
 
@@ -2241,10 +2369,12 @@ export const EnumDescriptorProto_EnumReservedRange: pb.MessageCodec<EnumDescript
     let n = 0;
     const start_ = m.start;
     if (start_ !== undefined) {
+      if (typeof start_ !== "number" || (start_ | 0) !== start_) throw pb.invalidValue("google.protobuf.EnumDescriptorProto.EnumReservedRange.start", "int32", start_);
       n += 1 + pb.sizeInt32(start_);
     }
     const end_ = m.end;
     if (end_ !== undefined) {
+      if (typeof end_ !== "number" || (end_ | 0) !== end_) throw pb.invalidValue("google.protobuf.EnumDescriptorProto.EnumReservedRange.end", "int32", end_);
       n += 1 + pb.sizeInt32(end_);
     }
     if (m.$unknown !== undefined) n += m.$unknown.length;
@@ -2268,11 +2398,13 @@ export const EnumDescriptorProto_EnumReservedRange: pb.MessageCodec<EnumDescript
   $encode(m: pb.MessageInit<EnumDescriptorProto_EnumReservedRange>, w: pb.Writer): void {
     const start_ = m.start;
     if (start_ !== undefined) {
+      if (typeof start_ !== "number" || (start_ | 0) !== start_) throw pb.invalidValue("google.protobuf.EnumDescriptorProto.EnumReservedRange.start", "int32", start_);
       w.tag(8);
       w.int32(start_);
     }
     const end_ = m.end;
     if (end_ !== undefined) {
+      if (typeof end_ !== "number" || (end_ | 0) !== end_) throw pb.invalidValue("google.protobuf.EnumDescriptorProto.EnumReservedRange.end", "int32", end_);
       w.tag(16);
       w.int32(end_);
     }
@@ -2376,14 +2508,17 @@ export const EnumValueDescriptorProto: pb.MessageCodec<EnumValueDescriptorProto>
     let n = 0;
     const name = m.name;
     if (name !== undefined) {
+      if (typeof name !== "string") throw pb.invalidValue("google.protobuf.EnumValueDescriptorProto.name", "string", name);
       n += 1 + w.stringSize(name);
     }
     const number_ = m.number;
     if (number_ !== undefined) {
+      if (typeof number_ !== "number" || (number_ | 0) !== number_) throw pb.invalidValue("google.protobuf.EnumValueDescriptorProto.number", "int32", number_);
       n += 1 + pb.sizeInt32(number_);
     }
     const options = m.options;
     if (options !== undefined) {
+      if (typeof options !== "object" || options === null) throw pb.invalidValue("google.protobuf.EnumValueDescriptorProto.options", "message google.protobuf.EnumValueOptions", options);
       n += 1 + w.fill(w.slot(), EnumValueOptions.$size(options, w));
     }
     if (m.$unknown !== undefined) n += m.$unknown.length;
@@ -2413,16 +2548,19 @@ export const EnumValueDescriptorProto: pb.MessageCodec<EnumValueDescriptorProto>
   $encode(m: pb.MessageInit<EnumValueDescriptorProto>, w: pb.Writer): void {
     const name = m.name;
     if (name !== undefined) {
+      if (typeof name !== "string") throw pb.invalidValue("google.protobuf.EnumValueDescriptorProto.name", "string", name);
       w.tag(10);
       w.stringField(name);
     }
     const number_ = m.number;
     if (number_ !== undefined) {
+      if (typeof number_ !== "number" || (number_ | 0) !== number_) throw pb.invalidValue("google.protobuf.EnumValueDescriptorProto.number", "int32", number_);
       w.tag(16);
       w.int32(number_);
     }
     const options = m.options;
     if (options !== undefined) {
+      if (typeof options !== "object" || options === null) throw pb.invalidValue("google.protobuf.EnumValueDescriptorProto.options", "message google.protobuf.EnumValueOptions", options);
       w.tag(26);
       const at = w.fork();
       EnumValueOptions.$encode(options, w);
@@ -2533,16 +2671,20 @@ export const ServiceDescriptorProto: pb.MessageCodec<ServiceDescriptorProto> = {
     let n = 0;
     const name = m.name;
     if (name !== undefined) {
+      if (typeof name !== "string") throw pb.invalidValue("google.protobuf.ServiceDescriptorProto.name", "string", name);
       n += 1 + w.stringSize(name);
     }
     const method = m.method;
+    if (method !== undefined && !Array.isArray(method)) throw pb.invalidValue("google.protobuf.ServiceDescriptorProto.method", "repeated", method);
     if (method !== undefined) {
       for (const v of method) {
+        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.ServiceDescriptorProto.method", "message google.protobuf.MethodDescriptorProto", v);
         n += 1 + w.fill(w.slot(), MethodDescriptorProto.$size(v, w));
       }
     }
     const options = m.options;
     if (options !== undefined) {
+      if (typeof options !== "object" || options === null) throw pb.invalidValue("google.protobuf.ServiceDescriptorProto.options", "message google.protobuf.ServiceOptions", options);
       n += 1 + w.fill(w.slot(), ServiceOptions.$size(options, w));
     }
     if (m.$unknown !== undefined) n += m.$unknown.length;
@@ -2575,12 +2717,15 @@ export const ServiceDescriptorProto: pb.MessageCodec<ServiceDescriptorProto> = {
   $encode(m: pb.MessageInit<ServiceDescriptorProto>, w: pb.Writer): void {
     const name = m.name;
     if (name !== undefined) {
+      if (typeof name !== "string") throw pb.invalidValue("google.protobuf.ServiceDescriptorProto.name", "string", name);
       w.tag(10);
       w.stringField(name);
     }
     const method = m.method;
+    if (method !== undefined && !Array.isArray(method)) throw pb.invalidValue("google.protobuf.ServiceDescriptorProto.method", "repeated", method);
     if (method !== undefined) {
       for (const v of method) {
+        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.ServiceDescriptorProto.method", "message google.protobuf.MethodDescriptorProto", v);
         w.tag(18);
         const at = w.fork();
         MethodDescriptorProto.$encode(v, w);
@@ -2589,6 +2734,7 @@ export const ServiceDescriptorProto: pb.MessageCodec<ServiceDescriptorProto> = {
     }
     const options = m.options;
     if (options !== undefined) {
+      if (typeof options !== "object" || options === null) throw pb.invalidValue("google.protobuf.ServiceDescriptorProto.options", "message google.protobuf.ServiceOptions", options);
       w.tag(26);
       const at = w.fork();
       ServiceOptions.$encode(options, w);
@@ -2722,26 +2868,32 @@ export const MethodDescriptorProto: pb.MessageCodec<MethodDescriptorProto> = {
     let n = 0;
     const name = m.name;
     if (name !== undefined) {
+      if (typeof name !== "string") throw pb.invalidValue("google.protobuf.MethodDescriptorProto.name", "string", name);
       n += 1 + w.stringSize(name);
     }
     const inputType = m.inputType;
     if (inputType !== undefined) {
+      if (typeof inputType !== "string") throw pb.invalidValue("google.protobuf.MethodDescriptorProto.input_type", "string", inputType);
       n += 1 + w.stringSize(inputType);
     }
     const outputType = m.outputType;
     if (outputType !== undefined) {
+      if (typeof outputType !== "string") throw pb.invalidValue("google.protobuf.MethodDescriptorProto.output_type", "string", outputType);
       n += 1 + w.stringSize(outputType);
     }
     const options = m.options;
     if (options !== undefined) {
+      if (typeof options !== "object" || options === null) throw pb.invalidValue("google.protobuf.MethodDescriptorProto.options", "message google.protobuf.MethodOptions", options);
       n += 1 + w.fill(w.slot(), MethodOptions.$size(options, w));
     }
     const clientStreaming = m.clientStreaming;
     if (clientStreaming !== undefined) {
+      if (typeof clientStreaming !== "boolean") throw pb.invalidValue("google.protobuf.MethodDescriptorProto.client_streaming", "bool", clientStreaming);
       n += 2;
     }
     const serverStreaming = m.serverStreaming;
     if (serverStreaming !== undefined) {
+      if (typeof serverStreaming !== "boolean") throw pb.invalidValue("google.protobuf.MethodDescriptorProto.server_streaming", "bool", serverStreaming);
       n += 2;
     }
     if (m.$unknown !== undefined) n += m.$unknown.length;
@@ -2786,21 +2938,25 @@ export const MethodDescriptorProto: pb.MessageCodec<MethodDescriptorProto> = {
   $encode(m: pb.MessageInit<MethodDescriptorProto>, w: pb.Writer): void {
     const name = m.name;
     if (name !== undefined) {
+      if (typeof name !== "string") throw pb.invalidValue("google.protobuf.MethodDescriptorProto.name", "string", name);
       w.tag(10);
       w.stringField(name);
     }
     const inputType = m.inputType;
     if (inputType !== undefined) {
+      if (typeof inputType !== "string") throw pb.invalidValue("google.protobuf.MethodDescriptorProto.input_type", "string", inputType);
       w.tag(18);
       w.stringField(inputType);
     }
     const outputType = m.outputType;
     if (outputType !== undefined) {
+      if (typeof outputType !== "string") throw pb.invalidValue("google.protobuf.MethodDescriptorProto.output_type", "string", outputType);
       w.tag(26);
       w.stringField(outputType);
     }
     const options = m.options;
     if (options !== undefined) {
+      if (typeof options !== "object" || options === null) throw pb.invalidValue("google.protobuf.MethodDescriptorProto.options", "message google.protobuf.MethodOptions", options);
       w.tag(34);
       const at = w.fork();
       MethodOptions.$encode(options, w);
@@ -2808,11 +2964,13 @@ export const MethodDescriptorProto: pb.MessageCodec<MethodDescriptorProto> = {
     }
     const clientStreaming = m.clientStreaming;
     if (clientStreaming !== undefined) {
+      if (typeof clientStreaming !== "boolean") throw pb.invalidValue("google.protobuf.MethodDescriptorProto.client_streaming", "bool", clientStreaming);
       w.tag(40);
       w.bool(clientStreaming);
     }
     const serverStreaming = m.serverStreaming;
     if (serverStreaming !== undefined) {
+      if (typeof serverStreaming !== "boolean") throw pb.invalidValue("google.protobuf.MethodDescriptorProto.server_streaming", "bool", serverStreaming);
       w.tag(48);
       w.bool(serverStreaming);
     }
@@ -3106,87 +3264,109 @@ export const FileOptions: pb.MessageCodec<FileOptions> = {
     let n = 0;
     const javaPackage = m.javaPackage;
     if (javaPackage !== undefined) {
+      if (typeof javaPackage !== "string") throw pb.invalidValue("google.protobuf.FileOptions.java_package", "string", javaPackage);
       n += 1 + w.stringSize(javaPackage);
     }
     const javaOuterClassname = m.javaOuterClassname;
     if (javaOuterClassname !== undefined) {
+      if (typeof javaOuterClassname !== "string") throw pb.invalidValue("google.protobuf.FileOptions.java_outer_classname", "string", javaOuterClassname);
       n += 1 + w.stringSize(javaOuterClassname);
     }
     const optimizeFor = m.optimizeFor;
     if (optimizeFor !== undefined) {
+      if (typeof optimizeFor !== "number" || (optimizeFor | 0) !== optimizeFor) throw pb.invalidValue("google.protobuf.FileOptions.optimize_for", "enum google.protobuf.FileOptions.OptimizeMode", optimizeFor);
       n += 1 + pb.sizeInt32(optimizeFor);
     }
     const javaMultipleFiles = m.javaMultipleFiles;
     if (javaMultipleFiles !== undefined) {
+      if (typeof javaMultipleFiles !== "boolean") throw pb.invalidValue("google.protobuf.FileOptions.java_multiple_files", "bool", javaMultipleFiles);
       n += 2;
     }
     const goPackage = m.goPackage;
     if (goPackage !== undefined) {
+      if (typeof goPackage !== "string") throw pb.invalidValue("google.protobuf.FileOptions.go_package", "string", goPackage);
       n += 1 + w.stringSize(goPackage);
     }
     const ccGenericServices = m.ccGenericServices;
     if (ccGenericServices !== undefined) {
+      if (typeof ccGenericServices !== "boolean") throw pb.invalidValue("google.protobuf.FileOptions.cc_generic_services", "bool", ccGenericServices);
       n += 3;
     }
     const javaGenericServices = m.javaGenericServices;
     if (javaGenericServices !== undefined) {
+      if (typeof javaGenericServices !== "boolean") throw pb.invalidValue("google.protobuf.FileOptions.java_generic_services", "bool", javaGenericServices);
       n += 3;
     }
     const pyGenericServices = m.pyGenericServices;
     if (pyGenericServices !== undefined) {
+      if (typeof pyGenericServices !== "boolean") throw pb.invalidValue("google.protobuf.FileOptions.py_generic_services", "bool", pyGenericServices);
       n += 3;
     }
     const javaGenerateEqualsAndHash = m.javaGenerateEqualsAndHash;
     if (javaGenerateEqualsAndHash !== undefined) {
+      if (typeof javaGenerateEqualsAndHash !== "boolean") throw pb.invalidValue("google.protobuf.FileOptions.java_generate_equals_and_hash", "bool", javaGenerateEqualsAndHash);
       n += 3;
     }
     const deprecated = m.deprecated;
     if (deprecated !== undefined) {
+      if (typeof deprecated !== "boolean") throw pb.invalidValue("google.protobuf.FileOptions.deprecated", "bool", deprecated);
       n += 3;
     }
     const javaStringCheckUtf8 = m.javaStringCheckUtf8;
     if (javaStringCheckUtf8 !== undefined) {
+      if (typeof javaStringCheckUtf8 !== "boolean") throw pb.invalidValue("google.protobuf.FileOptions.java_string_check_utf8", "bool", javaStringCheckUtf8);
       n += 3;
     }
     const ccEnableArenas = m.ccEnableArenas;
     if (ccEnableArenas !== undefined) {
+      if (typeof ccEnableArenas !== "boolean") throw pb.invalidValue("google.protobuf.FileOptions.cc_enable_arenas", "bool", ccEnableArenas);
       n += 3;
     }
     const objcClassPrefix = m.objcClassPrefix;
     if (objcClassPrefix !== undefined) {
+      if (typeof objcClassPrefix !== "string") throw pb.invalidValue("google.protobuf.FileOptions.objc_class_prefix", "string", objcClassPrefix);
       n += 2 + w.stringSize(objcClassPrefix);
     }
     const csharpNamespace = m.csharpNamespace;
     if (csharpNamespace !== undefined) {
+      if (typeof csharpNamespace !== "string") throw pb.invalidValue("google.protobuf.FileOptions.csharp_namespace", "string", csharpNamespace);
       n += 2 + w.stringSize(csharpNamespace);
     }
     const swiftPrefix = m.swiftPrefix;
     if (swiftPrefix !== undefined) {
+      if (typeof swiftPrefix !== "string") throw pb.invalidValue("google.protobuf.FileOptions.swift_prefix", "string", swiftPrefix);
       n += 2 + w.stringSize(swiftPrefix);
     }
     const phpClassPrefix = m.phpClassPrefix;
     if (phpClassPrefix !== undefined) {
+      if (typeof phpClassPrefix !== "string") throw pb.invalidValue("google.protobuf.FileOptions.php_class_prefix", "string", phpClassPrefix);
       n += 2 + w.stringSize(phpClassPrefix);
     }
     const phpNamespace = m.phpNamespace;
     if (phpNamespace !== undefined) {
+      if (typeof phpNamespace !== "string") throw pb.invalidValue("google.protobuf.FileOptions.php_namespace", "string", phpNamespace);
       n += 2 + w.stringSize(phpNamespace);
     }
     const phpGenericServices = m.phpGenericServices;
     if (phpGenericServices !== undefined) {
+      if (typeof phpGenericServices !== "boolean") throw pb.invalidValue("google.protobuf.FileOptions.php_generic_services", "bool", phpGenericServices);
       n += 3;
     }
     const phpMetadataNamespace = m.phpMetadataNamespace;
     if (phpMetadataNamespace !== undefined) {
+      if (typeof phpMetadataNamespace !== "string") throw pb.invalidValue("google.protobuf.FileOptions.php_metadata_namespace", "string", phpMetadataNamespace);
       n += 2 + w.stringSize(phpMetadataNamespace);
     }
     const rubyPackage = m.rubyPackage;
     if (rubyPackage !== undefined) {
+      if (typeof rubyPackage !== "string") throw pb.invalidValue("google.protobuf.FileOptions.ruby_package", "string", rubyPackage);
       n += 2 + w.stringSize(rubyPackage);
     }
     const uninterpretedOption = m.uninterpretedOption;
+    if (uninterpretedOption !== undefined && !Array.isArray(uninterpretedOption)) throw pb.invalidValue("google.protobuf.FileOptions.uninterpreted_option", "repeated", uninterpretedOption);
     if (uninterpretedOption !== undefined) {
       for (const v of uninterpretedOption) {
+        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.FileOptions.uninterpreted_option", "message google.protobuf.UninterpretedOption", v);
         n += 2 + w.fill(w.slot(), UninterpretedOption.$size(v, w));
       }
     }
@@ -3309,107 +3489,129 @@ export const FileOptions: pb.MessageCodec<FileOptions> = {
   $encode(m: pb.MessageInit<FileOptions>, w: pb.Writer): void {
     const javaPackage = m.javaPackage;
     if (javaPackage !== undefined) {
+      if (typeof javaPackage !== "string") throw pb.invalidValue("google.protobuf.FileOptions.java_package", "string", javaPackage);
       w.tag(10);
       w.stringField(javaPackage);
     }
     const javaOuterClassname = m.javaOuterClassname;
     if (javaOuterClassname !== undefined) {
+      if (typeof javaOuterClassname !== "string") throw pb.invalidValue("google.protobuf.FileOptions.java_outer_classname", "string", javaOuterClassname);
       w.tag(66);
       w.stringField(javaOuterClassname);
     }
     const optimizeFor = m.optimizeFor;
     if (optimizeFor !== undefined) {
+      if (typeof optimizeFor !== "number" || (optimizeFor | 0) !== optimizeFor) throw pb.invalidValue("google.protobuf.FileOptions.optimize_for", "enum google.protobuf.FileOptions.OptimizeMode", optimizeFor);
       w.tag(72);
       w.int32(optimizeFor);
     }
     const javaMultipleFiles = m.javaMultipleFiles;
     if (javaMultipleFiles !== undefined) {
+      if (typeof javaMultipleFiles !== "boolean") throw pb.invalidValue("google.protobuf.FileOptions.java_multiple_files", "bool", javaMultipleFiles);
       w.tag(80);
       w.bool(javaMultipleFiles);
     }
     const goPackage = m.goPackage;
     if (goPackage !== undefined) {
+      if (typeof goPackage !== "string") throw pb.invalidValue("google.protobuf.FileOptions.go_package", "string", goPackage);
       w.tag(90);
       w.stringField(goPackage);
     }
     const ccGenericServices = m.ccGenericServices;
     if (ccGenericServices !== undefined) {
+      if (typeof ccGenericServices !== "boolean") throw pb.invalidValue("google.protobuf.FileOptions.cc_generic_services", "bool", ccGenericServices);
       w.tag(128);
       w.bool(ccGenericServices);
     }
     const javaGenericServices = m.javaGenericServices;
     if (javaGenericServices !== undefined) {
+      if (typeof javaGenericServices !== "boolean") throw pb.invalidValue("google.protobuf.FileOptions.java_generic_services", "bool", javaGenericServices);
       w.tag(136);
       w.bool(javaGenericServices);
     }
     const pyGenericServices = m.pyGenericServices;
     if (pyGenericServices !== undefined) {
+      if (typeof pyGenericServices !== "boolean") throw pb.invalidValue("google.protobuf.FileOptions.py_generic_services", "bool", pyGenericServices);
       w.tag(144);
       w.bool(pyGenericServices);
     }
     const javaGenerateEqualsAndHash = m.javaGenerateEqualsAndHash;
     if (javaGenerateEqualsAndHash !== undefined) {
+      if (typeof javaGenerateEqualsAndHash !== "boolean") throw pb.invalidValue("google.protobuf.FileOptions.java_generate_equals_and_hash", "bool", javaGenerateEqualsAndHash);
       w.tag(160);
       w.bool(javaGenerateEqualsAndHash);
     }
     const deprecated = m.deprecated;
     if (deprecated !== undefined) {
+      if (typeof deprecated !== "boolean") throw pb.invalidValue("google.protobuf.FileOptions.deprecated", "bool", deprecated);
       w.tag(184);
       w.bool(deprecated);
     }
     const javaStringCheckUtf8 = m.javaStringCheckUtf8;
     if (javaStringCheckUtf8 !== undefined) {
+      if (typeof javaStringCheckUtf8 !== "boolean") throw pb.invalidValue("google.protobuf.FileOptions.java_string_check_utf8", "bool", javaStringCheckUtf8);
       w.tag(216);
       w.bool(javaStringCheckUtf8);
     }
     const ccEnableArenas = m.ccEnableArenas;
     if (ccEnableArenas !== undefined) {
+      if (typeof ccEnableArenas !== "boolean") throw pb.invalidValue("google.protobuf.FileOptions.cc_enable_arenas", "bool", ccEnableArenas);
       w.tag(248);
       w.bool(ccEnableArenas);
     }
     const objcClassPrefix = m.objcClassPrefix;
     if (objcClassPrefix !== undefined) {
+      if (typeof objcClassPrefix !== "string") throw pb.invalidValue("google.protobuf.FileOptions.objc_class_prefix", "string", objcClassPrefix);
       w.tag(290);
       w.stringField(objcClassPrefix);
     }
     const csharpNamespace = m.csharpNamespace;
     if (csharpNamespace !== undefined) {
+      if (typeof csharpNamespace !== "string") throw pb.invalidValue("google.protobuf.FileOptions.csharp_namespace", "string", csharpNamespace);
       w.tag(298);
       w.stringField(csharpNamespace);
     }
     const swiftPrefix = m.swiftPrefix;
     if (swiftPrefix !== undefined) {
+      if (typeof swiftPrefix !== "string") throw pb.invalidValue("google.protobuf.FileOptions.swift_prefix", "string", swiftPrefix);
       w.tag(314);
       w.stringField(swiftPrefix);
     }
     const phpClassPrefix = m.phpClassPrefix;
     if (phpClassPrefix !== undefined) {
+      if (typeof phpClassPrefix !== "string") throw pb.invalidValue("google.protobuf.FileOptions.php_class_prefix", "string", phpClassPrefix);
       w.tag(322);
       w.stringField(phpClassPrefix);
     }
     const phpNamespace = m.phpNamespace;
     if (phpNamespace !== undefined) {
+      if (typeof phpNamespace !== "string") throw pb.invalidValue("google.protobuf.FileOptions.php_namespace", "string", phpNamespace);
       w.tag(330);
       w.stringField(phpNamespace);
     }
     const phpGenericServices = m.phpGenericServices;
     if (phpGenericServices !== undefined) {
+      if (typeof phpGenericServices !== "boolean") throw pb.invalidValue("google.protobuf.FileOptions.php_generic_services", "bool", phpGenericServices);
       w.tag(336);
       w.bool(phpGenericServices);
     }
     const phpMetadataNamespace = m.phpMetadataNamespace;
     if (phpMetadataNamespace !== undefined) {
+      if (typeof phpMetadataNamespace !== "string") throw pb.invalidValue("google.protobuf.FileOptions.php_metadata_namespace", "string", phpMetadataNamespace);
       w.tag(354);
       w.stringField(phpMetadataNamespace);
     }
     const rubyPackage = m.rubyPackage;
     if (rubyPackage !== undefined) {
+      if (typeof rubyPackage !== "string") throw pb.invalidValue("google.protobuf.FileOptions.ruby_package", "string", rubyPackage);
       w.tag(362);
       w.stringField(rubyPackage);
     }
     const uninterpretedOption = m.uninterpretedOption;
+    if (uninterpretedOption !== undefined && !Array.isArray(uninterpretedOption)) throw pb.invalidValue("google.protobuf.FileOptions.uninterpreted_option", "repeated", uninterpretedOption);
     if (uninterpretedOption !== undefined) {
       for (const v of uninterpretedOption) {
+        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.FileOptions.uninterpreted_option", "message google.protobuf.UninterpretedOption", v);
         w.tag(7994);
         const at = w.fork();
         UninterpretedOption.$encode(v, w);
@@ -3695,23 +3897,29 @@ export const MessageOptions: pb.MessageCodec<MessageOptions> = {
     let n = 0;
     const messageSetWireFormat = m.messageSetWireFormat;
     if (messageSetWireFormat !== undefined) {
+      if (typeof messageSetWireFormat !== "boolean") throw pb.invalidValue("google.protobuf.MessageOptions.message_set_wire_format", "bool", messageSetWireFormat);
       n += 2;
     }
     const noStandardDescriptorAccessor = m.noStandardDescriptorAccessor;
     if (noStandardDescriptorAccessor !== undefined) {
+      if (typeof noStandardDescriptorAccessor !== "boolean") throw pb.invalidValue("google.protobuf.MessageOptions.no_standard_descriptor_accessor", "bool", noStandardDescriptorAccessor);
       n += 2;
     }
     const deprecated = m.deprecated;
     if (deprecated !== undefined) {
+      if (typeof deprecated !== "boolean") throw pb.invalidValue("google.protobuf.MessageOptions.deprecated", "bool", deprecated);
       n += 2;
     }
     const mapEntry = m.mapEntry;
     if (mapEntry !== undefined) {
+      if (typeof mapEntry !== "boolean") throw pb.invalidValue("google.protobuf.MessageOptions.map_entry", "bool", mapEntry);
       n += 2;
     }
     const uninterpretedOption = m.uninterpretedOption;
+    if (uninterpretedOption !== undefined && !Array.isArray(uninterpretedOption)) throw pb.invalidValue("google.protobuf.MessageOptions.uninterpreted_option", "repeated", uninterpretedOption);
     if (uninterpretedOption !== undefined) {
       for (const v of uninterpretedOption) {
+        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.MessageOptions.uninterpreted_option", "message google.protobuf.UninterpretedOption", v);
         n += 2 + w.fill(w.slot(), UninterpretedOption.$size(v, w));
       }
     }
@@ -3754,27 +3962,33 @@ export const MessageOptions: pb.MessageCodec<MessageOptions> = {
   $encode(m: pb.MessageInit<MessageOptions>, w: pb.Writer): void {
     const messageSetWireFormat = m.messageSetWireFormat;
     if (messageSetWireFormat !== undefined) {
+      if (typeof messageSetWireFormat !== "boolean") throw pb.invalidValue("google.protobuf.MessageOptions.message_set_wire_format", "bool", messageSetWireFormat);
       w.tag(8);
       w.bool(messageSetWireFormat);
     }
     const noStandardDescriptorAccessor = m.noStandardDescriptorAccessor;
     if (noStandardDescriptorAccessor !== undefined) {
+      if (typeof noStandardDescriptorAccessor !== "boolean") throw pb.invalidValue("google.protobuf.MessageOptions.no_standard_descriptor_accessor", "bool", noStandardDescriptorAccessor);
       w.tag(16);
       w.bool(noStandardDescriptorAccessor);
     }
     const deprecated = m.deprecated;
     if (deprecated !== undefined) {
+      if (typeof deprecated !== "boolean") throw pb.invalidValue("google.protobuf.MessageOptions.deprecated", "bool", deprecated);
       w.tag(24);
       w.bool(deprecated);
     }
     const mapEntry = m.mapEntry;
     if (mapEntry !== undefined) {
+      if (typeof mapEntry !== "boolean") throw pb.invalidValue("google.protobuf.MessageOptions.map_entry", "bool", mapEntry);
       w.tag(56);
       w.bool(mapEntry);
     }
     const uninterpretedOption = m.uninterpretedOption;
+    if (uninterpretedOption !== undefined && !Array.isArray(uninterpretedOption)) throw pb.invalidValue("google.protobuf.MessageOptions.uninterpreted_option", "repeated", uninterpretedOption);
     if (uninterpretedOption !== undefined) {
       for (const v of uninterpretedOption) {
+        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.MessageOptions.uninterpreted_option", "message google.protobuf.UninterpretedOption", v);
         w.tag(7994);
         const at = w.fork();
         UninterpretedOption.$encode(v, w);
@@ -3999,35 +4213,44 @@ export const FieldOptions: pb.MessageCodec<FieldOptions> = {
     let n = 0;
     const ctype = m.ctype;
     if (ctype !== undefined) {
+      if (typeof ctype !== "number" || (ctype | 0) !== ctype) throw pb.invalidValue("google.protobuf.FieldOptions.ctype", "enum google.protobuf.FieldOptions.CType", ctype);
       n += 1 + pb.sizeInt32(ctype);
     }
     const packed = m.packed;
     if (packed !== undefined) {
+      if (typeof packed !== "boolean") throw pb.invalidValue("google.protobuf.FieldOptions.packed", "bool", packed);
       n += 2;
     }
     const deprecated = m.deprecated;
     if (deprecated !== undefined) {
+      if (typeof deprecated !== "boolean") throw pb.invalidValue("google.protobuf.FieldOptions.deprecated", "bool", deprecated);
       n += 2;
     }
     const lazy = m.lazy;
     if (lazy !== undefined) {
+      if (typeof lazy !== "boolean") throw pb.invalidValue("google.protobuf.FieldOptions.lazy", "bool", lazy);
       n += 2;
     }
     const jstype = m.jstype;
     if (jstype !== undefined) {
+      if (typeof jstype !== "number" || (jstype | 0) !== jstype) throw pb.invalidValue("google.protobuf.FieldOptions.jstype", "enum google.protobuf.FieldOptions.JSType", jstype);
       n += 1 + pb.sizeInt32(jstype);
     }
     const weak = m.weak;
     if (weak !== undefined) {
+      if (typeof weak !== "boolean") throw pb.invalidValue("google.protobuf.FieldOptions.weak", "bool", weak);
       n += 2;
     }
     const unverifiedLazy = m.unverifiedLazy;
     if (unverifiedLazy !== undefined) {
+      if (typeof unverifiedLazy !== "boolean") throw pb.invalidValue("google.protobuf.FieldOptions.unverified_lazy", "bool", unverifiedLazy);
       n += 2;
     }
     const uninterpretedOption = m.uninterpretedOption;
+    if (uninterpretedOption !== undefined && !Array.isArray(uninterpretedOption)) throw pb.invalidValue("google.protobuf.FieldOptions.uninterpreted_option", "repeated", uninterpretedOption);
     if (uninterpretedOption !== undefined) {
       for (const v of uninterpretedOption) {
+        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.FieldOptions.uninterpreted_option", "message google.protobuf.UninterpretedOption", v);
         n += 2 + w.fill(w.slot(), UninterpretedOption.$size(v, w));
       }
     }
@@ -4085,42 +4308,51 @@ export const FieldOptions: pb.MessageCodec<FieldOptions> = {
   $encode(m: pb.MessageInit<FieldOptions>, w: pb.Writer): void {
     const ctype = m.ctype;
     if (ctype !== undefined) {
+      if (typeof ctype !== "number" || (ctype | 0) !== ctype) throw pb.invalidValue("google.protobuf.FieldOptions.ctype", "enum google.protobuf.FieldOptions.CType", ctype);
       w.tag(8);
       w.int32(ctype);
     }
     const packed = m.packed;
     if (packed !== undefined) {
+      if (typeof packed !== "boolean") throw pb.invalidValue("google.protobuf.FieldOptions.packed", "bool", packed);
       w.tag(16);
       w.bool(packed);
     }
     const deprecated = m.deprecated;
     if (deprecated !== undefined) {
+      if (typeof deprecated !== "boolean") throw pb.invalidValue("google.protobuf.FieldOptions.deprecated", "bool", deprecated);
       w.tag(24);
       w.bool(deprecated);
     }
     const lazy = m.lazy;
     if (lazy !== undefined) {
+      if (typeof lazy !== "boolean") throw pb.invalidValue("google.protobuf.FieldOptions.lazy", "bool", lazy);
       w.tag(40);
       w.bool(lazy);
     }
     const jstype = m.jstype;
     if (jstype !== undefined) {
+      if (typeof jstype !== "number" || (jstype | 0) !== jstype) throw pb.invalidValue("google.protobuf.FieldOptions.jstype", "enum google.protobuf.FieldOptions.JSType", jstype);
       w.tag(48);
       w.int32(jstype);
     }
     const weak = m.weak;
     if (weak !== undefined) {
+      if (typeof weak !== "boolean") throw pb.invalidValue("google.protobuf.FieldOptions.weak", "bool", weak);
       w.tag(80);
       w.bool(weak);
     }
     const unverifiedLazy = m.unverifiedLazy;
     if (unverifiedLazy !== undefined) {
+      if (typeof unverifiedLazy !== "boolean") throw pb.invalidValue("google.protobuf.FieldOptions.unverified_lazy", "bool", unverifiedLazy);
       w.tag(120);
       w.bool(unverifiedLazy);
     }
     const uninterpretedOption = m.uninterpretedOption;
+    if (uninterpretedOption !== undefined && !Array.isArray(uninterpretedOption)) throw pb.invalidValue("google.protobuf.FieldOptions.uninterpreted_option", "repeated", uninterpretedOption);
     if (uninterpretedOption !== undefined) {
       for (const v of uninterpretedOption) {
+        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.FieldOptions.uninterpreted_option", "message google.protobuf.UninterpretedOption", v);
         w.tag(7994);
         const at = w.fork();
         UninterpretedOption.$encode(v, w);
@@ -4274,8 +4506,10 @@ export const OneofOptions: pb.MessageCodec<OneofOptions> = {
   $size(m: pb.MessageInit<OneofOptions>, w: pb.Writer): number {
     let n = 0;
     const uninterpretedOption = m.uninterpretedOption;
+    if (uninterpretedOption !== undefined && !Array.isArray(uninterpretedOption)) throw pb.invalidValue("google.protobuf.OneofOptions.uninterpreted_option", "repeated", uninterpretedOption);
     if (uninterpretedOption !== undefined) {
       for (const v of uninterpretedOption) {
+        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.OneofOptions.uninterpreted_option", "message google.protobuf.UninterpretedOption", v);
         n += 2 + w.fill(w.slot(), UninterpretedOption.$size(v, w));
       }
     }
@@ -4297,8 +4531,10 @@ export const OneofOptions: pb.MessageCodec<OneofOptions> = {
 
   $encode(m: pb.MessageInit<OneofOptions>, w: pb.Writer): void {
     const uninterpretedOption = m.uninterpretedOption;
+    if (uninterpretedOption !== undefined && !Array.isArray(uninterpretedOption)) throw pb.invalidValue("google.protobuf.OneofOptions.uninterpreted_option", "repeated", uninterpretedOption);
     if (uninterpretedOption !== undefined) {
       for (const v of uninterpretedOption) {
+        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.OneofOptions.uninterpreted_option", "message google.protobuf.UninterpretedOption", v);
         w.tag(7994);
         const at = w.fork();
         UninterpretedOption.$encode(v, w);
@@ -4412,15 +4648,19 @@ export const EnumOptions: pb.MessageCodec<EnumOptions> = {
     let n = 0;
     const allowAlias = m.allowAlias;
     if (allowAlias !== undefined) {
+      if (typeof allowAlias !== "boolean") throw pb.invalidValue("google.protobuf.EnumOptions.allow_alias", "bool", allowAlias);
       n += 2;
     }
     const deprecated = m.deprecated;
     if (deprecated !== undefined) {
+      if (typeof deprecated !== "boolean") throw pb.invalidValue("google.protobuf.EnumOptions.deprecated", "bool", deprecated);
       n += 2;
     }
     const uninterpretedOption = m.uninterpretedOption;
+    if (uninterpretedOption !== undefined && !Array.isArray(uninterpretedOption)) throw pb.invalidValue("google.protobuf.EnumOptions.uninterpreted_option", "repeated", uninterpretedOption);
     if (uninterpretedOption !== undefined) {
       for (const v of uninterpretedOption) {
+        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.EnumOptions.uninterpreted_option", "message google.protobuf.UninterpretedOption", v);
         n += 2 + w.fill(w.slot(), UninterpretedOption.$size(v, w));
       }
     }
@@ -4453,17 +4693,21 @@ export const EnumOptions: pb.MessageCodec<EnumOptions> = {
   $encode(m: pb.MessageInit<EnumOptions>, w: pb.Writer): void {
     const allowAlias = m.allowAlias;
     if (allowAlias !== undefined) {
+      if (typeof allowAlias !== "boolean") throw pb.invalidValue("google.protobuf.EnumOptions.allow_alias", "bool", allowAlias);
       w.tag(16);
       w.bool(allowAlias);
     }
     const deprecated = m.deprecated;
     if (deprecated !== undefined) {
+      if (typeof deprecated !== "boolean") throw pb.invalidValue("google.protobuf.EnumOptions.deprecated", "bool", deprecated);
       w.tag(24);
       w.bool(deprecated);
     }
     const uninterpretedOption = m.uninterpretedOption;
+    if (uninterpretedOption !== undefined && !Array.isArray(uninterpretedOption)) throw pb.invalidValue("google.protobuf.EnumOptions.uninterpreted_option", "repeated", uninterpretedOption);
     if (uninterpretedOption !== undefined) {
       for (const v of uninterpretedOption) {
+        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.EnumOptions.uninterpreted_option", "message google.protobuf.UninterpretedOption", v);
         w.tag(7994);
         const at = w.fork();
         UninterpretedOption.$encode(v, w);
@@ -4580,11 +4824,14 @@ export const EnumValueOptions: pb.MessageCodec<EnumValueOptions> = {
     let n = 0;
     const deprecated = m.deprecated;
     if (deprecated !== undefined) {
+      if (typeof deprecated !== "boolean") throw pb.invalidValue("google.protobuf.EnumValueOptions.deprecated", "bool", deprecated);
       n += 2;
     }
     const uninterpretedOption = m.uninterpretedOption;
+    if (uninterpretedOption !== undefined && !Array.isArray(uninterpretedOption)) throw pb.invalidValue("google.protobuf.EnumValueOptions.uninterpreted_option", "repeated", uninterpretedOption);
     if (uninterpretedOption !== undefined) {
       for (const v of uninterpretedOption) {
+        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.EnumValueOptions.uninterpreted_option", "message google.protobuf.UninterpretedOption", v);
         n += 2 + w.fill(w.slot(), UninterpretedOption.$size(v, w));
       }
     }
@@ -4612,12 +4859,15 @@ export const EnumValueOptions: pb.MessageCodec<EnumValueOptions> = {
   $encode(m: pb.MessageInit<EnumValueOptions>, w: pb.Writer): void {
     const deprecated = m.deprecated;
     if (deprecated !== undefined) {
+      if (typeof deprecated !== "boolean") throw pb.invalidValue("google.protobuf.EnumValueOptions.deprecated", "bool", deprecated);
       w.tag(8);
       w.bool(deprecated);
     }
     const uninterpretedOption = m.uninterpretedOption;
+    if (uninterpretedOption !== undefined && !Array.isArray(uninterpretedOption)) throw pb.invalidValue("google.protobuf.EnumValueOptions.uninterpreted_option", "repeated", uninterpretedOption);
     if (uninterpretedOption !== undefined) {
       for (const v of uninterpretedOption) {
+        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.EnumValueOptions.uninterpreted_option", "message google.protobuf.UninterpretedOption", v);
         w.tag(7994);
         const at = w.fork();
         UninterpretedOption.$encode(v, w);
@@ -4729,11 +4979,14 @@ export const ServiceOptions: pb.MessageCodec<ServiceOptions> = {
     let n = 0;
     const deprecated = m.deprecated;
     if (deprecated !== undefined) {
+      if (typeof deprecated !== "boolean") throw pb.invalidValue("google.protobuf.ServiceOptions.deprecated", "bool", deprecated);
       n += 3;
     }
     const uninterpretedOption = m.uninterpretedOption;
+    if (uninterpretedOption !== undefined && !Array.isArray(uninterpretedOption)) throw pb.invalidValue("google.protobuf.ServiceOptions.uninterpreted_option", "repeated", uninterpretedOption);
     if (uninterpretedOption !== undefined) {
       for (const v of uninterpretedOption) {
+        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.ServiceOptions.uninterpreted_option", "message google.protobuf.UninterpretedOption", v);
         n += 2 + w.fill(w.slot(), UninterpretedOption.$size(v, w));
       }
     }
@@ -4761,12 +5014,15 @@ export const ServiceOptions: pb.MessageCodec<ServiceOptions> = {
   $encode(m: pb.MessageInit<ServiceOptions>, w: pb.Writer): void {
     const deprecated = m.deprecated;
     if (deprecated !== undefined) {
+      if (typeof deprecated !== "boolean") throw pb.invalidValue("google.protobuf.ServiceOptions.deprecated", "bool", deprecated);
       w.tag(264);
       w.bool(deprecated);
     }
     const uninterpretedOption = m.uninterpretedOption;
+    if (uninterpretedOption !== undefined && !Array.isArray(uninterpretedOption)) throw pb.invalidValue("google.protobuf.ServiceOptions.uninterpreted_option", "repeated", uninterpretedOption);
     if (uninterpretedOption !== undefined) {
       for (const v of uninterpretedOption) {
+        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.ServiceOptions.uninterpreted_option", "message google.protobuf.UninterpretedOption", v);
         w.tag(7994);
         const at = w.fork();
         UninterpretedOption.$encode(v, w);
@@ -4884,15 +5140,19 @@ export const MethodOptions: pb.MessageCodec<MethodOptions> = {
     let n = 0;
     const deprecated = m.deprecated;
     if (deprecated !== undefined) {
+      if (typeof deprecated !== "boolean") throw pb.invalidValue("google.protobuf.MethodOptions.deprecated", "bool", deprecated);
       n += 3;
     }
     const idempotencyLevel = m.idempotencyLevel;
     if (idempotencyLevel !== undefined) {
+      if (typeof idempotencyLevel !== "number" || (idempotencyLevel | 0) !== idempotencyLevel) throw pb.invalidValue("google.protobuf.MethodOptions.idempotency_level", "enum google.protobuf.MethodOptions.IdempotencyLevel", idempotencyLevel);
       n += 2 + pb.sizeInt32(idempotencyLevel);
     }
     const uninterpretedOption = m.uninterpretedOption;
+    if (uninterpretedOption !== undefined && !Array.isArray(uninterpretedOption)) throw pb.invalidValue("google.protobuf.MethodOptions.uninterpreted_option", "repeated", uninterpretedOption);
     if (uninterpretedOption !== undefined) {
       for (const v of uninterpretedOption) {
+        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.MethodOptions.uninterpreted_option", "message google.protobuf.UninterpretedOption", v);
         n += 2 + w.fill(w.slot(), UninterpretedOption.$size(v, w));
       }
     }
@@ -4925,17 +5185,21 @@ export const MethodOptions: pb.MessageCodec<MethodOptions> = {
   $encode(m: pb.MessageInit<MethodOptions>, w: pb.Writer): void {
     const deprecated = m.deprecated;
     if (deprecated !== undefined) {
+      if (typeof deprecated !== "boolean") throw pb.invalidValue("google.protobuf.MethodOptions.deprecated", "bool", deprecated);
       w.tag(264);
       w.bool(deprecated);
     }
     const idempotencyLevel = m.idempotencyLevel;
     if (idempotencyLevel !== undefined) {
+      if (typeof idempotencyLevel !== "number" || (idempotencyLevel | 0) !== idempotencyLevel) throw pb.invalidValue("google.protobuf.MethodOptions.idempotency_level", "enum google.protobuf.MethodOptions.IdempotencyLevel", idempotencyLevel);
       w.tag(272);
       w.int32(idempotencyLevel);
     }
     const uninterpretedOption = m.uninterpretedOption;
+    if (uninterpretedOption !== undefined && !Array.isArray(uninterpretedOption)) throw pb.invalidValue("google.protobuf.MethodOptions.uninterpreted_option", "repeated", uninterpretedOption);
     if (uninterpretedOption !== undefined) {
       for (const v of uninterpretedOption) {
+        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.MethodOptions.uninterpreted_option", "message google.protobuf.UninterpretedOption", v);
         w.tag(7994);
         const at = w.fork();
         UninterpretedOption.$encode(v, w);
@@ -5084,33 +5348,41 @@ export const UninterpretedOption: pb.MessageCodec<UninterpretedOption> = {
   $size(m: pb.MessageInit<UninterpretedOption>, w: pb.Writer): number {
     let n = 0;
     const name = m.name;
+    if (name !== undefined && !Array.isArray(name)) throw pb.invalidValue("google.protobuf.UninterpretedOption.name", "repeated", name);
     if (name !== undefined) {
       for (const v of name) {
+        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.UninterpretedOption.name", "message google.protobuf.UninterpretedOption.NamePart", v);
         n += 1 + w.fill(w.slot(), UninterpretedOption_NamePart.$size(v, w));
       }
     }
     const identifierValue = m.identifierValue;
     if (identifierValue !== undefined) {
+      if (typeof identifierValue !== "string") throw pb.invalidValue("google.protobuf.UninterpretedOption.identifier_value", "string", identifierValue);
       n += 1 + w.stringSize(identifierValue);
     }
     const positiveIntValue = m.positiveIntValue;
     if (positiveIntValue !== undefined) {
+      if (typeof positiveIntValue !== "bigint" || positiveIntValue < 0n || positiveIntValue > 0xffffffffffffffffn) throw pb.invalidValue("google.protobuf.UninterpretedOption.positive_int_value", "uint64", positiveIntValue);
       n += 1 + pb.sizeUint64(positiveIntValue);
     }
     const negativeIntValue = m.negativeIntValue;
     if (negativeIntValue !== undefined) {
+      if (typeof negativeIntValue !== "bigint" || negativeIntValue < -0x8000000000000000n || negativeIntValue > 0x7fffffffffffffffn) throw pb.invalidValue("google.protobuf.UninterpretedOption.negative_int_value", "int64", negativeIntValue);
       n += 1 + pb.sizeInt64(negativeIntValue);
     }
     const doubleValue = m.doubleValue;
     if (doubleValue !== undefined) {
+      if (typeof doubleValue !== "number") throw pb.invalidValue("google.protobuf.UninterpretedOption.double_value", "double", doubleValue);
       n += 9;
     }
     const stringValue = m.stringValue;
     if (stringValue !== undefined) {
+      if (!(stringValue instanceof Uint8Array)) throw pb.invalidValue("google.protobuf.UninterpretedOption.string_value", "bytes", stringValue);
       n += 1 + pb.sizeBytes(stringValue);
     }
     const aggregateValue = m.aggregateValue;
     if (aggregateValue !== undefined) {
+      if (typeof aggregateValue !== "string") throw pb.invalidValue("google.protobuf.UninterpretedOption.aggregate_value", "string", aggregateValue);
       n += 1 + w.stringSize(aggregateValue);
     }
     if (m.$unknown !== undefined) n += m.$unknown.length;
@@ -5161,8 +5433,10 @@ export const UninterpretedOption: pb.MessageCodec<UninterpretedOption> = {
 
   $encode(m: pb.MessageInit<UninterpretedOption>, w: pb.Writer): void {
     const name = m.name;
+    if (name !== undefined && !Array.isArray(name)) throw pb.invalidValue("google.protobuf.UninterpretedOption.name", "repeated", name);
     if (name !== undefined) {
       for (const v of name) {
+        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.UninterpretedOption.name", "message google.protobuf.UninterpretedOption.NamePart", v);
         w.tag(18);
         const at = w.fork();
         UninterpretedOption_NamePart.$encode(v, w);
@@ -5171,31 +5445,37 @@ export const UninterpretedOption: pb.MessageCodec<UninterpretedOption> = {
     }
     const identifierValue = m.identifierValue;
     if (identifierValue !== undefined) {
+      if (typeof identifierValue !== "string") throw pb.invalidValue("google.protobuf.UninterpretedOption.identifier_value", "string", identifierValue);
       w.tag(26);
       w.stringField(identifierValue);
     }
     const positiveIntValue = m.positiveIntValue;
     if (positiveIntValue !== undefined) {
+      if (typeof positiveIntValue !== "bigint" || positiveIntValue < 0n || positiveIntValue > 0xffffffffffffffffn) throw pb.invalidValue("google.protobuf.UninterpretedOption.positive_int_value", "uint64", positiveIntValue);
       w.tag(32);
       w.uint64(positiveIntValue);
     }
     const negativeIntValue = m.negativeIntValue;
     if (negativeIntValue !== undefined) {
+      if (typeof negativeIntValue !== "bigint" || negativeIntValue < -0x8000000000000000n || negativeIntValue > 0x7fffffffffffffffn) throw pb.invalidValue("google.protobuf.UninterpretedOption.negative_int_value", "int64", negativeIntValue);
       w.tag(40);
       w.int64(negativeIntValue);
     }
     const doubleValue = m.doubleValue;
     if (doubleValue !== undefined) {
+      if (typeof doubleValue !== "number") throw pb.invalidValue("google.protobuf.UninterpretedOption.double_value", "double", doubleValue);
       w.tag(49);
       w.double(doubleValue);
     }
     const stringValue = m.stringValue;
     if (stringValue !== undefined) {
+      if (!(stringValue instanceof Uint8Array)) throw pb.invalidValue("google.protobuf.UninterpretedOption.string_value", "bytes", stringValue);
       w.tag(58);
       w.bytesField(stringValue);
     }
     const aggregateValue = m.aggregateValue;
     if (aggregateValue !== undefined) {
+      if (typeof aggregateValue !== "string") throw pb.invalidValue("google.protobuf.UninterpretedOption.aggregate_value", "string", aggregateValue);
       w.tag(66);
       w.stringField(aggregateValue);
     }
@@ -5325,12 +5605,14 @@ export const UninterpretedOption_NamePart: pb.MessageCodec<UninterpretedOption_N
     let n = 0;
     const namePart = m.namePart;
     if (namePart !== undefined) {
+      if (typeof namePart !== "string") throw pb.invalidValue("google.protobuf.UninterpretedOption.NamePart.name_part", "string", namePart);
       n += 1 + w.stringSize(namePart);
     } else {
       throw pb.missingField("google.protobuf.UninterpretedOption.NamePart.name_part");
     }
     const isExtension = m.isExtension;
     if (isExtension !== undefined) {
+      if (typeof isExtension !== "boolean") throw pb.invalidValue("google.protobuf.UninterpretedOption.NamePart.is_extension", "bool", isExtension);
       n += 2;
     } else {
       throw pb.missingField("google.protobuf.UninterpretedOption.NamePart.is_extension");
@@ -5360,6 +5642,7 @@ export const UninterpretedOption_NamePart: pb.MessageCodec<UninterpretedOption_N
   $encode(m: pb.MessageInit<UninterpretedOption_NamePart>, w: pb.Writer): void {
     const namePart = m.namePart;
     if (namePart !== undefined) {
+      if (typeof namePart !== "string") throw pb.invalidValue("google.protobuf.UninterpretedOption.NamePart.name_part", "string", namePart);
       w.tag(10);
       w.stringField(namePart);
     } else {
@@ -5367,6 +5650,7 @@ export const UninterpretedOption_NamePart: pb.MessageCodec<UninterpretedOption_N
     }
     const isExtension = m.isExtension;
     if (isExtension !== undefined) {
+      if (typeof isExtension !== "boolean") throw pb.invalidValue("google.protobuf.UninterpretedOption.NamePart.is_extension", "bool", isExtension);
       w.tag(16);
       w.bool(isExtension);
     } else {
@@ -5513,8 +5797,10 @@ export const SourceCodeInfo: pb.MessageCodec<SourceCodeInfo> = {
   $size(m: pb.MessageInit<SourceCodeInfo>, w: pb.Writer): number {
     let n = 0;
     const location = m.location;
+    if (location !== undefined && !Array.isArray(location)) throw pb.invalidValue("google.protobuf.SourceCodeInfo.location", "repeated", location);
     if (location !== undefined) {
       for (const v of location) {
+        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.SourceCodeInfo.location", "message google.protobuf.SourceCodeInfo.Location", v);
         n += 1 + w.fill(w.slot(), SourceCodeInfo_Location.$size(v, w));
       }
     }
@@ -5536,8 +5822,10 @@ export const SourceCodeInfo: pb.MessageCodec<SourceCodeInfo> = {
 
   $encode(m: pb.MessageInit<SourceCodeInfo>, w: pb.Writer): void {
     const location = m.location;
+    if (location !== undefined && !Array.isArray(location)) throw pb.invalidValue("google.protobuf.SourceCodeInfo.location", "repeated", location);
     if (location !== undefined) {
       for (const v of location) {
+        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.SourceCodeInfo.location", "message google.protobuf.SourceCodeInfo.Location", v);
         w.tag(10);
         const at = w.fork();
         SourceCodeInfo_Location.$encode(v, w);
@@ -5722,27 +6010,38 @@ export const SourceCodeInfo_Location: pb.MessageCodec<SourceCodeInfo_Location> =
   $size(m: pb.MessageInit<SourceCodeInfo_Location>, w: pb.Writer): number {
     let n = 0;
     const path = m.path;
+    if (path !== undefined && !Array.isArray(path)) throw pb.invalidValue("google.protobuf.SourceCodeInfo.Location.path", "repeated", path);
     if (path !== undefined && path.length !== 0) {
       let len = 0;
-      for (const v of path) len += pb.sizeInt32(v);
+      for (const v of path) {
+        if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("google.protobuf.SourceCodeInfo.Location.path", "int32", v);
+        len += pb.sizeInt32(v);
+      }
       n += 1 + w.run(len);
     }
     const span = m.span;
+    if (span !== undefined && !Array.isArray(span)) throw pb.invalidValue("google.protobuf.SourceCodeInfo.Location.span", "repeated", span);
     if (span !== undefined && span.length !== 0) {
       let len = 0;
-      for (const v of span) len += pb.sizeInt32(v);
+      for (const v of span) {
+        if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("google.protobuf.SourceCodeInfo.Location.span", "int32", v);
+        len += pb.sizeInt32(v);
+      }
       n += 1 + w.run(len);
     }
     const leadingComments = m.leadingComments;
     if (leadingComments !== undefined) {
+      if (typeof leadingComments !== "string") throw pb.invalidValue("google.protobuf.SourceCodeInfo.Location.leading_comments", "string", leadingComments);
       n += 1 + w.stringSize(leadingComments);
     }
     const trailingComments = m.trailingComments;
     if (trailingComments !== undefined) {
+      if (typeof trailingComments !== "string") throw pb.invalidValue("google.protobuf.SourceCodeInfo.Location.trailing_comments", "string", trailingComments);
       n += 1 + w.stringSize(trailingComments);
     }
     const leadingDetachedComments = m.leadingDetachedComments;
-    if (leadingDetachedComments !== undefined) n += w.stringFieldsSize(50, leadingDetachedComments);
+    if (leadingDetachedComments !== undefined && !Array.isArray(leadingDetachedComments)) throw pb.invalidValue("google.protobuf.SourceCodeInfo.Location.leading_detached_comments", "repeated", leadingDetachedComments);
+    if (leadingDetachedComments !== undefined) n += w.stringFieldsSize(50, leadingDetachedComments, "google.protobuf.SourceCodeInfo.Location.leading_detached_comments");
     if (m.$unknown !== undefined) n += m.$unknown.length;
     return n;
   },
@@ -5777,33 +6076,44 @@ export const SourceCodeInfo_Location: pb.MessageCodec<SourceCodeInfo_Location> =
 
   $encode(m: pb.MessageInit<SourceCodeInfo_Location>, w: pb.Writer): void {
     const path = m.path;
+    if (path !== undefined && !Array.isArray(path)) throw pb.invalidValue("google.protobuf.SourceCodeInfo.Location.path", "repeated", path);
     if (path !== undefined && path.length !== 0) {
       w.tag(10);
       const at = w.fork();
       w.ensure(path.length * 10);
-      for (const v of path) w.int32(v);
+      for (const v of path) {
+        if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("google.protobuf.SourceCodeInfo.Location.path", "int32", v);
+        w.int32(v);
+      }
       w.join(at);
     }
     const span = m.span;
+    if (span !== undefined && !Array.isArray(span)) throw pb.invalidValue("google.protobuf.SourceCodeInfo.Location.span", "repeated", span);
     if (span !== undefined && span.length !== 0) {
       w.tag(18);
       const at = w.fork();
       w.ensure(span.length * 10);
-      for (const v of span) w.int32(v);
+      for (const v of span) {
+        if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("google.protobuf.SourceCodeInfo.Location.span", "int32", v);
+        w.int32(v);
+      }
       w.join(at);
     }
     const leadingComments = m.leadingComments;
     if (leadingComments !== undefined) {
+      if (typeof leadingComments !== "string") throw pb.invalidValue("google.protobuf.SourceCodeInfo.Location.leading_comments", "string", leadingComments);
       w.tag(26);
       w.stringField(leadingComments);
     }
     const trailingComments = m.trailingComments;
     if (trailingComments !== undefined) {
+      if (typeof trailingComments !== "string") throw pb.invalidValue("google.protobuf.SourceCodeInfo.Location.trailing_comments", "string", trailingComments);
       w.tag(34);
       w.stringField(trailingComments);
     }
     const leadingDetachedComments = m.leadingDetachedComments;
-    if (leadingDetachedComments !== undefined) w.stringFields(50, leadingDetachedComments);
+    if (leadingDetachedComments !== undefined && !Array.isArray(leadingDetachedComments)) throw pb.invalidValue("google.protobuf.SourceCodeInfo.Location.leading_detached_comments", "repeated", leadingDetachedComments);
+    if (leadingDetachedComments !== undefined) w.stringFields(50, leadingDetachedComments, "google.protobuf.SourceCodeInfo.Location.leading_detached_comments");
     if (m.$unknown !== undefined) w.rawField(m.$unknown);
   },
 
@@ -5928,8 +6238,10 @@ export const GeneratedCodeInfo: pb.MessageCodec<GeneratedCodeInfo> = {
   $size(m: pb.MessageInit<GeneratedCodeInfo>, w: pb.Writer): number {
     let n = 0;
     const annotation = m.annotation;
+    if (annotation !== undefined && !Array.isArray(annotation)) throw pb.invalidValue("google.protobuf.GeneratedCodeInfo.annotation", "repeated", annotation);
     if (annotation !== undefined) {
       for (const v of annotation) {
+        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.GeneratedCodeInfo.annotation", "message google.protobuf.GeneratedCodeInfo.Annotation", v);
         n += 1 + w.fill(w.slot(), GeneratedCodeInfo_Annotation.$size(v, w));
       }
     }
@@ -5951,8 +6263,10 @@ export const GeneratedCodeInfo: pb.MessageCodec<GeneratedCodeInfo> = {
 
   $encode(m: pb.MessageInit<GeneratedCodeInfo>, w: pb.Writer): void {
     const annotation = m.annotation;
+    if (annotation !== undefined && !Array.isArray(annotation)) throw pb.invalidValue("google.protobuf.GeneratedCodeInfo.annotation", "repeated", annotation);
     if (annotation !== undefined) {
       for (const v of annotation) {
+        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.GeneratedCodeInfo.annotation", "message google.protobuf.GeneratedCodeInfo.Annotation", v);
         w.tag(10);
         const at = w.fork();
         GeneratedCodeInfo_Annotation.$encode(v, w);
@@ -6069,21 +6383,28 @@ export const GeneratedCodeInfo_Annotation: pb.MessageCodec<GeneratedCodeInfo_Ann
   $size(m: pb.MessageInit<GeneratedCodeInfo_Annotation>, w: pb.Writer): number {
     let n = 0;
     const path = m.path;
+    if (path !== undefined && !Array.isArray(path)) throw pb.invalidValue("google.protobuf.GeneratedCodeInfo.Annotation.path", "repeated", path);
     if (path !== undefined && path.length !== 0) {
       let len = 0;
-      for (const v of path) len += pb.sizeInt32(v);
+      for (const v of path) {
+        if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("google.protobuf.GeneratedCodeInfo.Annotation.path", "int32", v);
+        len += pb.sizeInt32(v);
+      }
       n += 1 + w.run(len);
     }
     const sourceFile = m.sourceFile;
     if (sourceFile !== undefined) {
+      if (typeof sourceFile !== "string") throw pb.invalidValue("google.protobuf.GeneratedCodeInfo.Annotation.source_file", "string", sourceFile);
       n += 1 + w.stringSize(sourceFile);
     }
     const begin = m.begin;
     if (begin !== undefined) {
+      if (typeof begin !== "number" || (begin | 0) !== begin) throw pb.invalidValue("google.protobuf.GeneratedCodeInfo.Annotation.begin", "int32", begin);
       n += 1 + pb.sizeInt32(begin);
     }
     const end_ = m.end;
     if (end_ !== undefined) {
+      if (typeof end_ !== "number" || (end_ | 0) !== end_) throw pb.invalidValue("google.protobuf.GeneratedCodeInfo.Annotation.end", "int32", end_);
       n += 1 + pb.sizeInt32(end_);
     }
     if (m.$unknown !== undefined) n += m.$unknown.length;
@@ -6117,25 +6438,32 @@ export const GeneratedCodeInfo_Annotation: pb.MessageCodec<GeneratedCodeInfo_Ann
 
   $encode(m: pb.MessageInit<GeneratedCodeInfo_Annotation>, w: pb.Writer): void {
     const path = m.path;
+    if (path !== undefined && !Array.isArray(path)) throw pb.invalidValue("google.protobuf.GeneratedCodeInfo.Annotation.path", "repeated", path);
     if (path !== undefined && path.length !== 0) {
       w.tag(10);
       const at = w.fork();
       w.ensure(path.length * 10);
-      for (const v of path) w.int32(v);
+      for (const v of path) {
+        if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("google.protobuf.GeneratedCodeInfo.Annotation.path", "int32", v);
+        w.int32(v);
+      }
       w.join(at);
     }
     const sourceFile = m.sourceFile;
     if (sourceFile !== undefined) {
+      if (typeof sourceFile !== "string") throw pb.invalidValue("google.protobuf.GeneratedCodeInfo.Annotation.source_file", "string", sourceFile);
       w.tag(18);
       w.stringField(sourceFile);
     }
     const begin = m.begin;
     if (begin !== undefined) {
+      if (typeof begin !== "number" || (begin | 0) !== begin) throw pb.invalidValue("google.protobuf.GeneratedCodeInfo.Annotation.begin", "int32", begin);
       w.tag(24);
       w.int32(begin);
     }
     const end_ = m.end;
     if (end_ !== undefined) {
+      if (typeof end_ !== "number" || (end_ | 0) !== end_) throw pb.invalidValue("google.protobuf.GeneratedCodeInfo.Annotation.end", "int32", end_);
       w.tag(32);
       w.int32(end_);
     }

@@ -76,6 +76,7 @@ export const A: pb.MessageCodec<A> = {
     let n = 0;
     const b = m.b;
     if (b !== undefined) {
+      if (typeof b !== "object" || b === null) throw pb.invalidValue("shmrpc.test.clash.A.b", "message shmrpc.test.clash.A.B", b);
       n += 1 + w.fill(w.slot(), A_B$.$size(b, w));
     }
     if (m.$unknown !== undefined) n += m.$unknown.length;
@@ -95,6 +96,7 @@ export const A: pb.MessageCodec<A> = {
   $encode(m: pb.MessageInit<A>, w: pb.Writer): void {
     const b = m.b;
     if (b !== undefined) {
+      if (typeof b !== "object" || b === null) throw pb.invalidValue("shmrpc.test.clash.A.b", "message shmrpc.test.clash.A.B", b);
       w.tag(10);
       const at = w.fork();
       A_B$.$encode(b, w);
@@ -186,6 +188,7 @@ export const A_B$: pb.MessageCodec<A_B$> = {
     let n = 0;
     const default_ = m.default;
     if (default_ !== undefined && default_ !== 0) {
+      if (typeof default_ !== "number" || (default_ | 0) !== default_) throw pb.invalidValue("shmrpc.test.clash.A.B.default", "int32", default_);
       n += 1 + pb.sizeInt32(default_);
     }
     if (m.$unknown !== undefined) n += m.$unknown.length;
@@ -204,6 +207,7 @@ export const A_B$: pb.MessageCodec<A_B$> = {
   $encode(m: pb.MessageInit<A_B$>, w: pb.Writer): void {
     const default_ = m.default;
     if (default_ !== undefined && default_ !== 0) {
+      if (typeof default_ !== "number" || (default_ | 0) !== default_) throw pb.invalidValue("shmrpc.test.clash.A.B.default", "int32", default_);
       w.tag(8);
       w.int32(default_);
     }
@@ -302,18 +306,22 @@ export const A_B: pb.MessageCodec<A_B> = {
     let n = 0;
     const case_ = m.case;
     if (case_ !== undefined && case_ !== 0) {
+      if (typeof case_ !== "number" || (case_ | 0) !== case_) throw pb.invalidValue("shmrpc.test.clash.A_B.case", "int32", case_);
       n += 1 + pb.sizeInt32(case_);
     }
     const typeof_ = m.typeof;
     if (typeof_ !== undefined && typeof_ !== "") {
+      if (typeof typeof_ !== "string") throw pb.invalidValue("shmrpc.test.clash.A_B.typeof", "string", typeof_);
       n += 1 + w.stringSize(typeof_);
     }
     const switch_ = m.switch;
-    if (switch_ === true) {
+    if (switch_ !== undefined && switch_ !== false) {
+      if (typeof switch_ !== "boolean") throw pb.invalidValue("shmrpc.test.clash.A_B.switch", "bool", switch_);
       n += 2;
     }
     const nested = m.nested;
     if (nested !== undefined) {
+      if (typeof nested !== "object" || nested === null) throw pb.invalidValue("shmrpc.test.clash.A_B.nested", "message shmrpc.test.clash.A.B", nested);
       n += 1 + w.fill(w.slot(), A_B$.$size(nested, w));
     }
     if (m.$unknown !== undefined) n += m.$unknown.length;
@@ -332,7 +340,7 @@ export const A_B: pb.MessageCodec<A_B> = {
       w.string(typeof_);
     }
     const switch_ = m.switch;
-    if (switch_ === true) {
+    if (switch_ !== undefined && switch_ !== false) {
       w.byte(24);
       w.bool(switch_);
     }
@@ -348,21 +356,25 @@ export const A_B: pb.MessageCodec<A_B> = {
   $encode(m: pb.MessageInit<A_B>, w: pb.Writer): void {
     const case_ = m.case;
     if (case_ !== undefined && case_ !== 0) {
+      if (typeof case_ !== "number" || (case_ | 0) !== case_) throw pb.invalidValue("shmrpc.test.clash.A_B.case", "int32", case_);
       w.tag(8);
       w.int32(case_);
     }
     const typeof_ = m.typeof;
     if (typeof_ !== undefined && typeof_ !== "") {
+      if (typeof typeof_ !== "string") throw pb.invalidValue("shmrpc.test.clash.A_B.typeof", "string", typeof_);
       w.tag(18);
       w.stringField(typeof_);
     }
     const switch_ = m.switch;
-    if (switch_ === true) {
+    if (switch_ !== undefined && switch_ !== false) {
+      if (typeof switch_ !== "boolean") throw pb.invalidValue("shmrpc.test.clash.A_B.switch", "bool", switch_);
       w.tag(24);
       w.bool(switch_);
     }
     const nested = m.nested;
     if (nested !== undefined) {
+      if (typeof nested !== "object" || nested === null) throw pb.invalidValue("shmrpc.test.clash.A_B.nested", "message shmrpc.test.clash.A.B", nested);
       w.tag(34);
       const at = w.fork();
       A_B$.$encode(nested, w);

@@ -99,29 +99,38 @@ export const Grouped: pb.MessageCodec<Grouped> = {
     let n = 0;
     const before = m.before;
     if (before !== undefined) {
+      if (typeof before !== "number" || (before | 0) !== before) throw pb.invalidValue("shmrpc.test.groups.Grouped.before", "int32", before);
       n += 1 + pb.sizeInt32(before);
     }
     const point = m.point;
     if (point !== undefined) {
+      if (typeof point !== "object" || point === null) throw pb.invalidValue("shmrpc.test.groups.Grouped.point", "message shmrpc.test.groups.Grouped.Point", point);
       n += 2 + Grouped_Point.$size(point, w);
     }
     const item = m.item;
+    if (item !== undefined && !Array.isArray(item)) throw pb.invalidValue("shmrpc.test.groups.Grouped.item", "repeated", item);
     if (item !== undefined) {
       for (const v of item) {
+        if (typeof v !== "object" || v === null) throw pb.invalidValue("shmrpc.test.groups.Grouped.item", "message shmrpc.test.groups.Grouped.Item", v);
         n += 2 + Grouped_Item.$size(v, w);
       }
     }
     const pick = m.pick;
     switch (pick?.case) {
       case "chosen":
+        if (typeof (pick.value ?? {}) !== "object" || (pick.value ?? {}) === null) throw pb.invalidValue("shmrpc.test.groups.Grouped.chosen", "message shmrpc.test.groups.Grouped.Chosen", (pick.value ?? {}));
         n += 2 + Grouped_Chosen.$size(pick.value ?? {}, w);
         break;
       case "other":
+        if (typeof (pick.value ?? "") !== "string") throw pb.invalidValue("shmrpc.test.groups.Grouped.other", "string", (pick.value ?? ""));
         n += 1 + w.stringSize(pick.value ?? "");
         break;
+      default:
+        if (pick !== undefined && pick.case !== undefined) throw pb.invalidValue("shmrpc.test.groups.Grouped.pick", "oneof", pick.case);
     }
     const after = m.after;
     if (after !== undefined) {
+      if (typeof after !== "number" || (after | 0) !== after) throw pb.invalidValue("shmrpc.test.groups.Grouped.after", "int32", after);
       n += 2 + pb.sizeInt32(after);
     }
     if (m.$unknown !== undefined) n += m.$unknown.length;
@@ -171,18 +180,22 @@ export const Grouped: pb.MessageCodec<Grouped> = {
   $encode(m: pb.MessageInit<Grouped>, w: pb.Writer): void {
     const before = m.before;
     if (before !== undefined) {
+      if (typeof before !== "number" || (before | 0) !== before) throw pb.invalidValue("shmrpc.test.groups.Grouped.before", "int32", before);
       w.tag(8);
       w.int32(before);
     }
     const point = m.point;
     if (point !== undefined) {
+      if (typeof point !== "object" || point === null) throw pb.invalidValue("shmrpc.test.groups.Grouped.point", "message shmrpc.test.groups.Grouped.Point", point);
       w.tag(19);
       Grouped_Point.$encode(point, w);
       w.tag(20);
     }
     const item = m.item;
+    if (item !== undefined && !Array.isArray(item)) throw pb.invalidValue("shmrpc.test.groups.Grouped.item", "repeated", item);
     if (item !== undefined) {
       for (const v of item) {
+        if (typeof v !== "object" || v === null) throw pb.invalidValue("shmrpc.test.groups.Grouped.item", "message shmrpc.test.groups.Grouped.Item", v);
         w.tag(59);
         Grouped_Item.$encode(v, w);
         w.tag(60);
@@ -191,19 +204,24 @@ export const Grouped: pb.MessageCodec<Grouped> = {
     const pick = m.pick;
     switch (pick?.case) {
       case "chosen": {
+        if (typeof (pick.value ?? {}) !== "object" || (pick.value ?? {}) === null) throw pb.invalidValue("shmrpc.test.groups.Grouped.chosen", "message shmrpc.test.groups.Grouped.Chosen", (pick.value ?? {}));
         w.tag(75);
         Grouped_Chosen.$encode(pick.value ?? {}, w);
         w.tag(76);
         break;
       }
       case "other": {
+        if (typeof (pick.value ?? "") !== "string") throw pb.invalidValue("shmrpc.test.groups.Grouped.other", "string", (pick.value ?? ""));
         w.tag(90);
         w.stringField(pick.value ?? "");
         break;
       }
+      default:
+        if (pick !== undefined && pick.case !== undefined) throw pb.invalidValue("shmrpc.test.groups.Grouped.pick", "oneof", pick.case);
     }
     const after = m.after;
     if (after !== undefined) {
+      if (typeof after !== "number" || (after | 0) !== after) throw pb.invalidValue("shmrpc.test.groups.Grouped.after", "int32", after);
       w.tag(160);
       w.int32(after);
     }
@@ -324,14 +342,17 @@ export const Grouped_Point: pb.MessageCodec<Grouped_Point> = {
     let n = 0;
     const x = m.x;
     if (x !== undefined) {
+      if (typeof x !== "number" || (x | 0) !== x) throw pb.invalidValue("shmrpc.test.groups.Grouped.Point.x", "int32", x);
       n += 1 + pb.sizeInt32(x);
     }
     const y = m.y;
     if (y !== undefined) {
+      if (typeof y !== "number" || (y | 0) !== y) throw pb.invalidValue("shmrpc.test.groups.Grouped.Point.y", "int32", y);
       n += 1 + pb.sizeInt32(y);
     }
     const label = m.label;
     if (label !== undefined) {
+      if (typeof label !== "object" || label === null) throw pb.invalidValue("shmrpc.test.groups.Grouped.Point.label", "message shmrpc.test.groups.Grouped.Point.Label", label);
       n += 2 + Grouped_Point_Label.$size(label, w);
     }
     if (m.$unknown !== undefined) n += m.$unknown.length;
@@ -361,16 +382,19 @@ export const Grouped_Point: pb.MessageCodec<Grouped_Point> = {
   $encode(m: pb.MessageInit<Grouped_Point>, w: pb.Writer): void {
     const x = m.x;
     if (x !== undefined) {
+      if (typeof x !== "number" || (x | 0) !== x) throw pb.invalidValue("shmrpc.test.groups.Grouped.Point.x", "int32", x);
       w.tag(24);
       w.int32(x);
     }
     const y = m.y;
     if (y !== undefined) {
+      if (typeof y !== "number" || (y | 0) !== y) throw pb.invalidValue("shmrpc.test.groups.Grouped.Point.y", "int32", y);
       w.tag(32);
       w.int32(y);
     }
     const label = m.label;
     if (label !== undefined) {
+      if (typeof label !== "object" || label === null) throw pb.invalidValue("shmrpc.test.groups.Grouped.Point.label", "message shmrpc.test.groups.Grouped.Point.Label", label);
       w.tag(43);
       Grouped_Point_Label.$encode(label, w);
       w.tag(44);
@@ -471,6 +495,7 @@ export const Grouped_Point_Label: pb.MessageCodec<Grouped_Point_Label> = {
     let n = 0;
     const text = m.text;
     if (text !== undefined) {
+      if (typeof text !== "string") throw pb.invalidValue("shmrpc.test.groups.Grouped.Point.Label.text", "string", text);
       n += 1 + w.stringSize(text);
     }
     if (m.$unknown !== undefined) n += m.$unknown.length;
@@ -489,6 +514,7 @@ export const Grouped_Point_Label: pb.MessageCodec<Grouped_Point_Label> = {
   $encode(m: pb.MessageInit<Grouped_Point_Label>, w: pb.Writer): void {
     const text = m.text;
     if (text !== undefined) {
+      if (typeof text !== "string") throw pb.invalidValue("shmrpc.test.groups.Grouped.Point.Label.text", "string", text);
       w.tag(50);
       w.stringField(text);
     }
@@ -578,6 +604,7 @@ export const Grouped_Item: pb.MessageCodec<Grouped_Item> = {
     let n = 0;
     const name = m.name;
     if (name !== undefined) {
+      if (typeof name !== "string") throw pb.invalidValue("shmrpc.test.groups.Grouped.Item.name", "string", name);
       n += 1 + w.stringSize(name);
     } else {
       throw pb.missingField("shmrpc.test.groups.Grouped.Item.name");
@@ -600,6 +627,7 @@ export const Grouped_Item: pb.MessageCodec<Grouped_Item> = {
   $encode(m: pb.MessageInit<Grouped_Item>, w: pb.Writer): void {
     const name = m.name;
     if (name !== undefined) {
+      if (typeof name !== "string") throw pb.invalidValue("shmrpc.test.groups.Grouped.Item.name", "string", name);
       w.tag(66);
       w.stringField(name);
     } else {
@@ -692,6 +720,7 @@ export const Grouped_Chosen: pb.MessageCodec<Grouped_Chosen> = {
     let n = 0;
     const value_ = m.value;
     if (value_ !== undefined) {
+      if (typeof value_ !== "number" || (value_ | 0) !== value_) throw pb.invalidValue("shmrpc.test.groups.Grouped.Chosen.value", "int32", value_);
       n += 1 + pb.sizeInt32(value_);
     }
     if (m.$unknown !== undefined) n += m.$unknown.length;
@@ -710,6 +739,7 @@ export const Grouped_Chosen: pb.MessageCodec<Grouped_Chosen> = {
   $encode(m: pb.MessageInit<Grouped_Chosen>, w: pb.Writer): void {
     const value_ = m.value;
     if (value_ !== undefined) {
+      if (typeof value_ !== "number" || (value_ | 0) !== value_) throw pb.invalidValue("shmrpc.test.groups.Grouped.Chosen.value", "int32", value_);
       w.tag(80);
       w.int32(value_);
     }

@@ -184,97 +184,126 @@ export const Record: pb.MessageCodec<Record> = {
     let n = 0;
     const id = m.id;
     if (id !== undefined) {
+      if (typeof id !== "number" || (id | 0) !== id) throw pb.invalidValue("shmrpc.test.legacy.Record.id", "int32", id);
       n += 1 + pb.sizeInt32(id);
     } else {
       throw pb.missingField("shmrpc.test.legacy.Record.id");
     }
     const name = m.name;
     if (name !== undefined) {
+      if (typeof name !== "string") throw pb.invalidValue("shmrpc.test.legacy.Record.name", "string", name);
       n += 1 + w.stringSize(name);
     } else {
       throw pb.missingField("shmrpc.test.legacy.Record.name");
     }
     const count = m.count;
     if (count !== undefined) {
+      if (typeof count !== "number" || (count | 0) !== count) throw pb.invalidValue("shmrpc.test.legacy.Record.count", "int32", count);
       n += 1 + pb.sizeInt32(count);
     }
     const ratio = m.ratio;
     if (ratio !== undefined) {
+      if (typeof ratio !== "number") throw pb.invalidValue("shmrpc.test.legacy.Record.ratio", "double", ratio);
       n += 9;
     }
     const label = m.label;
     if (label !== undefined) {
+      if (typeof label !== "string") throw pb.invalidValue("shmrpc.test.legacy.Record.label", "string", label);
       n += 1 + w.stringSize(label);
     }
     const blob = m.blob;
     if (blob !== undefined) {
+      if (!(blob instanceof Uint8Array)) throw pb.invalidValue("shmrpc.test.legacy.Record.blob", "bytes", blob);
       n += 1 + pb.sizeBytes(blob);
     }
     const mode = m.mode;
     if (mode !== undefined) {
+      if (typeof mode !== "number" || (mode | 0) !== mode) throw pb.invalidValue("shmrpc.test.legacy.Record.mode", "enum shmrpc.test.legacy.Mode", mode);
       n += 1 + pb.sizeInt32(mode);
     }
     const flag = m.flag;
     if (flag !== undefined) {
+      if (typeof flag !== "boolean") throw pb.invalidValue("shmrpc.test.legacy.Record.flag", "bool", flag);
       n += 2;
     }
     const big = m.big;
     if (big !== undefined) {
+      if (typeof big !== "bigint" || big < -0x8000000000000000n || big > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.legacy.Record.big", "int64", big);
       n += 1 + pb.sizeInt64(big);
     }
     const huge = m.huge;
     if (huge !== undefined) {
+      if (typeof huge !== "bigint" || huge < 0n || huge > 0xffffffffffffffffn) throw pb.invalidValue("shmrpc.test.legacy.Record.huge", "uint64", huge);
       n += 1 + pb.sizeUint64(huge);
     }
     const level = m.level;
     if (level !== undefined) {
+      if (typeof level !== "number") throw pb.invalidValue("shmrpc.test.legacy.Record.level", "float", level);
       n += 5;
     }
     const samples = m.samples;
+    if (samples !== undefined && !Array.isArray(samples)) throw pb.invalidValue("shmrpc.test.legacy.Record.samples", "repeated", samples);
     if (samples !== undefined) {
       for (const v of samples) {
+        if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("shmrpc.test.legacy.Record.samples", "int32", v);
         n += 1 + pb.sizeInt32(v);
       }
     }
     const deltas = m.deltas;
+    if (deltas !== undefined && !Array.isArray(deltas)) throw pb.invalidValue("shmrpc.test.legacy.Record.deltas", "repeated", deltas);
     if (deltas !== undefined && deltas.length !== 0) {
       let len = 0;
-      for (const v of deltas) len += pb.sizeSint64(v);
+      for (const v of deltas) {
+        if (typeof v !== "bigint" || v < -0x8000000000000000n || v > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.legacy.Record.deltas", "sint64", v);
+        len += pb.sizeSint64(v);
+      }
       n += 1 + w.run(len);
     }
     const modes = m.modes;
+    if (modes !== undefined && !Array.isArray(modes)) throw pb.invalidValue("shmrpc.test.legacy.Record.modes", "repeated", modes);
     if (modes !== undefined) {
       for (const v of modes) {
+        if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("shmrpc.test.legacy.Record.modes", "enum shmrpc.test.legacy.Mode", v);
         n += 1 + pb.sizeInt32(v);
       }
     }
     const extra = m.extra;
     if (extra !== undefined) {
+      if (typeof extra !== "object" || extra === null) throw pb.invalidValue("shmrpc.test.legacy.Record.extra", "message shmrpc.test.legacy.Record.Extra", extra);
       n += 1 + w.fill(w.slot(), Record_Extra.$size(extra, w));
     }
     const offset_ = m.offset;
     if (offset_ !== undefined) {
+      if (typeof offset_ !== "number" || (offset_ | 0) !== offset_) throw pb.invalidValue("shmrpc.test.legacy.Record.offset", "sint32", offset_);
       n += 2 + pb.sizeSint32(offset_);
     }
     const entries = m.entries;
+    if (entries !== undefined && !Array.isArray(entries)) throw pb.invalidValue("shmrpc.test.legacy.Record.entries", "repeated", entries);
     if (entries !== undefined) {
       for (const v of entries) {
+        if (typeof v !== "object" || v === null) throw pb.invalidValue("shmrpc.test.legacy.Record.entries", "message shmrpc.test.legacy.Record.Entry", v);
         n += 2 + w.fill(w.slot(), Record_Entry.$size(v, w));
       }
     }
     const choice = m.choice;
     switch (choice?.case) {
       case "pickNumber":
+        if (typeof (choice.value ?? 0) !== "number" || ((choice.value ?? 0) | 0) !== (choice.value ?? 0)) throw pb.invalidValue("shmrpc.test.legacy.Record.pick_number", "int32", (choice.value ?? 0));
         n += 2 + pb.sizeInt32(choice.value ?? 0);
         break;
       case "pickText":
+        if (typeof (choice.value ?? "") !== "string") throw pb.invalidValue("shmrpc.test.legacy.Record.pick_text", "string", (choice.value ?? ""));
         n += 2 + w.stringSize(choice.value ?? "");
         break;
+      default:
+        if (choice !== undefined && choice.case !== undefined) throw pb.invalidValue("shmrpc.test.legacy.Record.choice", "oneof", choice.case);
     }
     const tallies = m.tallies;
+    if (tallies !== undefined && (typeof tallies !== "object" || tallies === null)) throw pb.invalidValue("shmrpc.test.legacy.Record.tallies", "map", tallies);
     if (tallies !== undefined) {
       for (const key of w.keepKeys(Object.keys(tallies))) {
         const value = tallies[key] ?? 0;
+        if (typeof value !== "number" || (value | 0) !== value) throw pb.invalidValue("shmrpc.test.legacy.Record.TalliesEntry.value", "int32", value);
         n += 2 + w.fill(w.slot(), 1 + w.stringSize(key) + 1 + pb.sizeInt32(value));
       }
     }
@@ -410,6 +439,7 @@ export const Record: pb.MessageCodec<Record> = {
   $encode(m: pb.MessageInit<Record>, w: pb.Writer): void {
     const id = m.id;
     if (id !== undefined) {
+      if (typeof id !== "number" || (id | 0) !== id) throw pb.invalidValue("shmrpc.test.legacy.Record.id", "int32", id);
       w.tag(8);
       w.int32(id);
     } else {
@@ -417,6 +447,7 @@ export const Record: pb.MessageCodec<Record> = {
     }
     const name = m.name;
     if (name !== undefined) {
+      if (typeof name !== "string") throw pb.invalidValue("shmrpc.test.legacy.Record.name", "string", name);
       w.tag(18);
       w.stringField(name);
     } else {
@@ -424,73 +455,91 @@ export const Record: pb.MessageCodec<Record> = {
     }
     const count = m.count;
     if (count !== undefined) {
+      if (typeof count !== "number" || (count | 0) !== count) throw pb.invalidValue("shmrpc.test.legacy.Record.count", "int32", count);
       w.tag(24);
       w.int32(count);
     }
     const ratio = m.ratio;
     if (ratio !== undefined) {
+      if (typeof ratio !== "number") throw pb.invalidValue("shmrpc.test.legacy.Record.ratio", "double", ratio);
       w.tag(33);
       w.double(ratio);
     }
     const label = m.label;
     if (label !== undefined) {
+      if (typeof label !== "string") throw pb.invalidValue("shmrpc.test.legacy.Record.label", "string", label);
       w.tag(42);
       w.stringField(label);
     }
     const blob = m.blob;
     if (blob !== undefined) {
+      if (!(blob instanceof Uint8Array)) throw pb.invalidValue("shmrpc.test.legacy.Record.blob", "bytes", blob);
       w.tag(50);
       w.bytesField(blob);
     }
     const mode = m.mode;
     if (mode !== undefined) {
+      if (typeof mode !== "number" || (mode | 0) !== mode) throw pb.invalidValue("shmrpc.test.legacy.Record.mode", "enum shmrpc.test.legacy.Mode", mode);
       w.tag(56);
       w.int32(mode);
     }
     const flag = m.flag;
     if (flag !== undefined) {
+      if (typeof flag !== "boolean") throw pb.invalidValue("shmrpc.test.legacy.Record.flag", "bool", flag);
       w.tag(64);
       w.bool(flag);
     }
     const big = m.big;
     if (big !== undefined) {
+      if (typeof big !== "bigint" || big < -0x8000000000000000n || big > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.legacy.Record.big", "int64", big);
       w.tag(72);
       w.int64(big);
     }
     const huge = m.huge;
     if (huge !== undefined) {
+      if (typeof huge !== "bigint" || huge < 0n || huge > 0xffffffffffffffffn) throw pb.invalidValue("shmrpc.test.legacy.Record.huge", "uint64", huge);
       w.tag(80);
       w.uint64(huge);
     }
     const level = m.level;
     if (level !== undefined) {
+      if (typeof level !== "number") throw pb.invalidValue("shmrpc.test.legacy.Record.level", "float", level);
       w.tag(93);
       w.float(level);
     }
     const samples = m.samples;
+    if (samples !== undefined && !Array.isArray(samples)) throw pb.invalidValue("shmrpc.test.legacy.Record.samples", "repeated", samples);
     if (samples !== undefined) {
       for (const v of samples) {
+        if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("shmrpc.test.legacy.Record.samples", "int32", v);
         w.tag(96);
         w.int32(v);
       }
     }
     const deltas = m.deltas;
+    if (deltas !== undefined && !Array.isArray(deltas)) throw pb.invalidValue("shmrpc.test.legacy.Record.deltas", "repeated", deltas);
     if (deltas !== undefined && deltas.length !== 0) {
       w.tag(106);
       const at = w.fork();
       w.ensure(deltas.length * 10);
-      for (const v of deltas) w.sint64(v);
+      for (const v of deltas) {
+        if (typeof v !== "bigint" || v < -0x8000000000000000n || v > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.legacy.Record.deltas", "sint64", v);
+        w.sint64(v);
+      }
       w.join(at);
     }
     const modes = m.modes;
+    if (modes !== undefined && !Array.isArray(modes)) throw pb.invalidValue("shmrpc.test.legacy.Record.modes", "repeated", modes);
     if (modes !== undefined) {
       for (const v of modes) {
+        if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("shmrpc.test.legacy.Record.modes", "enum shmrpc.test.legacy.Mode", v);
         w.tag(112);
         w.int32(v);
       }
     }
     const extra = m.extra;
     if (extra !== undefined) {
+      if (typeof extra !== "object" || extra === null) throw pb.invalidValue("shmrpc.test.legacy.Record.extra", "message shmrpc.test.legacy.Record.Extra", extra);
       w.tag(122);
       const at = w.fork();
       Record_Extra.$encode(extra, w);
@@ -498,12 +547,15 @@ export const Record: pb.MessageCodec<Record> = {
     }
     const offset_ = m.offset;
     if (offset_ !== undefined) {
+      if (typeof offset_ !== "number" || (offset_ | 0) !== offset_) throw pb.invalidValue("shmrpc.test.legacy.Record.offset", "sint32", offset_);
       w.tag(128);
       w.sint32(offset_);
     }
     const entries = m.entries;
+    if (entries !== undefined && !Array.isArray(entries)) throw pb.invalidValue("shmrpc.test.legacy.Record.entries", "repeated", entries);
     if (entries !== undefined) {
       for (const v of entries) {
+        if (typeof v !== "object" || v === null) throw pb.invalidValue("shmrpc.test.legacy.Record.entries", "message shmrpc.test.legacy.Record.Entry", v);
         w.tag(138);
         const at = w.fork();
         Record_Entry.$encode(v, w);
@@ -513,17 +565,22 @@ export const Record: pb.MessageCodec<Record> = {
     const choice = m.choice;
     switch (choice?.case) {
       case "pickNumber": {
+        if (typeof (choice.value ?? 0) !== "number" || ((choice.value ?? 0) | 0) !== (choice.value ?? 0)) throw pb.invalidValue("shmrpc.test.legacy.Record.pick_number", "int32", (choice.value ?? 0));
         w.tag(144);
         w.int32(choice.value ?? 0);
         break;
       }
       case "pickText": {
+        if (typeof (choice.value ?? "") !== "string") throw pb.invalidValue("shmrpc.test.legacy.Record.pick_text", "string", (choice.value ?? ""));
         w.tag(154);
         w.stringField(choice.value ?? "");
         break;
       }
+      default:
+        if (choice !== undefined && choice.case !== undefined) throw pb.invalidValue("shmrpc.test.legacy.Record.choice", "oneof", choice.case);
     }
     const tallies = m.tallies;
+    if (tallies !== undefined && (typeof tallies !== "object" || tallies === null)) throw pb.invalidValue("shmrpc.test.legacy.Record.tallies", "map", tallies);
     if (tallies !== undefined) {
       for (const key of Object.keys(tallies)) {
         const value = tallies[key] ?? 0;
@@ -531,6 +588,7 @@ export const Record: pb.MessageCodec<Record> = {
         const entry = w.fork();
         w.tag(10);
         w.stringField(key);
+        if (typeof value !== "number" || (value | 0) !== value) throw pb.invalidValue("shmrpc.test.legacy.Record.TalliesEntry.value", "int32", value);
         w.tag(16);
         w.int32(value);
         w.join(entry);
@@ -750,10 +808,12 @@ export const Record_Extra: pb.MessageCodec<Record_Extra> = {
     let n = 0;
     const x = m.x;
     if (x !== undefined) {
+      if (typeof x !== "number" || (x | 0) !== x) throw pb.invalidValue("shmrpc.test.legacy.Record.Extra.x", "int32", x);
       n += 1 + pb.sizeInt32(x);
     }
     const note = m.note;
     if (note !== undefined) {
+      if (typeof note !== "string") throw pb.invalidValue("shmrpc.test.legacy.Record.Extra.note", "string", note);
       n += 1 + w.stringSize(note);
     }
     if (m.$unknown !== undefined) n += m.$unknown.length;
@@ -777,11 +837,13 @@ export const Record_Extra: pb.MessageCodec<Record_Extra> = {
   $encode(m: pb.MessageInit<Record_Extra>, w: pb.Writer): void {
     const x = m.x;
     if (x !== undefined) {
+      if (typeof x !== "number" || (x | 0) !== x) throw pb.invalidValue("shmrpc.test.legacy.Record.Extra.x", "int32", x);
       w.tag(8);
       w.int32(x);
     }
     const note = m.note;
     if (note !== undefined) {
+      if (typeof note !== "string") throw pb.invalidValue("shmrpc.test.legacy.Record.Extra.note", "string", note);
       w.tag(18);
       w.stringField(note);
     }
@@ -879,12 +941,14 @@ export const Record_Entry: pb.MessageCodec<Record_Entry> = {
     let n = 0;
     const key_ = m.key;
     if (key_ !== undefined) {
+      if (typeof key_ !== "string") throw pb.invalidValue("shmrpc.test.legacy.Record.Entry.key", "string", key_);
       n += 1 + w.stringSize(key_);
     } else {
       throw pb.missingField("shmrpc.test.legacy.Record.Entry.key");
     }
     const child = m.child;
     if (child !== undefined) {
+      if (typeof child !== "object" || child === null) throw pb.invalidValue("shmrpc.test.legacy.Record.Entry.child", "message shmrpc.test.legacy.Record", child);
       n += 1 + w.fill(w.slot(), Record.$size(child, w));
     }
     if (m.$unknown !== undefined) n += m.$unknown.length;
@@ -911,6 +975,7 @@ export const Record_Entry: pb.MessageCodec<Record_Entry> = {
   $encode(m: pb.MessageInit<Record_Entry>, w: pb.Writer): void {
     const key_ = m.key;
     if (key_ !== undefined) {
+      if (typeof key_ !== "string") throw pb.invalidValue("shmrpc.test.legacy.Record.Entry.key", "string", key_);
       w.tag(10);
       w.stringField(key_);
     } else {
@@ -918,6 +983,7 @@ export const Record_Entry: pb.MessageCodec<Record_Entry> = {
     }
     const child = m.child;
     if (child !== undefined) {
+      if (typeof child !== "object" || child === null) throw pb.invalidValue("shmrpc.test.legacy.Record.Entry.child", "message shmrpc.test.legacy.Record", child);
       w.tag(18);
       const at = w.fork();
       Record.$encode(child, w);
@@ -1014,8 +1080,10 @@ export const Batch: pb.MessageCodec<Batch> = {
   $size(m: pb.MessageInit<Batch>, w: pb.Writer): number {
     let n = 0;
     const records = m.records;
+    if (records !== undefined && !Array.isArray(records)) throw pb.invalidValue("shmrpc.test.legacy.Batch.records", "repeated", records);
     if (records !== undefined) {
       for (const v of records) {
+        if (typeof v !== "object" || v === null) throw pb.invalidValue("shmrpc.test.legacy.Batch.records", "message shmrpc.test.legacy.Record", v);
         n += 1 + w.fill(w.slot(), Record.$size(v, w));
       }
     }
@@ -1037,8 +1105,10 @@ export const Batch: pb.MessageCodec<Batch> = {
 
   $encode(m: pb.MessageInit<Batch>, w: pb.Writer): void {
     const records = m.records;
+    if (records !== undefined && !Array.isArray(records)) throw pb.invalidValue("shmrpc.test.legacy.Batch.records", "repeated", records);
     if (records !== undefined) {
       for (const v of records) {
+        if (typeof v !== "object" || v === null) throw pb.invalidValue("shmrpc.test.legacy.Batch.records", "message shmrpc.test.legacy.Record", v);
         w.tag(10);
         const at = w.fork();
         Record.$encode(v, w);

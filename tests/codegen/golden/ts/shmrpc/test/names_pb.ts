@@ -117,38 +117,51 @@ export const Object$: pb.MessageCodec<Object$> = {
     let n = 0;
     const constructor = (Object.hasOwn(m, "constructor") ? m.constructor : undefined);
     if (constructor !== undefined && constructor !== 0) {
+      if (typeof constructor !== "number" || (constructor | 0) !== constructor) throw pb.invalidValue("shmrpc.test.names.Object.constructor", "int32", constructor);
       n += 1 + pb.sizeInt32(constructor);
     }
     const toString = (Object.hasOwn(m, "toString") ? m.toString : undefined);
     if (toString !== undefined && toString !== "") {
+      if (typeof toString !== "string") throw pb.invalidValue("shmrpc.test.names.Object.to_string", "string", toString);
       n += 1 + w.stringSize(toString);
     }
     const hasOwnProperty = (Object.hasOwn(m, "hasOwnProperty") ? m.hasOwnProperty : undefined);
-    if (hasOwnProperty === true) {
+    if (hasOwnProperty !== undefined && hasOwnProperty !== false) {
+      if (typeof hasOwnProperty !== "boolean") throw pb.invalidValue("shmrpc.test.names.Object.has_own_property", "bool", hasOwnProperty);
       n += 2;
     }
     const valueOf = (Object.hasOwn(m, "valueOf") ? m.valueOf : undefined);
     if (valueOf !== undefined && valueOf !== 0n) {
+      if (typeof valueOf !== "bigint" || valueOf < -0x8000000000000000n || valueOf > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.names.Object.value_of", "int64", valueOf);
       n += 1 + pb.sizeInt64(valueOf);
     }
     const isPrototypeOf = (Object.hasOwn(m, "isPrototypeOf") ? m.isPrototypeOf : undefined);
+    if (isPrototypeOf !== undefined && !Array.isArray(isPrototypeOf)) throw pb.invalidValue("shmrpc.test.names.Object.is_prototype_of", "repeated", isPrototypeOf);
     if (isPrototypeOf !== undefined && isPrototypeOf.length !== 0) {
       let len = 0;
-      for (const v of isPrototypeOf) len += pb.sizeInt32(v);
+      for (const v of isPrototypeOf) {
+        if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("shmrpc.test.names.Object.is_prototype_of", "int32", v);
+        len += pb.sizeInt32(v);
+      }
       n += 1 + w.run(len);
     }
     const propertyIsEnumerable = (Object.hasOwn(m, "propertyIsEnumerable") ? m.propertyIsEnumerable : undefined);
+    if (propertyIsEnumerable !== undefined && (typeof propertyIsEnumerable !== "object" || propertyIsEnumerable === null)) throw pb.invalidValue("shmrpc.test.names.Object.property_is_enumerable", "map", propertyIsEnumerable);
     if (propertyIsEnumerable !== undefined) {
       for (const key of w.keepKeys(Object.keys(propertyIsEnumerable))) {
         const value = propertyIsEnumerable[key] ?? "";
+        if (typeof value !== "string") throw pb.invalidValue("shmrpc.test.names.Object.PropertyIsEnumerableEntry.value", "string", value);
         n += 1 + w.fill(w.slot(), 1 + w.stringSize(key) + 1 + w.stringSize(value));
       }
     }
     const toLocaleString = (Object.hasOwn(m, "toLocaleString") ? m.toLocaleString : undefined);
     switch (toLocaleString?.case) {
       case "text":
+        if (typeof (toLocaleString.value ?? "") !== "string") throw pb.invalidValue("shmrpc.test.names.Object.text", "string", (toLocaleString.value ?? ""));
         n += 1 + w.stringSize(toLocaleString.value ?? "");
         break;
+      default:
+        if (toLocaleString !== undefined && toLocaleString.case !== undefined) throw pb.invalidValue("shmrpc.test.names.Object.to_locale_string", "oneof", toLocaleString.case);
     }
     if (m.$unknown !== undefined) n += m.$unknown.length;
     return n;
@@ -166,7 +179,7 @@ export const Object$: pb.MessageCodec<Object$> = {
       w.string(toString);
     }
     const hasOwnProperty = (Object.hasOwn(m, "hasOwnProperty") ? m.hasOwnProperty : undefined);
-    if (hasOwnProperty === true) {
+    if (hasOwnProperty !== undefined && hasOwnProperty !== false) {
       w.byte(24);
       w.bool(hasOwnProperty);
     }
@@ -206,33 +219,42 @@ export const Object$: pb.MessageCodec<Object$> = {
   $encode(m: pb.MessageInit<Object$>, w: pb.Writer): void {
     const constructor = (Object.hasOwn(m, "constructor") ? m.constructor : undefined);
     if (constructor !== undefined && constructor !== 0) {
+      if (typeof constructor !== "number" || (constructor | 0) !== constructor) throw pb.invalidValue("shmrpc.test.names.Object.constructor", "int32", constructor);
       w.tag(8);
       w.int32(constructor);
     }
     const toString = (Object.hasOwn(m, "toString") ? m.toString : undefined);
     if (toString !== undefined && toString !== "") {
+      if (typeof toString !== "string") throw pb.invalidValue("shmrpc.test.names.Object.to_string", "string", toString);
       w.tag(18);
       w.stringField(toString);
     }
     const hasOwnProperty = (Object.hasOwn(m, "hasOwnProperty") ? m.hasOwnProperty : undefined);
-    if (hasOwnProperty === true) {
+    if (hasOwnProperty !== undefined && hasOwnProperty !== false) {
+      if (typeof hasOwnProperty !== "boolean") throw pb.invalidValue("shmrpc.test.names.Object.has_own_property", "bool", hasOwnProperty);
       w.tag(24);
       w.bool(hasOwnProperty);
     }
     const valueOf = (Object.hasOwn(m, "valueOf") ? m.valueOf : undefined);
     if (valueOf !== undefined && valueOf !== 0n) {
+      if (typeof valueOf !== "bigint" || valueOf < -0x8000000000000000n || valueOf > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.names.Object.value_of", "int64", valueOf);
       w.tag(32);
       w.int64(valueOf);
     }
     const isPrototypeOf = (Object.hasOwn(m, "isPrototypeOf") ? m.isPrototypeOf : undefined);
+    if (isPrototypeOf !== undefined && !Array.isArray(isPrototypeOf)) throw pb.invalidValue("shmrpc.test.names.Object.is_prototype_of", "repeated", isPrototypeOf);
     if (isPrototypeOf !== undefined && isPrototypeOf.length !== 0) {
       w.tag(42);
       const at = w.fork();
       w.ensure(isPrototypeOf.length * 10);
-      for (const v of isPrototypeOf) w.int32(v);
+      for (const v of isPrototypeOf) {
+        if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("shmrpc.test.names.Object.is_prototype_of", "int32", v);
+        w.int32(v);
+      }
       w.join(at);
     }
     const propertyIsEnumerable = (Object.hasOwn(m, "propertyIsEnumerable") ? m.propertyIsEnumerable : undefined);
+    if (propertyIsEnumerable !== undefined && (typeof propertyIsEnumerable !== "object" || propertyIsEnumerable === null)) throw pb.invalidValue("shmrpc.test.names.Object.property_is_enumerable", "map", propertyIsEnumerable);
     if (propertyIsEnumerable !== undefined) {
       for (const key of Object.keys(propertyIsEnumerable)) {
         const value = propertyIsEnumerable[key] ?? "";
@@ -240,6 +262,7 @@ export const Object$: pb.MessageCodec<Object$> = {
         const entry = w.fork();
         w.tag(10);
         w.stringField(key);
+        if (typeof value !== "string") throw pb.invalidValue("shmrpc.test.names.Object.PropertyIsEnumerableEntry.value", "string", value);
         w.tag(18);
         w.stringField(value);
         w.join(entry);
@@ -248,10 +271,13 @@ export const Object$: pb.MessageCodec<Object$> = {
     const toLocaleString = (Object.hasOwn(m, "toLocaleString") ? m.toLocaleString : undefined);
     switch (toLocaleString?.case) {
       case "text": {
+        if (typeof (toLocaleString.value ?? "") !== "string") throw pb.invalidValue("shmrpc.test.names.Object.text", "string", (toLocaleString.value ?? ""));
         w.tag(58);
         w.stringField(toLocaleString.value ?? "");
         break;
       }
+      default:
+        if (toLocaleString !== undefined && toLocaleString.case !== undefined) throw pb.invalidValue("shmrpc.test.names.Object.to_locale_string", "oneof", toLocaleString.case);
     }
     if (m.$unknown !== undefined) w.rawField(m.$unknown);
   },
@@ -388,10 +414,12 @@ export const Uint8Array$: pb.MessageCodec<Uint8Array$> = {
     let n = 0;
     const data = m.data;
     if (data !== undefined && data.length !== 0) {
+      if (!(data instanceof Uint8Array)) throw pb.invalidValue("shmrpc.test.names.Uint8Array.data", "bytes", data);
       n += 1 + pb.sizeBytes(data);
     }
     const object_ = m.object;
     if (object_ !== undefined) {
+      if (typeof object_ !== "object" || object_ === null) throw pb.invalidValue("shmrpc.test.names.Uint8Array.object", "message shmrpc.test.names.Object", object_);
       n += 1 + w.fill(w.slot(), Object$.$size(object_, w));
     }
     if (m.$unknown !== undefined) n += m.$unknown.length;
@@ -416,11 +444,13 @@ export const Uint8Array$: pb.MessageCodec<Uint8Array$> = {
   $encode(m: pb.MessageInit<Uint8Array$>, w: pb.Writer): void {
     const data = m.data;
     if (data !== undefined && data.length !== 0) {
+      if (!(data instanceof Uint8Array)) throw pb.invalidValue("shmrpc.test.names.Uint8Array.data", "bytes", data);
       w.tag(10);
       w.bytesField(data);
     }
     const object_ = m.object;
     if (object_ !== undefined) {
+      if (typeof object_ !== "object" || object_ === null) throw pb.invalidValue("shmrpc.test.names.Uint8Array.object", "message shmrpc.test.names.Object", object_);
       w.tag(18);
       const at = w.fork();
       Object$.$encode(object_, w);
@@ -516,8 +546,10 @@ export const Array$: pb.MessageCodec<Array$> = {
   $size(m: pb.MessageInit<Array$>, w: pb.Writer): number {
     let n = 0;
     const items = m.items;
+    if (items !== undefined && !Array.isArray(items)) throw pb.invalidValue("shmrpc.test.names.Array.items", "repeated", items);
     if (items !== undefined) {
       for (const v of items) {
+        if (typeof v !== "object" || v === null) throw pb.invalidValue("shmrpc.test.names.Array.items", "message shmrpc.test.names.Uint8Array", v);
         n += 1 + w.fill(w.slot(), Uint8Array$.$size(v, w));
       }
     }
@@ -539,8 +571,10 @@ export const Array$: pb.MessageCodec<Array$> = {
 
   $encode(m: pb.MessageInit<Array$>, w: pb.Writer): void {
     const items = m.items;
+    if (items !== undefined && !Array.isArray(items)) throw pb.invalidValue("shmrpc.test.names.Array.items", "repeated", items);
     if (items !== undefined) {
       for (const v of items) {
+        if (typeof v !== "object" || v === null) throw pb.invalidValue("shmrpc.test.names.Array.items", "message shmrpc.test.names.Uint8Array", v);
         w.tag(10);
         const at = w.fork();
         Uint8Array$.$encode(v, w);
@@ -638,9 +672,12 @@ export const Map$: pb.MessageCodec<Map$> = {
   $size(m: pb.MessageInit<Map$>, w: pb.Writer): number {
     let n = 0;
     const entries = m.entries;
+    if (entries !== undefined && (typeof entries !== "object" || entries === null)) throw pb.invalidValue("shmrpc.test.names.Map.entries", "map", entries);
     if (entries !== undefined) {
       for (const key of w.keepKeys(Object.keys(entries))) {
         const value = entries[key] ?? {};
+        if (typeof Number(key) !== "number" || (Number(key) | 0) !== Number(key)) throw pb.invalidValue("shmrpc.test.names.Map.EntriesEntry.key", "int32", Number(key));
+        if (typeof value !== "object" || value === null) throw pb.invalidValue("shmrpc.test.names.Map.EntriesEntry.value", "message shmrpc.test.names.Array", value);
         n += 1 + w.fill(w.slot(), 1 + pb.sizeInt32(Number(key)) + 1 + w.fill(w.slot(), Array$.$size(value, w)));
       }
     }
@@ -667,13 +704,16 @@ export const Map$: pb.MessageCodec<Map$> = {
 
   $encode(m: pb.MessageInit<Map$>, w: pb.Writer): void {
     const entries = m.entries;
+    if (entries !== undefined && (typeof entries !== "object" || entries === null)) throw pb.invalidValue("shmrpc.test.names.Map.entries", "map", entries);
     if (entries !== undefined) {
       for (const key of Object.keys(entries)) {
         const value = entries[key] ?? {};
+        if (typeof Number(key) !== "number" || (Number(key) | 0) !== Number(key)) throw pb.invalidValue("shmrpc.test.names.Map.EntriesEntry.key", "int32", Number(key));
         w.tag(10);
         const entry = w.fork();
         w.tag(8);
         w.int32(Number(key));
+        if (typeof value !== "object" || value === null) throw pb.invalidValue("shmrpc.test.names.Map.EntriesEntry.value", "message shmrpc.test.names.Array", value);
         w.tag(18);
         const at = w.fork();
         Array$.$encode(value, w);
@@ -780,10 +820,12 @@ export const Promise$: pb.MessageCodec<Promise$> = {
     let n = 0;
     const map = m.map;
     if (map !== undefined) {
+      if (typeof map !== "object" || map === null) throw pb.invalidValue("shmrpc.test.names.Promise.map", "message shmrpc.test.names.Map", map);
       n += 1 + w.fill(w.slot(), Map$.$size(map, w));
     }
     const number_ = m.number;
     if (number_ !== undefined && number_ !== 0) {
+      if (typeof number_ !== "number" || (number_ | 0) !== number_) throw pb.invalidValue("shmrpc.test.names.Promise.number", "enum shmrpc.test.names.Number", number_);
       n += 1 + pb.sizeInt32(number_);
     }
     if (m.$unknown !== undefined) n += m.$unknown.length;
@@ -808,6 +850,7 @@ export const Promise$: pb.MessageCodec<Promise$> = {
   $encode(m: pb.MessageInit<Promise$>, w: pb.Writer): void {
     const map = m.map;
     if (map !== undefined) {
+      if (typeof map !== "object" || map === null) throw pb.invalidValue("shmrpc.test.names.Promise.map", "message shmrpc.test.names.Map", map);
       w.tag(10);
       const at = w.fork();
       Map$.$encode(map, w);
@@ -815,6 +858,7 @@ export const Promise$: pb.MessageCodec<Promise$> = {
     }
     const number_ = m.number;
     if (number_ !== undefined && number_ !== 0) {
+      if (typeof number_ !== "number" || (number_ | 0) !== number_) throw pb.invalidValue("shmrpc.test.names.Promise.number", "enum shmrpc.test.names.Number", number_);
       w.tag(16);
       w.int32(number_);
     }

@@ -91,22 +91,28 @@ export const Node: pb.MessageCodec<Node> = {
     let n = 0;
     const value_ = m.value;
     if (value_ !== undefined && value_ !== 0) {
+      if (typeof value_ !== "number" || (value_ | 0) !== value_) throw pb.invalidValue("shmrpc.test.recursion.Node.value", "int32", value_);
       n += 1 + pb.sizeInt32(value_);
     }
     const child = m.child;
     if (child !== undefined) {
+      if (typeof child !== "object" || child === null) throw pb.invalidValue("shmrpc.test.recursion.Node.child", "message shmrpc.test.recursion.Node", child);
       n += 1 + w.fill(w.slot(), Node.$size(child, w));
     }
     const children = m.children;
+    if (children !== undefined && !Array.isArray(children)) throw pb.invalidValue("shmrpc.test.recursion.Node.children", "repeated", children);
     if (children !== undefined) {
       for (const v of children) {
+        if (typeof v !== "object" || v === null) throw pb.invalidValue("shmrpc.test.recursion.Node.children", "message shmrpc.test.recursion.Node", v);
         n += 1 + w.fill(w.slot(), Node.$size(v, w));
       }
     }
     const named = m.named;
+    if (named !== undefined && (typeof named !== "object" || named === null)) throw pb.invalidValue("shmrpc.test.recursion.Node.named", "map", named);
     if (named !== undefined) {
       for (const key of w.keepKeys(Object.keys(named))) {
         const value = named[key] ?? {};
+        if (typeof value !== "object" || value === null) throw pb.invalidValue("shmrpc.test.recursion.Node.NamedEntry.value", "message shmrpc.test.recursion.Node", value);
         n += 1 + w.fill(w.slot(), 1 + w.stringSize(key) + 1 + w.fill(w.slot(), Node.$size(value, w)));
       }
     }
@@ -153,19 +159,23 @@ export const Node: pb.MessageCodec<Node> = {
   $encode(m: pb.MessageInit<Node>, w: pb.Writer): void {
     const value_ = m.value;
     if (value_ !== undefined && value_ !== 0) {
+      if (typeof value_ !== "number" || (value_ | 0) !== value_) throw pb.invalidValue("shmrpc.test.recursion.Node.value", "int32", value_);
       w.tag(8);
       w.int32(value_);
     }
     const child = m.child;
     if (child !== undefined) {
+      if (typeof child !== "object" || child === null) throw pb.invalidValue("shmrpc.test.recursion.Node.child", "message shmrpc.test.recursion.Node", child);
       w.tag(18);
       const at = w.fork();
       Node.$encode(child, w);
       w.join(at);
     }
     const children = m.children;
+    if (children !== undefined && !Array.isArray(children)) throw pb.invalidValue("shmrpc.test.recursion.Node.children", "repeated", children);
     if (children !== undefined) {
       for (const v of children) {
+        if (typeof v !== "object" || v === null) throw pb.invalidValue("shmrpc.test.recursion.Node.children", "message shmrpc.test.recursion.Node", v);
         w.tag(26);
         const at = w.fork();
         Node.$encode(v, w);
@@ -173,6 +183,7 @@ export const Node: pb.MessageCodec<Node> = {
       }
     }
     const named = m.named;
+    if (named !== undefined && (typeof named !== "object" || named === null)) throw pb.invalidValue("shmrpc.test.recursion.Node.named", "map", named);
     if (named !== undefined) {
       for (const key of Object.keys(named)) {
         const value = named[key] ?? {};
@@ -180,6 +191,7 @@ export const Node: pb.MessageCodec<Node> = {
         const entry = w.fork();
         w.tag(10);
         w.stringField(key);
+        if (typeof value !== "object" || value === null) throw pb.invalidValue("shmrpc.test.recursion.Node.NamedEntry.value", "message shmrpc.test.recursion.Node", value);
         w.tag(18);
         const at = w.fork();
         Node.$encode(value, w);
@@ -302,10 +314,12 @@ export const Ping: pb.MessageCodec<Ping> = {
     let n = 0;
     const pong = m.pong;
     if (pong !== undefined) {
+      if (typeof pong !== "object" || pong === null) throw pb.invalidValue("shmrpc.test.recursion.Ping.pong", "message shmrpc.test.recursion.Pong", pong);
       n += 1 + w.fill(w.slot(), Pong.$size(pong, w));
     }
     const note = m.note;
     if (note !== undefined && note !== "") {
+      if (typeof note !== "string") throw pb.invalidValue("shmrpc.test.recursion.Ping.note", "string", note);
       n += 1 + w.stringSize(note);
     }
     if (m.$unknown !== undefined) n += m.$unknown.length;
@@ -330,6 +344,7 @@ export const Ping: pb.MessageCodec<Ping> = {
   $encode(m: pb.MessageInit<Ping>, w: pb.Writer): void {
     const pong = m.pong;
     if (pong !== undefined) {
+      if (typeof pong !== "object" || pong === null) throw pb.invalidValue("shmrpc.test.recursion.Ping.pong", "message shmrpc.test.recursion.Pong", pong);
       w.tag(10);
       const at = w.fork();
       Pong.$encode(pong, w);
@@ -337,6 +352,7 @@ export const Ping: pb.MessageCodec<Ping> = {
     }
     const note = m.note;
     if (note !== undefined && note !== "") {
+      if (typeof note !== "string") throw pb.invalidValue("shmrpc.test.recursion.Ping.note", "string", note);
       w.tag(18);
       w.stringField(note);
     }
@@ -445,16 +461,21 @@ export const Pong: pb.MessageCodec<Pong> = {
     let n = 0;
     const ping = m.ping;
     if (ping !== undefined) {
+      if (typeof ping !== "object" || ping === null) throw pb.invalidValue("shmrpc.test.recursion.Pong.ping", "message shmrpc.test.recursion.Ping", ping);
       n += 1 + w.fill(w.slot(), Ping.$size(ping, w));
     }
     const next = m.next;
     switch (next?.case) {
       case "node":
+        if (typeof (next.value ?? {}) !== "object" || (next.value ?? {}) === null) throw pb.invalidValue("shmrpc.test.recursion.Pong.node", "message shmrpc.test.recursion.Node", (next.value ?? {}));
         n += 1 + w.fill(w.slot(), Node.$size(next.value ?? {}, w));
         break;
       case "again":
+        if (typeof (next.value ?? {}) !== "object" || (next.value ?? {}) === null) throw pb.invalidValue("shmrpc.test.recursion.Pong.again", "message shmrpc.test.recursion.Pong", (next.value ?? {}));
         n += 1 + w.fill(w.slot(), Pong.$size(next.value ?? {}, w));
         break;
+      default:
+        if (next !== undefined && next.case !== undefined) throw pb.invalidValue("shmrpc.test.recursion.Pong.next", "oneof", next.case);
     }
     if (m.$unknown !== undefined) n += m.$unknown.length;
     return n;
@@ -486,6 +507,7 @@ export const Pong: pb.MessageCodec<Pong> = {
   $encode(m: pb.MessageInit<Pong>, w: pb.Writer): void {
     const ping = m.ping;
     if (ping !== undefined) {
+      if (typeof ping !== "object" || ping === null) throw pb.invalidValue("shmrpc.test.recursion.Pong.ping", "message shmrpc.test.recursion.Ping", ping);
       w.tag(10);
       const at = w.fork();
       Ping.$encode(ping, w);
@@ -494,6 +516,7 @@ export const Pong: pb.MessageCodec<Pong> = {
     const next = m.next;
     switch (next?.case) {
       case "node": {
+        if (typeof (next.value ?? {}) !== "object" || (next.value ?? {}) === null) throw pb.invalidValue("shmrpc.test.recursion.Pong.node", "message shmrpc.test.recursion.Node", (next.value ?? {}));
         w.tag(18);
         const at = w.fork();
         Node.$encode(next.value ?? {}, w);
@@ -501,12 +524,15 @@ export const Pong: pb.MessageCodec<Pong> = {
         break;
       }
       case "again": {
+        if (typeof (next.value ?? {}) !== "object" || (next.value ?? {}) === null) throw pb.invalidValue("shmrpc.test.recursion.Pong.again", "message shmrpc.test.recursion.Pong", (next.value ?? {}));
         w.tag(26);
         const at = w.fork();
         Pong.$encode(next.value ?? {}, w);
         w.join(at);
         break;
       }
+      default:
+        if (next !== undefined && next.case !== undefined) throw pb.invalidValue("shmrpc.test.recursion.Pong.next", "oneof", next.case);
     }
     if (m.$unknown !== undefined) w.rawField(m.$unknown);
   },
@@ -610,10 +636,12 @@ export const Holder: pb.MessageCodec<Holder> = {
     let n = 0;
     const node = m.node;
     if (node !== undefined) {
+      if (typeof node !== "object" || node === null) throw pb.invalidValue("shmrpc.test.recursion.Holder.node", "message shmrpc.test.recursion.Node", node);
       n += 1 + w.fill(w.slot(), Node.$size(node, w));
     }
     const ping = m.ping;
     if (ping !== undefined) {
+      if (typeof ping !== "object" || ping === null) throw pb.invalidValue("shmrpc.test.recursion.Holder.ping", "message shmrpc.test.recursion.Ping", ping);
       n += 1 + w.fill(w.slot(), Ping.$size(ping, w));
     }
     if (m.$unknown !== undefined) n += m.$unknown.length;
@@ -639,6 +667,7 @@ export const Holder: pb.MessageCodec<Holder> = {
   $encode(m: pb.MessageInit<Holder>, w: pb.Writer): void {
     const node = m.node;
     if (node !== undefined) {
+      if (typeof node !== "object" || node === null) throw pb.invalidValue("shmrpc.test.recursion.Holder.node", "message shmrpc.test.recursion.Node", node);
       w.tag(10);
       const at = w.fork();
       Node.$encode(node, w);
@@ -646,6 +675,7 @@ export const Holder: pb.MessageCodec<Holder> = {
     }
     const ping = m.ping;
     if (ping !== undefined) {
+      if (typeof ping !== "object" || ping === null) throw pb.invalidValue("shmrpc.test.recursion.Holder.ping", "message shmrpc.test.recursion.Ping", ping);
       w.tag(18);
       const at = w.fork();
       Ping.$encode(ping, w);

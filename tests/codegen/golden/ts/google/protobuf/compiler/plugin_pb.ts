@@ -95,18 +95,22 @@ export const Version: pb.MessageCodec<Version> = {
     let n = 0;
     const major = m.major;
     if (major !== undefined) {
+      if (typeof major !== "number" || (major | 0) !== major) throw pb.invalidValue("google.protobuf.compiler.Version.major", "int32", major);
       n += 1 + pb.sizeInt32(major);
     }
     const minor = m.minor;
     if (minor !== undefined) {
+      if (typeof minor !== "number" || (minor | 0) !== minor) throw pb.invalidValue("google.protobuf.compiler.Version.minor", "int32", minor);
       n += 1 + pb.sizeInt32(minor);
     }
     const patch = m.patch;
     if (patch !== undefined) {
+      if (typeof patch !== "number" || (patch | 0) !== patch) throw pb.invalidValue("google.protobuf.compiler.Version.patch", "int32", patch);
       n += 1 + pb.sizeInt32(patch);
     }
     const suffix = m.suffix;
     if (suffix !== undefined) {
+      if (typeof suffix !== "string") throw pb.invalidValue("google.protobuf.compiler.Version.suffix", "string", suffix);
       n += 1 + w.stringSize(suffix);
     }
     if (m.$unknown !== undefined) n += m.$unknown.length;
@@ -140,21 +144,25 @@ export const Version: pb.MessageCodec<Version> = {
   $encode(m: pb.MessageInit<Version>, w: pb.Writer): void {
     const major = m.major;
     if (major !== undefined) {
+      if (typeof major !== "number" || (major | 0) !== major) throw pb.invalidValue("google.protobuf.compiler.Version.major", "int32", major);
       w.tag(8);
       w.int32(major);
     }
     const minor = m.minor;
     if (minor !== undefined) {
+      if (typeof minor !== "number" || (minor | 0) !== minor) throw pb.invalidValue("google.protobuf.compiler.Version.minor", "int32", minor);
       w.tag(16);
       w.int32(minor);
     }
     const patch = m.patch;
     if (patch !== undefined) {
+      if (typeof patch !== "number" || (patch | 0) !== patch) throw pb.invalidValue("google.protobuf.compiler.Version.patch", "int32", patch);
       w.tag(24);
       w.int32(patch);
     }
     const suffix = m.suffix;
     if (suffix !== undefined) {
+      if (typeof suffix !== "string") throw pb.invalidValue("google.protobuf.compiler.Version.suffix", "string", suffix);
       w.tag(34);
       w.stringField(suffix);
     }
@@ -297,18 +305,23 @@ export const CodeGeneratorRequest: pb.MessageCodec<CodeGeneratorRequest> = {
   $size(m: pb.MessageInit<CodeGeneratorRequest>, w: pb.Writer): number {
     let n = 0;
     const fileToGenerate = m.fileToGenerate;
-    if (fileToGenerate !== undefined) n += w.stringFieldsSize(10, fileToGenerate);
+    if (fileToGenerate !== undefined && !Array.isArray(fileToGenerate)) throw pb.invalidValue("google.protobuf.compiler.CodeGeneratorRequest.file_to_generate", "repeated", fileToGenerate);
+    if (fileToGenerate !== undefined) n += w.stringFieldsSize(10, fileToGenerate, "google.protobuf.compiler.CodeGeneratorRequest.file_to_generate");
     const parameter = m.parameter;
     if (parameter !== undefined) {
+      if (typeof parameter !== "string") throw pb.invalidValue("google.protobuf.compiler.CodeGeneratorRequest.parameter", "string", parameter);
       n += 1 + w.stringSize(parameter);
     }
     const compilerVersion = m.compilerVersion;
     if (compilerVersion !== undefined) {
+      if (typeof compilerVersion !== "object" || compilerVersion === null) throw pb.invalidValue("google.protobuf.compiler.CodeGeneratorRequest.compiler_version", "message google.protobuf.compiler.Version", compilerVersion);
       n += 1 + w.fill(w.slot(), Version.$size(compilerVersion, w));
     }
     const protoFile = m.protoFile;
+    if (protoFile !== undefined && !Array.isArray(protoFile)) throw pb.invalidValue("google.protobuf.compiler.CodeGeneratorRequest.proto_file", "repeated", protoFile);
     if (protoFile !== undefined) {
       for (const v of protoFile) {
+        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.compiler.CodeGeneratorRequest.proto_file", "message google.protobuf.FileDescriptorProto", v);
         n += 1 + w.fill(w.slot(), FileDescriptorProto.$size(v, w));
       }
     }
@@ -343,22 +356,27 @@ export const CodeGeneratorRequest: pb.MessageCodec<CodeGeneratorRequest> = {
 
   $encode(m: pb.MessageInit<CodeGeneratorRequest>, w: pb.Writer): void {
     const fileToGenerate = m.fileToGenerate;
-    if (fileToGenerate !== undefined) w.stringFields(10, fileToGenerate);
+    if (fileToGenerate !== undefined && !Array.isArray(fileToGenerate)) throw pb.invalidValue("google.protobuf.compiler.CodeGeneratorRequest.file_to_generate", "repeated", fileToGenerate);
+    if (fileToGenerate !== undefined) w.stringFields(10, fileToGenerate, "google.protobuf.compiler.CodeGeneratorRequest.file_to_generate");
     const parameter = m.parameter;
     if (parameter !== undefined) {
+      if (typeof parameter !== "string") throw pb.invalidValue("google.protobuf.compiler.CodeGeneratorRequest.parameter", "string", parameter);
       w.tag(18);
       w.stringField(parameter);
     }
     const compilerVersion = m.compilerVersion;
     if (compilerVersion !== undefined) {
+      if (typeof compilerVersion !== "object" || compilerVersion === null) throw pb.invalidValue("google.protobuf.compiler.CodeGeneratorRequest.compiler_version", "message google.protobuf.compiler.Version", compilerVersion);
       w.tag(26);
       const at = w.fork();
       Version.$encode(compilerVersion, w);
       w.join(at);
     }
     const protoFile = m.protoFile;
+    if (protoFile !== undefined && !Array.isArray(protoFile)) throw pb.invalidValue("google.protobuf.compiler.CodeGeneratorRequest.proto_file", "repeated", protoFile);
     if (protoFile !== undefined) {
       for (const v of protoFile) {
+        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.compiler.CodeGeneratorRequest.proto_file", "message google.protobuf.FileDescriptorProto", v);
         w.tag(122);
         const at = w.fork();
         FileDescriptorProto.$encode(v, w);
@@ -489,15 +507,19 @@ export const CodeGeneratorResponse: pb.MessageCodec<CodeGeneratorResponse> = {
     let n = 0;
     const error = m.error;
     if (error !== undefined) {
+      if (typeof error !== "string") throw pb.invalidValue("google.protobuf.compiler.CodeGeneratorResponse.error", "string", error);
       n += 1 + w.stringSize(error);
     }
     const supportedFeatures = m.supportedFeatures;
     if (supportedFeatures !== undefined) {
+      if (typeof supportedFeatures !== "bigint" || supportedFeatures < 0n || supportedFeatures > 0xffffffffffffffffn) throw pb.invalidValue("google.protobuf.compiler.CodeGeneratorResponse.supported_features", "uint64", supportedFeatures);
       n += 1 + pb.sizeUint64(supportedFeatures);
     }
     const file = m.file;
+    if (file !== undefined && !Array.isArray(file)) throw pb.invalidValue("google.protobuf.compiler.CodeGeneratorResponse.file", "repeated", file);
     if (file !== undefined) {
       for (const v of file) {
+        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.compiler.CodeGeneratorResponse.file", "message google.protobuf.compiler.CodeGeneratorResponse.File", v);
         n += 1 + w.fill(w.slot(), CodeGeneratorResponse_File.$size(v, w));
       }
     }
@@ -530,17 +552,21 @@ export const CodeGeneratorResponse: pb.MessageCodec<CodeGeneratorResponse> = {
   $encode(m: pb.MessageInit<CodeGeneratorResponse>, w: pb.Writer): void {
     const error = m.error;
     if (error !== undefined) {
+      if (typeof error !== "string") throw pb.invalidValue("google.protobuf.compiler.CodeGeneratorResponse.error", "string", error);
       w.tag(10);
       w.stringField(error);
     }
     const supportedFeatures = m.supportedFeatures;
     if (supportedFeatures !== undefined) {
+      if (typeof supportedFeatures !== "bigint" || supportedFeatures < 0n || supportedFeatures > 0xffffffffffffffffn) throw pb.invalidValue("google.protobuf.compiler.CodeGeneratorResponse.supported_features", "uint64", supportedFeatures);
       w.tag(16);
       w.uint64(supportedFeatures);
     }
     const file = m.file;
+    if (file !== undefined && !Array.isArray(file)) throw pb.invalidValue("google.protobuf.compiler.CodeGeneratorResponse.file", "repeated", file);
     if (file !== undefined) {
       for (const v of file) {
+        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.compiler.CodeGeneratorResponse.file", "message google.protobuf.compiler.CodeGeneratorResponse.File", v);
         w.tag(122);
         const at = w.fork();
         CodeGeneratorResponse_File.$encode(v, w);
@@ -723,18 +749,22 @@ export const CodeGeneratorResponse_File: pb.MessageCodec<CodeGeneratorResponse_F
     let n = 0;
     const name = m.name;
     if (name !== undefined) {
+      if (typeof name !== "string") throw pb.invalidValue("google.protobuf.compiler.CodeGeneratorResponse.File.name", "string", name);
       n += 1 + w.stringSize(name);
     }
     const insertionPoint = m.insertionPoint;
     if (insertionPoint !== undefined) {
+      if (typeof insertionPoint !== "string") throw pb.invalidValue("google.protobuf.compiler.CodeGeneratorResponse.File.insertion_point", "string", insertionPoint);
       n += 1 + w.stringSize(insertionPoint);
     }
     const content = m.content;
     if (content !== undefined) {
+      if (typeof content !== "string") throw pb.invalidValue("google.protobuf.compiler.CodeGeneratorResponse.File.content", "string", content);
       n += 1 + w.stringSize(content);
     }
     const generatedCodeInfo = m.generatedCodeInfo;
     if (generatedCodeInfo !== undefined) {
+      if (typeof generatedCodeInfo !== "object" || generatedCodeInfo === null) throw pb.invalidValue("google.protobuf.compiler.CodeGeneratorResponse.File.generated_code_info", "message google.protobuf.GeneratedCodeInfo", generatedCodeInfo);
       n += 2 + w.fill(w.slot(), GeneratedCodeInfo.$size(generatedCodeInfo, w));
     }
     if (m.$unknown !== undefined) n += m.$unknown.length;
@@ -769,21 +799,25 @@ export const CodeGeneratorResponse_File: pb.MessageCodec<CodeGeneratorResponse_F
   $encode(m: pb.MessageInit<CodeGeneratorResponse_File>, w: pb.Writer): void {
     const name = m.name;
     if (name !== undefined) {
+      if (typeof name !== "string") throw pb.invalidValue("google.protobuf.compiler.CodeGeneratorResponse.File.name", "string", name);
       w.tag(10);
       w.stringField(name);
     }
     const insertionPoint = m.insertionPoint;
     if (insertionPoint !== undefined) {
+      if (typeof insertionPoint !== "string") throw pb.invalidValue("google.protobuf.compiler.CodeGeneratorResponse.File.insertion_point", "string", insertionPoint);
       w.tag(18);
       w.stringField(insertionPoint);
     }
     const content = m.content;
     if (content !== undefined) {
+      if (typeof content !== "string") throw pb.invalidValue("google.protobuf.compiler.CodeGeneratorResponse.File.content", "string", content);
       w.tag(122);
       w.stringField(content);
     }
     const generatedCodeInfo = m.generatedCodeInfo;
     if (generatedCodeInfo !== undefined) {
+      if (typeof generatedCodeInfo !== "object" || generatedCodeInfo === null) throw pb.invalidValue("google.protobuf.compiler.CodeGeneratorResponse.File.generated_code_info", "message google.protobuf.GeneratedCodeInfo", generatedCodeInfo);
       w.tag(130);
       const at = w.fork();
       GeneratedCodeInfo.$encode(generatedCodeInfo, w);
