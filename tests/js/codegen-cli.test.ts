@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
@@ -89,6 +89,24 @@ describe("shmrpc gen", () => {
     assert.equal(run.status, 0, run.stderr);
     assert.ok(existsSync(join(out, "ts", "google", "protobuf", "descriptor_pb.ts")));
     assert.match(readFileSync(join(out, "c", "usedesc.pb.h"), "utf8"), /#include "google\/protobuf\/descriptor\.pb\.h"/);
+  });
+
+  it("fails when a generator step fails, also when nanopb says so but exits 0", () => {
+    const ok = proto("step.proto", 'syntax = "proto3";\nmessage A { int32 x = 1; }\n');
+    // Stand-ins for nanopb: an empty response (valid) with nanopb's warning
+    // about C it could not order, and a plain failure.
+    const warns = join(work, "nanopb-warns");
+    writeFileSync(warns, '#!/bin/sh\ncat >/dev/null\necho "Circular dependency in messages: A" >&2\n');
+    const fails = join(work, "nanopb-fails");
+    writeFileSync(fails, '#!/bin/sh\ncat >/dev/null\necho broken >&2\nexit 3\n');
+    chmodSync(warns, 0o755);
+    chmodSync(fails, 0o755);
+    let run = shmrpc(["gen", ok, "-I", work, "--c-out", join(work, "step")], { PROTOC_GEN_NANOPB: warns });
+    assert.equal(run.status, 1);
+    assert.match(run.stderr, /nanopb failed:\nCircular dependency in messages: A/);
+    run = shmrpc(["gen", ok, "-I", work, "--c-out", join(work, "step")], { PROTOC_GEN_NANOPB: fails });
+    assert.equal(run.status, 1);
+    assert.match(run.stderr, /protoc failed:[\s\S]*broken/);
   });
 
   it("says which file is missing", () => {
