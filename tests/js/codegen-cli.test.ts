@@ -209,4 +209,11 @@ describe("golden files", () => {
     const run = spawnSync(process.execPath, [join(ROOT, "tests", "codegen", "golden.mjs"), "--check"], { encoding: "utf8" });
     assert.equal(run.status, 0, run.stderr);
   });
+
+  it("compile under exactOptionalPropertyTypes too", () => {
+    const tsc = join(ROOT, "node_modules", "typescript", "bin", "tsc");
+    const run = spawnSync(process.execPath, [tsc, "-p", join(ROOT, "tests", "codegen", "tsconfig.exact.json")],
+      { encoding: "utf8" });
+    assert.equal(run.status, 0, run.stdout + run.stderr);
+  });
 });
