@@ -42,6 +42,11 @@ find_path(SHMRPC_WKT_INCLUDE google/protobuf/timestamp.proto
 
 # Appends to `out_var` every google/protobuf/*.proto that `proto` imports,
 # directly or through other protos found in `import_dirs`.
+set(_SHMRPC_WELL_KNOWN)
+foreach(name any api duration empty field_mask source_context struct timestamp type wrappers)
+  list(APPEND _SHMRPC_WELL_KNOWN google/protobuf/${name}.proto)
+endforeach()
+
 function(_shmrpc_well_known_imports proto import_dirs out_var)
   set(found ${${out_var}})
   set(pending ${proto})
@@ -59,8 +64,12 @@ function(_shmrpc_well_known_imports proto import_dirs out_var)
       endif()
       set(imported ${CMAKE_MATCH_1})
       if(imported MATCHES "^google/protobuf/")
-        if(NOT imported IN_LIST found)
+        # Well-known types are generated with their own imports; other
+        # google/protobuf files (descriptor.proto for custom options) only
+        # when listed in PROTOS.
+        if(imported IN_LIST _SHMRPC_WELL_KNOWN AND NOT imported IN_LIST found)
           list(APPEND found ${imported})
+          list(APPEND pending ${SHMRPC_WKT_INCLUDE}/${imported})
         endif()
         continue()
       endif()
@@ -192,15 +201,24 @@ function(shmrpc_generate)
     list(APPEND out_dirs ${arg_TS_OUT})
   endif()
 
+  # The plugin's plan run writes the options nanopb needs per file
+  # (recursive fields as pointers); see codegen/README.md.
+  set(plan_dir ${arg_C_OUT}/.shmrpc-plan)
   add_custom_command(
     OUTPUT ${sources} ${headers} ${ts_files}
-    COMMAND ${CMAKE_COMMAND} -E make_directory ${out_dirs}
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${out_dirs} ${plan_dir}
+    COMMAND ${SHMRPC_PROTOC}
+            --plugin=protoc-gen-shmrpc=${plugin}
+            --shmrpc_out=plan,c:${plan_dir}
+            ${include_flags}
+            ${protos} ${wkt}
     COMMAND ${SHMRPC_PROTOC}
             --plugin=protoc-gen-nanopb=${SHMRPC_PROTOC_GEN_NANOPB}
             --plugin=protoc-gen-shmrpc=${plugin}
-            "--nanopb_opt=-s fallback_type:FT_POINTER"
-            --nanopb_out=${arg_C_OUT}
             ${shmrpc_flags}
+            "--nanopb_opt=-s fallback_type:FT_POINTER"
+            "--nanopb_opt=-f${plan_dir}/nanopb/%s.options"
+            --nanopb_out=${arg_C_OUT}
             ${include_flags}
             ${protos} ${wkt}
     DEPENDS ${protos} ${plugin_dep}

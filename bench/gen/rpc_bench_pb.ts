@@ -76,6 +76,7 @@ export const Blob: pb.MessageCodec<Blob> = {
     let n = 0;
     const data = m.data;
     if (data !== undefined && data.length !== 0) {
+      if (!(data instanceof Uint8Array)) throw pb.invalidValue("bench.Blob.data", "bytes", data);
       n += 1 + pb.sizeBytes(data);
     }
     if (m.$unknown !== undefined) n += m.$unknown.length;
@@ -94,6 +95,7 @@ export const Blob: pb.MessageCodec<Blob> = {
   $encode(m: pb.MessageInit<Blob>, w: pb.Writer): void {
     const data = m.data;
     if (data !== undefined && data.length !== 0) {
+      if (!(data instanceof Uint8Array)) throw pb.invalidValue("bench.Blob.data", "bytes", data);
       w.tag(10);
       w.bytesField(data);
     }

@@ -18,6 +18,19 @@
 bool ts_emit_file(schema_t *schema, const params_t *params, const file_t *file,
                   outputs_t *outputs);
 
+/* Fails, naming the field, when nanopb cannot generate C for the request
+ * (it reads every file of it, imports included). */
+bool c_check_nanopb(schema_t *schema);
+
+/* nanopb/<name>.options for each file of the request that needs options
+ * (recursion as pointers, the descriptor.pb.h include); nanopb reads them
+ * with -f DIR/nanopb/%s.options. */
+bool c_emit_nanopb_options(schema_t *schema, outputs_t *outputs);
+
+/* imports.txt: the google/protobuf files to generate besides the requested
+ * ones, one per line (see plan.c). */
+bool plan_emit_imports(schema_t *schema, outputs_t *outputs);
+
 /* <name>.shmrpc.h and <name>.shmrpc.c for a file with services. */
 bool c_emit_file(schema_t *schema, const file_t *file, outputs_t *outputs);
 

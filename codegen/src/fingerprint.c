@@ -70,7 +70,10 @@ static void describe_message(buf_t *out, const message_t *m) {
   qsort(fields, m->field_count, sizeof(*fields), by_number);
   for (size_t i = 0; i < m->field_count; i++) {
     const field_t *f = fields[i];
-    const char *label = f->repeated ? "repeated" : f->explicit_presence ? "optional" : "singular";
+    const char *label = f->repeated            ? "repeated"
+                        : f->required          ? "required"
+                        : f->explicit_presence ? "optional"
+                                               : "singular";
     buf_printf(out, "%" PRId32 " %s %s", f->number, label, type_names[f->type]);
     if (f->message != NULL) buf_printf(out, " %s", f->message->full_name);
     if (f->enumeration != NULL) buf_printf(out, " %s", f->enumeration->full_name);

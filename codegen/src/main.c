@@ -8,8 +8,16 @@
 #include "params.h"
 #include "request.h"
 #include "schema.h"
+#include "ts.h"
 
 static const char *generate(schema_t *schema, const params_t *params, outputs_t *outputs) {
+  if (params->plan) {
+    if (!plan_emit_imports(schema, outputs)) return schema->error;
+    if (params->c && !c_emit_nanopb_options(schema, outputs)) return schema->error;
+    return NULL;
+  }
+  if (params->c && !c_check_nanopb(schema)) return schema->error;
+  if (params->ts) ts_assign_names(schema);
   for (size_t i = 0; i < schema->file_count; i++) {
     const file_t *file = &schema->files[i];
     if (!file->generate) continue;

@@ -16,6 +16,10 @@ char *names_join(arena_t *arena, const char *prefix, const char *sep, const char
 /* ECMAScript reserved words and a few globals that a generated local
  * variable must not shadow. */
 bool names_ts_reserved(const char *name);
+/* A property of Object.prototype ("constructor", "toString", ...). */
+bool names_ts_inherited(const char *name);
+/* A C keyword or standard macro, which nanopb's structs cannot use. */
+bool names_c_reserved(const char *name);
 /* "a/b/c.proto" -> "a/b/c" */
 char *names_strip_proto(arena_t *arena, const char *file_name);
 

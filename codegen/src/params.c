@@ -6,7 +6,7 @@
 static bool fail(arena_t *arena, const char **error, const char *item, size_t n) {
   char text[512];
   snprintf(text, sizeof(text),
-           "unknown protoc-gen-shmrpc parameter \"%.*s\" (expected ts, c, runtime=SPEC)",
+           "unknown protoc-gen-shmrpc parameter \"%.*s\" (expected ts, c, runtime=SPEC, plan)",
            (int)n, item);
   *error = arena_strdup(arena, text);
   return false;
@@ -15,6 +15,7 @@ static bool fail(arena_t *arena, const char **error, const char *item, size_t n)
 bool params_parse(params_t *params, const char *parameter, arena_t *arena, const char **error) {
   params->ts = false;
   params->c = false;
+  params->plan = false;
   params->runtime = PARAMS_DEFAULT_RUNTIME;
   const char *p = parameter != NULL ? parameter : "";
   while (*p != '\0') {
@@ -24,6 +25,8 @@ bool params_parse(params_t *params, const char *parameter, arena_t *arena, const
       params->ts = true;
     } else if (n == 1 && p[0] == 'c') {
       params->c = true;
+    } else if (n == 4 && strncmp(p, "plan", 4) == 0) {
+      params->plan = true;
     } else if (n > 8 && strncmp(p, "runtime=", 8) == 0) {
       char *spec = arena_alloc(arena, n - 8 + 1);
       memcpy(spec, p + 8, n - 8);

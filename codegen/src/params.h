@@ -6,6 +6,11 @@
  *                   services, beside nanopb's <name>.pb.h/.c)
  *   runtime=SPEC    import specifier of the TypeScript runtime
  *                   (default "shmrpc/pb")
+ *   plan            instead of code, what a run of shmrpc gen needs: imports.txt
+ *                   (the google/protobuf files to generate too) and, with c,
+ *                   nanopb/<name>.options (nanopb's per-file options, read
+ *                   with -f DIR/nanopb/%s.options); a protoc run of its own,
+ *                   before the one that generates
  *
  * At least one of ts and c is required. */
 #ifndef CODEGEN_PARAMS_H
@@ -18,6 +23,7 @@
 typedef struct {
   bool ts;
   bool c;
+  bool plan;
   const char *runtime;
 } params_t;
 

@@ -125,6 +125,7 @@ static bool declare_enum(schema_t *schema, enum_t *e, const google_protobuf_Enum
   e->ts_name = names_join(arena, ts_scope, "_", e->name);
   e->c_name = names_dots_to_underscores(arena, e->full_name);
   e->file = file;
+  e->closed = file->proto2;
   e->comment = comment_at(at);
   e->value_count = d->value_count;
   e->values = arena_alloc(arena, sizeof(enum_value_t) * d->value_count);
@@ -182,19 +183,20 @@ static bool resolve_field(schema_t *schema, message_t *m, field_t *f,
   arena_t *arena = &schema->arena;
   f->name = str_or_empty(d->name);
   f->json_name = d->json_name != NULL ? d->json_name : names_lower_camel(arena, f->name);
+  f->path = names_join(arena, m->full_name, ".", f->name);
   f->number = d->number != NULL ? *d->number : 0;
   f->type = d->type != NULL ? (field_type_t)*d->type : TYPE_MESSAGE;
-  f->repeated = d->label != NULL &&
-                *d->label == google_protobuf_FieldDescriptorProto_Label_LABEL_REPEATED;
-  f->explicit_presence = d->proto3_optional != NULL && *d->proto3_optional;
+  int label = d->label != NULL ? (int)*d->label : 0;
+  f->repeated = label == google_protobuf_FieldDescriptorProto_Label_LABEL_REPEATED;
+  f->required = label == google_protobuf_FieldDescriptorProto_Label_LABEL_REQUIRED;
+  bool proto2 = m->file->proto2;
+  f->explicit_presence = (d->proto3_optional != NULL && *d->proto3_optional) ||
+                         (proto2 && !f->repeated);
+  f->default_value = d->default_value;
   f->oneof = -1;
-  if (f->type == TYPE_GROUP) {
-    return schema_fail(schema, "%s.%s: groups are not supported (proto3 only)", m->full_name,
-                       f->name);
-  }
-  if (f->type == TYPE_MESSAGE || f->type == TYPE_ENUM) {
+  if (field_is_message(f) || f->type == TYPE_ENUM) {
     struct schema_type *t = type_find(schema, d->type_name);
-    if (t == NULL || (f->type == TYPE_MESSAGE && t->message == NULL) ||
+    if (t == NULL || (field_is_message(f) && t->message == NULL) ||
         (f->type == TYPE_ENUM && t->enumeration == NULL)) {
       return schema_fail(schema, "%s.%s: unknown type %s", m->full_name, f->name,
                          str_or_empty(d->type_name));
@@ -203,8 +205,10 @@ static bool resolve_field(schema_t *schema, message_t *m, field_t *f,
     f->enumeration = t->enumeration;
   }
   f->map = f->repeated && f->message != NULL && f->message->map_entry;
-  bool packed_option_off = d->options != NULL && d->options->packed != NULL && !*d->options->packed;
-  f->packed = f->repeated && field_type_is_packable(f->type) && !packed_option_off;
+  /* proto3 packs repeated scalars unless told not to; proto2 only when told. */
+  const bool *packed_option = d->options != NULL ? d->options->packed : NULL;
+  bool packed = packed_option != NULL ? *packed_option : !proto2;
+  f->packed = f->repeated && field_type_is_packable(f->type) && packed;
   return true;
 }
 
@@ -227,13 +231,15 @@ static bool resolve_message(schema_t *schema, message_t *m,
   for (size_t i = 0; i < d->oneof_decl_count; i++) real_index[i] = -1;
   for (size_t i = 0; i < d->field_count; i++) {
     const google_protobuf_FieldDescriptorProto *fd = &d->field[i];
-    if (fd->oneof_index == NULL || m->fields[i].explicit_presence) continue;
+    bool synthetic = fd->proto3_optional != NULL && *fd->proto3_optional;
+    if (fd->oneof_index == NULL || synthetic) continue;
     int32_t decl = *fd->oneof_index;
     if (decl < 0 || (size_t)decl >= d->oneof_decl_count) {
       return schema_fail(schema, "%s: bad oneof index", m->full_name);
     }
     if (real_index[decl] < 0) real_index[decl] = (int)m->oneof_count++;
     m->fields[i].oneof = real_index[decl];
+    m->fields[i].explicit_presence = false; /* the oneof's case says which is set */
   }
   m->oneofs = arena_alloc(arena, sizeof(oneof_t) * m->oneof_count);
   for (size_t decl = 0; decl < d->oneof_decl_count; decl++) {
@@ -329,9 +335,11 @@ static bool declare_file(schema_t *schema, size_t index,
   file->descriptor = d;
   file->package = str_or_empty(d->package);
   file->generate = listed(request, file->name);
-  if (file->generate && (d->syntax == NULL || strcmp(d->syntax, "proto3") != 0)) {
-    return schema_fail(schema, "%s: shmrpc supports proto3 files only (syntax = \"proto3\";)",
-                       file->name);
+  /* protoc leaves `syntax` out for proto2 files. */
+  file->proto2 = d->syntax == NULL || d->syntax[0] == '\0' || strcmp(d->syntax, "proto2") == 0;
+  if (!file->proto2 && strcmp(d->syntax, "proto3") != 0) {
+    return schema_fail(schema, "%s: syntax \"%s\" is not supported (proto2 and proto3 are)",
+                       file->name, d->syntax);
   }
   file->dependency_count = d->dependency_count;
   file->dependencies = arena_alloc(arena, sizeof(file_t *) * d->dependency_count);

@@ -40,14 +40,17 @@ typedef struct file_s file_t;
 typedef struct {
   const char *name;      /* as written in the .proto: "price_cents" */
   const char *json_name; /* lowerCamelCase: "priceCents" */
+  const char *path;      /* "shop.Order.price_cents": names the field in errors */
   int32_t number;
   field_type_t type;
   bool repeated;
+  bool required;         /* proto2 `required` */
   bool map;              /* repeated entry message with map_entry set */
-  bool explicit_presence; /* proto3 `optional` */
-  bool packed;           /* repeated scalar written packed (proto3 default) */
+  bool explicit_presence; /* proto3 `optional`; every singular proto2 field */
+  bool packed;           /* repeated scalar written packed (proto3 default, proto2 [packed]) */
   int oneof;             /* index into the owner's oneofs, -1 if none */
-  message_t *message;    /* TYPE_MESSAGE (for maps, the entry) */
+  const char *default_value; /* proto2 [default = ...] as protoc gives it, or NULL */
+  message_t *message;    /* TYPE_MESSAGE and TYPE_GROUP (for maps, the entry) */
   enum_t *enumeration;   /* TYPE_ENUM */
   const char *comment;   /* leading comment or NULL */
 } field_t;
@@ -63,7 +66,7 @@ typedef struct {
 struct message_s {
   const char *full_name; /* "shop.Order.Line" */
   const char *name;      /* "Line" */
-  const char *ts_name;   /* "Order_Line" */
+  const char *ts_name;   /* "Order_Line" (final after ts_assign_names) */
   const char *c_name;    /* nanopb's: "shop_Order_Line" */
   const file_t *file;
   bool map_entry;
@@ -90,6 +93,7 @@ struct enum_s {
   const char *ts_name;
   const char *c_name;
   const file_t *file;
+  bool closed;      /* declared in a proto2 file: unknown numbers are unknown fields */
   size_t value_count;
   enum_value_t *values;
   const char *comment;
@@ -109,6 +113,8 @@ typedef struct {
 typedef struct service_s {
   const char *full_name; /* "shop.Orders" */
   const char *name;      /* "Orders" */
+  const char *ts_name;   /* TypeScript descriptor: "Orders" (ts_assign_names) */
+  const char *ts_client_name; /* TypeScript client class: "OrdersClient" */
   const char *c_name;    /* "shop_Orders" */
   const file_t *file;
   size_t method_count;
@@ -122,7 +128,9 @@ struct file_s {
   /* protoc's FileDescriptorProto (in the request) for emitters that embed it. */
   const struct _google_protobuf_FileDescriptorProto *descriptor;
   const char *package; /* "shop", or "" */
+  bool proto2;         /* syntax = "proto2" (or no syntax statement) */
   bool generate;       /* listed in file_to_generate */
+  const char *ts_descriptor_name; /* its embedded descriptor: "file_shop_order" (ts_assign_names) */
   size_t dependency_count;
   const file_t **dependencies;
   size_t message_count;
@@ -158,5 +166,10 @@ bool schema_fail(schema_t *schema, const char *fmt, ...) __attribute__((format(p
 
 /* True when `field` is a scalar type whose repeated form may be packed. */
 bool field_type_is_packable(field_type_t type);
+
+/* A message value: a message field or a (proto2) group. */
+static inline bool field_is_message(const field_t *f) {
+  return f->type == TYPE_MESSAGE || f->type == TYPE_GROUP;
+}
 
 #endif

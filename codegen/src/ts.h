@@ -29,6 +29,14 @@ typedef struct {
 
 /* ---- ts_file.c ---- */
 
+/* Final TypeScript names of every type and service of every file (the
+ * mangling rule is described in ts_file.c and codegen/README.md). Run
+ * once before emitting. */
+void ts_assign_names(schema_t *schema);
+/* `object.property`, or where the property is one every object inherits
+ * ("constructor", ...), an expression that reads it only as an own one. */
+const char *ts_get(const ts_ctx_t *ctx, const char *object, const char *property);
+
 /* The name under which code in this file refers to a message or enum. */
 const char *ts_ref_message(const ts_ctx_t *ctx, const message_t *m);
 const char *ts_ref_enum(const ts_ctx_t *ctx, const enum_t *e);
@@ -55,7 +63,9 @@ void ts_field_write(const ts_ctx_t *ctx, const field_t *f, bool one_pass);
 /* A `case N:` block of $read(r, end, depth, into). */
 void ts_field_read(const ts_ctx_t *ctx, const message_t *owner, const field_t *f);
 
-/* Value-level pieces also used for oneof members: `expr` holds the value. */
+/* Value-level pieces also used for oneof members: `expr` holds the value.
+ * In the size pass and in one pass, the value's type is checked first
+ * (ts_field.c, "checks"). */
 void ts_value_size(const ts_ctx_t *ctx, const field_t *f, const char *expr);
 void ts_value_write(const ts_ctx_t *ctx, const field_t *f, const char *expr, bool one_pass);
 /* An expression reading one value; `merge` is the expression of a message

@@ -15,12 +15,8 @@
 #include "ts.h"
 
 const char *ts_descriptor_name(const ts_ctx_t *ctx, const file_t *file) {
-  const char *stem = names_strip_proto(&ctx->schema->arena, file->name);
-  char *name = names_join(&ctx->schema->arena, "file_", "", stem);
-  for (char *p = name; *p != '\0'; p++) {
-    if (!isalnum((unsigned char)*p)) *p = '_';
-  }
-  return name;
+  (void)ctx;
+  return file->ts_descriptor_name; /* ts_assign_names */
 }
 
 static void put_base64(buf_t *out, const uint8_t *data, size_t len) {

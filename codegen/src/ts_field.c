@@ -6,9 +6,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "names.h"
 #include "ts.h"
 
-enum { WIRE_VARINT = 0, WIRE_I64 = 1, WIRE_LEN = 2, WIRE_I32 = 5 };
+enum { WIRE_VARINT = 0, WIRE_I64 = 1, WIRE_LEN = 2, WIRE_START_GROUP = 3, WIRE_END_GROUP = 4, WIRE_I32 = 5 };
 
 typedef struct {
   const char *ts_type; /* "number" */
@@ -30,7 +31,7 @@ static const scalar_t scalars[] = {
     [TYPE_FIXED32] = {"number", "0", "fixed32", NULL, 4, WIRE_I32, 4},
     [TYPE_BOOL] = {"boolean", "false", "bool", NULL, 1, WIRE_VARINT, 1},
     [TYPE_STRING] = {"string", "\"\"", "string", NULL, 0, WIRE_LEN, 0},
-    [TYPE_GROUP] = {NULL, NULL, NULL, NULL, 0, WIRE_LEN, 0},
+    [TYPE_GROUP] = {NULL, NULL, NULL, NULL, 0, WIRE_START_GROUP, 0},
     [TYPE_MESSAGE] = {NULL, NULL, NULL, NULL, 0, WIRE_LEN, 0},
     [TYPE_BYTES] = {"Uint8Array", "pb.EMPTY_BYTES", "bytes", "pb.sizeBytes", 0, WIRE_LEN, 0},
     [TYPE_UINT32] = {"number", "0", "uint32", "pb.sizeUint32", 0, WIRE_VARINT, 5},
@@ -77,7 +78,7 @@ static const field_t *entry_field(const field_t *map, int32_t number) {
 /* ---- types and defaults --------------------------------------------------- */
 
 void ts_value_type(const ts_ctx_t *ctx, buf_t *out, const field_t *f) {
-  if (f->type == TYPE_MESSAGE) {
+  if (field_is_message(f)) {
     buf_put(out, ts_ref_message(ctx, f->message));
   } else if (f->type == TYPE_ENUM) {
     buf_put(out, ts_ref_enum(ctx, f->enumeration));
@@ -104,7 +105,7 @@ static void zero_value(const ts_ctx_t *ctx, buf_t *out, const field_t *f) {
     /* proto3 enums start at 0: the first value is the default. */
     const enum_t *e = f->enumeration;
     buf_printf(out, "%s.%s", ts_ref_enum(ctx, e), e->values[0].name);
-  } else if (f->type == TYPE_MESSAGE) {
+  } else if (field_is_message(f)) {
     buf_printf(out, "%s.create()", ts_ref_message(ctx, f->message));
   } else {
     buf_put(out, scalars[f->type].zero);
@@ -116,7 +117,7 @@ void ts_field_default(const ts_ctx_t *ctx, buf_t *out, const field_t *f) {
     buf_put(out, "{}");
   } else if (f->repeated) {
     buf_put(out, "[]");
-  } else if (f->explicit_presence || f->type == TYPE_MESSAGE) {
+  } else if (f->explicit_presence || field_is_message(f)) {
     buf_put(out, "undefined");
   } else {
     zero_value(ctx, out, f);
@@ -139,7 +140,8 @@ static void nonzero_condition(buf_t *out, const field_t *f, const char *expr) {
       buf_printf(out, "%s !== undefined && %s !== 0n", expr, expr);
       break;
     case TYPE_BOOL:
-      buf_printf(out, "%s === true", expr);
+      /* Not `=== true`: a value of another type must reach the check. */
+      buf_printf(out, "%s !== undefined && %s !== false", expr, expr);
       break;
     case TYPE_STRING:
       buf_printf(out, "%s !== undefined && %s !== \"\"", expr, expr);
@@ -158,7 +160,7 @@ static void nonzero_condition(buf_t *out, const field_t *f, const char *expr) {
 /* A value from an init object into a full value: messages are created,
  * everything else is taken as is. */
 static void create_value(const ts_ctx_t *ctx, buf_t *out, const field_t *f, const char *expr) {
-  if (f->type == TYPE_MESSAGE) {
+  if (field_is_message(f)) {
     buf_printf(out, "%s.create(%s)", ts_ref_message(ctx, f->message), expr);
   } else {
     buf_put(out, expr);
@@ -171,7 +173,7 @@ void ts_field_create(const ts_ctx_t *ctx, const field_t *f) {
   if (f->map) {
     const field_t *value = entry_field(f, 2);
     const char *local = ts_local(ctx, name);
-    buf_line(out, "const %s = init.%s;", local, name);
+    buf_line(out, "const %s = %s;", local, ts_get(ctx, "init", name));
     buf_open(out, "if (%s !== undefined) {", local);
     buf_open(out, "for (const key of Object.keys(%s)) {", local);
     buf_line(out, "const value = %s[key];", local);
@@ -182,16 +184,142 @@ void ts_field_create(const ts_ctx_t *ctx, const field_t *f) {
     buf_put(out, ");\n");
     buf_close(out, "}");
     buf_close(out, "}");
-  } else if (f->repeated && f->type == TYPE_MESSAGE) {
-    buf_line(out, "if (init.%s !== undefined) m.%s = init.%s.map((v) => %s.create(v));", name,
-             name, name, ts_ref_message(ctx, f->message));
-  } else if (f->repeated) {
-    buf_line(out, "if (init.%s !== undefined) m.%s = init.%s.slice();", name, name, name);
-  } else if (f->type == TYPE_MESSAGE) {
-    buf_line(out, "if (init.%s !== undefined) m.%s = %s.create(init.%s);", name, name,
-             ts_ref_message(ctx, f->message), name);
   } else {
-    buf_line(out, "if (init.%s !== undefined) m.%s = init.%s;", name, name, name);
+    /* init.<name>, or a local holding it when only an own property counts. */
+    const char *from = ts_get(ctx, "init", name);
+    if (from[0] == '(') {
+      const char *local = ts_local(ctx, name);
+      buf_line(out, "const %s = %s;", local, from);
+      from = local;
+    }
+    if (f->repeated && field_is_message(f)) {
+      buf_line(out, "if (%s !== undefined) m.%s = %s.map((v) => %s.create(v));", from, name, from,
+               ts_ref_message(ctx, f->message));
+    } else if (f->repeated) {
+      buf_line(out, "if (%s !== undefined) m.%s = %s.slice();", from, name, from);
+    } else if (field_is_message(f)) {
+      buf_line(out, "if (%s !== undefined) m.%s = %s.create(%s);", from, name,
+               ts_ref_message(ctx, f->message), from);
+    } else {
+      buf_line(out, "if (%s !== undefined) m.%s = %s;", from, name, from);
+    }
+  }
+}
+
+/* Closes `if (value !== undefined) {`: a required field that is missing
+ * cannot be encoded. */
+static void close_presence(const ts_ctx_t *ctx, const field_t *f) {
+  buf_t *out = ctx->out;
+  if (!f->required) {
+    buf_close(out, "}");
+    return;
+  }
+  buf_close(out, "} else {");
+  out->indent++;
+  buf_line(out, "throw pb.missingField(\"%s\");", f->path);
+  buf_close(out, "}");
+}
+
+/* ---- checks: values of the wrong type ------------------------------------- *
+ * The size pass ($size) and the one-pass encoder ($encode) check every value
+ * before they measure or write it (the write pass after a size pass needs
+ * no checks), and throw pb.invalidValue(field, kind, value): a
+ * FieldRangeError for a number or bigint out of the field's range (1.5, -1,
+ * 2**40, NaN for a uint32), else a FieldTypeError. What is accepted
+ * (codegen/README.md): 32-bit integers and enums as numbers that are
+ * integers in range, 64-bit integers as bigints in range, float and double
+ * as any number, bool as a boolean, string as a string, bytes as a
+ * Uint8Array, messages as objects, repeated fields as arrays, maps as
+ * objects. The conditions are cheap: (v | 0) !== v is true for any number
+ * but an int32 (NaN, fractions, out of range). */
+
+/* The kind named in errors: the scalar's type, "enum pkg.E" or "message pkg.M". */
+static const char *check_kind(const ts_ctx_t *ctx, const field_t *f) {
+  char text[512];
+  if (f->type == TYPE_ENUM) {
+    snprintf(text, sizeof(text), "enum %s", f->enumeration->full_name);
+  } else if (field_is_message(f)) {
+    snprintf(text, sizeof(text), "message %s", f->message->full_name);
+  } else {
+    return scalars[f->type].method;
+  }
+  return arena_strdup(&ctx->schema->arena, text);
+}
+
+/* `if (<expr is not a value of f>) throw ...;` */
+static void emit_check(const ts_ctx_t *ctx, const field_t *f, const char *expr) {
+  buf_t *out = ctx->out;
+  /* An expression such as `o.value ?? 0` is parenthesized. */
+  const char *e = strchr(expr, ' ') == NULL ? expr
+                  : names_join(&ctx->schema->arena, "(", "", names_join(&ctx->schema->arena, expr, "", ")"));
+  buf_indent(out);
+  buf_put(out, "if (");
+  switch (f->type) {
+    case TYPE_INT32:
+    case TYPE_SINT32:
+    case TYPE_SFIXED32:
+    case TYPE_ENUM:
+      /* typeof first: a bigint would make `|` throw. */
+      buf_printf(out, "typeof %s !== \"number\" || (%s | 0) !== %s", e, e, e);
+      break;
+    case TYPE_UINT32:
+    case TYPE_FIXED32:
+      buf_printf(out, "typeof %s !== \"number\" || (%s >>> 0) !== %s", e, e, e);
+      break;
+    case TYPE_DOUBLE:
+    case TYPE_FLOAT:
+      buf_printf(out, "typeof %s !== \"number\"", e);
+      break;
+    case TYPE_INT64:
+    case TYPE_SINT64:
+    case TYPE_SFIXED64:
+      buf_printf(out, "typeof %s !== \"bigint\" || %s < -0x8000000000000000n || %s > 0x7fffffffffffffffn",
+                 e, e, e);
+      break;
+    case TYPE_UINT64:
+    case TYPE_FIXED64:
+      buf_printf(out, "typeof %s !== \"bigint\" || %s < 0n || %s > 0xffffffffffffffffn", e, e, e);
+      break;
+    case TYPE_BOOL:
+      buf_printf(out, "typeof %s !== \"boolean\"", e);
+      break;
+    case TYPE_STRING:
+      buf_printf(out, "typeof %s !== \"string\"", e);
+      break;
+    case TYPE_BYTES:
+      buf_printf(out, "!(%s instanceof Uint8Array)", e);
+      break;
+    case TYPE_MESSAGE:
+    case TYPE_GROUP:
+      buf_printf(out, "typeof %s !== \"object\" || %s === null", e, e);
+      break;
+  }
+  buf_printf(out, ") throw pb.invalidValue(\"%s\", \"%s\", %s);\n", f->path, check_kind(ctx, f), e);
+}
+
+/* A repeated field must be an array and a map an object (a string has a
+ * length and keys too). */
+static void emit_container_check(const ts_ctx_t *ctx, const field_t *f, const char *local) {
+  if (f->map) {
+    buf_line(ctx->out, "if (%s !== undefined && (typeof %s !== \"object\" || %s === null)) "
+             "throw pb.invalidValue(\"%s\", \"map\", %s);", local, local, local, f->path, local);
+  } else if (f->repeated) {
+    buf_line(ctx->out, "if (%s !== undefined && !Array.isArray(%s)) "
+             "throw pb.invalidValue(\"%s\", \"repeated\", %s);", local, local, f->path, local);
+  }
+}
+
+/* Map keys are object keys: integer ones must read as integers in range. */
+static bool key_needs_check(const field_t *key) {
+  switch (key->type) {
+    case TYPE_INT32:
+    case TYPE_SINT32:
+    case TYPE_SFIXED32:
+    case TYPE_UINT32:
+    case TYPE_FIXED32:
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -200,9 +328,14 @@ void ts_field_create(const ts_ctx_t *ctx, const field_t *f) {
 /* Adds one value, tag included, to `n`. */
 void ts_value_size(const ts_ctx_t *ctx, const field_t *f, const char *expr) {
   buf_t *out = ctx->out;
+  emit_check(ctx, f, expr);
   int tag_size = ts_varint_size(value_tag(f));
   const scalar_t *s = &scalars[f->type];
-  if (f->type == TYPE_MESSAGE) {
+  if (f->type == TYPE_GROUP) {
+    /* Start and end tags (the same size), no length. */
+    buf_line(out, "n += %d + %s.$size(%s, w);", 2 * tag_size, ts_ref_message(ctx, f->message),
+             expr);
+  } else if (field_is_message(f)) {
     buf_line(out, "n += %d + w.fill(w.slot(), %s.$size(%s, w));", tag_size,
              ts_ref_message(ctx, f->message), expr);
   } else if (f->type == TYPE_STRING) {
@@ -218,7 +351,7 @@ void ts_value_size(const ts_ctx_t *ctx, const field_t *f, const char *expr) {
 static void entry_size_expr(const ts_ctx_t *ctx, buf_t *out, const field_t *f, const char *expr) {
   const scalar_t *s = &scalars[f->type];
   buf_printf(out, "%d + ", ts_varint_size(value_tag(f)));
-  if (f->type == TYPE_MESSAGE) {
+  if (field_is_message(f)) {
     buf_printf(out, "w.fill(w.slot(), %s.$size(%s, w))", ts_ref_message(ctx, f->message), expr);
   } else if (f->type == TYPE_STRING) {
     buf_printf(out, "w.stringSize(%s)", expr);
@@ -249,7 +382,7 @@ static const char *key_to_wire(const field_t *key) {
 
 /* The fallback for a map value missing from an init object. */
 static void entry_value_fallback(const ts_ctx_t *ctx, buf_t *out, const field_t *value) {
-  if (value->type == TYPE_MESSAGE) {
+  if (field_is_message(value)) {
     buf_put(out, "{}");
   } else {
     zero_value(ctx, out, value);
@@ -281,14 +414,17 @@ static void map_loop_head(const ts_ctx_t *ctx, const field_t *f, const char *loc
 void ts_field_size(const ts_ctx_t *ctx, const field_t *f) {
   buf_t *out = ctx->out;
   const char *local = ts_local(ctx, f->json_name);
-  buf_line(out, "const %s = m.%s;", local, f->json_name);
+  buf_line(out, "const %s = %s;", local, ts_get(ctx, "m", f->json_name));
   int tag_size = ts_varint_size(ts_tag(f, WIRE_LEN));
   const scalar_t *s = &scalars[f->type];
+  emit_container_check(ctx, f, local);
   if (f->map) {
     const field_t *key = entry_field(f, 1);
     const field_t *value = entry_field(f, 2);
     buf_open(out, "if (%s !== undefined) {", local);
     map_loop_head(ctx, f, local, true);
+    if (key_needs_check(key)) emit_check(ctx, key, key_to_wire(key));
+    emit_check(ctx, value, "value");
     buf_indent(out);
     buf_printf(out, "n += %d + w.fill(w.slot(), ", tag_size);
     entry_size_expr(ctx, out, key, key_to_wire(key));
@@ -300,26 +436,32 @@ void ts_field_size(const ts_ctx_t *ctx, const field_t *f) {
   } else if (f->repeated && f->packed) {
     buf_open(out, "if (%s !== undefined && %s.length !== 0) {", local, local);
     if (s->size_fn == NULL) {
+      buf_open(out, "for (const v of %s) {", local);
+      emit_check(ctx, f, "v");
+      buf_close(out, "}");
       buf_line(out, "n += %d + w.run(%s.length * %d);", tag_size, local, s->fixed_size);
     } else {
       buf_line(out, "let len = 0;");
-      buf_line(out, "for (const v of %s) len += %s(v);", local, s->size_fn);
+      buf_open(out, "for (const v of %s) {", local);
+      emit_check(ctx, f, "v");
+      buf_line(out, "len += %s(v);", s->size_fn);
+      buf_close(out, "}");
       buf_line(out, "n += %d + w.run(len);", tag_size);
     }
     buf_close(out, "}");
   } else if (batched_strings(f)) {
-    buf_line(out, "if (%s !== undefined) n += w.stringFieldsSize(%" PRIu32 ", %s);", local,
-             value_tag(f), local);
+    buf_line(out, "if (%s !== undefined) n += w.stringFieldsSize(%" PRIu32 ", %s, \"%s\");", local,
+             value_tag(f), local, f->path);
   } else if (f->repeated) {
     buf_open(out, "if (%s !== undefined) {", local);
     buf_open(out, "for (const v of %s) {", local);
     ts_value_size(ctx, f, "v");
     buf_close(out, "}");
     buf_close(out, "}");
-  } else if (f->explicit_presence || f->type == TYPE_MESSAGE) {
+  } else if (f->explicit_presence || field_is_message(f)) {
     buf_open(out, "if (%s !== undefined) {", local);
     ts_value_size(ctx, f, local);
-    buf_close(out, "}");
+    close_presence(ctx, f);
   } else {
     buf_indent(out);
     buf_printf(out, "if (");
@@ -338,12 +480,31 @@ static void write_tag(buf_t *out, uint32_t tag) {
   buf_line(out, tag < 0x80 ? "w.byte(%" PRIu32 ");" : "w.uint32(%" PRIu32 ");", tag);
 }
 
-/* One value, tag included. */
-void ts_value_write(const ts_ctx_t *ctx, const field_t *f, const char *expr, bool one_pass) {
+/* A group: its fields between a start and an end tag. */
+static void write_group(const ts_ctx_t *ctx, const field_t *f, const char *expr, bool one_pass) {
   buf_t *out = ctx->out;
+  const char *codec = ts_ref_message(ctx, f->message);
+  if (one_pass) {
+    buf_line(out, "w.tag(%" PRIu32 ");", ts_tag(f, WIRE_START_GROUP));
+    buf_line(out, "%s.$encode(%s, w);", codec, expr);
+    buf_line(out, "w.tag(%" PRIu32 ");", ts_tag(f, WIRE_END_GROUP));
+  } else {
+    write_tag(out, ts_tag(f, WIRE_START_GROUP));
+    buf_line(out, "%s.$write(%s, w);", codec, expr);
+    write_tag(out, ts_tag(f, WIRE_END_GROUP));
+  }
+}
+
+/* One value, tag included. */
+static void value_write(const ts_ctx_t *ctx, const field_t *f, const char *expr, bool one_pass) {
+  buf_t *out = ctx->out;
+  if (f->type == TYPE_GROUP) {
+    write_group(ctx, f, expr, one_pass);
+    return;
+  }
   if (!one_pass) {
     write_tag(out, value_tag(f));
-    if (f->type == TYPE_MESSAGE) {
+    if (field_is_message(f)) {
       buf_line(out, "w.len();");
       buf_line(out, "%s.$write(%s, w);", ts_ref_message(ctx, f->message), expr);
     } else {
@@ -352,7 +513,7 @@ void ts_value_write(const ts_ctx_t *ctx, const field_t *f, const char *expr, boo
     return;
   }
   buf_line(out, "w.tag(%" PRIu32 ");", value_tag(f));
-  if (f->type == TYPE_MESSAGE) {
+  if (field_is_message(f)) {
     buf_line(out, "const at = w.fork();");
     buf_line(out, "%s.$encode(%s, w);", ts_ref_message(ctx, f->message), expr);
     buf_line(out, "w.join(at);");
@@ -363,6 +524,11 @@ void ts_value_write(const ts_ctx_t *ctx, const field_t *f, const char *expr, boo
   }
 }
 
+void ts_value_write(const ts_ctx_t *ctx, const field_t *f, const char *expr, bool one_pass) {
+  if (one_pass) emit_check(ctx, f, expr);
+  value_write(ctx, f, expr, one_pass);
+}
+
 /* A map field's entries in either way of writing. */
 static void write_map(const ts_ctx_t *ctx, const field_t *f, const char *local, bool one_pass) {
   buf_t *out = ctx->out;
@@ -371,6 +537,7 @@ static void write_map(const ts_ctx_t *ctx, const field_t *f, const char *local, 
   if (one_pass) {
     buf_open(out, "for (const key of Object.keys(%s)) {", local);
     entry_value(ctx, f, local);
+    if (key_needs_check(key)) emit_check(ctx, key, key_to_wire(key));
     buf_line(out, "w.tag(%" PRIu32 ");", ts_tag(f, WIRE_LEN));
     buf_line(out, "const entry = w.fork();");
   } else {
@@ -378,7 +545,8 @@ static void write_map(const ts_ctx_t *ctx, const field_t *f, const char *local, 
     write_tag(out, ts_tag(f, WIRE_LEN));
     buf_line(out, "w.len();");
   }
-  ts_value_write(ctx, key, key_to_wire(key), one_pass);
+  /* The key was checked above where it can be wrong. */
+  value_write(ctx, key, key_to_wire(key), one_pass);
   ts_value_write(ctx, entry_field(f, 2), "value", one_pass);
   if (one_pass) buf_line(out, "w.join(entry);");
   buf_close(out, "}");
@@ -399,7 +567,17 @@ static void write_packed(const ts_ctx_t *ctx, const field_t *f, const char *loca
     buf_line(out, "w.len();");
   }
   if (f->type == TYPE_DOUBLE || f->type == TYPE_FLOAT) {
+    if (one_pass) {
+      buf_open(out, "for (const v of %s) {", local);
+      emit_check(ctx, f, "v");
+      buf_close(out, "}");
+    }
     buf_line(out, "w.%ss(%s);", s->method, local);
+  } else if (one_pass) {
+    buf_open(out, "for (const v of %s) {", local);
+    emit_check(ctx, f, "v");
+    buf_line(out, "w.%s(v);", s->method);
+    buf_close(out, "}");
   } else {
     buf_line(out, "for (const v of %s) w.%s(v);", local, s->method);
   }
@@ -410,24 +588,30 @@ static void write_packed(const ts_ctx_t *ctx, const field_t *f, const char *loca
 void ts_field_write(const ts_ctx_t *ctx, const field_t *f, bool one_pass) {
   buf_t *out = ctx->out;
   const char *local = ts_local(ctx, f->json_name);
-  buf_line(out, "const %s = m.%s;", local, f->json_name);
+  buf_line(out, "const %s = %s;", local, ts_get(ctx, "m", f->json_name));
+  if (one_pass) emit_container_check(ctx, f, local);
   if (f->map) {
     write_map(ctx, f, local, one_pass);
   } else if (f->repeated && f->packed) {
     write_packed(ctx, f, local, one_pass);
   } else if (batched_strings(f)) {
-    buf_line(out, "if (%s !== undefined) w.%s(%" PRIu32 ", %s);", local,
-             one_pass ? "stringFields" : "stringFieldsAsMeasured", value_tag(f), local);
+    if (one_pass) {
+      buf_line(out, "if (%s !== undefined) w.stringFields(%" PRIu32 ", %s, \"%s\");", local,
+               value_tag(f), local, f->path);
+    } else {
+      buf_line(out, "if (%s !== undefined) w.stringFieldsAsMeasured(%" PRIu32 ", %s);", local,
+               value_tag(f), local);
+    }
   } else if (f->repeated) {
     buf_open(out, "if (%s !== undefined) {", local);
     buf_open(out, "for (const v of %s) {", local);
     ts_value_write(ctx, f, "v", one_pass);
     buf_close(out, "}");
     buf_close(out, "}");
-  } else if (f->explicit_presence || f->type == TYPE_MESSAGE) {
+  } else if (f->explicit_presence || field_is_message(f)) {
     buf_open(out, "if (%s !== undefined) {", local);
     ts_value_write(ctx, f, local, one_pass);
-    buf_close(out, "}");
+    close_presence(ctx, f);
   } else {
     buf_indent(out);
     buf_printf(out, "if (");
@@ -442,7 +626,11 @@ void ts_field_write(const ts_ctx_t *ctx, const field_t *f, bool one_pass) {
 /* ---- read ----------------------------------------------------------------- */
 
 void ts_value_read(const ts_ctx_t *ctx, buf_t *out, const field_t *f, const char *merge) {
-  if (f->type == TYPE_MESSAGE) {
+  if (f->type == TYPE_GROUP) {
+    /* The group's content ends where its end tag starts; endGroup steps past it. */
+    buf_printf(out, "r.endGroup(%s.$read(r, r.group(%" PRId32 ", depth), depth + 1, %s))",
+               ts_ref_message(ctx, f->message), f->number, merge);
+  } else if (field_is_message(f)) {
     buf_printf(out, "%s.$read(r, r.nested(depth), depth + 1, %s)", ts_ref_message(ctx, f->message),
                merge);
   } else {
@@ -500,7 +688,7 @@ static void read_map_entry(const ts_ctx_t *ctx, const field_t *f) {
   buf_t *out = ctx->out;
   const field_t *key = entry_field(f, 1);
   const field_t *value = entry_field(f, 2);
-  bool message_value = value->type == TYPE_MESSAGE;
+  bool message_value = field_is_message(value);
   expect_tag(out, ts_tag(f, WIRE_LEN));
   buf_line(out, "const e = r.nested(depth);");
   buf_line(out, "%s", key_declaration(key));

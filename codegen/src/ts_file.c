@@ -1,6 +1,7 @@
 /* One .proto file -> one <name>_pb.ts: header, imports, then every enum,
  * message and service in declaration order (nested types after their
  * parent). Also owns naming: which identifier each type has in this file. */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,43 +59,112 @@ static void add_local(ts_ctx_t *ctx, const char *name) {
   ctx->locals[ctx->local_count++] = name;
 }
 
-static bool declare(ts_ctx_t *ctx, const char *name) {
-  if (strcmp(name, "pb") == 0 || is_local(ctx, name)) {
-    return schema_fail(ctx->schema, "%s: two TypeScript declarations would be named %s",
-                       ctx->file->name, name);
-  }
-  add_local(ctx, name);
-  return true;
+static void declare_message(ts_ctx_t *ctx, const message_t *m) {
+  if (m->map_entry) return;
+  add_local(ctx, m->ts_name);
+  for (size_t i = 0; i < m->enum_count; i++) add_local(ctx, m->enums[i].ts_name);
+  for (size_t i = 0; i < m->message_count; i++) declare_message(ctx, &m->messages[i]);
 }
 
-static bool declare_message(ts_ctx_t *ctx, const message_t *m) {
-  if (m->map_entry) return true;
-  if (!declare(ctx, m->ts_name)) return false;
+static void declare_all(ts_ctx_t *ctx) {
+  const file_t *file = ctx->file;
+  add_local(ctx, file->ts_descriptor_name);
+  for (size_t i = 0; i < file->enum_count; i++) add_local(ctx, file->enums[i].ts_name);
+  for (size_t i = 0; i < file->message_count; i++) declare_message(ctx, &file->messages[i]);
+  for (size_t i = 0; i < file->service_count; i++) {
+    add_local(ctx, file->services[i].ts_name);
+    add_local(ctx, file->services[i].ts_client_name);
+  }
+}
+
+/* ---- naming: the one mangling rule ---------------------------------------- *
+ * A type's TypeScript name is its name, nested types joined to their
+ * parent's TypeScript name with "_" (Outer.Inner -> Outer_Inner). Where that
+ * name is a reserved word or a global the generated code uses
+ * (names_ts_reserved: Object, Uint8Array, Promise, ...), or is already
+ * taken in the file, "$" is appended until it is neither. Top-level types
+ * and services are named first, in declaration order, so they keep their
+ * names; a nested Outer.Inner beside a top-level Outer_Inner becomes
+ * Outer_Inner$. A service's client class is the service's name + "Client",
+ * under the same rule; the file's embedded descriptor (file_<path>) comes
+ * after them. Fields keep protoc's json_name as property names. */
+
+typedef struct {
+  arena_t *arena;
+  size_t count;
+  const char **names;
+} taken_t;
+
+static const char *unique_name(taken_t *taken, const char *wanted) {
+  const char *name = wanted;
+  for (;;) {
+    bool clash = names_ts_reserved(name);
+    for (size_t i = 0; !clash && i < taken->count; i++) clash = strcmp(taken->names[i], name) == 0;
+    if (!clash) break;
+    name = names_join(taken->arena, name, "", "$");
+  }
+  taken->names = xrealloc(taken->names, sizeof(char *) * (taken->count + 1));
+  taken->names[taken->count++] = name;
+  return name;
+}
+
+static void name_nested(taken_t *taken, message_t *m) {
   for (size_t i = 0; i < m->enum_count; i++) {
-    if (!declare(ctx, m->enums[i].ts_name)) return false;
+    m->enums[i].ts_name = unique_name(taken, names_join(taken->arena, m->ts_name, "_",
+                                                        m->enums[i].name));
   }
   for (size_t i = 0; i < m->message_count; i++) {
-    if (!declare_message(ctx, &m->messages[i])) return false;
+    message_t *inner = &m->messages[i];
+    if (inner->map_entry) continue;
+    inner->ts_name = unique_name(taken, names_join(taken->arena, m->ts_name, "_", inner->name));
   }
-  return true;
+  for (size_t i = 0; i < m->message_count; i++) {
+    if (!m->messages[i].map_entry) name_nested(taken, &m->messages[i]);
+  }
 }
 
-static bool declare_all(ts_ctx_t *ctx) {
-  const file_t *file = ctx->file;
-  if (!declare(ctx, ts_descriptor_name(ctx, file))) return false;
-  for (size_t i = 0; i < file->enum_count; i++) {
-    if (!declare(ctx, file->enums[i].ts_name)) return false;
+/* "shop/order.proto" -> "file_shop_order": the embedded descriptor. */
+static const char *descriptor_base_name(arena_t *arena, const file_t *file) {
+  char *name = names_join(arena, "file_", "", names_strip_proto(arena, file->name));
+  for (char *p = name; *p != '\0'; p++) {
+    if (!isalnum((unsigned char)*p)) *p = '_';
   }
-  for (size_t i = 0; i < file->message_count; i++) {
-    if (!declare_message(ctx, &file->messages[i])) return false;
-  }
-  for (size_t i = 0; i < file->service_count; i++) {
-    if (!declare(ctx, file->services[i].name)) return false;
-    if (!declare(ctx, names_join(&ctx->schema->arena, file->services[i].name, "", "Client"))) {
-      return false;
+  return name;
+}
+
+void ts_assign_names(schema_t *schema) {
+  for (size_t f = 0; f < schema->file_count; f++) {
+    file_t *file = &schema->files[f];
+    taken_t taken = {.arena = &schema->arena};
+    for (size_t i = 0; i < file->enum_count; i++) {
+      file->enums[i].ts_name = unique_name(&taken, file->enums[i].name);
     }
+    for (size_t i = 0; i < file->message_count; i++) {
+      file->messages[i].ts_name = unique_name(&taken, file->messages[i].name);
+    }
+    for (size_t i = 0; i < file->service_count; i++) {
+      service_t *s = &file->services[i];
+      s->ts_name = unique_name(&taken, s->name);
+      s->ts_client_name = unique_name(&taken, names_join(&schema->arena, s->ts_name, "", "Client"));
+    }
+    file->ts_descriptor_name = unique_name(&taken, descriptor_base_name(&schema->arena, file));
+    for (size_t i = 0; i < file->message_count; i++) name_nested(&taken, &file->messages[i]);
+    free(taken.names);
   }
-  return true;
+}
+
+/* ---- reading fields -------------------------------------------------------- */
+
+const char *ts_get(const ts_ctx_t *ctx, const char *object, const char *property) {
+  arena_t *arena = &ctx->schema->arena;
+  char text[512];
+  if (names_ts_inherited(property)) {
+    snprintf(text, sizeof(text), "(Object.hasOwn(%s, \"%s\") ? %s.%s : undefined)", object,
+             property, object, property);
+  } else {
+    snprintf(text, sizeof(text), "%s.%s", object, property);
+  }
+  return arena_strdup(arena, text);
 }
 
 /* ---- imports -------------------------------------------------------------- */
@@ -221,16 +291,14 @@ bool ts_emit_file(schema_t *schema, const params_t *params, const file_t *file,
   buf_t out;
   buf_init(&out, "  ");
   ts_ctx_t ctx = {.schema = schema, .params = params, .file = file, .out = &out};
-  bool ok = declare_all(&ctx);
-  if (ok) {
-    collect_imports(&ctx);
-    buf_line(&out, "// Generated by %s %s from %s. Do not edit.", CODEGEN_NAME,
-             SHMRPC_CODEGEN_VERSION, file->name);
-    buf_blank(&out);
-    emit_imports(&ctx);
-    buf_blank(&out);
-    ok = ts_descriptor_emit(&ctx);
-  }
+  declare_all(&ctx);
+  collect_imports(&ctx);
+  buf_line(&out, "// Generated by %s %s from %s. Do not edit.", CODEGEN_NAME,
+           SHMRPC_CODEGEN_VERSION, file->name);
+  buf_blank(&out);
+  emit_imports(&ctx);
+  buf_blank(&out);
+  bool ok = ts_descriptor_emit(&ctx);
   if (ok) {
     for (size_t i = 0; i < file->enum_count; i++) {
       buf_blank(&out);

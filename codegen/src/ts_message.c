@@ -42,8 +42,15 @@ static void emit_interface(const ts_ctx_t *ctx, const message_t *m) {
       if ((size_t)f->oneof == next_oneof) emit_oneof_type(ctx, &m->oneofs[next_oneof++]);
       continue;
     }
-    comments_emit(out, f->comment);
-    bool optional = !f->repeated && (f->explicit_presence || f->type == TYPE_MESSAGE);
+    if (f->default_value != NULL) {
+      /* proto2 [default = ...]: documented; an unset field reads undefined. */
+      char note[512];
+      snprintf(note, sizeof(note), "Default when unset: %s.", f->default_value);
+      comments_emit_note(out, f->comment, note);
+    } else {
+      comments_emit(out, f->comment);
+    }
+    bool optional = !f->repeated && (f->explicit_presence || field_is_message(f));
     buf_indent(out);
     buf_printf(out, "%s%s: ", f->json_name, optional ? "?" : "");
     ts_field_type(ctx, out, f);
@@ -61,14 +68,14 @@ static void emit_interface(const ts_ctx_t *ctx, const message_t *m) {
 static void emit_create_oneof(const ts_ctx_t *ctx, const oneof_t *o) {
   buf_t *out = ctx->out;
   const char *local = ts_local(ctx, o->json_name);
-  buf_line(out, "const %s = init.%s;", local, o->json_name);
+  buf_line(out, "const %s = %s;", local, ts_get(ctx, "init", o->json_name));
   buf_open(out, "switch (%s?.case) {", local);
   for (size_t i = 0; i < o->field_count; i++) {
     const field_t *f = o->fields[i];
     buf_open(out, "case \"%s\":", f->json_name);
     buf_indent(out);
     buf_printf(out, "m.%s = { case: \"%s\", value: ", o->json_name, f->json_name);
-    if (f->type == TYPE_MESSAGE) {
+    if (field_is_message(f)) {
       buf_printf(out, "%s.create(%s.value)", ts_ref_message(ctx, f->message), local);
     } else {
       buf_printf(out, "%s.value ?? ", local);
@@ -172,10 +179,11 @@ static void emit_public_codec(const ts_ctx_t *ctx, const message_t *m) {
 typedef enum { PASS_SIZE, PASS_WRITE, PASS_ENCODE } pass_t;
 
 /* The oneof's switch in one of the passes. */
-static void emit_oneof_pass(const ts_ctx_t *ctx, const oneof_t *o, pass_t pass) {
+static void emit_oneof_pass(const ts_ctx_t *ctx, const message_t *m, const oneof_t *o,
+                            pass_t pass) {
   buf_t *out = ctx->out;
   const char *local = ts_local(ctx, o->json_name);
-  buf_line(out, "const %s = m.%s;", local, o->json_name);
+  buf_line(out, "const %s = %s;", local, ts_get(ctx, "m", o->json_name));
   buf_open(out, "switch (%s?.case) {", local);
   for (size_t i = 0; i < o->field_count; i++) {
     const field_t *f = o->fields[i];
@@ -189,7 +197,7 @@ static void emit_oneof_pass(const ts_ctx_t *ctx, const oneof_t *o, pass_t pass) 
     char value[256];
     buf_t fallback;
     buf_init(&fallback, "");
-    if (f->type == TYPE_MESSAGE) {
+    if (field_is_message(f)) {
       buf_put(&fallback, "{}");
     } else {
       ts_field_default(ctx, &fallback, f);
@@ -207,6 +215,14 @@ static void emit_oneof_pass(const ts_ctx_t *ctx, const oneof_t *o, pass_t pass) 
     } else {
       out->indent--;
     }
+  }
+  if (pass != PASS_WRITE) {
+    /* A case this oneof does not have would be left out silently. */
+    buf_open(out, "default:");
+    buf_line(out, "if (%s !== undefined && %s.case !== undefined) "
+             "throw pb.invalidValue(\"%s.%s\", \"oneof\", %s.case);",
+             local, local, m->full_name, o->name, local);
+    out->indent--;
   }
   buf_close(out, "}");
 }
@@ -241,7 +257,7 @@ static void emit_pass(const ts_ctx_t *ctx, const message_t *m, pass_t pass) {
   for (size_t i = 0; i < m->field_count; i++) {
     const field_t *f = sorted[i];
     if (in_oneof(f)) {
-      if (!oneof_done[f->oneof]) emit_oneof_pass(ctx, &m->oneofs[f->oneof], pass);
+      if (!oneof_done[f->oneof]) emit_oneof_pass(ctx, m, &m->oneofs[f->oneof], pass);
       oneof_done[f->oneof] = true;
     } else if (pass == PASS_SIZE) {
       ts_field_size(ctx, f);
@@ -285,6 +301,13 @@ static void emit_read(const ts_ctx_t *ctx, const message_t *m) {
   buf_close(out, "}");
   buf_close(out, "}");
   buf_line(out, "r.atEnd(end);");
+  for (size_t i = 0; i < m->field_count; i++) {
+    const field_t *f = &m->fields[i];
+    if (f->required) {
+      buf_line(out, "if (m.%s === undefined) throw r.missingField(\"%s\");", f->json_name,
+               f->path);
+    }
+  }
   buf_line(out, "if (unknown !== undefined) m.$unknown = r.unknownBytes(unknown, m.$unknown);");
   buf_line(out, "return m;");
   buf_close(out, "},");

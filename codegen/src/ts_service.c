@@ -19,7 +19,7 @@ static void emit_descriptor(const ts_ctx_t *ctx, const service_t *s) {
   buf_t *out = ctx->out;
   char key[256];
   comments_emit(out, s->comment);
-  buf_line(out, "export const %s: pb.ServiceDescriptor & {", s->name);
+  buf_line(out, "export const %s: pb.ServiceDescriptor & {", s->ts_name);
   out->indent++;
   buf_open(out, "readonly methods: {");
   for (size_t i = 0; i < s->method_count; i++) {
@@ -55,7 +55,7 @@ static void emit_client(const ts_ctx_t *ctx, const service_t *s) {
   buf_t *out = ctx->out;
   char key[256];
   buf_line(out, "/** Calls %s through an RpcTransport. */", s->full_name);
-  buf_open(out, "export class %sClient {", s->name);
+  buf_open(out, "export class %s {", s->ts_client_name);
   buf_line(out, "readonly transport: pb.RpcTransport;");
   buf_blank(out);
   buf_open(out, "constructor(transport: pb.RpcTransport) {");
@@ -72,11 +72,11 @@ static void emit_client(const ts_ctx_t *ctx, const service_t *s) {
       buf_open(out, "%s(request: pb.MessageInit<%s>, options?: pb.CallOptions): AsyncIterable<%s> {",
                key, req, res);
       buf_line(out, "return this.transport.serverStreaming(%s.methods.%s, request, options);",
-               s->name, key);
+               s->ts_name, key);
     } else {
       buf_open(out, "%s(request: pb.MessageInit<%s>, options?: pb.CallOptions): Promise<%s> {", key,
                req, res);
-      buf_line(out, "return this.transport.unary(%s.methods.%s, request, options);", s->name, key);
+      buf_line(out, "return this.transport.unary(%s.methods.%s, request, options);", s->ts_name, key);
     }
     buf_close(out, "}");
   }

@@ -4,7 +4,10 @@
 // protoc once with nanopb's plugin and protoc-gen-shmrpc; see
 // codegen/README.md.
 import { spawnSync } from "node:child_process";
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import {
+  accessSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
 import { delimiter, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -28,6 +31,8 @@ ${join("build-codegen", "protoc-gen-shmrpc")} under the package root, PATH; if
 none exists it is built with CMake into ${join("build", "protoc-gen-shmrpc")}.`;
 
 class UsageError extends Error {}
+/** A failure reported after cleaning up (temporary files). */
+class GenerateError extends Error {}
 
 /** Exits with a message; every failure the user can fix ends here. */
 function fail(message) {
@@ -133,31 +138,12 @@ function wellKnownInclude(protoc) {
   return dirs.find((dir) => existsSync(join(dir, "google", "protobuf", "timestamp.proto")));
 }
 
-const IMPORT = /^\s*import\s+(?:public\s+|weak\s+)?"([^"]+)"\s*;/gm;
-
-/**
- * The google/protobuf/*.proto files the protos import, directly or through
- * each other: they are generated too, so nanopb and TypeScript have them.
- */
-function wellKnownImports(protos, includes) {
-  const found = new Set();
-  const seen = new Set();
-  const pending = protos.map((p) => resolve(p));
-  while (pending.length > 0) {
-    const file = pending.pop();
-    if (seen.has(file)) continue;
-    seen.add(file);
-    for (const match of readFileSync(file, "utf8").matchAll(IMPORT)) {
-      const name = match[1];
-      if (name.startsWith("google/protobuf/")) {
-        found.add(name);
-        continue;
-      }
-      const dir = includes.find((d) => existsSync(join(d, name)));
-      if (dir !== undefined) pending.push(resolve(dir, name));
-    }
-  }
-  return [...found].sort();
+/** Runs protoc; a failure ends the command with protoc's message. */
+function runProtoc(protoc, args) {
+  const run = spawnSync(protoc, args, { encoding: "utf8" });
+  if (run.error !== undefined) throw new GenerateError(`cannot run ${protoc}: ${run.error.message}`);
+  if (run.status !== 0) throw new GenerateError(`protoc failed:\n${(run.stderr ?? "").trimEnd()}`);
+  return run.stderr ?? "";
 }
 
 function generate(opts) {
@@ -169,24 +155,42 @@ function generate(opts) {
   }
   const protoc = findTool("protoc", "PROTOC", "install protobuf-compiler (apt install protobuf-compiler)");
   const plugin = findPlugin(opts.plugin);
-  const args = [`--plugin=protoc-gen-shmrpc=${plugin}`];
   const wktDir = wellKnownInclude(protoc);
   const includes = wktDir === undefined ? opts.includes : [...opts.includes, wktDir];
-  const wkt = wellKnownImports(opts.protos, includes);
-  if (wkt.length > 0 && wktDir === undefined) {
-    fail(`the protos import ${wkt.join(", ")} but google/protobuf/*.proto was not found: ` +
-      "install libprotobuf-dev, or pass its include directory with -I");
+  const includeArgs = includes.map((dir) => `-I${dir}`);
+  const pluginArg = `--plugin=protoc-gen-shmrpc=${plugin}`;
+
+  // First run: the plugin says which google/protobuf files the protos need
+  // generated too (imports.txt, from protoc's resolution of the imports)
+  // and, for C, the options nanopb needs per file (nanopb/<name>.options).
+  const plan = mkdtempSync(join(tmpdir(), "shmrpc-gen-"));
+  try {
+    runProtoc(protoc, [pluginArg, `--shmrpc_out=plan,${opts.cOut !== undefined ? "c" : "ts"}:${plan}`,
+      ...includeArgs, ...opts.protos]);
+    const imports = readFileSync(join(plan, "imports.txt"), "utf8").split("\n").filter((l) => l !== "");
+    generateCode(protoc, opts, pluginArg, includeArgs, imports, join(plan, "nanopb"));
+  } finally {
+    rmSync(plan, { recursive: true, force: true });
   }
+}
+
+/** The run that writes the code: `imports` are the extra files to generate. */
+function generateCode(protoc, opts, pluginArg, includeArgs, imports, nanopbOptions) {
+  const args = [pluginArg];
   if (opts.cOut !== undefined) {
     const nanopb = findTool("protoc-gen-nanopb", "PROTOC_GEN_NANOPB", "install nanopb (apt install nanopb libnanopb-dev)");
     mkdirSync(opts.cOut, { recursive: true });
     args.push(
+      // Ours first: it names what nanopb cannot generate (groups) before
+      // nanopb fails on it less clearly.
+      `--shmrpc_out=c:${opts.cOut}`,
       `--plugin=protoc-gen-nanopb=${nanopb}`,
       // Unbounded strings, bytes and repeated fields become malloc'd
-      // pointers: handlers need no callbacks and no .options files.
+      // pointers: handlers need no callbacks and no .options files. The
+      // plan's options replace nanopb's own <name>.options lookup.
       "--nanopb_opt=-s fallback_type:FT_POINTER",
+      `--nanopb_opt=-f${join(nanopbOptions, "%s.options")}`,
       `--nanopb_out=${opts.cOut}`,
-      `--shmrpc_out=c:${opts.cOut}`,
     );
   }
   if (opts.tsOut !== undefined) {
@@ -194,15 +198,11 @@ function generate(opts) {
     const runtime = opts.runtime === undefined ? "" : `,runtime=${opts.runtime}`;
     args.push(`--shmrpc_out=ts${runtime}:${opts.tsOut}`);
   }
-  for (const dir of includes) args.push(`-I${dir}`);
-  args.push(...opts.protos, ...wkt);
-
-  const run = spawnSync(protoc, args, { encoding: "utf8" });
-  if (run.error !== undefined) fail(`cannot run ${protoc}: ${run.error.message}`);
-  if (run.status !== 0) {
-    fail(`protoc failed:\n${(run.stderr ?? "").trimEnd()}`);
-  }
-  if (run.stderr) process.stderr.write(run.stderr);
+  const stderr = runProtoc(protoc, [...args, ...includeArgs, ...opts.protos, ...imports]);
+  // nanopb reports a struct that would contain itself on stderr and exits
+  // 0 with C that does not compile: never a success.
+  if (/Circular dependency in messages/.test(stderr)) throw new GenerateError(`nanopb failed:\n${stderr.trimEnd()}`);
+  if (stderr) process.stderr.write(stderr);
 }
 
 function main(argv) {
@@ -216,6 +216,7 @@ function main(argv) {
     generate(parseArgs(rest));
   } catch (error) {
     if (error instanceof UsageError) fail(`${error.message}\n${USAGE}`);
+    if (error instanceof GenerateError) fail(error.message);
     throw error;
   }
 }

@@ -17,7 +17,13 @@ import { fileURLToPath } from "node:url";
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const GOLDEN = join(ROOT, "tests", "codegen", "golden");
 const PROTO_ROOT = join(ROOT, "tests", "proto");
-const PROTOS = ["common", "everything", "service"].map((n) => join(PROTO_ROOT, "shmrpc", "test", `${n}.proto`));
+const testProto = (n) => join(PROTO_ROOT, "shmrpc", "test", `${n}.proto`);
+// Generated as TypeScript and C.
+const PROTOS = ["common", "everything", "service", "legacy", "recursion", "names"].map(testProto);
+// TypeScript only: groups (nanopb has none), names C cannot have, and
+// protobuf's own proto2 schemas (plugin.proto brings descriptor.proto).
+const TS_ONLY_PROTOS = [testProto("groups"), testProto("clash"),
+  "/usr/include/google/protobuf/compiler/plugin.proto"];
 
 function listFiles(dir, keep) {
   if (!existsSync(dir)) return [];
@@ -32,13 +38,18 @@ function listFiles(dir, keep) {
 
 const isOurs = (path) => path.endsWith("_pb.ts") || /\.shmrpc\.[ch]$/.test(path);
 
+function run(plugin, protos, includes, outputs) {
+  const args = [join(ROOT, "js", "bin", "shmrpc.js"), "gen", ...protos, ...includes.flatMap((d) => ["-I", d]),
+    ...outputs];
+  if (plugin !== undefined) args.push("--plugin", plugin);
+  return spawnSync(process.execPath, args, { stdio: ["ignore", "inherit", "inherit"] }).status === 0;
+}
+
 function generate(plugin) {
   const out = mkdtempSync(join(tmpdir(), "shmrpc-golden-"));
-  const args = [join(ROOT, "js", "bin", "shmrpc.js"), "gen", ...PROTOS, "-I", PROTO_ROOT,
-    "--ts-out", join(out, "ts"), "--c-out", join(out, "c")];
-  if (plugin !== undefined) args.push("--plugin", plugin);
-  const run = spawnSync(process.execPath, args, { stdio: ["ignore", "inherit", "inherit"] });
-  if (run.status !== 0) {
+  const ok = run(plugin, PROTOS, [PROTO_ROOT], ["--ts-out", join(out, "ts"), "--c-out", join(out, "c")]) &&
+    run(plugin, TS_ONLY_PROTOS, [PROTO_ROOT, "/usr/include"], ["--ts-out", join(out, "ts")]);
+  if (!ok) {
     rmSync(out, { recursive: true, force: true });
     process.exit(1);
   }

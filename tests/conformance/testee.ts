@@ -16,6 +16,7 @@ import {
   FailureSet,
   WireFormat,
 } from "../../build/conformance/gen/conformance_pb.js";
+import { TestAllTypesProto2 } from "../../build/conformance/gen/test_messages_proto2_pb.js";
 import { TestAllTypesProto3 } from "../../build/conformance/gen/test_messages_proto3_pb.js";
 
 interface Codec {
@@ -28,6 +29,7 @@ function codec<T>(type: pb.MessageType<T>): Codec {
 }
 
 const codecs: { [name: string]: Codec } = {
+  [TestAllTypesProto2.typeName]: codec(TestAllTypesProto2),
   [TestAllTypesProto3.typeName]: codec(TestAllTypesProto3),
 };
 
@@ -38,10 +40,6 @@ let skipped = 0;
 function answer(request: ConformanceRequest): ConformanceResponse["result"] {
   if (request.messageType === "conformance.FailureSet") {
     return { case: "protobufPayload", value: FailureSet.encode({}) };
-  }
-  if (request.messageType === "protobuf_test_messages.proto2.TestAllTypesProto2") {
-    skipped++;
-    return { case: "skipped", value: "proto2 is not generated yet" };
   }
   const type = codecs[request.messageType];
   if (type === undefined) return { case: "runtimeError", value: `unknown message type ${request.messageType}` };

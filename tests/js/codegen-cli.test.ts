@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
@@ -57,6 +57,58 @@ describe("shmrpc gen", () => {
     assert.match(readFileSync(join(out, "pc_pb.ts"), "utf8"), /^import \{ A \} from "\.\/pa_pb\.js";$/m);
   });
 
+  it("generates only the files asked for: descriptor.proto imported for a custom option is not", () => {
+    const path = proto("opt.proto", 'syntax = "proto3";\nimport "google/protobuf/descriptor.proto";\n' +
+      'extend google.protobuf.FieldOptions { string column = 50001; }\nmessage A { int32 x = 1 [(column) = "c"]; }\n');
+    const out = join(work, "opt");
+    const run = shmrpc(["gen", path, "-I", work, "--ts-out", join(out, "ts"), "--c-out", join(out, "c")]);
+    assert.equal(run.status, 0, run.stderr);
+    assert.ok(existsSync(join(out, "ts", "opt_pb.ts")));
+    assert.ok(!existsSync(join(out, "ts", "google")), "nothing from google/protobuf");
+    assert.ok(!existsSync(join(out, "c", "google")), "nothing from google/protobuf");
+  });
+
+  it("generates the well-known types a file needs, through their own imports", () => {
+    const path = proto("useapi.proto", 'syntax = "proto3";\nimport "google/protobuf/api.proto";\n' +
+      "message A { google.protobuf.Api api = 1; }\n");
+    const out = join(work, "api");
+    const run = shmrpc(["gen", path, "-I", work, "--ts-out", join(out, "ts"), "--c-out", join(out, "c")]);
+    assert.equal(run.status, 0, run.stderr);
+    for (const name of ["api", "source_context", "type", "any"]) {
+      assert.ok(existsSync(join(out, "ts", "google", "protobuf", `${name}_pb.ts`)), name);
+      assert.ok(existsSync(join(out, "c", "google", "protobuf", `${name}.pb.h`)), name);
+    }
+    assert.ok(!existsSync(join(out, "ts", "google", "protobuf", "descriptor_pb.ts")));
+  });
+
+  it("generates descriptor.proto when a file uses its types, and C that includes it", () => {
+    const path = proto("usedesc.proto", 'syntax = "proto3";\nimport "google/protobuf/descriptor.proto";\n' +
+      "message A { google.protobuf.FileDescriptorProto file = 1; }\n");
+    const out = join(work, "desc");
+    const run = shmrpc(["gen", path, "-I", work, "--ts-out", join(out, "ts"), "--c-out", join(out, "c")]);
+    assert.equal(run.status, 0, run.stderr);
+    assert.ok(existsSync(join(out, "ts", "google", "protobuf", "descriptor_pb.ts")));
+    assert.match(readFileSync(join(out, "c", "usedesc.pb.h"), "utf8"), /#include "google\/protobuf\/descriptor\.pb\.h"/);
+  });
+
+  it("fails when a generator step fails, also when nanopb says so but exits 0", () => {
+    const ok = proto("step.proto", 'syntax = "proto3";\nmessage A { int32 x = 1; }\n');
+    // Stand-ins for nanopb: an empty response (valid) with nanopb's warning
+    // about C it could not order, and a plain failure.
+    const warns = join(work, "nanopb-warns");
+    writeFileSync(warns, '#!/bin/sh\ncat >/dev/null\necho "Circular dependency in messages: A" >&2\n');
+    const fails = join(work, "nanopb-fails");
+    writeFileSync(fails, '#!/bin/sh\ncat >/dev/null\necho broken >&2\nexit 3\n');
+    chmodSync(warns, 0o755);
+    chmodSync(fails, 0o755);
+    let run = shmrpc(["gen", ok, "-I", work, "--c-out", join(work, "step")], { PROTOC_GEN_NANOPB: warns });
+    assert.equal(run.status, 1);
+    assert.match(run.stderr, /nanopb failed:\nCircular dependency in messages: A/);
+    run = shmrpc(["gen", ok, "-I", work, "--c-out", join(work, "step")], { PROTOC_GEN_NANOPB: fails });
+    assert.equal(run.status, 1);
+    assert.match(run.stderr, /protoc failed:[\s\S]*broken/);
+  });
+
   it("says which file is missing", () => {
     const run = shmrpc(["gen", join(work, "nope.proto"), "--ts-out", work]);
     assert.equal(run.status, 1);
@@ -105,11 +157,13 @@ describe("protoc-gen-shmrpc refuses what it cannot generate", () => {
     assert.match(run.stderr, /S\/Up: client streaming is not supported/);
   });
 
-  it("proto2 files", () => {
-    const path = proto("p2.proto", 'syntax = "proto2";\nmessage A { optional int32 x = 1; }\n');
-    const run = shmrpc(["gen", path, "-I", work, "--ts-out", work]);
+  it("groups in C (nanopb has none), naming the field; TypeScript is fine", () => {
+    const path = proto("grp.proto", 'syntax = "proto2";\npackage g;\nmessage A { optional group G = 1 { optional int32 x = 2; } }\n');
+    let run = shmrpc(["gen", path, "-I", work, "--c-out", join(work, "grp-c")]);
     assert.equal(run.status, 1);
-    assert.match(run.stderr, /p2\.proto: shmrpc supports proto3 files only/);
+    assert.match(run.stderr, /g\.A\.g \(grp\.proto\): a group, which nanopb \(the C structs\) cannot generate/);
+    run = shmrpc(["gen", path, "-I", work, "--ts-out", join(work, "grp-ts")]);
+    assert.equal(run.status, 0, run.stderr);
   });
 
   it("two methods whose ids collide", () => {
@@ -136,11 +190,17 @@ describe("protoc-gen-shmrpc refuses what it cannot generate", () => {
     assert.match(run.stderr, new RegExp(`method id collision: c\\.S/${pair[0]} and c\\.S/${pair[1]} both hash`));
   });
 
-  it("two TypeScript declarations with one name", () => {
-    const path = proto("names.proto", 'syntax = "proto3";\nmessage A { message B {} }\nmessage A_B {}\n');
-    const run = shmrpc(["gen", path, "-I", work, "--ts-out", work]);
+  it("C keywords as field names and two types with one C name, saying what to do", () => {
+    const keyword = proto("kw.proto", 'syntax = "proto3";\npackage k;\nmessage A { int32 default = 1; }\n');
+    let run = shmrpc(["gen", keyword, "-I", work, "--c-out", join(work, "kw")]);
     assert.equal(run.status, 1);
-    assert.match(run.stderr, /two TypeScript declarations would be named A_B/);
+    assert.match(run.stderr, /k\.A\.default \(kw\.proto\): the field name default is a C keyword.*rename the field in the \.proto.*or generate TypeScript only/);
+    const nested = proto("ab.proto", 'syntax = "proto3";\npackage n;\nmessage A { message B {} }\nmessage A_B {}\n');
+    run = shmrpc(["gen", nested, "-I", work, "--c-out", join(work, "ab")]);
+    assert.equal(run.status, 1);
+    assert.match(run.stderr, /n\.A\.B and n\.A_B both become the C type n_A_B.*rename one of them/);
+    run = shmrpc(["gen", nested, keyword, "-I", work, "--ts-out", join(work, "ab-ts")]);
+    assert.equal(run.status, 0, run.stderr);
   });
 });
 
@@ -148,5 +208,12 @@ describe("golden files", () => {
   it("match what the generator writes today (node tests/codegen/golden.mjs --update to accept)", () => {
     const run = spawnSync(process.execPath, [join(ROOT, "tests", "codegen", "golden.mjs"), "--check"], { encoding: "utf8" });
     assert.equal(run.status, 0, run.stderr);
+  });
+
+  it("compile under exactOptionalPropertyTypes too", () => {
+    const tsc = join(ROOT, "node_modules", "typescript", "bin", "tsc");
+    const run = spawnSync(process.execPath, [tsc, "-p", join(ROOT, "tests", "codegen", "tsconfig.exact.json")],
+      { encoding: "utf8" });
+    assert.equal(run.status, 0, run.stdout + run.stderr);
   });
 });

@@ -68,6 +68,11 @@ export class Reader {
     );
   }
 
+  /** For a proto2 required field (`path`: "pkg.Message.field") missing at a message's end. */
+  missingField(path: string): DecodeError {
+    return new DecodeError("MISSING_REQUIRED", `required field ${path} is missing`, this.pos);
+  }
+
   /** Checks that a message (or packed run) ended exactly at `end`. */
   atEnd(end: number): void {
     if (this.pos !== end) {
@@ -574,21 +579,45 @@ export class Reader {
     }
   }
 
-  private skipGroup(field: number, depth: number): void {
+  /**
+   * Skips a group's content and its end tag, after its start tag (field
+   * `field`); returns where the end tag began.
+   */
+  private skipGroup(field: number, depth: number): number {
     if (depth >= this.maxDepth) {
       throw new DecodeError("DEPTH_LIMIT", `groups nested deeper than ${this.maxDepth}`, this.pos);
     }
     for (;;) {
       if (this.pos >= this.end) throw this.truncated();
+      const at = this.pos;
       const tag = this.uint32();
       if ((tag & 7) === 4) {
         if (tag >>> 3 !== field) {
           throw new DecodeError("INVALID_TAG", "end-group tag does not match its start", this.pos);
         }
-        return;
+        return at;
       }
       this.skip(tag, depth + 1);
     }
+  }
+
+  /**
+   * Enters a group field (proto2) whose start tag, of field `field`, was
+   * just read at nesting `depth`: checks the group through its matching end
+   * tag and returns where its content ends (where the end tag begins). The
+   * content is then read up to there, and endGroup() steps past the end tag.
+   */
+  group(field: number, depth: number): number {
+    const start = this.pos;
+    const end = this.skipGroup(field, depth);
+    this.pos = start;
+    return end;
+  }
+
+  /** Steps past the end tag of a group read up to where group() said; returns `value`. */
+  endGroup<T>(value: T): T {
+    this.uint32();
+    return value;
   }
 
   /**

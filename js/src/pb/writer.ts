@@ -16,6 +16,7 @@
  */
 import { isShared } from "../byte-pool.js";
 import { BOUNCE_MIN_BYTES, copyIntoShared } from "../channel/shared-copy.js";
+import { invalidValue } from "./errors.js";
 import { nativeUtf8Length, nativeUtf8Write, utf8Encode, utf8Length, utf8Write } from "./utf8.js";
 
 const EMPTY = new Uint8Array(0);
@@ -185,7 +186,7 @@ export class Writer {
    * entry count; the entries of any other batch are recorded one by one
    * after the negated count.
    */
-  stringFieldsSize(tag: number, values: readonly string[]): number {
+  stringFieldsSize(tag: number, values: readonly string[], field: string): number {
     let n = 0;
     for (let i = 0; i < values.length; i = this.batchEnd) {
       const batch = this.nextBatch(tag, values, i);
@@ -199,7 +200,7 @@ export class Writer {
         continue;
       }
       this.lens[this.count++] = i - end;
-      for (let k = i; k < end; k++) n += 1 + this.stringSize(values[k]!);
+      for (let k = i; k < end; k++) n += 1 + this.stringSize(stringAt(values, k, field));
     }
     return n;
   }
@@ -350,13 +351,13 @@ export class Writer {
    * One pass: the entries of a repeated string field whose tag is one byte,
    * in batches where Node's UTF-8 writer is present (see nextBatch()).
    */
-  stringFields(tag: number, values: readonly string[]): void {
+  stringFields(tag: number, values: readonly string[], field: string): void {
     for (let i = 0; i < values.length; i = this.batchEnd) {
       const batch = this.nextBatch(tag, values, i);
       if (batch !== undefined && this.asciiToArea(batch)) continue;
       for (let k = i; k < this.batchEnd; k++) {
         this.tag(tag);
-        this.stringField(values[k]!);
+        this.stringField(stringAt(values, k, field));
       }
     }
   }
@@ -381,7 +382,9 @@ export class Writer {
     let i = from;
     let batch = "";
     if (nativeUtf8Write !== undefined) {
-      while (i < values.length && values[i]!.length < 0x80 && batch.length < BATCH_UNITS) {
+      // Anything but a string ends the batch (and is refused entry by entry).
+      while (i < values.length && typeof values[i] === "string" && values[i]!.length < 0x80 &&
+             batch.length < BATCH_UNITS) {
         const v = values[i++]!;
         batch = batch + String.fromCharCode(tag, v.length) + v;
       }
@@ -650,6 +653,13 @@ function zigzag64(value: bigint): void {
   const lo = lo64;
   lo64 = ((lo << 1) ^ sign) >>> 0;
   hi64 = (((hi64 << 1) | (lo >>> 31)) ^ sign) >>> 0;
+}
+
+/** values[k], which must be a string (plain JavaScript may hand over anything). */
+function stringAt(values: readonly string[], k: number, field: string): string {
+  const v: unknown = values[k];
+  if (typeof v !== "string") throw invalidValue(field, "string", v);
+  return v;
 }
 
 const f32 = new Float32Array(1);

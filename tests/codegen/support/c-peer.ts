@@ -1,7 +1,7 @@
 /**
  * Sends encodings through C: the codegen_reencode program (built from
- * tests/codegen/reencode.c) decodes each with nanopb as
- * shmrpc.test.Everything and encodes it again.
+ * tests/codegen/reencode.c) decodes each with nanopb as the message type
+ * it is given (shmrpc.test.Everything by default) and encodes it again.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -42,9 +42,12 @@ function frame(chunks: Uint8Array[]): Buffer {
   return Buffer.concat(parts);
 }
 
-/** Re-encodes every message with nanopb in one run of the program. */
-export function reencodeInC(program: string, messages: Uint8Array[]): Reencoded[] {
-  const run = spawnSync(program, [], { input: frame(messages), maxBuffer: 256 << 20 });
+/**
+ * Re-encodes every message with nanopb in one run of the program, as
+ * `type` (a name from tests/codegen/reencode.c; default Everything).
+ */
+export function reencodeInC(program: string, messages: Uint8Array[], type = "Everything"): Reencoded[] {
+  const run = spawnSync(program, [type], { input: frame(messages), maxBuffer: 256 << 20 });
   if (run.error !== undefined) throw run.error;
   if (run.status !== 0) throw new Error(`${program} failed: ${run.stderr.toString()}`);
   const out = run.stdout;

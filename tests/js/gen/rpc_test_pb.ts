@@ -94,22 +94,27 @@ export const EchoRequest: pb.MessageCodec<EchoRequest> = {
     let n = 0;
     const text = m.text;
     if (text !== undefined && text !== "") {
+      if (typeof text !== "string") throw pb.invalidValue("rpctest.EchoRequest.text", "string", text);
       n += 1 + w.stringSize(text);
     }
     const payload = m.payload;
     if (payload !== undefined && payload.length !== 0) {
+      if (!(payload instanceof Uint8Array)) throw pb.invalidValue("rpctest.EchoRequest.payload", "bytes", payload);
       n += 1 + pb.sizeBytes(payload);
     }
     const delayMs = m.delayMs;
     if (delayMs !== undefined && delayMs !== 0) {
+      if (typeof delayMs !== "number" || (delayMs >>> 0) !== delayMs) throw pb.invalidValue("rpctest.EchoRequest.delay_ms", "uint32", delayMs);
       n += 1 + pb.sizeUint32(delayMs);
     }
     const status = m.status;
     if (status !== undefined && status !== 0) {
+      if (typeof status !== "number" || (status | 0) !== status) throw pb.invalidValue("rpctest.EchoRequest.status", "int32", status);
       n += 1 + pb.sizeInt32(status);
     }
     const errorMessage = m.errorMessage;
     if (errorMessage !== undefined && errorMessage !== "") {
+      if (typeof errorMessage !== "string") throw pb.invalidValue("rpctest.EchoRequest.error_message", "string", errorMessage);
       n += 1 + w.stringSize(errorMessage);
     }
     if (m.$unknown !== undefined) n += m.$unknown.length;
@@ -148,26 +153,31 @@ export const EchoRequest: pb.MessageCodec<EchoRequest> = {
   $encode(m: pb.MessageInit<EchoRequest>, w: pb.Writer): void {
     const text = m.text;
     if (text !== undefined && text !== "") {
+      if (typeof text !== "string") throw pb.invalidValue("rpctest.EchoRequest.text", "string", text);
       w.tag(10);
       w.stringField(text);
     }
     const payload = m.payload;
     if (payload !== undefined && payload.length !== 0) {
+      if (!(payload instanceof Uint8Array)) throw pb.invalidValue("rpctest.EchoRequest.payload", "bytes", payload);
       w.tag(18);
       w.bytesField(payload);
     }
     const delayMs = m.delayMs;
     if (delayMs !== undefined && delayMs !== 0) {
+      if (typeof delayMs !== "number" || (delayMs >>> 0) !== delayMs) throw pb.invalidValue("rpctest.EchoRequest.delay_ms", "uint32", delayMs);
       w.tag(24);
       w.uint32(delayMs);
     }
     const status = m.status;
     if (status !== undefined && status !== 0) {
+      if (typeof status !== "number" || (status | 0) !== status) throw pb.invalidValue("rpctest.EchoRequest.status", "int32", status);
       w.tag(32);
       w.int32(status);
     }
     const errorMessage = m.errorMessage;
     if (errorMessage !== undefined && errorMessage !== "") {
+      if (typeof errorMessage !== "string") throw pb.invalidValue("rpctest.EchoRequest.error_message", "string", errorMessage);
       w.tag(42);
       w.stringField(errorMessage);
     }
@@ -298,22 +308,27 @@ export const EchoReply: pb.MessageCodec<EchoReply> = {
     let n = 0;
     const text = m.text;
     if (text !== undefined && text !== "") {
+      if (typeof text !== "string") throw pb.invalidValue("rpctest.EchoReply.text", "string", text);
       n += 1 + w.stringSize(text);
     }
     const payload = m.payload;
     if (payload !== undefined && payload.length !== 0) {
+      if (!(payload instanceof Uint8Array)) throw pb.invalidValue("rpctest.EchoReply.payload", "bytes", payload);
       n += 1 + pb.sizeBytes(payload);
     }
     const callId = m.callId;
     if (callId !== undefined && callId !== 0) {
+      if (typeof callId !== "number" || (callId >>> 0) !== callId) throw pb.invalidValue("rpctest.EchoReply.call_id", "uint32", callId);
       n += 1 + pb.sizeUint32(callId);
     }
     const timeLeftMs = m.timeLeftMs;
     if (timeLeftMs !== undefined && timeLeftMs !== 0n) {
+      if (typeof timeLeftMs !== "bigint" || timeLeftMs < -0x8000000000000000n || timeLeftMs > 0x7fffffffffffffffn) throw pb.invalidValue("rpctest.EchoReply.time_left_ms", "int64", timeLeftMs);
       n += 1 + pb.sizeInt64(timeLeftMs);
     }
     const peer = m.peer;
     if (peer !== undefined && peer !== "") {
+      if (typeof peer !== "string") throw pb.invalidValue("rpctest.EchoReply.peer", "string", peer);
       n += 1 + w.stringSize(peer);
     }
     if (m.$unknown !== undefined) n += m.$unknown.length;
@@ -352,26 +367,31 @@ export const EchoReply: pb.MessageCodec<EchoReply> = {
   $encode(m: pb.MessageInit<EchoReply>, w: pb.Writer): void {
     const text = m.text;
     if (text !== undefined && text !== "") {
+      if (typeof text !== "string") throw pb.invalidValue("rpctest.EchoReply.text", "string", text);
       w.tag(10);
       w.stringField(text);
     }
     const payload = m.payload;
     if (payload !== undefined && payload.length !== 0) {
+      if (!(payload instanceof Uint8Array)) throw pb.invalidValue("rpctest.EchoReply.payload", "bytes", payload);
       w.tag(18);
       w.bytesField(payload);
     }
     const callId = m.callId;
     if (callId !== undefined && callId !== 0) {
+      if (typeof callId !== "number" || (callId >>> 0) !== callId) throw pb.invalidValue("rpctest.EchoReply.call_id", "uint32", callId);
       w.tag(24);
       w.uint32(callId);
     }
     const timeLeftMs = m.timeLeftMs;
     if (timeLeftMs !== undefined && timeLeftMs !== 0n) {
+      if (typeof timeLeftMs !== "bigint" || timeLeftMs < -0x8000000000000000n || timeLeftMs > 0x7fffffffffffffffn) throw pb.invalidValue("rpctest.EchoReply.time_left_ms", "int64", timeLeftMs);
       w.tag(32);
       w.int64(timeLeftMs);
     }
     const peer = m.peer;
     if (peer !== undefined && peer !== "") {
+      if (typeof peer !== "string") throw pb.invalidValue("rpctest.EchoReply.peer", "string", peer);
       w.tag(42);
       w.stringField(peer);
     }
@@ -490,10 +510,12 @@ export const CountRequest: pb.MessageCodec<CountRequest> = {
     let n = 0;
     const count = m.count;
     if (count !== undefined && count !== 0) {
+      if (typeof count !== "number" || (count >>> 0) !== count) throw pb.invalidValue("rpctest.CountRequest.count", "uint32", count);
       n += 1 + pb.sizeUint32(count);
     }
     const payloadBytes = m.payloadBytes;
     if (payloadBytes !== undefined && payloadBytes !== 0) {
+      if (typeof payloadBytes !== "number" || (payloadBytes >>> 0) !== payloadBytes) throw pb.invalidValue("rpctest.CountRequest.payload_bytes", "uint32", payloadBytes);
       n += 1 + pb.sizeUint32(payloadBytes);
     }
     if (m.$unknown !== undefined) n += m.$unknown.length;
@@ -517,11 +539,13 @@ export const CountRequest: pb.MessageCodec<CountRequest> = {
   $encode(m: pb.MessageInit<CountRequest>, w: pb.Writer): void {
     const count = m.count;
     if (count !== undefined && count !== 0) {
+      if (typeof count !== "number" || (count >>> 0) !== count) throw pb.invalidValue("rpctest.CountRequest.count", "uint32", count);
       w.tag(8);
       w.uint32(count);
     }
     const payloadBytes = m.payloadBytes;
     if (payloadBytes !== undefined && payloadBytes !== 0) {
+      if (typeof payloadBytes !== "number" || (payloadBytes >>> 0) !== payloadBytes) throw pb.invalidValue("rpctest.CountRequest.payload_bytes", "uint32", payloadBytes);
       w.tag(16);
       w.uint32(payloadBytes);
     }
@@ -619,10 +643,12 @@ export const CountItem: pb.MessageCodec<CountItem> = {
     let n = 0;
     const index = m.index;
     if (index !== undefined && index !== 0) {
+      if (typeof index !== "number" || (index >>> 0) !== index) throw pb.invalidValue("rpctest.CountItem.index", "uint32", index);
       n += 1 + pb.sizeUint32(index);
     }
     const payload = m.payload;
     if (payload !== undefined && payload.length !== 0) {
+      if (!(payload instanceof Uint8Array)) throw pb.invalidValue("rpctest.CountItem.payload", "bytes", payload);
       n += 1 + pb.sizeBytes(payload);
     }
     if (m.$unknown !== undefined) n += m.$unknown.length;
@@ -646,11 +672,13 @@ export const CountItem: pb.MessageCodec<CountItem> = {
   $encode(m: pb.MessageInit<CountItem>, w: pb.Writer): void {
     const index = m.index;
     if (index !== undefined && index !== 0) {
+      if (typeof index !== "number" || (index >>> 0) !== index) throw pb.invalidValue("rpctest.CountItem.index", "uint32", index);
       w.tag(8);
       w.uint32(index);
     }
     const payload = m.payload;
     if (payload !== undefined && payload.length !== 0) {
+      if (!(payload instanceof Uint8Array)) throw pb.invalidValue("rpctest.CountItem.payload", "bytes", payload);
       w.tag(18);
       w.bytesField(payload);
     }
@@ -851,18 +879,22 @@ export const Stats: pb.MessageCodec<Stats> = {
     let n = 0;
     const callsInFlight = m.callsInFlight;
     if (callsInFlight !== undefined && callsInFlight !== 0) {
+      if (typeof callsInFlight !== "number" || (callsInFlight >>> 0) !== callsInFlight) throw pb.invalidValue("rpctest.Stats.calls_in_flight", "uint32", callsInFlight);
       n += 1 + pb.sizeUint32(callsInFlight);
     }
     const callsAlive = m.callsAlive;
     if (callsAlive !== undefined && callsAlive !== 0) {
+      if (typeof callsAlive !== "number" || (callsAlive >>> 0) !== callsAlive) throw pb.invalidValue("rpctest.Stats.calls_alive", "uint32", callsAlive);
       n += 1 + pb.sizeUint32(callsAlive);
     }
     const callsAbandoned = m.callsAbandoned;
     if (callsAbandoned !== undefined && callsAbandoned !== 0n) {
+      if (typeof callsAbandoned !== "bigint" || callsAbandoned < 0n || callsAbandoned > 0xffffffffffffffffn) throw pb.invalidValue("rpctest.Stats.calls_abandoned", "uint64", callsAbandoned);
       n += 1 + pb.sizeUint64(callsAbandoned);
     }
     const hangsCancelled = m.hangsCancelled;
     if (hangsCancelled !== undefined && hangsCancelled !== 0) {
+      if (typeof hangsCancelled !== "number" || (hangsCancelled >>> 0) !== hangsCancelled) throw pb.invalidValue("rpctest.Stats.hangs_cancelled", "uint32", hangsCancelled);
       n += 1 + pb.sizeUint32(hangsCancelled);
     }
     if (m.$unknown !== undefined) n += m.$unknown.length;
@@ -896,21 +928,25 @@ export const Stats: pb.MessageCodec<Stats> = {
   $encode(m: pb.MessageInit<Stats>, w: pb.Writer): void {
     const callsInFlight = m.callsInFlight;
     if (callsInFlight !== undefined && callsInFlight !== 0) {
+      if (typeof callsInFlight !== "number" || (callsInFlight >>> 0) !== callsInFlight) throw pb.invalidValue("rpctest.Stats.calls_in_flight", "uint32", callsInFlight);
       w.tag(8);
       w.uint32(callsInFlight);
     }
     const callsAlive = m.callsAlive;
     if (callsAlive !== undefined && callsAlive !== 0) {
+      if (typeof callsAlive !== "number" || (callsAlive >>> 0) !== callsAlive) throw pb.invalidValue("rpctest.Stats.calls_alive", "uint32", callsAlive);
       w.tag(16);
       w.uint32(callsAlive);
     }
     const callsAbandoned = m.callsAbandoned;
     if (callsAbandoned !== undefined && callsAbandoned !== 0n) {
+      if (typeof callsAbandoned !== "bigint" || callsAbandoned < 0n || callsAbandoned > 0xffffffffffffffffn) throw pb.invalidValue("rpctest.Stats.calls_abandoned", "uint64", callsAbandoned);
       w.tag(24);
       w.uint64(callsAbandoned);
     }
     const hangsCancelled = m.hangsCancelled;
     if (hangsCancelled !== undefined && hangsCancelled !== 0) {
+      if (typeof hangsCancelled !== "number" || (hangsCancelled >>> 0) !== hangsCancelled) throw pb.invalidValue("rpctest.Stats.hangs_cancelled", "uint32", hangsCancelled);
       w.tag(32);
       w.uint32(hangsCancelled);
     }
@@ -1030,14 +1066,17 @@ export const StreamStopped: pb.MessageCodec<StreamStopped> = {
     let n = 0;
     const callId = m.callId;
     if (callId !== undefined && callId !== 0) {
+      if (typeof callId !== "number" || (callId >>> 0) !== callId) throw pb.invalidValue("rpctest.StreamStopped.call_id", "uint32", callId);
       n += 1 + pb.sizeUint32(callId);
     }
     const sent = m.sent;
     if (sent !== undefined && sent !== 0) {
+      if (typeof sent !== "number" || (sent >>> 0) !== sent) throw pb.invalidValue("rpctest.StreamStopped.sent", "uint32", sent);
       n += 1 + pb.sizeUint32(sent);
     }
     const status = m.status;
     if (status !== undefined && status !== 0) {
+      if (typeof status !== "number" || (status | 0) !== status) throw pb.invalidValue("rpctest.StreamStopped.status", "int32", status);
       n += 1 + pb.sizeInt32(status);
     }
     if (m.$unknown !== undefined) n += m.$unknown.length;
@@ -1066,16 +1105,19 @@ export const StreamStopped: pb.MessageCodec<StreamStopped> = {
   $encode(m: pb.MessageInit<StreamStopped>, w: pb.Writer): void {
     const callId = m.callId;
     if (callId !== undefined && callId !== 0) {
+      if (typeof callId !== "number" || (callId >>> 0) !== callId) throw pb.invalidValue("rpctest.StreamStopped.call_id", "uint32", callId);
       w.tag(8);
       w.uint32(callId);
     }
     const sent = m.sent;
     if (sent !== undefined && sent !== 0) {
+      if (typeof sent !== "number" || (sent >>> 0) !== sent) throw pb.invalidValue("rpctest.StreamStopped.sent", "uint32", sent);
       w.tag(16);
       w.uint32(sent);
     }
     const status = m.status;
     if (status !== undefined && status !== 0) {
+      if (typeof status !== "number" || (status | 0) !== status) throw pb.invalidValue("rpctest.StreamStopped.status", "int32", status);
       w.tag(24);
       w.int32(status);
     }

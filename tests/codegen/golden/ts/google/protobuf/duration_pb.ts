@@ -152,10 +152,12 @@ export const Duration: pb.MessageCodec<Duration> = {
     let n = 0;
     const seconds = m.seconds;
     if (seconds !== undefined && seconds !== 0n) {
+      if (typeof seconds !== "bigint" || seconds < -0x8000000000000000n || seconds > 0x7fffffffffffffffn) throw pb.invalidValue("google.protobuf.Duration.seconds", "int64", seconds);
       n += 1 + pb.sizeInt64(seconds);
     }
     const nanos = m.nanos;
     if (nanos !== undefined && nanos !== 0) {
+      if (typeof nanos !== "number" || (nanos | 0) !== nanos) throw pb.invalidValue("google.protobuf.Duration.nanos", "int32", nanos);
       n += 1 + pb.sizeInt32(nanos);
     }
     if (m.$unknown !== undefined) n += m.$unknown.length;
@@ -179,11 +181,13 @@ export const Duration: pb.MessageCodec<Duration> = {
   $encode(m: pb.MessageInit<Duration>, w: pb.Writer): void {
     const seconds = m.seconds;
     if (seconds !== undefined && seconds !== 0n) {
+      if (typeof seconds !== "bigint" || seconds < -0x8000000000000000n || seconds > 0x7fffffffffffffffn) throw pb.invalidValue("google.protobuf.Duration.seconds", "int64", seconds);
       w.tag(8);
       w.int64(seconds);
     }
     const nanos = m.nanos;
     if (nanos !== undefined && nanos !== 0) {
+      if (typeof nanos !== "number" || (nanos | 0) !== nanos) throw pb.invalidValue("google.protobuf.Duration.nanos", "int32", nanos);
       w.tag(16);
       w.int32(nanos);
     }

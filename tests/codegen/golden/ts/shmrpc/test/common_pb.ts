@@ -104,14 +104,17 @@ export const Money: pb.MessageCodec<Money> = {
     let n = 0;
     const currency = m.currency;
     if (currency !== undefined && currency !== "") {
+      if (typeof currency !== "string") throw pb.invalidValue("shmrpc.test.common.Money.currency", "string", currency);
       n += 1 + w.stringSize(currency);
     }
     const units = m.units;
     if (units !== undefined && units !== 0n) {
+      if (typeof units !== "bigint" || units < -0x8000000000000000n || units > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.common.Money.units", "int64", units);
       n += 1 + pb.sizeInt64(units);
     }
     const nanos = m.nanos;
     if (nanos !== undefined && nanos !== 0) {
+      if (typeof nanos !== "number" || (nanos | 0) !== nanos) throw pb.invalidValue("shmrpc.test.common.Money.nanos", "sfixed32", nanos);
       n += 5;
     }
     if (m.$unknown !== undefined) n += m.$unknown.length;
@@ -140,16 +143,19 @@ export const Money: pb.MessageCodec<Money> = {
   $encode(m: pb.MessageInit<Money>, w: pb.Writer): void {
     const currency = m.currency;
     if (currency !== undefined && currency !== "") {
+      if (typeof currency !== "string") throw pb.invalidValue("shmrpc.test.common.Money.currency", "string", currency);
       w.tag(10);
       w.stringField(currency);
     }
     const units = m.units;
     if (units !== undefined && units !== 0n) {
+      if (typeof units !== "bigint" || units < -0x8000000000000000n || units > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.common.Money.units", "int64", units);
       w.tag(16);
       w.int64(units);
     }
     const nanos = m.nanos;
     if (nanos !== undefined && nanos !== 0) {
+      if (typeof nanos !== "number" || (nanos | 0) !== nanos) throw pb.invalidValue("shmrpc.test.common.Money.nanos", "sfixed32", nanos);
       w.tag(29);
       w.sfixed32(nanos);
     }

@@ -136,66 +136,82 @@ export const Scalars: pb.MessageCodec<Scalars> = {
     let n = 0;
     const fDouble = m.fDouble;
     if (fDouble !== undefined && (fDouble !== 0 || Object.is(fDouble, -0))) {
+      if (typeof fDouble !== "number") throw pb.invalidValue("shmrpc.test.Scalars.f_double", "double", fDouble);
       n += 9;
     }
     const fFloat = m.fFloat;
     if (fFloat !== undefined && (fFloat !== 0 || Object.is(fFloat, -0))) {
+      if (typeof fFloat !== "number") throw pb.invalidValue("shmrpc.test.Scalars.f_float", "float", fFloat);
       n += 5;
     }
     const fInt64 = m.fInt64;
     if (fInt64 !== undefined && fInt64 !== 0n) {
+      if (typeof fInt64 !== "bigint" || fInt64 < -0x8000000000000000n || fInt64 > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.Scalars.f_int64", "int64", fInt64);
       n += 1 + pb.sizeInt64(fInt64);
     }
     const fUint64 = m.fUint64;
     if (fUint64 !== undefined && fUint64 !== 0n) {
+      if (typeof fUint64 !== "bigint" || fUint64 < 0n || fUint64 > 0xffffffffffffffffn) throw pb.invalidValue("shmrpc.test.Scalars.f_uint64", "uint64", fUint64);
       n += 1 + pb.sizeUint64(fUint64);
     }
     const fInt32 = m.fInt32;
     if (fInt32 !== undefined && fInt32 !== 0) {
+      if (typeof fInt32 !== "number" || (fInt32 | 0) !== fInt32) throw pb.invalidValue("shmrpc.test.Scalars.f_int32", "int32", fInt32);
       n += 1 + pb.sizeInt32(fInt32);
     }
     const fFixed64 = m.fFixed64;
     if (fFixed64 !== undefined && fFixed64 !== 0n) {
+      if (typeof fFixed64 !== "bigint" || fFixed64 < 0n || fFixed64 > 0xffffffffffffffffn) throw pb.invalidValue("shmrpc.test.Scalars.f_fixed64", "fixed64", fFixed64);
       n += 9;
     }
     const fFixed32 = m.fFixed32;
     if (fFixed32 !== undefined && fFixed32 !== 0) {
+      if (typeof fFixed32 !== "number" || (fFixed32 >>> 0) !== fFixed32) throw pb.invalidValue("shmrpc.test.Scalars.f_fixed32", "fixed32", fFixed32);
       n += 5;
     }
     const fBool = m.fBool;
-    if (fBool === true) {
+    if (fBool !== undefined && fBool !== false) {
+      if (typeof fBool !== "boolean") throw pb.invalidValue("shmrpc.test.Scalars.f_bool", "bool", fBool);
       n += 2;
     }
     const fString = m.fString;
     if (fString !== undefined && fString !== "") {
+      if (typeof fString !== "string") throw pb.invalidValue("shmrpc.test.Scalars.f_string", "string", fString);
       n += 1 + w.stringSize(fString);
     }
     const fBytes = m.fBytes;
     if (fBytes !== undefined && fBytes.length !== 0) {
+      if (!(fBytes instanceof Uint8Array)) throw pb.invalidValue("shmrpc.test.Scalars.f_bytes", "bytes", fBytes);
       n += 1 + pb.sizeBytes(fBytes);
     }
     const fUint32 = m.fUint32;
     if (fUint32 !== undefined && fUint32 !== 0) {
+      if (typeof fUint32 !== "number" || (fUint32 >>> 0) !== fUint32) throw pb.invalidValue("shmrpc.test.Scalars.f_uint32", "uint32", fUint32);
       n += 1 + pb.sizeUint32(fUint32);
     }
     const fSfixed32 = m.fSfixed32;
     if (fSfixed32 !== undefined && fSfixed32 !== 0) {
+      if (typeof fSfixed32 !== "number" || (fSfixed32 | 0) !== fSfixed32) throw pb.invalidValue("shmrpc.test.Scalars.f_sfixed32", "sfixed32", fSfixed32);
       n += 5;
     }
     const fSfixed64 = m.fSfixed64;
     if (fSfixed64 !== undefined && fSfixed64 !== 0n) {
+      if (typeof fSfixed64 !== "bigint" || fSfixed64 < -0x8000000000000000n || fSfixed64 > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.Scalars.f_sfixed64", "sfixed64", fSfixed64);
       n += 9;
     }
     const fSint32 = m.fSint32;
     if (fSint32 !== undefined && fSint32 !== 0) {
+      if (typeof fSint32 !== "number" || (fSint32 | 0) !== fSint32) throw pb.invalidValue("shmrpc.test.Scalars.f_sint32", "sint32", fSint32);
       n += 1 + pb.sizeSint32(fSint32);
     }
     const fSint64 = m.fSint64;
     if (fSint64 !== undefined && fSint64 !== 0n) {
+      if (typeof fSint64 !== "bigint" || fSint64 < -0x8000000000000000n || fSint64 > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.Scalars.f_sint64", "sint64", fSint64);
       n += 1 + pb.sizeSint64(fSint64);
     }
     const fEnum = m.fEnum;
     if (fEnum !== undefined && fEnum !== 0) {
+      if (typeof fEnum !== "number" || (fEnum | 0) !== fEnum) throw pb.invalidValue("shmrpc.test.Scalars.f_enum", "enum shmrpc.test.common.Color", fEnum);
       n += 2 + pb.sizeInt32(fEnum);
     }
     if (m.$unknown !== undefined) n += m.$unknown.length;
@@ -239,7 +255,7 @@ export const Scalars: pb.MessageCodec<Scalars> = {
       w.fixed32(fFixed32);
     }
     const fBool = m.fBool;
-    if (fBool === true) {
+    if (fBool !== undefined && fBool !== false) {
       w.byte(64);
       w.bool(fBool);
     }
@@ -289,81 +305,97 @@ export const Scalars: pb.MessageCodec<Scalars> = {
   $encode(m: pb.MessageInit<Scalars>, w: pb.Writer): void {
     const fDouble = m.fDouble;
     if (fDouble !== undefined && (fDouble !== 0 || Object.is(fDouble, -0))) {
+      if (typeof fDouble !== "number") throw pb.invalidValue("shmrpc.test.Scalars.f_double", "double", fDouble);
       w.tag(9);
       w.double(fDouble);
     }
     const fFloat = m.fFloat;
     if (fFloat !== undefined && (fFloat !== 0 || Object.is(fFloat, -0))) {
+      if (typeof fFloat !== "number") throw pb.invalidValue("shmrpc.test.Scalars.f_float", "float", fFloat);
       w.tag(21);
       w.float(fFloat);
     }
     const fInt64 = m.fInt64;
     if (fInt64 !== undefined && fInt64 !== 0n) {
+      if (typeof fInt64 !== "bigint" || fInt64 < -0x8000000000000000n || fInt64 > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.Scalars.f_int64", "int64", fInt64);
       w.tag(24);
       w.int64(fInt64);
     }
     const fUint64 = m.fUint64;
     if (fUint64 !== undefined && fUint64 !== 0n) {
+      if (typeof fUint64 !== "bigint" || fUint64 < 0n || fUint64 > 0xffffffffffffffffn) throw pb.invalidValue("shmrpc.test.Scalars.f_uint64", "uint64", fUint64);
       w.tag(32);
       w.uint64(fUint64);
     }
     const fInt32 = m.fInt32;
     if (fInt32 !== undefined && fInt32 !== 0) {
+      if (typeof fInt32 !== "number" || (fInt32 | 0) !== fInt32) throw pb.invalidValue("shmrpc.test.Scalars.f_int32", "int32", fInt32);
       w.tag(40);
       w.int32(fInt32);
     }
     const fFixed64 = m.fFixed64;
     if (fFixed64 !== undefined && fFixed64 !== 0n) {
+      if (typeof fFixed64 !== "bigint" || fFixed64 < 0n || fFixed64 > 0xffffffffffffffffn) throw pb.invalidValue("shmrpc.test.Scalars.f_fixed64", "fixed64", fFixed64);
       w.tag(49);
       w.fixed64(fFixed64);
     }
     const fFixed32 = m.fFixed32;
     if (fFixed32 !== undefined && fFixed32 !== 0) {
+      if (typeof fFixed32 !== "number" || (fFixed32 >>> 0) !== fFixed32) throw pb.invalidValue("shmrpc.test.Scalars.f_fixed32", "fixed32", fFixed32);
       w.tag(61);
       w.fixed32(fFixed32);
     }
     const fBool = m.fBool;
-    if (fBool === true) {
+    if (fBool !== undefined && fBool !== false) {
+      if (typeof fBool !== "boolean") throw pb.invalidValue("shmrpc.test.Scalars.f_bool", "bool", fBool);
       w.tag(64);
       w.bool(fBool);
     }
     const fString = m.fString;
     if (fString !== undefined && fString !== "") {
+      if (typeof fString !== "string") throw pb.invalidValue("shmrpc.test.Scalars.f_string", "string", fString);
       w.tag(74);
       w.stringField(fString);
     }
     const fBytes = m.fBytes;
     if (fBytes !== undefined && fBytes.length !== 0) {
+      if (!(fBytes instanceof Uint8Array)) throw pb.invalidValue("shmrpc.test.Scalars.f_bytes", "bytes", fBytes);
       w.tag(82);
       w.bytesField(fBytes);
     }
     const fUint32 = m.fUint32;
     if (fUint32 !== undefined && fUint32 !== 0) {
+      if (typeof fUint32 !== "number" || (fUint32 >>> 0) !== fUint32) throw pb.invalidValue("shmrpc.test.Scalars.f_uint32", "uint32", fUint32);
       w.tag(88);
       w.uint32(fUint32);
     }
     const fSfixed32 = m.fSfixed32;
     if (fSfixed32 !== undefined && fSfixed32 !== 0) {
+      if (typeof fSfixed32 !== "number" || (fSfixed32 | 0) !== fSfixed32) throw pb.invalidValue("shmrpc.test.Scalars.f_sfixed32", "sfixed32", fSfixed32);
       w.tag(101);
       w.sfixed32(fSfixed32);
     }
     const fSfixed64 = m.fSfixed64;
     if (fSfixed64 !== undefined && fSfixed64 !== 0n) {
+      if (typeof fSfixed64 !== "bigint" || fSfixed64 < -0x8000000000000000n || fSfixed64 > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.Scalars.f_sfixed64", "sfixed64", fSfixed64);
       w.tag(105);
       w.sfixed64(fSfixed64);
     }
     const fSint32 = m.fSint32;
     if (fSint32 !== undefined && fSint32 !== 0) {
+      if (typeof fSint32 !== "number" || (fSint32 | 0) !== fSint32) throw pb.invalidValue("shmrpc.test.Scalars.f_sint32", "sint32", fSint32);
       w.tag(112);
       w.sint32(fSint32);
     }
     const fSint64 = m.fSint64;
     if (fSint64 !== undefined && fSint64 !== 0n) {
+      if (typeof fSint64 !== "bigint" || fSint64 < -0x8000000000000000n || fSint64 > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.Scalars.f_sint64", "sint64", fSint64);
       w.tag(120);
       w.sint64(fSint64);
     }
     const fEnum = m.fEnum;
     if (fEnum !== undefined && fEnum !== 0) {
+      if (typeof fEnum !== "number" || (fEnum | 0) !== fEnum) throw pb.invalidValue("shmrpc.test.Scalars.f_enum", "enum shmrpc.test.common.Color", fEnum);
       w.tag(128);
       w.int32(fEnum);
     }
@@ -555,38 +587,47 @@ export const Optionals: pb.MessageCodec<Optionals> = {
     let n = 0;
     const oDouble = m.oDouble;
     if (oDouble !== undefined) {
+      if (typeof oDouble !== "number") throw pb.invalidValue("shmrpc.test.Optionals.o_double", "double", oDouble);
       n += 9;
     }
     const oInt64 = m.oInt64;
     if (oInt64 !== undefined) {
+      if (typeof oInt64 !== "bigint" || oInt64 < -0x8000000000000000n || oInt64 > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.Optionals.o_int64", "int64", oInt64);
       n += 1 + pb.sizeInt64(oInt64);
     }
     const oInt32 = m.oInt32;
     if (oInt32 !== undefined) {
+      if (typeof oInt32 !== "number" || (oInt32 | 0) !== oInt32) throw pb.invalidValue("shmrpc.test.Optionals.o_int32", "int32", oInt32);
       n += 1 + pb.sizeInt32(oInt32);
     }
     const oBool = m.oBool;
     if (oBool !== undefined) {
+      if (typeof oBool !== "boolean") throw pb.invalidValue("shmrpc.test.Optionals.o_bool", "bool", oBool);
       n += 2;
     }
     const oString = m.oString;
     if (oString !== undefined) {
+      if (typeof oString !== "string") throw pb.invalidValue("shmrpc.test.Optionals.o_string", "string", oString);
       n += 1 + w.stringSize(oString);
     }
     const oBytes = m.oBytes;
     if (oBytes !== undefined) {
+      if (!(oBytes instanceof Uint8Array)) throw pb.invalidValue("shmrpc.test.Optionals.o_bytes", "bytes", oBytes);
       n += 1 + pb.sizeBytes(oBytes);
     }
     const oSint32 = m.oSint32;
     if (oSint32 !== undefined) {
+      if (typeof oSint32 !== "number" || (oSint32 | 0) !== oSint32) throw pb.invalidValue("shmrpc.test.Optionals.o_sint32", "sint32", oSint32);
       n += 1 + pb.sizeSint32(oSint32);
     }
     const oEnum = m.oEnum;
     if (oEnum !== undefined) {
+      if (typeof oEnum !== "number" || (oEnum | 0) !== oEnum) throw pb.invalidValue("shmrpc.test.Optionals.o_enum", "enum shmrpc.test.common.Color", oEnum);
       n += 1 + pb.sizeInt32(oEnum);
     }
     const oMoney = m.oMoney;
     if (oMoney !== undefined) {
+      if (typeof oMoney !== "object" || oMoney === null) throw pb.invalidValue("shmrpc.test.Optionals.o_money", "message shmrpc.test.common.Money", oMoney);
       n += 1 + w.fill(w.slot(), Money.$size(oMoney, w));
     }
     if (m.$unknown !== undefined) n += m.$unknown.length;
@@ -646,46 +687,55 @@ export const Optionals: pb.MessageCodec<Optionals> = {
   $encode(m: pb.MessageInit<Optionals>, w: pb.Writer): void {
     const oDouble = m.oDouble;
     if (oDouble !== undefined) {
+      if (typeof oDouble !== "number") throw pb.invalidValue("shmrpc.test.Optionals.o_double", "double", oDouble);
       w.tag(9);
       w.double(oDouble);
     }
     const oInt64 = m.oInt64;
     if (oInt64 !== undefined) {
+      if (typeof oInt64 !== "bigint" || oInt64 < -0x8000000000000000n || oInt64 > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.Optionals.o_int64", "int64", oInt64);
       w.tag(16);
       w.int64(oInt64);
     }
     const oInt32 = m.oInt32;
     if (oInt32 !== undefined) {
+      if (typeof oInt32 !== "number" || (oInt32 | 0) !== oInt32) throw pb.invalidValue("shmrpc.test.Optionals.o_int32", "int32", oInt32);
       w.tag(24);
       w.int32(oInt32);
     }
     const oBool = m.oBool;
     if (oBool !== undefined) {
+      if (typeof oBool !== "boolean") throw pb.invalidValue("shmrpc.test.Optionals.o_bool", "bool", oBool);
       w.tag(32);
       w.bool(oBool);
     }
     const oString = m.oString;
     if (oString !== undefined) {
+      if (typeof oString !== "string") throw pb.invalidValue("shmrpc.test.Optionals.o_string", "string", oString);
       w.tag(42);
       w.stringField(oString);
     }
     const oBytes = m.oBytes;
     if (oBytes !== undefined) {
+      if (!(oBytes instanceof Uint8Array)) throw pb.invalidValue("shmrpc.test.Optionals.o_bytes", "bytes", oBytes);
       w.tag(50);
       w.bytesField(oBytes);
     }
     const oSint32 = m.oSint32;
     if (oSint32 !== undefined) {
+      if (typeof oSint32 !== "number" || (oSint32 | 0) !== oSint32) throw pb.invalidValue("shmrpc.test.Optionals.o_sint32", "sint32", oSint32);
       w.tag(56);
       w.sint32(oSint32);
     }
     const oEnum = m.oEnum;
     if (oEnum !== undefined) {
+      if (typeof oEnum !== "number" || (oEnum | 0) !== oEnum) throw pb.invalidValue("shmrpc.test.Optionals.o_enum", "enum shmrpc.test.common.Color", oEnum);
       w.tag(64);
       w.int32(oEnum);
     }
     const oMoney = m.oMoney;
     if (oMoney !== undefined) {
+      if (typeof oMoney !== "object" || oMoney === null) throw pb.invalidValue("shmrpc.test.Optionals.o_money", "message shmrpc.test.common.Money", oMoney);
       w.tag(74);
       const at = w.fork();
       Money.$encode(oMoney, w);
@@ -876,98 +926,163 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
   $size(m: pb.MessageInit<Repeateds>, w: pb.Writer): number {
     let n = 0;
     const rDouble = m.rDouble;
+    if (rDouble !== undefined && !Array.isArray(rDouble)) throw pb.invalidValue("shmrpc.test.Repeateds.r_double", "repeated", rDouble);
     if (rDouble !== undefined && rDouble.length !== 0) {
+      for (const v of rDouble) {
+        if (typeof v !== "number") throw pb.invalidValue("shmrpc.test.Repeateds.r_double", "double", v);
+      }
       n += 1 + w.run(rDouble.length * 8);
     }
     const rFloat = m.rFloat;
+    if (rFloat !== undefined && !Array.isArray(rFloat)) throw pb.invalidValue("shmrpc.test.Repeateds.r_float", "repeated", rFloat);
     if (rFloat !== undefined && rFloat.length !== 0) {
+      for (const v of rFloat) {
+        if (typeof v !== "number") throw pb.invalidValue("shmrpc.test.Repeateds.r_float", "float", v);
+      }
       n += 1 + w.run(rFloat.length * 4);
     }
     const rInt64 = m.rInt64;
+    if (rInt64 !== undefined && !Array.isArray(rInt64)) throw pb.invalidValue("shmrpc.test.Repeateds.r_int64", "repeated", rInt64);
     if (rInt64 !== undefined && rInt64.length !== 0) {
       let len = 0;
-      for (const v of rInt64) len += pb.sizeInt64(v);
+      for (const v of rInt64) {
+        if (typeof v !== "bigint" || v < -0x8000000000000000n || v > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.Repeateds.r_int64", "int64", v);
+        len += pb.sizeInt64(v);
+      }
       n += 1 + w.run(len);
     }
     const rUint64 = m.rUint64;
+    if (rUint64 !== undefined && !Array.isArray(rUint64)) throw pb.invalidValue("shmrpc.test.Repeateds.r_uint64", "repeated", rUint64);
     if (rUint64 !== undefined && rUint64.length !== 0) {
       let len = 0;
-      for (const v of rUint64) len += pb.sizeUint64(v);
+      for (const v of rUint64) {
+        if (typeof v !== "bigint" || v < 0n || v > 0xffffffffffffffffn) throw pb.invalidValue("shmrpc.test.Repeateds.r_uint64", "uint64", v);
+        len += pb.sizeUint64(v);
+      }
       n += 1 + w.run(len);
     }
     const rInt32 = m.rInt32;
+    if (rInt32 !== undefined && !Array.isArray(rInt32)) throw pb.invalidValue("shmrpc.test.Repeateds.r_int32", "repeated", rInt32);
     if (rInt32 !== undefined && rInt32.length !== 0) {
       let len = 0;
-      for (const v of rInt32) len += pb.sizeInt32(v);
+      for (const v of rInt32) {
+        if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("shmrpc.test.Repeateds.r_int32", "int32", v);
+        len += pb.sizeInt32(v);
+      }
       n += 1 + w.run(len);
     }
     const rFixed64 = m.rFixed64;
+    if (rFixed64 !== undefined && !Array.isArray(rFixed64)) throw pb.invalidValue("shmrpc.test.Repeateds.r_fixed64", "repeated", rFixed64);
     if (rFixed64 !== undefined && rFixed64.length !== 0) {
+      for (const v of rFixed64) {
+        if (typeof v !== "bigint" || v < 0n || v > 0xffffffffffffffffn) throw pb.invalidValue("shmrpc.test.Repeateds.r_fixed64", "fixed64", v);
+      }
       n += 1 + w.run(rFixed64.length * 8);
     }
     const rFixed32 = m.rFixed32;
+    if (rFixed32 !== undefined && !Array.isArray(rFixed32)) throw pb.invalidValue("shmrpc.test.Repeateds.r_fixed32", "repeated", rFixed32);
     if (rFixed32 !== undefined && rFixed32.length !== 0) {
+      for (const v of rFixed32) {
+        if (typeof v !== "number" || (v >>> 0) !== v) throw pb.invalidValue("shmrpc.test.Repeateds.r_fixed32", "fixed32", v);
+      }
       n += 1 + w.run(rFixed32.length * 4);
     }
     const rBool = m.rBool;
+    if (rBool !== undefined && !Array.isArray(rBool)) throw pb.invalidValue("shmrpc.test.Repeateds.r_bool", "repeated", rBool);
     if (rBool !== undefined && rBool.length !== 0) {
+      for (const v of rBool) {
+        if (typeof v !== "boolean") throw pb.invalidValue("shmrpc.test.Repeateds.r_bool", "bool", v);
+      }
       n += 1 + w.run(rBool.length * 1);
     }
     const rString = m.rString;
-    if (rString !== undefined) n += w.stringFieldsSize(74, rString);
+    if (rString !== undefined && !Array.isArray(rString)) throw pb.invalidValue("shmrpc.test.Repeateds.r_string", "repeated", rString);
+    if (rString !== undefined) n += w.stringFieldsSize(74, rString, "shmrpc.test.Repeateds.r_string");
     const rBytes = m.rBytes;
+    if (rBytes !== undefined && !Array.isArray(rBytes)) throw pb.invalidValue("shmrpc.test.Repeateds.r_bytes", "repeated", rBytes);
     if (rBytes !== undefined) {
       for (const v of rBytes) {
+        if (!(v instanceof Uint8Array)) throw pb.invalidValue("shmrpc.test.Repeateds.r_bytes", "bytes", v);
         n += 1 + pb.sizeBytes(v);
       }
     }
     const rUint32 = m.rUint32;
+    if (rUint32 !== undefined && !Array.isArray(rUint32)) throw pb.invalidValue("shmrpc.test.Repeateds.r_uint32", "repeated", rUint32);
     if (rUint32 !== undefined && rUint32.length !== 0) {
       let len = 0;
-      for (const v of rUint32) len += pb.sizeUint32(v);
+      for (const v of rUint32) {
+        if (typeof v !== "number" || (v >>> 0) !== v) throw pb.invalidValue("shmrpc.test.Repeateds.r_uint32", "uint32", v);
+        len += pb.sizeUint32(v);
+      }
       n += 1 + w.run(len);
     }
     const rSfixed32 = m.rSfixed32;
+    if (rSfixed32 !== undefined && !Array.isArray(rSfixed32)) throw pb.invalidValue("shmrpc.test.Repeateds.r_sfixed32", "repeated", rSfixed32);
     if (rSfixed32 !== undefined && rSfixed32.length !== 0) {
+      for (const v of rSfixed32) {
+        if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("shmrpc.test.Repeateds.r_sfixed32", "sfixed32", v);
+      }
       n += 1 + w.run(rSfixed32.length * 4);
     }
     const rSfixed64 = m.rSfixed64;
+    if (rSfixed64 !== undefined && !Array.isArray(rSfixed64)) throw pb.invalidValue("shmrpc.test.Repeateds.r_sfixed64", "repeated", rSfixed64);
     if (rSfixed64 !== undefined && rSfixed64.length !== 0) {
+      for (const v of rSfixed64) {
+        if (typeof v !== "bigint" || v < -0x8000000000000000n || v > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.Repeateds.r_sfixed64", "sfixed64", v);
+      }
       n += 1 + w.run(rSfixed64.length * 8);
     }
     const rSint32 = m.rSint32;
+    if (rSint32 !== undefined && !Array.isArray(rSint32)) throw pb.invalidValue("shmrpc.test.Repeateds.r_sint32", "repeated", rSint32);
     if (rSint32 !== undefined && rSint32.length !== 0) {
       let len = 0;
-      for (const v of rSint32) len += pb.sizeSint32(v);
+      for (const v of rSint32) {
+        if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("shmrpc.test.Repeateds.r_sint32", "sint32", v);
+        len += pb.sizeSint32(v);
+      }
       n += 1 + w.run(len);
     }
     const rSint64 = m.rSint64;
+    if (rSint64 !== undefined && !Array.isArray(rSint64)) throw pb.invalidValue("shmrpc.test.Repeateds.r_sint64", "repeated", rSint64);
     if (rSint64 !== undefined && rSint64.length !== 0) {
       let len = 0;
-      for (const v of rSint64) len += pb.sizeSint64(v);
+      for (const v of rSint64) {
+        if (typeof v !== "bigint" || v < -0x8000000000000000n || v > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.Repeateds.r_sint64", "sint64", v);
+        len += pb.sizeSint64(v);
+      }
       n += 1 + w.run(len);
     }
     const rEnum = m.rEnum;
+    if (rEnum !== undefined && !Array.isArray(rEnum)) throw pb.invalidValue("shmrpc.test.Repeateds.r_enum", "repeated", rEnum);
     if (rEnum !== undefined && rEnum.length !== 0) {
       let len = 0;
-      for (const v of rEnum) len += pb.sizeInt32(v);
+      for (const v of rEnum) {
+        if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("shmrpc.test.Repeateds.r_enum", "enum shmrpc.test.common.Color", v);
+        len += pb.sizeInt32(v);
+      }
       n += 2 + w.run(len);
     }
     const rMoney = m.rMoney;
+    if (rMoney !== undefined && !Array.isArray(rMoney)) throw pb.invalidValue("shmrpc.test.Repeateds.r_money", "repeated", rMoney);
     if (rMoney !== undefined) {
       for (const v of rMoney) {
+        if (typeof v !== "object" || v === null) throw pb.invalidValue("shmrpc.test.Repeateds.r_money", "message shmrpc.test.common.Money", v);
         n += 2 + w.fill(w.slot(), Money.$size(v, w));
       }
     }
     const rInt32Unpacked = m.rInt32Unpacked;
+    if (rInt32Unpacked !== undefined && !Array.isArray(rInt32Unpacked)) throw pb.invalidValue("shmrpc.test.Repeateds.r_int32_unpacked", "repeated", rInt32Unpacked);
     if (rInt32Unpacked !== undefined) {
       for (const v of rInt32Unpacked) {
+        if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("shmrpc.test.Repeateds.r_int32_unpacked", "int32", v);
         n += 2 + pb.sizeInt32(v);
       }
     }
     const rDoubleUnpacked = m.rDoubleUnpacked;
+    if (rDoubleUnpacked !== undefined && !Array.isArray(rDoubleUnpacked)) throw pb.invalidValue("shmrpc.test.Repeateds.r_double_unpacked", "repeated", rDoubleUnpacked);
     if (rDoubleUnpacked !== undefined) {
       for (const v of rDoubleUnpacked) {
+        if (typeof v !== "number") throw pb.invalidValue("shmrpc.test.Repeateds.r_double_unpacked", "double", v);
         n += 10;
       }
     }
@@ -1096,129 +1211,190 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
 
   $encode(m: pb.MessageInit<Repeateds>, w: pb.Writer): void {
     const rDouble = m.rDouble;
+    if (rDouble !== undefined && !Array.isArray(rDouble)) throw pb.invalidValue("shmrpc.test.Repeateds.r_double", "repeated", rDouble);
     if (rDouble !== undefined && rDouble.length !== 0) {
       w.tag(10);
       const at = w.fork();
       w.ensure(rDouble.length * 8);
+      for (const v of rDouble) {
+        if (typeof v !== "number") throw pb.invalidValue("shmrpc.test.Repeateds.r_double", "double", v);
+      }
       w.doubles(rDouble);
       w.join(at);
     }
     const rFloat = m.rFloat;
+    if (rFloat !== undefined && !Array.isArray(rFloat)) throw pb.invalidValue("shmrpc.test.Repeateds.r_float", "repeated", rFloat);
     if (rFloat !== undefined && rFloat.length !== 0) {
       w.tag(18);
       const at = w.fork();
       w.ensure(rFloat.length * 4);
+      for (const v of rFloat) {
+        if (typeof v !== "number") throw pb.invalidValue("shmrpc.test.Repeateds.r_float", "float", v);
+      }
       w.floats(rFloat);
       w.join(at);
     }
     const rInt64 = m.rInt64;
+    if (rInt64 !== undefined && !Array.isArray(rInt64)) throw pb.invalidValue("shmrpc.test.Repeateds.r_int64", "repeated", rInt64);
     if (rInt64 !== undefined && rInt64.length !== 0) {
       w.tag(26);
       const at = w.fork();
       w.ensure(rInt64.length * 10);
-      for (const v of rInt64) w.int64(v);
+      for (const v of rInt64) {
+        if (typeof v !== "bigint" || v < -0x8000000000000000n || v > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.Repeateds.r_int64", "int64", v);
+        w.int64(v);
+      }
       w.join(at);
     }
     const rUint64 = m.rUint64;
+    if (rUint64 !== undefined && !Array.isArray(rUint64)) throw pb.invalidValue("shmrpc.test.Repeateds.r_uint64", "repeated", rUint64);
     if (rUint64 !== undefined && rUint64.length !== 0) {
       w.tag(34);
       const at = w.fork();
       w.ensure(rUint64.length * 10);
-      for (const v of rUint64) w.uint64(v);
+      for (const v of rUint64) {
+        if (typeof v !== "bigint" || v < 0n || v > 0xffffffffffffffffn) throw pb.invalidValue("shmrpc.test.Repeateds.r_uint64", "uint64", v);
+        w.uint64(v);
+      }
       w.join(at);
     }
     const rInt32 = m.rInt32;
+    if (rInt32 !== undefined && !Array.isArray(rInt32)) throw pb.invalidValue("shmrpc.test.Repeateds.r_int32", "repeated", rInt32);
     if (rInt32 !== undefined && rInt32.length !== 0) {
       w.tag(42);
       const at = w.fork();
       w.ensure(rInt32.length * 10);
-      for (const v of rInt32) w.int32(v);
+      for (const v of rInt32) {
+        if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("shmrpc.test.Repeateds.r_int32", "int32", v);
+        w.int32(v);
+      }
       w.join(at);
     }
     const rFixed64 = m.rFixed64;
+    if (rFixed64 !== undefined && !Array.isArray(rFixed64)) throw pb.invalidValue("shmrpc.test.Repeateds.r_fixed64", "repeated", rFixed64);
     if (rFixed64 !== undefined && rFixed64.length !== 0) {
       w.tag(50);
       const at = w.fork();
       w.ensure(rFixed64.length * 8);
-      for (const v of rFixed64) w.fixed64(v);
+      for (const v of rFixed64) {
+        if (typeof v !== "bigint" || v < 0n || v > 0xffffffffffffffffn) throw pb.invalidValue("shmrpc.test.Repeateds.r_fixed64", "fixed64", v);
+        w.fixed64(v);
+      }
       w.join(at);
     }
     const rFixed32 = m.rFixed32;
+    if (rFixed32 !== undefined && !Array.isArray(rFixed32)) throw pb.invalidValue("shmrpc.test.Repeateds.r_fixed32", "repeated", rFixed32);
     if (rFixed32 !== undefined && rFixed32.length !== 0) {
       w.tag(58);
       const at = w.fork();
       w.ensure(rFixed32.length * 4);
-      for (const v of rFixed32) w.fixed32(v);
+      for (const v of rFixed32) {
+        if (typeof v !== "number" || (v >>> 0) !== v) throw pb.invalidValue("shmrpc.test.Repeateds.r_fixed32", "fixed32", v);
+        w.fixed32(v);
+      }
       w.join(at);
     }
     const rBool = m.rBool;
+    if (rBool !== undefined && !Array.isArray(rBool)) throw pb.invalidValue("shmrpc.test.Repeateds.r_bool", "repeated", rBool);
     if (rBool !== undefined && rBool.length !== 0) {
       w.tag(66);
       const at = w.fork();
       w.ensure(rBool.length * 1);
-      for (const v of rBool) w.bool(v);
+      for (const v of rBool) {
+        if (typeof v !== "boolean") throw pb.invalidValue("shmrpc.test.Repeateds.r_bool", "bool", v);
+        w.bool(v);
+      }
       w.join(at);
     }
     const rString = m.rString;
-    if (rString !== undefined) w.stringFields(74, rString);
+    if (rString !== undefined && !Array.isArray(rString)) throw pb.invalidValue("shmrpc.test.Repeateds.r_string", "repeated", rString);
+    if (rString !== undefined) w.stringFields(74, rString, "shmrpc.test.Repeateds.r_string");
     const rBytes = m.rBytes;
+    if (rBytes !== undefined && !Array.isArray(rBytes)) throw pb.invalidValue("shmrpc.test.Repeateds.r_bytes", "repeated", rBytes);
     if (rBytes !== undefined) {
       for (const v of rBytes) {
+        if (!(v instanceof Uint8Array)) throw pb.invalidValue("shmrpc.test.Repeateds.r_bytes", "bytes", v);
         w.tag(82);
         w.bytesField(v);
       }
     }
     const rUint32 = m.rUint32;
+    if (rUint32 !== undefined && !Array.isArray(rUint32)) throw pb.invalidValue("shmrpc.test.Repeateds.r_uint32", "repeated", rUint32);
     if (rUint32 !== undefined && rUint32.length !== 0) {
       w.tag(90);
       const at = w.fork();
       w.ensure(rUint32.length * 5);
-      for (const v of rUint32) w.uint32(v);
+      for (const v of rUint32) {
+        if (typeof v !== "number" || (v >>> 0) !== v) throw pb.invalidValue("shmrpc.test.Repeateds.r_uint32", "uint32", v);
+        w.uint32(v);
+      }
       w.join(at);
     }
     const rSfixed32 = m.rSfixed32;
+    if (rSfixed32 !== undefined && !Array.isArray(rSfixed32)) throw pb.invalidValue("shmrpc.test.Repeateds.r_sfixed32", "repeated", rSfixed32);
     if (rSfixed32 !== undefined && rSfixed32.length !== 0) {
       w.tag(98);
       const at = w.fork();
       w.ensure(rSfixed32.length * 4);
-      for (const v of rSfixed32) w.sfixed32(v);
+      for (const v of rSfixed32) {
+        if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("shmrpc.test.Repeateds.r_sfixed32", "sfixed32", v);
+        w.sfixed32(v);
+      }
       w.join(at);
     }
     const rSfixed64 = m.rSfixed64;
+    if (rSfixed64 !== undefined && !Array.isArray(rSfixed64)) throw pb.invalidValue("shmrpc.test.Repeateds.r_sfixed64", "repeated", rSfixed64);
     if (rSfixed64 !== undefined && rSfixed64.length !== 0) {
       w.tag(106);
       const at = w.fork();
       w.ensure(rSfixed64.length * 8);
-      for (const v of rSfixed64) w.sfixed64(v);
+      for (const v of rSfixed64) {
+        if (typeof v !== "bigint" || v < -0x8000000000000000n || v > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.Repeateds.r_sfixed64", "sfixed64", v);
+        w.sfixed64(v);
+      }
       w.join(at);
     }
     const rSint32 = m.rSint32;
+    if (rSint32 !== undefined && !Array.isArray(rSint32)) throw pb.invalidValue("shmrpc.test.Repeateds.r_sint32", "repeated", rSint32);
     if (rSint32 !== undefined && rSint32.length !== 0) {
       w.tag(114);
       const at = w.fork();
       w.ensure(rSint32.length * 5);
-      for (const v of rSint32) w.sint32(v);
+      for (const v of rSint32) {
+        if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("shmrpc.test.Repeateds.r_sint32", "sint32", v);
+        w.sint32(v);
+      }
       w.join(at);
     }
     const rSint64 = m.rSint64;
+    if (rSint64 !== undefined && !Array.isArray(rSint64)) throw pb.invalidValue("shmrpc.test.Repeateds.r_sint64", "repeated", rSint64);
     if (rSint64 !== undefined && rSint64.length !== 0) {
       w.tag(122);
       const at = w.fork();
       w.ensure(rSint64.length * 10);
-      for (const v of rSint64) w.sint64(v);
+      for (const v of rSint64) {
+        if (typeof v !== "bigint" || v < -0x8000000000000000n || v > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.Repeateds.r_sint64", "sint64", v);
+        w.sint64(v);
+      }
       w.join(at);
     }
     const rEnum = m.rEnum;
+    if (rEnum !== undefined && !Array.isArray(rEnum)) throw pb.invalidValue("shmrpc.test.Repeateds.r_enum", "repeated", rEnum);
     if (rEnum !== undefined && rEnum.length !== 0) {
       w.tag(130);
       const at = w.fork();
       w.ensure(rEnum.length * 10);
-      for (const v of rEnum) w.int32(v);
+      for (const v of rEnum) {
+        if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("shmrpc.test.Repeateds.r_enum", "enum shmrpc.test.common.Color", v);
+        w.int32(v);
+      }
       w.join(at);
     }
     const rMoney = m.rMoney;
+    if (rMoney !== undefined && !Array.isArray(rMoney)) throw pb.invalidValue("shmrpc.test.Repeateds.r_money", "repeated", rMoney);
     if (rMoney !== undefined) {
       for (const v of rMoney) {
+        if (typeof v !== "object" || v === null) throw pb.invalidValue("shmrpc.test.Repeateds.r_money", "message shmrpc.test.common.Money", v);
         w.tag(138);
         const at = w.fork();
         Money.$encode(v, w);
@@ -1226,15 +1402,19 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
       }
     }
     const rInt32Unpacked = m.rInt32Unpacked;
+    if (rInt32Unpacked !== undefined && !Array.isArray(rInt32Unpacked)) throw pb.invalidValue("shmrpc.test.Repeateds.r_int32_unpacked", "repeated", rInt32Unpacked);
     if (rInt32Unpacked !== undefined) {
       for (const v of rInt32Unpacked) {
+        if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("shmrpc.test.Repeateds.r_int32_unpacked", "int32", v);
         w.tag(144);
         w.int32(v);
       }
     }
     const rDoubleUnpacked = m.rDoubleUnpacked;
+    if (rDoubleUnpacked !== undefined && !Array.isArray(rDoubleUnpacked)) throw pb.invalidValue("shmrpc.test.Repeateds.r_double_unpacked", "repeated", rDoubleUnpacked);
     if (rDoubleUnpacked !== undefined) {
       for (const v of rDoubleUnpacked) {
+        if (typeof v !== "number") throw pb.invalidValue("shmrpc.test.Repeateds.r_double_unpacked", "double", v);
         w.tag(153);
         w.double(v);
       }
@@ -1618,86 +1798,115 @@ export const Maps: pb.MessageCodec<Maps> = {
   $size(m: pb.MessageInit<Maps>, w: pb.Writer): number {
     let n = 0;
     const stringToString = m.stringToString;
+    if (stringToString !== undefined && (typeof stringToString !== "object" || stringToString === null)) throw pb.invalidValue("shmrpc.test.Maps.string_to_string", "map", stringToString);
     if (stringToString !== undefined) {
       for (const key of w.keepKeys(Object.keys(stringToString))) {
         const value = stringToString[key] ?? "";
+        if (typeof value !== "string") throw pb.invalidValue("shmrpc.test.Maps.StringToStringEntry.value", "string", value);
         n += 1 + w.fill(w.slot(), 1 + w.stringSize(key) + 1 + w.stringSize(value));
       }
     }
     const int32ToInt64 = m.int32ToInt64;
+    if (int32ToInt64 !== undefined && (typeof int32ToInt64 !== "object" || int32ToInt64 === null)) throw pb.invalidValue("shmrpc.test.Maps.int32_to_int64", "map", int32ToInt64);
     if (int32ToInt64 !== undefined) {
       for (const key of w.keepKeys(Object.keys(int32ToInt64))) {
         const value = int32ToInt64[key] ?? 0n;
+        if (typeof Number(key) !== "number" || (Number(key) | 0) !== Number(key)) throw pb.invalidValue("shmrpc.test.Maps.Int32ToInt64Entry.key", "int32", Number(key));
+        if (typeof value !== "bigint" || value < -0x8000000000000000n || value > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.Maps.Int32ToInt64Entry.value", "int64", value);
         n += 1 + w.fill(w.slot(), 1 + pb.sizeInt32(Number(key)) + 1 + pb.sizeInt64(value));
       }
     }
     const int64ToMoney = m.int64ToMoney;
+    if (int64ToMoney !== undefined && (typeof int64ToMoney !== "object" || int64ToMoney === null)) throw pb.invalidValue("shmrpc.test.Maps.int64_to_money", "map", int64ToMoney);
     if (int64ToMoney !== undefined) {
       for (const key of w.keepKeys(Object.keys(int64ToMoney))) {
         const value = int64ToMoney[key] ?? {};
+        if (typeof value !== "object" || value === null) throw pb.invalidValue("shmrpc.test.Maps.Int64ToMoneyEntry.value", "message shmrpc.test.common.Money", value);
         n += 1 + w.fill(w.slot(), 1 + pb.sizeInt64(pb.keyToBigInt(key)) + 1 + w.fill(w.slot(), Money.$size(value, w)));
       }
     }
     const uint32ToBytes = m.uint32ToBytes;
+    if (uint32ToBytes !== undefined && (typeof uint32ToBytes !== "object" || uint32ToBytes === null)) throw pb.invalidValue("shmrpc.test.Maps.uint32_to_bytes", "map", uint32ToBytes);
     if (uint32ToBytes !== undefined) {
       for (const key of w.keepKeys(Object.keys(uint32ToBytes))) {
         const value = uint32ToBytes[key] ?? pb.EMPTY_BYTES;
+        if (typeof Number(key) !== "number" || (Number(key) >>> 0) !== Number(key)) throw pb.invalidValue("shmrpc.test.Maps.Uint32ToBytesEntry.key", "uint32", Number(key));
+        if (!(value instanceof Uint8Array)) throw pb.invalidValue("shmrpc.test.Maps.Uint32ToBytesEntry.value", "bytes", value);
         n += 1 + w.fill(w.slot(), 1 + pb.sizeUint32(Number(key)) + 1 + pb.sizeBytes(value));
       }
     }
     const uint64ToDouble = m.uint64ToDouble;
+    if (uint64ToDouble !== undefined && (typeof uint64ToDouble !== "object" || uint64ToDouble === null)) throw pb.invalidValue("shmrpc.test.Maps.uint64_to_double", "map", uint64ToDouble);
     if (uint64ToDouble !== undefined) {
       for (const key of w.keepKeys(Object.keys(uint64ToDouble))) {
         const value = uint64ToDouble[key] ?? 0;
+        if (typeof value !== "number") throw pb.invalidValue("shmrpc.test.Maps.Uint64ToDoubleEntry.value", "double", value);
         n += 1 + w.fill(w.slot(), 1 + pb.sizeUint64(pb.keyToBigInt(key)) + 1 + 8);
       }
     }
     const sint32ToBool = m.sint32ToBool;
+    if (sint32ToBool !== undefined && (typeof sint32ToBool !== "object" || sint32ToBool === null)) throw pb.invalidValue("shmrpc.test.Maps.sint32_to_bool", "map", sint32ToBool);
     if (sint32ToBool !== undefined) {
       for (const key of w.keepKeys(Object.keys(sint32ToBool))) {
         const value = sint32ToBool[key] ?? false;
+        if (typeof Number(key) !== "number" || (Number(key) | 0) !== Number(key)) throw pb.invalidValue("shmrpc.test.Maps.Sint32ToBoolEntry.key", "sint32", Number(key));
+        if (typeof value !== "boolean") throw pb.invalidValue("shmrpc.test.Maps.Sint32ToBoolEntry.value", "bool", value);
         n += 1 + w.fill(w.slot(), 1 + pb.sizeSint32(Number(key)) + 1 + 1);
       }
     }
     const sint64ToFloat = m.sint64ToFloat;
+    if (sint64ToFloat !== undefined && (typeof sint64ToFloat !== "object" || sint64ToFloat === null)) throw pb.invalidValue("shmrpc.test.Maps.sint64_to_float", "map", sint64ToFloat);
     if (sint64ToFloat !== undefined) {
       for (const key of w.keepKeys(Object.keys(sint64ToFloat))) {
         const value = sint64ToFloat[key] ?? 0;
+        if (typeof value !== "number") throw pb.invalidValue("shmrpc.test.Maps.Sint64ToFloatEntry.value", "float", value);
         n += 1 + w.fill(w.slot(), 1 + pb.sizeSint64(pb.keyToBigInt(key)) + 1 + 4);
       }
     }
     const fixed32ToColor = m.fixed32ToColor;
+    if (fixed32ToColor !== undefined && (typeof fixed32ToColor !== "object" || fixed32ToColor === null)) throw pb.invalidValue("shmrpc.test.Maps.fixed32_to_color", "map", fixed32ToColor);
     if (fixed32ToColor !== undefined) {
       for (const key of w.keepKeys(Object.keys(fixed32ToColor))) {
         const value = fixed32ToColor[key] ?? Color.COLOR_UNSPECIFIED;
+        if (typeof Number(key) !== "number" || (Number(key) >>> 0) !== Number(key)) throw pb.invalidValue("shmrpc.test.Maps.Fixed32ToColorEntry.key", "fixed32", Number(key));
+        if (typeof value !== "number" || (value | 0) !== value) throw pb.invalidValue("shmrpc.test.Maps.Fixed32ToColorEntry.value", "enum shmrpc.test.common.Color", value);
         n += 1 + w.fill(w.slot(), 1 + 4 + 1 + pb.sizeInt32(value));
       }
     }
     const fixed64ToSint32 = m.fixed64ToSint32;
+    if (fixed64ToSint32 !== undefined && (typeof fixed64ToSint32 !== "object" || fixed64ToSint32 === null)) throw pb.invalidValue("shmrpc.test.Maps.fixed64_to_sint32", "map", fixed64ToSint32);
     if (fixed64ToSint32 !== undefined) {
       for (const key of w.keepKeys(Object.keys(fixed64ToSint32))) {
         const value = fixed64ToSint32[key] ?? 0;
+        if (typeof value !== "number" || (value | 0) !== value) throw pb.invalidValue("shmrpc.test.Maps.Fixed64ToSint32Entry.value", "sint32", value);
         n += 1 + w.fill(w.slot(), 1 + 8 + 1 + pb.sizeSint32(value));
       }
     }
     const sfixed32ToFixed64 = m.sfixed32ToFixed64;
+    if (sfixed32ToFixed64 !== undefined && (typeof sfixed32ToFixed64 !== "object" || sfixed32ToFixed64 === null)) throw pb.invalidValue("shmrpc.test.Maps.sfixed32_to_fixed64", "map", sfixed32ToFixed64);
     if (sfixed32ToFixed64 !== undefined) {
       for (const key of w.keepKeys(Object.keys(sfixed32ToFixed64))) {
         const value = sfixed32ToFixed64[key] ?? 0n;
+        if (typeof Number(key) !== "number" || (Number(key) | 0) !== Number(key)) throw pb.invalidValue("shmrpc.test.Maps.Sfixed32ToFixed64Entry.key", "sfixed32", Number(key));
+        if (typeof value !== "bigint" || value < 0n || value > 0xffffffffffffffffn) throw pb.invalidValue("shmrpc.test.Maps.Sfixed32ToFixed64Entry.value", "fixed64", value);
         n += 1 + w.fill(w.slot(), 1 + 4 + 1 + 8);
       }
     }
     const sfixed64ToString = m.sfixed64ToString;
+    if (sfixed64ToString !== undefined && (typeof sfixed64ToString !== "object" || sfixed64ToString === null)) throw pb.invalidValue("shmrpc.test.Maps.sfixed64_to_string", "map", sfixed64ToString);
     if (sfixed64ToString !== undefined) {
       for (const key of w.keepKeys(Object.keys(sfixed64ToString))) {
         const value = sfixed64ToString[key] ?? "";
+        if (typeof value !== "string") throw pb.invalidValue("shmrpc.test.Maps.Sfixed64ToStringEntry.value", "string", value);
         n += 1 + w.fill(w.slot(), 1 + 8 + 1 + w.stringSize(value));
       }
     }
     const boolToUint32 = m.boolToUint32;
+    if (boolToUint32 !== undefined && (typeof boolToUint32 !== "object" || boolToUint32 === null)) throw pb.invalidValue("shmrpc.test.Maps.bool_to_uint32", "map", boolToUint32);
     if (boolToUint32 !== undefined) {
       for (const key of w.keepKeys(Object.keys(boolToUint32))) {
         const value = boolToUint32[key] ?? 0;
+        if (typeof value !== "number" || (value >>> 0) !== value) throw pb.invalidValue("shmrpc.test.Maps.BoolToUint32Entry.value", "uint32", value);
         n += 1 + w.fill(w.slot(), 1 + 1 + 1 + pb.sizeUint32(value));
       }
     }
@@ -1856,6 +2065,7 @@ export const Maps: pb.MessageCodec<Maps> = {
 
   $encode(m: pb.MessageInit<Maps>, w: pb.Writer): void {
     const stringToString = m.stringToString;
+    if (stringToString !== undefined && (typeof stringToString !== "object" || stringToString === null)) throw pb.invalidValue("shmrpc.test.Maps.string_to_string", "map", stringToString);
     if (stringToString !== undefined) {
       for (const key of Object.keys(stringToString)) {
         const value = stringToString[key] ?? "";
@@ -1863,25 +2073,30 @@ export const Maps: pb.MessageCodec<Maps> = {
         const entry = w.fork();
         w.tag(10);
         w.stringField(key);
+        if (typeof value !== "string") throw pb.invalidValue("shmrpc.test.Maps.StringToStringEntry.value", "string", value);
         w.tag(18);
         w.stringField(value);
         w.join(entry);
       }
     }
     const int32ToInt64 = m.int32ToInt64;
+    if (int32ToInt64 !== undefined && (typeof int32ToInt64 !== "object" || int32ToInt64 === null)) throw pb.invalidValue("shmrpc.test.Maps.int32_to_int64", "map", int32ToInt64);
     if (int32ToInt64 !== undefined) {
       for (const key of Object.keys(int32ToInt64)) {
         const value = int32ToInt64[key] ?? 0n;
+        if (typeof Number(key) !== "number" || (Number(key) | 0) !== Number(key)) throw pb.invalidValue("shmrpc.test.Maps.Int32ToInt64Entry.key", "int32", Number(key));
         w.tag(18);
         const entry = w.fork();
         w.tag(8);
         w.int32(Number(key));
+        if (typeof value !== "bigint" || value < -0x8000000000000000n || value > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.Maps.Int32ToInt64Entry.value", "int64", value);
         w.tag(16);
         w.int64(value);
         w.join(entry);
       }
     }
     const int64ToMoney = m.int64ToMoney;
+    if (int64ToMoney !== undefined && (typeof int64ToMoney !== "object" || int64ToMoney === null)) throw pb.invalidValue("shmrpc.test.Maps.int64_to_money", "map", int64ToMoney);
     if (int64ToMoney !== undefined) {
       for (const key of Object.keys(int64ToMoney)) {
         const value = int64ToMoney[key] ?? {};
@@ -1889,6 +2104,7 @@ export const Maps: pb.MessageCodec<Maps> = {
         const entry = w.fork();
         w.tag(8);
         w.int64(pb.keyToBigInt(key));
+        if (typeof value !== "object" || value === null) throw pb.invalidValue("shmrpc.test.Maps.Int64ToMoneyEntry.value", "message shmrpc.test.common.Money", value);
         w.tag(18);
         const at = w.fork();
         Money.$encode(value, w);
@@ -1897,19 +2113,23 @@ export const Maps: pb.MessageCodec<Maps> = {
       }
     }
     const uint32ToBytes = m.uint32ToBytes;
+    if (uint32ToBytes !== undefined && (typeof uint32ToBytes !== "object" || uint32ToBytes === null)) throw pb.invalidValue("shmrpc.test.Maps.uint32_to_bytes", "map", uint32ToBytes);
     if (uint32ToBytes !== undefined) {
       for (const key of Object.keys(uint32ToBytes)) {
         const value = uint32ToBytes[key] ?? pb.EMPTY_BYTES;
+        if (typeof Number(key) !== "number" || (Number(key) >>> 0) !== Number(key)) throw pb.invalidValue("shmrpc.test.Maps.Uint32ToBytesEntry.key", "uint32", Number(key));
         w.tag(34);
         const entry = w.fork();
         w.tag(8);
         w.uint32(Number(key));
+        if (!(value instanceof Uint8Array)) throw pb.invalidValue("shmrpc.test.Maps.Uint32ToBytesEntry.value", "bytes", value);
         w.tag(18);
         w.bytesField(value);
         w.join(entry);
       }
     }
     const uint64ToDouble = m.uint64ToDouble;
+    if (uint64ToDouble !== undefined && (typeof uint64ToDouble !== "object" || uint64ToDouble === null)) throw pb.invalidValue("shmrpc.test.Maps.uint64_to_double", "map", uint64ToDouble);
     if (uint64ToDouble !== undefined) {
       for (const key of Object.keys(uint64ToDouble)) {
         const value = uint64ToDouble[key] ?? 0;
@@ -1917,25 +2137,30 @@ export const Maps: pb.MessageCodec<Maps> = {
         const entry = w.fork();
         w.tag(8);
         w.uint64(pb.keyToBigInt(key));
+        if (typeof value !== "number") throw pb.invalidValue("shmrpc.test.Maps.Uint64ToDoubleEntry.value", "double", value);
         w.tag(17);
         w.double(value);
         w.join(entry);
       }
     }
     const sint32ToBool = m.sint32ToBool;
+    if (sint32ToBool !== undefined && (typeof sint32ToBool !== "object" || sint32ToBool === null)) throw pb.invalidValue("shmrpc.test.Maps.sint32_to_bool", "map", sint32ToBool);
     if (sint32ToBool !== undefined) {
       for (const key of Object.keys(sint32ToBool)) {
         const value = sint32ToBool[key] ?? false;
+        if (typeof Number(key) !== "number" || (Number(key) | 0) !== Number(key)) throw pb.invalidValue("shmrpc.test.Maps.Sint32ToBoolEntry.key", "sint32", Number(key));
         w.tag(50);
         const entry = w.fork();
         w.tag(8);
         w.sint32(Number(key));
+        if (typeof value !== "boolean") throw pb.invalidValue("shmrpc.test.Maps.Sint32ToBoolEntry.value", "bool", value);
         w.tag(16);
         w.bool(value);
         w.join(entry);
       }
     }
     const sint64ToFloat = m.sint64ToFloat;
+    if (sint64ToFloat !== undefined && (typeof sint64ToFloat !== "object" || sint64ToFloat === null)) throw pb.invalidValue("shmrpc.test.Maps.sint64_to_float", "map", sint64ToFloat);
     if (sint64ToFloat !== undefined) {
       for (const key of Object.keys(sint64ToFloat)) {
         const value = sint64ToFloat[key] ?? 0;
@@ -1943,25 +2168,30 @@ export const Maps: pb.MessageCodec<Maps> = {
         const entry = w.fork();
         w.tag(8);
         w.sint64(pb.keyToBigInt(key));
+        if (typeof value !== "number") throw pb.invalidValue("shmrpc.test.Maps.Sint64ToFloatEntry.value", "float", value);
         w.tag(21);
         w.float(value);
         w.join(entry);
       }
     }
     const fixed32ToColor = m.fixed32ToColor;
+    if (fixed32ToColor !== undefined && (typeof fixed32ToColor !== "object" || fixed32ToColor === null)) throw pb.invalidValue("shmrpc.test.Maps.fixed32_to_color", "map", fixed32ToColor);
     if (fixed32ToColor !== undefined) {
       for (const key of Object.keys(fixed32ToColor)) {
         const value = fixed32ToColor[key] ?? Color.COLOR_UNSPECIFIED;
+        if (typeof Number(key) !== "number" || (Number(key) >>> 0) !== Number(key)) throw pb.invalidValue("shmrpc.test.Maps.Fixed32ToColorEntry.key", "fixed32", Number(key));
         w.tag(66);
         const entry = w.fork();
         w.tag(13);
         w.fixed32(Number(key));
+        if (typeof value !== "number" || (value | 0) !== value) throw pb.invalidValue("shmrpc.test.Maps.Fixed32ToColorEntry.value", "enum shmrpc.test.common.Color", value);
         w.tag(16);
         w.int32(value);
         w.join(entry);
       }
     }
     const fixed64ToSint32 = m.fixed64ToSint32;
+    if (fixed64ToSint32 !== undefined && (typeof fixed64ToSint32 !== "object" || fixed64ToSint32 === null)) throw pb.invalidValue("shmrpc.test.Maps.fixed64_to_sint32", "map", fixed64ToSint32);
     if (fixed64ToSint32 !== undefined) {
       for (const key of Object.keys(fixed64ToSint32)) {
         const value = fixed64ToSint32[key] ?? 0;
@@ -1969,25 +2199,30 @@ export const Maps: pb.MessageCodec<Maps> = {
         const entry = w.fork();
         w.tag(9);
         w.fixed64(pb.keyToBigInt(key));
+        if (typeof value !== "number" || (value | 0) !== value) throw pb.invalidValue("shmrpc.test.Maps.Fixed64ToSint32Entry.value", "sint32", value);
         w.tag(16);
         w.sint32(value);
         w.join(entry);
       }
     }
     const sfixed32ToFixed64 = m.sfixed32ToFixed64;
+    if (sfixed32ToFixed64 !== undefined && (typeof sfixed32ToFixed64 !== "object" || sfixed32ToFixed64 === null)) throw pb.invalidValue("shmrpc.test.Maps.sfixed32_to_fixed64", "map", sfixed32ToFixed64);
     if (sfixed32ToFixed64 !== undefined) {
       for (const key of Object.keys(sfixed32ToFixed64)) {
         const value = sfixed32ToFixed64[key] ?? 0n;
+        if (typeof Number(key) !== "number" || (Number(key) | 0) !== Number(key)) throw pb.invalidValue("shmrpc.test.Maps.Sfixed32ToFixed64Entry.key", "sfixed32", Number(key));
         w.tag(82);
         const entry = w.fork();
         w.tag(13);
         w.sfixed32(Number(key));
+        if (typeof value !== "bigint" || value < 0n || value > 0xffffffffffffffffn) throw pb.invalidValue("shmrpc.test.Maps.Sfixed32ToFixed64Entry.value", "fixed64", value);
         w.tag(17);
         w.fixed64(value);
         w.join(entry);
       }
     }
     const sfixed64ToString = m.sfixed64ToString;
+    if (sfixed64ToString !== undefined && (typeof sfixed64ToString !== "object" || sfixed64ToString === null)) throw pb.invalidValue("shmrpc.test.Maps.sfixed64_to_string", "map", sfixed64ToString);
     if (sfixed64ToString !== undefined) {
       for (const key of Object.keys(sfixed64ToString)) {
         const value = sfixed64ToString[key] ?? "";
@@ -1995,12 +2230,14 @@ export const Maps: pb.MessageCodec<Maps> = {
         const entry = w.fork();
         w.tag(9);
         w.sfixed64(pb.keyToBigInt(key));
+        if (typeof value !== "string") throw pb.invalidValue("shmrpc.test.Maps.Sfixed64ToStringEntry.value", "string", value);
         w.tag(18);
         w.stringField(value);
         w.join(entry);
       }
     }
     const boolToUint32 = m.boolToUint32;
+    if (boolToUint32 !== undefined && (typeof boolToUint32 !== "object" || boolToUint32 === null)) throw pb.invalidValue("shmrpc.test.Maps.bool_to_uint32", "map", boolToUint32);
     if (boolToUint32 !== undefined) {
       for (const key of Object.keys(boolToUint32)) {
         const value = boolToUint32[key] ?? 0;
@@ -2008,6 +2245,7 @@ export const Maps: pb.MessageCodec<Maps> = {
         const entry = w.fork();
         w.tag(8);
         w.bool(key === "true");
+        if (typeof value !== "number" || (value >>> 0) !== value) throw pb.invalidValue("shmrpc.test.Maps.BoolToUint32Entry.value", "uint32", value);
         w.tag(16);
         w.uint32(value);
         w.join(entry);
@@ -2329,40 +2567,54 @@ export const Oneofs: pb.MessageCodec<Oneofs> = {
     let n = 0;
     const before = m.before;
     if (before !== undefined && before !== "") {
+      if (typeof before !== "string") throw pb.invalidValue("shmrpc.test.Oneofs.before", "string", before);
       n += 1 + w.stringSize(before);
     }
     const choice = m.choice;
     switch (choice?.case) {
       case "number":
+        if (typeof (choice.value ?? 0) !== "number" || ((choice.value ?? 0) | 0) !== (choice.value ?? 0)) throw pb.invalidValue("shmrpc.test.Oneofs.number", "int32", (choice.value ?? 0));
         n += 1 + pb.sizeInt32(choice.value ?? 0);
         break;
       case "text":
+        if (typeof (choice.value ?? "") !== "string") throw pb.invalidValue("shmrpc.test.Oneofs.text", "string", (choice.value ?? ""));
         n += 1 + w.stringSize(choice.value ?? "");
         break;
       case "money":
+        if (typeof (choice.value ?? {}) !== "object" || (choice.value ?? {}) === null) throw pb.invalidValue("shmrpc.test.Oneofs.money", "message shmrpc.test.common.Money", (choice.value ?? {}));
         n += 1 + w.fill(w.slot(), Money.$size(choice.value ?? {}, w));
         break;
       case "blob":
+        if (!((choice.value ?? pb.EMPTY_BYTES) instanceof Uint8Array)) throw pb.invalidValue("shmrpc.test.Oneofs.blob", "bytes", (choice.value ?? pb.EMPTY_BYTES));
         n += 1 + pb.sizeBytes(choice.value ?? pb.EMPTY_BYTES);
         break;
       case "color":
+        if (typeof (choice.value ?? Color.COLOR_UNSPECIFIED) !== "number" || ((choice.value ?? Color.COLOR_UNSPECIFIED) | 0) !== (choice.value ?? Color.COLOR_UNSPECIFIED)) throw pb.invalidValue("shmrpc.test.Oneofs.color", "enum shmrpc.test.common.Color", (choice.value ?? Color.COLOR_UNSPECIFIED));
         n += 1 + pb.sizeInt32(choice.value ?? Color.COLOR_UNSPECIFIED);
         break;
       case "big":
+        if (typeof (choice.value ?? 0n) !== "bigint" || (choice.value ?? 0n) < -0x8000000000000000n || (choice.value ?? 0n) > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.Oneofs.big", "sint64", (choice.value ?? 0n));
         n += 1 + pb.sizeSint64(choice.value ?? 0n);
         break;
+      default:
+        if (choice !== undefined && choice.case !== undefined) throw pb.invalidValue("shmrpc.test.Oneofs.choice", "oneof", choice.case);
     }
     const other = m.other;
     switch (other?.case) {
       case "ratio":
+        if (typeof (other.value ?? 0) !== "number") throw pb.invalidValue("shmrpc.test.Oneofs.ratio", "double", (other.value ?? 0));
         n += 9;
         break;
       case "flag":
+        if (typeof (other.value ?? false) !== "boolean") throw pb.invalidValue("shmrpc.test.Oneofs.flag", "bool", (other.value ?? false));
         n += 2;
         break;
+      default:
+        if (other !== undefined && other.case !== undefined) throw pb.invalidValue("shmrpc.test.Oneofs.other", "oneof", other.case);
     }
     const after = m.after;
     if (after !== undefined && after !== "") {
+      if (typeof after !== "string") throw pb.invalidValue("shmrpc.test.Oneofs.after", "string", after);
       n += 1 + w.stringSize(after);
     }
     if (m.$unknown !== undefined) n += m.$unknown.length;
@@ -2425,22 +2677,26 @@ export const Oneofs: pb.MessageCodec<Oneofs> = {
   $encode(m: pb.MessageInit<Oneofs>, w: pb.Writer): void {
     const before = m.before;
     if (before !== undefined && before !== "") {
+      if (typeof before !== "string") throw pb.invalidValue("shmrpc.test.Oneofs.before", "string", before);
       w.tag(10);
       w.stringField(before);
     }
     const choice = m.choice;
     switch (choice?.case) {
       case "number": {
+        if (typeof (choice.value ?? 0) !== "number" || ((choice.value ?? 0) | 0) !== (choice.value ?? 0)) throw pb.invalidValue("shmrpc.test.Oneofs.number", "int32", (choice.value ?? 0));
         w.tag(16);
         w.int32(choice.value ?? 0);
         break;
       }
       case "text": {
+        if (typeof (choice.value ?? "") !== "string") throw pb.invalidValue("shmrpc.test.Oneofs.text", "string", (choice.value ?? ""));
         w.tag(26);
         w.stringField(choice.value ?? "");
         break;
       }
       case "money": {
+        if (typeof (choice.value ?? {}) !== "object" || (choice.value ?? {}) === null) throw pb.invalidValue("shmrpc.test.Oneofs.money", "message shmrpc.test.common.Money", (choice.value ?? {}));
         w.tag(34);
         const at = w.fork();
         Money.$encode(choice.value ?? {}, w);
@@ -2448,36 +2704,46 @@ export const Oneofs: pb.MessageCodec<Oneofs> = {
         break;
       }
       case "blob": {
+        if (!((choice.value ?? pb.EMPTY_BYTES) instanceof Uint8Array)) throw pb.invalidValue("shmrpc.test.Oneofs.blob", "bytes", (choice.value ?? pb.EMPTY_BYTES));
         w.tag(42);
         w.bytesField(choice.value ?? pb.EMPTY_BYTES);
         break;
       }
       case "color": {
+        if (typeof (choice.value ?? Color.COLOR_UNSPECIFIED) !== "number" || ((choice.value ?? Color.COLOR_UNSPECIFIED) | 0) !== (choice.value ?? Color.COLOR_UNSPECIFIED)) throw pb.invalidValue("shmrpc.test.Oneofs.color", "enum shmrpc.test.common.Color", (choice.value ?? Color.COLOR_UNSPECIFIED));
         w.tag(48);
         w.int32(choice.value ?? Color.COLOR_UNSPECIFIED);
         break;
       }
       case "big": {
+        if (typeof (choice.value ?? 0n) !== "bigint" || (choice.value ?? 0n) < -0x8000000000000000n || (choice.value ?? 0n) > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.Oneofs.big", "sint64", (choice.value ?? 0n));
         w.tag(56);
         w.sint64(choice.value ?? 0n);
         break;
       }
+      default:
+        if (choice !== undefined && choice.case !== undefined) throw pb.invalidValue("shmrpc.test.Oneofs.choice", "oneof", choice.case);
     }
     const other = m.other;
     switch (other?.case) {
       case "ratio": {
+        if (typeof (other.value ?? 0) !== "number") throw pb.invalidValue("shmrpc.test.Oneofs.ratio", "double", (other.value ?? 0));
         w.tag(73);
         w.double(other.value ?? 0);
         break;
       }
       case "flag": {
+        if (typeof (other.value ?? false) !== "boolean") throw pb.invalidValue("shmrpc.test.Oneofs.flag", "bool", (other.value ?? false));
         w.tag(64);
         w.bool(other.value ?? false);
         break;
       }
+      default:
+        if (other !== undefined && other.case !== undefined) throw pb.invalidValue("shmrpc.test.Oneofs.other", "oneof", other.case);
     }
     const after = m.after;
     if (after !== undefined && after !== "") {
+      if (typeof after !== "string") throw pb.invalidValue("shmrpc.test.Oneofs.after", "string", after);
       w.tag(82);
       w.stringField(after);
     }
@@ -2627,16 +2893,20 @@ export const Outer: pb.MessageCodec<Outer> = {
     let n = 0;
     const inner = m.inner;
     if (inner !== undefined) {
+      if (typeof inner !== "object" || inner === null) throw pb.invalidValue("shmrpc.test.Outer.inner", "message shmrpc.test.Outer.Inner", inner);
       n += 1 + w.fill(w.slot(), Outer_Inner.$size(inner, w));
     }
     const level = m.level;
     if (level !== undefined && level !== 0) {
+      if (typeof level !== "number" || (level | 0) !== level) throw pb.invalidValue("shmrpc.test.Outer.level", "enum shmrpc.test.Outer.Level", level);
       n += 1 + pb.sizeInt32(level);
     }
     const byName = m.byName;
+    if (byName !== undefined && (typeof byName !== "object" || byName === null)) throw pb.invalidValue("shmrpc.test.Outer.by_name", "map", byName);
     if (byName !== undefined) {
       for (const key of w.keepKeys(Object.keys(byName))) {
         const value = byName[key] ?? {};
+        if (typeof value !== "object" || value === null) throw pb.invalidValue("shmrpc.test.Outer.ByNameEntry.value", "message shmrpc.test.Outer.Inner", value);
         n += 1 + w.fill(w.slot(), 1 + w.stringSize(key) + 1 + w.fill(w.slot(), Outer_Inner.$size(value, w)));
       }
     }
@@ -2675,6 +2945,7 @@ export const Outer: pb.MessageCodec<Outer> = {
   $encode(m: pb.MessageInit<Outer>, w: pb.Writer): void {
     const inner = m.inner;
     if (inner !== undefined) {
+      if (typeof inner !== "object" || inner === null) throw pb.invalidValue("shmrpc.test.Outer.inner", "message shmrpc.test.Outer.Inner", inner);
       w.tag(10);
       const at = w.fork();
       Outer_Inner.$encode(inner, w);
@@ -2682,10 +2953,12 @@ export const Outer: pb.MessageCodec<Outer> = {
     }
     const level = m.level;
     if (level !== undefined && level !== 0) {
+      if (typeof level !== "number" || (level | 0) !== level) throw pb.invalidValue("shmrpc.test.Outer.level", "enum shmrpc.test.Outer.Level", level);
       w.tag(16);
       w.int32(level);
     }
     const byName = m.byName;
+    if (byName !== undefined && (typeof byName !== "object" || byName === null)) throw pb.invalidValue("shmrpc.test.Outer.by_name", "map", byName);
     if (byName !== undefined) {
       for (const key of Object.keys(byName)) {
         const value = byName[key] ?? {};
@@ -2693,6 +2966,7 @@ export const Outer: pb.MessageCodec<Outer> = {
         const entry = w.fork();
         w.tag(10);
         w.stringField(key);
+        if (typeof value !== "object" || value === null) throw pb.invalidValue("shmrpc.test.Outer.ByNameEntry.value", "message shmrpc.test.Outer.Inner", value);
         w.tag(18);
         const at = w.fork();
         Outer_Inner.$encode(value, w);
@@ -2818,11 +3092,14 @@ export const Outer_Inner: pb.MessageCodec<Outer_Inner> = {
     let n = 0;
     const deepest = m.deepest;
     if (deepest !== undefined) {
+      if (typeof deepest !== "object" || deepest === null) throw pb.invalidValue("shmrpc.test.Outer.Inner.deepest", "message shmrpc.test.Outer.Inner.Deepest", deepest);
       n += 1 + w.fill(w.slot(), Outer_Inner_Deepest.$size(deepest, w));
     }
     const many = m.many;
+    if (many !== undefined && !Array.isArray(many)) throw pb.invalidValue("shmrpc.test.Outer.Inner.many", "repeated", many);
     if (many !== undefined) {
       for (const v of many) {
+        if (typeof v !== "object" || v === null) throw pb.invalidValue("shmrpc.test.Outer.Inner.many", "message shmrpc.test.Outer.Inner.Deepest", v);
         n += 1 + w.fill(w.slot(), Outer_Inner_Deepest.$size(v, w));
       }
     }
@@ -2851,14 +3128,17 @@ export const Outer_Inner: pb.MessageCodec<Outer_Inner> = {
   $encode(m: pb.MessageInit<Outer_Inner>, w: pb.Writer): void {
     const deepest = m.deepest;
     if (deepest !== undefined) {
+      if (typeof deepest !== "object" || deepest === null) throw pb.invalidValue("shmrpc.test.Outer.Inner.deepest", "message shmrpc.test.Outer.Inner.Deepest", deepest);
       w.tag(10);
       const at = w.fork();
       Outer_Inner_Deepest.$encode(deepest, w);
       w.join(at);
     }
     const many = m.many;
+    if (many !== undefined && !Array.isArray(many)) throw pb.invalidValue("shmrpc.test.Outer.Inner.many", "repeated", many);
     if (many !== undefined) {
       for (const v of many) {
+        if (typeof v !== "object" || v === null) throw pb.invalidValue("shmrpc.test.Outer.Inner.many", "message shmrpc.test.Outer.Inner.Deepest", v);
         w.tag(18);
         const at = w.fork();
         Outer_Inner_Deepest.$encode(v, w);
@@ -2959,10 +3239,12 @@ export const Outer_Inner_Deepest: pb.MessageCodec<Outer_Inner_Deepest> = {
     let n = 0;
     const note = m.note;
     if (note !== undefined && note !== "") {
+      if (typeof note !== "string") throw pb.invalidValue("shmrpc.test.Outer.Inner.Deepest.note", "string", note);
       n += 1 + w.stringSize(note);
     }
     const level = m.level;
     if (level !== undefined && level !== 0) {
+      if (typeof level !== "number" || (level | 0) !== level) throw pb.invalidValue("shmrpc.test.Outer.Inner.Deepest.level", "enum shmrpc.test.Outer.Level", level);
       n += 1 + pb.sizeInt32(level);
     }
     if (m.$unknown !== undefined) n += m.$unknown.length;
@@ -2986,11 +3268,13 @@ export const Outer_Inner_Deepest: pb.MessageCodec<Outer_Inner_Deepest> = {
   $encode(m: pb.MessageInit<Outer_Inner_Deepest>, w: pb.Writer): void {
     const note = m.note;
     if (note !== undefined && note !== "") {
+      if (typeof note !== "string") throw pb.invalidValue("shmrpc.test.Outer.Inner.Deepest.note", "string", note);
       w.tag(10);
       w.stringField(note);
     }
     const level = m.level;
     if (level !== undefined && level !== 0) {
+      if (typeof level !== "number" || (level | 0) !== level) throw pb.invalidValue("shmrpc.test.Outer.Inner.Deepest.level", "enum shmrpc.test.Outer.Level", level);
       w.tag(16);
       w.int32(level);
     }
@@ -3092,11 +3376,14 @@ export const Tree: pb.MessageCodec<Tree> = {
     let n = 0;
     const label = m.label;
     if (label !== undefined && label !== "") {
+      if (typeof label !== "string") throw pb.invalidValue("shmrpc.test.Tree.label", "string", label);
       n += 1 + w.stringSize(label);
     }
     const children = m.children;
+    if (children !== undefined && !Array.isArray(children)) throw pb.invalidValue("shmrpc.test.Tree.children", "repeated", children);
     if (children !== undefined) {
       for (const v of children) {
+        if (typeof v !== "object" || v === null) throw pb.invalidValue("shmrpc.test.Tree.children", "message shmrpc.test.Tree", v);
         n += 1 + w.fill(w.slot(), Tree.$size(v, w));
       }
     }
@@ -3124,12 +3411,15 @@ export const Tree: pb.MessageCodec<Tree> = {
   $encode(m: pb.MessageInit<Tree>, w: pb.Writer): void {
     const label = m.label;
     if (label !== undefined && label !== "") {
+      if (typeof label !== "string") throw pb.invalidValue("shmrpc.test.Tree.label", "string", label);
       w.tag(10);
       w.stringField(label);
     }
     const children = m.children;
+    if (children !== undefined && !Array.isArray(children)) throw pb.invalidValue("shmrpc.test.Tree.children", "repeated", children);
     if (children !== undefined) {
       for (const v of children) {
+        if (typeof v !== "object" || v === null) throw pb.invalidValue("shmrpc.test.Tree.children", "message shmrpc.test.Tree", v);
         w.tag(18);
         const at = w.fork();
         Tree.$encode(v, w);
@@ -3270,50 +3560,62 @@ export const Everything: pb.MessageCodec<Everything> = {
     let n = 0;
     const scalars = m.scalars;
     if (scalars !== undefined) {
+      if (typeof scalars !== "object" || scalars === null) throw pb.invalidValue("shmrpc.test.Everything.scalars", "message shmrpc.test.Scalars", scalars);
       n += 1 + w.fill(w.slot(), Scalars.$size(scalars, w));
     }
     const optionals = m.optionals;
     if (optionals !== undefined) {
+      if (typeof optionals !== "object" || optionals === null) throw pb.invalidValue("shmrpc.test.Everything.optionals", "message shmrpc.test.Optionals", optionals);
       n += 1 + w.fill(w.slot(), Optionals.$size(optionals, w));
     }
     const repeateds = m.repeateds;
     if (repeateds !== undefined) {
+      if (typeof repeateds !== "object" || repeateds === null) throw pb.invalidValue("shmrpc.test.Everything.repeateds", "message shmrpc.test.Repeateds", repeateds);
       n += 1 + w.fill(w.slot(), Repeateds.$size(repeateds, w));
     }
     const maps = m.maps;
     if (maps !== undefined) {
+      if (typeof maps !== "object" || maps === null) throw pb.invalidValue("shmrpc.test.Everything.maps", "message shmrpc.test.Maps", maps);
       n += 1 + w.fill(w.slot(), Maps.$size(maps, w));
     }
     const oneofs = m.oneofs;
     if (oneofs !== undefined) {
+      if (typeof oneofs !== "object" || oneofs === null) throw pb.invalidValue("shmrpc.test.Everything.oneofs", "message shmrpc.test.Oneofs", oneofs);
       n += 1 + w.fill(w.slot(), Oneofs.$size(oneofs, w));
     }
     const outer = m.outer;
     if (outer !== undefined) {
+      if (typeof outer !== "object" || outer === null) throw pb.invalidValue("shmrpc.test.Everything.outer", "message shmrpc.test.Outer", outer);
       n += 1 + w.fill(w.slot(), Outer.$size(outer, w));
     }
     const tree = m.tree;
     if (tree !== undefined) {
+      if (typeof tree !== "object" || tree === null) throw pb.invalidValue("shmrpc.test.Everything.tree", "message shmrpc.test.Tree", tree);
       n += 1 + w.fill(w.slot(), Tree.$size(tree, w));
     }
     const createdAt = m.createdAt;
     if (createdAt !== undefined) {
+      if (typeof createdAt !== "object" || createdAt === null) throw pb.invalidValue("shmrpc.test.Everything.created_at", "message google.protobuf.Timestamp", createdAt);
       n += 2 + w.fill(w.slot(), Timestamp.$size(createdAt, w));
     }
     const ttl = m.ttl;
     if (ttl !== undefined) {
+      if (typeof ttl !== "object" || ttl === null) throw pb.invalidValue("shmrpc.test.Everything.ttl", "message google.protobuf.Duration", ttl);
       n += 2 + w.fill(w.slot(), Duration.$size(ttl, w));
     }
     const nothing = m.nothing;
     if (nothing !== undefined) {
+      if (typeof nothing !== "object" || nothing === null) throw pb.invalidValue("shmrpc.test.Everything.nothing", "message google.protobuf.Empty", nothing);
       n += 2 + w.fill(w.slot(), Empty.$size(nothing, w));
     }
     const farAway = m.farAway;
     if (farAway !== undefined && farAway !== "") {
+      if (typeof farAway !== "string") throw pb.invalidValue("shmrpc.test.Everything.far_away", "string", farAway);
       n += 3 + w.stringSize(farAway);
     }
     const farthest = m.farthest;
     if (farthest !== undefined && farthest !== 0) {
+      if (typeof farthest !== "number" || (farthest >>> 0) !== farthest) throw pb.invalidValue("shmrpc.test.Everything.farthest", "uint32", farthest);
       n += 3 + pb.sizeUint32(farthest);
     }
     if (m.$unknown !== undefined) n += m.$unknown.length;
@@ -3397,6 +3699,7 @@ export const Everything: pb.MessageCodec<Everything> = {
   $encode(m: pb.MessageInit<Everything>, w: pb.Writer): void {
     const scalars = m.scalars;
     if (scalars !== undefined) {
+      if (typeof scalars !== "object" || scalars === null) throw pb.invalidValue("shmrpc.test.Everything.scalars", "message shmrpc.test.Scalars", scalars);
       w.tag(10);
       const at = w.fork();
       Scalars.$encode(scalars, w);
@@ -3404,6 +3707,7 @@ export const Everything: pb.MessageCodec<Everything> = {
     }
     const optionals = m.optionals;
     if (optionals !== undefined) {
+      if (typeof optionals !== "object" || optionals === null) throw pb.invalidValue("shmrpc.test.Everything.optionals", "message shmrpc.test.Optionals", optionals);
       w.tag(18);
       const at = w.fork();
       Optionals.$encode(optionals, w);
@@ -3411,6 +3715,7 @@ export const Everything: pb.MessageCodec<Everything> = {
     }
     const repeateds = m.repeateds;
     if (repeateds !== undefined) {
+      if (typeof repeateds !== "object" || repeateds === null) throw pb.invalidValue("shmrpc.test.Everything.repeateds", "message shmrpc.test.Repeateds", repeateds);
       w.tag(26);
       const at = w.fork();
       Repeateds.$encode(repeateds, w);
@@ -3418,6 +3723,7 @@ export const Everything: pb.MessageCodec<Everything> = {
     }
     const maps = m.maps;
     if (maps !== undefined) {
+      if (typeof maps !== "object" || maps === null) throw pb.invalidValue("shmrpc.test.Everything.maps", "message shmrpc.test.Maps", maps);
       w.tag(34);
       const at = w.fork();
       Maps.$encode(maps, w);
@@ -3425,6 +3731,7 @@ export const Everything: pb.MessageCodec<Everything> = {
     }
     const oneofs = m.oneofs;
     if (oneofs !== undefined) {
+      if (typeof oneofs !== "object" || oneofs === null) throw pb.invalidValue("shmrpc.test.Everything.oneofs", "message shmrpc.test.Oneofs", oneofs);
       w.tag(42);
       const at = w.fork();
       Oneofs.$encode(oneofs, w);
@@ -3432,6 +3739,7 @@ export const Everything: pb.MessageCodec<Everything> = {
     }
     const outer = m.outer;
     if (outer !== undefined) {
+      if (typeof outer !== "object" || outer === null) throw pb.invalidValue("shmrpc.test.Everything.outer", "message shmrpc.test.Outer", outer);
       w.tag(50);
       const at = w.fork();
       Outer.$encode(outer, w);
@@ -3439,6 +3747,7 @@ export const Everything: pb.MessageCodec<Everything> = {
     }
     const tree = m.tree;
     if (tree !== undefined) {
+      if (typeof tree !== "object" || tree === null) throw pb.invalidValue("shmrpc.test.Everything.tree", "message shmrpc.test.Tree", tree);
       w.tag(58);
       const at = w.fork();
       Tree.$encode(tree, w);
@@ -3446,6 +3755,7 @@ export const Everything: pb.MessageCodec<Everything> = {
     }
     const createdAt = m.createdAt;
     if (createdAt !== undefined) {
+      if (typeof createdAt !== "object" || createdAt === null) throw pb.invalidValue("shmrpc.test.Everything.created_at", "message google.protobuf.Timestamp", createdAt);
       w.tag(130);
       const at = w.fork();
       Timestamp.$encode(createdAt, w);
@@ -3453,6 +3763,7 @@ export const Everything: pb.MessageCodec<Everything> = {
     }
     const ttl = m.ttl;
     if (ttl !== undefined) {
+      if (typeof ttl !== "object" || ttl === null) throw pb.invalidValue("shmrpc.test.Everything.ttl", "message google.protobuf.Duration", ttl);
       w.tag(138);
       const at = w.fork();
       Duration.$encode(ttl, w);
@@ -3460,6 +3771,7 @@ export const Everything: pb.MessageCodec<Everything> = {
     }
     const nothing = m.nothing;
     if (nothing !== undefined) {
+      if (typeof nothing !== "object" || nothing === null) throw pb.invalidValue("shmrpc.test.Everything.nothing", "message google.protobuf.Empty", nothing);
       w.tag(146);
       const at = w.fork();
       Empty.$encode(nothing, w);
@@ -3467,11 +3779,13 @@ export const Everything: pb.MessageCodec<Everything> = {
     }
     const farAway = m.farAway;
     if (farAway !== undefined && farAway !== "") {
+      if (typeof farAway !== "string") throw pb.invalidValue("shmrpc.test.Everything.far_away", "string", farAway);
       w.tag(16386);
       w.stringField(farAway);
     }
     const farthest = m.farthest;
     if (farthest !== undefined && farthest !== 0) {
+      if (typeof farthest !== "number" || (farthest >>> 0) !== farthest) throw pb.invalidValue("shmrpc.test.Everything.farthest", "uint32", farthest);
       w.tag(524280);
       w.uint32(farthest);
     }
@@ -3661,48 +3975,64 @@ export const Awkward: pb.MessageCodec<Awkward> = {
     let n = 0;
     const class_ = m.class;
     if (class_ !== undefined && class_ !== "") {
+      if (typeof class_ !== "string") throw pb.invalidValue("shmrpc.test.Awkward.class", "string", class_);
       n += 1 + w.stringSize(class_);
     }
     const value_ = m.value;
     if (value_ !== undefined && value_ !== 0) {
+      if (typeof value_ !== "number" || (value_ | 0) !== value_) throw pb.invalidValue("shmrpc.test.Awkward.value", "int32", value_);
       n += 1 + pb.sizeInt32(value_);
     }
     const key_ = m.key;
     if (key_ !== undefined && key_ !== "") {
+      if (typeof key_ !== "string") throw pb.invalidValue("shmrpc.test.Awkward.key", "string", key_);
       n += 1 + w.stringSize(key_);
     }
     const Money_ = m.Money;
     if (Money_ !== undefined) {
+      if (typeof Money_ !== "object" || Money_ === null) throw pb.invalidValue("shmrpc.test.Awkward.Money", "message shmrpc.test.common.Money", Money_);
       n += 1 + w.fill(w.slot(), Money.$size(Money_, w));
     }
     const m_ = m.m;
+    if (m_ !== undefined && !Array.isArray(m_)) throw pb.invalidValue("shmrpc.test.Awkward.m", "repeated", m_);
     if (m_ !== undefined && m_.length !== 0) {
       let len = 0;
-      for (const v of m_) len += pb.sizeInt32(v);
+      for (const v of m_) {
+        if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("shmrpc.test.Awkward.m", "int32", v);
+        len += pb.sizeInt32(v);
+      }
       n += 1 + w.run(len);
     }
     const w_ = m.w;
+    if (w_ !== undefined && (typeof w_ !== "object" || w_ === null)) throw pb.invalidValue("shmrpc.test.Awkward.w", "map", w_);
     if (w_ !== undefined) {
       for (const key of w.keepKeys(Object.keys(w_))) {
         const value = w_[key] ?? 0;
+        if (typeof value !== "number" || (value | 0) !== value) throw pb.invalidValue("shmrpc.test.Awkward.WEntry.value", "int32", value);
         n += 1 + w.fill(w.slot(), 1 + w.stringSize(key) + 1 + pb.sizeInt32(value));
       }
     }
     const tag_ = m.tag;
     switch (tag_?.case) {
       case "n":
+        if (typeof (tag_.value ?? "") !== "string") throw pb.invalidValue("shmrpc.test.Awkward.n", "string", (tag_.value ?? ""));
         n += 1 + w.stringSize(tag_.value ?? "");
         break;
       case "r":
+        if (typeof (tag_.value ?? false) !== "boolean") throw pb.invalidValue("shmrpc.test.Awkward.r", "bool", (tag_.value ?? false));
         n += 2;
         break;
+      default:
+        if (tag_ !== undefined && tag_.case !== undefined) throw pb.invalidValue("shmrpc.test.Awkward.tag", "oneof", tag_.case);
     }
     const pb_ = m.pb;
     if (pb_ !== undefined && pb_.length !== 0) {
+      if (!(pb_ instanceof Uint8Array)) throw pb.invalidValue("shmrpc.test.Awkward.pb", "bytes", pb_);
       n += 1 + pb.sizeBytes(pb_);
     }
     const unknown_ = m.unknown;
     if (unknown_ !== undefined && unknown_ !== 0) {
+      if (typeof unknown_ !== "number" || (unknown_ >>> 0) !== unknown_) throw pb.invalidValue("shmrpc.test.Awkward.unknown", "uint32", unknown_);
       n += 1 + pb.sizeUint32(unknown_);
     }
     if (m.$unknown !== undefined) n += m.$unknown.length;
@@ -3776,35 +4106,44 @@ export const Awkward: pb.MessageCodec<Awkward> = {
   $encode(m: pb.MessageInit<Awkward>, w: pb.Writer): void {
     const class_ = m.class;
     if (class_ !== undefined && class_ !== "") {
+      if (typeof class_ !== "string") throw pb.invalidValue("shmrpc.test.Awkward.class", "string", class_);
       w.tag(10);
       w.stringField(class_);
     }
     const value_ = m.value;
     if (value_ !== undefined && value_ !== 0) {
+      if (typeof value_ !== "number" || (value_ | 0) !== value_) throw pb.invalidValue("shmrpc.test.Awkward.value", "int32", value_);
       w.tag(16);
       w.int32(value_);
     }
     const key_ = m.key;
     if (key_ !== undefined && key_ !== "") {
+      if (typeof key_ !== "string") throw pb.invalidValue("shmrpc.test.Awkward.key", "string", key_);
       w.tag(26);
       w.stringField(key_);
     }
     const Money_ = m.Money;
     if (Money_ !== undefined) {
+      if (typeof Money_ !== "object" || Money_ === null) throw pb.invalidValue("shmrpc.test.Awkward.Money", "message shmrpc.test.common.Money", Money_);
       w.tag(34);
       const at = w.fork();
       Money.$encode(Money_, w);
       w.join(at);
     }
     const m_ = m.m;
+    if (m_ !== undefined && !Array.isArray(m_)) throw pb.invalidValue("shmrpc.test.Awkward.m", "repeated", m_);
     if (m_ !== undefined && m_.length !== 0) {
       w.tag(42);
       const at = w.fork();
       w.ensure(m_.length * 10);
-      for (const v of m_) w.int32(v);
+      for (const v of m_) {
+        if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("shmrpc.test.Awkward.m", "int32", v);
+        w.int32(v);
+      }
       w.join(at);
     }
     const w_ = m.w;
+    if (w_ !== undefined && (typeof w_ !== "object" || w_ === null)) throw pb.invalidValue("shmrpc.test.Awkward.w", "map", w_);
     if (w_ !== undefined) {
       for (const key of Object.keys(w_)) {
         const value = w_[key] ?? 0;
@@ -3812,6 +4151,7 @@ export const Awkward: pb.MessageCodec<Awkward> = {
         const entry = w.fork();
         w.tag(10);
         w.stringField(key);
+        if (typeof value !== "number" || (value | 0) !== value) throw pb.invalidValue("shmrpc.test.Awkward.WEntry.value", "int32", value);
         w.tag(16);
         w.int32(value);
         w.join(entry);
@@ -3820,23 +4160,29 @@ export const Awkward: pb.MessageCodec<Awkward> = {
     const tag_ = m.tag;
     switch (tag_?.case) {
       case "n": {
+        if (typeof (tag_.value ?? "") !== "string") throw pb.invalidValue("shmrpc.test.Awkward.n", "string", (tag_.value ?? ""));
         w.tag(58);
         w.stringField(tag_.value ?? "");
         break;
       }
       case "r": {
+        if (typeof (tag_.value ?? false) !== "boolean") throw pb.invalidValue("shmrpc.test.Awkward.r", "bool", (tag_.value ?? false));
         w.tag(64);
         w.bool(tag_.value ?? false);
         break;
       }
+      default:
+        if (tag_ !== undefined && tag_.case !== undefined) throw pb.invalidValue("shmrpc.test.Awkward.tag", "oneof", tag_.case);
     }
     const pb_ = m.pb;
     if (pb_ !== undefined && pb_.length !== 0) {
+      if (!(pb_ instanceof Uint8Array)) throw pb.invalidValue("shmrpc.test.Awkward.pb", "bytes", pb_);
       w.tag(74);
       w.bytesField(pb_);
     }
     const unknown_ = m.unknown;
     if (unknown_ !== undefined && unknown_ !== 0) {
+      if (typeof unknown_ !== "number" || (unknown_ >>> 0) !== unknown_) throw pb.invalidValue("shmrpc.test.Awkward.unknown", "uint32", unknown_);
       w.tag(80);
       w.uint32(unknown_);
     }

@@ -94,10 +94,12 @@ export const EchoRequest: pb.MessageCodec<EchoRequest> = {
     let n = 0;
     const payload = m.payload;
     if (payload !== undefined) {
+      if (typeof payload !== "object" || payload === null) throw pb.invalidValue("shmrpc.test.api.EchoRequest.payload", "message shmrpc.test.Everything", payload);
       n += 1 + w.fill(w.slot(), Everything.$size(payload, w));
     }
     const repeat = m.repeat;
     if (repeat !== undefined && repeat !== 0) {
+      if (typeof repeat !== "number" || (repeat >>> 0) !== repeat) throw pb.invalidValue("shmrpc.test.api.EchoRequest.repeat", "uint32", repeat);
       n += 1 + pb.sizeUint32(repeat);
     }
     if (m.$unknown !== undefined) n += m.$unknown.length;
@@ -122,6 +124,7 @@ export const EchoRequest: pb.MessageCodec<EchoRequest> = {
   $encode(m: pb.MessageInit<EchoRequest>, w: pb.Writer): void {
     const payload = m.payload;
     if (payload !== undefined) {
+      if (typeof payload !== "object" || payload === null) throw pb.invalidValue("shmrpc.test.api.EchoRequest.payload", "message shmrpc.test.Everything", payload);
       w.tag(10);
       const at = w.fork();
       Everything.$encode(payload, w);
@@ -129,6 +132,7 @@ export const EchoRequest: pb.MessageCodec<EchoRequest> = {
     }
     const repeat = m.repeat;
     if (repeat !== undefined && repeat !== 0) {
+      if (typeof repeat !== "number" || (repeat >>> 0) !== repeat) throw pb.invalidValue("shmrpc.test.api.EchoRequest.repeat", "uint32", repeat);
       w.tag(16);
       w.uint32(repeat);
     }
@@ -222,7 +226,8 @@ export const PriceQuery: pb.MessageCodec<PriceQuery> = {
   $size(m: pb.MessageInit<PriceQuery>, w: pb.Writer): number {
     let n = 0;
     const skus = m.skus;
-    if (skus !== undefined) n += w.stringFieldsSize(10, skus);
+    if (skus !== undefined && !Array.isArray(skus)) throw pb.invalidValue("shmrpc.test.api.PriceQuery.skus", "repeated", skus);
+    if (skus !== undefined) n += w.stringFieldsSize(10, skus, "shmrpc.test.api.PriceQuery.skus");
     if (m.$unknown !== undefined) n += m.$unknown.length;
     return n;
   },
@@ -235,7 +240,8 @@ export const PriceQuery: pb.MessageCodec<PriceQuery> = {
 
   $encode(m: pb.MessageInit<PriceQuery>, w: pb.Writer): void {
     const skus = m.skus;
-    if (skus !== undefined) w.stringFields(10, skus);
+    if (skus !== undefined && !Array.isArray(skus)) throw pb.invalidValue("shmrpc.test.api.PriceQuery.skus", "repeated", skus);
+    if (skus !== undefined) w.stringFields(10, skus, "shmrpc.test.api.PriceQuery.skus");
     if (m.$unknown !== undefined) w.rawField(m.$unknown);
   },
 
