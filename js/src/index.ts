@@ -14,8 +14,8 @@ export {
 export type { FrameHeader, Message } from "./channel/frame.js";
 export { PeerState, SEGMENT_HEADER_BYTES, WaitValue } from "./channel/layout.js";
 export type { Side } from "./channel/layout.js";
-export { createSegment, segmentSize, validateSegment } from "./channel/segment.js";
-export type { SegmentInfo, SegmentOptions } from "./channel/segment.js";
+export { SEGMENT_ALIGNMENT, createSegment, formatSegment, segmentSize, validateSegment } from "./channel/segment.js";
+export type { SegmentInfo, SegmentOptions, SegmentRegion, SegmentSource } from "./channel/segment.js";
 export { ShmrpcError, errorCodeValues, isShmrpcError } from "./errors.js";
 export type { ShmrpcErrorCode } from "./errors.js";
 export { InProcessService } from "./transport/in-process.js";

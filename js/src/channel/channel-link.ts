@@ -8,6 +8,7 @@
 import { ShmrpcError } from "../errors.js";
 import type { Doorbell } from "./doorbell.js";
 import { PeerState, SEGMENT_HEADER_BYTES, WAIT_WORDS, WaitValue, type SideLayout } from "./layout.js";
+import type { SharedRegion } from "./segment.js";
 
 /** Counters for tests and tuning. */
 export interface ChannelStats {
@@ -48,7 +49,7 @@ export interface ChannelOwner {
 
 export class ChannelLink {
   readonly stats: ChannelStats = { messagesSent: 0, messagesReceived: 0, publishes: 0, doorbellRings: 0, parks: 0 };
-  /** Header, state words and control blocks, as 32-bit words. */
+  /** Header, state words and control blocks, as 32-bit words (index 0 is the segment's start). */
   readonly words: Int32Array;
 
   private readonly ownStateIndex: number;
@@ -62,11 +63,11 @@ export class ChannelLink {
   private keptAlive = false;
 
   constructor(
-    sab: SharedArrayBuffer,
+    segment: SharedRegion,
     layout: SideLayout,
     readonly doorbell: Doorbell,
   ) {
-    this.words = new Int32Array(sab, 0, SEGMENT_HEADER_BYTES / 4);
+    this.words = new Int32Array(segment.buffer, segment.byteOffset, SEGMENT_HEADER_BYTES / 4);
     this.ownStateIndex = layout.ownState / 4;
     this.ownMaxMessageIndex = layout.ownMaxMessage / 4;
     this.peerStateIndex = layout.peerState / 4;
