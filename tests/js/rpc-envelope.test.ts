@@ -8,18 +8,8 @@ import path from "node:path";
 import { describe, test } from "node:test";
 
 import { packageRoot } from "../../js/src/native/addon.js";
-import {
-  ENVELOPE_HEADER_BYTES,
-  EnvelopeError,
-  EnvelopeKind,
-  RpcError,
-  Status,
-  encodeEnvelope,
-  eventId,
-  isRpcError,
-  parseEnvelope,
-  statusName,
-} from "../../js/src/rpc/index.js";
+import { ENVELOPE_HEADER_BYTES, EnvelopeError, EnvelopeKind, encodeEnvelope, parseEnvelope } from "../../js/src/internal.js";
+import { RpcError, Status, eventId, isRpcError, statusName } from "../../js/src/rpc/index.js";
 
 const dir = path.join(packageRoot(), "tests/vectors/rpc");
 const read = (file: string) => new Uint8Array(readFileSync(path.join(dir, file)));
