@@ -38,7 +38,7 @@ function modulesLoadedBy(entry: string): string[] {
 const isNodeOnly = (url: string) => url.startsWith("node:") || url.endsWith(".node") || !url.startsWith("file:");
 
 describe("the portable entries", () => {
-  for (const entry of ["index.js", "internal.js", "rpc/index.js", "pb/index.js"]) {
+  for (const entry of ["index.js", "internal.js", "rpc/index.js", "codegen-runtime.js"]) {
     test(`${entry} loads no node: module and no addon`, () => {
       const loaded = modulesLoadedBy(path.join(runtime, entry));
       assert.ok(loaded.length > 0, "the recorder saw the graph");

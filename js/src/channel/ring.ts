@@ -11,7 +11,7 @@
  */
 import { ShmrpcError } from "../errors.js";
 import { RingOffset } from "./layout.js";
-import { copyFromShared, copyIntoShared } from "./shared-copy.js";
+import { copyFromShared, copyIntoShared } from "../shared-copy.js";
 
 /** Where a ring lives inside the segment. */
 export interface RingLocation {

@@ -8,7 +8,7 @@
 import { Channel } from "../channel/channel.js";
 import type { Doorbell } from "../channel/doorbell.js";
 import { createSegment } from "../channel/segment.js";
-import { setNativeCopy } from "../channel/shared-copy.js";
+import { setNativeCopy } from "../shared-copy.js";
 import { loadAddon, type NativeServiceHost } from "../native/addon.js";
 
 export interface InProcessOptions {
