@@ -17,6 +17,8 @@ export type { Side } from "./channel/layout.js";
 export { SEGMENT_ALIGNMENT, createSegment, formatSegment, segmentSize, validateSegment } from "./channel/segment.js";
 export type { SegmentInfo, SegmentOptions, SegmentRegion, SegmentSource } from "./channel/segment.js";
 export { ShmrpcError, errorCodeValues, isShmrpcError } from "./errors.js";
+export { openChannel } from "./transport/transport.js";
+export type { Connection, Transport, TransportChannel, TransportChannelOptions } from "./transport/transport.js";
 export type { ShmrpcErrorCode } from "./errors.js";
 export { RpcClient, RpcError, ServerStream, Status, eventId, isRpcError, statusName } from "./rpc/index.js";
 export type {

@@ -15,9 +15,8 @@ import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 
-import { Channel, FrameType, formatSegment, segmentSize } from "../../js/src/index.js";
-import { EnvelopeKind, encodeEnvelope, parseEnvelope } from "../../js/src/internal.js";
-import { EchoReply, EchoRequest } from "./gen/rpc_test_pb.js";
+import { Channel, formatSegment, segmentSize } from "../../js/src/index.js";
+import { serveEcho } from "./helpers/echo-server.js";
 import type { WorkerReport } from "./helpers/rpc-worker-client.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -43,7 +42,7 @@ describe("the portable entries", () => {
       const loaded = modulesLoadedBy(path.join(runtime, entry));
       assert.ok(loaded.length > 0, "the recorder saw the graph");
       assert.deepEqual(loaded.filter(isNodeOnly), []);
-      assert.deepEqual(loaded.filter((url) => url.includes("/native/") || url.includes("/transport/")), []);
+      assert.deepEqual(loaded.filter((url) => url.includes("/native/") || url.includes("/transport/in-process")), []);
     });
   }
 
@@ -68,17 +67,7 @@ describe("a Worker with the portable entry", () => {
     new Uint8Array(sab).fill(0xa5);
     const region = formatSegment(sab, offset, { capacityC2S: 1024, capacityS2C: 1024 });
     const server = new Channel(region, { side: "server" });
-    let requests = 0;
-    server.onMessage((message) => {
-      assert.equal(message.type, FrameType.COMMAND);
-      const envelope = parseEnvelope(message.data as Uint8Array);
-      if (envelope.kind !== EnvelopeKind.REQUEST) return;
-      requests++;
-      const request = EchoRequest.decode(envelope.body);
-      const reply = EchoReply.encode({ text: `echo: ${request.text}`, payload: request.payload, callId: envelope.callId });
-      const header = { kind: EnvelopeKind.RESPONSE, callId: envelope.callId, methodId: 0, schemaHash: 0, status: 0, timeoutUs: 0, credit: 0 };
-      void server.send(FrameType.COMMAND, encodeEnvelope(header, reply));
-    });
+    const echo = serveEcho(server);
     try {
       const worker = new Worker(new URL("./helpers/rpc-worker-client.js", import.meta.url), { workerData: { region } });
       const exited = once(worker, "exit");
@@ -97,7 +86,7 @@ describe("a Worker with the portable entry", () => {
         Array.from({ length: 100 }, (_, i) => `echo: concurrent ${i}`),
       );
       assert.equal(report.sync, "echo: sync");
-      assert.equal(requests, 141);
+      assert.equal(echo.requests, 141);
       const bytes = new Uint8Array(sab);
       assert.ok(bytes.subarray(0, offset).every((b) => b === 0xa5), "bytes before the region untouched");
       assert.ok(bytes.subarray(offset + size).every((b) => b === 0xa5), "bytes after the region untouched");

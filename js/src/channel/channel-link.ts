@@ -61,6 +61,8 @@ export class ChannelLink {
   /** The peer's advertised limit, read once after it is seen attached; -1 until then. */
   private peerMaxMessage = -1;
   private keptAlive = false;
+  /** What the transport saw when it reported the peer dead (peerDied). */
+  private deathReason: string | undefined;
 
   constructor(
     segment: SharedRegion,
@@ -109,7 +111,24 @@ export class ChannelLink {
   }
 
   peerEndError(failed = this.peerFailed()): ShmrpcError {
-    return new ShmrpcError("ECLOSED", failed ? "the peer failed" : "the peer closed the channel");
+    if (!failed) return new ShmrpcError("ECLOSED", "the peer closed the channel");
+    return new ShmrpcError("ECLOSED", this.deathReason === undefined ? "the peer failed" : `the peer died: ${this.deathReason}`);
+  }
+
+  /**
+   * The transport saw the peer go away without closing: stores FAILED in
+   * the peer's state word in its place (it can no longer), unless the peer
+   * had closed or failed itself. From then on the peer counts as ended.
+   */
+  peerDied(reason: string): void {
+    for (;;) {
+      const seen = Atomics.load(this.words, this.peerStateIndex);
+      if (seen !== PeerState.OPEN && seen !== PeerState.ABSENT) return;
+      if (Atomics.compareExchange(this.words, this.peerStateIndex, seen, PeerState.FAILED) === seen) {
+        this.deathReason = reason;
+        return;
+      }
+    }
   }
 
   /**

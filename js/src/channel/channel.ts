@@ -225,6 +225,22 @@ export class Channel implements AsyncIterable<Message> {
   }
 
   /**
+   * Called by the transport when the peer is gone without closing (its
+   * thread returned, its process exited, its Worker ended): the peer counts
+   * as failed (its state word says FAILED, unless it had closed or failed
+   * itself), and this side is woken. What the peer published before is
+   * still delivered; then pending and later sends fail with ECLOSED, the
+   * stream ends with that error ("the peer died: <reason>") and onClose
+   * listeners run with it, so an RpcClient fails its calls with
+   * UNAVAILABLE. Harmless after close() or a second time.
+   */
+  peerDied(reason: string): void {
+    if (this.link.ownState !== PeerState.OPEN) return;
+    this.link.peerDied(String(reason));
+    this.wake();
+  }
+
+  /**
    * Closes this side (docs/PROTOCOL.md section 5): publishes what was
    * written, stores CLOSED and wakes every sleeper. Pending sends reject with
    * ECLOSED, iterators finish after their buffered messages, close listeners
