@@ -31,6 +31,7 @@ export {
   EnvelopeOffset,
   encodeEnvelope,
   envelopeU32,
+  headerProblem,
   parseEnvelope,
   writeEnvelopeHeader,
 } from "./rpc/envelope.js";

@@ -34,7 +34,7 @@ import { abortText, checkMethod, checkOptions, positiveInteger, type CheckedOpti
 import { CallTable } from "./call-table.js";
 import { claimChannel, releaseChannel } from "./channel-claims.js";
 import { Call } from "./call.js";
-import { ENVELOPE_HEADER_BYTES, ENVELOPE_VERSION, EnvelopeKind, EnvelopeOffset, envelopeU32, statusViolation, writeEnvelopeHeader } from "./envelope.js";
+import { ENVELOPE_HEADER_BYTES, EnvelopeKind, EnvelopeOffset, envelopeU32, headerProblem, statusViolation, writeEnvelopeHeader } from "./envelope.js";
 import { RpcError } from "./errors.js";
 import { eventId } from "./ids.js";
 import { Status } from "./status.js";
@@ -436,7 +436,7 @@ export class RpcClient implements RpcTransport {
   private handleMessage(message: Message): void {
     if (message.type !== FrameType.COMMAND) return;
     const data = message.data as Uint8Array;
-    if (data.length < ENVELOPE_HEADER_BYTES || data[EnvelopeOffset.VERSION] !== ENVELOPE_VERSION) {
+    if (headerProblem(data) !== undefined) {
       this.stats.malformed++;
       return;
     }
@@ -451,7 +451,7 @@ export class RpcClient implements RpcTransport {
       case EnvelopeKind.EVENT:
         this.handleEvent(data);
         return;
-      default:
+      default: // a kind only a client sends
         this.stats.malformed++;
     }
   }
