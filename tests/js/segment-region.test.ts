@@ -4,6 +4,7 @@
  * over a region without touching a byte outside it.
  */
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { describe, test } from "node:test";
 
 import {
@@ -152,6 +153,23 @@ describe("a region as the segment", () => {
       client.close();
       server.close();
     }
+  });
+
+  test("without SharedArrayBuffer (a page that is not cross-origin isolated) the runtime loads and says why it cannot run", () => {
+    const entry = new URL("../../js/src/index.js", import.meta.url).href;
+    const script = `
+      const shmrpc = await import(${JSON.stringify(entry)});
+      const attempts = [() => shmrpc.createSegment(), () => new shmrpc.Channel({ buffer: new ArrayBuffer(576), byteOffset: 0, byteLength: 576 })];
+      console.log(JSON.stringify({ shared: typeof SharedArrayBuffer, errors: attempts.map((attempt) => {
+        try { attempt(); return "no error"; } catch (error) { return error.name + ": " + error.message; }
+      }) }));`;
+    // V8 leaves SharedArrayBuffer out of the global object with this flag, as a browser does without isolation.
+    const output = execFileSync(process.execPath, ["--enable-sharedarraybuffer-per-context", "--input-type=module", "-e", script], {
+      encoding: "utf8",
+    });
+    const { shared, errors } = JSON.parse(output) as { shared: string; errors: string[] };
+    assert.equal(shared, "undefined");
+    for (const error of errors) assert.match(error, /^TypeError: SharedArrayBuffer is not available: .*cross-origin isolated/);
   });
 
   test("a whole SharedArrayBuffer is still a segment", () => {

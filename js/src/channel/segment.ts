@@ -73,14 +73,19 @@ function isCapacity(value: unknown): value is number {
 
 const SharedBuffer = globalThis.SharedArrayBuffer as SharedArrayBufferConstructor | undefined;
 
-function requireSharedArrayBuffer(buffer: unknown, what: string): asserts buffer is SharedArrayBuffer {
+/** A TypeError saying why, where SharedArrayBuffer is missing (a page that is not cross-origin isolated). */
+function requireSharedMemory(): SharedArrayBufferConstructor {
   if (SharedBuffer === undefined) {
     throw new TypeError(
       "SharedArrayBuffer is not available: a browser page (and its Workers) must be cross-origin isolated " +
         "(served with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)",
     );
   }
-  if (!(buffer instanceof SharedBuffer)) throw new TypeError(`${what} must be a SharedArrayBuffer or a region of one`);
+  return SharedBuffer;
+}
+
+function requireSharedArrayBuffer(buffer: unknown, what: string): asserts buffer is SharedArrayBuffer {
+  if (!(buffer instanceof requireSharedMemory())) throw new TypeError(`${what} must be a SharedArrayBuffer or a region of one`);
 }
 
 /**
@@ -135,10 +140,11 @@ export function segmentSize(capacityC2S: number, capacityS2C: number): number {
  *   const channel = new Channel(sab, { side: "client", doorbell });
  */
 export function createSegment(options: Partial<SegmentOptions> = {}): SharedArrayBuffer {
+  const SharedMemory = requireSharedMemory();
   const size = segmentSize(options.capacityC2S ?? 1 << 20, options.capacityS2C ?? 1 << 20);
   let sab: SharedArrayBuffer;
   try {
-    sab = new SharedArrayBuffer(size);
+    sab = new SharedMemory(size);
   } catch (cause) {
     throw new ShmrpcError("ENOMEM", `cannot allocate a ${size}-byte segment`, { cause });
   }
