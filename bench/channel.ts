@@ -10,7 +10,8 @@
  */
 import path from "node:path";
 
-import { Channel, FrameType, InProcessService, type Message } from "../js/src/index.js";
+import { Channel, FrameType, type Message } from "../js/src/index.js";
+import { InProcessService } from "../js/src/node.js";
 import { loadAddon, packageRoot } from "../js/src/native/addon.js";
 import { atomicsSpinRoundTrip, cChannelEcho, cPingPong, memcpyBandwidth, postMessageRoundTrip } from "./lib/peers.js";
 import { ASYNC_WARMUP, SYNC_WARMUP, printTable, timeRounds, timeRoundsSync, type Latency } from "./lib/stats.js";

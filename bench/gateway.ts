@@ -25,7 +25,7 @@ import { Worker } from "node:worker_threads";
 
 import express from "express";
 
-import { InProcessService } from "../js/src/index.js";
+import { InProcessService } from "../js/src/node.js";
 import { createGateway } from "../js/src/gateway/index.js";
 import { packageRoot } from "../js/src/native/addon.js";
 import { RpcClient } from "../js/src/rpc/index.js";

@@ -9,7 +9,7 @@ if(TARGET protoc-gen-shmrpc)
     PROTOS ${CMAKE_CURRENT_SOURCE_DIR}/proto/rpc_bench.proto
     C_OUT ${CMAKE_CURRENT_BINARY_DIR}/gen
     TS_OUT ${CMAKE_CURRENT_SOURCE_DIR}/gen
-    TS_RUNTIME ../../js/src/pb/index.js
+    TS_RUNTIME ../../js/src/codegen-runtime.js
     C_SOURCES rpc_bench_sources)
   add_library(shmrpc_rpc_bench MODULE services/rpc_bench_service.c ${rpc_bench_sources})
   target_include_directories(shmrpc_rpc_bench PRIVATE ${CMAKE_CURRENT_BINARY_DIR}/gen)

@@ -7,6 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 
+echo "== layering of the TypeScript runtime"
+node scripts/check-layers.mjs
+
 echo "== C tests"
 ctest --test-dir build/cmake --output-on-failure -j2
 

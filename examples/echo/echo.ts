@@ -3,11 +3,15 @@
  * shared-memory channel; a C service on a native thread sends each one back.
  *
  *   node build/ts/examples/echo/echo.js
+ *
+ * Run it from the repository root (it loads the service library that
+ * scripts/setup.sh builds), or set SHMRPC_SERVICES_DIR.
  */
 import path from "node:path";
-import { FrameType, InProcessService, packageRoot, type Message } from "shmrpc";
+import { FrameType, type Message } from "shmrpc";
+import { InProcessService } from "shmrpc/node";
 
-const library = path.join(packageRoot(), "build/cmake/services/libshmrpc_echo.so");
+const library = path.resolve(process.env.SHMRPC_SERVICES_DIR ?? "build/cmake/services", "libshmrpc_echo.so");
 const service = new InProcessService({ library });
 const { channel } = service;
 const replies = channel[Symbol.asyncIterator]();

@@ -3,7 +3,8 @@
 // the page gets function stubs whose arguments and results are plain objects.
 import { pathToFileURL } from "node:url";
 
-import { InProcessService, RpcClient, isRpcError } from "shmrpc";
+import { RpcClient, isRpcError } from "shmrpc";
+import { InProcessService } from "shmrpc/node";
 
 /** The value of --name=value among the process's arguments. */
 function argument(argv, name) {

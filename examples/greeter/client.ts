@@ -4,16 +4,20 @@
  * top-level schema folder).
  *
  *   node build/ts/examples/greeter/client.js [name]
+ *
+ * Run it from the repository root (it loads the service library that
+ * scripts/setup.sh builds), or set SHMRPC_SERVICES_DIR.
  */
 import path from "node:path";
 
-import { InProcessService, RpcClient, isRpcError, packageRoot } from "shmrpc";
+import { RpcClient, isRpcError } from "shmrpc";
+import { InProcessService } from "shmrpc/node";
 
 import { GreeterClient } from "./gen/greeter_pb.js";
 
 const name = process.argv[2] ?? "shmrpc";
 const service = new InProcessService({
-  library: path.join(packageRoot(), "build/cmake/services/libshmrpc_greeter.so"),
+  library: path.resolve(process.env.SHMRPC_SERVICES_DIR ?? "build/cmake/services", "libshmrpc_greeter.so"),
 });
 const rpc = new RpcClient(service.channel);
 const greeter = new GreeterClient(rpc);

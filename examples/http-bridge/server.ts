@@ -16,7 +16,7 @@ import { Code } from "@connectrpc/connect";
 import { codeToHttpStatus } from "@connectrpc/connect/protocol-connect";
 import express from "express";
 import type { NextFunction, Request, Response } from "express";
-import { isRpcError, packageRoot } from "shmrpc";
+import { isRpcError } from "shmrpc";
 import { createGateway, type Gateway, type GatewayServer } from "shmrpc/gateway";
 
 import { Store, StoreClient } from "./gen/store_pb.js";
@@ -45,7 +45,8 @@ export interface Bridge {
   close(): Promise<void>;
 }
 
-const DEFAULT_LIBRARY = path.join(packageRoot(), "build/cmake/services/libshmrpc_http_bridge.so");
+/** Built by scripts/setup.sh; relative to the repository root, where the example runs. */
+const DEFAULT_LIBRARY = path.resolve(process.env.SHMRPC_SERVICES_DIR ?? "build/cmake/services", "libshmrpc_http_bridge.so");
 
 /** An error response in the Connect protocol's shape, so both kinds of route fail alike. */
 function sendError(res: Response, code: Code, message: string, httpStatus = codeToHttpStatus(code)): void {

@@ -4,8 +4,8 @@
  * once per `retryMs`) after it died or could not be opened. Until then
  * requests fail with UNAVAILABLE and the reason.
  */
-import { InProcessService, RpcClient } from "shmrpc";
-import type { Channel } from "shmrpc";
+import { RpcClient, type Channel } from "shmrpc";
+import { InProcessService } from "shmrpc/node";
 
 /** A running C service: its channel and how to stop it. */
 export interface StoreService {

@@ -17,7 +17,7 @@ cmake --build "$build" -j2
 # code's `import "shmrpc/pb"` resolve to this build (a package self-reference),
 # as the repository's own package.json does for build/ts.
 npx tsc -p tests/codegen/tsconfig.json
-printf '%s\n' '{"name":"shmrpc","type":"module","exports":{"./pb":"./js/src/pb/index.js"}}' \
+printf '%s\n' '{"name":"shmrpc","type":"module","exports":{"./pb":"./js/src/codegen-runtime.js"}}' \
   >"$build/ts/package.json"
 SHMRPC_PLUGIN="$PWD/$build/protoc-gen-shmrpc" \
 SHMRPC_CODEGEN_REENCODE="$PWD/$build/tests/codegen_reencode" \

@@ -8,8 +8,8 @@ import { once } from "node:events";
 import { describe, test } from "node:test";
 import { Worker } from "node:worker_threads";
 
-import { Channel, FrameType, PeerState, createSegment, isShmrpcError, type Message } from "../../js/src/index.js";
-import { Offset } from "../../js/src/channel/layout.js";
+import { Channel, FrameType, createSegment, isShmrpcError, type Message } from "../../js/src/index.js";
+import { Offset, PeerState } from "../../js/src/channel/layout.js";
 import { checksum, sequenceOf, type PeerData, type Scenario } from "./helpers/channel-peer.js";
 
 const CAPACITY = 16 << 10;

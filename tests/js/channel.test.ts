@@ -5,14 +5,13 @@ import { setImmediate as nextTurn } from "node:timers/promises";
 import {
   Channel,
   FrameType,
-  PeerState,
   createSegment,
   encodeFrame,
   isShmrpcError,
   type ChannelOptions,
   type Message,
 } from "../../js/src/index.js";
-import { Offset, RingOffset, SEGMENT_HEADER_BYTES, WaitValue } from "../../js/src/channel/layout.js";
+import { Offset, PeerState, RingOffset, SEGMENT_HEADER_BYTES, WaitValue } from "../../js/src/channel/layout.js";
 import { RingConsumer, RingProducer } from "../../js/src/channel/ring.js";
 import { RecordingDoorbell } from "./helpers/recording-doorbell.js";
 import { readVector, sharedCopyOfVector } from "./helpers/vectors.js";

@@ -17,7 +17,7 @@ import type { DescMessage, DescService } from "@bufbuild/protobuf";
 import { Money } from "../codegen/golden/ts/shmrpc/test/common_pb.js";
 import { Everything } from "../codegen/golden/ts/shmrpc/test/everything_pb.js";
 import { Echo, EchoClient, EchoRequest, PriceQuery } from "../codegen/golden/ts/shmrpc/test/service_pb.js";
-import type { CallOptions, MessageInit, MethodDescriptor, RpcTransport } from "../../js/src/pb/index.js";
+import type { CallOptions, MessageInit, MethodDescriptor, RpcTransport } from "../../js/src/codegen-runtime.js";
 import { registry, repoRoot } from "../codegen/support/schema.js";
 
 // ---- the documented algorithm, written from docs/PROTOCOL.md -----------------

@@ -16,7 +16,8 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 
-import { connect, isShmrpcError, type CrossProcessConnection } from "../../js/src/index.js";
+import { isShmrpcError } from "../../js/src/index.js";
+import { connect, type CrossProcessConnection } from "../../js/src/node.js";
 import { packageRoot } from "../../js/src/native/addon.js";
 import { RpcClient, Status, isRpcError } from "../../js/src/rpc/index.js";
 import { RpcTest, RpcTestClient, StreamStopped } from "./gen/rpc_test_pb.js";

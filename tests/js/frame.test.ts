@@ -1,16 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
-import {
-  FRAME_HEADER_BYTES,
-  FRAME_MORE,
-  FrameType,
-  decodeFrameHeader,
-  encodeFrame,
-  fragmentPayloadBytes,
-  isFrameType,
-  isShmrpcError,
-} from "../../js/src/index.js";
+import { FRAME_HEADER_BYTES, FrameType, decodeFrameHeader, encodeFrame, isFrameType, isShmrpcError } from "../../js/src/index.js";
+import { FRAME_MORE, fragmentPayloadBytes } from "../../js/src/internal.js";
 import { readVector } from "./helpers/vectors.js";
 
 describe("encodeFrame", () => {

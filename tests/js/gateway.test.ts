@@ -14,7 +14,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Code, ConnectError } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
 
-import { InProcessService } from "../../js/src/index.js";
+import { InProcessService } from "../../js/src/node.js";
 import { createGateway, type Gateway, type GatewayLimits, type GatewayServer } from "../../js/src/gateway/index.js";
 import { packageRoot } from "../../js/src/native/addon.js";
 import { RpcClient, Status } from "../../js/src/rpc/index.js";

@@ -7,7 +7,9 @@ import assert from "node:assert/strict";
 import path from "node:path";
 import { test } from "node:test";
 
-import { FrameType, InProcessService, isShmrpcError, packageRoot, type Message } from "../../js/src/index.js";
+import { FrameType, isShmrpcError, type Message } from "../../js/src/index.js";
+import { packageRoot } from "../../js/src/native/addon.js";
+import { InProcessService } from "../../js/src/node.js";
 
 const services = path.join(packageRoot(), "build/cmake/services");
 const library = path.join(services, "libshmrpc_channel_test.so");

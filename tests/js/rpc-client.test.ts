@@ -10,17 +10,8 @@ import { describe, test, type TestContext } from "node:test";
 import { setImmediate as nextTurn } from "node:timers/promises";
 
 import { Channel, FrameType, createSegment, isShmrpcError, type ChannelOptions } from "../../js/src/index.js";
-import {
-  EnvelopeKind,
-  RpcClient,
-  Status,
-  encodeEnvelope,
-  isRpcError,
-  parseEnvelope,
-  type Envelope,
-  type EnvelopeHeader,
-  type RpcClientOptions,
-} from "../../js/src/rpc/index.js";
+import { EnvelopeKind, encodeEnvelope, parseEnvelope, type Envelope, type EnvelopeHeader } from "../../js/src/internal.js";
+import { RpcClient, Status, isRpcError, type RpcClientOptions } from "../../js/src/rpc/index.js";
 import { CountItem, EchoReply, EchoRequest, RpcTest, StreamStopped } from "./gen/rpc_test_pb.js";
 
 const { echo, count } = RpcTest.methods;

@@ -8,7 +8,8 @@ import assert from "node:assert/strict";
 import path from "node:path";
 import { test } from "node:test";
 
-import { InProcessService, packageRoot } from "../../js/src/index.js";
+import { packageRoot } from "../../js/src/native/addon.js";
+import { InProcessService } from "../../js/src/node.js";
 import { RpcClient, Status, isRpcError } from "../../js/src/rpc/index.js";
 import { RpcTestClient } from "./gen/rpc_test_pb.js";
 

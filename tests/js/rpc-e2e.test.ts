@@ -9,7 +9,8 @@ import path from "node:path";
 import { describe, test, type TestContext } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 
-import { InProcessService, isShmrpcError, type InProcessOptions } from "../../js/src/index.js";
+import { isShmrpcError } from "../../js/src/index.js";
+import { InProcessService, type InProcessOptions } from "../../js/src/node.js";
 import { packageRoot } from "../../js/src/native/addon.js";
 import { RpcClient, Status, isRpcError, type MethodDescriptor, type RpcClientOptions } from "../../js/src/rpc/index.js";
 import { EchoReply, EchoRequest, RpcTest, RpcTestClient, StreamStopped } from "./gen/rpc_test_pb.js";

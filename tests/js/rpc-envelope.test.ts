@@ -8,18 +8,9 @@ import path from "node:path";
 import { describe, test } from "node:test";
 
 import { packageRoot } from "../../js/src/native/addon.js";
-import {
-  ENVELOPE_HEADER_BYTES,
-  EnvelopeError,
-  EnvelopeKind,
-  RpcError,
-  Status,
-  encodeEnvelope,
-  eventId,
-  isRpcError,
-  parseEnvelope,
-  statusName,
-} from "../../js/src/rpc/index.js";
+import { Channel, FrameType, createSegment } from "../../js/src/index.js";
+import { ENVELOPE_HEADER_BYTES, EnvelopeError, EnvelopeKind, encodeEnvelope, headerProblem, parseEnvelope } from "../../js/src/internal.js";
+import { RpcClient, RpcError, Status, eventId, isRpcError, statusName } from "../../js/src/rpc/index.js";
 
 const dir = path.join(packageRoot(), "tests/vectors/rpc");
 const read = (file: string) => new Uint8Array(readFileSync(path.join(dir, file)));
@@ -104,6 +95,31 @@ describe("RPC envelope", () => {
       );
     });
   }
+
+  test("the RpcClient drops exactly the vectors whose header does not route, with the parser's check", async () => {
+    const sab = createSegment({ capacityC2S: 4096, capacityS2C: 4096 });
+    const client = new Channel(sab, { side: "client" });
+    const server = new Channel(sab, { side: "server" });
+    const rpc = new RpcClient(client);
+    const stop = rpc.onEvent(0, { decode: () => ({}) } as never, () => {}); // keeps the client reading
+    try {
+      for (const v of [...manifest.well_formed, ...manifest.malformed]) {
+        const bytes = read(v.file);
+        const unroutable = "why" in v && v.why !== "status";
+        assert.equal(headerProblem(bytes) !== undefined, unroutable, v.file);
+        const before = rpc.stats.malformed;
+        await server.send(FrameType.COMMAND, bytes);
+        await new Promise((resolve) => setImmediate(resolve));
+        // Well-formed replies for calls not in flight count as late, not malformed.
+        assert.equal(rpc.stats.malformed - before, unroutable || ["REQUEST", "CANCEL", "CREDIT"].includes((v as WellFormed).kind) ? 1 : 0, v.file);
+      }
+    } finally {
+      stop();
+      rpc.close();
+      client.close();
+      server.close();
+    }
+  });
 
   test("ignores the reserved bytes", () => {
     const bytes = read("cancel.bin");

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { copyFromShared, copyIntoShared, setNativeCopy } from "../../js/src/channel/shared-copy.js";
+import { copyFromShared, copyIntoShared, setNativeCopy } from "../../js/src/shared-copy.js";
 import { loadAddon } from "../../js/src/native/addon.js";
 
 /** Deterministic bytes so a shifted or truncated copy shows. */

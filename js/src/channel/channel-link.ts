@@ -8,6 +8,7 @@
 import { ShmrpcError } from "../errors.js";
 import type { Doorbell } from "./doorbell.js";
 import { PeerState, SEGMENT_HEADER_BYTES, WAIT_WORDS, WaitValue, type SideLayout } from "./layout.js";
+import type { SharedRegion } from "./segment.js";
 
 /** Counters for tests and tuning. */
 export interface ChannelStats {
@@ -48,7 +49,7 @@ export interface ChannelOwner {
 
 export class ChannelLink {
   readonly stats: ChannelStats = { messagesSent: 0, messagesReceived: 0, publishes: 0, doorbellRings: 0, parks: 0 };
-  /** Header, state words and control blocks, as 32-bit words. */
+  /** Header, state words and control blocks, as 32-bit words (index 0 is the segment's start). */
   readonly words: Int32Array;
 
   private readonly ownStateIndex: number;
@@ -60,13 +61,15 @@ export class ChannelLink {
   /** The peer's advertised limit, read once after it is seen attached; -1 until then. */
   private peerMaxMessage = -1;
   private keptAlive = false;
+  /** What the transport saw when it reported the peer dead (peerDied). */
+  private deathReason: string | undefined;
 
   constructor(
-    sab: SharedArrayBuffer,
+    segment: SharedRegion,
     layout: SideLayout,
     readonly doorbell: Doorbell,
   ) {
-    this.words = new Int32Array(sab, 0, SEGMENT_HEADER_BYTES / 4);
+    this.words = new Int32Array(segment.buffer, segment.byteOffset, SEGMENT_HEADER_BYTES / 4);
     this.ownStateIndex = layout.ownState / 4;
     this.ownMaxMessageIndex = layout.ownMaxMessage / 4;
     this.peerStateIndex = layout.peerState / 4;
@@ -108,7 +111,24 @@ export class ChannelLink {
   }
 
   peerEndError(failed = this.peerFailed()): ShmrpcError {
-    return new ShmrpcError("ECLOSED", failed ? "the peer failed" : "the peer closed the channel");
+    if (!failed) return new ShmrpcError("ECLOSED", "the peer closed the channel");
+    return new ShmrpcError("ECLOSED", this.deathReason === undefined ? "the peer failed" : `the peer died: ${this.deathReason}`);
+  }
+
+  /**
+   * The transport saw the peer go away without closing: stores FAILED in
+   * the peer's state word in its place (it can no longer), unless the peer
+   * had closed or failed itself. From then on the peer counts as ended.
+   */
+  peerDied(reason: string): void {
+    for (;;) {
+      const seen = Atomics.load(this.words, this.peerStateIndex);
+      if (seen !== PeerState.OPEN && seen !== PeerState.ABSENT) return;
+      if (Atomics.compareExchange(this.words, this.peerStateIndex, seen, PeerState.FAILED) === seen) {
+        this.deathReason = reason;
+        return;
+      }
+    }
   }
 
   /**

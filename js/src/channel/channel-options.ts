@@ -6,6 +6,7 @@
 import { ShmrpcError } from "../errors.js";
 import { AtomicsDoorbell, type Doorbell } from "./doorbell.js";
 import type { Side } from "./layout.js";
+import type { SharedRegion } from "./segment.js";
 
 export interface ChannelOptions {
   /** Which end of the segment this is. Default "client". */
@@ -43,14 +44,14 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Every channel option, checked, with defaults filled in; the default
- * doorbell is an AtomicsDoorbell over `sab`.
+ * doorbell is an AtomicsDoorbell over `segment`.
  */
-export function channelOptions(sab: SharedArrayBuffer, options: Partial<ChannelOptions>): Readonly<ChannelOptions> {
+export function channelOptions(segment: SharedRegion, options: Partial<ChannelOptions>): Readonly<ChannelOptions> {
   const side = options.side ?? DEFAULTS.side;
   if (side !== "client" && side !== "server") {
     throw new TypeError(`Channel: side must be "client" or "server", got ${String(side)}`);
   }
-  const doorbell = options.doorbell ?? new AtomicsDoorbell(sab);
+  const doorbell = options.doorbell ?? new AtomicsDoorbell(segment);
   for (const method of ["ring", "wait", "keepAlive"] as const) {
     if (typeof doorbell[method] !== "function") {
       throw new TypeError(`Channel: the doorbell has no ${method}() method`);

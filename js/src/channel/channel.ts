@@ -27,6 +27,9 @@
  *
  *   const sab = createSegment();
  *   const channel = new Channel(sab, { side: "client", doorbell });
+ *   // or a segment inside a larger shared buffer:
+ *   const region = formatSegment(memory.buffer, 4096, { capacityC2S: 1 << 16 });
+ *   const channel = new Channel(region, { side: "client", doorbell });
  *   const stop = channel.onMessage((message) => console.log(message.type, message.data));
  *   await channel.send(FrameType.TEXT, "hello");
  *   channel.close();
@@ -39,7 +42,7 @@ import { ChannelSender, type PayloadWriter } from "./channel-sender.js";
 import type { FrameType, Message } from "./frame.js";
 import { Offset, PeerState, SEGMENT_HEADER_BYTES, sideLayout, type Side } from "./layout.js";
 import { RingConsumer, RingProducer } from "./ring.js";
-import { validateSegment } from "./segment.js";
+import { segmentRegion, validateRegion, type SegmentSource } from "./segment.js";
 
 export type { ChannelOptions, ChannelStats, MessageListenerOptions, PayloadWriter, SendOptions };
 
@@ -54,21 +57,32 @@ export class Channel implements AsyncIterable<Message> {
   private readonly receiver: ChannelReceiver;
 
   /**
-   * Attaches to an initialized segment (docs/PROTOCOL.md 1.1-1.2): validates
-   * the header, publishes this side's message limit, then stores OPEN.
-   * Throws ShmrpcError EPROTO/EVERSION for a bad segment, EINVAL for a bad
-   * option value, TypeError for arguments of the wrong type.
+   * Attaches to an initialized segment (docs/PROTOCOL.md 1.1-1.2): a whole
+   * SharedArrayBuffer, or a region of one (`{ buffer, byteOffset,
+   * byteLength }`, a Uint8Array for instance) starting at a multiple of 4
+   * bytes. Validates the header, publishes this side's message limit, then
+   * stores OPEN. Throws ShmrpcError EPROTO/EVERSION for a bad segment,
+   * EINVAL for a bad option value or a region that is misaligned or outside
+   * its buffer, TypeError for arguments of the wrong type.
    */
-  constructor(sab: SharedArrayBuffer, options: Partial<ChannelOptions> = {}) {
-    const segment = validateSegment(sab);
-    const { side, doorbell, spinMicros, maxMessageBytes, iteratorBufferMessages } = channelOptions(sab, options);
+  constructor(source: SegmentSource, options: Partial<ChannelOptions> = {}) {
+    const region = segmentRegion(source);
+    const segment = validateRegion(region);
+    const { side, doorbell, spinMicros, maxMessageBytes, iteratorBufferMessages } = channelOptions(region, options);
     this.side = side;
 
+    // Every view is made once here, at the region's offset: indices stay segment-relative.
+    const sab = region.buffer;
+    const base = region.byteOffset;
     const layout = sideLayout(side);
-    const c2s = { controlOffset: Offset.RING0_CONTROL, dataOffset: SEGMENT_HEADER_BYTES, capacity: segment.capacityC2S };
+    const c2s = {
+      controlOffset: base + Offset.RING0_CONTROL,
+      dataOffset: base + SEGMENT_HEADER_BYTES,
+      capacity: segment.capacityC2S,
+    };
     const s2c = {
-      controlOffset: Offset.RING1_CONTROL,
-      dataOffset: SEGMENT_HEADER_BYTES + segment.capacityC2S,
+      controlOffset: base + Offset.RING1_CONTROL,
+      dataOffset: base + SEGMENT_HEADER_BYTES + segment.capacityC2S,
       capacity: segment.capacityS2C,
     };
     const [txRing, rxRing] = side === "client" ? [c2s, s2c] : [s2c, c2s];
@@ -79,7 +93,7 @@ export class Channel implements AsyncIterable<Message> {
       peerGone: () => this.peerGone(),
       wakeTask: () => this.wake(),
     };
-    this.link = new ChannelLink(sab, layout, doorbell);
+    this.link = new ChannelLink(region, layout, doorbell);
     this.stats = this.link.stats;
     this.sender = new ChannelSender(this.link, owner, new RingProducer(sab, txRing), layout.txControl, spinMicros);
     this.receiver = new ChannelReceiver(
@@ -208,6 +222,22 @@ export class Channel implements AsyncIterable<Message> {
     if (this.link.ownState !== PeerState.OPEN) return;
     if (this.sender.pending) this.sender.pump();
     this.receiver.drain();
+  }
+
+  /**
+   * Called by the transport when the peer is gone without closing (its
+   * thread returned, its process exited, its Worker ended): the peer counts
+   * as failed (its state word says FAILED, unless it had closed or failed
+   * itself), and this side is woken. What the peer published before is
+   * still delivered; then pending and later sends fail with ECLOSED, the
+   * stream ends with that error ("the peer died: <reason>") and onClose
+   * listeners run with it, so an RpcClient fails its calls with
+   * UNAVAILABLE. Harmless after close() or a second time.
+   */
+  peerDied(reason: string): void {
+    if (this.link.ownState !== PeerState.OPEN) return;
+    this.link.peerDied(String(reason));
+    this.wake();
   }
 
   /**

@@ -4,8 +4,10 @@
  * in-process addon implements Doorbell with futex_wake/futex_wait and calls
  * `channel.wake()` from its uv_async callback when the native side wakes the
  * event loop; AtomicsDoorbell serves two JavaScript threads sharing a
- * SharedArrayBuffer.
+ * SharedArrayBuffer. A doorbell names each wait word by its byte offset
+ * from the segment's start, wherever the segment sits in its buffer.
  */
+import { segmentRegion, type SegmentSource } from "./segment.js";
 
 export interface Doorbell {
   /**
@@ -53,8 +55,8 @@ const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
 const KEEP_ALIVE_PERIOD_MS = 2 ** 31 - 1;
 
 /**
- * A doorbell for JavaScript peers on one SharedArrayBuffer (the main thread
- * and a worker, or two workers): `ring` is Atomics.notify, `wait` is
+ * A doorbell for JavaScript peers on one segment (the main thread and a
+ * worker, or two workers): `ring` is Atomics.notify, `wait` is
  * Atomics.wait, and a side parked in its event loop listens with
  * Atomics.waitAsync. It cannot wake or be woken by native futex waiters (V8
  * keeps its own waiter lists).
@@ -66,11 +68,10 @@ export class AtomicsDoorbell implements Doorbell {
   /** A pending Atomics.waitAsync does not keep Node alive; this timer does. */
   private keepAliveTimer: ReturnType<typeof setInterval> | undefined;
 
-  constructor(sab: SharedArrayBuffer) {
-    if (!(sab instanceof SharedArrayBuffer)) {
-      throw new TypeError("AtomicsDoorbell: the segment must be a SharedArrayBuffer");
-    }
-    this.words = new Int32Array(sab, 0, sab.byteLength >>> 2);
+  /** Over the segment a Channel attaches to: a SharedArrayBuffer or a region of one. */
+  constructor(segment: SegmentSource) {
+    const { buffer, byteOffset, byteLength } = segmentRegion(segment, "AtomicsDoorbell: the segment");
+    this.words = new Int32Array(buffer, byteOffset, byteLength >>> 2);
   }
 
   ring(waitWordByteOffset: number): void {

@@ -7,7 +7,7 @@
 import { ShmrpcError } from "../errors.js";
 import { FRAME_HEADER_BYTES, FRAME_MORE, fragmentPayloadBytes, writeFrameHeader, type FrameType } from "./frame.js";
 import type { RingProducer } from "./ring.js";
-import { copyIntoShared } from "./shared-copy.js";
+import { copyIntoShared } from "../shared-copy.js";
 
 const encoder = new TextEncoder();
 /** Up to this payload size the header and payload go byte by byte; above, one TypedArray.set. */

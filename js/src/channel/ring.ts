@@ -11,7 +11,7 @@
  */
 import { ShmrpcError } from "../errors.js";
 import { RingOffset } from "./layout.js";
-import { copyFromShared, copyIntoShared } from "./shared-copy.js";
+import { copyFromShared, copyIntoShared } from "../shared-copy.js";
 
 /** Where a ring lives inside the segment. */
 export interface RingLocation {
@@ -215,7 +215,7 @@ export class RingConsumer extends RingView {
     return at + length <= this.capacity ? this.data.subarray(at, at + length) : undefined;
   }
 
-  /** The byte offset in the segment of the byte `offset` bytes past the head. */
+  /** The byte offset in the buffer of the byte `offset` bytes past the head (for alignment). */
   byteOffsetAt(offset: number): number {
     return this.data.byteOffset + ((this.head + offset) & this.mask);
   }

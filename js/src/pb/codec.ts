@@ -3,7 +3,7 @@
  * MessageType<T>: the encoders (one pass, and two passes) and the decoder
  * body, which generated code calls across messages (and files) directly.
  */
-import type { MessageInit, MessageType } from "../rpc/types.js";
+import type { MessageInit, MessageType } from "./message-type.js";
 import type { Reader } from "./reader.js";
 import type { Writer } from "./writer.js";
 

@@ -15,7 +15,7 @@
  * (e.g. in a ring), and nothing is copied.
  */
 import { isShared } from "../byte-pool.js";
-import { BOUNCE_MIN_BYTES, copyIntoShared } from "../channel/shared-copy.js";
+import { BOUNCE_MIN_BYTES, copyIntoShared } from "../shared-copy.js";
 import { invalidValue } from "./errors.js";
 import { nativeUtf8Length, nativeUtf8Write, utf8Encode, utf8Length, utf8Write } from "./utf8.js";
 

@@ -34,9 +34,9 @@ import { abortText, checkMethod, checkOptions, positiveInteger, type CheckedOpti
 import { CallTable } from "./call-table.js";
 import { claimChannel, releaseChannel } from "./channel-claims.js";
 import { Call } from "./call.js";
-import { ENVELOPE_HEADER_BYTES, ENVELOPE_VERSION, EnvelopeKind, EnvelopeOffset, envelopeU32, statusViolation, writeEnvelopeHeader } from "./envelope.js";
+import { ENVELOPE_HEADER_BYTES, EnvelopeKind, EnvelopeOffset, envelopeU32, headerProblem, statusViolation, writeEnvelopeHeader } from "./envelope.js";
 import { RpcError } from "./errors.js";
-import { eventId } from "./ids.js";
+import { EventListeners } from "./event-listeners.js";
 import { Status } from "./status.js";
 import { ServerStream } from "./stream.js";
 import type { CallOptions, MessageInit, MessageType, MethodDescriptor, RpcTransport } from "./types.js";
@@ -75,11 +75,6 @@ const textDecoder = new TextDecoder();
 /** Every message is decoded (or dropped) before handleMessage returns. */
 const BORROW = Object.freeze({ borrow: true });
 
-interface EventSubscription {
-  type: MessageType<unknown>;
-  listener: (message: unknown) => void;
-}
-
 export class RpcClient implements RpcTransport {
   readonly stats: RpcClientStats = { callsStarted: 0, lateReplies: 0, malformed: 0, unhandledEvents: 0 };
 
@@ -87,8 +82,7 @@ export class RpcClient implements RpcTransport {
   private readonly streamWindow: number;
   private readonly calls: CallTable<Call>;
   private readonly queue = new Fifo<Call>();
-  private readonly events = new Map<number, Set<EventSubscription>>();
-  private eventCount = 0;
+  private readonly events = new EventListeners(this.stats);
   private stopListening: (() => void) | undefined;
   private readonly stopWatchingClose: () => void;
   /** unarySync is reading the channel itself. */
@@ -234,24 +228,10 @@ export class RpcClient implements RpcTransport {
    * and holds the event loop open. Returns a function that unsubscribes.
    */
   onEvent<T>(event: number | string, type: MessageType<T>, listener: (message: T) => void): () => void {
-    const id = typeof event === "string" ? eventId(event) : event >>> 0;
-    if (typeof event === "number" && (!Number.isInteger(event) || event < 0 || event > 0xffffffff)) {
-      throw new TypeError("onEvent: an event id is a u32");
-    }
-    if (typeof type?.decode !== "function") throw new TypeError("onEvent: type must be a MessageType");
-    if (typeof listener !== "function") throw new TypeError("onEvent: listener must be a function");
-    const subscription: EventSubscription = { type, listener: listener as (message: unknown) => void };
-    let set = this.events.get(id);
-    if (!set) this.events.set(id, (set = new Set()));
-    set.add(subscription);
-    this.eventCount++;
+    const remove = this.events.add(event, type, listener);
     this.updateListening();
     return () => {
-      if (set.delete(subscription)) {
-        this.eventCount--;
-        if (set.size === 0) this.events.delete(id);
-        this.updateListening();
-      }
+      if (remove()) this.updateListening();
     };
   }
 
@@ -412,7 +392,6 @@ export class RpcClient implements RpcTransport {
     const pending = [...this.calls.values(), ...this.queue.takeAll()];
     for (const call of pending) this.finish(call, new RpcError(Status.UNAVAILABLE, reason, call.method.path));
     this.events.clear();
-    this.eventCount = 0;
     this.setListening(false);
   }
 
@@ -436,7 +415,7 @@ export class RpcClient implements RpcTransport {
   private handleMessage(message: Message): void {
     if (message.type !== FrameType.COMMAND) return;
     const data = message.data as Uint8Array;
-    if (data.length < ENVELOPE_HEADER_BYTES || data[EnvelopeOffset.VERSION] !== ENVELOPE_VERSION) {
+    if (headerProblem(data) !== undefined) {
       this.stats.malformed++;
       return;
     }
@@ -449,9 +428,9 @@ export class RpcClient implements RpcTransport {
         this.handleReply(kind, data);
         return;
       case EnvelopeKind.EVENT:
-        this.handleEvent(data);
+        this.events.deliver(data);
         return;
-      default:
+      default: // a kind only a client sends
         this.stats.malformed++;
     }
   }
@@ -518,24 +497,6 @@ export class RpcClient implements RpcTransport {
     this.giveUp(call, new RpcError(Status.INTERNAL, `protocol violation: ${what}`, call.method.path));
   }
 
-  private handleEvent(data: Uint8Array): void {
-    const subscriptions = this.events.get(envelopeU32(data, EnvelopeOffset.METHOD_ID));
-    if (!subscriptions) {
-      this.stats.unhandledEvents++;
-      return;
-    }
-    for (const { type, listener } of subscriptions) {
-      let message: unknown;
-      try {
-        message = type.decode(data, ENVELOPE_HEADER_BYTES);
-      } catch {
-        this.stats.malformed++;
-        continue;
-      }
-      listener(message);
-    }
-  }
-
   // --- channel plumbing ------------------------------------------------------
 
   /** CANCEL or CREDIT; best effort (a closed channel fails the calls anyway). */
@@ -553,7 +514,7 @@ export class RpcClient implements RpcTransport {
 
   /** Reads the channel exactly while something waits for a message. */
   private updateListening(): void {
-    this.setListening(!this.readingSync && this.closedReason === undefined && (this.calls.size > 0 || this.eventCount > 0));
+    this.setListening(!this.readingSync && this.closedReason === undefined && (this.calls.size > 0 || this.events.count > 0));
   }
 
   private setListening(on: boolean): void {

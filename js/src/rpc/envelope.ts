@@ -105,17 +105,30 @@ export function encodeEnvelope(header: EnvelopeHeader, body: Uint8Array = new Ui
 }
 
 /**
- * Parses the payload of one COMMAND message. Throws an EnvelopeError when
- * it is shorter than the header, has another version or an unknown kind,
- * or carries a status its kind cannot end a call with (statusViolation);
- * reserved bytes are ignored.
+ * What makes the header of `data` unroutable (shorter than the header,
+ * another version, an unknown kind), or undefined when it routes. The one
+ * header check: the RPC client makes it on every incoming message and
+ * parseEnvelope on what it parses; reserved bytes are ignored.
+ */
+export function headerProblem(data: Uint8Array): string | undefined {
+  if (data.length < ENVELOPE_HEADER_BYTES) return "envelope shorter than its 28-byte header";
+  if (data[EnvelopeOffset.VERSION] !== ENVELOPE_VERSION) return "unsupported envelope version";
+  const kind = data[EnvelopeOffset.KIND]!;
+  if (kind < EnvelopeKind.REQUEST || kind > EnvelopeKind.CREDIT) return "unknown envelope kind";
+  return undefined;
+}
+
+/**
+ * Parses the payload of one COMMAND message into an object (tests and
+ * tools; the client routes by the fixed offsets after headerProblem).
+ * Throws an EnvelopeError when the header does not route (headerProblem)
+ * or carries a status its kind cannot end a call with (statusViolation).
  */
 export function parseEnvelope(data: Uint8Array): Envelope {
   const callId = data.length >= 8 ? envelopeU32(data, 4) : 0;
-  if (data.length < ENVELOPE_HEADER_BYTES) throw new EnvelopeError("envelope shorter than its 28-byte header", callId);
-  if (data[0] !== ENVELOPE_VERSION) throw new EnvelopeError("unsupported envelope version", callId);
-  const kind = data[1] as number;
-  if (kind < EnvelopeKind.REQUEST || kind > EnvelopeKind.CREDIT) throw new EnvelopeError("unknown envelope kind", callId);
+  const problem = headerProblem(data);
+  if (problem !== undefined) throw new EnvelopeError(problem, callId);
+  const kind = data[EnvelopeOffset.KIND]!;
   const status = envelopeU32(data, 16);
   const badStatus = statusViolation(kind, status);
   if (badStatus !== undefined) throw new EnvelopeError(badStatus, callId);

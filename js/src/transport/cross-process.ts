@@ -13,7 +13,7 @@
  */
 import { Channel } from "../channel/channel.js";
 import type { Doorbell } from "../channel/doorbell.js";
-import { setNativeCopy } from "../channel/shared-copy.js";
+import { setNativeCopy } from "../shared-copy.js";
 import { ShmrpcError, errorCodeValues, type ShmrpcErrorCode } from "../errors.js";
 import { loadAddon, type NativeXprocClient } from "../native/addon.js";
 

@@ -1,15 +1,17 @@
 /**
- * The in-process transport: JavaScript creates the SharedArrayBuffer, the
- * addon runs a C service library on a native thread over it, and the two
- * sides wake each other only when the other is parked (docs/PROTOCOL.md
- * section 4): JavaScript rings a doorbell (futex_wake in the addon), the
- * native side wakes the event loop through uv_async.
+ * The in-process transport (transport.ts): JavaScript creates the
+ * SharedArrayBuffer, the addon runs a C service library on a native thread
+ * over it, and the two sides wake each other only when the other is parked
+ * (docs/PROTOCOL.md section 4): JavaScript rings a doorbell (futex_wake in
+ * the addon), the native side wakes the event loop through uv_async. The
+ * service thread returning is the peer's death.
  */
-import { Channel } from "../channel/channel.js";
+import type { Channel } from "../channel/channel.js";
 import type { Doorbell } from "../channel/doorbell.js";
 import { createSegment } from "../channel/segment.js";
-import { setNativeCopy } from "../channel/shared-copy.js";
 import { loadAddon, type NativeServiceHost } from "../native/addon.js";
+import { setNativeCopy } from "../shared-copy.js";
+import { openChannel, type Connection, type Transport, type TransportChannel } from "./transport.js";
 
 export interface InProcessOptions {
   /** Path of the service's shared library (exports shmrpc_serve). */
@@ -73,13 +75,84 @@ class NativeDoorbell implements Doorbell {
   }
 }
 
-/** A C service running on a native thread of this process. */
-export class InProcessService {
-  readonly channel: Channel;
-  private readonly host: NativeServiceHost;
-  private readonly doorbell: NativeDoorbell;
+/** The service thread and its segment, as a Transport. */
+class InProcessTransport implements Transport {
+  readonly side = "client";
+  readonly segment: SharedArrayBuffer;
+  readonly doorbell = new NativeDoorbell();
+  private host: NativeServiceHost | undefined;
+  private channel: TransportChannel | undefined;
   private exitListeners: Array<() => void> = [];
   private exitCode: number | undefined;
+
+  constructor(private readonly options: InProcessOptions) {
+    const capacity = options.capacity ?? 1 << 20;
+    this.segment = createSegment({ capacityC2S: capacity, capacityS2C: capacity });
+  }
+
+  /** Loads the library and starts its service thread over the attached segment. */
+  start(channel: TransportChannel): void {
+    const { ServiceHost, copyBytes } = loadAddon();
+    setNativeCopy(copyBytes);
+    const { library, spinMicros, loopSpinMicros, config, cpu } = this.options;
+    this.host = new ServiceHost(new Uint8Array(this.segment), library, () => this.onWake(), {
+      ...(spinMicros !== undefined && { spinMicros }),
+      ...(loopSpinMicros !== undefined && { loopSpinMicros }),
+      ...(config !== undefined && { config }),
+      ...(cpu !== undefined && { cpu }),
+    });
+    this.channel = channel;
+    this.doorbell.attach(this.host);
+    this.doorbell.keepAlive(false);
+  }
+
+  get running(): boolean {
+    return this.host?.running ?? false;
+  }
+
+  get loopWakeUps(): number {
+    return this.host?.loopWakeUps ?? 0;
+  }
+
+  /** Resolves once the service thread has returned (the caller closed the channel). */
+  async close(): Promise<void> {
+    await this.exited();
+  }
+
+  /** Resolves with the exit code once the service thread has returned. */
+  exited(): Promise<number> {
+    if (this.exitCode !== undefined) return Promise.resolve(this.exitCode);
+    if (!this.running) return Promise.resolve(this.reap());
+    this.doorbell.holdForExit(+1);
+    return new Promise((resolve) => {
+      this.exitListeners.push(() => {
+        this.doorbell.holdForExit(-1);
+        resolve(this.reap());
+      });
+    });
+  }
+
+  private reap(): number {
+    this.exitCode ??= this.host ? this.host.join() : 0;
+    return this.exitCode;
+  }
+
+  private onWake(): void {
+    this.channel?.wake();
+    if (this.running) return;
+    this.channel?.peerDied("the service thread returned");
+    if (this.exitListeners.length > 0) {
+      const listeners = this.exitListeners;
+      this.exitListeners = [];
+      for (const listener of listeners) listener();
+    }
+  }
+}
+
+/** A C service running on a native thread of this process. */
+export class InProcessService implements Connection {
+  readonly channel: Channel;
+  private readonly transport: InProcessTransport;
 
   /** Loads the library and starts its service thread. */
   constructor(options: InProcessOptions) {
@@ -92,35 +165,16 @@ export class InProcessService {
         throw new TypeError(`InProcessService: options.${name} must be a number of microseconds >= 0`);
       }
     }
-    const capacity = options.capacity ?? 1 << 20;
-    const segment = createSegment({ capacityC2S: capacity, capacityS2C: capacity });
-    this.doorbell = new NativeDoorbell();
-    this.channel = new Channel(segment, {
-      side: "client",
-      doorbell: this.doorbell,
+    this.transport = new InProcessTransport(options);
+    this.channel = openChannel(this.transport, {
       ...(options.spinMicros !== undefined && { spinMicros: options.spinMicros }),
       ...(options.maxMessageBytes !== undefined && { maxMessageBytes: options.maxMessageBytes }),
     });
-    const { ServiceHost, copyBytes } = loadAddon();
-    setNativeCopy(copyBytes);
-    try {
-      this.host = new ServiceHost(new Uint8Array(segment), options.library, () => this.onWake(), {
-        ...(options.spinMicros !== undefined && { spinMicros: options.spinMicros }),
-        ...(options.loopSpinMicros !== undefined && { loopSpinMicros: options.loopSpinMicros }),
-        ...(options.config !== undefined && { config: options.config }),
-        ...(options.cpu !== undefined && { cpu: options.cpu }),
-      });
-    } catch (error) {
-      this.channel.close();
-      throw error;
-    }
-    this.doorbell.attach(this.host);
-    this.doorbell.keepAlive(false);
   }
 
   /** True while the service thread runs. */
   get running(): boolean {
-    return this.host.running;
+    return this.transport.running;
   }
 
   /**
@@ -128,7 +182,7 @@ export class InProcessService {
    * slept in it waiting for a message (see loopSpinMicros).
    */
   get loopWakeUps(): number {
-    return this.host.loopWakeUps;
+    return this.transport.loopWakeUps;
   }
 
   /**
@@ -138,33 +192,11 @@ export class InProcessService {
    */
   close(): Promise<number> {
     this.channel.close();
-    return this.exited();
+    return this.transport.exited();
   }
 
   /** Resolves with the exit code once the service thread has returned. */
   exited(): Promise<number> {
-    if (this.exitCode !== undefined) return Promise.resolve(this.exitCode);
-    if (!this.host.running) return Promise.resolve(this.reap());
-    this.doorbell.holdForExit(+1);
-    return new Promise((resolve) => {
-      this.exitListeners.push(() => {
-        this.doorbell.holdForExit(-1);
-        resolve(this.reap());
-      });
-    });
-  }
-
-  private reap(): number {
-    this.exitCode ??= this.host.join();
-    return this.exitCode;
-  }
-
-  private onWake(): void {
-    this.channel.wake();
-    if (!this.host.running && this.exitListeners.length > 0) {
-      const listeners = this.exitListeners;
-      this.exitListeners = [];
-      for (const listener of listeners) listener();
-    }
+    return this.transport.exited();
   }
 }

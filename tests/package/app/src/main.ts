@@ -1,6 +1,7 @@
 // Calls the inventory service (the library named on the command line) and
 // prints what it answered, one line per call.
-import { InProcessService, RpcClient, isRpcError } from "shmrpc";
+import { RpcClient, isRpcError } from "shmrpc";
+import { InProcessService } from "shmrpc/node";
 
 import { InventoryClient, type ReserveRequest } from "./gen/inventory_pb.js";
 
