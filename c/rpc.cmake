@@ -1,8 +1,8 @@
 # libshmrpc_rpc: the RPC layer (envelope, server, call context) over the
 # channel, with nanopb as its codec. Code that includes shmrpc/rpc.h gets
-# PB_ENABLE_MALLOC: unbounded fields are malloc'd pointers, as in Debian's
-# libprotobuf-nanopb.a.
-find_package(nanopb REQUIRED CONFIG)
+# PB_ENABLE_MALLOC (unbounded fields are malloc'd pointers) and
+# PB_FIELD_32BIT (fields up to the message limit) from shmrpc::nanopb.
+include(${CMAKE_CURRENT_LIST_DIR}/../cmake/Nanopb.cmake)
 add_library(shmrpc_rpc STATIC
   src/rpc_envelope.c
   src/rpc_status.c
@@ -16,8 +16,7 @@ add_library(shmrpc_rpc STATIC
 )
 add_library(shmrpc::rpc ALIAS shmrpc_rpc)
 target_include_directories(shmrpc_rpc PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/src)
-target_compile_definitions(shmrpc_rpc PUBLIC PB_ENABLE_MALLOC=1)
 set_target_properties(shmrpc_rpc PROPERTIES
   POSITION_INDEPENDENT_CODE ON
   C_VISIBILITY_PRESET hidden)
-target_link_libraries(shmrpc_rpc PUBLIC shmrpc nanopb::protobuf-nanopb-static)
+target_link_libraries(shmrpc_rpc PUBLIC shmrpc shmrpc::nanopb)

@@ -12,8 +12,9 @@
 #     C_SOURCES   gen_sources                  # out: generated .c files
 #     C_HEADERS   gen_headers)                 # out: generated .h files
 #
-# Compile the C_SOURCES with C_OUT on the include path, PB_ENABLE_MALLOC=1
-# defined and nanopb::protobuf-nanopb-static linked (string, bytes and
+# Compile the C_SOURCES with C_OUT on the include path and shmrpc::rpc
+# linked: it brings shmrpc::nanopb (cmake/Nanopb.cmake: nanopb's runtime
+# with 32-bit field sizes, PB_FIELD_32BIT and PB_ENABLE_MALLOC; string, bytes and
 # repeated fields are malloc'd pointers: nanopb runs with
 # fallback_type:FT_POINTER, so no .options files or callbacks are needed).
 # Well-known types a proto imports (google/protobuf/timestamp.proto, ...) are
@@ -30,11 +31,6 @@ endif()
 if(NOT SHMRPC_PROTOC_GEN_NANOPB)
   message(FATAL_ERROR "shmrpc: protoc-gen-nanopb not found. Install nanopb "
                       "(Debian/Ubuntu) or set SHMRPC_PROTOC_GEN_NANOPB.")
-endif()
-find_package(nanopb CONFIG QUIET)
-if(NOT TARGET nanopb::protobuf-nanopb-static)
-  message(FATAL_ERROR "shmrpc: the nanopb library was not found (cmake package "
-                      "'nanopb'). Install libnanopb-dev or set nanopb_DIR.")
 endif()
 find_path(SHMRPC_WKT_INCLUDE google/protobuf/timestamp.proto
   HINTS /usr/include /usr/local/include

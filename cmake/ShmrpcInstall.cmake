@@ -1,7 +1,9 @@
 # Install rules: `cmake --install <build> [--prefix P]` puts in P
 #   lib/libshmrpc.a, lib/libshmrpc_rpc.a         the channel core and the RPC layer
 #   lib/libshmrpc_xproc.a                        the cross-process transport (Linux)
+#   lib/libshmrpc_nanopb.a                       nanopb's runtime, 32-bit field sizes
 #   include/shmrpc.h, include/shmrpc/*.h         the public C API
+#   include/shmrpc/nanopb/pb*.h                  nanopb's headers for that runtime
 #   bin/protoc-gen-shmrpc                        the protoc plugin (when built)
 #   bin/shmrpc-host                              serves a service library to other processes
 #   lib/cmake/shmrpc/                            shmrpcConfig.cmake (+ version),
@@ -17,9 +19,11 @@ set(SHMRPC_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/shmrpc)
 set_target_properties(shmrpc PROPERTIES EXPORT_NAME shmrpc)
 set_target_properties(shmrpc_rpc PROPERTIES EXPORT_NAME rpc)
 set_target_properties(shmrpc_xproc PROPERTIES EXPORT_NAME xproc)
-install(TARGETS shmrpc shmrpc_rpc shmrpc_xproc
+set_target_properties(shmrpc_nanopb PROPERTIES EXPORT_NAME nanopb)
+install(TARGETS shmrpc shmrpc_rpc shmrpc_xproc shmrpc_nanopb
   EXPORT shmrpcTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  PUBLIC_HEADER DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/shmrpc/nanopb
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/c/include/
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
@@ -52,11 +56,7 @@ install(FILES
   ${PROJECT_SOURCE_DIR}/cmake/ShmrpcGenerate.cmake
   DESTINATION ${SHMRPC_CMAKE_DIR})
 
-# pkg-config: one module for the whole C API (channel, RPC layer, cross-process). nanopb
-# has no .pc file: its static library is named by its path.
-find_package(nanopb REQUIRED CONFIG)
-get_target_property(SHMRPC_NANOPB_LIBRARY nanopb::protobuf-nanopb-static LOCATION)
-get_target_property(SHMRPC_NANOPB_INCLUDE nanopb::protobuf-nanopb-static INTERFACE_INCLUDE_DIRECTORIES)
+# pkg-config: one module for the whole C API (channel, RPC layer, cross-process, nanopb).
 # The prefix is found from the .pc file's own place: the file stays right
 # under whatever --prefix `cmake --install` is given.
 file(RELATIVE_PATH SHMRPC_PC_TO_PREFIX /prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig /prefix)

@@ -33,6 +33,9 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund
 fi
 
+echo "setup: nanopb runtime source, for 32-bit field sizes (scripts/fetch-nanopb.sh)"
+scripts/fetch-nanopb.sh >/dev/null
+
 echo "setup: C library, codegen, services (build/cmake)"
 cmake -S . -B build/cmake -DCMAKE_BUILD_TYPE="$BUILD_TYPE" >/dev/null
 cmake --build build/cmake -j2

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: C (ctest), C under AddressSanitizer + UBSan, the ring
-# stress test under ThreadSanitizer, the TypeScript/end-to-end tests and
-# protobuf's conformance suite against the generated codec.
+# stress test under ThreadSanitizer, the TypeScript/end-to-end tests, a
+# few seconds of every fuzz target (scripts/fuzz.sh) and protobuf's
+# conformance suite against the generated codec.
 # Sets up and builds first (scripts/setup.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,6 +31,9 @@ ctest --test-dir build/tsan --output-on-failure -R stress
 echo "== TypeScript and end-to-end tests"
 # A glob, not the directory: Node 22+ reads a directory argument as a module.
 node --test --test-concurrency=1 build/ts/tests/js/*.test.js
+
+echo "== fuzz targets, a few seconds each (scripts/fuzz.sh --long: 10 million runs each)"
+scripts/fuzz.sh
 
 echo "== protobuf conformance suite (generated TypeScript codec)"
 scripts/conformance.sh

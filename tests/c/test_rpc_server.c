@@ -830,6 +830,39 @@ static void server_messages_larger_than_ring(void **state) {
   fixture_stop(f);
 }
 
+/* Bytes and string fields of 64 KiB and more: nanopb's 16-bit field sizes
+ * refused them ("bytes overflow"); the build's nanopb has 32-bit sizes. */
+static void server_fields_beyond_64k_round_trip(void **state) {
+  (void)state;
+  fixture_t *f = fixture_start(1 << 20, 64);
+  static const size_t sizes[] = {65535, 65536, 70000, 1 << 20};
+  for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+    size_t size = sizes[i];
+    pb_bytes_array_t *payload = malloc(PB_BYTES_ARRAY_T_ALLOCSIZE(size));
+    payload->size = (pb_size_t)size;
+    test_fill(payload->bytes, size, i + 1);
+    char *text = malloc(size + 1);
+    memset(text, 'a' + (int)i, size);
+    text[size] = 0;
+    rpctest_EchoRequest req = {.text = text, .payload = payload};
+    uint32_t id = 50 + (uint32_t)i;
+    send_echo(f, id, rpctest_RpcTest_Echo_ID, ECHO_HASH, &req, 0);
+    reply_t r = recv_reply(f);
+    assert_int_equal(r.env.kind, SHMRPC_RPC_RESPONSE);
+    assert_int_equal(r.env.call_id, id);
+    rpctest_EchoReply reply = rpctest_EchoReply_init_zero;
+    decode(&r, rpctest_EchoReply_fields, &reply);
+    assert_int_equal(reply.payload->size, size);
+    assert_memory_equal(reply.payload->bytes, payload->bytes, size);
+    assert_string_equal(reply.text, text);
+    pb_release(rpctest_EchoReply_fields, &reply);
+    free(r.body);
+    free(text);
+    free(payload);
+  }
+  fixture_stop(f);
+}
+
 static void server_register_rejects_duplicates(void **state) {
   (void)state;
   test_pair_t pair;
@@ -871,6 +904,7 @@ int main(void) {
       cmocka_unit_test(server_close_fails_calls_in_flight),
       cmocka_unit_test(server_too_many_calls_resource_exhausted),
       cmocka_unit_test(server_messages_larger_than_ring),
+      cmocka_unit_test(server_fields_beyond_64k_round_trip),
       cmocka_unit_test(server_register_rejects_duplicates),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

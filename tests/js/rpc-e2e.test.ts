@@ -190,6 +190,37 @@ describe("RPC end to end (C service in-process)", { timeout: 60000 }, () => {
     assert.deepEqual(rpc.unarySync(RpcTest.methods.echo, { payload }).payload, payload);
   });
 
+  test("bytes and string fields of 1 MiB and 16 MiB reach C and come back", async (t) => {
+    const { client } = start(t);
+    for (const size of [1 << 20, 16 << 20]) {
+      const payload = Uint8Array.from({ length: size }, (_, i) => (i * 7 + (i >>> 11)) & 0xff);
+      const text = "é".repeat(size / 2); // size bytes of UTF-8
+      const reply = await client.echo({ text, payload });
+      assert.equal(reply.payload.length, size);
+      assert.ok(Buffer.from(reply.payload).equals(payload), `${size}-byte payload came back changed`);
+      assert.ok(reply.text === text, `${size}-byte text came back changed`);
+    }
+  });
+
+  test("beyond the 64 MiB message limit a request or its reply fails with RESOURCE_EXHAUSTED", async (t) => {
+    const { client } = start(t);
+    // The service has opened (and published its limit) once it answers: a
+    // message sent before that is not checked against the limit.
+    assert.equal((await client.echo({ text: "up" })).text, "up");
+    const limit = 64 << 20;
+    await assert.rejects(
+      client.echo({ payload: new Uint8Array(limit) }),
+      (error: unknown) => isRpcError(error, Status.RESOURCE_EXHAUSTED) && /larger than the server accepts/.test(error.message),
+    );
+    // A request that just fits (envelope 28, tag 1, length 4): C decodes
+    // it, but its echo carries more fields and exceeds the limit.
+    await assert.rejects(
+      client.echo({ payload: new Uint8Array(limit - 33) }),
+      (error: unknown) => isRpcError(error, Status.RESOURCE_EXHAUSTED) && /larger than the client accepts/.test(error.message),
+    );
+    assert.equal((await client.echo({ text: "still fine" })).text, "still fine");
+  });
+
   test("a reply larger than the client accepts fails with RESOURCE_EXHAUSTED", async (t) => {
     const { client } = start(t, "rpc_test", { maxMessageBytes: 4096 });
     await assert.rejects(client.echo({ payload: new Uint8Array(30000) }), (error: unknown) => isRpcError(error, Status.RESOURCE_EXHAUSTED) && /larger than the client accepts/.test(error.message));

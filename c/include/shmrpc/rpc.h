@@ -3,9 +3,11 @@
  * context a handler works with.
  *
  * This layer links nanopb (target `shmrpc_rpc`); the channel underneath
- * (`shmrpc`) does not. Build code that includes this header with
- * -DPB_ENABLE_MALLOC (the `shmrpc_rpc` target exports it): unbounded
- * strings, bytes and repeated fields are malloc'd pointers.
+ * (`shmrpc`) does not. Build code that includes this header against the
+ * nanopb runtime of this build, `shmrpc::nanopb` (the `shmrpc_rpc` target
+ * links it): -DPB_ENABLE_MALLOC (unbounded strings, bytes and repeated
+ * fields are malloc'd pointers) and -DPB_FIELD_32BIT (fields up to the
+ * message limit).
  *
  * Example usage (a hosted service library; see SHMRPC_SERVICE_LIBRARY):
  *

@@ -8,6 +8,12 @@
 
 #include "shmrpc/common.h"
 
+/* Fields up to the message limit need nanopb's 32-bit field sizes, and the
+ * generated structs' layout depends on them: every unit must agree. */
+#ifndef PB_FIELD_32BIT
+#error "shmrpc: build with nanopb's PB_FIELD_32BIT (link shmrpc::nanopb)"
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif

@@ -1,5 +1,5 @@
 /** Golden vectors (tests/vectors/), found from the compiled test's location. */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -17,6 +17,11 @@ function repositoryRoot(): string {
 /** The bytes of tests/vectors/<name>. */
 export function readVector(name: string): Uint8Array {
   return new Uint8Array(readFileSync(path.join(repositoryRoot(), "tests/vectors", name)));
+}
+
+/** The names of the files in tests/vectors/<folder>, sorted. */
+export function vectorNames(folder: string): string[] {
+  return readdirSync(path.join(repositoryRoot(), "tests/vectors", folder)).sort();
 }
 
 /** A SharedArrayBuffer holding a copy of tests/vectors/<name>. */
