@@ -62,17 +62,17 @@ describe("channel.peerDied", () => {
     await server.send(FrameType.TEXT, "sent before dying");
     const ended = new Promise<unknown>((resolve) => client.onClose(resolve));
     client.peerDied("its process was killed");
-    assert.equal(new Int32Array(sab)[Offset.SERVER_STATE / 4], PeerState.FAILED);
+    assert.equal(new Int32Array(sab)[Offset.SERVER_STATE / 4], PeerState.DEAD);
     const received: Message[] = [];
     try {
       for await (const message of client) received.push(message);
       assert.fail("the stream must end with an error");
     } catch (error) {
-      assert.ok(isShmrpcError(error, "ECLOSED"), String(error));
+      assert.ok(isShmrpcError(error, "EPEERDEAD"), String(error));
       assert.match((error as Error).message, /the peer died: its process was killed/);
     }
     assert.deepEqual(received, [{ type: FrameType.TEXT, data: "sent before dying" }]);
-    assert.ok(isShmrpcError(await ended, "ECLOSED"));
+    assert.ok(isShmrpcError(await ended, "EPEERDEAD"));
     await assert.rejects(client.send(FrameType.TEXT, "later"), /the peer died/);
     client.peerDied("again"); // harmless
     client.close();

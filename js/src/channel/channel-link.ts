@@ -61,7 +61,7 @@ export class ChannelLink {
   /** The peer's advertised limit, read once after it is seen attached; -1 until then. */
   private peerMaxMessage = -1;
   private keptAlive = false;
-  /** What the transport saw when it reported the peer dead (peerDied). */
+  /** What the transport saw when it reported the peer dead (markPeerDead). */
   private deathReason: string | undefined;
 
   constructor(
@@ -101,34 +101,48 @@ export class ChannelLink {
     this.wakeAll();
   }
 
+  /** The peer's state word, read now (unsigned). */
+  peerState(): number {
+    return Atomics.load(this.words, this.peerStateIndex) >>> 0;
+  }
+
+  /** The peer left OPEN: CLOSED, FAILED, DEAD, or a value the protocol does not define. */
   peerEnded(): boolean {
-    const peer = Atomics.load(this.words, this.peerStateIndex);
-    return peer === PeerState.CLOSED || peer === PeerState.FAILED;
-  }
-
-  peerFailed(): boolean {
-    return Atomics.load(this.words, this.peerStateIndex) === PeerState.FAILED;
-  }
-
-  peerEndError(failed = this.peerFailed()): ShmrpcError {
-    if (!failed) return new ShmrpcError("ECLOSED", "the peer closed the channel");
-    return new ShmrpcError("ECLOSED", this.deathReason === undefined ? "the peer failed" : `the peer died: ${this.deathReason}`);
+    return this.peerState() > PeerState.OPEN;
   }
 
   /**
-   * The transport saw the peer go away without closing: stores FAILED in
-   * the peer's state word in its place (it can no longer), unless the peer
-   * had closed or failed itself. From then on the peer counts as ended.
+   * What ends sends, and the stream once everything published was read,
+   * after the peer left OPEN (docs/PROTOCOL.md section 5): EPEERDEAD for a
+   * peer marked DEAD, else ECLOSED.
    */
-  peerDied(reason: string): void {
-    for (;;) {
-      const seen = Atomics.load(this.words, this.peerStateIndex);
-      if (seen !== PeerState.OPEN && seen !== PeerState.ABSENT) return;
-      if (Atomics.compareExchange(this.words, this.peerStateIndex, seen, PeerState.FAILED) === seen) {
-        this.deathReason = reason;
-        return;
-      }
+  peerEndError(state = this.peerState()): ShmrpcError {
+    if (state === PeerState.DEAD) {
+      return new ShmrpcError("EPEERDEAD", this.deathReason === undefined ? "the peer died" : `the peer died: ${this.deathReason}`);
     }
+    return new ShmrpcError("ECLOSED", state === PeerState.CLOSED ? "the peer closed the channel" : "the peer failed");
+  }
+
+  /**
+   * Marks the peer DEAD on its behalf (docs/PROTOCOL.md section 5): the
+   * transport saw it die (its socket hung up, its worker crashed), so it
+   * cannot store a state itself. Only an ABSENT or OPEN peer becomes DEAD;
+   * every wait word is woken either way. `reason` (what the transport saw)
+   * goes into the error that sends and the stream end with. Returns the
+   * state found before.
+   */
+  markPeerDead(reason?: string): number {
+    let seen = this.peerState();
+    while (seen === PeerState.ABSENT || seen === PeerState.OPEN) {
+      const found = Atomics.compareExchange(this.words, this.peerStateIndex, seen, PeerState.DEAD) >>> 0;
+      if (found === seen) {
+        this.deathReason = reason;
+        break;
+      }
+      seen = found;
+    }
+    this.wakeAll();
+    return seen;
   }
 
   /**
@@ -168,10 +182,8 @@ export class ChannelLink {
     }
   }
 
+  /** Wakes every sleeper of the segment, each word as wakeWord does (a SPINNING word stays with its owner). */
   private wakeAll(): void {
-    for (const word of WAIT_WORDS) {
-      const parked = Atomics.exchange(this.words, word >> 2, WaitValue.NONE);
-      if (parked !== WaitValue.NONE && parked !== WaitValue.SPINNING) this.doorbell.ring(word, parked);
-    }
+    for (const word of WAIT_WORDS) this.wakeWord(word);
   }
 }

@@ -225,22 +225,6 @@ export class Channel implements AsyncIterable<Message> {
   }
 
   /**
-   * Called by the transport when the peer is gone without closing (its
-   * thread returned, its process exited, its Worker ended): the peer counts
-   * as failed (its state word says FAILED, unless it had closed or failed
-   * itself), and this side is woken. What the peer published before is
-   * still delivered; then pending and later sends fail with ECLOSED, the
-   * stream ends with that error ("the peer died: <reason>") and onClose
-   * listeners run with it, so an RpcClient fails its calls with
-   * UNAVAILABLE. Harmless after close() or a second time.
-   */
-  peerDied(reason: string): void {
-    if (this.link.ownState !== PeerState.OPEN) return;
-    this.link.peerDied(String(reason));
-    this.wake();
-  }
-
-  /**
    * Closes this side (docs/PROTOCOL.md section 5): publishes what was
    * written, stores CLOSED and wakes every sleeper. Pending sends reject with
    * ECLOSED, iterators finish after their buffered messages, close listeners
@@ -252,6 +236,22 @@ export class Channel implements AsyncIterable<Message> {
     this.link.end(PeerState.CLOSED);
     this.sender.rejectAll(new ShmrpcError("ECLOSED", "the channel was closed"));
     this.receiver.endStream(undefined);
+  }
+
+  /**
+   * For transports: the peer died without closing (its socket hung up, its
+   * thread returned or crashed, its Worker ended). Marks its state DEAD on
+   * its behalf and wakes every sleeper (docs/PROTOCOL.md section 5). What the
+   * peer published before is still delivered; then pending and later sends
+   * reject with EPEERDEAD ("the peer died: <reason>"), the stream ends with
+   * it and onClose listeners run with it, so an RpcClient fails its calls
+   * with UNAVAILABLE. No effect on a peer that already closed or failed;
+   * harmless after close() or a second time.
+   */
+  peerDied(reason: string): void {
+    if (this.link.ownState !== PeerState.OPEN) return;
+    this.link.markPeerDead(String(reason));
+    this.wake();
   }
 
   // --- what the sender and receiver ask of the channel (ChannelOwner) --------
@@ -271,10 +271,11 @@ export class Channel implements AsyncIterable<Message> {
   }
 
   private peerGone(): void {
-    const failed = this.link.peerFailed();
-    const error = this.link.peerEndError(failed);
+    const state = this.link.peerState();
+    const error = this.link.peerEndError(state);
     this.sender.rejectAll(error);
-    this.receiver.endStream(failed ? error : undefined);
+    // A peer that closed ends the stream cleanly; one that failed or died, with the error.
+    this.receiver.endStream(state === PeerState.CLOSED ? undefined : error);
   }
 
   private updateKeepAlive(): void {
