@@ -10,7 +10,9 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, test } from "node:test";
 
-import { Channel, FrameType, PeerState, createSegment, isShmrpcError, packageRoot } from "../../js/src/index.js";
+import { Channel, FrameType, createSegment, isShmrpcError } from "../../js/src/index.js";
+import { PeerState } from "../../js/src/internal.js";
+import { packageRoot } from "../../js/src/native/addon.js";
 import { Offset, RingOffset, WAIT_WORDS, WaitValue } from "../../js/src/channel/layout.js";
 import { RecordingDoorbell } from "./helpers/recording-doorbell.js";
 
@@ -89,7 +91,7 @@ function apply(event: Transition["event"], sab: SharedArrayBuffer, server: Chann
 
 describe("transitions", () => {
   for (const row of table.transitions) {
-    test(`${row.event} from ${row.from} -> ${row.to}${row.wakes_all ? ", wakes all" : ""}`, () => {
+    test(`${String(row.event)} from ${String(row.from)} -> ${String(row.to)}${row.wakes_all ? ", wakes all" : ""}`, () => {
       const { words, client, act } = serverIn(row.from);
       assert.equal(Atomics.load(words, SERVER_STATE), PeerState[row.from]);
       for (const word of WAIT_WORDS) Atomics.store(words, word / 4, WaitValue.FUTEX);

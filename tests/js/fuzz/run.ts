@@ -10,7 +10,7 @@
 import path from "node:path";
 import { parseArgs } from "node:util";
 
-import { packageRoot } from "../../../js/src/index.js";
+import { packageRoot } from "../../../js/src/native/addon.js";
 import { FuzzFailure, fuzz } from "./engine.js";
 import { targets } from "./targets.js";
 

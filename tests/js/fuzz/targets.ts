@@ -4,7 +4,8 @@
  * segment that a hostile peer scribbles on. Each target says which typed
  * error bad input may give; any other exception is a finding.
  */
-import { Channel, FrameType, SEGMENT_HEADER_BYTES, createSegment, isShmrpcError, type Message } from "../../../js/src/index.js";
+import { Channel, FrameType, createSegment, isShmrpcError, type Message } from "../../../js/src/index.js";
+import { SEGMENT_HEADER_BYTES } from "../../../js/src/internal.js";
 import { decodeFrameHeader, writeFrameHeader } from "../../../js/src/channel/frame.js";
 import { Offset, RingOffset } from "../../../js/src/channel/layout.js";
 import { isDecodeError } from "../../../js/src/pb/index.js";

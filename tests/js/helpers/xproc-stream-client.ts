@@ -4,7 +4,7 @@
  * CountDeferred stream, prints "streaming" once items arrive, then stops
  * reading (the server's stream thread waits for credit) and waits.
  */
-import { connect } from "../../../js/src/index.js";
+import { connect } from "../../../js/src/node.js";
 import { RpcClient } from "../../../js/src/rpc/index.js";
 import { RpcTestClient } from "../gen/rpc_test_pb.js";
 
