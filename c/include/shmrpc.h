@@ -5,6 +5,7 @@
 
 #include "shmrpc/common.h"
 #include "shmrpc/segment.h"
+#include "shmrpc/wait.h"
 #include "shmrpc/frame.h"
 #include "shmrpc/ring.h"
 #include "shmrpc/channel.h"

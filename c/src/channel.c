@@ -51,6 +51,10 @@ int shmrpc_channel_open(shmrpc_channel_t *ch, void *mem, size_t size,
                    base + SHMRPC_OFF_RING0_CONTROL, ring0_data, caps[0]);
   shmrpc_ring_init(client ? &ch->rx : &ch->tx,
                    base + SHMRPC_OFF_RING1_CONTROL, ring1_data, caps[1]);
+  ch->parking.waiter = ch->opts.waiter != NULL ? ch->opts.waiter
+                                                : shmrpc_default_waiter();
+  ch->parking.wake_loop = ch->opts.wake_loop;
+  ch->parking.wake_loop_user = ch->opts.wake_loop_user;
   ch->reassembly_type = -1;
   if (pthread_mutex_init(&ch->send_lock, NULL) != 0)
     return SHMRPC_ENOMEM;
@@ -62,25 +66,17 @@ int shmrpc_channel_open(shmrpc_channel_t *ch, void *mem, size_t size,
   return 0;
 }
 
-/* Wakes every sleeper of the segment, this side's and the peer's, so each
- * re-checks the states (docs/PROTOCOL.md section 5). */
-static void wake_all(shmrpc_channel_t *ch) {
-  shmrpc__wake(ch->tx.shared_consumer_wait, &ch->opts);
-  shmrpc__wake(ch->tx.shared_producer_wait, &ch->opts);
-  shmrpc__wake(ch->rx.shared_consumer_wait, &ch->opts);
-  shmrpc__wake(ch->rx.shared_producer_wait, &ch->opts);
-}
-
 /* Moves this side from OPEN to `state` once and tells the peer; a second
  * close or a violation after close changes nothing. */
 static void leave_open(shmrpc_channel_t *ch, uint32_t state) {
   uint32_t expected = SHMRPC_STATE_OPEN;
-  if (__atomic_compare_exchange_n(&ch->state, &expected, state, false,
-                                  __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
-    shmrpc__store_seq_cst(ch->shared_own_state, state);
+  if (!__atomic_compare_exchange_n(&ch->state, &expected, state, false,
+                                   __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+    return;
+  shmrpc__store_seq_cst(ch->shared_own_state, state);
   /* The state stores above are sequentially consistent, so a sleeper that
    * parked after re-checking the states is seen here and woken. */
-  wake_all(ch);
+  shmrpc_segment_wake_all(ch->shared_base, &ch->parking);
 }
 
 void shmrpc_channel_close(shmrpc_channel_t *ch) {
@@ -110,7 +106,7 @@ int shmrpc__local_error(const shmrpc_channel_t *ch) {
 bool shmrpc_channel_peer_closed(const shmrpc_channel_t *ch) {
   if (ch == NULL)
     return true;
-  return shmrpc__peer_gone(shmrpc__load_acquire(ch->shared_peer_state));
+  return shmrpc__load_acquire(ch->shared_peer_state) > SHMRPC_STATE_OPEN;
 }
 
 void shmrpc_channel_destroy(shmrpc_channel_t *ch) {

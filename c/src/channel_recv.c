@@ -20,7 +20,8 @@ static __thread shmrpc_channel_t *dispatching;
 static const uint8_t empty_payload[1];
 
 /* The wait condition: unparsed bytes are published, or nothing more can
- * come (SHMRPC_ECLOSED after the peer closed and everything was parsed). */
+ * come (SHMRPC_ECLOSED or EPEERDEAD after the peer left and everything was
+ * parsed). */
 static int data_ready(void *ctx) {
   shmrpc_channel_t *ch = ctx;
   int err = shmrpc__local_error(ch);
@@ -34,7 +35,7 @@ static int data_ready(void *ctx) {
     return shmrpc__channel_fail(ch);
   if ((uint64_t)avail > ch->pending_consume)
     return 1;
-  return shmrpc__peer_gone(peer) ? SHMRPC_ECLOSED : 0;
+  return shmrpc__peer_error(peer);
 }
 
 /* Hands back all parsed bytes but the last `keep` and wakes a producer
@@ -45,7 +46,7 @@ static void release(shmrpc_channel_t *ch, uint32_t keep) {
     return;
   shmrpc_ring_consume(&ch->rx, bytes);
   ch->pending_consume = keep;
-  shmrpc__wake(ch->rx.shared_producer_wait, &ch->opts);
+  shmrpc_wake(ch->rx.shared_producer_wait, &ch->parking);
 }
 
 void shmrpc__release_delivered_in_callback(shmrpc_channel_t *ch) {
@@ -185,8 +186,8 @@ static int deliver_published(shmrpc_channel_t *ch, shmrpc_message_fn fn,
  * valid until the next call). */
 static int receive(shmrpc_channel_t *ch, shmrpc_message_fn fn, void *user,
                    int limit, int timeout_ms, bool hold_last) {
-  shmrpc__deadline_t deadline;
-  if (shmrpc__deadline_init(&deadline, timeout_ms) != 0)
+  shmrpc_deadline_t deadline;
+  if (shmrpc_deadline_init(&deadline, timeout_ms) != 0)
     return SHMRPC_EINVAL;
   /* A frame recv kept for its caller is not needed any more. Hand it back
    * now if this call is going to wait: the producer may be waiting for
@@ -195,7 +196,7 @@ static int receive(shmrpc_channel_t *ch, shmrpc_message_fn fn, void *user,
     release(ch, 0);
   int delivered = 0;
   for (;;) {
-    int rc = shmrpc__wait_until(ch->rx.shared_consumer_wait, &deadline,
+    int rc = shmrpc_park(ch->rx.shared_consumer_wait, &ch->parking, &deadline,
                                 ch->opts.spin_ns, data_ready, ch);
     if (rc < 0) {
       release(ch, 0);

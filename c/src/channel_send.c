@@ -13,16 +13,14 @@ typedef struct writer_s {
   uint32_t room; /* free bytes known without reading the shared head */
 } writer_t;
 
-static const shmrpc__deadline_t NO_DEADLINE = {.forever = true};
+static const shmrpc_deadline_t NO_DEADLINE = {.forever = true};
 
-/* SHMRPC_EPROTO/ECLOSED when nothing may be sent, else 0. */
+/* SHMRPC_EPROTO/ECLOSED/EPEERDEAD when nothing may be sent, else 0. */
 static int send_blocked(shmrpc_channel_t *ch) {
   int err = shmrpc__local_error(ch);
   if (err != 0)
     return err;
-  if (shmrpc__peer_gone(shmrpc__load_seq_cst(ch->shared_peer_state)))
-    return SHMRPC_ECLOSED;
-  return 0;
+  return shmrpc__peer_error(shmrpc__load_seq_cst(ch->shared_peer_state));
 }
 
 /* The largest message the peer accepts, read once after the peer was seen
@@ -65,13 +63,13 @@ static void publish(shmrpc_channel_t *ch) {
   if (ch->tx.tail == ch->tx.published)
     return;
   shmrpc_ring_publish(&ch->tx);
-  shmrpc__wake(ch->tx.shared_consumer_wait, &ch->opts);
+  shmrpc_wake(ch->tx.shared_consumer_wait, &ch->parking);
 }
 
 /* Returns once `need` bytes are free, or an error (SHMRPC_ETIMEDOUT,
- * ECLOSED, EPROTO). */
+ * ECLOSED, EPEERDEAD, EPROTO). */
 static int make_room(writer_t *w, uint32_t need,
-                     const shmrpc__deadline_t *deadline) {
+                     const shmrpc_deadline_t *deadline) {
   if (need <= w->room)
     return 0;
   w->need = need;
@@ -80,8 +78,8 @@ static int make_room(writer_t *w, uint32_t need,
     /* The consumer can only free space for what it can see. */
     publish(w->ch);
     shmrpc__release_delivered_in_callback(w->ch);
-    r = shmrpc__wait_until(w->ch->tx.shared_producer_wait, deadline,
-                           w->ch->opts.spin_ns, space_ready, w);
+    r = shmrpc_park(w->ch->tx.shared_producer_wait, &w->ch->parking,
+                    deadline, w->ch->opts.spin_ns, space_ready, w);
   }
   return r < 0 ? r : 0;
 }
@@ -105,7 +103,7 @@ static bool fits_one_frame(const shmrpc_channel_t *ch, size_t len) {
  * applies to the first frame only: once part of a message is in the
  * stream, the rest follows. */
 static int write_message(writer_t *w, const shmrpc_msg_t *msg,
-                         const shmrpc__deadline_t *deadline) {
+                         const shmrpc_deadline_t *deadline) {
   const uint8_t *data = msg->data;
   if (fits_one_frame(w->ch, msg->len)) {
     uint32_t len = (uint32_t)msg->len;
@@ -131,9 +129,9 @@ static int write_message(writer_t *w, const shmrpc_msg_t *msg,
 
 int shmrpc_channel_send_batch(shmrpc_channel_t *ch, const shmrpc_msg_t *msgs,
                               size_t count, int timeout_ms) {
-  shmrpc__deadline_t deadline;
+  shmrpc_deadline_t deadline;
   if (ch == NULL || (msgs == NULL && count > 0) || count > INT_MAX ||
-      shmrpc__deadline_init(&deadline, timeout_ms) != 0)
+      shmrpc_deadline_init(&deadline, timeout_ms) != 0)
     return SHMRPC_EINVAL;
   pthread_mutex_lock(&ch->send_lock);
   int rc = send_blocked(ch);
@@ -191,9 +189,9 @@ int shmrpc_channel_try_send(shmrpc_channel_t *ch, uint8_t type,
 
 int shmrpc_channel_reserve(shmrpc_channel_t *ch, uint8_t type, size_t len,
                            int timeout_ms, shmrpc_span_t spans[2]) {
-  shmrpc__deadline_t deadline;
+  shmrpc_deadline_t deadline;
   if (ch == NULL || spans == NULL || !shmrpc_frame_type_valid(type) ||
-      shmrpc__deadline_init(&deadline, timeout_ms) != 0)
+      shmrpc_deadline_init(&deadline, timeout_ms) != 0)
     return SHMRPC_EINVAL;
   if (!fits_one_frame(ch, len))
     return SHMRPC_EMSGSIZE;

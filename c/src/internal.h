@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "shmrpc/channel.h"
+#include "shmrpc/wait.h"
 
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "shmrpc supports little-endian hosts only (docs/PROTOCOL.md)"
@@ -87,39 +88,6 @@ void shmrpc__ring_advance(shmrpc_ring_t *ring, uint32_t len);
 /* Moves the private tail back over `len` unpublished bytes. */
 void shmrpc__ring_unwrite(shmrpc_ring_t *ring, uint32_t len);
 
-/* --- park.c --- */
-
-/* A point in time on CLOCK_MONOTONIC, or "never" (wait forever), built
- * from a timeout in milliseconds (0 = do not wait, -1 = forever). */
-typedef struct shmrpc__deadline_s {
-  uint64_t at_ns; /* CLOCK_MONOTONIC, unused when forever or now */
-  bool forever;
-  bool now; /* timeout 0: passed already, without reading the clock */
-} shmrpc__deadline_t;
-
-/* Returns 0, or SHMRPC_EINVAL for a timeout below -1. */
-int shmrpc__deadline_init(shmrpc__deadline_t *deadline, int timeout_ms);
-bool shmrpc__deadline_passed(const shmrpc__deadline_t *deadline);
-
-/* A condition to wait for: returns > 0 when it holds, 0 when it does not
- * yet, or a negative error that ends the wait. It must load every shared
- * word it depends on sequentially consistently (see shmrpc__load_seq_cst). */
-typedef int (*shmrpc__condition_fn)(void *ctx);
-
-/* Waits until `ready(ctx)` is non-zero (docs/PROTOCOL.md section 4): spins
- * for up to `spin_ns`, then parks on `wait_word` with the value
- * SHMRPC_WAIT_FUTEX and sleeps in futex_wait until woken or the deadline.
- * Returns the condition's value, or SHMRPC_ETIMEDOUT. */
-int shmrpc__wait_until(uint32_t *wait_word, const shmrpc__deadline_t *deadline,
-                       uint32_t spin_ns, shmrpc__condition_fn ready,
-                       void *ctx);
-
-/* Wakes whoever parked on `wait_word` after its condition changed:
- * clears the word and, for SHMRPC_WAIT_FUTEX, futex_wakes it; for
- * SHMRPC_WAIT_LOOP, calls `opts->wake_loop` when set, else futex_wakes.
- * The caller has just made its index store (sequentially consistent). */
-void shmrpc__wake(uint32_t *wait_word, const shmrpc_channel_options_t *opts);
-
 /* --- channel.c --- */
 
 /* Own state (SHMRPC_STATE_*) as this side last set it. */
@@ -131,10 +99,13 @@ static inline uint32_t shmrpc__own_state(const shmrpc_channel_t *ch) {
  * else 0. */
 int shmrpc__local_error(const shmrpc_channel_t *ch);
 
-/* True when a peer state value means it will send nothing more. Unknown
- * values count as broken. */
-static inline bool shmrpc__peer_gone(uint32_t peer_state) {
-  return peer_state >= SHMRPC_STATE_CLOSED;
+/* What a side does on seeing this peer state (docs/PROTOCOL.md 5): 0 to
+ * go on, else the error that ends sends and, once everything published was
+ * read, receives (shmrpc_peer_state_error, inlined for the hot path). */
+static inline int shmrpc__peer_error(uint32_t peer_state) {
+  if (peer_state <= SHMRPC_STATE_OPEN)
+    return 0;
+  return peer_state == SHMRPC_STATE_DEAD ? SHMRPC_EPEERDEAD : SHMRPC_ECLOSED;
 }
 
 /* Records a protocol violation: stores FAILED into this side's state word

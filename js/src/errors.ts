@@ -15,6 +15,8 @@ export const errorCodeValues = {
   EMSGSIZE: -6,
   ENOMEM: -7,
   EVERSION: -8,
+  /** The peer died without closing (its state was marked DEAD). */
+  EPEERDEAD: -9,
   ENOSERVER: -10,
   EACCES: -11,
   EINUSE: -12,

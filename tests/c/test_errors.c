@@ -19,14 +19,15 @@ static void errors_values_match_protocol(void **state) {
   assert_int_equal(SHMRPC_EMSGSIZE, -6);
   assert_int_equal(SHMRPC_ENOMEM, -7);
   assert_int_equal(SHMRPC_EVERSION, -8);
+  assert_int_equal(SHMRPC_EPEERDEAD, -9);
 }
 
 static void errors_name_every_code(void **state) {
   (void)state;
   static const char *const names[] = {"EINVAL",  "EAGAIN",   "ETIMEDOUT",
                                       "ECLOSED", "EPROTO",   "EMSGSIZE",
-                                      "ENOMEM",  "EVERSION"};
-  for (int i = 0; i < 8; i++)
+                                      "ENOMEM",  "EVERSION", "EPEERDEAD"};
+  for (int i = 0; i < 9; i++)
     assert_string_equal(shmrpc_err_name(-1 - i), names[i]);
 }
 
@@ -35,7 +36,7 @@ static void errors_strerror_every_code(void **state) {
   assert_string_equal(shmrpc_strerror(SHMRPC_EPROTO),
                       "protocol violation by peer");
   assert_string_equal(shmrpc_strerror(SHMRPC_ECLOSED), "channel closed");
-  for (int err = -8; err <= -1; err++)
+  for (int err = -9; err <= -1; err++)
     assert_string_not_equal(shmrpc_strerror(err), "unknown error");
 }
 

@@ -89,3 +89,38 @@ void test_wait_for_word(uint32_t *word, uint32_t value) {
       fail_msg("shared word never became %u", value);
   }
 }
+
+static void counting_wait(void *user, uint32_t *word, uint32_t expected,
+                          uint64_t deadline_ns) {
+  test_counting_t *c = user;
+  __atomic_add_fetch(&c->waits, 1, __ATOMIC_SEQ_CST);
+  const shmrpc_waiter_t *futex = shmrpc_default_waiter();
+  futex->wait(futex->user, word, expected, deadline_ns);
+}
+
+static void counting_wake(void *user, uint32_t *word) {
+  test_counting_t *c = user;
+  __atomic_add_fetch(&c->wakes, 1, __ATOMIC_SEQ_CST);
+  c->last_woken = word;
+  const shmrpc_waiter_t *futex = shmrpc_default_waiter();
+  futex->wake(futex->user, word);
+}
+
+static void counting_wake_loop(void *user) {
+  test_counting_t *c = user;
+  __atomic_add_fetch(&c->loop_wakes, 1, __ATOMIC_SEQ_CST);
+}
+
+void test_counting_init(test_counting_t *c) {
+  memset(c, 0, sizeof *c);
+  c->waiter = (shmrpc_waiter_t){counting_wait, counting_wake, c};
+}
+
+shmrpc_parking_t test_counting_parking(test_counting_t *c, bool with_loop) {
+  return (shmrpc_parking_t){&c->waiter, with_loop ? counting_wake_loop : NULL,
+                            c};
+}
+
+unsigned test_count(const unsigned *counter) {
+  return __atomic_load_n(counter, __ATOMIC_SEQ_CST);
+}

@@ -5,6 +5,7 @@
 #define SHMRPC_TEST_SUPPORT_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -48,5 +49,20 @@ void test_wait_for_word(uint32_t *word, uint32_t value);
 
 /* Starts a thread; fails the test on error. */
 void test_thread_start(pthread_t *thread, void *(*fn)(void *), void *arg);
+
+/* A shmrpc_waiter_t that counts its calls and sleeps on the default
+ * (futex) waiter, plus a wake_loop hook that counts. Counters are atomic:
+ * read them with test_count. */
+typedef struct test_counting_s {
+  shmrpc_waiter_t waiter;
+  unsigned waits, wakes, loop_wakes;
+  uint32_t *last_woken;
+} test_counting_t;
+
+void test_counting_init(test_counting_t *c);
+/* Parking over the counting waiter, with the counting wake_loop hook when
+ * `with_loop`. */
+shmrpc_parking_t test_counting_parking(test_counting_t *c, bool with_loop);
+unsigned test_count(const unsigned *counter);
 
 #endif /* SHMRPC_TEST_SUPPORT_H */

@@ -104,7 +104,7 @@ static void vectors_fragments_binary_100_cap64_encode(void **state) {
       continue;
     shmrpc_ring_peek(rx, 0, stream + got, (uint32_t)avail);
     shmrpc_ring_consume(rx, (uint32_t)avail);
-    shmrpc__wake(rx->shared_producer_wait, &pair.server.opts);
+    shmrpc_wake(rx->shared_producer_wait, &pair.server.parking);
     got += (size_t)avail;
   }
   void *rc;

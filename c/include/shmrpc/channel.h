@@ -16,6 +16,7 @@
 #include "shmrpc/frame.h"
 #include "shmrpc/ring.h"
 #include "shmrpc/segment.h"
+#include "shmrpc/wait.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -29,19 +30,21 @@ typedef struct shmrpc_msg_s {
   size_t len;
 } shmrpc_msg_t;
 
-/* Called on this side's thread when the peer is parked in an event loop
- * (wait word == SHMRPC_WAIT_LOOP) and must be woken. May be NULL: then the
- * channel uses futex_wake, which a loop transport's watcher thread hears. */
-typedef void (*shmrpc_wake_loop_fn)(void *user);
-
 typedef struct shmrpc_channel_options_s {
   /* How long to spin before parking, in nanoseconds. Default 50 000. */
   uint32_t spin_ns;
   /* The largest message this side accepts (advertised to the peer).
    * Default 64 MiB. */
   uint32_t max_message_bytes;
+  /* Called on this side's thread when the peer is parked in an event loop
+   * (wait word == SHMRPC_WAIT_LOOP) and must be woken. May be NULL: then
+   * the waiter's wake is used, which a loop transport's watcher thread
+   * hears. */
   shmrpc_wake_loop_fn wake_loop;
   void *wake_loop_user;
+  /* How this side sleeps and wakes sleepers (c/include/shmrpc/wait.h).
+   * NULL: shmrpc_default_waiter() (futex). Must outlive the channel. */
+  const shmrpc_waiter_t *waiter;
 } shmrpc_channel_options_t;
 
 /* Fills `opts` with the defaults. */
@@ -57,6 +60,7 @@ typedef struct shmrpc_channel_s {
   shmrpc_ring_t tx; /* ring this side produces into */
   shmrpc_ring_t rx; /* ring this side consumes from */
   shmrpc_channel_options_t opts;
+  shmrpc_parking_t parking; /* from opts: how this side parks and wakes */
   uint32_t peer_max_message; /* private copy, valid once peer_limit_known */
   bool peer_limit_known;     /* the peer was seen OPEN and its limit read */
   pthread_mutex_t send_lock;
@@ -90,7 +94,8 @@ shmrpc_channel_open(shmrpc_channel_t *ch, void *mem, size_t size,
  * that is not checked against it.
  * Returns 0, SHMRPC_EINVAL (bad type, NULL data with a length, timeout
  * below -1), SHMRPC_EMSGSIZE (over the peer's limit; nothing written),
- * SHMRPC_ETIMEDOUT (nothing written), SHMRPC_ECLOSED or SHMRPC_EPROTO. */
+ * SHMRPC_ETIMEDOUT (nothing written), SHMRPC_ECLOSED, SHMRPC_EPEERDEAD (the
+ * peer was marked dead: it will never read) or SHMRPC_EPROTO. */
 SHMRPC_EXTERN int shmrpc_channel_send(shmrpc_channel_t *ch, uint8_t type,
                                       const void *data, size_t len,
                                       int timeout_ms);
@@ -146,7 +151,8 @@ typedef void (*shmrpc_message_fn)(void *user, const shmrpc_msg_t *msg);
  * it hands their space back as it copies them and keeps waiting, so the
  * sender can write the rest. Returns the number of messages delivered (0 on
  * timeout), SHMRPC_ECLOSED once the peer closed and everything it sent was
- * delivered (or this side closed), SHMRPC_EPROTO, or SHMRPC_ENOMEM when a
+ * delivered (or this side closed), SHMRPC_EPEERDEAD instead when the peer
+ * died (docs/PROTOCOL.md section 5), SHMRPC_EPROTO, or SHMRPC_ENOMEM when a
  * private buffer could not grow (nothing is lost; the call can be
  * repeated). An error that follows delivered messages is returned by the
  * next call. */
@@ -168,8 +174,8 @@ SHMRPC_EXTERN int shmrpc_channel_recv(shmrpc_channel_t *ch, shmrpc_msg_t *out,
  * peer. May be called from any thread. */
 SHMRPC_EXTERN void shmrpc_channel_close(shmrpc_channel_t *ch);
 
-/* True once the peer state is CLOSED or FAILED (or a value the protocol
- * does not define). */
+/* True once the peer state is CLOSED, FAILED, DEAD (or a value the
+ * protocol does not define). */
 SHMRPC_EXTERN bool shmrpc_channel_peer_closed(const shmrpc_channel_t *ch);
 
 /* Releases private memory. Call after close, when no thread uses `ch`. */

@@ -33,6 +33,7 @@ extern "C" {
   XX(EMSGSIZE, -6, "message too large")                                        \
   XX(ENOMEM, -7, "out of memory")                                              \
   XX(EVERSION, -8, "incompatible segment version")                            \
+  XX(EPEERDEAD, -9, "peer died")                                              \
   XX(ENOSERVER, -10, "no server listening under that name")                    \
   XX(EACCES, -11, "access denied")                                             \
   XX(EINUSE, -12, "a live server already listens under that name")            \

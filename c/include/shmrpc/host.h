@@ -68,7 +68,8 @@ SHMRPC_EXTERN SHMRPC_MUST_CHECK int
 shmrpc_host_open_channel(const shmrpc_host_t *host, shmrpc_channel_t *ch);
 
 /* Dispatches messages to `fn` until the client closes the channel, then
- * closes this side. Returns 0 after an orderly close, or SHMRPC_EPROTO. */
+ * closes this side. Returns 0 after an orderly close, SHMRPC_EPEERDEAD when
+ * the client died (the host marked it DEAD), or SHMRPC_EPROTO. */
 SHMRPC_EXTERN int shmrpc_host_run(shmrpc_channel_t *ch, shmrpc_message_fn fn,
                                   void *user);
 

@@ -121,15 +121,16 @@ shmrpc_server_register(shmrpc_server_t *server, const shmrpc_service_t *service,
 /* Serves on the calling thread (the dispatch thread) until the client
  * closes the channel, then fails every call still in flight with
  * UNAVAILABLE (their writers return it, cancel hooks run) and closes this
- * side. Returns 0 after an orderly close, or SHMRPC_EPROTO. */
+ * side. Returns 0 after an orderly close, SHMRPC_EPEERDEAD when the client
+ * died (an observer marked it DEAD), or SHMRPC_EPROTO. */
 SHMRPC_EXTERN int shmrpc_server_run(shmrpc_server_t *server);
 
 /* One round of serving for hosts with their own loop: waits up to
  * `timeout_ms` (0 = do not wait, -1 = forever) for messages, handles them
  * and expires deadlines. Always call from the same thread. Returns the
- * number of messages handled, SHMRPC_ECLOSED once the channel closed (calls
- * in flight have then been failed as in shmrpc_server_run), or
- * SHMRPC_EPROTO. */
+ * number of messages handled, SHMRPC_ECLOSED once the channel closed or
+ * SHMRPC_EPEERDEAD once the client died (calls in flight have then been
+ * failed as in shmrpc_server_run), or SHMRPC_EPROTO. */
 SHMRPC_EXTERN int shmrpc_server_poll(shmrpc_server_t *server, int timeout_ms);
 
 /* Sends a one-way EVENT to the client: `event_id` names it (the client

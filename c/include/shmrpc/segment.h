@@ -49,7 +49,10 @@ typedef enum {
   SHMRPC_STATE_ABSENT = 0,
   SHMRPC_STATE_OPEN = 1,
   SHMRPC_STATE_CLOSED = 2,
-  SHMRPC_STATE_FAILED = 3
+  SHMRPC_STATE_FAILED = 3,
+  /* Stored by an observer on behalf of a side that died without closing
+   * (c/include/shmrpc/wait.h, shmrpc_segment_mark_dead). */
+  SHMRPC_STATE_DEAD = 4
 } shmrpc_peer_state_t;
 
 /* Values of a ring wait word (docs/PROTOCOL.md section 4). */

@@ -98,17 +98,41 @@ export class ChannelLink {
     this.wakeAll();
   }
 
+  /** The peer's state word, read now (unsigned). */
+  peerState(): number {
+    return Atomics.load(this.words, this.peerStateIndex) >>> 0;
+  }
+
+  /** The peer left OPEN: CLOSED, FAILED, DEAD, or a value the protocol does not define. */
   peerEnded(): boolean {
-    const peer = Atomics.load(this.words, this.peerStateIndex);
-    return peer === PeerState.CLOSED || peer === PeerState.FAILED;
+    return this.peerState() > PeerState.OPEN;
   }
 
-  peerFailed(): boolean {
-    return Atomics.load(this.words, this.peerStateIndex) === PeerState.FAILED;
+  /**
+   * What ends sends, and the stream once everything published was read,
+   * after the peer left OPEN (docs/PROTOCOL.md section 5): EPEERDEAD for a
+   * peer marked DEAD, else ECLOSED.
+   */
+  peerEndError(state = this.peerState()): ShmrpcError {
+    if (state === PeerState.DEAD) return new ShmrpcError("EPEERDEAD", "the peer died");
+    return new ShmrpcError("ECLOSED", state === PeerState.CLOSED ? "the peer closed the channel" : "the peer failed");
   }
 
-  peerEndError(failed = this.peerFailed()): ShmrpcError {
-    return new ShmrpcError("ECLOSED", failed ? "the peer failed" : "the peer closed the channel");
+  /**
+   * Marks the peer DEAD on its behalf (docs/PROTOCOL.md section 5): the
+   * transport saw it die (its socket hung up, its worker crashed), so it
+   * cannot store a state itself. Only an ABSENT or OPEN peer becomes DEAD;
+   * every wait word is woken either way. Returns the state found before.
+   */
+  markPeerDead(): number {
+    let seen = this.peerState();
+    while (seen === PeerState.ABSENT || seen === PeerState.OPEN) {
+      const found = Atomics.compareExchange(this.words, this.peerStateIndex, seen, PeerState.DEAD) >>> 0;
+      if (found === seen) break;
+      seen = found;
+    }
+    this.wakeAll();
+    return seen;
   }
 
   /**
@@ -148,10 +172,8 @@ export class ChannelLink {
     }
   }
 
+  /** Wakes every sleeper of the segment, each word as wakeWord does (a SPINNING word stays with its owner). */
   private wakeAll(): void {
-    for (const word of WAIT_WORDS) {
-      const parked = Atomics.exchange(this.words, word >> 2, WaitValue.NONE);
-      if (parked !== WaitValue.NONE && parked !== WaitValue.SPINNING) this.doorbell.ring(word, parked);
-    }
+    for (const word of WAIT_WORDS) this.wakeWord(word);
   }
 }

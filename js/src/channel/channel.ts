@@ -224,6 +224,19 @@ export class Channel implements AsyncIterable<Message> {
     this.receiver.endStream(undefined);
   }
 
+  /**
+   * For transports: the peer died without closing (its socket hung up, its
+   * thread or worker crashed). Marks its state DEAD on its behalf and wakes
+   * every sleeper (docs/PROTOCOL.md section 5), so pending sends reject with
+   * EPEERDEAD and the stream ends with it once everything the peer
+   * published was delivered. No effect on a peer that already closed or
+   * failed.
+   */
+  markPeerDead(): void {
+    this.link.markPeerDead();
+    this.wake();
+  }
+
   // --- what the sender and receiver ask of the channel (ChannelOwner) --------
 
   private failOnViolation(error: unknown): unknown {
@@ -241,10 +254,11 @@ export class Channel implements AsyncIterable<Message> {
   }
 
   private peerGone(): void {
-    const failed = this.link.peerFailed();
-    const error = this.link.peerEndError(failed);
+    const state = this.link.peerState();
+    const error = this.link.peerEndError(state);
     this.sender.rejectAll(error);
-    this.receiver.endStream(failed ? error : undefined);
+    // A peer that closed ends the stream cleanly; one that failed or died, with the error.
+    this.receiver.endStream(state === PeerState.CLOSED ? undefined : error);
   }
 
   private updateKeepAlive(): void {

@@ -36,8 +36,11 @@ export const RingOffset = {
 } as const;
 export const RING_CONTROL_BYTES = 128;
 
-/** Values of a peer state word. */
-export const PeerState = { ABSENT: 0, OPEN: 1, CLOSED: 2, FAILED: 3 } as const;
+/**
+ * Values of a peer state word. DEAD is stored by an observer on behalf of a
+ * side that died without closing (docs/PROTOCOL.md section 5).
+ */
+export const PeerState = { ABSENT: 0, OPEN: 1, CLOSED: 2, FAILED: 3, DEAD: 4 } as const;
 
 /** Values of a ring wait word (docs/PROTOCOL.md section 4). */
 export const WaitValue = { NONE: 0, FUTEX: 1, LOOP: 2, SPINNING: 3 } as const;

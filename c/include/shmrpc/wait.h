@@ -1,0 +1,188 @@
+/* The one core of waiting, waking and peer state (docs/PROTOCOL.md
+ * sections 4 and 5): spin then park on a wait word, wake a parked peer,
+ * close, mark a dead peer, and the event-loop spin of wait value 3. Every
+ * transport uses it: the channel (c/src/channel*.c), the Node addon, the
+ * cross-process host, and later a WebAssembly build.
+ *
+ * How a thread sleeps and how it wakes a sleeper is pluggable
+ * (shmrpc_waiter_t): a futex on the shared mapping (c/src/wait_futex.c,
+ * the default), or another backend such as WebAssembly's
+ * memory.atomic.wait32, which a build links in place of wait_futex.c. No
+ * structure here holds a pthread or futex type.
+ *
+ * Every function takes raw pointers into the segment and touches only the
+ * shared words named in docs/PROTOCOL.md section 1: a hostile peer may
+ * write anything into them; the worst it can do is wake a sleeper early or
+ * keep one waiting until its deadline. */
+#ifndef SHMRPC_WAIT_H
+#define SHMRPC_WAIT_H
+
+#include <stdbool.h>
+
+#include "shmrpc/segment.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* --- deadlines --- */
+
+/* A point in time on CLOCK_MONOTONIC, or "never", built from a timeout in
+ * milliseconds (0 = do not wait, -1 = wait forever). */
+typedef struct shmrpc_deadline_s {
+  uint64_t at_ns; /* CLOCK_MONOTONIC, unused when forever or now */
+  bool forever;
+  bool now; /* timeout 0: passed already, without reading the clock */
+} shmrpc_deadline_t;
+
+/* The deadline value a waiter gets for "no deadline". */
+#define SHMRPC_DEADLINE_NEVER UINT64_MAX
+
+/* Nanoseconds on CLOCK_MONOTONIC. */
+SHMRPC_EXTERN uint64_t shmrpc_now_ns(void);
+/* Returns 0, or SHMRPC_EINVAL for a timeout below -1. */
+SHMRPC_EXTERN int shmrpc_deadline_init(shmrpc_deadline_t *deadline,
+                                       int timeout_ms);
+SHMRPC_EXTERN bool shmrpc_deadline_passed(const shmrpc_deadline_t *deadline);
+
+/* --- the pluggable sleep/wake backend --- */
+
+/* How a thread sleeps on a wait word and how a sleeper is woken. Rules:
+ * 1. wait(user, word, expected, deadline_ns) returns at once unless
+ *    *word == expected; otherwise it sleeps until woken through wake() on
+ *    the same word, until deadline_ns (CLOCK_MONOTONIC nanoseconds, or
+ *    SHMRPC_DEADLINE_NEVER), or spuriously. The caller re-checks its
+ *    condition and deadline either way.
+ * 2. wake(user, word) wakes every thread sleeping in wait() on the word,
+ *    in this process and, for memory shared between processes, in others.
+ * 3. Both may be called from any thread; neither may block for long. */
+typedef struct shmrpc_waiter_s {
+  void (*wait)(void *user, uint32_t *word, uint32_t expected,
+               uint64_t deadline_ns);
+  void (*wake)(void *user, uint32_t *word);
+  void *user;
+} shmrpc_waiter_t;
+
+/* The platform's backend: shared futex operations on Linux
+ * (c/src/wait_futex.c); a WebAssembly build links a file of its own that
+ * defines this function instead. The result is static: never freed. */
+SHMRPC_EXTERN const shmrpc_waiter_t *shmrpc_default_waiter(void);
+
+/* Called on the waking side's thread when the peer is parked in its event
+ * loop (wait word == SHMRPC_WAIT_LOOP), e.g. uv_async_send in the Node
+ * addon. Must not block. */
+typedef void (*shmrpc_wake_loop_fn)(void *user);
+
+/* How one side parks and wakes: its backend, and how it wakes a peer that
+ * parked in an event loop. Copied by value; the waiter it points to must
+ * outlive every use. */
+typedef struct shmrpc_parking_s {
+  const shmrpc_waiter_t *waiter; /* NULL: shmrpc_default_waiter() */
+  shmrpc_wake_loop_fn wake_loop; /* NULL: waiter->wake on the word */
+  void *wake_loop_user;
+} shmrpc_parking_t;
+
+/* --- parking and waking (docs/PROTOCOL.md section 4) --- */
+
+/* A condition to wait for: returns > 0 when it holds, 0 when it does not
+ * yet, or a negative error that ends the wait. It must load every shared
+ * word it depends on (indices, the peer's state) sequentially consistently
+ * (__ATOMIC_SEQ_CST), so the park/wake pair below loses no wake-up. */
+typedef int (*shmrpc_ready_fn)(void *ctx);
+
+/* Waits until `ready(ctx)` is non-zero: spins for up to `spin_ns`, then
+ * parks on `wait_word` with SHMRPC_WAIT_FUTEX (store, re-check, sleep in
+ * the waiter), and repeats when woken. Returns the condition's value, or
+ * SHMRPC_ETIMEDOUT once the deadline passed. The word is back to
+ * SHMRPC_WAIT_NONE when this returns. A peer that closes, fails or is
+ * marked dead wakes every word, so a condition that also holds on those
+ * peer states ends every wait. */
+SHMRPC_EXTERN int shmrpc_park(uint32_t *wait_word,
+                              const shmrpc_parking_t *parking,
+                              const shmrpc_deadline_t *deadline,
+                              uint32_t spin_ns, shmrpc_ready_fn ready,
+                              void *ctx);
+
+/* Wakes whoever parked on `wait_word`, after the caller changed what it
+ * waits for with a sequentially consistent store (a new index or state).
+ * Costs one load when nobody is parked. Otherwise claims the word back to
+ * NONE (compare-and-swap: of several wakers only the first wakes) and wakes
+ * by its value: FUTEX through the waiter, LOOP through wake_loop (the
+ * waiter when NULL). A SPINNING word is left to its owner. */
+SHMRPC_EXTERN void shmrpc_wake(uint32_t *wait_word,
+                               const shmrpc_parking_t *parking);
+
+/* Wakes every sleeper of the segment: shmrpc_wake on all four wait words
+ * (both rings' consumer and producer words), so each re-checks the peer
+ * states. `segment` is the segment's base address. */
+SHMRPC_EXTERN void shmrpc_segment_wake_all(void *segment,
+                                           const shmrpc_parking_t *parking);
+
+/* --- peer states (docs/PROTOCOL.md section 5 and its state table) --- */
+
+/* The state word of `side`, loaded sequentially consistently. */
+SHMRPC_EXTERN uint32_t shmrpc_segment_state(const void *segment,
+                                            shmrpc_side_t side);
+
+/* What a side does once it sees this peer state with nothing left to
+ * read: 0 (ABSENT, OPEN: go on), SHMRPC_EPEERDEAD (DEAD) or
+ * SHMRPC_ECLOSED (CLOSED, FAILED and values the protocol does not
+ * define). */
+SHMRPC_EXTERN int shmrpc_peer_state_error(uint32_t peer_state);
+
+/* Marks `side` DEAD on its behalf: an observer (a host whose service
+ * thread ended without closing, a process that saw its peer's socket hang
+ * up) stores SHMRPC_STATE_DEAD into that side's state word if it is ABSENT
+ * or OPEN, leaves CLOSED, FAILED and DEAD as they are, then wakes all four
+ * wait words. Returns the state found before (SHMRPC_STATE_OPEN means the
+ * peer died without closing). Safe to call more than once and from any
+ * thread. */
+SHMRPC_EXTERN uint32_t shmrpc_segment_mark_dead(void *segment,
+                                                shmrpc_side_t side,
+                                                const shmrpc_parking_t *parking);
+
+/* --- waiting in an event loop (wait value 3, docs/PROTOCOL.md 4) --- */
+
+/* A side that reads its rx ring in an event loop, and whose loop runs a
+ * hook just before it blocks (uv_prepare in Node), parks its consumer word
+ * with SHMRPC_WAIT_SPINNING; the hook calls shmrpc_loop_watch_step. */
+typedef struct shmrpc_loop_watch_s {
+  uint32_t *wait_word;         /* this side's rx consumer wait word */
+  const uint32_t *tail;        /* rx tail (peer's) */
+  const uint32_t *head;        /* rx head (this side's) */
+  const uint32_t *peer_state;  /* the peer's state word */
+  uint32_t spin_ns;
+} shmrpc_loop_watch_t;
+
+/* Points `watch` at the rx ring of `side` in `segment`. */
+SHMRPC_EXTERN void shmrpc_loop_watch_init(shmrpc_loop_watch_t *watch,
+                                          void *segment, shmrpc_side_t side,
+                                          uint32_t spin_ns);
+
+typedef enum {
+  /* The word was not SPINNING: nothing to do, let the loop block. */
+  SHMRPC_LOOP_IDLE = 0,
+  /* Something arrived (data, or the peer left OPEN): the word is NONE;
+   * deliver now (the reader may park again), then step again. */
+  SHMRPC_LOOP_NEWS = 1,
+  /* Nothing came within the budget: parked with SHMRPC_WAIT_LOOP, the
+   * peer wakes the loop through its wake_loop hook. */
+  SHMRPC_LOOP_PARKED = 2,
+  /* `yield` was set and something is there: the word is NONE; let the
+   * loop poll timers and I/O first, then deliver. */
+  SHMRPC_LOOP_NEWS_LATER = 3
+} shmrpc_loop_step_t;
+
+/* One look before the loop blocks: if the word is SPINNING, takes it to
+ * NONE and spins on the ring for the budget (none when `yield`); returns
+ * NEWS when something arrives, else parks with LOOP (store, re-check,
+ * claim the word back if the re-check found news) and returns PARKED (or
+ * NEWS/NEWS_LATER when the re-check found news). Only the word's owner
+ * calls this, on the loop's thread. */
+SHMRPC_EXTERN shmrpc_loop_step_t
+shmrpc_loop_watch_step(const shmrpc_loop_watch_t *watch, bool yield);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SHMRPC_WAIT_H */
