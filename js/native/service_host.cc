@@ -5,7 +5,6 @@
 #include <cstring>
 
 #include "affinity.h"
-#include "futex.h"
 #include "wake_glue.h"
 #include "shmrpc/segment.h"
 
@@ -14,24 +13,6 @@ namespace {
 
 // The service's spin budget when JavaScript names none: the channel default.
 constexpr uint32_t kDefaultSpinNs = 50000;
-
-// Marks one side of the segment CLOSED unless it already closed or failed,
-// then wakes every sleeper (docs/PROTOCOL.md section 5). The host does this
-// for a service whose thread returned without closing, and for a client that
-// went away without closing.
-void MarkClosed(uint8_t* segment, uint32_t state_offset) {
-  auto* state = reinterpret_cast<uint32_t*>(segment + state_offset);
-  uint32_t seen = __atomic_load_n(state, __ATOMIC_SEQ_CST);
-  while (seen == SHMRPC_STATE_ABSENT || seen == SHMRPC_STATE_OPEN) {
-    if (__atomic_compare_exchange_n(state, &seen, SHMRPC_STATE_CLOSED, false,
-                                    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
-      break;
-  }
-  for (uint32_t ring : {SHMRPC_OFF_RING0_CONTROL, SHMRPC_OFF_RING1_CONTROL}) {
-    FutexWakeAll(reinterpret_cast<uint32_t*>(segment + ring + SHMRPC_RING_OFF_CONSUMER_WAIT));
-    FutexWakeAll(reinterpret_cast<uint32_t*>(segment + ring + SHMRPC_RING_OFF_PRODUCER_WAIT));
-  }
-}
 
 }  // namespace
 
@@ -122,6 +103,8 @@ void ServiceHost::Start(const std::string& library, uint32_t spin_ns,
   if (serve == nullptr)
     throw Napi::Error::New(env, "ServiceHost: " + library + " does not export " +
                                     SHMRPC_SERVE_SYMBOL);
+  parking_.wake_loop = WakeLoop;
+  parking_.wake_loop_user = this;
   host_.abi_version = SHMRPC_HOST_ABI_VERSION;
   host_.segment = segment_;
   host_.segment_size = segment_size_;
@@ -131,13 +114,22 @@ void ServiceHost::Start(const std::string& library, uint32_t spin_ns,
   host_.config = config_.empty() ? nullptr : config_.c_str();
   running_.store(true);
   thread_ = std::thread([this, serve, cpu] {
+    // Runs however the thread ends: serve returning, or the service calling
+    // pthread_exit (which unwinds this frame).
+    ThreadEnd end(this);
     if (cpu >= 0) PinCurrentThread(cpu);
     exit_code_ = serve(&host_);
-    MarkClosed(segment_, SHMRPC_OFF_SERVER_STATE);
-    running_.store(false);
-    // Let JavaScript see the server's final state.
-    uv_async_send(async_);
   });
+}
+
+// The service thread is ending. A service that did not close is dead
+// (docs/PROTOCOL.md section 5): the core marks it DEAD and wakes every
+// sleeper, so pending calls fail at once instead of waiting for replies.
+void ServiceHost::ServiceEnded() {
+  shmrpc_segment_mark_dead(segment_, SHMRPC_SIDE_SERVER, &parking_);
+  running_.store(false);
+  // Let JavaScript see the server's final state.
+  uv_async_send(async_);
 }
 
 // Called by the service thread when the client is parked in the event loop.
@@ -200,7 +192,8 @@ Napi::Value ServiceHost::LoopSpins(const Napi::CallbackInfo& info) {
 // then joins the thread.
 void ServiceHost::Stop() {
   if (thread_.joinable()) {
-    MarkClosed(segment_, SHMRPC_OFF_CLIENT_STATE);
+    // JavaScript is gone without closing: to the service, a dead client.
+    shmrpc_segment_mark_dead(segment_, SHMRPC_SIDE_CLIENT, &parking_);
     thread_.join();
   }
   if (library_ != nullptr) {

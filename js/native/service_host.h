@@ -15,6 +15,7 @@
 
 #include "loop_spin.h"
 #include "shmrpc/host.h"
+#include "shmrpc/wait.h"
 
 namespace shmrpc {
 
@@ -41,6 +42,14 @@ class ServiceHost : public Napi::ObjectWrap<ServiceHost> {
   Napi::Value LoopSpins(const Napi::CallbackInfo& info);
 
   void Start(const std::string& library, uint32_t spin_ns, int cpu);
+  void ServiceEnded();
+  // Calls ServiceEnded when the service thread's body is left, by a return
+  // or by pthread_exit's unwinding.
+  struct ThreadEnd {
+    ServiceHost* host;
+    explicit ThreadEnd(ServiceHost* h) : host(h) {}
+    ~ThreadEnd() { host->ServiceEnded(); }
+  };
   void Stop();
   static void WakeLoop(void* self);
   static void OnAsync(uv_async_t* handle);
@@ -56,10 +65,14 @@ class ServiceHost : public Napi::ObjectWrap<ServiceHost> {
   std::string config_;
   void* library_ = nullptr;
   shmrpc_host_t host_{};
+  // How the host wakes sleepers: futex, and the event loop via uv_async.
+  shmrpc_parking_t parking_{};
   std::thread thread_;
   std::atomic<bool> running_{false};
   std::atomic<uint64_t> loop_wake_ups_{0};  // uv_async_sends by the service
-  int exit_code_ = 0;
+  // The service's return value; SHMRPC_EPEERDEAD while it has not returned
+  // (it stays so for a thread that ended by pthread_exit).
+  int exit_code_ = SHMRPC_EPEERDEAD;
   uv_async_t* async_ = nullptr;  // freed in its close callback
   std::unique_ptr<LoopSpin> loop_spin_;
   bool cleanup_hook_ = false;

@@ -1,7 +1,9 @@
 #include "wake_glue.h"
 
-#include "futex.h"
+#include <algorithm>
+
 #include "shmrpc/segment.h"
+#include "shmrpc/wait.h"
 
 namespace shmrpc {
 namespace {
@@ -34,7 +36,9 @@ uint32_t MicrosAsNanos(const Napi::Value& micros, uint32_t fallback) {
 }
 
 Napi::Value RingWaitWord(const Napi::CallbackInfo& info, uint8_t* segment) {
-  FutexWakeAll(WaitWord(info, segment));
+  uint32_t* word = WaitWord(info, segment);
+  const shmrpc_waiter_t* waiter = shmrpc_default_waiter();
+  waiter->wake(waiter->user, word);
   return info.Env().Undefined();
 }
 
@@ -45,7 +49,13 @@ Napi::Value WaitOnWaitWord(const Napi::CallbackInfo& info, uint8_t* segment) {
                                "wait(offset, expected, timeoutMs) takes numbers");
   uint32_t expected = info[1].As<Napi::Number>().Uint32Value();
   double timeout_ms = info[2].As<Napi::Number>().DoubleValue();
-  return Napi::Boolean::New(info.Env(), FutexWait(word, expected, timeout_ms));
+  uint64_t deadline = SHMRPC_DEADLINE_NEVER;
+  if (timeout_ms >= 0)
+    deadline = shmrpc_now_ns() + static_cast<uint64_t>(std::min(timeout_ms, 1e12) * 1e6);
+  const shmrpc_waiter_t* waiter = shmrpc_default_waiter();
+  waiter->wait(waiter->user, word, expected, deadline);
+  return Napi::Boolean::New(info.Env(), deadline == SHMRPC_DEADLINE_NEVER ||
+                                            shmrpc_now_ns() < deadline);
 }
 
 void CallBack(Napi::Env env, Napi::FunctionReference& fn,

@@ -144,10 +144,10 @@ test("sending after close rejects with ECLOSED", async () => {
   await assert.rejects(service.channel.send(FrameType.TEXT, "late"), (e) => isShmrpcError(e, "ECLOSED"));
 });
 
-test("a service that stops on its own fails later sends with ECLOSED", async () => {
+test("a service that stops on its own without closing is dead: later sends fail with EPEERDEAD", async () => {
   const service = new InProcessService({ library, capacity: RING, config: "refuse" });
   assert.equal(await service.exited(), -1, "SHMRPC_EINVAL from shmrpc_serve");
-  await assert.rejects(service.channel.send(FrameType.TEXT, "anyone?"), (e) => isShmrpcError(e, "ECLOSED"));
+  await assert.rejects(service.channel.send(FrameType.TEXT, "anyone?"), (e) => isShmrpcError(e, "EPEERDEAD"));
   service.channel.close();
 });
 

@@ -1,8 +1,10 @@
 /**
  * A service that dies with calls in flight: its thread returns without
  * answering or closing (tests/services/channel_test_service.c, "vanish").
- * The host closes the service's side for it, and every pending call fails
- * promptly with UNAVAILABLE instead of waiting for a reply that never comes.
+ * The host marks the service DEAD for it (docs/PROTOCOL.md section 5), and
+ * every pending call fails promptly with UNAVAILABLE instead of waiting for
+ * a reply that never comes. The same holds for a thread that ends by
+ * pthread_exit ("exit-thread"), which never returns from its entry point.
  */
 import assert from "node:assert/strict";
 import path from "node:path";
@@ -29,6 +31,23 @@ test("calls in flight fail with UNAVAILABLE when the service dies, and later cal
   assert.equal(rpc.callsInFlight, 0, "no call left behind");
   await assert.rejects(client.echo({ text: "later" }), unavailable);
   assert.equal(await service.exited(), 0);
+  rpc.close();
+  service.channel.close();
+});
+
+test("a service thread that ends by pthread_exit: calls fail with UNAVAILABLE promptly, the exit code says it died", { timeout: 10000 }, async () => {
+  const service = new InProcessService({ library, config: "exit-thread" });
+  const rpc = new RpcClient(service.channel);
+  const client = new RpcTestClient(rpc);
+  const started = performance.now();
+  const pending = Array.from({ length: 20 }, (_, i) => client.echo({ text: `call ${i}` }));
+  for (const call of pending) {
+    await assert.rejects(call, (error) => unavailable(error) && /died/.test((error as Error).message));
+  }
+  // Promptly: the host's mark wakes the client, no timer is involved.
+  assert.ok(performance.now() - started < 2000, "calls failed within 2 s");
+  assert.equal(await service.exited(), -9, "SHMRPC_EPEERDEAD: the entry point never returned");
+  assert.equal(service.running, false);
   rpc.close();
   service.channel.close();
 });

@@ -6,7 +6,10 @@
  *                for {"messages":N,"bytes":B,"hash":H} (COMMAND reply);
  *   "refuse"     returns SHMRPC_EINVAL at once without opening the channel;
  *   "vanish"     takes one message, then returns without answering or
- *                closing (a service that died: the host must close for it). */
+ *                closing (a service that died: the host marks it DEAD).
+ *   "exit-thread" takes one message, then ends its thread with pthread_exit
+ *                (the host still sees it end and marks it DEAD). */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -60,6 +63,11 @@ SHMRPC_EXPORT int shmrpc_serve(const shmrpc_host_t *host) {
     rc = shmrpc_channel_recv(&ch, &msg, -1);
     shmrpc_channel_destroy(&ch);
     return rc == 1 ? 0 : rc;
+  }
+  if (strcmp(mode, "exit-thread") == 0) {
+    shmrpc_msg_t msg;
+    (void)shmrpc_channel_recv(&ch, &msg, -1);
+    pthread_exit(NULL);
   }
   if (strcmp(mode, "slow-sink") == 0) {
     sink_t sink = {.ch = &ch, .hash = 2166136261u};
