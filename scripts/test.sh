@@ -18,11 +18,11 @@ CC=clang cmake -S . -B build/sanitize -DCMAKE_BUILD_TYPE=Debug -DASAN=ON \
 cmake --build build/sanitize -j2 >/dev/null
 ctest --test-dir build/sanitize --output-on-failure -j2
 
-echo "== ring stress test under ThreadSanitizer"
+echo "== ring stress and wait-core tests under ThreadSanitizer"
 cmake -S . -B build/tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTSAN=ON \
   -DSHMRPC_BUILD_EXAMPLES=OFF -DSHMRPC_BUILD_CODEGEN=OFF >/dev/null
-cmake --build build/tsan -j2 --target test_stress >/dev/null
-ctest --test-dir build/tsan --output-on-failure -R stress
+cmake --build build/tsan -j2 --target test_stress test_wait test_state_table >/dev/null
+ctest --test-dir build/tsan --output-on-failure -R "stress|test_wait|state_table"
 
 echo "== TypeScript and end-to-end tests"
 # A glob, not the directory: Node 22+ reads a directory argument as a module.
