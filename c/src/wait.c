@@ -14,6 +14,8 @@
 /* Reading the clock costs tens of nanoseconds; a spin iteration (pause and
  * one index load) a few. Look at the clock only this often. */
 #define SPIN_CLOCK_EVERY 256u
+/* The event loop's spin reads the clock more often: its budget is short. */
+#define LOOP_SPIN_CLOCK_EVERY 64u
 
 uint64_t shmrpc_now_ns(void) {
   struct timespec ts;
@@ -208,6 +210,24 @@ static int has_news(void *ctx) {
   return shmrpc__load_seq_cst(watch->peer_state) > SHMRPC_STATE_OPEN;
 }
 
+/* Spins on the ring for the watch's budget; true when news arrived. No
+ * sched_yield here: this is the event loop's own thread, about to block. */
+static bool loop_spin(const shmrpc_loop_watch_t *watch) {
+  uint64_t start = 0;
+  for (uint32_t i = 1;; i++) {
+    cpu_relax();
+    if (has_news((void *)watch))
+      return true;
+    if (i % LOOP_SPIN_CLOCK_EVERY == 0) {
+      uint64_t now = shmrpc_now_ns();
+      if (start == 0)
+        start = now;
+      if (now - start >= watch->spin_ns)
+        return false;
+    }
+  }
+}
+
 /* Takes the word from `from` to `to`; false if it held something else. */
 static bool exchange(uint32_t *word, uint32_t from, uint32_t to) {
   return shmrpc__cas_seq_cst(word, &from, to);
@@ -220,8 +240,7 @@ shmrpc_loop_step_t shmrpc_loop_watch_step(const shmrpc_loop_watch_t *watch,
    * moves the word away from SPINNING. */
   if (!exchange(watch->wait_word, SHMRPC_WAIT_SPINNING, SHMRPC_WAIT_NONE))
     return SHMRPC_LOOP_IDLE;
-  shmrpc_deadline_t forever = {.forever = true};
-  if (!yield && spin(has_news, (void *)watch, watch->spin_ns, &forever))
+  if (!yield && loop_spin(watch))
     return SHMRPC_LOOP_NEWS;
   /* Park for good: store, then look once more, as any parker does. If the
    * peer took the word back meanwhile, its wake-up reaches the loop. */
