@@ -172,19 +172,30 @@ int shmrpc_peer_state_error(uint32_t peer_state) {
   }
 }
 
-uint32_t shmrpc_segment_mark_dead(void *segment, shmrpc_side_t side,
-                                  const shmrpc_parking_t *parking) {
+/* Stores `to` into `side`'s state word on its behalf, then wakes all. */
+static uint32_t mark(void *segment, shmrpc_side_t side, uint32_t to,
+                     const shmrpc_parking_t *parking) {
   uint32_t *state = state_word(segment, side);
   uint32_t seen = shmrpc__load_seq_cst(state);
-  /* Only a side that is still (or not yet) there dies: a CLOSED, FAILED
-   * or DEAD side said its last word already. */
+  /* Only a side that is still (or not yet) there is marked: a CLOSED,
+   * FAILED or DEAD side said its last word already. */
   while ((seen == SHMRPC_STATE_ABSENT || seen == SHMRPC_STATE_OPEN) &&
-         !shmrpc__cas_seq_cst(state, &seen, SHMRPC_STATE_DEAD)) {
+         !shmrpc__cas_seq_cst(state, &seen, to)) {
   }
   /* The state store is sequentially consistent, so a sleeper that parked
    * after re-checking the states is seen here and woken. */
   shmrpc_segment_wake_all(segment, parking);
   return seen;
+}
+
+uint32_t shmrpc_segment_mark_dead(void *segment, shmrpc_side_t side,
+                                  const shmrpc_parking_t *parking) {
+  return mark(segment, side, SHMRPC_STATE_DEAD, parking);
+}
+
+uint32_t shmrpc_segment_close_for(void *segment, shmrpc_side_t side,
+                                  const shmrpc_parking_t *parking) {
+  return mark(segment, side, SHMRPC_STATE_CLOSED, parking);
 }
 
 void shmrpc_loop_watch_init(shmrpc_loop_watch_t *watch, void *segment,

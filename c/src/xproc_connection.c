@@ -168,10 +168,11 @@ void shmrpc__xproc_conn_stop(shmrpc__xproc_conn_t *conn) {
   __atomic_store_n(&conn->stopping, 1, __ATOMIC_SEQ_CST);
   uint32_t phase = __atomic_load_n(&conn->phase, __ATOMIC_SEQ_CST);
   if (phase == SHMRPC__CONN_SERVING)
-    /* The service sees its client close: it cancels the calls in flight
-     * and returns; then the thread marks the server side closed. */
-    shmrpc__xproc_mark_gone(conn->segment, SHMRPC_SIDE_CLIENT,
-                            wake_client_loop, conn);
+    /* The service sees its client close (the server closes it on its
+     * behalf: it is alive, the host is stopping): it cancels the calls in
+     * flight and returns. */
+    shmrpc_segment_close_for(conn->segment, SHMRPC_SIDE_CLIENT,
+                             &(shmrpc_parking_t){NULL, wake_client_loop, conn});
   else if (phase == SHMRPC__CONN_HANDSHAKE)
     /* Ends the wait for the hello at once. */
     shutdown(conn->sock, SHUT_RDWR);

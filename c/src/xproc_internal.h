@@ -140,10 +140,11 @@ int shmrpc__xproc_segment_create(uint32_t capacity_c2s, uint32_t capacity_s2c,
  * and its seals. Returns 0, SHMRPC_EPROTO or SHMRPC_ESYSTEM. */
 int shmrpc__xproc_segment_map(int memfd, size_t size, void **mem, char *why);
 
-/* Stores CLOSED into `side`'s state word unless it left OPEN already, then
- * wakes every waiter of the segment (futex_wake, or `wake_loop` for a
- * waiter parked in an event loop). The survivor does this for a peer whose
- * socket hung up. Returns true when the side was still open (or absent). */
+/* Marks `side` DEAD unless it left OPEN already, then wakes every waiter of
+ * the segment (futex_wake, or `wake_loop` for a waiter parked in an event
+ * loop): shmrpc_segment_mark_dead (shmrpc/wait.h). The survivor does this
+ * for a peer whose socket hung up. Returns true when the side was still
+ * open (or absent). */
 bool shmrpc__xproc_mark_gone(void *segment, shmrpc_side_t side,
                              shmrpc_wake_loop_fn wake_loop, void *user);
 

@@ -74,28 +74,7 @@ int shmrpc__xproc_segment_map(int memfd, size_t size, void **mem, char *why) {
 
 bool shmrpc__xproc_mark_gone(void *segment, shmrpc_side_t side,
                              shmrpc_wake_loop_fn wake_loop, void *user) {
-  uint8_t *base = segment;
-  uint32_t *state = shmrpc__word(base, side == SHMRPC_SIDE_CLIENT
-                                           ? SHMRPC_OFF_CLIENT_STATE
-                                           : SHMRPC_OFF_SERVER_STATE);
-  /* A side that closed or failed keeps its state; only one that was still
-   * open (or never opened) is marked. */
-  bool marked = false;
-  uint32_t seen = shmrpc__load_seq_cst(state);
-  while (!marked &&
-         (seen == SHMRPC_STATE_ABSENT || seen == SHMRPC_STATE_OPEN))
-    marked = shmrpc__cas_seq_cst(state, &seen, SHMRPC_STATE_CLOSED);
-  /* The state store above is sequentially consistent: a waiter that
-   * re-checked the states before it parked is seen parked here. */
-  /* Only the wake hook matters to a waker. */
-  shmrpc_channel_options_t opts = {.wake_loop = wake_loop,
-                                   .wake_loop_user = user};
-  static const uint32_t words[] = {
-      SHMRPC_OFF_RING0_CONTROL + SHMRPC_RING_OFF_CONSUMER_WAIT,
-      SHMRPC_OFF_RING0_CONTROL + SHMRPC_RING_OFF_PRODUCER_WAIT,
-      SHMRPC_OFF_RING1_CONTROL + SHMRPC_RING_OFF_CONSUMER_WAIT,
-      SHMRPC_OFF_RING1_CONTROL + SHMRPC_RING_OFF_PRODUCER_WAIT};
-  for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
-    shmrpc__wake(shmrpc__word(base, words[i]), &opts);
-  return marked;
+  shmrpc_parking_t parking = {NULL, wake_loop, user};
+  uint32_t seen = shmrpc_segment_mark_dead(segment, side, &parking);
+  return seen == SHMRPC_STATE_ABSENT || seen == SHMRPC_STATE_OPEN;
 }

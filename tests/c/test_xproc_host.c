@@ -186,9 +186,9 @@ static void xproc_host_killed_mid_call_fails_calls_fast(void **state) {
   assert_int_equal(xclient_recv(&c, &r, 50), 0);
   double killed_at = test_now_ms();
   kill(f->host, SIGKILL);
-  /* The watcher sees the socket hang up and marks the server closed: the
+  /* The watcher sees the socket hang up and marks the server DEAD: the
    * waiting receive ends without any timeout of its own. */
-  assert_int_equal(xclient_recv(&c, &r, 10000), SHMRPC_ECLOSED);
+  assert_int_equal(xclient_recv(&c, &r, 10000), SHMRPC_EPEERDEAD);
   double waited = test_now_ms() - killed_at;
   print_message("pending calls failed %.1f ms after kill -9\n", waited);
   assert_true(waited < 2000);

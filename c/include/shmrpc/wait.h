@@ -141,6 +141,13 @@ SHMRPC_EXTERN uint32_t shmrpc_segment_mark_dead(void *segment,
                                                 shmrpc_side_t side,
                                                 const shmrpc_parking_t *parking);
 
+/* Closes `side` on its behalf: as shmrpc_segment_mark_dead, but stores
+ * SHMRPC_STATE_CLOSED. For a host that ends a connection on purpose (it
+ * is stopping) while the side it hosts is alive but cannot be asked. */
+SHMRPC_EXTERN uint32_t shmrpc_segment_close_for(void *segment,
+                                                shmrpc_side_t side,
+                                                const shmrpc_parking_t *parking);
+
 /* --- waiting in an event loop (wait value 3, docs/PROTOCOL.md 4) --- */
 
 /* A side that reads its rx ring in an event loop, and whose loop runs a
