@@ -46,7 +46,7 @@ static void release(shmrpc_channel_t *ch, uint32_t keep) {
     return;
   shmrpc_ring_consume(&ch->rx, bytes);
   ch->pending_consume = keep;
-  shmrpc_wake(ch->rx.shared_producer_wait, &ch->parking);
+  shmrpc__wake(ch->rx.shared_producer_wait, &ch->parking);
 }
 
 void shmrpc__release_delivered_in_callback(shmrpc_channel_t *ch) {
@@ -187,7 +187,7 @@ static int deliver_published(shmrpc_channel_t *ch, shmrpc_message_fn fn,
 static int receive(shmrpc_channel_t *ch, shmrpc_message_fn fn, void *user,
                    int limit, int timeout_ms, bool hold_last) {
   shmrpc_deadline_t deadline;
-  if (shmrpc_deadline_init(&deadline, timeout_ms) != 0)
+  if (shmrpc__deadline_init(&deadline, timeout_ms) != 0)
     return SHMRPC_EINVAL;
   /* A frame recv kept for its caller is not needed any more. Hand it back
    * now if this call is going to wait: the producer may be waiting for
@@ -196,7 +196,7 @@ static int receive(shmrpc_channel_t *ch, shmrpc_message_fn fn, void *user,
     release(ch, 0);
   int delivered = 0;
   for (;;) {
-    int rc = shmrpc_park(ch->rx.shared_consumer_wait, &ch->parking, &deadline,
+    int rc = shmrpc__park(ch->rx.shared_consumer_wait, &ch->parking, &deadline,
                                 ch->opts.spin_ns, data_ready, ch);
     if (rc < 0) {
       release(ch, 0);

@@ -63,7 +63,7 @@ static void publish(shmrpc_channel_t *ch) {
   if (ch->tx.tail == ch->tx.published)
     return;
   shmrpc_ring_publish(&ch->tx);
-  shmrpc_wake(ch->tx.shared_consumer_wait, &ch->parking);
+  shmrpc__wake(ch->tx.shared_consumer_wait, &ch->parking);
 }
 
 /* Returns once `need` bytes are free, or an error (SHMRPC_ETIMEDOUT,
@@ -78,7 +78,7 @@ static int make_room(writer_t *w, uint32_t need,
     /* The consumer can only free space for what it can see. */
     publish(w->ch);
     shmrpc__release_delivered_in_callback(w->ch);
-    r = shmrpc_park(w->ch->tx.shared_producer_wait, &w->ch->parking,
+    r = shmrpc__park(w->ch->tx.shared_producer_wait, &w->ch->parking,
                     deadline, w->ch->opts.spin_ns, space_ready, w);
   }
   return r < 0 ? r : 0;
@@ -131,7 +131,7 @@ int shmrpc_channel_send_batch(shmrpc_channel_t *ch, const shmrpc_msg_t *msgs,
                               size_t count, int timeout_ms) {
   shmrpc_deadline_t deadline;
   if (ch == NULL || (msgs == NULL && count > 0) || count > INT_MAX ||
-      shmrpc_deadline_init(&deadline, timeout_ms) != 0)
+      shmrpc__deadline_init(&deadline, timeout_ms) != 0)
     return SHMRPC_EINVAL;
   pthread_mutex_lock(&ch->send_lock);
   int rc = send_blocked(ch);
@@ -191,7 +191,7 @@ int shmrpc_channel_reserve(shmrpc_channel_t *ch, uint8_t type, size_t len,
                            int timeout_ms, shmrpc_span_t spans[2]) {
   shmrpc_deadline_t deadline;
   if (ch == NULL || spans == NULL || !shmrpc_frame_type_valid(type) ||
-      shmrpc_deadline_init(&deadline, timeout_ms) != 0)
+      shmrpc__deadline_init(&deadline, timeout_ms) != 0)
     return SHMRPC_EINVAL;
   if (!fits_one_frame(ch, len))
     return SHMRPC_EMSGSIZE;

@@ -88,6 +88,15 @@ void shmrpc__ring_advance(shmrpc_ring_t *ring, uint32_t len);
 /* Moves the private tail back over `len` unpublished bytes. */
 void shmrpc__ring_unwrite(shmrpc_ring_t *ring, uint32_t len);
 
+/* --- wait.c: the hidden twins of shmrpc/wait.h's hot functions --- */
+
+int shmrpc__deadline_init(shmrpc_deadline_t *deadline, int timeout_ms);
+bool shmrpc__deadline_passed(const shmrpc_deadline_t *deadline);
+int shmrpc__park(uint32_t *wait_word, const shmrpc_parking_t *parking,
+                 const shmrpc_deadline_t *deadline, uint32_t spin_ns,
+                 shmrpc_ready_fn ready, void *ctx);
+void shmrpc__wake(uint32_t *wait_word, const shmrpc_parking_t *parking);
+
 /* --- channel.c --- */
 
 /* Own state (SHMRPC_STATE_*) as this side last set it. */

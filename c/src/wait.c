@@ -17,20 +17,20 @@
 /* The event loop's spin reads the clock more often: its budget is short. */
 #define LOOP_SPIN_CLOCK_EVERY 64u
 
-uint64_t shmrpc_now_ns(void) {
+static uint64_t now_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
 }
 
-int shmrpc_deadline_init(shmrpc_deadline_t *deadline, int timeout_ms) {
+int shmrpc__deadline_init(shmrpc_deadline_t *deadline, int timeout_ms) {
   if (timeout_ms < -1)
     return SHMRPC_EINVAL;
   deadline->forever = timeout_ms == -1;
   deadline->now = timeout_ms == 0;
   deadline->at_ns = deadline->forever || deadline->now
                         ? 0
-                        : shmrpc_now_ns() + (uint64_t)timeout_ms * NS_PER_MS;
+                        : now_ns() + (uint64_t)timeout_ms * NS_PER_MS;
   return 0;
 }
 
@@ -38,10 +38,10 @@ static bool reached(const shmrpc_deadline_t *deadline, uint64_t now) {
   return !deadline->forever && now >= deadline->at_ns;
 }
 
-bool shmrpc_deadline_passed(const shmrpc_deadline_t *deadline) {
+bool shmrpc__deadline_passed(const shmrpc_deadline_t *deadline) {
   if (deadline->forever)
     return false;
-  return deadline->now || shmrpc_now_ns() >= deadline->at_ns;
+  return deadline->now || now_ns() >= deadline->at_ns;
 }
 
 static uint64_t deadline_ns(const shmrpc_deadline_t *deadline) {
@@ -77,7 +77,7 @@ static int spin(shmrpc_ready_fn ready, void *ctx, uint32_t spin_ns,
     if (r != 0)
       return r;
     if (i % SPIN_CLOCK_EVERY == 0) {
-      uint64_t now = shmrpc_now_ns();
+      uint64_t now = now_ns();
       if (start == 0)
         start = now;
       if (now - start >= spin_ns || reached(deadline, now))
@@ -89,15 +89,15 @@ static int spin(shmrpc_ready_fn ready, void *ctx, uint32_t spin_ns,
   }
 }
 
-int shmrpc_park(uint32_t *wait_word, const shmrpc_parking_t *parking,
-                const shmrpc_deadline_t *deadline, uint32_t spin_ns,
-                shmrpc_ready_fn ready, void *ctx) {
+int shmrpc__park(uint32_t *wait_word, const shmrpc_parking_t *parking,
+                 const shmrpc_deadline_t *deadline, uint32_t spin_ns,
+                 shmrpc_ready_fn ready, void *ctx) {
   const shmrpc_waiter_t *waiter = waiter_of(parking);
   for (;;) {
     int r = ready(ctx);
     if (r != 0)
       return r;
-    if (shmrpc_deadline_passed(deadline))
+    if (shmrpc__deadline_passed(deadline))
       return SHMRPC_ETIMEDOUT;
     r = spin(ready, ctx, spin_ns, deadline);
     if (r != 0)
@@ -118,7 +118,7 @@ int shmrpc_park(uint32_t *wait_word, const shmrpc_parking_t *parking,
   }
 }
 
-void shmrpc_wake(uint32_t *wait_word, const shmrpc_parking_t *parking) {
+void shmrpc__wake(uint32_t *wait_word, const shmrpc_parking_t *parking) {
   /* The caller's store and this load form the waker's half of the
    * park/wake pair: if this sees NONE, the parker's re-check will see the
    * store. Loading first keeps the common case (nobody parked) free of a
@@ -147,7 +147,7 @@ void shmrpc_segment_wake_all(void *segment, const shmrpc_parking_t *parking) {
       SHMRPC_OFF_RING1_CONTROL + SHMRPC_RING_OFF_CONSUMER_WAIT,
       SHMRPC_OFF_RING1_CONTROL + SHMRPC_RING_OFF_PRODUCER_WAIT};
   for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
-    shmrpc_wake(shmrpc__word(segment, words[i]), parking);
+    shmrpc__wake(shmrpc__word(segment, words[i]), parking);
 }
 
 static uint32_t *state_word(void *segment, shmrpc_side_t side) {
@@ -230,7 +230,7 @@ static bool loop_spin(const shmrpc_loop_watch_t *watch) {
     if (has_news((void *)watch))
       return true;
     if (i % LOOP_SPIN_CLOCK_EVERY == 0) {
-      uint64_t now = shmrpc_now_ns();
+      uint64_t now = now_ns();
       if (start == 0)
         start = now;
       if (now - start >= watch->spin_ns)
@@ -260,4 +260,28 @@ shmrpc_loop_step_t shmrpc_loop_watch_step(const shmrpc_loop_watch_t *watch,
       !exchange(watch->wait_word, SHMRPC_WAIT_LOOP, SHMRPC_WAIT_NONE))
     return SHMRPC_LOOP_PARKED;
   return yield ? SHMRPC_LOOP_NEWS_LATER : SHMRPC_LOOP_NEWS;
+}
+
+uint64_t shmrpc_now_ns(void) { return now_ns(); }
+
+/* The exported names of the functions above. The library itself calls the
+ * internal (hidden) ones: a call to an exported function from inside a
+ * shared object (a service library links this one) goes through the PLT,
+ * one indirect jump more on every publish. */
+int shmrpc_deadline_init(shmrpc_deadline_t *deadline, int timeout_ms) {
+  return shmrpc__deadline_init(deadline, timeout_ms);
+}
+
+bool shmrpc_deadline_passed(const shmrpc_deadline_t *deadline) {
+  return shmrpc__deadline_passed(deadline);
+}
+
+int shmrpc_park(uint32_t *wait_word, const shmrpc_parking_t *parking,
+                const shmrpc_deadline_t *deadline, uint32_t spin_ns,
+                shmrpc_ready_fn ready, void *ctx) {
+  return shmrpc__park(wait_word, parking, deadline, spin_ns, ready, ctx);
+}
+
+void shmrpc_wake(uint32_t *wait_word, const shmrpc_parking_t *parking) {
+  shmrpc__wake(wait_word, parking);
 }
