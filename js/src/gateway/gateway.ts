@@ -239,10 +239,20 @@ function bindMethod(router: ConnectRouter, schema: MethodSchema, resolve: Resolv
     }
   };
   const serverStreaming = async function* (request: Message, context: HandlerContext): AsyncGenerator<Message> {
-    let started = false;
+    let ended: (() => void) | undefined;
     try {
       const [transport, bytes, call] = begin(request, context);
-      started = true;
+      // The call ends when this loop does, or when the request's signal
+      // aborts: a client that goes away while this generator waits at its
+      // yield is never resumed nor returned by Connect, and the abort has
+      // ended the shmrpc call already (its signal follows this one).
+      ended = () => {
+        if (ended === undefined) return;
+        context.signal.removeEventListener("abort", ended);
+        ended = undefined;
+        stats.callsInFlight--;
+      };
+      context.signal.addEventListener("abort", ended, { once: true });
       // Leaving this loop early (Connect stops when the client goes away)
       // ends the shmrpc stream, which cancels the call in C.
       for await (const item of transport.serverStreaming(raw, bytes as never, call)) {
@@ -251,7 +261,7 @@ function bindMethod(router: ConnectRouter, schema: MethodSchema, resolve: Resolv
     } catch (error) {
       fail(error, context);
     } finally {
-      if (started) stats.callsInFlight--;
+      ended?.();
     }
   };
   // The method types are known only at run time: Connect's typed
