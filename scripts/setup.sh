@@ -12,6 +12,7 @@ debian_packages=(
   protobuf-compiler libprotobuf-dev libprotoc-dev python3-protobuf
   nanopb libnanopb-dev libcmocka-dev
   clang libclang-rt-dev
+  lld wasi-libc libclang-rt-14-dev-wasm32
   curl
 )
 command -v node >/dev/null || debian_packages+=(nodejs npm)
@@ -39,6 +40,15 @@ scripts/fetch-nanopb.sh >/dev/null
 echo "setup: C library, codegen, services (build/cmake)"
 cmake -S . -B build/cmake -DCMAKE_BUILD_TYPE="$BUILD_TYPE" >/dev/null
 cmake --build build/cmake -j2
+
+# The same C sources for WebAssembly (cmake/Wasm32Wasi.cmake): services for
+# a browser Worker and the C tests that need no threads; the generated C
+# comes from the plugin just built.
+echo "setup: WebAssembly build (build/wasm)"
+cmake -S . -B build/wasm -DCMAKE_TOOLCHAIN_FILE=cmake/Wasm32Wasi.cmake \
+  -DCMAKE_BUILD_TYPE=Release \
+  -DSHMRPC_PLUGIN_PROGRAM="$PWD/build/cmake/codegen/protoc-gen-shmrpc" >/dev/null
+cmake --build build/wasm -j2
 
 echo "setup: Node addon (build/Release/shmrpc.node)"
 node js/scripts/build-addon.js >build/addon-build.log 2>&1 || { cat build/addon-build.log; exit 1; }

@@ -28,6 +28,9 @@ cmake -S . -B build/tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTSAN=ON \
 cmake --build build/tsan -j2 --target test_stress test_wait test_state_table >/dev/null
 ctest --test-dir build/tsan --output-on-failure -R "stress|test_wait|state_table"
 
+echo "== C protocol tests compiled to WebAssembly (Node's WASI)"
+ctest --test-dir build/wasm --output-on-failure -j2
+
 echo "== TypeScript and end-to-end tests"
 # A glob, not the directory: Node 22+ reads a directory argument as a module.
 node --test --test-concurrency=1 build/ts/tests/js/*.test.js
