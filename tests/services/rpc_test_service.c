@@ -9,14 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "rpc_test.shmrpc.h"
-
-/* The event the streaming handlers emit when they stop. */
-#define STREAM_STOPPED_EVENT "rpctest.RpcTest/StreamStopped"
-
-/* Larger payloads are refused: a test service should not allocate
- * whatever a request asks for. */
-#define MAX_PAYLOAD_BYTES (64u << 20)
+#include "rpc_test_common.h"
 
 /* A deferred Echo waiting for its time. */
 typedef struct pending_echo_s {
@@ -58,44 +51,11 @@ static void sleep_ms(uint32_t ms) {
   }
 }
 
-static char *copy_string(const char *s) { return s != NULL ? strdup(s) : NULL; }
-
-static pb_bytes_array_t *copy_bytes(const pb_bytes_array_t *b) {
-  if (b == NULL)
-    return NULL;
-  pb_bytes_array_t *copy = malloc(PB_BYTES_ARRAY_T_ALLOCSIZE(b->size));
-  if (copy != NULL) {
-    copy->size = b->size;
-    memcpy(copy->bytes, b->bytes, b->size);
-  }
-  return copy;
-}
-
-/* Fills an Echo reply, or returns the requested error status. */
-static int answer_echo(shmrpc_call_t *call, const rpctest_EchoRequest *req,
-                       rpctest_EchoReply *res) {
-  if (req->status != 0) {
-    if (req->error_message != NULL)
-      shmrpc_call_set_error(call, "%s", req->error_message);
-    return req->status;
-  }
-  res->text = copy_string(req->text);
-  res->payload = copy_bytes(req->payload);
-  res->peer = copy_string(shmrpc_call_peer(call));
-  if ((req->text != NULL && res->text == NULL) ||
-      (req->payload != NULL && res->payload == NULL) || res->peer == NULL)
-    return SHMRPC_STATUS_RESOURCE_EXHAUSTED;
-  res->call_id = shmrpc_call_id(call);
-  int64_t left = shmrpc_call_time_left_us(call);
-  res->time_left_ms = left < 0 ? -1 : left / 1000;
-  return SHMRPC_STATUS_OK;
-}
-
 static int echo(shmrpc_call_t *call, const rpctest_EchoRequest *req,
                 rpctest_EchoReply *res) {
   if (req->delay_ms > 0)
     sleep_ms(req->delay_ms);
-  return answer_echo(call, req, res);
+  return rpctest_answer_echo(call, req, res);
 }
 
 /* --- deferred echoes: a timer thread over a min-heap --- */
@@ -152,7 +112,7 @@ static void *timer_main(void *arg) {
     }
     pending_echo_t item = heap_pop(s);
     pthread_mutex_unlock(&s->lock);
-    int status = answer_echo(item.call, item.req, item.res);
+    int status = rpctest_answer_echo(item.call, item.req, item.res);
     shmrpc_call_finish(item.call, status, item.res);
     pthread_mutex_lock(&s->lock);
   }
@@ -199,42 +159,13 @@ static int hang(shmrpc_call_t *call, const rpctest_EchoRequest *req,
 
 /* --- streams --- */
 
-/* Writes the stream, emits StreamStopped, returns the final status. */
-static int stream(shmrpc_call_t *call, const rpctest_CountRequest *req) {
-  service_t *s = shmrpc_call_user_data(call);
-  if (req->payload_bytes > MAX_PAYLOAD_BYTES)
-    return SHMRPC_STATUS_RESOURCE_EXHAUSTED;
-  rpctest_CountItem item = rpctest_CountItem_init_zero;
-  if (req->payload_bytes > 0) {
-    item.payload = malloc(PB_BYTES_ARRAY_T_ALLOCSIZE(req->payload_bytes));
-    if (item.payload == NULL)
-      return SHMRPC_STATUS_RESOURCE_EXHAUSTED;
-    item.payload->size = req->payload_bytes;
-  }
-  int status = SHMRPC_STATUS_OK;
-  uint32_t sent = 0;
-  for (; sent < req->count; sent++) {
-    item.index = sent;
-    if (item.payload != NULL)
-      memset(item.payload->bytes, (int)(sent & 0xff), item.payload->size);
-    status = rpctest_RpcTest_Count_write(call, &item);
-    if (status != SHMRPC_STATUS_OK)
-      break;
-  }
-  free(item.payload);
-  rpctest_StreamStopped stopped = {shmrpc_call_id(call), sent, status};
-  shmrpc_server_emit(s->server, shmrpc_event_id(STREAM_STOPPED_EVENT),
-                     rpctest_StreamStopped_fields, &stopped);
-  return status;
-}
-
 static int count(shmrpc_call_t *call, const rpctest_CountRequest *req) {
-  return stream(call, req);
+  return rpctest_stream(call, req);
 }
 
 static void *stream_main(void *arg) {
   stream_thread_t *t = arg;
-  int status = stream(t->call, &t->req);
+  int status = rpctest_stream(t->call, &t->req);
   shmrpc_call_finish(t->call, status, NULL);
   return NULL;
 }
