@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Keeps the TypeScript runtime's layers apart (run by scripts/test.sh):
 // - the portable entries (shmrpc, shmrpc/internal, shmrpc/rpc and
-//   shmrpc/pb, which is codegen-runtime.ts) reach no `node:` module, no
+//   shmrpc/pb, which is codegen-runtime.ts, and shmrpc/browser with its
+//   Worker script) reach no `node:` module, no
 //   other package, nothing under native/ and of transport/ only the
 //   interface (transport.ts), so they load in a browser page and a Worker;
 // - the codec (js/src/pb/) reaches nothing under rpc/ or channel/.
@@ -39,7 +40,7 @@ function graph(entry) {
 }
 
 const problems = [];
-for (const entry of ["index.ts", "internal.ts", "rpc/index.ts", "codegen-runtime.ts"]) {
+for (const entry of ["index.ts", "internal.ts", "rpc/index.ts", "codegen-runtime.ts", "browser.ts", "wasm/worker.ts"]) {
   const { files, external } = graph(entry);
   for (const line of external) problems.push(`portable entry ${entry}: ${line}`);
   for (const file of files) {

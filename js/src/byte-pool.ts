@@ -33,6 +33,20 @@ export function isShared(buf: Uint8Array): boolean {
   return SharedBuffer !== undefined && buf.buffer instanceof SharedBuffer;
 }
 
+/**
+ * Whether TextEncoder#encodeInto writes into a view of shared memory:
+ * Node's does, browsers' throw a TypeError ("must not be shared").
+ */
+export const encodeIntoShared: boolean = (() => {
+  if (SharedBuffer === undefined) return false;
+  try {
+    new TextEncoder().encodeInto("", new Uint8Array(new SharedBuffer(1)));
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
 let slab = new ArrayBuffer(SLAB_BYTES);
 let used = 0;
 

@@ -7,6 +7,7 @@
 import { ShmrpcError } from "../errors.js";
 import { FRAME_HEADER_BYTES, FRAME_MORE, fragmentPayloadBytes, writeFrameHeader, type FrameType } from "./frame.js";
 import type { RingProducer } from "./ring.js";
+import { encodeIntoShared } from "../byte-pool.js";
 import { copyIntoShared } from "../shared-copy.js";
 
 const encoder = new TextEncoder();
@@ -40,7 +41,8 @@ export class FrameWriter {
     const ring = this.ring;
     const worstFrame = FRAME_HEADER_BYTES + 3 * text.length;
     const at = ring.offset;
-    if (at + worstFrame > ring.capacity || !ring.hasRoom(worstFrame)) return false;
+    // A browser's encodeInto refuses the ring (shared memory): the caller encodes a copy.
+    if (!encodeIntoShared || at + worstFrame > ring.capacity || !ring.hasRoom(worstFrame)) return false;
     const { written } = encoder.encodeInto(text, ring.data.subarray(at + FRAME_HEADER_BYTES, at + worstFrame));
     if (written > maxPayload) {
       throw new ShmrpcError("EMSGSIZE", `a ${written}-byte message exceeds the peer's limit of ${maxPayload}`);

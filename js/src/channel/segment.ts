@@ -71,16 +71,16 @@ function isCapacity(value: unknown): value is number {
   );
 }
 
+/** Why there is no SharedArrayBuffer in a browser, and the cure. */
+export const crossOriginIsolationMessage =
+  "SharedArrayBuffer is not available: a browser page (and its Workers) must be cross-origin isolated " +
+  "(served with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)";
+
 const SharedBuffer = globalThis.SharedArrayBuffer as SharedArrayBufferConstructor | undefined;
 
 /** A TypeError saying why, where SharedArrayBuffer is missing (a page that is not cross-origin isolated). */
 function requireSharedMemory(): SharedArrayBufferConstructor {
-  if (SharedBuffer === undefined) {
-    throw new TypeError(
-      "SharedArrayBuffer is not available: a browser page (and its Workers) must be cross-origin isolated " +
-        "(served with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)",
-    );
-  }
+  if (SharedBuffer === undefined) throw new TypeError(crossOriginIsolationMessage);
   return SharedBuffer;
 }
 

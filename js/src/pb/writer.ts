@@ -14,7 +14,7 @@
  * in the same order. The caller knows the size before it reserves space
  * (e.g. in a ring), and nothing is copied.
  */
-import { isShared } from "../byte-pool.js";
+import { encodeIntoShared, isShared } from "../byte-pool.js";
 import { BOUNCE_MIN_BYTES, copyIntoShared } from "../shared-copy.js";
 import { invalidValue } from "./errors.js";
 import { nativeUtf8Length, nativeUtf8Write, utf8Encode, utf8Length, utf8Write } from "./utf8.js";
@@ -343,6 +343,7 @@ export class Writer {
     this.ensure(5 + len);
     this.uint32(len);
     if (nativeUtf8Write !== undefined) nativeUtf8Write.call(this.buf, s, this.pos, len);
+    else if (!encodeIntoShared && isShared(this.buf)) utf8Write(s, len, this.buf, this.pos);
     else encoder.encodeInto(s, this.buf.subarray(this.pos, this.pos + len));
     this.pos += len;
   }
