@@ -13,6 +13,7 @@ debian_packages=(
   nanopb libnanopb-dev libcmocka-dev
   clang libclang-rt-dev
   lld wasi-libc libclang-rt-14-dev-wasm32
+  chromium
   curl
 )
 command -v node >/dev/null || debian_packages+=(nodejs npm)

@@ -38,6 +38,9 @@ node --test --test-concurrency=1 build/ts/tests/js/*.test.js
 echo "== fuzz targets, a few seconds each (scripts/fuzz.sh --long: 10 million runs each)"
 scripts/fuzz.sh
 
+echo "== browser tests (headless Chromium, one browser; screenshots in build/browser)"
+node --test --test-concurrency=1 build/ts/tests/browser/*.test.js
+
 echo "== protobuf conformance suite (generated TypeScript codec)"
 scripts/conformance.sh
 
