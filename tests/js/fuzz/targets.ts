@@ -103,7 +103,8 @@ const frameTarget: FuzzTarget = {
  * A client Channel reading what a hostile server writes: frame bytes at
  * the server's position, its tail published or forged, any word of the
  * segment overwritten, the server's state set, all between receives. The
- * channel may fail with EPROTO or end with ECLOSED; messages it delivers
+ * channel may fail with EPROTO or end with ECLOSED (EPEERDEAD for a state
+ * word set to DEAD); messages it delivers
  * have a valid type and fit its limit.
  */
 const channelTarget: FuzzTarget = {
@@ -120,7 +121,7 @@ const channelTarget: FuzzTarget = {
         }
         return Uint8Array.from(ops);
       }),
-  isExpected: (error) => isShmrpcError(error, "EPROTO") || isShmrpcError(error, "ECLOSED"),
+  isExpected: (error) => isShmrpcError(error, "EPROTO") || isShmrpcError(error, "ECLOSED") || isShmrpcError(error, "EPEERDEAD"),
   run(input) {
     let at = 0;
     const u8 = () => input[at++] ?? 0;
