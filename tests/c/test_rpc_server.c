@@ -48,7 +48,8 @@ static int echo(shmrpc_call_t *call, const rpctest_EchoRequest *req,
   if (req->status != 0) {
     if (req->error_message != NULL)
       shmrpc_call_set_error(call, "%s", req->error_message);
-    return req->status;
+    /* -1 would read as SHMRPC_DEFERRED: the call would never be answered. */
+    return req->status == SHMRPC_DEFERRED ? SHMRPC_STATUS_UNKNOWN : req->status;
   }
   res->call_id = shmrpc_call_id(call);
   res->text = req->text != NULL ? strdup(req->text) : NULL;

@@ -40,7 +40,9 @@ static int echo(shmrpc_call_t *call, const rpctest_EchoRequest *req,
   if (req->status != 0) {
     if (req->error_message != NULL)
       shmrpc_call_set_error(call, "%s", req->error_message);
-    return req->status; /* any int: the runtime must normalize it */
+    /* Any int but -1, which reads as SHMRPC_DEFERRED: returning it leaves
+     * the call unanswered for good (this harness's first finding). */
+    return req->status == SHMRPC_DEFERRED ? SHMRPC_STATUS_UNKNOWN : req->status;
   }
   res->call_id = shmrpc_call_id(call);
   res->text = req->text != NULL ? strdup(req->text) : NULL;

@@ -84,6 +84,15 @@ def main():
     for name, index in bodies.items():
         seeds["fuzz_nanopb_decode"][name] = bytes([index]) + envelopes[name][28:]
 
+    # Inputs that once failed (tests/fuzz/regressions/<target>/) run first
+    # in every run, short ones included.
+    regressions = os.path.join(os.path.dirname(os.path.abspath(__file__)), "regressions")
+    for target in seeds:
+        folder = os.path.join(regressions, target)
+        if os.path.isdir(folder):
+            for name in sorted(os.listdir(folder)):
+                seeds[target]["regression-" + name] = read(os.path.join(folder, name))
+
     for target, files in seeds.items():
         folder = os.path.join(out, target)
         os.makedirs(folder, exist_ok=True)

@@ -221,6 +221,13 @@ describe("RPC end to end (C service in-process)", { timeout: 60000 }, () => {
     assert.equal((await client.echo({ text: "still fine" })).text, "still fine");
   });
 
+  test("an Echo asked to fail with status -1 (SHMRPC_DEFERRED's value) is answered UNKNOWN, not left pending", async (t) => {
+    const { client } = start(t);
+    // Before the fix the call stayed deferred: DEADLINE_EXCEEDED after 5 s.
+    await assert.rejects(client.echo({ status: -1 }, { timeoutMs: 5000 }), isStatus(Status.UNKNOWN));
+    assert.equal((await client.getStats({})).callsInFlight, 0, "no call left in the server");
+  });
+
   test("a reply larger than the client accepts fails with RESOURCE_EXHAUSTED", async (t) => {
     const { client } = start(t, "rpc_test", { maxMessageBytes: 4096 });
     await assert.rejects(client.echo({ payload: new Uint8Array(30000) }), (error: unknown) => isRpcError(error, Status.RESOURCE_EXHAUSTED) && /larger than the client accepts/.test(error.message));

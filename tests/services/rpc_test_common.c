@@ -28,7 +28,9 @@ int rpctest_answer_echo(shmrpc_call_t *call, const rpctest_EchoRequest *req,
   if (req->status != 0) {
     if (req->error_message != NULL)
       shmrpc_call_set_error(call, "%s", req->error_message);
-    return req->status;
+    /* The client's number: -1 would read as SHMRPC_DEFERRED and leave the
+     * call unanswered (found by fuzz_rpc_dispatch). */
+    return req->status == SHMRPC_DEFERRED ? SHMRPC_STATUS_UNKNOWN : req->status;
   }
   res->text = copy_string(req->text);
   res->payload = copy_bytes(req->payload);

@@ -194,7 +194,9 @@ SHMRPC_EXTERN int shmrpc_serve_service(const shmrpc_host_t *host,
 /* A call's lifetime: the runtime creates it when a REQUEST arrives and
  * hands it to the handler on the dispatch thread (a handler that blocks
  * delays every other call; long work belongs on another thread, with
- * SHMRPC_DEFERRED). The handler's part ends when it returns a status, or,
+ * SHMRPC_DEFERRED). A handler must not return a number it did not choose
+ * (a status taken from a request, an errno): -1 is SHMRPC_DEFERRED, and a
+ * call it defers by accident is never answered. The handler's part ends when it returns a status, or,
  * when it returned SHMRPC_DEFERRED, when shmrpc_call_finish() is called
  * exactly once (from any thread). Until then the call, its request struct
  * and (unary) its response struct stay valid, also after the client
