@@ -130,13 +130,13 @@ export const Bench: pb.ServiceDescriptor & {
   };
 } = {
   name: "bench.Bench",
-  fingerprint: "9ed72bc3c0322d87",
+  fingerprint: "2082f705dc71cf08",
   file: file_rpc_bench,
   methods: {
     echo: {
       path: "bench.Bench/Echo",
       id: 0x34b374e3,
-      schemaHash: 0xfc7db76d,
+      schemaHash: 0x6032b890,
       kind: "unary",
       requestType: Blob,
       responseType: Blob,

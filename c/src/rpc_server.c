@@ -289,7 +289,10 @@ static void handle_request(shmrpc_server_t *server,
   const shmrpc_method_t *m = route->method;
   if (env->schema_hash != m->schema_hash) {
     reject(server, env->call_id, SHMRPC_STATUS_FAILED_PRECONDITION,
-           "%s: the client's schema differs from the server's", m->path);
+           "%s: the client's request or response type or call kind differs "
+           "from the server's; generate both from compatible .proto files "
+           "(docs/PROTOCOL.md section 8)",
+           m->path);
     return;
   }
   shmrpc_call_t *call = new_call(server, route, env);

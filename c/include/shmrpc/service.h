@@ -69,7 +69,7 @@ typedef int (*shmrpc_invoke_fn)(const void *handlers, shmrpc_call_t *call,
 
 typedef struct shmrpc_method_s {
   uint32_t id;          /* docs/PROTOCOL.md, "Method ids" */
-  uint32_t schema_hash; /* hash of the request and response schemas */
+  uint32_t schema_hash; /* request and response type names, call kind (PROTOCOL.md 8) */
   const char *path;     /* "package.Service/Method" */
   shmrpc_method_kind_t kind;
   const pb_msgdesc_t *request_fields;

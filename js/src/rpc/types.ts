@@ -16,7 +16,7 @@ export interface MethodDescriptor<Req, Res> {
   readonly path: string;
   /** Stable id, see docs/PROTOCOL.md "Method ids". */
   readonly id: number;
-  /** Hash of the request and response schemas; a mismatch fails the call. */
+  /** Hash of the request and response type names and the call kind (docs/PROTOCOL.md section 8); a mismatch fails the call. */
   readonly schemaHash: number;
   readonly kind: MethodKind;
   readonly requestType: MessageType<Req>;

@@ -27,8 +27,8 @@ extern "C" {
 /* Method ids and schema hashes: docs/PROTOCOL.md, "Method ids and schema
  * fingerprints". */
 #define shmrpc_test_names_RangeError_Object_ID UINT32_C(0x197c997b)
-#define shmrpc_test_names_RangeError_Object_SCHEMA_HASH UINT32_C(0x571c2b92)
-#define shmrpc_test_names_RangeError_FINGERPRINT UINT64_C(0xd6818819fa2e05fd)
+#define shmrpc_test_names_RangeError_Object_SCHEMA_HASH UINT32_C(0x87008607)
+#define shmrpc_test_names_RangeError_FINGERPRINT UINT64_C(0x2692d3230074743e)
 
 /**
  * Handlers of shmrpc.test.names.RangeError, one per method; a NULL slot answers UNIMPLEMENTED.

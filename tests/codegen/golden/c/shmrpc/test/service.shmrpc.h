@@ -27,12 +27,12 @@ extern "C" {
 /* Method ids and schema hashes: docs/PROTOCOL.md, "Method ids and schema
  * fingerprints". */
 #define shmrpc_test_api_Echo_Echo_ID UINT32_C(0x5a86d2b1)
-#define shmrpc_test_api_Echo_Echo_SCHEMA_HASH UINT32_C(0x9afc139d)
+#define shmrpc_test_api_Echo_Echo_SCHEMA_HASH UINT32_C(0x41d128e3)
 #define shmrpc_test_api_Echo_EchoStream_ID UINT32_C(0xc57ce409)
-#define shmrpc_test_api_Echo_EchoStream_SCHEMA_HASH UINT32_C(0x9afc139d)
+#define shmrpc_test_api_Echo_EchoStream_SCHEMA_HASH UINT32_C(0x8bb565de)
 #define shmrpc_test_api_Echo_Prices_ID UINT32_C(0x0a4b2c6a)
-#define shmrpc_test_api_Echo_Prices_SCHEMA_HASH UINT32_C(0x1296182f)
-#define shmrpc_test_api_Echo_FINGERPRINT UINT64_C(0x93cecf5693bc02fa)
+#define shmrpc_test_api_Echo_Prices_SCHEMA_HASH UINT32_C(0x84df4d11)
+#define shmrpc_test_api_Echo_FINGERPRINT UINT64_C(0xcbd132412f2315d6)
 
 /**
  * Answers with what it was sent.

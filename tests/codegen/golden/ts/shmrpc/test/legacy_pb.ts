@@ -1146,13 +1146,13 @@ export const Archive: pb.ServiceDescriptor & {
   };
 } = {
   name: "shmrpc.test.legacy.Archive",
-  fingerprint: "d20d943467a25938",
+  fingerprint: "14c25f258f9b0d30",
   file: file_shmrpc_test_legacy,
   methods: {
     store: {
       path: "shmrpc.test.legacy.Archive/Store",
       id: 0x4cf37499,
-      schemaHash: 0xe192b83b,
+      schemaHash: 0x65b53b45,
       kind: "unary",
       requestType: Record,
       responseType: Batch,
