@@ -497,13 +497,6 @@ int shmrpc_server_emit(shmrpc_server_t *server, uint32_t event_id,
   return shmrpc__send_message(server->channel, &header, fields, message, &why);
 }
 
-uint32_t shmrpc_event_id(const char *name) {
-  uint32_t h = 0x811c9dc5u;
-  for (const unsigned char *p = (const unsigned char *)name; *p != 0; p++)
-    h = (h ^ *p) * 0x01000193u;
-  return h;
-}
-
 size_t shmrpc_server_calls_in_flight(shmrpc_server_t *server) {
   pthread_mutex_lock(&server->lock);
   size_t n = server->table.count;

@@ -62,7 +62,7 @@ describe("TypeScript's tables match C's", () => {
   });
 
   test("RPC statuses (SHMRPC_STATUS_MAP)", () => {
-    assert.deepEqual({ ...Status }, xMacroRows(header("service.h"), "SHMRPC_STATUS_MAP"));
+    assert.deepEqual({ ...Status }, xMacroRows(header("status.h"), "SHMRPC_STATUS_MAP"));
   });
 
   test("peer states and wait values", () => {
@@ -91,7 +91,7 @@ describe("TypeScript's tables match C's", () => {
   });
 
   test("RPC envelopes", () => {
-    const rpc = header("rpc.h");
+    const rpc = header("envelope.h");
     assert.deepEqual({ ...EnvelopeKind }, enumerators(rpc, "SHMRPC_RPC_"));
     assert.equal(ENVELOPE_VERSION, define(rpc, "SHMRPC_RPC_VERSION"));
     assert.equal(ENVELOPE_HEADER_BYTES, define(rpc, "SHMRPC_ENVELOPE_HEADER_BYTES"));

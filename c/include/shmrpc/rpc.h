@@ -26,60 +26,13 @@
 #include <stdbool.h>
 
 #include "shmrpc/channel.h"
+#include "shmrpc/envelope.h"
 #include "shmrpc/host.h"
 #include "shmrpc/service.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* ------------------------------------------------------------------------ */
-/* Envelope                                                                  */
-/* ------------------------------------------------------------------------ */
-
-#define SHMRPC_RPC_VERSION 1u
-#define SHMRPC_ENVELOPE_HEADER_BYTES 28u
-
-/* Envelope kinds (docs/PROTOCOL.md section 7). */
-typedef enum {
-  SHMRPC_RPC_REQUEST = 1,
-  SHMRPC_RPC_RESPONSE = 2,
-  SHMRPC_RPC_ERROR = 3,
-  SHMRPC_RPC_CANCEL = 4,
-  SHMRPC_RPC_STREAM_MESSAGE = 5,
-  SHMRPC_RPC_STREAM_END = 6,
-  SHMRPC_RPC_EVENT = 7,
-  SHMRPC_RPC_CREDIT = 8
-} shmrpc_rpc_kind_t;
-
-/* One envelope, header fields in host order. `body` points into the parsed
- * message and is valid as long as that message is. */
-typedef struct shmrpc_envelope_s {
-  uint8_t kind;
-  uint32_t call_id;
-  uint32_t method_id;
-  uint32_t schema_hash;
-  uint32_t status;
-  uint32_t timeout_us;
-  uint32_t credit;
-  const uint8_t *body;
-  size_t body_len;
-} shmrpc_envelope_t;
-
-/* Writes the 28 header bytes of `env` (body fields ignored) into `out`. */
-SHMRPC_EXTERN void shmrpc_envelope_write_header(const shmrpc_envelope_t *env,
-                                                uint8_t out[28]);
-
-/* Parses an envelope from `len` bytes (a whole COMMAND message). Returns 0,
- * or SHMRPC_EPROTO when the bytes are too short, carry another version or
- * an unknown kind, or a status their kind cannot end a call with (ERROR
- * needs a failure status 1-16, STREAM_END any status 0-16; `out->status`
- * then holds the bad value); then `out->call_id` holds the call id if one
- * could be read (else 0) so that the caller can answer it, and `*error`
- * (if `error` is not NULL) a static description. Never reads past `len`. */
-SHMRPC_EXTERN SHMRPC_MUST_CHECK int
-shmrpc_envelope_parse(const uint8_t *data, size_t len, shmrpc_envelope_t *out,
-                      const char **error);
 
 /* ------------------------------------------------------------------------ */
 /* Server                                                                    */
@@ -146,11 +99,6 @@ SHMRPC_EXTERN int shmrpc_server_poll(shmrpc_server_t *server, int timeout_ms);
 SHMRPC_EXTERN int shmrpc_server_emit(shmrpc_server_t *server, uint32_t event_id,
                                      const pb_msgdesc_t *fields,
                                      const void *message);
-
-/* The id of an event named `name` (e.g. "pkg.Service/Changed"): FNV-1a 32
- * of the UTF-8 name, the hash that gives methods their ids, so the client
- * can subscribe by the same name (docs/PROTOCOL.md section 7). */
-SHMRPC_EXTERN uint32_t shmrpc_event_id(const char *name);
 
 /* Calls in the server's call table: started, not yet answered, cancelled
  * or expired. Any thread. */
