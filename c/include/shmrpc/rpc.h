@@ -117,22 +117,54 @@ SHMRPC_EXTERN uint64_t shmrpc_server_calls_abandoned(shmrpc_server_t *server);
  * their shmrpc_call_t pointers are invalid afterwards. */
 SHMRPC_EXTERN void shmrpc_server_destroy(shmrpc_server_t *server);
 
+/* What a service library runs around serving (SHMRPC_SERVICE_LIBRARY).
+ * Every member is optional. */
+typedef struct shmrpc_service_hooks_s {
+  /* Handed to handlers (shmrpc_call_user_data) unless `setup` replaces it. */
+  void *user_data;
+  /* Runs on the service thread before the first call, with the server
+   * (set options, emit events later) and the string the client gave the
+   * host (InProcessService's `config`, shmrpc-host's --config), or NULL.
+   * May replace `*user_data`. Returns 0, or a negative SHMRPC_E* code to
+   * refuse to serve: the channel closes and the host gets that code. */
+  int (*setup)(shmrpc_server_t *server, const char *config, void **user_data);
+  /* Runs once the client is gone, after `setup` succeeded: no handler runs
+   * any more and the channel is closed, so what a deferred call still
+   * sends fails at once. Stop the service's threads (finishing the calls
+   * they hold) and free `user_data`; the server is destroyed afterwards. */
+  void (*teardown)(shmrpc_server_t *server, void *user_data);
+} shmrpc_service_hooks_t;
+
 /* Serves `service` on the host's channel until the client closes it:
  * opens the channel, creates a server (peer "in-process" when the host
- * wakes an event loop, else "process"), registers, runs, cleans up.
- * Returns 0 after an orderly close or a negative SHMRPC_E* code. */
+ * wakes an event loop, else "process"), runs `hooks->setup`, registers,
+ * runs, closes, runs `hooks->teardown`, cleans up. `hooks` may be NULL.
+ * Returns 0 after an orderly close or a negative SHMRPC_E* code.
+ * SHMRPC_SERVICE_LIBRARY is the way to use it; call it yourself only from
+ * a shmrpc_serve of your own that does more than one service's work. */
 SHMRPC_EXTERN int shmrpc_serve_service(const shmrpc_host_t *host,
                                        const shmrpc_service_t *service,
-                                       const void *handlers, void *user_data);
+                                       const void *handlers,
+                                       const shmrpc_service_hooks_t *hooks);
 
-/* Defines the library's `shmrpc_serve` entry point (host.h) for one
- * service: a hostable service library is this one line plus its handlers.
+/* The one way to write a C service: defines the library's `shmrpc_serve`
+ * entry point (host.h) for one service, so that every host runs it (the
+ * Node addon in-process, shmrpc-host across processes, a browser Worker).
+ * `hooks` is a const shmrpc_service_hooks_t * or NULL.
  *
  *   SHMRPC_SERVICE_LIBRARY(&greeter_Greeter_service, &handlers, NULL)
- */
-#define SHMRPC_SERVICE_LIBRARY(service, handlers, user_data)                   \
+ *
+ *   static const shmrpc_service_hooks_t hooks = {.setup = open_device,
+ *                                                .teardown = close_device};
+ *   SHMRPC_SERVICE_LIBRARY(&audio_Engine_service, &handlers, &hooks)
+ *
+ * Lower levels, for what this does not cover: shmrpc_server_create/
+ * register/run/poll serve RPC on a channel you opened yourself (your own
+ * host, or a server inside a bigger program), and shmrpc_host_run (host.h)
+ * serves raw TEXT/BINARY/COMMAND frames without RPC. */
+#define SHMRPC_SERVICE_LIBRARY(service, handlers, hooks)                       \
   SHMRPC_EXPORT int shmrpc_serve(const shmrpc_host_t *host) {                  \
-    return shmrpc_serve_service(host, (service), (handlers), (user_data));     \
+    return shmrpc_serve_service(host, (service), (handlers), (hooks));         \
   }
 
 /* ------------------------------------------------------------------------ */
