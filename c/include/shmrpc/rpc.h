@@ -163,7 +163,7 @@ SHMRPC_EXTERN int shmrpc_serve_service(const shmrpc_host_t *host,
  * host, or a server inside a bigger program), and shmrpc_host_run (host.h)
  * serves raw TEXT/BINARY/COMMAND frames without RPC. */
 #define SHMRPC_SERVICE_LIBRARY(service, handlers, hooks)                       \
-  SHMRPC_EXPORT int shmrpc_serve(const shmrpc_host_t *host) {                  \
+  SHMRPC_EXTERN int shmrpc_serve(const shmrpc_host_t *host) {                  \
     return shmrpc_serve_service(host, (service), (handlers), (hooks));         \
   }
 
