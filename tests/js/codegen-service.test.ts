@@ -17,6 +17,7 @@ import type { DescMessage, DescService } from "@bufbuild/protobuf";
 import { Money } from "../codegen/golden/ts/shmrpc/test/common_pb.js";
 import { Everything } from "../codegen/golden/ts/shmrpc/test/everything_pb.js";
 import { Echo, EchoClient, EchoRequest, PriceQuery } from "../codegen/golden/ts/shmrpc/test/service_pb.js";
+import { GENERATED_CODE_VERSION, requireGeneratedCodeVersion } from "../../js/src/codegen-runtime.js";
 import type { CallOptions, MessageInit, MethodDescriptor, RpcTransport } from "../../js/src/codegen-runtime.js";
 import { registry, repoRoot } from "../codegen/support/schema.js";
 
@@ -141,6 +142,21 @@ service Greeter { rpc SayHello(HelloRequest) returns (HelloReply); }
     assert.equal(Echo.methods.echo.requestType, Echo.methods.echoStream.requestType);
     assert.notEqual(Echo.methods.echo.schemaHash, Echo.methods.echoStream.schemaHash);
     assert.notEqual(Echo.methods.echo.schemaHash, Echo.methods.prices.schemaHash);
+  });
+});
+
+describe("generated code and its runtime", () => {
+  it("every generated file checks the runtime's generated-code version as it loads", () => {
+    const source = readFileSync(join(repoRoot(), "tests", "codegen", "golden", "ts", "shmrpc", "test", "service_pb.ts"), "utf8");
+    assert.match(source, new RegExp(`^pb\\.requireGeneratedCodeVersion\\(${GENERATED_CODE_VERSION}, "protoc-gen-shmrpc [0-9.]+"\\);$`, "m"));
+    requireGeneratedCodeVersion(GENERATED_CODE_VERSION, "protoc-gen-shmrpc test");
+  });
+
+  it("code generated for another runtime throws with what to do", () => {
+    assert.throws(
+      () => requireGeneratedCodeVersion((GENERATED_CODE_VERSION + 1) as typeof GENERATED_CODE_VERSION, "protoc-gen-shmrpc 9.9.9"),
+      /protoc-gen-shmrpc 9\.9\.9 \(generated-code version 2\) does not fit this shmrpc runtime \(version 1\): regenerate it/,
+    );
   });
 });
 

@@ -4,6 +4,8 @@ import * as pb from "shmrpc/pb";
 import { Money } from "./common_pb.js";
 import { Everything } from "./everything_pb.js";
 
+pb.requireGeneratedCodeVersion(1, "protoc-gen-shmrpc 0.1.0");
+
 /**
  * shmrpc/test/service.proto as google.protobuf.FileDescriptorProto messages (binary, base64,
  * without source info): the files it imports, then the file itself. For
