@@ -170,8 +170,8 @@ SHMRPC_EXTERN uint64_t shmrpc_server_calls_abandoned(shmrpc_server_t *server);
 SHMRPC_EXTERN void shmrpc_server_destroy(shmrpc_server_t *server);
 
 /* Serves `service` on the host's channel until the client closes it:
- * opens the channel, creates a server (peer "in-process" when the host
- * wakes an event loop, else "process"), registers, runs, cleans up.
+ * opens the channel, creates a server (its peer is the host's `peer`),
+ * registers, runs, cleans up.
  * Returns 0 after an orderly close or a negative SHMRPC_E* code. */
 SHMRPC_EXTERN int shmrpc_serve_service(const shmrpc_host_t *host,
                                        const shmrpc_service_t *service,
