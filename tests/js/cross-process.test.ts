@@ -134,6 +134,8 @@ describe("cross-process transport (shmrpc-host)", { timeout: 60000 }, () => {
         () => assert.fail("a call to a dead server succeeded"),
         (error: unknown) => {
           assert.ok(isRpcError(error, Status.UNAVAILABLE), String(error));
+          // The transport's reason (channel.peerDied) reaches the caller.
+          assert.match((error as Error).message, new RegExp(`the server process \\(pid ${first.host.pid}\\) is gone`));
           return performance.now();
         },
       ),
