@@ -53,6 +53,16 @@ class XprocDoorbell implements Doorbell {
   }
 }
 
+/**
+ * Where the addon's callbacks go. The addon holds them (persistent
+ * references) until its client is collected, so they must not hold the
+ * transport, and through it the client and the segment, once it is
+ * closed: that cycle through a native root would keep the mapping forever.
+ */
+interface CallbackRoute {
+  to: CrossProcessTransport | undefined;
+}
+
 /** The addon's connection (the mapped segment, its socket and eventfd) as a Transport. */
 class CrossProcessTransport implements Transport {
   readonly side = "client";
@@ -60,9 +70,13 @@ class CrossProcessTransport implements Transport {
   readonly doorbell: XprocDoorbell;
   private channel: TransportChannel | undefined;
 
-  constructor(readonly client: NativeXprocClient) {
+  constructor(
+    readonly client: NativeXprocClient,
+    private readonly route: CallbackRoute,
+  ) {
     this.segment = client.buffer;
     this.doorbell = new XprocDoorbell(client);
+    route.to = this;
   }
 
   start(channel: TransportChannel): void {
@@ -81,9 +95,13 @@ class CrossProcessTransport implements Transport {
     this.channel?.peerDied(`the server process (pid ${this.client.serverPid}) is gone`);
   }
 
-  /** Stops watching and closes the descriptors; the mapping goes with the buffer. */
+  /**
+   * Stops watching and closes the descriptors; the mapping is unmapped
+   * once the buffer is collected (nothing of the addon holds it then).
+   */
   close(): Promise<void> {
     this.client.close();
+    this.route.to = undefined;
     return Promise.resolve();
   }
 }
@@ -156,7 +174,7 @@ export async function connect(name: string, options: ConnectOptions = {}): Promi
   setNativeCopy(addon.copyBytes);
   // Both callbacks run on this thread, after the transport exists: the
   // addon starts watching only once the client is made.
-  let transport: CrossProcessTransport | undefined;
+  const route: CallbackRoute = { to: undefined };
   let client: NativeXprocClient;
   try {
     client = await addon.xprocConnect(
@@ -167,8 +185,8 @@ export async function connect(name: string, options: ConnectOptions = {}): Promi
         ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
         loopSpinMicros: options.loopSpinMicros ?? options.spinMicros ?? 50,
       },
-      () => transport?.wake(),
-      () => transport?.serverGone(),
+      () => route.to?.wake(),
+      () => route.to?.serverGone(),
     );
   } catch (error) {
     const code = (error as { code?: string }).code;
@@ -177,7 +195,7 @@ export async function connect(name: string, options: ConnectOptions = {}): Promi
     }
     throw error;
   }
-  transport = new CrossProcessTransport(client);
+  const transport = new CrossProcessTransport(client, route);
   try {
     return new CrossProcessConnection(transport, options);
   } catch (error) {
