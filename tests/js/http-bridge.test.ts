@@ -317,14 +317,7 @@ describe("examples/http-bridge", { timeout: 120000 }, () => {
     assert.ok(store instanceof RpcClient);
 
     // A gRPC Watch stays open across the kill.
-    const watcher = connectClient(StoreDesc, "grpc", bridge.url) as unknown as AnyClient;
-    const watching = (async () => {
-      for await (const event of watcher.watch!({}) as AsyncIterable<unknown>) void event;
-    })();
-    for (let i = 0; (await direct(bridge).stats({})).watchers < 1; i++) {
-      assert.ok(i < 400, "the watch never started");
-      await sleep(5);
-    }
+    const watching = (await watchOverGrpc(bridge)).ended;
 
     // Eight clients, each cycling through the seed routes and a typed Put.
     const statuses = new Map<string, number>();
@@ -388,14 +381,7 @@ describe("examples/http-bridge", { timeout: 120000 }, () => {
   test("in-process store (--library): a store that dies fails its calls with UNAVAILABLE, and the next request starts a fresh one", async (t) => {
     const bridge = await start(t, { library, retryMs: 200 });
     await postJson(`${bridge.url}/write`, '{"before":"crash"}');
-    const watcher = connectClient(StoreDesc, "grpc", bridge.url) as unknown as AnyClient;
-    const watching = (async () => {
-      for await (const event of watcher.watch!({}) as AsyncIterable<unknown>) void event;
-    })();
-    for (let i = 0; (await direct(bridge).stats({})).watchers < 1; i++) {
-      assert.ok(i < 400, "the watch never started");
-      await sleep(5);
-    }
+    const watching = (await watchOverGrpc(bridge)).ended;
     await bridge.link.runningService!.close();
     await assert.rejects(watching, (error: unknown) => ConnectError.from(error).code === Code.Unavailable);
     assert.equal(bridge.gateway.stats.callsInFlight, 0);
@@ -417,6 +403,20 @@ async function until(check: () => boolean, what: string): Promise<void> {
     assert.ok(i < 400, `timed out waiting for ${what}`);
     await sleep(5);
   }
+}
+
+/** A gRPC Watch of everything, once C has it open; settles when the stream ends. */
+async function watchOverGrpc(bridge: Bridge): Promise<{ ended: Promise<void> }> {
+  const watcher = connectClient(StoreDesc, "grpc", bridge.url) as unknown as AnyClient;
+  const watching = (async () => {
+    for await (const event of watcher.watch!({}) as AsyncIterable<unknown>) void event;
+  })();
+  watching.catch(() => undefined); // the caller awaits it; no unhandled rejection meanwhile
+  for (let i = 0; (await direct(bridge).stats({})).watchers < 1; i++) {
+    assert.ok(i < 400, "the watch never started");
+    await sleep(5);
+  }
+  return { ended: watching };
 }
 
 /** GET /read until the store answers (the bridge reconnects on demand); its document. */
