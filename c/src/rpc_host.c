@@ -14,7 +14,7 @@ int shmrpc_serve_service(const shmrpc_host_t *host,
     return rc;
   shmrpc_server_options_t opts;
   shmrpc_server_options_init(&opts);
-  opts.peer = host->wake_loop != NULL ? "in-process" : "process";
+  opts.peer = host->peer; /* NULL: the server's default, "unknown" */
   shmrpc_server_t *server = NULL;
   void *user_data = hooks->user_data;
   rc = shmrpc_server_create(&ch, &opts, &server);

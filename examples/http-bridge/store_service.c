@@ -1,6 +1,7 @@
 /* The http-bridge store service: the handlers of store.proto over the
- * state in store.c. Each host (the Node addon in-process, or a process of
- * its own) gets a store of its own, created when it starts serving.
+ * state in store.c. Each serve call gets a store of its own: one for the
+ * Node addon in-process, one per connection under shmrpc-host (which runs
+ * shmrpc_serve once for each client).
  *
  * Watch calls are deferred: they stay open after the handler returns, each
  * Put writes an event to the watchers of its key, and a watcher ends when

@@ -34,7 +34,7 @@ extern "C" {
 
 /* Bumped when shmrpc_host_t changes incompatibly; a service refuses a host
  * with another value (SHMRPC_EVERSION). */
-#define SHMRPC_HOST_ABI_VERSION 1
+#define SHMRPC_HOST_ABI_VERSION 2
 #define SHMRPC_SERVE_SYMBOL "shmrpc_serve"
 
 typedef struct shmrpc_host_s {
@@ -49,6 +49,11 @@ typedef struct shmrpc_host_s {
   void *wake_loop_user;
   /* A string the client passed to the host (may be NULL). */
   const char *config;
+  /* Who the client is, as shmrpc_call_peer() reports it: "in-process"
+   * (the Node addon), "process pid=PID uid=UID" (across processes, from
+   * the socket's credentials), "wasm-worker" (a WebAssembly Worker's
+   * page). NULL: "unknown". Valid while serve runs. (ABI version 2.) */
+  const char *peer;
 } shmrpc_host_t;
 
 typedef int (*shmrpc_serve_fn)(const shmrpc_host_t *host);

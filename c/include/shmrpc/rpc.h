@@ -136,12 +136,12 @@ typedef struct shmrpc_service_hooks_s {
 } shmrpc_service_hooks_t;
 
 /* Serves `service` on the host's channel until the client closes it:
- * opens the channel, creates a server (peer "in-process" when the host
- * wakes an event loop, else "process"), runs `hooks->setup`, registers,
- * runs, closes, runs `hooks->teardown`, cleans up. `hooks` may be NULL.
- * Returns 0 after an orderly close or a negative SHMRPC_E* code.
- * SHMRPC_SERVICE_LIBRARY is the way to use it; call it yourself only from
- * a shmrpc_serve of your own that does more than one service's work. */
+ * opens the channel, creates a server (its peer is the host's `peer`),
+ * runs `hooks->setup`, registers, runs, closes, runs `hooks->teardown`,
+ * cleans up. `hooks` may be NULL. Returns 0 after an orderly close or a
+ * negative SHMRPC_E* code. SHMRPC_SERVICE_LIBRARY is the way to use it;
+ * call it yourself only from a shmrpc_serve of your own that does more
+ * than one service's work. */
 SHMRPC_EXTERN int shmrpc_serve_service(const shmrpc_host_t *host,
                                        const shmrpc_service_t *service,
                                        const void *handlers,
