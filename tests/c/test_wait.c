@@ -147,6 +147,58 @@ static void wait_wake_all_wakes_the_four_words(void **state) {
   free(mem);
 }
 
+/* A sleeper on one of a segment's wait words. */
+typedef struct segment_sleeper_s {
+  uint32_t *word;
+  uint32_t flag;
+  shmrpc_parking_t parking;
+  int result;
+} segment_sleeper_t;
+
+static int sleeper_flag_set(void *ctx) {
+  return (int)shmrpc__load_seq_cst(&((segment_sleeper_t *)ctx)->flag);
+}
+
+static void *park_on_segment_word(void *arg) {
+  segment_sleeper_t *s = arg;
+  shmrpc_deadline_t deadline;
+  assert_int_equal(shmrpc_deadline_init(&deadline, 3000), 0);
+  s->result = shmrpc_park(s->word, &s->parking, &deadline, 0, sleeper_flag_set, s);
+  return NULL;
+}
+
+/* A peer rewrote the word a sleeper parked on (0 where it stored 1): a
+ * wake-everyone (a close, a death) still reaches the sleeper, instead of
+ * leaving it asleep until its deadline (issue 18: close() hung forever). */
+static void wait_wake_all_reaches_a_sleeper_whose_word_was_cleared(void **state) {
+  (void)state;
+  test_counting_t c;
+  test_counting_init(&c);
+  uint8_t *mem = new_segment();
+  segment_sleeper_t s = {.word = wait_word_at(mem, 0),
+                         .parking = test_counting_parking(&c, false)};
+  pthread_t thread;
+  test_thread_start(&thread, park_on_segment_word, &s);
+  test_wait_for_word(s.word, SHMRPC_WAIT_FUTEX);
+  while (test_count(&c.waits) == 0) {
+  }
+  struct timespec asleep = {.tv_nsec = 50 * 1000000};
+  nanosleep(&asleep, NULL); /* in the kernel by now */
+  shmrpc__store_seq_cst(&s.flag, 1);
+  shmrpc__store_seq_cst(s.word, SHMRPC_WAIT_NONE); /* the announcement is gone */
+  double start = test_now_ms();
+  test_counting_t w;
+  test_counting_init(&w);
+  shmrpc_parking_t waking = test_counting_parking(&w, true);
+  shmrpc_segment_wake_all(mem, &waking);
+  assert_int_equal(test_count(&w.wakes), 4); /* every idle-looking word */
+  assert_int_equal(test_count(&w.loop_wakes), 0);
+  pthread_join(thread, NULL);
+  assert_int_equal(s.result, 1);
+  assert_true(test_now_ms() - start < 1500);
+  free(mem);
+}
+
 /* --- dead peers --- */
 
 static void wait_mark_dead_stores_dead_once_and_wakes(void **state) {
@@ -171,7 +223,9 @@ static void wait_mark_dead_stores_dead_once_and_wakes(void **state) {
   /* It wakes even when the state stays: the observer cannot know whether
    * the peer's own wake-up happened. */
   assert_int_equal(*wait_word_at(mem, 1), SHMRPC_WAIT_NONE);
-  assert_int_equal(test_count(&c.wakes), 1);
+  /* Each mark wakes all four words, the idle-looking ones too (a sleeper
+   * may hide behind a rewritten word). */
+  assert_int_equal(test_count(&c.wakes), 8);
   free(mem);
 }
 
@@ -331,6 +385,7 @@ int main(void) {
       cmocka_unit_test(wait_pluggable_waiter_parks_and_is_woken),
       cmocka_unit_test(wait_wake_acts_on_each_value),
       cmocka_unit_test(wait_wake_all_wakes_the_four_words),
+      cmocka_unit_test(wait_wake_all_reaches_a_sleeper_whose_word_was_cleared),
       cmocka_unit_test(wait_mark_dead_stores_dead_once_and_wakes),
       cmocka_unit_test(wait_dead_peer_ends_every_wait),
       cmocka_unit_test(wait_dead_peer_ends_the_stream_after_its_data),
