@@ -263,9 +263,11 @@ bool ServiceHost::ReleaseAll() {
   // goes.
   if (loop_spin_) loop_spin_->Close();
   CloseHandle(async_);
+  // The callback may be running (release() is called from it): the
+  // reference goes, the function stays on the stack. The async context
+  // stays until the destructor for the same reason; it refers to no
+  // object of ours.
   on_wake_.Reset();
-  delete async_context_;
-  async_context_ = nullptr;
   return ended;
 }
 
@@ -292,6 +294,7 @@ void ServiceHost::EnvCleanup(void* self) {
 ServiceHost::~ServiceHost() {
   if (cleanup_hook_) napi_remove_env_cleanup_hook(Env(), EnvCleanup, this);
   Stop();
+  delete async_context_;
 }
 
 }  // namespace shmrpc
