@@ -97,8 +97,8 @@ async function soakFrames(total: number, seed: number): Promise<Record<string, u
 
   const sizeFor = (): number => {
     const r = random();
-    if (r < 0.5) return HEADER + Math.floor(random() * 56); // small
-    if (r < 0.9) return HEADER + Math.floor(random() * 2048); // up to 2 KiB
+    if (r < 0.7) return HEADER + Math.floor(random() * 56); // small
+    if (r < 0.95) return HEADER + Math.floor(random() * 2048); // up to 2 KiB
     if (r < 0.999) return HEADER + Math.floor(random() * 16384); // up to 16 KiB
     return RING + Math.floor(random() * RING); // larger than the ring: fragmented
   };
@@ -171,17 +171,21 @@ async function soakFrames(total: number, seed: number): Promise<Record<string, u
   };
   const started = performance.now();
   let lastReport = started;
+  let lastSample = started;
   const stop = channel.onMessage(
     (message) => {
       check(message);
       const count = handled();
       if (sent >= total && count >= sent) resolveDone();
       else if (sent - count < WINDOW / 2) pump();
-      if ((count & 0xffff) === 0) {
+      if ((count & 0x3fff) === 0) {
         const now = performance.now();
+        if (now - lastSample > 2000) {
+          lastSample = now;
+          memory.sample(`${count} frames`);
+        }
         if (now - lastReport > 10000) {
           lastReport = now;
-          memory.sample(`${count} frames`);
           console.error(`frames: ${count} of ${total} (${Math.round(count / ((now - started) / 1000))}/s), rss ${memory.samples.at(-1)!.rssMiB} MiB`);
         }
       }
