@@ -19,6 +19,7 @@
 
 typedef struct flag_wait_s {
   uint32_t word;
+  uint32_t *at; /* the word to park on; `word` when NULL */
   uint32_t flag;
   shmrpc_parking_t parking;
   int timeout_ms;
@@ -33,7 +34,8 @@ static void *park_on_flag(void *arg) {
   flag_wait_t *f = arg;
   shmrpc_deadline_t deadline;
   assert_int_equal(shmrpc_deadline_init(&deadline, f->timeout_ms), 0);
-  f->result = shmrpc_park(&f->word, &f->parking, &deadline, 0, flag_set, f);
+  f->result = shmrpc_park(f->at != NULL ? f->at : &f->word, &f->parking,
+                          &deadline, 0, flag_set, f);
   return NULL;
 }
 
@@ -147,26 +149,6 @@ static void wait_wake_all_wakes_the_four_words(void **state) {
   free(mem);
 }
 
-/* A sleeper on one of a segment's wait words. */
-typedef struct segment_sleeper_s {
-  uint32_t *word;
-  uint32_t flag;
-  shmrpc_parking_t parking;
-  int result;
-} segment_sleeper_t;
-
-static int sleeper_flag_set(void *ctx) {
-  return (int)shmrpc__load_seq_cst(&((segment_sleeper_t *)ctx)->flag);
-}
-
-static void *park_on_segment_word(void *arg) {
-  segment_sleeper_t *s = arg;
-  shmrpc_deadline_t deadline;
-  assert_int_equal(shmrpc_deadline_init(&deadline, 3000), 0);
-  s->result = shmrpc_park(s->word, &s->parking, &deadline, 0, sleeper_flag_set, s);
-  return NULL;
-}
-
 /* A peer rewrote the word a sleeper parked on (0 where it stored 1): a
  * wake-everyone (a close, a death) still reaches the sleeper, instead of
  * leaving it asleep until its deadline (issue 18: close() hung forever). */
@@ -175,17 +157,18 @@ static void wait_wake_all_reaches_a_sleeper_whose_word_was_cleared(void **state)
   test_counting_t c;
   test_counting_init(&c);
   uint8_t *mem = new_segment();
-  segment_sleeper_t s = {.word = wait_word_at(mem, 0),
-                         .parking = test_counting_parking(&c, false)};
+  flag_wait_t s = {.at = wait_word_at(mem, 0),
+                   .parking = test_counting_parking(&c, false),
+                   .timeout_ms = 3000};
   pthread_t thread;
-  test_thread_start(&thread, park_on_segment_word, &s);
-  test_wait_for_word(s.word, SHMRPC_WAIT_FUTEX);
+  test_thread_start(&thread, park_on_flag, &s);
+  test_wait_for_word(s.at, SHMRPC_WAIT_FUTEX);
   while (test_count(&c.waits) == 0) {
   }
   struct timespec asleep = {.tv_nsec = 50 * 1000000};
   nanosleep(&asleep, NULL); /* in the kernel by now */
   shmrpc__store_seq_cst(&s.flag, 1);
-  shmrpc__store_seq_cst(s.word, SHMRPC_WAIT_NONE); /* the announcement is gone */
+  shmrpc__store_seq_cst(s.at, SHMRPC_WAIT_NONE); /* the announcement is gone */
   double start = test_now_ms();
   test_counting_t w;
   test_counting_init(&w);

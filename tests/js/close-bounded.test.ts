@@ -8,9 +8,10 @@
  * also exit by itself (a thread left behind must not hold Node open).
  */
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { test } from "node:test";
+
+import { childReport } from "./helpers/child-report.js";
 
 const script = fileURLToPath(new URL("./helpers/close-scenarios.js", import.meta.url));
 const CHILD_TIMEOUT_MS = 20000;
@@ -23,21 +24,7 @@ interface Settled {
 
 /** Runs a scenario; its JSON report, or a failure that says the child hung. */
 function run(scenario: string, nodeFlags: string[] = []): Promise<Record<string, unknown>> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      [...nodeFlags, script, scenario],
-      { timeout: CHILD_TIMEOUT_MS, killSignal: "SIGKILL" },
-      (error, stdout, stderr) => {
-        if (error) {
-          const hung = (error as { killed?: boolean }).killed;
-          reject(new Error(`${scenario}: ${hung ? `still running after ${CHILD_TIMEOUT_MS} ms (killed)` : error.message}\n${stdout}\n${stderr}`));
-          return;
-        }
-        resolve(JSON.parse(stdout.trim().split("\n").pop() ?? "{}") as Record<string, unknown>);
-      },
-    );
-  });
+  return childReport(script, [scenario], { nodeFlags, timeoutMs: CHILD_TIMEOUT_MS });
 }
 
 const timeout = CHILD_TIMEOUT_MS + 5000;

@@ -8,7 +8,7 @@
  * --expose-gc child killed after a timeout).
  */
 import assert from "node:assert/strict";
-import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -21,6 +21,7 @@ import { packageRoot } from "../../js/src/native/addon.js";
 import { connect } from "../../js/src/node.js";
 import { RpcClient, Status, isRpcError } from "../../js/src/rpc/index.js";
 import { RpcTestClient } from "./gen/rpc_test_pb.js";
+import { childReport } from "./helpers/child-report.js";
 
 const cmakeDir = path.join(packageRoot(), process.env.SHMRPC_CMAKE_DIR ?? "build/cmake");
 const hostProgram = path.join(cmakeDir, "c/shmrpc-host");
@@ -81,16 +82,9 @@ describe("closing cross-process connections", { timeout: CHILD_TIMEOUT_MS + 2000
   });
 
   test("300 connect/close cycles: mappings and descriptors stay flat, every connection is collected", { timeout: CHILD_TIMEOUT_MS + 5000 }, async () => {
-    const report = await new Promise<Record<string, { mappings: number; fds: number; rssMiB: number } | number>>((resolve, reject) => {
-      execFile(
-        process.execPath,
-        ["--expose-gc", cyclesScript, name, runtimeDir, "300"],
-        { timeout: CHILD_TIMEOUT_MS, killSignal: "SIGKILL" },
-        (error, stdout, stderr) => {
-          if (error) reject(new Error(`${error.message}\n${stdout}\n${stderr}`));
-          else resolve(JSON.parse(stdout.trim().split("\n").pop() ?? "{}"));
-        },
-      );
+    const report = await childReport<Record<string, { mappings: number; fds: number; rssMiB: number } | number>>(cyclesScript, [name, runtimeDir, "300"], {
+      nodeFlags: ["--expose-gc"],
+      timeoutMs: CHILD_TIMEOUT_MS,
     });
     const detail = JSON.stringify(report);
     const baseline = report.baseline as { mappings: number; fds: number; rssMiB: number };

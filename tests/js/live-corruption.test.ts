@@ -12,9 +12,10 @@
  *   node build/ts/tests/js/helpers/live-corruption.js 1000 1
  */
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { test } from "node:test";
+
+import { childReport } from "./helpers/child-report.js";
 
 const script = fileURLToPath(new URL("./helpers/live-corruption.js", import.meta.url));
 const trials = Number(process.env.SHMRPC_CORRUPTION_TRIALS ?? 400);
@@ -23,24 +24,7 @@ const firstSeed = Number(process.env.SHMRPC_CORRUPTION_SEED ?? 1);
 const CHILD_TIMEOUT_MS = 60000 + trials * 300;
 
 test(`${trials} seeded trials of scribbles over a live segment: no crash, close() completes, everything settles`, { timeout: CHILD_TIMEOUT_MS + 5000 }, async () => {
-  const summary = await new Promise<Record<string, unknown>>((resolve, reject) => {
-    execFile(
-      process.execPath,
-      [script, String(trials), String(firstSeed)],
-      { timeout: CHILD_TIMEOUT_MS, killSignal: "SIGKILL", maxBuffer: 64 << 20 },
-      (error, stdout, stderr) => {
-        const lastSeed = stderr.trim().split("\n").pop();
-        const report = stdout.trim().split("\n").pop();
-        // Exit code 1 with a report: some trials failed (asserted below).
-        if (error && !(report && error.code === 1)) {
-          const how = (error as { killed?: boolean }).killed ? `still running after ${CHILD_TIMEOUT_MS} ms (killed)` : error.message;
-          reject(new Error(`the trials did not finish or the process did not exit: ${how}; the last trial started was ${lastSeed}; ${report ?? "no report"}`));
-          return;
-        }
-        resolve(JSON.parse(report ?? "{}") as Record<string, unknown>);
-      },
-    );
-  });
+  const summary = await childReport(script, [String(trials), String(firstSeed)], { timeoutMs: CHILD_TIMEOUT_MS, reportsFailures: true });
   assert.deepEqual(summary.failures, [], JSON.stringify(summary));
   assert.equal(summary.trials, trials);
   assert.ok((summary.scribbles as number) > trials, "the trials scribbled");

@@ -7,9 +7,10 @@
  * small-ring run and one of 2 MiB per cycle over the large-ring run.
  */
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { test } from "node:test";
+
+import { childReport } from "./helpers/child-report.js";
 
 const script = fileURLToPath(new URL("./helpers/service-cycles.js", import.meta.url));
 const CHILD_TIMEOUT_MS = 120000;
@@ -29,17 +30,7 @@ interface Report {
 }
 
 function cycles(count: number, ring: number, messages: number): Promise<Report> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      ["--expose-gc", script, String(count), String(ring), String(messages)],
-      { timeout: CHILD_TIMEOUT_MS, killSignal: "SIGKILL" },
-      (error, stdout, stderr) => {
-        if (error) reject(new Error(`${error.message}\n${stdout}\n${stderr}`));
-        else resolve(JSON.parse(stdout.trim().split("\n").pop() ?? "{}") as Report);
-      },
-    );
-  });
+  return childReport<Report>(script, [String(count), String(ring), String(messages)], { nodeFlags: ["--expose-gc"], timeoutMs: CHILD_TIMEOUT_MS });
 }
 
 function assertFlat(report: Report, toleranceMiB: number): void {

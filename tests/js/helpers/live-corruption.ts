@@ -25,6 +25,7 @@ import { packageRoot } from "../../../js/src/native/addon.js";
 import { InProcessService } from "../../../js/src/node.js";
 import { RpcClient } from "../../../js/src/rpc/index.js";
 import { RpcTestClient } from "../gen/rpc_test_pb.js";
+import { seededRandom } from "./seeded.js";
 
 const services = process.env.SHMRPC_SERVICES_DIR ?? path.join(packageRoot(), "build/cmake/services");
 const rpcLibrary = path.join(services, "libshmrpc_rpc_test.so");
@@ -35,18 +36,6 @@ const CLOSE_LIMIT_MS = GRACE_MS + 2000;
 /** After close(), everything started must settle within this. */
 const SETTLE_LIMIT_MS = 2000;
 const MAX_IN_FLIGHT = 48;
-
-/** mulberry32: a small seeded generator, so a seed replays a trial's choices. */
-function generator(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 export interface TrialResult {
   seed: number;
@@ -63,7 +52,7 @@ export interface TrialResult {
 
 /** One seeded trial. */
 export async function trial(seed: number): Promise<TrialResult> {
-  const random = generator(seed);
+  const random = seededRandom(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
   const mode = random() < 0.65 ? "rpc" : "channel";
   const capacity = pick([256, 4096, 65536]);

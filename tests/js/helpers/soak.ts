@@ -31,23 +31,13 @@ import { packageRoot } from "../../../js/src/native/addon.js";
 import { InProcessService } from "../../../js/src/node.js";
 import { RpcClient, Status, isRpcError } from "../../../js/src/rpc/index.js";
 import { RpcTestClient } from "../gen/rpc_test_pb.js";
+import { seededRandom } from "./seeded.js";
 
 const services = process.env.SHMRPC_SERVICES_DIR ?? path.join(packageRoot(), "build/cmake/services");
 
 function option(name: string, fallback: number): number {
   const at = process.argv.indexOf(`--${name}`);
   return at >= 0 ? Number(process.argv[at + 1]) : fallback;
-}
-
-function generator(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
 }
 
 function fnv1a(bytes: Uint8Array, from: number, to: number): number {
@@ -81,7 +71,7 @@ const WINDOW = 512;
 const HEADER = 8;
 
 async function soakFrames(total: number, seed: number): Promise<Record<string, unknown>> {
-  const random = generator(seed);
+  const random = seededRandom(seed);
   const service = new InProcessService({ library: path.join(services, "libshmrpc_channel_test.so"), capacity: RING });
   const channel = service.channel;
   const memory = new MemoryLog();
@@ -223,7 +213,7 @@ async function soakFrames(total: number, seed: number): Promise<Record<string, u
 // --- 2. RPC -------------------------------------------------------------------
 
 async function soakRpc(seconds: number, seed: number): Promise<Record<string, unknown>> {
-  const random = generator(seed);
+  const random = seededRandom(seed);
   const service = new InProcessService({ library: path.join(services, "libshmrpc_rpc_test.so") });
   const rpc = new RpcClient(service.channel);
   const client = new RpcTestClient(rpc);
