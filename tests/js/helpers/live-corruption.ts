@@ -185,7 +185,7 @@ export async function trial(seed: number): Promise<TrialResult> {
 /** Runs trials seeds first..first+count-1; the summary. */
 export async function run(count: number, first: number): Promise<Record<string, unknown>> {
   const failures: TrialResult[] = [];
-  let abandoned = 0;
+  const abandoned: number[] = [];
   let scribbles = 0;
   let started = 0;
   let slowestCloseMs = 0;
@@ -198,7 +198,7 @@ export async function run(count: number, first: number): Promise<Record<string, 
     scribbles += result.scribbles;
     started += result.started;
     slowestCloseMs = Math.max(slowestCloseMs, result.closeMs);
-    if (result.close === "abandoned") abandoned++;
+    if (result.close === "abandoned") abandoned.push(seed);
     if (result.problem) failures.push(result);
   }
   return {
