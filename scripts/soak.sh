@@ -4,7 +4,7 @@
 # RPC calls with random deadlines and cancellations; reports lost,
 # duplicated, reordered and corrupted frames, unsettled and crossed calls,
 # stream gaps and memory over time, and exits non-zero if any of them is
-# not 0 or memory was not flat (tests/js/helpers/soak.ts says what is
+# not 0 or memory was not flat (tests/js/soak/main.ts says what is
 # checked). About 30 minutes for the frames on a 2-core machine.
 #
 #   scripts/soak.sh                       # the full run
@@ -22,4 +22,4 @@ args=("$@")
 if [ "${1:-}" = "--short" ]; then
   args=(--frames 1000000 --rpc-seconds 30 "${@:2}")
 fi
-node build/ts/tests/js/helpers/soak.js "${args[@]}"
+node build/ts/tests/js/soak/main.js "${args[@]}"
