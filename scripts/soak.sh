@@ -5,7 +5,8 @@
 # duplicated, reordered and corrupted frames, unsettled and crossed calls,
 # stream gaps and memory over time, and exits non-zero if any of them is
 # not 0 or memory was not flat (tests/js/soak/main.ts says what is
-# checked). About 30 minutes for the frames on a 2-core machine.
+# checked). About an hour for the frames on a shared 2-core machine
+# (30,000 frames/s).
 #
 #   scripts/soak.sh                       # the full run
 #   scripts/soak.sh --short               # 10^6 frames and 30 s of RPC
