@@ -113,6 +113,7 @@ shmrpc__deadline_heap_empty_unlocked(const shmrpc__deadline_heap_t *heap) {
  * stream credit; handled once that handler returns. */
 typedef struct shmrpc__backlog_item_s {
   struct shmrpc__backlog_item_s *next;
+  uint32_t call_id; /* a CANCEL for it removes it */
   size_t len;
   uint8_t data[];
 } shmrpc__backlog_item_t;

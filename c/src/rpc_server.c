@@ -130,6 +130,30 @@ static void run_hooks(shmrpc_server_t *server, shmrpc_call_t *hooks) {
   }
 }
 
+/* Removes the REQUEST for `id` from the backlog, if it waits there: its
+ * client gave up before the call started, so it never starts. (Dispatched
+ * later, a stream would wait for credit the client never sends, and the
+ * dispatch thread with it: issue 18.) The backlog is the dispatch
+ * thread's, like every caller of this. */
+static void drop_queued_request(shmrpc_server_t *server, uint32_t id) {
+  shmrpc__backlog_item_t *prev = NULL;
+  for (shmrpc__backlog_item_t *item = server->backlog_head; item != NULL;
+       prev = item, item = item->next) {
+    if (item->call_id != id)
+      continue;
+    if (prev != NULL)
+      prev->next = item->next;
+    else
+      server->backlog_head = item->next;
+    if (server->backlog_tail == item)
+      server->backlog_tail = prev;
+    server->backlog_count--;
+    server->backlog_bytes -= item->len;
+    free(item);
+    return;
+  }
+}
+
 static void cancel_call(shmrpc_server_t *server, uint32_t id) {
   shmrpc_call_t *hooks = NULL;
   pthread_mutex_lock(&server->lock);
@@ -137,6 +161,8 @@ static void cancel_call(shmrpc_server_t *server, uint32_t id) {
   if (call != NULL)
     stop_locked(server, call, SHMRPC_STATUS_CANCELLED, &hooks);
   pthread_mutex_unlock(&server->lock);
+  if (call == NULL)
+    drop_queued_request(server, id);
   run_hooks(server, hooks);
 }
 
@@ -344,6 +370,7 @@ static void defer_request(shmrpc_server_t *server, const shmrpc_msg_t *msg,
     return;
   }
   item->next = NULL;
+  item->call_id = call_id;
   item->len = msg->len;
   memcpy(item->data, msg->data, msg->len);
   if (server->backlog_tail != NULL)

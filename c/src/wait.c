@@ -146,8 +146,18 @@ void shmrpc_segment_wake_all(void *segment, const shmrpc_parking_t *parking) {
       SHMRPC_OFF_RING0_CONTROL + SHMRPC_RING_OFF_PRODUCER_WAIT,
       SHMRPC_OFF_RING1_CONTROL + SHMRPC_RING_OFF_CONSUMER_WAIT,
       SHMRPC_OFF_RING1_CONTROL + SHMRPC_RING_OFF_PRODUCER_WAIT};
-  for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
-    shmrpc__wake(shmrpc__word(segment, words[i]), parking);
+  const shmrpc_waiter_t *waiter = waiter_of(parking);
+  for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
+    uint32_t *word = shmrpc__word(segment, words[i]);
+    uint32_t seen = shmrpc__load_seq_cst(word);
+    shmrpc__wake(word, parking);
+    /* A word that looks idle may hide a sleeper whose announcement a
+     * corrupt or hostile peer overwrote (issue 18): a close or a death
+     * must reach it all the same. A wake that finds nobody is cheap, and
+     * this runs once per close. */
+    if (seen == SHMRPC_WAIT_NONE || seen == SHMRPC_WAIT_SPINNING)
+      waiter->wake(waiter->user, word);
+  }
 }
 
 static uint32_t *state_word(void *segment, shmrpc_side_t side) {

@@ -2,6 +2,7 @@
 
 #include <dlfcn.h>
 
+#include <chrono>
 #include <cstring>
 
 #include "affinity.h"
@@ -14,7 +15,51 @@ namespace {
 // The service's spin budget when JavaScript names none: the channel default.
 constexpr uint32_t kDefaultSpinNs = 50000;
 
+// How long an environment that ends (or a wrapper collected) without
+// closing waits for its service to return after marking the client DEAD;
+// a service still running then is left to finish on its own.
+constexpr auto kStopGrace = std::chrono::milliseconds(1000);
+
+// The memory under a Uint8Array, owned (shared) rather than borrowed. A
+// napi_value is a v8::Local<v8::Value> in Node's implementation (as in
+// xproc_client.cc).
+std::shared_ptr<v8::BackingStore> BackingStoreOf(napi_value array) {
+  static_assert(sizeof(napi_value) == sizeof(v8::Local<v8::Value>),
+                "napi_value is a v8::Local<v8::Value>");
+  v8::Local<v8::Value> value;
+  std::memcpy(static_cast<void*>(&value), &array, sizeof array);
+  v8::Local<v8::Value> buffer = value.As<v8::ArrayBufferView>()->Buffer();
+  if (buffer->IsSharedArrayBuffer())
+    return buffer.As<v8::SharedArrayBuffer>()->GetBackingStore();
+  return buffer.As<v8::ArrayBuffer>()->GetBackingStore();
+}
+
+// The service thread is ending. A service that did not close is dead
+// (docs/PROTOCOL.md section 5): the core marks it DEAD and wakes every
+// sleeper, so pending calls fail at once instead of waiting for replies.
+void ThreadEnded(ServiceThread* state) {
+  shmrpc_segment_mark_dead(state->segment, SHMRPC_SIDE_SERVER,
+                           &state->parking);
+  {
+    std::lock_guard<std::mutex> lock(state->mutex);
+    state->running.store(false);
+    // Let JavaScript see the server's final state.
+    if (state->async != nullptr) uv_async_send(state->async);
+  }
+  state->ended.notify_all();
+}
+
 }  // namespace
+
+ServiceThread::~ServiceThread() {
+  if (library != nullptr) dlclose(library);
+}
+
+void ServiceThread::WakeLoop() {
+  loop_wake_ups.fetch_add(1, std::memory_order_relaxed);
+  std::lock_guard<std::mutex> lock(mutex);
+  if (async != nullptr) uv_async_send(async);
+}
 
 Napi::Function ServiceHost::Define(Napi::Env env) {
   return DefineClass(env, "ServiceHost",
@@ -22,13 +67,15 @@ Napi::Function ServiceHost::Define(Napi::Env env) {
                       InstanceMethod<&ServiceHost::Wait>("wait"),
                       InstanceMethod<&ServiceHost::KeepAlive>("keepAlive"),
                       InstanceMethod<&ServiceHost::Join>("join"),
+                      InstanceMethod<&ServiceHost::Release>("release"),
                       InstanceAccessor<&ServiceHost::Running>("running"),
                       InstanceAccessor<&ServiceHost::LoopWakeUps>("loopWakeUps"),
                       InstanceAccessor<&ServiceHost::LoopSpins>("loopSpins")});
 }
 
 ServiceHost::ServiceHost(const Napi::CallbackInfo& info)
-    : Napi::ObjectWrap<ServiceHost>(info) {
+    : Napi::ObjectWrap<ServiceHost>(info),
+      thread_state_(std::make_shared<ServiceThread>()) {
   Napi::Env env = info.Env();
   if (info.Length() < 3 || !info[0].IsTypedArray() ||
       info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
@@ -46,24 +93,25 @@ ServiceHost::ServiceHost(const Napi::CallbackInfo& info)
   uint32_t spin_ns = MicrosAsNanos(options.Get("spinMicros"), kDefaultSpinNs);
   // The event loop spins as long as the service does, unless told otherwise.
   uint32_t loop_spin_ns = MicrosAsNanos(options.Get("loopSpinMicros"), spin_ns);
+  ServiceThread& state = *thread_state_;
   Napi::Value config = options.Get("config");
-  if (config.IsString()) config_ = config.As<Napi::String>().Utf8Value();
+  if (config.IsString()) state.config = config.As<Napi::String>().Utf8Value();
   Napi::Value cpu_value = options.Get("cpu");
   int cpu = cpu_value.IsNumber() ? cpu_value.As<Napi::Number>().Int32Value() : -1;
 
   // Node 20 has no SharedArrayBuffer check in Node-API, but the typed
   // array's data pointer is the shared memory (../shared/FACTS.md).
   Napi::Uint8Array segment = info[0].As<Napi::Uint8Array>();
-  segment_ = segment.Data();
-  segment_size_ = segment.ByteLength();
+  state.segment = segment.Data();
+  state.segment_size = segment.ByteLength();
   // V8 allocates SharedArrayBuffers with malloc (16-byte aligned), so only
   // the 4-byte alignment of the atomic words can be required (as C does).
-  if (segment_size_ < SHMRPC_SEGMENT_HEADER_BYTES ||
-      reinterpret_cast<uintptr_t>(segment_) % 4 != 0)
+  if (state.segment_size < SHMRPC_SEGMENT_HEADER_BYTES ||
+      reinterpret_cast<uintptr_t>(state.segment) % 4 != 0)
     throw Napi::RangeError::New(
         env, "ServiceHost: the segment must be 4-byte aligned and hold a "
              "segment header");
-  segment_ref_ = Napi::Persistent(segment);
+  state.memory = BackingStoreOf(segment);
   on_wake_ = Napi::Persistent(info[2].As<Napi::Function>());
   async_context_ = new Napi::AsyncContext(env, "shmrpc:wake");
 
@@ -74,14 +122,18 @@ ServiceHost::ServiceHost(const Napi::CallbackInfo& info)
   uv_async_init(loop, async_, OnAsync);
   async_->data = this;
   uv_unref(reinterpret_cast<uv_handle_t*>(async_));
-  loop_spin_ = std::make_unique<LoopSpin>(segment_, loop_spin_ns, CallOnWake,
-                                          WakeSoon, this);
+  state.async = async_;
+  loop_spin_ = std::make_unique<LoopSpin>(state.segment, loop_spin_ns,
+                                          CallOnWake, WakeSoon, this);
 
   try {
     Start(info[1].As<Napi::String>().Utf8Value(), spin_ns, cpu);
   } catch (...) {
     // The destructor will not run: close the handle that points at us.
+    state.async = nullptr;
     CloseHandle(async_);
+    delete async_context_;
+    async_context_ = nullptr;
     throw;
   }
   loop_spin_->Start(loop);
@@ -94,55 +146,49 @@ ServiceHost::ServiceHost(const Napi::CallbackInfo& info)
 void ServiceHost::Start(const std::string& library, uint32_t spin_ns,
                         int cpu) {
   Napi::Env env = Env();
-  library_ = dlopen(library.c_str(), RTLD_NOW | RTLD_LOCAL);
-  if (library_ == nullptr)
+  ServiceThread& state = *thread_state_;
+  state.library = dlopen(library.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (state.library == nullptr)
     throw Napi::Error::New(env, std::string("ServiceHost: cannot load ") +
                                     library + ": " + dlerror());
   auto serve = reinterpret_cast<shmrpc_serve_fn>(
-      dlsym(library_, SHMRPC_SERVE_SYMBOL));
+      dlsym(state.library, SHMRPC_SERVE_SYMBOL));
   if (serve == nullptr)
     throw Napi::Error::New(env, "ServiceHost: " + library + " does not export " +
                                     SHMRPC_SERVE_SYMBOL);
-  parking_.wake_loop = WakeLoop;
-  parking_.wake_loop_user = this;
-  host_.abi_version = SHMRPC_HOST_ABI_VERSION;
-  host_.segment = segment_;
-  host_.segment_size = segment_size_;
-  host_.spin_ns = spin_ns;
-  host_.wake_loop = WakeLoop;
-  host_.wake_loop_user = this;
-  host_.config = config_.empty() ? nullptr : config_.c_str();
-  host_.peer = "in-process";
-  running_.store(true);
-  thread_ = std::thread([this, serve, cpu] {
+  state.parking.wake_loop = WakeLoop;
+  state.parking.wake_loop_user = &state;
+  state.host.abi_version = SHMRPC_HOST_ABI_VERSION;
+  state.host.segment = state.segment;
+  state.host.segment_size = state.segment_size;
+  state.host.spin_ns = spin_ns;
+  state.host.wake_loop = WakeLoop;
+  state.host.wake_loop_user = &state;
+  state.host.config = state.config.empty() ? nullptr : state.config.c_str();
+  state.host.peer = "in-process";
+  state.running.store(true);
+  // The thread owns a share of its state: it may outlive this wrapper.
+  thread_ = std::thread([owned = thread_state_, serve, cpu] {
     // Runs however the thread ends: serve returning, or the service calling
     // pthread_exit (which unwinds this frame).
-    ThreadEnd end(this);
+    struct End {
+      ServiceThread* state;
+      ~End() { ThreadEnded(state); }
+    } end{owned.get()};
     if (cpu >= 0) PinCurrentThread(cpu);
-    exit_code_ = serve(&host_);
+    owned->exit_code = serve(&owned->host);
   });
 }
 
-// The service thread is ending. A service that did not close is dead
-// (docs/PROTOCOL.md section 5): the core marks it DEAD and wakes every
-// sleeper, so pending calls fail at once instead of waiting for replies.
-void ServiceHost::ServiceEnded() {
-  shmrpc_segment_mark_dead(segment_, SHMRPC_SIDE_SERVER, &parking_);
-  running_.store(false);
-  // Let JavaScript see the server's final state.
-  uv_async_send(async_);
-}
-
 // Called by the service thread when the client is parked in the event loop.
-void ServiceHost::WakeLoop(void* self) {
-  auto* host = static_cast<ServiceHost*>(self);
-  host->loop_wake_ups_.fetch_add(1, std::memory_order_relaxed);
-  uv_async_send(host->async_);
+void ServiceHost::WakeLoop(void* thread) {
+  static_cast<ServiceThread*>(thread)->WakeLoop();
 }
 
 // Called on the loop thread by LoopSpin: OnAsync after the next poll.
 void ServiceHost::WakeSoon(void* self) {
-  uv_async_send(static_cast<ServiceHost*>(self)->async_);
+  auto* host = static_cast<ServiceHost*>(self);
+  if (host->async_ != nullptr) uv_async_send(host->async_);
 }
 
 void ServiceHost::OnAsync(uv_async_t* handle) {
@@ -151,18 +197,20 @@ void ServiceHost::OnAsync(uv_async_t* handle) {
 
 void ServiceHost::CallOnWake(void* host) {
   auto* self = static_cast<ServiceHost*>(host);
+  if (self->on_wake_.IsEmpty()) return;  // released
   CallBack(self->Env(), self->on_wake_, *self->async_context_);
 }
 
 Napi::Value ServiceHost::Ring(const Napi::CallbackInfo& info) {
-  return RingWaitWord(info, segment_);
+  return RingWaitWord(info, thread_state_->segment);
 }
 
 Napi::Value ServiceHost::Wait(const Napi::CallbackInfo& info) {
-  return WaitOnWaitWord(info, segment_);
+  return WaitOnWaitWord(info, thread_state_->segment);
 }
 
 Napi::Value ServiceHost::KeepAlive(const Napi::CallbackInfo& info) {
+  if (async_ == nullptr) return info.Env().Undefined();
   auto* handle = reinterpret_cast<uv_handle_t*>(async_);
   if (info.Length() > 0 && info[0].ToBoolean())
     uv_ref(handle);
@@ -173,36 +221,67 @@ Napi::Value ServiceHost::KeepAlive(const Napi::CallbackInfo& info) {
 
 Napi::Value ServiceHost::Join(const Napi::CallbackInfo& info) {
   if (thread_.joinable()) thread_.join();
-  return Napi::Number::New(info.Env(), exit_code_);
+  return Napi::Number::New(info.Env(), thread_state_->exit_code);
+}
+
+Napi::Value ServiceHost::Release(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), ReleaseAll());
 }
 
 Napi::Value ServiceHost::Running(const Napi::CallbackInfo& info) {
-  return Napi::Boolean::New(info.Env(), running_.load());
+  return Napi::Boolean::New(info.Env(), thread_state_->running.load());
 }
 
 Napi::Value ServiceHost::LoopWakeUps(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(),
-                           static_cast<double>(loop_wake_ups_.load(std::memory_order_relaxed)));
+  return Napi::Number::New(
+      info.Env(), static_cast<double>(thread_state_->loop_wake_ups.load(
+                      std::memory_order_relaxed)));
 }
 
 Napi::Value ServiceHost::LoopSpins(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), loop_spin_ && loop_spin_->Active());
 }
 
-// Stops the service if JavaScript dropped it without closing the channel,
-// then joins the thread.
-void ServiceHost::Stop() {
+bool ServiceHost::ReleaseAll() {
+  ServiceThread& state = *thread_state_;
+  bool ended = !state.running.load();
+  if (released_) return ended;
+  released_ = true;
   if (thread_.joinable()) {
-    // JavaScript is gone without closing: to the service, a dead client.
-    shmrpc_segment_mark_dead(segment_, SHMRPC_SIDE_CLIENT, &parking_);
-    thread_.join();
+    // A thread still running keeps its share of the state (the segment's
+    // memory, the library) until it returns.
+    if (ended)
+      thread_.join();
+    else
+      thread_.detach();
   }
-  if (library_ != nullptr) {
-    dlclose(library_);
-    library_ = nullptr;
+  {
+    // From here on the thread never touches the handle.
+    std::lock_guard<std::mutex> lock(state.mutex);
+    state.async = nullptr;
   }
+  // The LoopSpin object stays (a callback may be on the stack); its handle
+  // goes.
   if (loop_spin_) loop_spin_->Close();
   CloseHandle(async_);
+  // The callback may be running (release() is called from it): the
+  // reference goes, the function stays on the stack. The async context
+  // stays until the destructor for the same reason; it refers to no
+  // object of ours.
+  on_wake_.Reset();
+  return ended;
+}
+
+void ServiceHost::Stop() {
+  if (released_) return;
+  ServiceThread& state = *thread_state_;
+  if (state.running.load()) {
+    // JavaScript is gone without closing: to the service, a dead client.
+    shmrpc_segment_mark_dead(state.segment, SHMRPC_SIDE_CLIENT, &state.parking);
+    std::unique_lock<std::mutex> lock(state.mutex);
+    state.ended.wait_for(lock, kStopGrace, [&] { return !state.running.load(); });
+  }
+  ReleaseAll();
 }
 
 // The environment is going away (process exit, worker termination) while
@@ -217,7 +296,6 @@ ServiceHost::~ServiceHost() {
   if (cleanup_hook_) napi_remove_env_cleanup_hook(Env(), EnvCleanup, this);
   Stop();
   delete async_context_;
-  async_context_ = nullptr;
 }
 
 }  // namespace shmrpc

@@ -206,7 +206,8 @@ void XprocClient::OnSocket(uv_poll_t* handle, int status, int events) {
   auto* self = static_cast<XprocClient*>(handle->data);
   shmrpc_xproc_server_gone(self->conn_.get());
   self->Disconnect();
-  CallBack(self->Env(), self->on_server_gone_, *self->async_context_);
+  if (!self->on_server_gone_.IsEmpty())
+    CallBack(self->Env(), self->on_server_gone_, *self->async_context_);
 }
 
 void XprocClient::OnAsync(uv_async_t* handle) { CallOnWake(handle->data); }
@@ -217,6 +218,7 @@ void XprocClient::WakeSoon(void* self) {
 
 void XprocClient::CallOnWake(void* client) {
   auto* self = static_cast<XprocClient*>(client);
+  if (self->on_wake_.IsEmpty()) return;  // closed
   CallBack(self->Env(), self->on_wake_, *self->async_context_);
 }
 
@@ -229,7 +231,7 @@ void XprocClient::Disconnect() {
 }
 
 Napi::Value XprocClient::Buffer(const Napi::CallbackInfo& info) {
-  (void)info;
+  if (buffer_.IsEmpty()) return info.Env().Undefined();  // closed
   return buffer_.Value();
 }
 
@@ -257,11 +259,17 @@ Napi::Value XprocClient::Close(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// Closes every handle and descriptor; the mapping stays with the buffer.
+// Closes every handle and descriptor, and lets go of the callbacks and
+// the buffer (JavaScript's channel holds it): nothing native keeps the
+// connection's JavaScript objects alive after close(), so a closed
+// connection is collected, and its mapping with its buffer.
 void XprocClient::Shutdown() {
   Disconnect();
   if (loop_spin_) loop_spin_->Close();
   CloseHandle(async_);
+  on_wake_.Reset();
+  on_server_gone_.Reset();
+  buffer_.Reset();
 }
 
 Napi::Value XprocClient::ServerPid(const Napi::CallbackInfo& info) {

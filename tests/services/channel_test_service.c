@@ -8,9 +8,14 @@
  *   "vanish"     takes one message, then returns without answering or
  *                closing (a service that died: the host marks it DEAD).
  *   "exit-thread" takes one message, then ends its thread with pthread_exit
- *                (the host still sees it end and marks it DEAD). */
+ *                (the host still sees it end and marks it DEAD);
+ *   "stuck:MS"   takes one message, then ignores everything (the close too)
+ *                for MS milliseconds, or for good with MS 0: a handler
+ *                that does not return, for close()'s grace period. */
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -50,6 +55,16 @@ static void slow_sink(void *user, const shmrpc_msg_t *msg) {
   sink->hash = fnv1a(sink->hash, msg->data, msg->len);
 }
 
+/* Sleeps `ms` milliseconds, or for good when it is 0. */
+static void stay_stuck(unsigned long ms) {
+  struct timespec step = {.tv_nsec = 10 * 1000000};
+  for (unsigned long slept = 0; ms == 0 || slept < ms; slept += 10) {
+    struct timespec left = step;
+    while (nanosleep(&left, &left) != 0 && errno == EINTR) {
+    }
+  }
+}
+
 SHMRPC_EXTERN int shmrpc_serve(const shmrpc_host_t *host) {
   const char *mode = host->config != NULL ? host->config : "echo";
   if (strcmp(mode, "refuse") == 0)
@@ -68,6 +83,13 @@ SHMRPC_EXTERN int shmrpc_serve(const shmrpc_host_t *host) {
     shmrpc_msg_t msg;
     (void)shmrpc_channel_recv(&ch, &msg, -1);
     pthread_exit(NULL);
+  }
+  if (strncmp(mode, "stuck:", 6) == 0) {
+    shmrpc_msg_t msg;
+    rc = shmrpc_channel_recv(&ch, &msg, -1);
+    stay_stuck(strtoul(mode + 6, NULL, 10));
+    shmrpc_channel_destroy(&ch);
+    return rc == 1 ? 0 : rc;
   }
   if (strcmp(mode, "slow-sink") == 0) {
     sink_t sink = {.ch = &ch, .hash = 2166136261u};

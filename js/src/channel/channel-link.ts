@@ -156,8 +156,8 @@ export class ChannelLink {
     return this.peerMaxMessage < 0 ? Infinity : this.peerMaxMessage;
   }
 
-  /** Wakes the side parked on a wait word, if any (docs/PROTOCOL.md section 4). */
-  wakeWord(byteOffset: number): void {
+  /** Wakes the side parked on a wait word, if any (docs/PROTOCOL.md section 4); true if it rang. */
+  wakeWord(byteOffset: number): boolean {
     const index = byteOffset >> 2;
     // This load follows our index store: with both sequentially consistent,
     // either we see the park value or the parked side sees the new index.
@@ -165,13 +165,14 @@ export class ChannelLink {
     // Compare-and-swap, so that of several wakers only the first rings, and
     // a SPINNING word (its owner looks again before it sleeps) stays.
     for (;;) {
-      if (parked === WaitValue.NONE || parked === WaitValue.SPINNING) return;
+      if (parked === WaitValue.NONE || parked === WaitValue.SPINNING) return false;
       const found = Atomics.compareExchange(this.words, index, parked, WaitValue.NONE);
       if (found === parked) break;
       parked = found;
     }
     this.stats.doorbellRings++;
     this.doorbell.ring(byteOffset, parked);
+    return true;
   }
 
   /** Tells the doorbell whether to hold the event loop open, when that changes. */
@@ -182,8 +183,16 @@ export class ChannelLink {
     }
   }
 
-  /** Wakes every sleeper of the segment, each word as wakeWord does (a SPINNING word stays with its owner). */
+  /**
+   * Wakes every sleeper of the segment, each word as wakeWord does (a
+   * SPINNING word stays with its owner), and rings the words that looked
+   * idle all the same: a peer may have rewritten a word it parked on (a
+   * corrupt or hostile segment), and a close must reach a sleeper that no
+   * longer announces itself. A futex wake that finds nobody costs nothing.
+   */
   private wakeAll(): void {
-    for (const word of WAIT_WORDS) this.wakeWord(word);
+    for (const word of WAIT_WORDS) {
+      if (!this.wakeWord(word)) this.doorbell.ring(word, WaitValue.FUTEX);
+    }
   }
 }

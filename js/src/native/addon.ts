@@ -32,6 +32,14 @@ export interface NativeServiceHost {
   keepAlive(active: boolean): void;
   /** Waits for the service thread to return; its exit code (0 or SHMRPC_E*). */
   join(): number;
+  /**
+   * Lets go of the service: joins its thread if it returned, else leaves
+   * it to finish on its own (it keeps the segment's memory and the library
+   * until then); closes the handles and drops the wake callback, after
+   * which the addon holds nothing of JavaScript's and never calls it.
+   * True if the thread had returned. Idempotent.
+   */
+  release(): boolean;
   readonly running: boolean;
   /** How often the service woke the event loop (uv_async_send). */
   readonly loopWakeUps: number;

@@ -9,6 +9,7 @@
 import type { Channel } from "../channel/channel.js";
 import type { Doorbell } from "../channel/doorbell.js";
 import { createSegment } from "../channel/segment.js";
+import { ShmrpcError } from "../errors.js";
 import { loadAddon, type NativeServiceHost } from "../native/addon.js";
 import { setNativeCopy } from "../shared-copy.js";
 import { openChannel, type Connection, type Transport, type TransportChannel } from "./transport.js";
@@ -38,6 +39,15 @@ export interface InProcessOptions {
   config?: string;
   /** Pin the service thread to this CPU (benchmarks). */
   cpu?: number;
+  /**
+   * How long close() waits for the service thread to return, in
+   * milliseconds. Default 5000 (DEFAULT_CLOSE_GRACE_MS). A thread that has
+   * not returned by then (a handler that blocks, a service that ignores the
+   * close) is abandoned: close() rejects with ShmrpcError ETIMEDOUT saying
+   * so, the thread runs on by itself, keeping the segment's memory and the
+   * library loaded until it returns, and it no longer holds Node open.
+   */
+  closeGraceMs?: number;
 }
 
 /** Doorbell over the addon; holds the loop open for the channel and for close(). */
@@ -75,6 +85,9 @@ class NativeDoorbell implements Doorbell {
   }
 }
 
+/** How long close() waits for the service thread by default (InProcessOptions.closeGraceMs). */
+export const DEFAULT_CLOSE_GRACE_MS = 5000;
+
 /** The service thread and its segment, as a Transport. */
 class InProcessTransport implements Transport {
   readonly side = "client";
@@ -82,8 +95,11 @@ class InProcessTransport implements Transport {
   readonly doorbell = new NativeDoorbell();
   private host: NativeServiceHost | undefined;
   private channel: TransportChannel | undefined;
-  private exitListeners: Array<() => void> = [];
+  private exitListeners: Array<(abandoned?: ShmrpcError) => void> = [];
   private exitCode: number | undefined;
+  /** Why close() gave up on the thread, once it did. */
+  private abandoned: ShmrpcError | undefined;
+  private graceTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly options: InProcessOptions) {
     const capacity = options.capacity ?? 1 << 20;
@@ -114,38 +130,86 @@ class InProcessTransport implements Transport {
     return this.host?.loopWakeUps ?? 0;
   }
 
-  /** Resolves once the service thread has returned (the caller closed the channel). */
+  /** Waits for the service thread within the grace period (the caller closed the channel). */
   async close(): Promise<void> {
-    await this.exited();
+    await this.closeWithin(this.options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS);
+  }
+
+  /**
+   * Resolves with the exit code once the service thread has returned; if it
+   * has not within `graceMs`, abandons it and rejects with ETIMEDOUT.
+   */
+  closeWithin(graceMs: number): Promise<number> {
+    const exited = this.exited();
+    if (this.exitCode === undefined && this.abandoned === undefined && this.graceTimer === undefined) {
+      this.graceTimer = setTimeout(() => this.abandon(graceMs), graceMs);
+    }
+    return exited;
   }
 
   /** Resolves with the exit code once the service thread has returned. */
   exited(): Promise<number> {
     if (this.exitCode !== undefined) return Promise.resolve(this.exitCode);
+    if (this.abandoned) return Promise.reject(this.abandoned);
     if (!this.running) return Promise.resolve(this.reap());
     this.doorbell.holdForExit(+1);
-    return new Promise((resolve) => {
-      this.exitListeners.push(() => {
+    return new Promise((resolve, reject) => {
+      this.exitListeners.push((abandoned) => {
         this.doorbell.holdForExit(-1);
-        resolve(this.reap());
+        if (abandoned) reject(abandoned);
+        else resolve(this.reap());
       });
     });
   }
 
+  /** The thread returned: its exit code, and the addon lets go of everything. */
   private reap(): number {
-    this.exitCode ??= this.host ? this.host.join() : 0;
+    if (this.exitCode === undefined) {
+      this.exitCode = this.host ? this.host.join() : 0;
+      this.release();
+    }
     return this.exitCode;
+  }
+
+  /**
+   * Drops every native hold on JavaScript (the wake callback, the loop
+   * handles), so that the service is collected once unreachable.
+   */
+  private release(): void {
+    if (this.graceTimer !== undefined) clearTimeout(this.graceTimer);
+    this.graceTimer = undefined;
+    this.host?.release();
+    this.channel = undefined;
+  }
+
+  /** The grace period passed: give up on the thread, settle every waiter. */
+  private abandon(graceMs: number): void {
+    this.graceTimer = undefined;
+    if (this.exitCode !== undefined) return;
+    if (!this.running) {
+      this.notifyExit(undefined); // it returned just now; its wake-up is on the way
+      return;
+    }
+    this.abandoned = new ShmrpcError(
+      "ETIMEDOUT",
+      `the service thread (${this.options.library}) did not return within ${graceMs} ms of close(): abandoned; ` +
+        "it runs on by itself, keeping its segment and library in memory until it returns, and no longer holds Node open",
+    );
+    this.release();
+    this.notifyExit(this.abandoned);
+  }
+
+  private notifyExit(abandoned: ShmrpcError | undefined): void {
+    const listeners = this.exitListeners;
+    this.exitListeners = [];
+    for (const listener of listeners) listener(abandoned);
   }
 
   private onWake(): void {
     this.channel?.wake();
     if (this.running) return;
     this.channel?.peerDied("the service thread returned");
-    if (this.exitListeners.length > 0) {
-      const listeners = this.exitListeners;
-      this.exitListeners = [];
-      for (const listener of listeners) listener();
-    }
+    if (this.exitListeners.length > 0) this.notifyExit(undefined);
   }
 }
 
@@ -153,6 +217,7 @@ class InProcessTransport implements Transport {
 export class InProcessService implements Connection {
   readonly channel: Channel;
   private readonly transport: InProcessTransport;
+  private readonly graceMs: number;
 
   /** Loads the library and starts its service thread. */
   constructor(options: InProcessOptions) {
@@ -165,6 +230,11 @@ export class InProcessService implements Connection {
         throw new TypeError(`InProcessService: options.${name} must be a number of microseconds >= 0`);
       }
     }
+    const grace = options.closeGraceMs;
+    if (grace !== undefined && (typeof grace !== "number" || !(grace >= 0) || grace > 2 ** 31 - 1)) {
+      throw new TypeError("InProcessService: options.closeGraceMs must be a number of milliseconds in [0, 2^31 - 1]");
+    }
+    this.graceMs = grace ?? DEFAULT_CLOSE_GRACE_MS;
     this.transport = new InProcessTransport(options);
     this.channel = openChannel(this.transport, {
       ...(options.spinMicros !== undefined && { spinMicros: options.spinMicros }),
@@ -186,16 +256,24 @@ export class InProcessService implements Connection {
   }
 
   /**
-   * Closes the channel and resolves with the service's exit code (0 after an
-   * orderly shutdown, a negative SHMRPC_E* code otherwise) once its thread
-   * has returned.
+   * Closes the channel (pending calls and sends fail at once) and resolves
+   * with the service's exit code (0 after an orderly shutdown, a negative
+   * SHMRPC_E* code otherwise) once its thread has returned. Completes
+   * within options.closeGraceMs whatever the service does or wrote into
+   * the segment: a thread that has not returned by then is abandoned and
+   * close() rejects with ShmrpcError ETIMEDOUT (so does every later
+   * close() and exited()).
    */
   close(): Promise<number> {
     this.channel.close();
-    return this.transport.exited();
+    return this.transport.closeWithin(this.graceMs);
   }
 
-  /** Resolves with the exit code once the service thread has returned. */
+  /**
+   * Resolves with the exit code once the service thread has returned (no
+   * time limit before close(); rejects with ETIMEDOUT once close()
+   * abandoned the thread).
+   */
   exited(): Promise<number> {
     return this.transport.exited();
   }
