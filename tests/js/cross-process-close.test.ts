@@ -59,7 +59,7 @@ describe("closing cross-process connections", { timeout: CHILD_TIMEOUT_MS + 2000
     const rpc = new RpcClient(connection.channel);
     const client = new RpcTestClient(rpc);
     await client.echo({ text: "warm-up" });
-    const words = new Int32Array((connection as unknown as { client: { buffer: SharedArrayBuffer } }).client.buffer, 0, 96);
+    const words = new Int32Array((connection as unknown as { transport: { client: { buffer: SharedArrayBuffer } } }).transport.client.buffer, 0, 96);
     const head = (Offset.RING1_CONTROL + RingOffset.HEAD) / 4;
     Atomics.store(words, head, (Atomics.load(words, head) - CAPACITY) | 0);
     const call = client.echo({ text: "no deadline" });

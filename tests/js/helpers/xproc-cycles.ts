@@ -43,7 +43,7 @@ async function collect(): Promise<void> {
 
 async function cycle(i: number): Promise<void> {
   const connection = await connect(name, { runtimeDir });
-  registry.register((connection as unknown as { client: object }).client);
+  registry.register((connection as unknown as { transport: { client: object } }).transport.client);
   const rpc = new RpcClient(connection.channel);
   await new RpcTestClient(rpc).echo({ text: `cycle ${i}` });
   rpc.close();
