@@ -21,6 +21,7 @@ Napi::Function ServiceHost::Define(Napi::Env env) {
                      {InstanceMethod<&ServiceHost::Ring>("ring"),
                       InstanceMethod<&ServiceHost::Wait>("wait"),
                       InstanceMethod<&ServiceHost::KeepAlive>("keepAlive"),
+                      InstanceAccessor<&ServiceHost::HoldWords>("holdWords"),
                       InstanceMethod<&ServiceHost::Join>("join"),
                       InstanceAccessor<&ServiceHost::Running>("running"),
                       InstanceAccessor<&ServiceHost::LoopWakeUps>("loopWakeUps"),
@@ -74,8 +75,9 @@ ServiceHost::ServiceHost(const Napi::CallbackInfo& info)
   uv_async_init(loop, async_, OnAsync);
   async_->data = this;
   uv_unref(reinterpret_cast<uv_handle_t*>(async_));
+  hold_ = std::make_unique<LoopHold>(env, ApplyHold, this);
   loop_spin_ = std::make_unique<LoopSpin>(segment_, loop_spin_ns, CallOnWake,
-                                          WakeSoon, this);
+                                          WakeSoon, this, hold_.get());
 
   try {
     Start(info[1].As<Napi::String>().Utf8Value(), spin_ns, cpu);
@@ -162,12 +164,19 @@ Napi::Value ServiceHost::Wait(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value ServiceHost::KeepAlive(const Napi::CallbackInfo& info) {
-  auto* handle = reinterpret_cast<uv_handle_t*>(async_);
-  if (info.Length() > 0 && info[0].ToBoolean())
-    uv_ref(handle);
-  else
-    uv_unref(handle);
+  hold_->Set(info.Length() > 0 && info[0].ToBoolean());
   return info.Env().Undefined();
+}
+
+Napi::Value ServiceHost::HoldWords(const Napi::CallbackInfo& info) {
+  return hold_->Words(info.Env());
+}
+
+// The uv_async handle holds the loop: the service's wake-ups come through it.
+void ServiceHost::ApplyHold(void* self, bool hold) {
+  auto* handle = reinterpret_cast<uv_handle_t*>(static_cast<ServiceHost*>(self)->async_);
+  if (handle == nullptr) return;
+  hold ? uv_ref(handle) : uv_unref(handle);
 }
 
 Napi::Value ServiceHost::Join(const Napi::CallbackInfo& info) {

@@ -36,6 +36,7 @@ class ServiceHost : public Napi::ObjectWrap<ServiceHost> {
   Napi::Value Ring(const Napi::CallbackInfo& info);       // (byteOffset)
   Napi::Value Wait(const Napi::CallbackInfo& info);       // (byteOffset, expected, timeoutMs) -> bool
   Napi::Value KeepAlive(const Napi::CallbackInfo& info);  // (active)
+  Napi::Value HoldWords(const Napi::CallbackInfo& info);  // Int32Array (loop_hold.h)
   Napi::Value Join(const Napi::CallbackInfo& info);       // () -> exit code
   Napi::Value Running(const Napi::CallbackInfo& info);
   Napi::Value LoopWakeUps(const Napi::CallbackInfo& info);
@@ -52,6 +53,7 @@ class ServiceHost : public Napi::ObjectWrap<ServiceHost> {
   };
   void Stop();
   static void WakeLoop(void* self);
+  static void ApplyHold(void* self, bool hold);
   static void OnAsync(uv_async_t* handle);
   static void CallOnWake(void* self);
   static void WakeSoon(void* self);
@@ -73,7 +75,8 @@ class ServiceHost : public Napi::ObjectWrap<ServiceHost> {
   // The service's return value; SHMRPC_EPEERDEAD while it has not returned
   // (it stays so for a thread that ended by pthread_exit).
   int exit_code_ = SHMRPC_EPEERDEAD;
-  uv_async_t* async_ = nullptr;  // freed in its close callback
+  uv_async_t* async_ = nullptr;  // freed in its close callback; holds the loop
+  std::unique_ptr<LoopHold> hold_;  // outlives loop_spin_, which settles it
   std::unique_ptr<LoopSpin> loop_spin_;
   bool cleanup_hook_ = false;
 };

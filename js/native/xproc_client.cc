@@ -116,6 +116,7 @@ Napi::Function XprocClient::DefineConnect(Napi::Env env) {
        InstanceMethod<&XprocClient::Ring>("ring"),
        InstanceMethod<&XprocClient::Wait>("wait"),
        InstanceMethod<&XprocClient::KeepAlive>("keepAlive"),
+       InstanceAccessor<&XprocClient::HoldWords>("holdWords"),
        InstanceMethod<&XprocClient::Close>("close"),
        InstanceAccessor<&XprocClient::ServerPid>("serverPid"),
        InstanceAccessor<&XprocClient::Connected>("connected"),
@@ -181,8 +182,9 @@ void XprocClient::Start(Napi::Env env, uint32_t loop_spin_ns) {
   socket_poll_->data = this;
   uv_poll_start(socket_poll_, UV_READABLE | UV_DISCONNECT, OnSocket);
   uv_unref(reinterpret_cast<uv_handle_t*>(socket_poll_));
+  hold_ = std::make_unique<LoopHold>(env, ApplyHold, this);
   loop_spin_ = std::make_unique<LoopSpin>(segment_, loop_spin_ns, CallOnWake,
-                                          WakeSoon, this);
+                                          WakeSoon, this, hold_.get());
   loop_spin_->Start(loop);
 }
 
@@ -244,12 +246,18 @@ Napi::Value XprocClient::Wait(const Napi::CallbackInfo& info) {
 // While active, the eventfd's poll holds the loop open: a reply or the
 // server's end will come through it (or through the socket).
 Napi::Value XprocClient::KeepAlive(const Napi::CallbackInfo& info) {
-  active_ = info.Length() > 0 && info[0].ToBoolean();
-  if (wake_poll_ != nullptr) {
-    auto* handle = reinterpret_cast<uv_handle_t*>(wake_poll_);
-    active_ ? uv_ref(handle) : uv_unref(handle);
-  }
+  hold_->Set(info.Length() > 0 && info[0].ToBoolean());
   return info.Env().Undefined();
+}
+
+Napi::Value XprocClient::HoldWords(const Napi::CallbackInfo& info) {
+  return hold_->Words(info.Env());
+}
+
+void XprocClient::ApplyHold(void* self, bool hold) {
+  auto* handle = reinterpret_cast<uv_handle_t*>(static_cast<XprocClient*>(self)->wake_poll_);
+  if (handle == nullptr) return;
+  hold ? uv_ref(handle) : uv_unref(handle);
 }
 
 Napi::Value XprocClient::Close(const Napi::CallbackInfo& info) {

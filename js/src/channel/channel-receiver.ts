@@ -23,6 +23,16 @@ export interface MessageListenerOptions {
    * value once, check it, then use it.
    */
   borrow?: boolean;
+  /**
+   * The listener alone does not make the channel wait for messages: while
+   * every consumer is passive and channel.expect(true) was not said, the
+   * channel delivers what it finds when it drains (on the transport's
+   * wake-ups, or expect(true)), but asks the peer for no wake-up and does
+   * not hold the event loop open. For a consumer that knows when it
+   * awaits something, such as an RPC client: staying registered between
+   * calls costs nothing per call.
+   */
+  passive?: boolean;
 }
 
 /** Messages one drain delivers before it yields to the event loop. */
@@ -37,9 +47,13 @@ export class ChannelReceiver {
   private readonly consumerWait: number;
   private readonly producerWait: number;
 
-  /** Each listener, and whether it borrows (MessageListenerOptions.borrow). */
-  private readonly listeners = new Map<(message: Message) => void, boolean>();
+  /** Each listener and its options (MessageListenerOptions). */
+  private readonly listeners = new Map<(message: Message) => void, MessageListenerOptions>();
   private borrowingListeners = 0;
+  /** Listeners that are not passive: they wait for messages all the time. */
+  private activeListeners = 0;
+  /** channel.expect(): passive listeners await a message now. */
+  private expecting = false;
   private readonly closeListeners = new Set<(error?: ShmrpcError) => void>();
   private readonly iterators = new Set<MessageIterator>();
   private readonly iteratorSource: MessageSource;
@@ -74,9 +88,9 @@ export class ChannelReceiver {
     };
   }
 
-  /** True while the stream goes on and someone consumes it in the event loop. */
+  /** True while the stream goes on and someone waits for messages in the event loop. */
   get listening(): boolean {
-    return !this.streamEnded && this.hasConsumers();
+    return !this.streamEnded && this.waiting();
   }
 
   /** Channel.onMessage. */
@@ -84,9 +98,10 @@ export class ChannelReceiver {
     if (typeof listener !== "function") throw new TypeError("onMessage: the listener must be a function");
     if (this.streamEnded) return () => {};
     this.removeListener(listener);
-    const borrow = options?.borrow === true;
-    this.listeners.set(listener, borrow);
-    if (borrow) this.borrowingListeners++;
+    const kept = { borrow: options?.borrow === true, passive: options?.passive === true };
+    this.listeners.set(listener, kept);
+    if (kept.borrow) this.borrowingListeners++;
+    if (!kept.passive) this.activeListeners++;
     this.consumersChanged();
     return () => {
       if (this.removeListener(listener)) this.consumersChanged();
@@ -94,11 +109,29 @@ export class ChannelReceiver {
   }
 
   private removeListener(listener: (message: Message) => void): boolean {
-    const borrowed = this.listeners.get(listener);
-    if (borrowed === undefined) return false;
+    const kept = this.listeners.get(listener);
+    if (kept === undefined) return false;
     this.listeners.delete(listener);
-    if (borrowed) this.borrowingListeners--;
+    if (kept.borrow) this.borrowingListeners--;
+    if (!kept.passive) this.activeListeners--;
     return true;
+  }
+
+  /**
+   * Channel.expect. Parks at once when passive listeners start waiting (no
+   * drain task per call), and stops asking for wake-ups when they stop.
+   */
+  expect(awaiting: boolean): void {
+    if (awaiting === this.expecting) return;
+    const before = this.waiting();
+    this.expecting = awaiting;
+    if (this.waiting() === before || this.streamEnded) return;
+    if (!awaiting) {
+      if (this.link.ownState === PeerState.OPEN) Atomics.store(this.link.words, this.consumerWait >> 2, WaitValue.NONE);
+    } else if (!this.draining && !this.park()) {
+      this.scheduleDrain();
+    }
+    this.owner.updateKeepAlive();
   }
 
   /** Channel.onClose. */
@@ -198,20 +231,37 @@ export class ChannelReceiver {
           this.owner.peerGone();
           return;
         }
-        Atomics.store(words, waitIndex, this.link.doorbell.watchesBeforeBlocking ? WaitValue.SPINNING : WaitValue.LOOP);
-        if (this.reader.ring.readable() > 0 || this.link.peerEnded()) {
+        if (!this.waiting()) {
+          // Only passive listeners, awaiting nothing: ask for no wake-up.
           Atomics.store(words, waitIndex, WaitValue.NONE);
-          continue;
+          return;
         }
-        this.link.stats.parks++;
-        this.link.doorbell.parkInLoop?.(this.consumerWait, this.owner.wakeTask);
-        return;
+        if (this.park()) return;
       }
     } catch (error) {
       this.owner.failOrRethrow(error);
     } finally {
       this.draining = false;
     }
+  }
+
+  /**
+   * Parks the consumer in the event loop (docs/PROTOCOL.md section 4):
+   * stores 3 (SPINNING) when the transport looks at the ring before the
+   * loop blocks, else 2, then looks once more. True when parked; false,
+   * with the word back at 0, when data or the peer's end is there.
+   */
+  private park(): boolean {
+    const words = this.link.words;
+    const waitIndex = this.consumerWait >> 2;
+    Atomics.store(words, waitIndex, this.link.doorbell.watchesBeforeBlocking ? WaitValue.SPINNING : WaitValue.LOOP);
+    if (this.reader.ring.readable() > 0 || this.link.peerEnded()) {
+      Atomics.store(words, waitIndex, WaitValue.NONE);
+      return false;
+    }
+    this.link.stats.parks++;
+    this.link.doorbell.parkInLoop?.(this.consumerWait, this.owner.wakeTask);
+    return true;
   }
 
   /**
@@ -228,6 +278,7 @@ export class ChannelReceiver {
     this.iterators.clear();
     this.listeners.clear();
     this.borrowingListeners = 0;
+    this.activeListeners = 0;
     for (const listener of this.closeListeners) {
       try {
         listener(error);
@@ -250,6 +301,11 @@ export class ChannelReceiver {
     return this.listeners.size > 0 || this.iterators.size > 0;
   }
 
+  /** Someone waits for messages: an iterator, a listener that is not passive, or passive ones expecting. */
+  private waiting(): boolean {
+    return this.iterators.size > 0 || this.activeListeners > 0 || (this.expecting && this.listeners.size > 0);
+  }
+
   /** True while every consumer can take another message. */
   private canDeliver(): boolean {
     if (this.streamEnded || !this.hasConsumers()) return false;
@@ -261,7 +317,8 @@ export class ChannelReceiver {
     if (this.hasConsumers()) {
       this.scheduleDrain();
     } else if (this.link.ownState === PeerState.OPEN) {
-      // Nobody listens: stop asking the peer for wake-ups.
+      // Nobody listens: stop asking the peer for wake-ups (a drain of
+      // passive listeners that await nothing stores 0 itself).
       Atomics.store(this.link.words, this.consumerWait >> 2, WaitValue.NONE);
     }
     this.owner.updateKeepAlive();

@@ -157,6 +157,22 @@ export class Channel implements AsyncIterable<Message> {
     return this.sender.sendEncoded(type, length, write, options);
   }
 
+  /**
+   * sendEncoded without waiting: when no earlier send is pending and the
+   * message fits in the ring now as one frame, calls `write` (as
+   * sendEncoded does) and returns true; otherwise returns false without
+   * calling `write` (use sendEncoded, which queues). Published like
+   * trySend. Throws as trySend, and what `write` throws.
+   */
+  trySendEncoded(type: FrameType, length: number, write: PayloadWriter): boolean {
+    return this.sender.trySendEncoded(type, length, write);
+  }
+
+  /** True while a send waits for ring space (sends leave the queue in order). */
+  get sendsPending(): boolean {
+    return this.sender.pending;
+  }
+
   /** Publishes every frame written so far now, and wakes the peer if it is parked. */
   flush(): void {
     this.sender.flush();
@@ -175,6 +191,19 @@ export class Channel implements AsyncIterable<Message> {
    */
   onMessage(listener: (message: Message) => void, options?: MessageListenerOptions): () => void {
     return this.receiver.onMessage(listener, options);
+  }
+
+  /**
+   * Says whether this side awaits messages now, for passive listeners
+   * (MessageListenerOptions.passive): an RPC client with calls in flight
+   * does, an idle one does not. While it does and a listener is
+   * registered, the channel asks the peer for wake-ups (or lets its
+   * transport spin for them) and holds the event loop open, as for any
+   * listener. Cheap to call on every change; one owner (the channel's RPC
+   * client) sets it.
+   */
+  expect(awaiting: boolean): void {
+    this.receiver.expect(awaiting);
   }
 
   /**

@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import type { NativeLoopHold } from "./loop-hold.js";
 
 export interface NativeServiceHostOptions {
   /** The service's spin budget before it parks, in microseconds. */
@@ -23,7 +24,7 @@ export interface NativeServiceHostOptions {
 }
 
 /** The addon's ServiceHost (js/native/service_host.h). */
-export interface NativeServiceHost {
+export interface NativeServiceHost extends NativeLoopHold {
   /** futex_wake on one of the segment's four wait words. */
   ring(waitWordOffset: number): void;
   /** futex_wait while the word equals `expected`; false on timeout. */
@@ -49,7 +50,7 @@ export interface NativeXprocOptions {
 }
 
 /** The addon's XprocClient: one cross-process connection (js/native/xproc_client.h). */
-export interface NativeXprocClient {
+export interface NativeXprocClient extends NativeLoopHold {
   /** The segment: a SharedArrayBuffer over the memory the server shares. */
   readonly buffer: SharedArrayBuffer;
   /** futex_wake on one of the segment's four wait words. */

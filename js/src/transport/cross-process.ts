@@ -16,6 +16,7 @@ import type { Doorbell } from "../channel/doorbell.js";
 import { setNativeCopy } from "../shared-copy.js";
 import { ShmrpcError, errorCodeValues, type ShmrpcErrorCode } from "../errors.js";
 import { loadAddon, type NativeXprocClient } from "../native/addon.js";
+import { LoopHold } from "../native/loop-hold.js";
 
 export interface ConnectOptions {
   /** Where the server listens; default the user's runtime directory. */
@@ -35,9 +36,11 @@ export interface ConnectOptions {
 /** Doorbell over the addon's connection; holds the loop open for the channel. */
 class XprocDoorbell implements Doorbell {
   readonly watchesBeforeBlocking: boolean;
+  private readonly hold: LoopHold;
 
   constructor(private readonly client: NativeXprocClient) {
     this.watchesBeforeBlocking = client.loopSpins;
+    this.hold = new LoopHold(client);
   }
   ring(waitWordOffset: number): void {
     this.client.ring(waitWordOffset);
@@ -46,7 +49,7 @@ class XprocDoorbell implements Doorbell {
     return this.client.wait(waitWordOffset, expected, timeoutMs);
   }
   keepAlive(active: boolean): void {
-    this.client.keepAlive(active);
+    this.hold.set(active);
   }
 }
 

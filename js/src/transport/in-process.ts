@@ -8,8 +8,10 @@
  */
 import type { Channel } from "../channel/channel.js";
 import type { Doorbell } from "../channel/doorbell.js";
+import { Offset, PeerState } from "../channel/layout.js";
 import { createSegment } from "../channel/segment.js";
 import { loadAddon, type NativeServiceHost } from "../native/addon.js";
+import { LoopHold } from "../native/loop-hold.js";
 import { setNativeCopy } from "../shared-copy.js";
 import { openChannel, type Connection, type Transport, type TransportChannel } from "./transport.js";
 
@@ -43,6 +45,7 @@ export interface InProcessOptions {
 /** Doorbell over the addon; holds the loop open for the channel and for close(). */
 class NativeDoorbell implements Doorbell {
   private host: NativeServiceHost | undefined;
+  private hold: LoopHold | undefined;
   private channelActive = false;
   private exitWaiters = 0;
 
@@ -54,6 +57,7 @@ class NativeDoorbell implements Doorbell {
 
   attach(host: NativeServiceHost): void {
     this.host = host;
+    this.hold = new LoopHold(host);
     this.watchesBeforeBlocking = host.loopSpins;
   }
   ring(waitWordOffset: number): void {
@@ -71,7 +75,7 @@ class NativeDoorbell implements Doorbell {
     this.update();
   }
   private update(): void {
-    this.host?.keepAlive(this.channelActive || this.exitWaiters > 0);
+    this.hold?.set(this.channelActive || this.exitWaiters > 0);
   }
 }
 
@@ -84,10 +88,13 @@ class InProcessTransport implements Transport {
   private channel: TransportChannel | undefined;
   private exitListeners: Array<() => void> = [];
   private exitCode: number | undefined;
+  /** The service's state word: its thread leaves OPEN (closes, or the host marks it DEAD) before it returns. */
+  private readonly serverState: Int32Array;
 
   constructor(private readonly options: InProcessOptions) {
     const capacity = options.capacity ?? 1 << 20;
     this.segment = createSegment({ capacityC2S: capacity, capacityS2C: capacity });
+    this.serverState = new Int32Array(this.segment, Offset.SERVER_STATE, 1);
   }
 
   /** Loads the library and starts its service thread over the attached segment. */
@@ -139,7 +146,9 @@ class InProcessTransport implements Transport {
 
   private onWake(): void {
     this.channel?.wake();
-    if (this.running) return;
+    // A reply's wake-up asks the addon nothing: only once the service left
+    // OPEN may its thread have returned.
+    if (Atomics.load(this.serverState, 0) <= PeerState.OPEN || this.running) return;
     this.channel?.peerDied("the service thread returned");
     if (this.exitListeners.length > 0) {
       const listeners = this.exitListeners;
