@@ -9,14 +9,15 @@ constexpr unsigned kMaxWakesPerPrepare = 64;
 
 }  // namespace
 
-LoopSpin::LoopSpin(uint8_t* segment, uint32_t spin_ns, WakeFn wake,
-                   WakeFn wake_soon, void* user, LoopHold* hold)
+LoopSpin::LoopSpin(uint8_t* segment, uint32_t spin_ns, bool spin_fixed,
+                   WakeFn wake, WakeFn wake_soon, void* user, LoopHold* hold)
     : spins_(spin_ns > 0),
       wake_(wake),
       wake_soon_(wake_soon),
       user_(user),
       hold_(hold) {
-  shmrpc_loop_watch_init(&watch_, segment, SHMRPC_SIDE_CLIENT, spin_ns);
+  shmrpc_loop_watch_init(&watch_, segment, SHMRPC_SIDE_CLIENT, spin_ns,
+                         spin_fixed);
 }
 
 void LoopSpin::Start(uv_loop_t* loop) {

@@ -27,8 +27,8 @@ class LoopSpin {
   // and `wake_soon` makes the loop run it after its next poll instead.
   // `hold` (not owned; it outlives the LoopSpin) is settled at the end of
   // every prepare callback.
-  LoopSpin(uint8_t* segment, uint32_t spin_ns, WakeFn wake, WakeFn wake_soon,
-           void* user, LoopHold* hold);
+  LoopSpin(uint8_t* segment, uint32_t spin_ns, bool spin_fixed, WakeFn wake,
+           WakeFn wake_soon, void* user, LoopHold* hold);
   // Closes the handle: libuv must never call into a freed LoopSpin.
   ~LoopSpin() { Close(); }
   LoopSpin(const LoopSpin&) = delete;
@@ -41,6 +41,11 @@ class LoopSpin {
   void Close();
   // Whether JavaScript may park its consumer with SPINNING.
   bool Active() const { return prepare_ != nullptr && spins_; }
+  // The peer woke the loop (its uv_async or eventfd): ends a parked wait
+  // for the spin policy.
+  void Woken() { shmrpc_loop_watch_woken(&watch_); }
+  // The loop spin's policy: its budget and its waits (for stats).
+  const shmrpc_spin_policy_t& Policy() const { return watch_.spin; }
 
  private:
   static void OnPrepare(uv_prepare_t* handle);

@@ -25,7 +25,8 @@ Napi::Function ServiceHost::Define(Napi::Env env) {
                       InstanceMethod<&ServiceHost::Join>("join"),
                       InstanceAccessor<&ServiceHost::Running>("running"),
                       InstanceAccessor<&ServiceHost::LoopWakeUps>("loopWakeUps"),
-                      InstanceAccessor<&ServiceHost::LoopSpins>("loopSpins")});
+                      InstanceAccessor<&ServiceHost::LoopSpins>("loopSpins"),
+                      InstanceAccessor<&ServiceHost::LoopSpinStats>("loopSpinStats")});
 }
 
 ServiceHost::ServiceHost(const Napi::CallbackInfo& info)
@@ -47,6 +48,8 @@ ServiceHost::ServiceHost(const Napi::CallbackInfo& info)
   uint32_t spin_ns = MicrosAsNanos(options.Get("spinMicros"), kDefaultSpinNs);
   // The event loop spins as long as the service does, unless told otherwise.
   uint32_t loop_spin_ns = MicrosAsNanos(options.Get("loopSpinMicros"), spin_ns);
+  // Both sides' budgets adapt (shmrpc/wait.h) unless told to stay fixed.
+  bool spin_fixed = options.Get("spinFixed").ToBoolean();
   Napi::Value config = options.Get("config");
   if (config.IsString()) config_ = config.As<Napi::String>().Utf8Value();
   Napi::Value cpu_value = options.Get("cpu");
@@ -76,11 +79,12 @@ ServiceHost::ServiceHost(const Napi::CallbackInfo& info)
   async_->data = this;
   uv_unref(reinterpret_cast<uv_handle_t*>(async_));
   hold_ = std::make_unique<LoopHold>(env, ApplyHold, this);
-  loop_spin_ = std::make_unique<LoopSpin>(segment_, loop_spin_ns, CallOnWake,
-                                          WakeSoon, this, hold_.get());
+  loop_spin_ = std::make_unique<LoopSpin>(segment_, loop_spin_ns, spin_fixed,
+                                          CallOnWake, WakeSoon, this,
+                                          hold_.get());
 
   try {
-    Start(info[1].As<Napi::String>().Utf8Value(), spin_ns, cpu);
+    Start(info[1].As<Napi::String>().Utf8Value(), spin_ns, spin_fixed, cpu);
   } catch (...) {
     // The destructor will not run: close the handle that points at us.
     CloseHandle(async_);
@@ -94,7 +98,7 @@ ServiceHost::ServiceHost(const Napi::CallbackInfo& info)
 }
 
 void ServiceHost::Start(const std::string& library, uint32_t spin_ns,
-                        int cpu) {
+                        bool spin_fixed, int cpu) {
   Napi::Env env = Env();
   library_ = dlopen(library.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (library_ == nullptr)
@@ -111,6 +115,7 @@ void ServiceHost::Start(const std::string& library, uint32_t spin_ns,
   host_.segment = segment_;
   host_.segment_size = segment_size_;
   host_.spin_ns = spin_ns;
+  host_.spin_fixed = spin_fixed;
   host_.wake_loop = WakeLoop;
   host_.wake_loop_user = this;
   host_.config = config_.empty() ? nullptr : config_.c_str();
@@ -147,7 +152,9 @@ void ServiceHost::WakeSoon(void* self) {
 }
 
 void ServiceHost::OnAsync(uv_async_t* handle) {
-  CallOnWake(handle->data);
+  auto* self = static_cast<ServiceHost*>(handle->data);
+  if (self->loop_spin_) self->loop_spin_->Woken();
+  CallOnWake(self);
 }
 
 void ServiceHost::CallOnWake(void* host) {
@@ -195,6 +202,10 @@ Napi::Value ServiceHost::LoopWakeUps(const Napi::CallbackInfo& info) {
 
 Napi::Value ServiceHost::LoopSpins(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), loop_spin_ && loop_spin_->Active());
+}
+
+Napi::Value ServiceHost::LoopSpinStats(const Napi::CallbackInfo& info) {
+  return SpinStats(info.Env(), loop_spin_->Policy());
 }
 
 // Stops the service if JavaScript dropped it without closing the channel,

@@ -25,7 +25,7 @@ class ServiceHost : public Napi::ObjectWrap<ServiceHost> {
 
   // new ServiceHost(segment: Uint8Array over a SharedArrayBuffer,
   //                 library: string, onWake: () => void,
-  //                 options?: { spinMicros?: number,
+  //                 options?: { spinMicros?: number, spinFixed?: boolean,
   //                             loopSpinMicros?: number, config?: string,
   //                             cpu?: number })
   explicit ServiceHost(const Napi::CallbackInfo& info);
@@ -41,8 +41,10 @@ class ServiceHost : public Napi::ObjectWrap<ServiceHost> {
   Napi::Value Running(const Napi::CallbackInfo& info);
   Napi::Value LoopWakeUps(const Napi::CallbackInfo& info);
   Napi::Value LoopSpins(const Napi::CallbackInfo& info);
+  Napi::Value LoopSpinStats(const Napi::CallbackInfo& info);
 
-  void Start(const std::string& library, uint32_t spin_ns, int cpu);
+  void Start(const std::string& library, uint32_t spin_ns, bool spin_fixed,
+             int cpu);
   void ServiceEnded();
   // Calls ServiceEnded when the service thread's body is left, by a return
   // or by pthread_exit's unwinding.

@@ -26,7 +26,7 @@ class XprocClient : public Napi::ObjectWrap<XprocClient> {
   // Defines the class and returns the function that makes its instances:
   // xprocConnect(name, options, onWake, onServerGone) -> Promise<XprocClient>
   // options: { runtimeDir?, capacityC2S?, capacityS2C?, timeoutMs?,
-  //            loopSpinMicros? }. Connects on a libuv worker thread; rejects
+  //            loopSpinMicros?, loopSpinFixed? }. Connects on a libuv worker thread; rejects
   // with an Error whose `code` is the SHMRPC_E* name.
   static Napi::Function DefineConnect(Napi::Env env);
 
@@ -46,9 +46,10 @@ class XprocClient : public Napi::ObjectWrap<XprocClient> {
   Napi::Value Connected(const Napi::CallbackInfo& info);   // false once the socket is gone
   Napi::Value LoopWakeUps(const Napi::CallbackInfo& info);
   Napi::Value LoopSpins(const Napi::CallbackInfo& info);
+  Napi::Value LoopSpinStats(const Napi::CallbackInfo& info);
 
   static Napi::Value Connect(const Napi::CallbackInfo& info);
-  void Start(Napi::Env env, uint32_t loop_spin_ns);
+  void Start(Napi::Env env, uint32_t loop_spin_ns, bool loop_spin_fixed);
   void Disconnect();
   void Shutdown();
   static void OnWakeFd(uv_poll_t* handle, int status, int events);

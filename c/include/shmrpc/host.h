@@ -34,7 +34,7 @@ extern "C" {
 
 /* Bumped when shmrpc_host_t changes incompatibly; a service refuses a host
  * with another value (SHMRPC_EVERSION). */
-#define SHMRPC_HOST_ABI_VERSION 1
+#define SHMRPC_HOST_ABI_VERSION 2
 #define SHMRPC_SERVE_SYMBOL "shmrpc_serve"
 
 /* Marks a service library's entry point: exported whatever the visibility
@@ -57,6 +57,8 @@ typedef struct shmrpc_host_s {
   void *wake_loop_user;
   /* A string the client passed to the host (may be NULL). */
   const char *config;
+  /* Spin spin_ns before every park instead of adapting (version 2). */
+  bool spin_fixed;
 } shmrpc_host_t;
 
 typedef int (*shmrpc_serve_fn)(const shmrpc_host_t *host);

@@ -12,7 +12,7 @@ import { FrameReader } from "./frame-reader.js";
 import { PeerState, RingOffset, WaitValue } from "./layout.js";
 import { MessageIterator, type MessageSource } from "./message-iterator.js";
 import type { RingConsumer } from "./ring.js";
-import { spinUntil } from "./spin.js";
+import { spinUntil, type SpinPolicy } from "./spin.js";
 
 export interface MessageListenerOptions {
   /**
@@ -72,7 +72,8 @@ export class ChannelReceiver {
     ring: RingConsumer,
     rxControl: number,
     maxMessageBytes: number,
-    private readonly spinMicros: number,
+    /** receiveSync's budget. */
+    readonly spin: SpinPolicy,
     private readonly iteratorBufferMessages: number,
   ) {
     this.reader = new FrameReader(ring, maxMessageBytes, () => this.releaseRx());
@@ -160,7 +161,11 @@ export class ChannelReceiver {
     return iterator;
   }
 
-  /** Channel.receiveSync: spins for up to spinMicros, then sleeps with consumer_wait = 1. */
+  /**
+   * Channel.receiveSync: spins for the spin policy's budget, then sleeps
+   * with consumer_wait = 1; a wait (not a message found at once) is
+   * reported to the policy.
+   */
   receiveSync(timeoutMs: number): Message | undefined {
     if (typeof timeoutMs !== "number" || Number.isNaN(timeoutMs)) {
       throw new TypeError("receiveSync: timeoutMs must be a number");
@@ -172,19 +177,32 @@ export class ChannelReceiver {
     const deadline = timeoutMs < 0 ? Infinity : performance.now() + timeoutMs;
     const words = this.link.words;
     const wordIndex = this.consumerWait >> 2;
+    /** performance.now() when the wait began (0: no wait yet), and whether it parked. */
+    let began = 0;
+    let parked = false;
     try {
       for (;;) {
         const message = this.reader.next();
         this.releaseRx();
-        if (message) return message;
+        if (message) {
+          if (began !== 0) this.spin.observe(!parked, (performance.now() - began) * 1000);
+          return message;
+        }
         if (this.link.peerEnded()) {
           if (this.reader.ring.readable() > 0) continue;
           this.owner.peerGone();
           throw this.streamError ?? new ShmrpcError("ECLOSED", "the peer closed the channel");
         }
-        if (this.spinForData(deadline)) continue;
+        const start = performance.now();
+        if (began === 0) began = start;
+        if (this.spinForData(start, deadline)) continue;
         const now = performance.now();
-        if (now >= deadline) return undefined;
+        parked = true;
+        if (now >= deadline) {
+          // A poll (timeout 0) is no wait; a timeout is a peer not coming soon.
+          if (timeoutMs !== 0) this.spin.observe(false, (now - began) * 1000);
+          return undefined;
+        }
         // Announce the sleep, then look once more (docs/PROTOCOL.md section 4).
         Atomics.store(words, wordIndex, WaitValue.FUTEX);
         if (this.reader.ring.readable() === 0 && !this.link.peerEnded()) {
@@ -354,9 +372,11 @@ export class ChannelReceiver {
     if (this.reader.ring.release()) this.link.wakeWord(this.producerWait);
   }
 
-  /** Spins until data arrives (true), or the spin budget or deadline passes (false). */
-  private spinForData(deadline: number): boolean {
+  /** Spins from `start` until data arrives (true), or the spin budget or deadline passes (false). */
+  private spinForData(start: number, deadline: number): boolean {
+    const budget = this.spin.budgetMicros;
+    if (budget === 0) return false;
     const ring = this.reader.ring;
-    return spinUntil(Math.min(deadline, performance.now() + this.spinMicros / 1000), () => ring.readable() > 0);
+    return spinUntil(Math.min(deadline, start + budget / 1000), () => ring.readable() > 0);
   }
 }

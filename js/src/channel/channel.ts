@@ -42,9 +42,10 @@ import { ChannelSender, type PayloadWriter } from "./channel-sender.js";
 import type { FrameType, Message } from "./frame.js";
 import { Offset, PeerState, SEGMENT_HEADER_BYTES, sideLayout, type Side } from "./layout.js";
 import { RingConsumer, RingProducer } from "./ring.js";
+import { SpinPolicy, type SpinStats } from "./spin.js";
 import { segmentRegion, validateRegion, type SegmentSource } from "./segment.js";
 
-export type { ChannelOptions, ChannelStats, MessageListenerOptions, PayloadWriter, SendOptions };
+export type { ChannelOptions, ChannelStats, MessageListenerOptions, PayloadWriter, SendOptions, SpinStats };
 
 export type ChannelState = "open" | "closed" | "failed";
 
@@ -68,7 +69,7 @@ export class Channel implements AsyncIterable<Message> {
   constructor(source: SegmentSource, options: Partial<ChannelOptions> = {}) {
     const region = segmentRegion(source);
     const segment = validateRegion(region);
-    const { side, doorbell, spinMicros, maxMessageBytes, iteratorBufferMessages } = channelOptions(region, options);
+    const { side, doorbell, spinMicros, spinFixed, maxMessageBytes, iteratorBufferMessages } = channelOptions(region, options);
     this.side = side;
 
     // Every view is made once here, at the region's offset: indices stay segment-relative.
@@ -102,10 +103,15 @@ export class Channel implements AsyncIterable<Message> {
       new RingConsumer(sab, rxRing),
       layout.rxControl,
       maxMessageBytes,
-      spinMicros,
+      new SpinPolicy(spinMicros, spinFixed),
       iteratorBufferMessages,
     );
     this.link.open(maxMessageBytes);
+  }
+
+  /** receiveSync's spin policy: its budget now and its waits (docs/PROTOCOL.md section 4). */
+  get spinStats(): SpinStats {
+    return this.receiver.spin.stats();
   }
 
   /** This side's state: "open" until close() or a protocol violation. */

@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import type { SpinStats } from "../channel/spin.js";
 import type { NativeLoopHold } from "./loop-hold.js";
 
 export interface NativeServiceHostOptions {
@@ -21,6 +22,8 @@ export interface NativeServiceHostOptions {
   config?: string;
   /** Pin the service thread to this CPU (benchmarks). */
   cpu?: number;
+  /** Both budgets stay at their caps instead of adapting. */
+  spinFixed?: boolean;
 }
 
 /** The addon's ServiceHost (js/native/service_host.h). */
@@ -38,6 +41,8 @@ export interface NativeServiceHost extends NativeLoopHold {
   readonly loopWakeUps: number;
   /** Whether the event loop spins for the service before it blocks (loopSpinMicros > 0). */
   readonly loopSpins: boolean;
+  /** The event loop spin's policy (js/native/wake_glue.h SpinStats). */
+  readonly loopSpinStats: SpinStats;
 }
 
 /** Options of the addon's xprocConnect (js/native/xproc_client.h). */
@@ -47,6 +52,7 @@ export interface NativeXprocOptions {
   capacityS2C?: number;
   timeoutMs?: number;
   loopSpinMicros?: number;
+  loopSpinFixed?: boolean;
 }
 
 /** The addon's XprocClient: one cross-process connection (js/native/xproc_client.h). */
@@ -68,6 +74,8 @@ export interface NativeXprocClient extends NativeLoopHold {
   readonly loopWakeUps: number;
   /** Whether the event loop spins for the server before it blocks. */
   readonly loopSpins: boolean;
+  /** The event loop spin's policy (js/native/wake_glue.h SpinStats). */
+  readonly loopSpinStats: SpinStats;
 }
 
 export interface NativeAddon {

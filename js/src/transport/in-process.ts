@@ -8,6 +8,7 @@
  */
 import type { Channel } from "../channel/channel.js";
 import type { Doorbell } from "../channel/doorbell.js";
+import type { SpinStats } from "../channel/spin.js";
 import { Offset, PeerState } from "../channel/layout.js";
 import { createSegment } from "../channel/segment.js";
 import { loadAddon, type NativeServiceHost } from "../native/addon.js";
@@ -23,9 +24,13 @@ export interface InProcessOptions {
   /**
    * Spin budget of both sides before parking, in microseconds: the service
    * thread's, receiveSync's, and the event loop's when it is about to block
-   * while the channel waits for the service. Default 50.
+   * while the channel waits for the service. Each adapts below this cap
+   * (docs/PROTOCOL.md section 4): it spins while replies come within it and
+   * parks at once when they do not. Default 50.
    */
   spinMicros?: number;
+  /** Every budget stays at its cap instead of adapting. Default false. */
+  spinFixed?: boolean;
   /**
    * The event loop's own budget, if it should differ (0: block at once and
    * let the service wake the loop). Spinning here saves the wake-up of a
@@ -101,9 +106,10 @@ class InProcessTransport implements Transport {
   start(channel: TransportChannel): void {
     const { ServiceHost, copyBytes } = loadAddon();
     setNativeCopy(copyBytes);
-    const { library, spinMicros, loopSpinMicros, config, cpu } = this.options;
+    const { library, spinMicros, spinFixed, loopSpinMicros, config, cpu } = this.options;
     this.host = new ServiceHost(new Uint8Array(this.segment), library, () => this.onWake(), {
       ...(spinMicros !== undefined && { spinMicros }),
+      ...(spinFixed !== undefined && { spinFixed }),
       ...(loopSpinMicros !== undefined && { loopSpinMicros }),
       ...(config !== undefined && { config }),
       ...(cpu !== undefined && { cpu }),
@@ -119,6 +125,10 @@ class InProcessTransport implements Transport {
 
   get loopWakeUps(): number {
     return this.host?.loopWakeUps ?? 0;
+  }
+
+  get loopSpinStats(): SpinStats | undefined {
+    return this.host?.loopSpinStats;
   }
 
   /** Resolves once the service thread has returned (the caller closed the channel). */
@@ -168,6 +178,9 @@ export class InProcessService implements Connection {
     if (typeof options?.library !== "string") {
       throw new TypeError("InProcessService: options.library must be a path string");
     }
+    if (options.spinFixed !== undefined && typeof options.spinFixed !== "boolean") {
+      throw new TypeError("InProcessService: options.spinFixed must be a boolean");
+    }
     for (const name of ["spinMicros", "loopSpinMicros"] as const) {
       const value = options[name];
       if (value !== undefined && (typeof value !== "number" || !(value >= 0))) {
@@ -177,6 +190,7 @@ export class InProcessService implements Connection {
     this.transport = new InProcessTransport(options);
     this.channel = openChannel(this.transport, {
       ...(options.spinMicros !== undefined && { spinMicros: options.spinMicros }),
+      ...(options.spinFixed !== undefined && { spinFixed: options.spinFixed }),
       ...(options.maxMessageBytes !== undefined && { maxMessageBytes: options.maxMessageBytes }),
     });
   }
@@ -192,6 +206,14 @@ export class InProcessService implements Connection {
    */
   get loopWakeUps(): number {
     return this.transport.loopWakeUps;
+  }
+
+  /**
+   * The event loop's spin for replies (loopSpinMicros): its adaptive budget
+   * now, and how many of its waits ended while spinning or parked.
+   */
+  get loopSpinStats(): SpinStats | undefined {
+    return this.transport.loopSpinStats;
   }
 
   /**
