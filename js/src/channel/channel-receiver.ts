@@ -185,7 +185,7 @@ export class ChannelReceiver {
         const message = this.reader.next();
         this.releaseRx();
         if (message) {
-          if (began !== 0) this.spin.observe(!parked, (performance.now() - began) * 1000);
+          if (began !== 0) this.spin.observe(!parked, parked ? (performance.now() - began) * 1000 : 0);
           return message;
         }
         if (this.link.peerEnded()) {
