@@ -49,8 +49,9 @@ const COLD_ROUNDS = quick ? 200 : 2000;
 const THROUGHPUT_MS = quick ? 300 : 2000;
 const LONG_SPIN_US = 1_000_000; // keeps the C side spinning between calls
 const SEGMENTS = 3;
-/** How long each CPU-at-a-rate figure runs. */
-const CPU_MS = quick ? 1000 : 5000;
+/** How long each CPU-at-a-rate measurement runs, and how many rounds of the three (alternated) make a figure. */
+const CPU_MS = quick ? 1000 : 3000;
+const CPU_ROUNDS = 3;
 /** The transports' default spin budget (their cap when adaptive). */
 const DEFAULT_SPIN_US = 50;
 /** The CMake build holding services/ and bench/; $SHMRPC_CMAKE_DIR overrides. */
@@ -116,7 +117,11 @@ interface CpuFigures {
   calls: number;
 }
 
-/** CPU at `rate` awaited calls a second from a timer, beside the bare timer loop, with default budgets. */
+/**
+ * CPU at `rate` awaited calls a second from a timer, beside the bare timer
+ * loop, with default budgets, adaptive and fixed: the median of CPU_ROUNDS
+ * rounds that take the three in turn (the machine's load drifts).
+ */
 async function cpuAtCallRate(transport: Transport, rate: number): Promise<CpuFigures> {
   const measure = async (spinFixed: boolean, withCalls: boolean) => {
     const { client, peers, close } = await open(transport, DEFAULT_SPIN_US, spinFixed);
@@ -125,10 +130,15 @@ async function cpuAtCallRate(transport: Transport, rate: number): Promise<CpuFig
     await close();
     return load;
   };
-  const bare = await measure(false, false);
-  const adaptive = await measure(false, true);
-  const fixed = await measure(true, true);
-  return { bare: bare.percent, adaptive: adaptive.percent, fixed: fixed.percent, calls: adaptive.calls };
+  const rounds: CpuFigures[] = [];
+  for (let i = 0; i < CPU_ROUNDS; i++) {
+    const bare = await measure(false, false);
+    const adaptive = await measure(false, true);
+    const fixed = await measure(true, true);
+    rounds.push({ bare: bare.percent, adaptive: adaptive.percent, fixed: fixed.percent, calls: adaptive.calls });
+  }
+  const median = (key: keyof CpuFigures) => rounds.map((round) => round[key]).sort((a, b) => a - b)[rounds.length >> 1]!;
+  return { bare: median("bare"), adaptive: median("adaptive"), fixed: median("fixed"), calls: median("calls") };
 }
 
 async function unarySync(transport: Transport): Promise<Latency> {
@@ -222,7 +232,7 @@ async function cpuTable(): Promise<void> {
     for (const rate of [100, 1000]) rows.push([`${transport}, ${rate} calls/s`, await cpuAtCallRate(transport, rate), rate]);
   }
   printTable(
-    `CPU at a caller's rate: % of one core (CPU time of every thread of this process and of shmrpc-host over wall time, ${CPU_MS / 1000} s each; awaited calls from a setInterval timer; spin cap ${DEFAULT_SPIN_US} µs)`,
+    `CPU at a caller's rate: % of one core (CPU time of every thread of this process and of shmrpc-host over wall time; medians of ${CPU_ROUNDS} alternated rounds of ${CPU_MS / 1000} s; awaited calls from a setInterval timer; spin cap ${DEFAULT_SPIN_US} µs)`,
     ["", "timer alone", "calls, adaptive", "calls, fixed", "adaptive above timer", "CPU µs per call (adaptive)", "(fixed)"],
     rows.map(([label, f, rate]): Array<string | number> => [
       label,

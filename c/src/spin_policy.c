@@ -29,9 +29,11 @@ void shmrpc_spin_policy_observe(shmrpc_spin_policy_t *policy, bool caught,
     if (grown == 0 || grown > max || grown < budget)
       grown = max; /* tiny caps, and overflow */
     policy->budget_ns = grown;
-  } else {
-    /* The peer was not coming soon: spinning was wasted. */
+  } else if (waited_ns > (uint64_t)max * SHMRPC_SPIN_IDLE_FACTOR) {
+    /* The peer was idle, not slow: spinning for it was wasted. */
     budget /= 2;
     policy->budget_ns = budget < max / 16 ? 0 : budget;
   }
+  /* Between the two the peer answers on the budget's scale (a wake-up
+   * away, say): a spin catches it often enough, so the budget stays. */
 }

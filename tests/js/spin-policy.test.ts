@@ -50,6 +50,16 @@ describe("SpinPolicy decisions", () => {
     assert.deepEqual(budgets, [12.5, 25, 50, 50]);
   });
 
+  test("a peer a wake-up away (between one and eight caps) leaves the budget, full or empty", () => {
+    const policy = new SpinPolicy(50);
+    policy.observe(false, 51);
+    policy.observe(false, 400);
+    assert.equal(policy.budgetMicros, 50);
+    for (let i = 0; i < 5; i++) policy.observe(false, 10_000);
+    policy.observe(false, 90);
+    assert.equal(policy.budgetMicros, 0);
+  });
+
   test("a fixed policy counts its waits but keeps its budget", () => {
     const policy = new SpinPolicy(50, true);
     policy.observe(false, 10_000);

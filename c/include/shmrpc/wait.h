@@ -84,6 +84,10 @@ typedef struct shmrpc_parking_s {
 
 /* --- how long to spin (docs/PROTOCOL.md section 4, "Spin budgets") --- */
 
+/* A wait that parks and lasts longer than this many times the cap saw an
+ * idle peer, not a slow one (rule 4 below). */
+#define SHMRPC_SPIN_IDLE_FACTOR 8u
+
 /* The spin budget of one kind of wait (a channel's wait for data, its wait
  * for space, an event loop's wait for replies), learned from the waits
  * themselves so that a burst spins and a caller that comes rarely parks
@@ -93,10 +97,12 @@ typedef struct shmrpc_parking_s {
  * 3. A wait that parked and ended within max_ns of its start (the peer
  *    answered soon after the spin gave up: a longer spin would have caught
  *    it) doubles the budget; from 0 it grows to max_ns / 4.
- * 4. A wait that parked and ended later than that (the peer was not coming
- *    soon) halves the budget; below max_ns / 16 it becomes 0, so a waiter
- *    whose peer answers rarely parks at once: after five such waits from
- *    the full budget.
+ * 4. A wait that parked and ended later than SHMRPC_SPIN_IDLE_FACTOR times
+ *    max_ns (the peer was idle: a caller at a UI's rate) halves the
+ *    budget; below max_ns / 16 it becomes 0, so such a waiter parks at
+ *    once after five such waits from the full budget.
+ * 5. A wait in between (the peer answers on the budget's scale, a wake-up
+ *    away) leaves the budget: spins catch such a peer often enough.
  * A fixed policy always spins max_ns (the behaviour before adaptive
  * spinning). One thread at a time uses a policy; it is private memory. */
 typedef struct shmrpc_spin_policy_s {

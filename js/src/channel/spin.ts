@@ -8,12 +8,15 @@
  * 3. A wait that parked and ended within the cap of its start doubles the
  *    budget (a longer spin would have caught it); from 0 it grows to a
  *    quarter of the cap.
- * 4. A wait that parked and ended later halves it; below a sixteenth of
- *    the cap it becomes 0, so a receiver whose peer answers rarely parks
- *    at once.
+ * 4. A wait that parked and ended later than 8 times the cap (an idle
+ *    peer: a caller at a UI's rate) halves it; below a sixteenth of the
+ *    cap it becomes 0, so such a receiver parks at once.
+ * 5. A wait in between (a peer a wake-up away) leaves the budget.
  * A fixed policy (spinFixed) always spins the cap.
  */
 
+/** A wait longer than this many caps saw an idle peer (rule 4). */
+const IDLE_FACTOR = 8;
 /** Ring polls between two clock reads while a channel spins. */
 const SPIN_POLLS_PER_CLOCK_READ = 64;
 
@@ -62,7 +65,7 @@ export class SpinPolicy implements SpinStats {
     const max = this.maxMicros;
     if (waitedMicros <= max) {
       this.budgetMicros = this.budgetMicros === 0 ? max / 4 : Math.min(max, 2 * this.budgetMicros);
-    } else {
+    } else if (waitedMicros > max * IDLE_FACTOR) {
       const halved = this.budgetMicros / 2;
       this.budgetMicros = halved < max / 16 ? 0 : halved;
     }
