@@ -17,10 +17,10 @@ import { spinUntil, type SpinPolicy } from "./spin.js";
 export interface MessageListenerOptions {
   /**
    * The listener handles each message before it returns and keeps nothing
-   * of its `data`: the channel may then hand it a view of the shared ring
-   * instead of a copy (while every consumer borrows). Such a view is only
-   * valid during the call, and the peer can change it meanwhile: read each
-   * value once, check it, then use it.
+   * of it: the channel may then hand it a view of the shared ring instead
+   * of a copy (while every consumer borrows), in a message object it reuses.
+   * Such a message is only valid during the call, and the peer can change
+   * the view meanwhile: read each value once, check it, then use it.
    */
   borrow?: boolean;
   /**
