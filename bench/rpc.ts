@@ -114,7 +114,9 @@ interface CpuFigures {
   bare: number;
   adaptive: number;
   fixed: number;
+  /** Calls made in the rounds with calls (adaptive, fixed): a call that hung would show here. */
   calls: number;
+  fixedCalls: number;
 }
 
 /**
@@ -135,10 +137,10 @@ async function cpuAtCallRate(transport: Transport, rate: number): Promise<CpuFig
     const bare = await measure(false, false);
     const adaptive = await measure(false, true);
     const fixed = await measure(true, true);
-    rounds.push({ bare: bare.percent, adaptive: adaptive.percent, fixed: fixed.percent, calls: adaptive.calls });
+    rounds.push({ bare: bare.percent, adaptive: adaptive.percent, fixed: fixed.percent, calls: adaptive.calls, fixedCalls: fixed.calls });
   }
   const median = (key: keyof CpuFigures) => rounds.map((round) => round[key]).sort((a, b) => a - b)[rounds.length >> 1]!;
-  return { bare: median("bare"), adaptive: median("adaptive"), fixed: median("fixed"), calls: median("calls") };
+  return { bare: median("bare"), adaptive: median("adaptive"), fixed: median("fixed"), calls: median("calls"), fixedCalls: median("fixedCalls") };
 }
 
 async function unarySync(transport: Transport): Promise<Latency> {
@@ -233,7 +235,7 @@ async function cpuTable(): Promise<void> {
   }
   printTable(
     `CPU at a caller's rate: % of one core (CPU time of every thread of this process and of shmrpc-host over wall time; medians of ${CPU_ROUNDS} alternated rounds of ${CPU_MS / 1000} s; awaited calls from a setInterval timer; spin cap ${DEFAULT_SPIN_US} µs)`,
-    ["", "timer alone", "calls, adaptive", "calls, fixed", "adaptive above timer", "CPU µs per call (adaptive)", "(fixed)"],
+    ["", "timer alone", "calls, adaptive", "calls, fixed", "adaptive above timer", "CPU µs per call (adaptive)", "(fixed)", "calls made (adaptive, fixed)"],
     rows.map(([label, f, rate]): Array<string | number> => [
       label,
       f.bare,
@@ -242,6 +244,7 @@ async function cpuTable(): Promise<void> {
       f.adaptive - f.bare,
       ((f.adaptive - f.bare) * 1e4) / rate,
       ((f.fixed - f.bare) * 1e4) / rate,
+      `${f.calls}, ${f.fixedCalls}`,
     ]),
   );
 }
