@@ -4,6 +4,11 @@
  * `--seconds` (default 10), then as many gRPC callers share one HTTP/2
  * connection, and in the same run the same calls go
  *   - straight to the C service over shmrpc (as many concurrent callers),
+ *   - through the gateway to the same C service in another process
+ *     (shmrpc-host, attached with connect()),
+ *   - to Bench.Echo implemented in JavaScript on connect-node (Connect
+ *     JSON over HTTP/1.1, gRPC over HTTP/2) and on @grpc/grpc-js (gRPC),
+ *     the servers a Node user would write instead (bench/lib/js-rpc-peers.ts),
  *   - to an express + JSON echo handler in plain Node (no C, no shmrpc),
  * each reported as requests/s and p50/p99 round trip. Every request carries
  * a unique id that its reply must echo; the run fails (exit 1) on any error,
@@ -14,22 +19,26 @@
  *
  * Not part of CI. The C service is bench/services/rpc_bench_service.c
  * (Bench.Echo returns its bytes). The load runs on a worker thread, the
- * servers on the main thread. Figures are only worth quoting from a quiet
- * machine.
+ * servers on the main thread (shmrpc-host's in its own process). Figures
+ * are only worth quoting from a quiet machine.
  */
+import { spawn } from "node:child_process";
 import { once } from "node:events";
+import { mkdtempSync, rmSync } from "node:fs";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
 
 import express from "express";
 
-import { InProcessService } from "../js/src/node.js";
+import { InProcessService, connect } from "../js/src/node.js";
 import { createGateway } from "../js/src/gateway/index.js";
 import { packageRoot } from "../js/src/native/addon.js";
 import { RpcClient } from "../js/src/rpc/index.js";
 import { Bench, BenchClient } from "./gen/rpc_bench_pb.js";
+import { startConnectPeer, startGrpcJsPeer } from "./lib/js-rpc-peers.js";
 import { printTable, quantiles } from "./lib/stats.js";
 import type { LoadResult, LoadSpec } from "./workers/http-load-worker.js";
 
@@ -49,6 +58,7 @@ const WARMUP_MS = values.quick ? 300 : 1000;
 const MEMORY_GROWTH_LIMIT = 64 * 1024 * 1024;
 const cmakeDir = path.resolve(packageRoot(), process.env.SHMRPC_CMAKE_DIR ?? "build/cmake");
 const library = path.join(cmakeDir, "services/libshmrpc_rpc_bench.so");
+const hostProgram = path.join(cmakeDir, "c/shmrpc-host");
 
 interface Row {
   name: string;
@@ -113,6 +123,60 @@ async function watchMemory<T>(run: Promise<T>): Promise<{ value: T; samples: num
 
 const MiB = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
 
+/** Warms up, then loads `url` for the run's duration; checks and records the result as a row. */
+async function measure(rows: Row[], name: string, url: string, protocol: LoadSpec["protocol"]): Promise<LoadResult> {
+  const spec = { url, protocol, connections: CONNECTIONS, payloadBytes: PAYLOAD_BYTES };
+  await runLoad({ ...spec, durationMs: WARMUP_MS });
+  const result = await runLoad({ ...spec, durationMs: DURATION_MS });
+  check(name, result);
+  rows.push({ name, result });
+  return result;
+}
+
+/**
+ * The gateway in front of the C service in another process: shmrpc-host
+ * serves the bench library, this process connects to it by name.
+ */
+async function gatewayCrossProcess(rows: Row[]): Promise<void> {
+  const runtimeDir = mkdtempSync(path.join(tmpdir(), "shmrpc-bench-gw-"));
+  const name = `gateway-bench-${process.pid}`;
+  const host = spawn(hostProgram, [name, library, "--runtime-dir", runtimeDir], { stdio: ["ignore", "ignore", "pipe"] });
+  let log = "";
+  host.stderr!.on("data", (chunk: Buffer) => (log += chunk.toString()));
+  try {
+    while (!log.includes("serving")) {
+      if (host.exitCode !== null) throw new Error(`shmrpc-host did not start: ${log}`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    const connection = await connect(name, { runtimeDir });
+    const rpc = new RpcClient(connection.channel, { maxCallsInFlight: 1024 });
+    const gateway = createGateway({ service: Bench, client: rpc });
+    const server = await gateway.listen({ port: 0 });
+    await measure(rows, "gateway: HTTP/1.1 Connect JSON -> shmrpc-host process -> C", `${server.url}/bench.Bench/Echo`, "json");
+    await server.close();
+    if (gateway.stats.callsInFlight !== 0 || rpc.callsInFlight !== 0) {
+      problems.push(`cross-process: calls left in flight: gateway ${gateway.stats.callsInFlight}, RpcClient ${rpc.callsInFlight}`);
+    }
+    rpc.close();
+    await connection.close();
+  } finally {
+    host.kill("SIGTERM");
+    if (host.exitCode === null) await once(host, "exit");
+    rmSync(runtimeDir, { recursive: true, force: true });
+  }
+}
+
+/** Bench.Echo in JavaScript: connect-node (JSON over HTTP/1.1, gRPC over HTTP/2), then grpc-js. */
+async function javascriptServices(rows: Row[]): Promise<void> {
+  const connectPeer = await startConnectPeer();
+  await measure(rows, "connect-node, JS handler: HTTP/1.1 Connect JSON", `${connectPeer.url}/bench.Bench/Echo`, "json");
+  await measure(rows, "connect-node, JS handler: HTTP/2 gRPC", `${connectPeer.url}/bench.Bench/Echo`, "grpc");
+  await connectPeer.close();
+  const grpcPeer = await startGrpcJsPeer();
+  await measure(rows, "grpc-js, JS handler: HTTP/2 gRPC", `${grpcPeer.url}/bench.Bench/Echo`, "grpc");
+  await grpcPeer.close();
+}
+
 async function main(): Promise<void> {
   const service = new InProcessService({ library });
   const rpc = new RpcClient(service.channel, { maxCallsInFlight: 1024 });
@@ -145,16 +209,19 @@ async function main(): Promise<void> {
     problems.push(`calls left in flight: gateway ${gateway.stats.callsInFlight}, RpcClient ${rpc.callsInFlight}`);
   }
 
-  // 3. Plain Node: express + a JSON echo handler, no C.
+  // 3. The same gateway with the C service in another process.
+  await gatewayCrossProcess(rows);
+
+  // 4. The service in JavaScript on connect-node and grpc-js: no C, no shmrpc.
+  await javascriptServices(rows);
+
+  // 5. Plain Node: express + a JSON echo handler, no C, no RPC framework.
   const app = express();
   app.post("/echo", express.json(), (req, res) => void res.json({ data: (req.body as { data: string }).data }));
   const plain = app.listen(0, "127.0.0.1");
   await once(plain, "listening");
   const plainUrl = `http://127.0.0.1:${(plain.address() as AddressInfo).port}/echo`;
-  await runLoad({ url: plainUrl, protocol: "json", connections: CONNECTIONS, durationMs: WARMUP_MS, payloadBytes: PAYLOAD_BYTES });
-  const viaExpress = await runLoad({ url: plainUrl, protocol: "json", connections: CONNECTIONS, durationMs: DURATION_MS, payloadBytes: PAYLOAD_BYTES });
-  check("express", viaExpress);
-  rows.push({ name: "express + JSON handler, plain Node", result: viaExpress });
+  await measure(rows, "express + JSON handler, plain Node", plainUrl, "json");
   plain.closeAllConnections();
   plain.close();
 

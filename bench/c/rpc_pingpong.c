@@ -39,6 +39,7 @@
 static shmrpc_host_t host = {
     .abi_version = SHMRPC_HOST_ABI_VERSION,
     .spin_ns = SPIN_NS,
+    .peer = "in-process",
 };
 
 static void *serve(void *entry) {

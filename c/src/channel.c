@@ -4,6 +4,12 @@
 
 #include "internal.h"
 
+_Static_assert(sizeof(pthread_mutex_t) <= sizeof(shmrpc_lock_storage_t),
+               "the platform's mutex does not fit shmrpc_lock_storage_t");
+_Static_assert(_Alignof(pthread_mutex_t) <= _Alignof(shmrpc_lock_storage_t),
+               "the platform's mutex needs more alignment than "
+               "shmrpc_lock_storage_t has");
+
 #define DEFAULT_SPIN_NS 50000u
 #define DEFAULT_MAX_MESSAGE_BYTES (64u << 20)
 
@@ -58,7 +64,7 @@ int shmrpc_channel_open(shmrpc_channel_t *ch, void *mem, size_t size,
   ch->parking.wake_loop = ch->opts.wake_loop;
   ch->parking.wake_loop_user = ch->opts.wake_loop_user;
   ch->reassembly_type = -1;
-  if (pthread_mutex_init(&ch->send_lock, NULL) != 0)
+  if (pthread_mutex_init(shmrpc__send_lock(ch), NULL) != 0)
     return SHMRPC_ENOMEM;
 
   ch->state = SHMRPC_STATE_OPEN;
@@ -120,7 +126,7 @@ void shmrpc_channel_destroy(shmrpc_channel_t *ch) {
   ch->scratch = NULL;
   ch->reassembly_cap = 0;
   ch->scratch_cap = 0;
-  pthread_mutex_destroy(&ch->send_lock);
+  pthread_mutex_destroy(shmrpc__send_lock(ch));
 }
 
 void shmrpc_channel_spin_stats(const shmrpc_channel_t *ch,

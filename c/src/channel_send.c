@@ -133,7 +133,7 @@ int shmrpc_channel_send_batch(shmrpc_channel_t *ch, const shmrpc_msg_t *msgs,
   if (ch == NULL || (msgs == NULL && count > 0) || count > INT_MAX ||
       shmrpc__deadline_init(&deadline, timeout_ms) != 0)
     return SHMRPC_EINVAL;
-  pthread_mutex_lock(&ch->send_lock);
+  pthread_mutex_lock(shmrpc__send_lock(ch));
   int rc = send_blocked(ch);
   /* Refuse a bad batch before anything of it is written. */
   for (size_t i = 0; rc == 0 && i < count; i++)
@@ -148,7 +148,7 @@ int shmrpc_channel_send_batch(shmrpc_channel_t *ch, const shmrpc_msg_t *msgs,
       sent++;
   }
   publish(ch);
-  pthread_mutex_unlock(&ch->send_lock);
+  pthread_mutex_unlock(shmrpc__send_lock(ch));
   return sent > 0 ? (int)sent : rc;
 }
 
@@ -167,7 +167,7 @@ int shmrpc_channel_try_send(shmrpc_channel_t *ch, uint8_t type,
   if (!fits_one_frame(ch, len))
     return SHMRPC_EMSGSIZE;
   /* Never wait, not even for another sender. */
-  if (pthread_mutex_trylock(&ch->send_lock) != 0)
+  if (pthread_mutex_trylock(shmrpc__send_lock(ch)) != 0)
     return SHMRPC_EAGAIN;
   int rc = send_blocked(ch);
   if (rc == 0)
@@ -183,7 +183,7 @@ int shmrpc_channel_try_send(shmrpc_channel_t *ch, uint8_t type,
     publish(ch);
     rc = 0;
   }
-  pthread_mutex_unlock(&ch->send_lock);
+  pthread_mutex_unlock(shmrpc__send_lock(ch));
   return rc;
 }
 
@@ -195,7 +195,7 @@ int shmrpc_channel_reserve(shmrpc_channel_t *ch, uint8_t type, size_t len,
     return SHMRPC_EINVAL;
   if (!fits_one_frame(ch, len))
     return SHMRPC_EMSGSIZE;
-  pthread_mutex_lock(&ch->send_lock);
+  pthread_mutex_lock(shmrpc__send_lock(ch));
   int rc = send_blocked(ch);
   if (rc == 0 && len > peer_limit(ch))
     rc = SHMRPC_EMSGSIZE;
@@ -204,7 +204,7 @@ int shmrpc_channel_reserve(shmrpc_channel_t *ch, uint8_t type, size_t len,
   if (rc == 0)
     rc = make_room(&w, frame, &deadline);
   if (rc != 0) {
-    pthread_mutex_unlock(&ch->send_lock);
+    pthread_mutex_unlock(shmrpc__send_lock(ch));
     return rc;
   }
   /* Header and payload count as written but stay unpublished until
@@ -227,7 +227,7 @@ void shmrpc_channel_commit(shmrpc_channel_t *ch) {
   else
     publish(ch);
   ch->reserved_bytes = 0;
-  pthread_mutex_unlock(&ch->send_lock);
+  pthread_mutex_unlock(shmrpc__send_lock(ch));
 }
 
 void shmrpc_channel_abort(shmrpc_channel_t *ch) {
@@ -235,5 +235,5 @@ void shmrpc_channel_abort(shmrpc_channel_t *ch) {
     return;
   shmrpc__ring_unwrite(&ch->tx, ch->reserved_bytes);
   ch->reserved_bytes = 0;
-  pthread_mutex_unlock(&ch->send_lock);
+  pthread_mutex_unlock(shmrpc__send_lock(ch));
 }

@@ -7,6 +7,7 @@
 #ifndef SHMRPC_INTERNAL_H
 #define SHMRPC_INTERNAL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -16,6 +17,15 @@
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "shmrpc supports little-endian hosts only (docs/PROTOCOL.md)"
 #endif
+
+/* --- the channel's send lock --- */
+
+/* The mutex in the channel's opaque lock storage (channel.h keeps thread
+ * types out of public structs). Only these pointers touch the storage;
+ * channel.c checks that the mutex fits. */
+static inline pthread_mutex_t *shmrpc__send_lock(shmrpc_channel_t *ch) {
+  return (pthread_mutex_t *)(void *)ch->send_lock.bytes;
+}
 
 /* --- atomic helpers on shared (or cross-thread) 32-bit words --- */
 

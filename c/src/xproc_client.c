@@ -3,6 +3,7 @@
  * when the server dies (9.3). */
 #include <errno.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
@@ -131,11 +132,20 @@ static int handshake(shmrpc_xproc_connection_t *conn,
   return 0;
 }
 
+/* The watcher thread's own state: what it needs outlives any copy of the
+ * connection struct, which may move while the thread runs. */
+struct shmrpc_xproc_watch_s {
+  pthread_t thread;
+  int socket_fd; /* the connection's, borrowed: closed after the join */
+  int stop_fd;   /* written by shmrpc_xproc_disconnect */
+  void *segment; /* the mapping, which outlives the thread */
+};
+
 static void *watch_main(void *arg) {
-  shmrpc_xproc_connection_t *conn = arg;
+  struct shmrpc_xproc_watch_s *watch = arg;
   struct pollfd fds[2] = {
-      {.fd = conn->socket_fd, .events = POLLIN | POLLRDHUP},
-      {.fd = conn->watch_stop_fd, .events = POLLIN}};
+      {.fd = watch->socket_fd, .events = POLLIN | POLLRDHUP},
+      {.fd = watch->stop_fd, .events = POLLIN}};
   for (;;) {
     if (poll(fds, 2, -1) < 0) {
       if (errno == EINTR)
@@ -148,22 +158,43 @@ static void *watch_main(void *arg) {
       break;
   }
   /* A server sends nothing after the welcome: readable means gone. */
-  shmrpc_xproc_server_gone(conn);
+  shmrpc__xproc_mark_gone(watch->segment, SHMRPC_SIDE_SERVER, NULL, NULL);
   return NULL;
 }
 
 static int start_watch(shmrpc_xproc_connection_t *conn) {
-  conn->watch_stop_fd = eventfd(0, EFD_CLOEXEC);
-  if (conn->watch_stop_fd < 0)
+  struct shmrpc_xproc_watch_s *watch = malloc(sizeof *watch);
+  if (watch == NULL)
+    return shmrpc__xproc_fail(conn->error, SHMRPC_ENOMEM,
+                              "cannot allocate the watcher");
+  watch->socket_fd = conn->socket_fd;
+  watch->segment = conn->segment;
+  watch->stop_fd = eventfd(0, EFD_CLOEXEC);
+  if (watch->stop_fd < 0) {
+    free(watch);
     return shmrpc__xproc_sys_fail(conn->error, "eventfd");
-  if (shmrpc__xproc_thread_start(&conn->watch_thread, watch_main, conn) != 0) {
-    close(conn->watch_stop_fd);
-    conn->watch_stop_fd = -1;
+  }
+  if (shmrpc__xproc_thread_start(&watch->thread, watch_main, watch) != 0) {
+    close(watch->stop_fd);
+    free(watch);
     return shmrpc__xproc_fail(conn->error, SHMRPC_ENOMEM,
                               "cannot start the watch thread");
   }
-  conn->watching = true;
+  conn->watch = watch;
   return 0;
+}
+
+/* Stops and joins the watcher, if one runs. */
+static void stop_watch(shmrpc_xproc_connection_t *conn) {
+  struct shmrpc_xproc_watch_s *watch = conn->watch;
+  if (watch == NULL)
+    return;
+  uint64_t one = 1;
+  (void)!write(watch->stop_fd, &one, sizeof one);
+  pthread_join(watch->thread, NULL);
+  close(watch->stop_fd);
+  free(watch);
+  conn->watch = NULL;
 }
 
 int shmrpc_xproc_connect(const char *name,
@@ -172,7 +203,7 @@ int shmrpc_xproc_connect(const char *name,
   if (conn == NULL)
     return SHMRPC_EINVAL;
   memset(conn, 0, sizeof *conn);
-  conn->socket_fd = conn->wake_fd = conn->watch_stop_fd = -1;
+  conn->socket_fd = conn->wake_fd = -1;
   shmrpc_xproc_connect_options_t defaults;
   if (opts == NULL) {
     shmrpc_xproc_connect_options_init(&defaults);
@@ -226,14 +257,7 @@ void shmrpc_xproc_server_gone(shmrpc_xproc_connection_t *conn) {
 void shmrpc_xproc_disconnect(shmrpc_xproc_connection_t *conn) {
   if (conn == NULL)
     return;
-  if (conn->watching) {
-    uint64_t one = 1;
-    (void)!write(conn->watch_stop_fd, &one, sizeof one);
-    pthread_join(conn->watch_thread, NULL);
-    conn->watching = false;
-  }
-  if (conn->watch_stop_fd >= 0)
-    close(conn->watch_stop_fd);
+  stop_watch(conn);
   if (conn->wake_fd >= 0)
     close(conn->wake_fd);
   if (conn->socket_fd >= 0)
@@ -242,5 +266,5 @@ void shmrpc_xproc_disconnect(shmrpc_xproc_connection_t *conn) {
     munmap(conn->segment, conn->segment_size);
   conn->segment = NULL;
   conn->segment_size = 0;
-  conn->socket_fd = conn->wake_fd = conn->watch_stop_fd = -1;
+  conn->socket_fd = conn->wake_fd = -1;
 }

@@ -3,6 +3,7 @@
  * then marks the server side closed; the server's monitor thread watches
  * its socket meanwhile and frees it at the end (9.3). */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -105,6 +106,8 @@ static void *conn_main(void *arg) {
       shmrpc__xproc_server_options(conn->server);
   int rc = handshake(conn);
   if (rc == 0) {
+    snprintf(conn->host_peer, sizeof conn->host_peer, "process pid=%ld uid=%lu",
+             (long)conn->peer.pid, (unsigned long)conn->peer.uid);
     conn->host = (shmrpc_host_t){.abi_version = SHMRPC_HOST_ABI_VERSION,
                                  .segment = conn->segment,
                                  .segment_size = conn->segment_size,
@@ -112,7 +115,8 @@ static void *conn_main(void *arg) {
                                  .spin_fixed = o->spin_fixed,
                                  .wake_loop = wake_client_loop,
                                  .wake_loop_user = conn,
-                                 .config = o->config};
+                                 .config = o->config,
+                                 .peer = conn->host_peer};
     /* Serving from here on: the monitor watches the socket. A stop that
      * came before this store did not see SERVING, so look at it here
      * (both sides sequentially consistent: one of them sees the other). */

@@ -183,6 +183,7 @@ typedef struct shmrpc__xproc_conn_s {
   void *segment;
   size_t segment_size;
   shmrpc_host_t host;
+  char host_peer[64]; /* host.peer: "process pid=PID uid=UID" */
   pthread_t thread;
   uint32_t phase;   /* SHMRPC__CONN_*, atomic */
   uint32_t stopping; /* set by the server's stop, atomic */

@@ -63,6 +63,7 @@ int shmrpc_wasm_serve(uintptr_t segment, uint32_t spin_ns) {
       .wake_loop = NULL,
       .wake_loop_user = NULL,
       .config = NULL,
+      .peer = "wasm-worker",
   };
   return shmrpc_serve(&host);
 }

@@ -4,7 +4,13 @@
  * typed Store API for Connect, gRPC and gRPC-Web clients, all on one port.
  * Requests reach C only as typed RPC over shared memory.
  *
- *   node build/ts/examples/http-bridge/server.js [--port 8080] [--host 127.0.0.1]
+ * The store is a C process of its own, served by shmrpc-host, which the
+ * bridge attaches to by name; or, without --service, a native thread of
+ * this process:
+ *
+ *   build/cmake/c/shmrpc-host store build/cmake/services/libshmrpc_http_bridge.so &
+ *   node build/ts/examples/http-bridge/server.js --service store [--port 8080] [--host 127.0.0.1]
+ *   node build/ts/examples/http-bridge/server.js [--library PATH]      # one process
  *
  * See README.md beside this file for curl examples.
  */
@@ -20,10 +26,14 @@ import { isRpcError } from "shmrpc";
 import { createGateway, type Gateway, type GatewayServer } from "shmrpc/gateway";
 
 import { Store, StoreClient } from "./gen/store_pb.js";
-import { StoreLink, openStoreService, type StoreService } from "./store-link.js";
+import { StoreLink, connectStoreService, startStoreService, type StoreService } from "./store-link.js";
 
 export interface BridgeOptions {
-  /** The store's service library. Default: the one the CMake build makes. */
+  /** Attach to the store that `shmrpc-host NAME LIBRARY` serves under this name. Default: none (run `library` in-process). */
+  service: string;
+  /** Where that host listens (its --runtime-dir). Default: the user's runtime directory. */
+  runtimeDir: string;
+  /** Without `service`: the store's library, run on a native thread. Default: the one the CMake build makes. */
   library: string;
   /** Default 8080; 0 picks a free port. */
   port: number;
@@ -31,9 +41,9 @@ export interface BridgeOptions {
   host: string;
   /** Deadline of the seed routes' calls into C, in ms. Default 5000. */
   timeoutMs: number;
-  /** Wait before opening the store again after it died or failed to open, in ms. Default 1000. */
+  /** After a failed attempt to reach the store, how long requests fail at once before the next attempt, in ms. Default 1000. */
   retryMs: number;
-  /** Starts the C store (tests replace it). Default: openStoreService(library). */
+  /** Reaches the C store (tests replace it). Default: connectStoreService(service) or startStoreService(library). */
   open: () => Promise<StoreService>;
 }
 
@@ -55,41 +65,53 @@ function sendError(res: Response, code: Code, message: string, httpStatus = code
   res.status(httpStatus).json({ code: name, message });
 }
 
-export async function startBridge(options: Partial<BridgeOptions> = {}): Promise<Bridge> {
+/** How the bridge reaches the store: by name from a host process, or in-process. */
+function opener(options: Partial<BridgeOptions>): () => Promise<StoreService> {
+  if (options.open !== undefined) return options.open;
+  const { service, runtimeDir } = options;
+  if (service !== undefined) return () => connectStoreService(service, runtimeDir !== undefined ? { runtimeDir } : {});
   const library = options.library ?? DEFAULT_LIBRARY;
-  const timeoutMs = options.timeoutMs ?? 5000;
-  const link = new StoreLink(options.open ?? (() => openStoreService(library)), options.retryMs ?? 1000);
-  await link.ready();
-  const gateway = createGateway({ service: Store, client: () => link.current() });
+  return () => startStoreService(library);
+}
 
-  /** The typed client of the store, or an UNAVAILABLE answer. */
-  const storeFor = (res: Response): StoreClient | undefined => {
-    const client = link.current();
-    if (client === undefined) sendError(res, Code.Unavailable, link.reason);
-    return client && new StoreClient(client);
-  };
+export async function startBridge(options: Partial<BridgeOptions> = {}): Promise<Bridge> {
+  const timeoutMs = options.timeoutMs ?? 5000;
+  const link = new StoreLink(opener(options), options.retryMs ?? 1000);
+  // Open it now, so the first request does not wait; a store that is not
+  // there yet is tried again by the requests.
+  await Promise.resolve(link.client()).catch(() => undefined);
+  const gateway = createGateway({ service: Store, client: () => link.client() });
+
   const failed = (res: Response) => (error: unknown) => {
+    if (res.headersSent) return;
     if (isRpcError(error)) sendError(res, error.code as Code, error.statusMessage || error.codeName);
     else sendError(res, Code.Internal, error instanceof Error ? error.message : String(error));
   };
+  /** The typed client of the store, after a reconnect if one is due; rejects with UNAVAILABLE. */
+  const store = async (): Promise<StoreClient> => new StoreClient(await link.client());
 
   const app = express();
   app.get("/read", (_req, res) => {
-    const store = storeFor(res);
-    store?.read({}, { timeoutMs }).then((document) => {
-      res.set("X-Document-Version", String(document.version)).type("json").send(document.json);
-    }, failed(res));
+    store()
+      .then((s) => s.read({}, { timeoutMs }))
+      .then((document) => {
+        res.set("X-Document-Version", String(document.version)).type("json").send(document.json);
+      })
+      .catch(failed(res));
   });
   app.post("/write", express.json({ limit: "32kb", strict: false }), (req, res) => {
     if (!req.is("application/json")) {
       sendError(res, Code.InvalidArgument, "send the document as JSON (Content-Type: application/json)");
       return;
     }
-    const store = storeFor(res);
     // As in the seed: the body is stored, and what C stored is sent back.
-    store?.write({ json: JSON.stringify(req.body) }, { timeoutMs }).then((document) => {
-      res.set("X-Document-Version", String(document.version)).type("json").send(document.json);
-    }, failed(res));
+    const json = JSON.stringify(req.body);
+    store()
+      .then((s) => s.write({ json }, { timeoutMs }))
+      .then((document) => {
+        res.set("X-Document-Version", String(document.version)).type("json").send(document.json);
+      })
+      .catch(failed(res));
   });
   app.use(gateway.middleware);
   // express.json's errors: malformed JSON (400), a body over the limit (413).
@@ -121,10 +143,25 @@ export async function startBridge(options: Partial<BridgeOptions> = {}): Promise
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { port: { type: "string", default: "8080" }, host: { type: "string", default: "127.0.0.1" }, library: { type: "string" } },
+    options: {
+      port: { type: "string", default: "8080" },
+      host: { type: "string", default: "127.0.0.1" },
+      service: { type: "string" },
+      "runtime-dir": { type: "string" },
+      library: { type: "string" },
+    },
   });
-  const bridge = await startBridge({ port: Number(values.port), host: values.host, ...(values.library ? { library: values.library } : {}) });
-  console.log(`http-bridge on ${bridge.url}: GET /read, POST /write, ${bridge.gateway.paths.join(", ")}`);
+  if (values.service !== undefined && values.library !== undefined) throw new Error("give --service NAME (a shmrpc-host) or --library PATH (in-process), not both");
+  const bridge = await startBridge({
+    port: Number(values.port),
+    host: values.host,
+    ...(values.service !== undefined && { service: values.service }),
+    ...(values["runtime-dir"] !== undefined && { runtimeDir: values["runtime-dir"] }),
+    ...(values.library !== undefined && { library: values.library }),
+  });
+  const store = values.service !== undefined ? `the store served as "${values.service}"` : "the store in-process";
+  console.log(`http-bridge on ${bridge.url} (${store}): GET /read, POST /write, ${bridge.gateway.paths.join(", ")}`);
+  if (bridge.link.runningService === undefined) console.log(`http-bridge: ${bridge.link.reason}; requests will try again`);
   const stop = (): void => void bridge.close().then(() => process.exit(0));
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);

@@ -1,90 +1,112 @@
 /**
- * The bridge's link to the C store: opens the service on first use, hands
- * out its RpcClient while the service lives, and opens it again (at most
- * once per `retryMs`) after it died or could not be opened. Until then
- * requests fail with UNAVAILABLE and the reason.
+ * The bridge's link to the C store. The store is a C service reached over
+ * shared memory, either in another process (`shmrpc-host NAME LIBRARY`,
+ * attached by name with `connect`) or on a native thread of this process
+ * (`InProcessService`, one process for development).
+ *
+ * Reconnecting is on demand: while the store is up, requests get its
+ * RpcClient at once. When it dies (the host killed, even by SIGKILL, or
+ * stopped), the calls in flight fail with UNAVAILABLE and the link drops
+ * the connection. The next request opens it again and waits for the
+ * outcome (concurrent requests share one attempt); if the attempt fails,
+ * that request and every request for the next `retryMs` get UNAVAILABLE
+ * with the reason, without trying. Nothing polls in the background: a
+ * bridge nobody calls does not touch the store.
  */
-import { RpcClient, type Channel } from "shmrpc";
-import { InProcessService } from "shmrpc/node";
+import { RpcClient, RpcError, Status, type Connection } from "shmrpc";
+import { InProcessService, connect, type ConnectOptions } from "shmrpc/node";
 
-/** A running C service: its channel and how to stop it. */
-export interface StoreService {
-  readonly channel: Channel;
-  close(): Promise<unknown>;
+/** A running C store: its channel and how to let go of it. */
+export type StoreService = Connection;
+
+/** Attaches to a store that `shmrpc-host NAME libshmrpc_http_bridge.so` serves. */
+export function connectStoreService(name: string, options: ConnectOptions = {}): Promise<StoreService> {
+  return connect(name, options);
 }
 
-/**
- * Starts the C store. This is the one line to change for the cross-process
- * host (`shmrpc-host NAME LIBRARY` in another process, `connect(NAME)` here).
- */
-export async function openStoreService(library: string): Promise<StoreService> {
+/** Starts the store on a native thread of this process. */
+export async function startStoreService(library: string): Promise<StoreService> {
   return new InProcessService({ library });
 }
 
 export class StoreLink {
   private service: StoreService | undefined;
-  private client: RpcClient | undefined;
-  private opening: Promise<void> | undefined;
+  private rpc: RpcClient | undefined;
+  private opening: Promise<RpcClient | undefined> | undefined;
   private nextTry = 0;
+  private closed = false;
   /** Why there is no client, for error messages. */
   reason = "not opened yet";
 
+  /**
+   * @param open starts or attaches to the store
+   * @param retryMs after a failed attempt, how long requests fail at once before the next attempt
+   */
   constructor(
     private readonly open: () => Promise<StoreService>,
     private readonly retryMs: number,
   ) {}
 
-  /** The client while the service lives; otherwise starts opening it (if due) and returns undefined. */
-  current(): RpcClient | undefined {
-    if (this.client === undefined && this.opening === undefined && Date.now() >= this.nextTry) {
+  /**
+   * The client while the store is up; otherwise a promise of it after an
+   * attempt to open the store (started now if due, or the one under way),
+   * which rejects with UNAVAILABLE and the reason if there is no store.
+   * The gateway takes this function as its `client`.
+   */
+  client(): RpcClient | Promise<RpcClient> {
+    if (this.rpc !== undefined) return this.rpc;
+    if (this.opening === undefined && !this.closed && Date.now() >= this.nextTry) {
       this.opening = this.connect().finally(() => (this.opening = undefined));
     }
-    return this.client;
+    return (this.opening ?? Promise.resolve(undefined)).then(
+      (rpc) => rpc ?? Promise.reject(new RpcError(Status.UNAVAILABLE, this.reason, "bridge.Store")),
+    );
   }
 
-  /** Opens the service now (if it is not open) and waits for the outcome. */
-  async ready(): Promise<RpcClient | undefined> {
-    this.current();
-    await this.opening;
-    return this.client;
-  }
-
-  /** The running service, if any (tests stop it to play a crash). */
+  /** The store's connection while it is up (tests end it to play a crash). */
   get runningService(): StoreService | undefined {
     return this.service;
   }
 
-  private async connect(): Promise<void> {
+  private async connect(): Promise<RpcClient | undefined> {
+    let service: StoreService;
     try {
-      const service = await this.open();
-      const client = new RpcClient(service.channel);
-      service.channel.onClose((error) => this.lost(service, error ? `the store failed: ${error.message}` : "the store closed"));
-      this.service = service;
-      this.client = client;
+      service = await this.open();
     } catch (error) {
-      this.reason = `cannot open the store: ${error instanceof Error ? error.message : String(error)}`;
+      this.reason = `cannot reach the store: ${error instanceof Error ? error.message : String(error)}`;
       this.nextTry = Date.now() + this.retryMs;
+      return undefined;
     }
+    if (this.closed) {
+      await service.close();
+      return undefined;
+    }
+    const rpc = new RpcClient(service.channel);
+    this.service = service;
+    this.rpc = rpc;
+    service.channel.onClose((error) => this.lost(service, error ? `the store is gone: ${error.message}` : "the store closed"));
+    return rpc;
   }
 
+  /** The store's channel ended: let go of it; the next request reconnects. */
   private lost(service: StoreService, reason: string): void {
     if (this.service !== service) return;
-    this.client?.close();
-    this.client = undefined;
+    this.rpc?.close();
+    this.rpc = undefined;
     this.service = undefined;
     this.reason = reason;
-    this.nextTry = Date.now() + this.retryMs;
     void service.close();
   }
 
-  /** Closes the client and stops the service. */
+  /** Closes the client and lets go of the store (an in-process store stops; a host serves on). */
   async close(): Promise<void> {
+    this.closed = true;
+    this.nextTry = Infinity;
     await this.opening;
     const service = this.service;
-    this.client?.close();
-    this.client = undefined;
+    this.rpc?.close();
+    this.rpc = undefined;
     this.service = undefined;
-    this.nextTry = Infinity;
     this.reason = "the bridge closed";
     await service?.close();
   }

@@ -119,6 +119,7 @@ void ServiceHost::Start(const std::string& library, uint32_t spin_ns,
   host_.wake_loop = WakeLoop;
   host_.wake_loop_user = this;
   host_.config = config_.empty() ? nullptr : config_.c_str();
+  host_.peer = "in-process";
   running_.store(true);
   thread_ = std::thread([this, serve, cpu] {
     // Runs however the thread ends: serve returning, or the service calling

@@ -184,6 +184,12 @@ static void xproc_host_killed_mid_call_fails_calls_fast(void **state) {
                    0);
   xreply_t r;
   assert_int_equal(xclient_recv(&c, &r, 50), 0);
+  /* A watched connection may move (xproc.h): move it and clobber its old
+   * place; the watcher must still see the host die. */
+  shmrpc_xproc_connection_t *moved = malloc(sizeof *moved);
+  assert_non_null(moved);
+  *moved = c.conn;
+  memset(&c.conn, 0xa5, sizeof c.conn);
   double killed_at = test_now_ms();
   kill(f->host, SIGKILL);
   /* The watcher sees the socket hang up and marks the server DEAD: the
@@ -193,6 +199,8 @@ static void xproc_host_killed_mid_call_fails_calls_fast(void **state) {
   print_message("pending calls failed %.1f ms after kill -9\n", waited);
   assert_true(waited < 2000);
   assert_true(shmrpc_channel_peer_closed(&c.ch));
+  c.conn = *moved;
+  free(moved);
   xclient_close(&c);
   waitpid(f->host, NULL, 0);
 

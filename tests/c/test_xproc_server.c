@@ -33,6 +33,7 @@ static struct {
   uint32_t stream_sent;
   int events[4]; /* counts per shmrpc_xproc_event_kind_t */
   char last_refusal[SHMRPC_XPROC_ERROR_BYTES];
+  char last_peer[64]; /* shmrpc_call_peer() of the last Echo */
 } g;
 
 static void hang_cancelled(shmrpc_call_t *call, void *user) {
@@ -52,6 +53,7 @@ static int hang(shmrpc_call_t *call, const rpctest_EchoRequest *req,
 static int echo(shmrpc_call_t *call, const rpctest_EchoRequest *req,
                 rpctest_EchoReply *res) {
   res->call_id = shmrpc_call_id(call);
+  snprintf(g.last_peer, sizeof g.last_peer, "%s", shmrpc_call_peer(call));
   res->text = req->text != NULL ? strdup(req->text) : NULL;
   return SHMRPC_STATUS_OK;
 }
@@ -209,6 +211,16 @@ static void hello_bytes(uint8_t out[32], uint16_t major, uint32_t c2s,
 }
 
 /* --- names, directories, sockets --- */
+
+static void xproc_server_names_client_process_as_peer(void **state) {
+  fixture_t *f = *state;
+  start(f);
+  expect_echo_works(f);
+  char want[64];
+  snprintf(want, sizeof want, "process pid=%ld uid=%lu", (long)getpid(),
+           (unsigned long)getuid());
+  assert_string_equal(g.last_peer, want);
+}
 
 static void xproc_server_refuses_bad_names(void **state) {
   fixture_t *f = *state;
@@ -595,6 +607,7 @@ int main(void) {
   signal(SIGPIPE, SIG_IGN);
   const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+      T(xproc_server_names_client_process_as_peer),
       T(xproc_server_refuses_bad_names),
       T(xproc_server_creates_private_socket),
       T(xproc_server_refuses_directory_with_wrong_mode),

@@ -9,7 +9,7 @@
  * thread, segment and descriptors and serves on).
  */
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -18,35 +18,19 @@ import { setTimeout as sleep } from "node:timers/promises";
 
 import { isShmrpcError } from "../../js/src/index.js";
 import { connect, type CrossProcessConnection } from "../../js/src/node.js";
-import { packageRoot } from "../../js/src/native/addon.js";
 import { RpcClient, Status, isRpcError } from "../../js/src/rpc/index.js";
 import { RpcTest, RpcTestClient, StreamStopped } from "./gen/rpc_test_pb.js";
+import { serviceLibrary, startHost as startHostProcess, stopHost } from "./helpers/host-process.js";
 
-const cmakeDir = path.join(packageRoot(), process.env.SHMRPC_CMAKE_DIR ?? "build/cmake");
-const hostProgram = path.join(cmakeDir, "c/shmrpc-host");
-const library = path.join(process.env.SHMRPC_SERVICES_DIR ?? path.join(cmakeDir, "services"), "libshmrpc_rpc_test.so");
+const library = serviceLibrary("libshmrpc_rpc_test.so");
 const STREAM_STOPPED = "rpctest.RpcTest/StreamStopped";
 
 let runtimeDir = "";
 let counter = 0;
 
 /** A shmrpc-host serving the test service under a fresh name, ready to accept. */
-async function startHost(name = `js${process.pid}-${counter++}`): Promise<{ name: string; host: ChildProcess }> {
-  const host = spawn(hostProgram, [name, library, "--runtime-dir", runtimeDir], { stdio: ["ignore", "ignore", "pipe"] });
-  let log = "";
-  host.stderr!.on("data", (chunk: Buffer) => (log += chunk.toString()));
-  for (let i = 0; !log.includes("serving"); i++) {
-    assert.ok(i < 1000 && host.exitCode === null, `shmrpc-host did not start: ${log}`);
-    await sleep(5);
-  }
-  return { name, host };
-}
-
-async function stopHost(host: ChildProcess): Promise<void> {
-  if (host.exitCode !== null || host.signalCode !== null) return;
-  const exited = new Promise((resolve) => host.once("exit", resolve));
-  host.kill("SIGTERM");
-  await exited;
+function startHost(name = `js${process.pid}-${counter++}`) {
+  return startHostProcess(name, library, runtimeDir);
 }
 
 /** Entries of /proc/PID/fd or /proc/PID/task. */
@@ -134,6 +118,8 @@ describe("cross-process transport (shmrpc-host)", { timeout: 60000 }, () => {
         () => assert.fail("a call to a dead server succeeded"),
         (error: unknown) => {
           assert.ok(isRpcError(error, Status.UNAVAILABLE), String(error));
+          // The transport's reason (channel.peerDied) reaches the caller.
+          assert.match((error as Error).message, new RegExp(`the server process \\(pid ${first.host.pid}\\) is gone`));
           return performance.now();
         },
       ),
@@ -160,13 +146,26 @@ describe("cross-process transport (shmrpc-host)", { timeout: 60000 }, () => {
     await stopHost(second.host);
   });
 
-  test("kill -9 of a client process mid-stream: the host frees what it held and serves on", async () => {
+  test("kill -9 of the server of an idle connection: onClose reports it with the reason, calls fail at once", async () => {
     const { name, host } = await startHost();
+    const { connection, rpc, client } = await open(name);
+    assert.equal((await client.echo({ text: "up" })).text, "up");
+    const closed = new Promise<Error | undefined>((resolve) => connection.channel.onClose(resolve));
+    host.kill("SIGKILL");
+    const error = await closed;
+    assert.ok(isShmrpcError(error, "EPEERDEAD"), String(error));
+    assert.match(error!.message, new RegExp(`the server process \\(pid ${host.pid}\\) is gone`));
+    assert.equal(connection.connected, false);
+    await assert.rejects(client.echo({ text: "after" }), (e: unknown) => isRpcError(e, Status.UNAVAILABLE));
+    rpc.close();
+    await connection.close();
+  });
+
+  test("kill -9 of a client process mid-stream: the host frees what it held and serves on", async () => {
+    const { name, host, log } = await startHost();
     const pid = host.pid!;
     await until(() => count(pid, "task") === 2, "an idle host (main thread and monitor)");
     const fdsBefore = count(pid, "fd");
-    let log = "";
-    host.stderr!.on("data", (chunk: Buffer) => (log += chunk.toString()));
     const helper = new URL("./helpers/xproc-stream-client.js", import.meta.url);
     const child = spawn(process.execPath, [helper.pathname, name, runtimeDir], { stdio: ["ignore", "pipe", "inherit"] });
     let out = "";
@@ -178,8 +177,8 @@ describe("cross-process transport (shmrpc-host)", { timeout: 60000 }, () => {
     child.kill("SIGKILL");
     await until(() => count(pid, "task") === 2, "the host's threads to end");
     await until(() => count(pid, "fd") === fdsBefore, "the host's descriptors to close");
-    await until(() => log.includes(`disconnect pid=${child.pid}`), "the disconnect in the log");
-    assert.match(log, new RegExp(`disconnect pid=${child.pid} .* hung-up`));
+    await until(() => log().includes(`disconnect pid=${child.pid}`), "the disconnect in the log");
+    assert.match(log(), new RegExp(`disconnect pid=${child.pid} .* hung-up`));
     const after = await open(name);
     assert.equal((await after.client.echo({ text: "still here" })).text, "still here");
     after.rpc.close();

@@ -1,17 +1,23 @@
 /**
  * examples/http-bridge end to end: the seed's GET /read and POST /write and
  * the Store service's Connect, gRPC and gRPC-Web routes over real HTTP on
- * 127.0.0.1, with the C store behind shared memory; stock clients (fetch,
- * curl, @connectrpc/connect-node, @grpc/grpc-js) built from protoc's own
- * descriptors of store.proto.
+ * 127.0.0.1, with the C store in a process of its own (shmrpc-host, which
+ * the bridge attaches to by name) behind shared memory; stock clients
+ * (fetch, curl, @connectrpc/connect-node, @grpc/grpc-js) built from
+ * protoc's own descriptors of store.proto. The host killed with SIGKILL
+ * mid-traffic and restarted; the store in-process, dying and restarting.
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
+import { mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
-import { describe, test, type TestContext } from "node:test";
+import { after, before, describe, test, type TestContext } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
+import v8 from "node:v8";
+import vm from "node:vm";
 
 import { Code, ConnectError } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
@@ -20,22 +26,40 @@ import { packageRoot } from "../../js/src/native/addon.js";
 import { RpcClient } from "../../js/src/rpc/index.js";
 import { startBridge, type Bridge, type BridgeOptions } from "../../examples/http-bridge/server.js";
 import { StoreClient } from "../../examples/http-bridge/gen/store_pb.js";
+import { killHost, serviceLibrary, startHost, stopHost, type HostProcess } from "./helpers/host-process.js";
 import { FLAVOURS, GrpcJsClient, connectClient, curl, protocRegistry, serviceOf } from "./helpers/stock-clients.js";
 
 const root = packageRoot();
 const StoreDesc = serviceOf(protocRegistry(path.join(root, "examples/http-bridge"), "store.proto"), "bridge.Store");
+const library = serviceLibrary("libshmrpc_http_bridge.so");
 
 type AnyClient = Record<string, (request: object, options?: object) => unknown>;
 
+let runtimeDir = "";
+let counter = 0;
+
+/** A shmrpc-host serving the store under a fresh name. */
+async function storeHost(t: TestContext): Promise<HostProcess> {
+  const host = await startHost(`bridge${process.pid}-${counter++}`, library, runtimeDir);
+  t.after(() => stopHost(host.host));
+  return host;
+}
+
+/**
+ * A bridge on a free port. By default its store is a fresh shmrpc-host
+ * process that the bridge attaches to by name; `service` or `library`
+ * (in-process) in the options choose otherwise.
+ */
 async function start(t: TestContext, options: Partial<BridgeOptions> = {}): Promise<Bridge> {
-  const bridge = await startBridge({ port: 0, ...options });
+  const own = options.service === undefined && options.library === undefined ? { service: (await storeHost(t)).name } : {};
+  const bridge = await startBridge({ port: 0, runtimeDir, ...own, ...options });
   t.after(() => bridge.close());
   return bridge;
 }
 
 /** The store called directly over shared memory, beside the HTTP routes. */
 function direct(bridge: Bridge): StoreClient {
-  const client = bridge.link.current();
+  const client = bridge.link.client();
   assert.ok(client instanceof RpcClient, "the store is open");
   return new StoreClient(client);
 }
@@ -62,11 +86,16 @@ async function watchesEnded(store: StoreClient, count: number): Promise<void> {
   }
 }
 
-function postJson(url: string, body: string): Promise<Response> {
-  return fetch(url, { method: "POST", body, headers: { "Content-Type": "application/json" } });
+function postJson(url: string, body: string, signal?: AbortSignal): Promise<Response> {
+  return fetch(url, { method: "POST", body, headers: { "Content-Type": "application/json" }, ...(signal && { signal }) });
 }
 
 describe("examples/http-bridge", { timeout: 120000 }, () => {
+  before(() => {
+    runtimeDir = mkdtempSync(path.join(tmpdir(), "shmrpc-bridge-"));
+  });
+  after(() => rmSync(runtimeDir, { recursive: true, force: true }));
+
   test("seed: POST /write stores the JSON body in C, GET /read reads it back", async (t) => {
     const bridge = await start(t);
     const empty = await fetch(`${bridge.url}/read`);
@@ -241,59 +270,196 @@ describe("examples/http-bridge", { timeout: 120000 }, () => {
     await watchesEnded(store, 2);
   });
 
-  test("the command line: starts, serves, stops on SIGTERM", async () => {
-    const server = spawn(process.execPath, [path.join(root, "build/ts/examples/http-bridge/server.js"), "--port", "0"], { stdio: ["ignore", "pipe", "inherit"] });
+  test("the command line: --service NAME attaches to a shmrpc-host; starts, serves, stops on SIGTERM", async (t) => {
+    const host = await storeHost(t);
+    const server = spawn(process.execPath, [path.join(root, "build/ts/examples/http-bridge/server.js"), "--port", "0", "--service", host.name, "--runtime-dir", runtimeDir], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    t.after(() => void (server.exitCode === null && server.kill("SIGKILL")));
     const [line] = (await once(createInterface({ input: server.stdout! }), "line")) as [string];
-    const url = /on (http:\/\/[^:]+:\d+):/.exec(line)?.[1];
+    const url = /on (http:\/\/[^:]+:\d+) /.exec(line)?.[1];
     assert.ok(url, line);
+    assert.match(line, new RegExp(`the store served as "${host.name}"`));
     assert.match(line, /GET \/read, POST \/write, \/bridge.Store\/Read/);
     const written = await postJson(`${url}/write`, '{"cli":true}');
     assert.deepEqual(await written.json(), { cli: true });
+    assert.match(host.log(), new RegExp(`connect pid=${server.pid} `));
     server.kill("SIGTERM");
     const [code] = (await once(server, "exit")) as [number];
     assert.equal(code, 0);
+    await until(() => host.log().includes(`disconnect pid=${server.pid} `), "the host to see the bridge go");
   });
 
-  test("a missing store: every route answers 503 with the reason", async (t) => {
-    const bridge = await start(t, { library: path.join(root, "build/no-such-service.so"), retryMs: 60000 });
+  test("no store process: every route answers 503 with the reason, until the host starts", async (t) => {
+    const name = `bridge${process.pid}-${counter++}`;
+    const bridge = await start(t, { service: name, retryMs: 100 });
     const read = await fetch(`${bridge.url}/read`);
     assert.equal(read.status, 503);
     const error = (await read.json()) as { code: string; message: string };
     assert.equal(error.code, "unavailable");
-    assert.match(error.message, /cannot open the store/);
+    assert.match(error.message, /cannot reach the store: ENOSERVER: no server: .*\.sock does not exist/);
     const typed = await postJson(`${bridge.url}/bridge.Store/Get`, '{"key":"a"}');
     assert.equal(typed.status, 503);
-    await typed.arrayBuffer();
+    assert.match(((await typed.json()) as { message: string }).message, /cannot reach the store/);
     assert.equal((await postJson(`${bridge.url}/write`, "{}")).status, 503);
+
+    const host = await startHost(name, library, runtimeDir);
+    t.after(() => stopHost(host.host));
+    assert.deepEqual(await readWhenBack(bridge), {});
   });
 
-  test("a store that dies: 503 while it is down, then a fresh store serves again", async (t) => {
-    const bridge = await start(t, { retryMs: 200 });
-    await postJson(`${bridge.url}/write`, '{"before":"crash"}');
-    const watcher = connectClient(StoreDesc, "grpc", bridge.url) as unknown as AnyClient;
-    const watching = (async () => {
-      for await (const event of watcher.watch!({}) as AsyncIterable<unknown>) void event;
-    })();
-    for (let i = 0; (await direct(bridge).stats({})).watchers < 1; i++) {
-      assert.ok(i < 400, "the watch never started");
+  test("the store's host killed with SIGKILL mid-traffic: 503 / UNAVAILABLE, nothing leaks, served again once the host is back", async (t) => {
+    const first = await storeHost(t);
+    const bridge = await start(t, { service: first.name, retryMs: 100 });
+    const before = descriptors();
+    assert.equal((await postJson(`${bridge.url}/write`, '{"before":"kill"}')).status, 200);
+    let store = bridge.link.client() as RpcClient | undefined;
+    assert.ok(store instanceof RpcClient);
+
+    // A gRPC Watch stays open across the kill.
+    const watching = (await watchOverGrpc(bridge)).ended;
+
+    // Eight clients, each cycling through the seed routes and a typed Put.
+    const statuses = new Map<string, number>();
+    let stop = false;
+    const traffic = Array.from({ length: 8 }, async (_, c) => {
+      for (let i = 0; !stop; i++) {
+        const which = i % 3;
+        const signal = AbortSignal.timeout(5000); // a request that hangs fails the test
+        const response =
+          which === 0
+            ? await postJson(`${bridge.url}/write`, JSON.stringify({ c, i }), signal)
+            : which === 1
+              ? await fetch(`${bridge.url}/read`, { signal })
+              : await postJson(`${bridge.url}/bridge.Store/Put`, JSON.stringify({ key: `k/${c}`, value: "AA==" }), signal);
+        const body = (await response.json()) as { code?: string };
+        const key = response.status === 200 ? "200" : `${response.status} ${body.code}`;
+        statuses.set(key, (statuses.get(key) ?? 0) + 1);
+      }
+    });
+    for (let i = 0; (statuses.get("200") ?? 0) < 100; i++) {
+      assert.ok(i < 2000, "no traffic got through");
       await sleep(5);
     }
-    await bridge.link.runningService!.close();
+    const okBeforeKill = statuses.get("200")!;
+    await killHost(first.host);
     await assert.rejects(watching, (error: unknown) => ConnectError.from(error).code === Code.Unavailable);
-    const down = await fetch(`${bridge.url}/read`);
-    assert.equal(down.status, 503);
-    assert.match(((await down.json()) as { message: string }).message, /the store closed/);
+    const killedAt = statuses.get("200") ?? 0;
+    await sleep(300);
+    stop = true;
+    await Promise.all(traffic);
+
+    // Only successes (before the kill) and Connect's 503 "unavailable".
+    assert.deepEqual([...statuses.keys()].sort(), ["200", "503 unavailable"], JSON.stringify([...statuses]));
+    assert.ok(okBeforeKill >= 100 && statuses.get("503 unavailable")! > 0);
+    assert.ok((statuses.get("200") ?? 0) - killedAt <= 8, "requests succeeded long after the kill");
+    // Nothing left in flight: the gateway, the dead connection's client.
     assert.equal(bridge.gateway.stats.callsInFlight, 0);
-    await sleep(250);
-    for (let i = 0; ; i++) {
-      const again = await fetch(`${bridge.url}/read`);
-      if (again.status === 200) {
-        assert.deepEqual(await again.json(), {}, "a new store starts empty");
-        break;
-      }
-      await again.arrayBuffer();
-      assert.ok(i < 100, "the store never came back");
+    assert.equal(store.callsInFlight, 0);
+    store = undefined; // the last reference here to the dead segment
+    assert.equal(bridge.link.runningService, undefined);
+    // The connection's socket and eventfd are closed.
+    assert.deepEqual(descriptors(), { ...before, eventfd: before.eventfd - 1, unix: before.unix - 1 });
+
+    // The host comes back (its stale socket is replaced): the next request reconnects.
+    const second = await startHost(first.name, library, runtimeDir);
+    t.after(() => stopHost(second.host));
+    assert.deepEqual(await readWhenBack(bridge), {}, "the new store process starts empty");
+    assert.equal((await postJson(`${bridge.url}/write`, '{"after":"restart"}')).status, 200);
+    assert.deepEqual(await (await fetch(`${bridge.url}/read`)).json(), { after: "restart" });
+    assert.match(second.log(), new RegExp(`connect pid=${process.pid} `));
+    // The dead segment is unmapped once its SharedArrayBuffer is collected.
+    // (The codec's shared reader holds the last input it decoded until the
+    // next decode, so this is checked after replies from the new segment.)
+    for (let i = 0; segmentMappings() !== 1; i++) {
+      assert.ok(i < 50, `${segmentMappings()} segments mapped, 1 expected (the new connection's)`);
+      gc();
       await sleep(20);
     }
   });
+
+  test("in-process store (--library): a store that dies fails its calls with UNAVAILABLE, and the next request starts a fresh one", async (t) => {
+    const bridge = await start(t, { library, retryMs: 200 });
+    await postJson(`${bridge.url}/write`, '{"before":"crash"}');
+    const watching = (await watchOverGrpc(bridge)).ended;
+    await bridge.link.runningService!.close();
+    await assert.rejects(watching, (error: unknown) => ConnectError.from(error).code === Code.Unavailable);
+    assert.equal(bridge.gateway.stats.callsInFlight, 0);
+    assert.equal(bridge.link.runningService, undefined);
+    assert.match(bridge.link.reason, /the store (closed|is gone)/);
+    assert.deepEqual(await readWhenBack(bridge), {}, "a new store starts empty");
+  });
+
+  test("a missing in-process library: 503 with the reason", async (t) => {
+    const bridge = await start(t, { library: path.join(root, "build/no-such-service.so"), retryMs: 60000 });
+    const read = await fetch(`${bridge.url}/read`);
+    assert.equal(read.status, 503);
+    assert.match(((await read.json()) as { message: string }).message, /cannot reach the store/);
+  });
 });
+
+async function until(check: () => boolean, what: string): Promise<void> {
+  for (let i = 0; !check(); i++) {
+    assert.ok(i < 400, `timed out waiting for ${what}`);
+    await sleep(5);
+  }
+}
+
+/** A gRPC Watch of everything, once C has it open; settles when the stream ends. */
+async function watchOverGrpc(bridge: Bridge): Promise<{ ended: Promise<void> }> {
+  const watcher = connectClient(StoreDesc, "grpc", bridge.url) as unknown as AnyClient;
+  const watching = (async () => {
+    for await (const event of watcher.watch!({}) as AsyncIterable<unknown>) void event;
+  })();
+  watching.catch(() => undefined); // the caller awaits it; no unhandled rejection meanwhile
+  for (let i = 0; (await direct(bridge).stats({})).watchers < 1; i++) {
+    assert.ok(i < 400, "the watch never started");
+    await sleep(5);
+  }
+  return { ended: watching };
+}
+
+/** GET /read until the store answers (the bridge reconnects on demand); its document. */
+async function readWhenBack(bridge: Bridge): Promise<unknown> {
+  for (let i = 0; ; i++) {
+    const response = await fetch(`${bridge.url}/read`);
+    if (response.status === 200) return response.json();
+    assert.equal(response.status, 503);
+    await response.arrayBuffer();
+    assert.ok(i < 100, "the store never came back");
+    await sleep(20);
+  }
+}
+
+/** This process's eventfds and Unix sockets (the connections' descriptors; TCP sockets of the HTTP traffic are not counted). */
+function descriptors(): { eventfd: number; unix: number } {
+  const unixInodes = new Set(
+    readFileSync("/proc/net/unix", "utf8")
+      .split("\n")
+      .slice(1)
+      .map((line) => line.trim().split(/\s+/)[6])
+      .filter((inode): inode is string => inode !== undefined),
+  );
+  const counts = { eventfd: 0, unix: 0 };
+  for (const fd of readdirSync("/proc/self/fd")) {
+    let target: string;
+    try {
+      target = readlinkSync(`/proc/self/fd/${fd}`);
+    } catch {
+      continue; // closed meanwhile (the readdir's own descriptor)
+    }
+    if (target === "anon_inode:[eventfd]") counts.eventfd++;
+    const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1];
+    if (inode !== undefined && unixInodes.has(inode)) counts.unix++;
+  }
+  return counts;
+}
+
+
+/** Mappings of cross-process segments in this process. */
+function segmentMappings(): number {
+  return readFileSync("/proc/self/maps", "utf8").split("\n").filter((line) => line.includes("memfd:shmrpc-segment")).length;
+}
+
+v8.setFlagsFromString("--expose-gc");
+const gc = vm.runInNewContext("gc") as () => void;

@@ -10,7 +10,6 @@
 #ifndef SHMRPC_CHANNEL_H
 #define SHMRPC_CHANNEL_H
 
-#include <pthread.h>
 #include <stdbool.h>
 
 #include "shmrpc/frame.h"
@@ -55,7 +54,20 @@ typedef struct shmrpc_channel_options_s {
 /* Fills `opts` with the defaults. */
 SHMRPC_EXTERN void shmrpc_channel_options_init(shmrpc_channel_options_t *opts);
 
-/* Channel handle; fields are private. The caller owns the memory. */
+/* Room for the channel's send lock, a platform mutex (pthread_mutex_t on
+ * Linux, the single-threaded stand-in of the WebAssembly build) that this
+ * header does not name: no pthread or futex type in a public struct, so a
+ * program that includes shmrpc.h needs no thread headers. c/src/channel.c
+ * checks at compile time that the platform's mutex fits. */
+typedef union shmrpc_lock_storage_u {
+  unsigned char bytes[64];
+  uint64_t align_u64; /* pthread_mutex_t needs at most 8-byte alignment */
+  void *align_ptr;
+} shmrpc_lock_storage_t;
+
+/* Channel handle; fields are private. The caller owns the memory. The
+ * handle must not move (be copied) between open and destroy: the send
+ * lock lives inside it. */
 typedef struct shmrpc_channel_s {
   uint8_t *shared_base;
   uint32_t *shared_own_state;
@@ -68,7 +80,7 @@ typedef struct shmrpc_channel_s {
   shmrpc_parking_t parking; /* from opts: how this side parks and wakes */
   uint32_t peer_max_message; /* private copy, valid once peer_limit_known */
   bool peer_limit_known;     /* the peer was seen OPEN and its limit read */
-  pthread_mutex_t send_lock;
+  shmrpc_lock_storage_t send_lock; /* a mutex: shmrpc__send_lock() */
   uint32_t state;          /* own SHMRPC_STATE_*, private copy (atomic):
                               OPEN, then CLOSED (close) or FAILED (EPROTO) */
   uint32_t reserved_bytes; /* frame bytes written by reserve, 0 if none */

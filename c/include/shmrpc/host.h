@@ -14,7 +14,7 @@
  *   static void echo(void *user, const shmrpc_msg_t *msg) {
  *     shmrpc_channel_send(user, msg->type, msg->data, msg->len, -1);
  *   }
- *   SHMRPC_EXPORT int shmrpc_serve(const shmrpc_host_t *host) {
+ *   SHMRPC_EXTERN int shmrpc_serve(const shmrpc_host_t *host) {
  *     shmrpc_channel_t ch;
  *     int rc = shmrpc_host_open_channel(host, &ch);
  *     if (rc < 0) return rc;
@@ -34,16 +34,8 @@ extern "C" {
 
 /* Bumped when shmrpc_host_t changes incompatibly; a service refuses a host
  * with another value (SHMRPC_EVERSION). */
-#define SHMRPC_HOST_ABI_VERSION 2
+#define SHMRPC_HOST_ABI_VERSION 3
 #define SHMRPC_SERVE_SYMBOL "shmrpc_serve"
-
-/* Marks a service library's entry point: exported whatever the visibility
- * default of the build. */
-#if defined(__GNUC__)
-#define SHMRPC_EXPORT __attribute__((visibility("default")))
-#else
-#define SHMRPC_EXPORT
-#endif
 
 typedef struct shmrpc_host_s {
   uint32_t abi_version; /* SHMRPC_HOST_ABI_VERSION */
@@ -57,7 +49,12 @@ typedef struct shmrpc_host_s {
   void *wake_loop_user;
   /* A string the client passed to the host (may be NULL). */
   const char *config;
-  /* Spin spin_ns before every park instead of adapting (version 2). */
+  /* Who the client is, as shmrpc_call_peer() reports it: "in-process"
+   * (the Node addon), "process pid=PID uid=UID" (across processes, from
+   * the socket's credentials), "wasm-worker" (a WebAssembly Worker's
+   * page). NULL: "unknown". Valid while serve runs. (ABI version 2.) */
+  const char *peer;
+  /* Spin spin_ns before every park instead of adapting (ABI version 3). */
   bool spin_fixed;
 } shmrpc_host_t;
 

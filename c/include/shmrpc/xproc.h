@@ -178,7 +178,9 @@ SHMRPC_EXTERN void
 shmrpc_xproc_connect_options_init(shmrpc_xproc_connect_options_t *opts);
 
 /* A client's connection. The caller owns the struct; fields are read-only
- * for the caller. */
+ * for the caller. It may be moved or copied while connected (the watcher
+ * thread holds state of its own, not this struct), but disconnected only
+ * once, from one copy. */
 typedef struct shmrpc_xproc_connection_s {
   void *segment; /* MAP_SHARED mapping, initialized by the server */
   size_t segment_size;
@@ -193,10 +195,8 @@ typedef struct shmrpc_xproc_connection_s {
    * Node addon gives it to a SharedArrayBuffer, which unmaps it when
    * collected): shmrpc_xproc_disconnect then leaves it mapped. */
   bool mapping_taken;
-  /* Private: the watcher thread. */
-  int watch_stop_fd;
-  bool watching;
-  pthread_t watch_thread;
+  /* Private: the watcher thread's state (opts.watch), or NULL. */
+  struct shmrpc_xproc_watch_s *watch;
   /* Why connect failed. */
   char error[SHMRPC_XPROC_ERROR_BYTES];
 } shmrpc_xproc_connection_t;

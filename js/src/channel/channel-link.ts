@@ -128,19 +128,19 @@ export class ChannelLink {
    * transport saw it die (its socket hung up, its worker crashed), so it
    * cannot store a state itself. Only an ABSENT or OPEN peer becomes DEAD;
    * every wait word is woken either way. `reason` (what the transport saw)
-   * goes into the error that sends and the stream end with. Returns the
-   * state found before.
+   * goes into the error that sends and the stream end with, also when the
+   * peer was marked DEAD already by a native watcher of this process (the
+   * addon marks a cross-process server dead before it tells JavaScript).
+   * Returns the state found before.
    */
   markPeerDead(reason?: string): number {
     let seen = this.peerState();
     while (seen === PeerState.ABSENT || seen === PeerState.OPEN) {
       const found = Atomics.compareExchange(this.words, this.peerStateIndex, seen, PeerState.DEAD) >>> 0;
-      if (found === seen) {
-        this.deathReason = reason;
-        break;
-      }
+      if (found === seen) break;
       seen = found;
     }
+    if (this.peerState() === PeerState.DEAD) this.deathReason ??= reason;
     this.wakeAll();
     return seen;
   }

@@ -310,6 +310,17 @@ export class ChannelReceiver {
     this.owner.updateKeepAlive();
   }
 
+  /**
+   * The peer is gone (Channel.peerDied) and nobody consumes: ends the stream
+   * now, unless messages wait in the ring (the next consumer gets them,
+   * then the end). Without this the death would go unnoticed, onClose
+   * listeners included, until something reads.
+   */
+  endIfDrained(): void {
+    if (this.streamEnded || this.hasConsumers() || this.reader.ring.readable() > 0) return;
+    this.owner.peerGone();
+  }
+
   /** Every consumer is a listener that borrows: messages need not be copied out. */
   private allBorrow(): boolean {
     return this.iterators.size === 0 && this.borrowingListeners === this.listeners.size;

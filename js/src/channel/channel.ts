@@ -280,13 +280,16 @@ export class Channel implements AsyncIterable<Message> {
    * peer published before is still delivered; then pending and later sends
    * reject with EPEERDEAD ("the peer died: <reason>"), the stream ends with
    * it and onClose listeners run with it, so an RpcClient fails its calls
-   * with UNAVAILABLE. No effect on a peer that already closed or failed;
-   * harmless after close() or a second time.
+   * with UNAVAILABLE. A channel that nobody reads ends at once if nothing is
+   * left in the ring (so onClose reports the death of an idle peer). No
+   * effect on a peer that already closed or failed; harmless after close()
+   * or a second time.
    */
   peerDied(reason: string): void {
     if (this.link.ownState !== PeerState.OPEN) return;
     this.link.markPeerDead(String(reason));
     this.wake();
+    this.receiver.endIfDrained();
   }
 
   // --- what the sender and receiver ask of the channel (ChannelOwner) --------

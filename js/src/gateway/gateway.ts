@@ -43,11 +43,14 @@ export interface GatewayService {
   service: ServiceDescriptor;
   /**
    * The shmrpc transport to the C service (an RpcClient), or a function
-   * returning the current one, e.g. after a reconnect. While it returns
-   * undefined, calls fail with UNAVAILABLE; so do calls on a client whose
-   * service died (the RpcClient's own UNAVAILABLE).
+   * returning the current one, e.g. after a reconnect. The function is
+   * called for every call; it may return a promise (the call waits for it,
+   * e.g. for a reconnect the call itself set off) and may throw or reject
+   * (an RpcError keeps its code). While it returns undefined, calls fail
+   * with UNAVAILABLE; so do calls on a client whose service died (the
+   * RpcClient's own UNAVAILABLE).
    */
-  client: RpcTransport | (() => RpcTransport | undefined);
+  client: RpcTransport | (() => RpcTransport | undefined | PromiseLike<RpcTransport | undefined>);
 }
 
 export interface GatewayLimits {
@@ -111,7 +114,7 @@ const DEFAULTS: GatewayLimits = Object.freeze({
   requestPathPrefix: "",
 });
 
-type Resolve = () => RpcTransport;
+type Resolve = () => RpcTransport | Promise<RpcTransport>;
 
 /** A call the gateway started: where it goes, the request's bytes, its options, and end() (once). */
 interface Started {
@@ -186,11 +189,18 @@ function resolver(name: string, client: GatewayService["client"]): Resolve {
     }
     return () => client;
   }
-  return () => {
-    const current = client();
+  const check = (current: RpcTransport | undefined): RpcTransport => {
     if (current === undefined) throw unavailable(name);
     return current;
   };
+  return () => {
+    const current = client();
+    return isPromiseLike(current) ? Promise.resolve(current).then(check) : check(current);
+  };
+}
+
+function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as { then?: unknown } | undefined)?.then === "function";
 }
 
 function callOptions(context: HandlerContext, limits: GatewayLimits): CallOptions {
@@ -221,8 +231,9 @@ function cancelsOnly(signal: AbortSignal): AbortSignal {
 function bindMethod(router: ConnectRouter, schema: MethodSchema, resolve: Resolve, limits: GatewayLimits, stats: GatewayStats): void {
   const raw = rawMethod(schema.method);
   const { input, output } = schema.desc;
-  const begin = (request: Message, context: HandlerContext): Started => {
-    const transport = resolve();
+  const begin = async (request: Message, context: HandlerContext): Promise<Started> => {
+    const resolved = resolve();
+    const transport = resolved instanceof Promise ? await resolved : resolved;
     const bytes = toBinary(input as DescMessage, request);
     stats.callsStarted++;
     stats.callsInFlight++;
@@ -248,7 +259,7 @@ function bindMethod(router: ConnectRouter, schema: MethodSchema, resolve: Resolv
   const unary = async (request: Message, context: HandlerContext): Promise<Message> => {
     let call: Started | undefined;
     try {
-      call = begin(request, context);
+      call = await begin(request, context);
       const reply = await call.transport.unary(raw, call.bytes as never, call.options);
       return fromBinary(output as DescMessage, reply);
     } catch (error) {
@@ -260,7 +271,7 @@ function bindMethod(router: ConnectRouter, schema: MethodSchema, resolve: Resolv
   const serverStreaming = async function* (request: Message, context: HandlerContext): AsyncGenerator<Message> {
     let call: Started | undefined;
     try {
-      call = begin(request, context);
+      call = await begin(request, context);
       // Leaving this loop early (Connect stops when the client goes away)
       // ends the shmrpc stream, which cancels the call in C.
       for await (const item of call.transport.serverStreaming(raw, call.bytes as never, call.options)) {

@@ -1,23 +1,26 @@
 /**
- * The cross-process transport, client side: attaches to a C service that
- * another process serves under a name (`shmrpc-host NAME LIBRARY`, or any
- * program using c/include/shmrpc/xproc.h), and gives a Channel over the
- * segment the server shares with this process (docs/PROTOCOL.md section 9).
+ * The cross-process transport, client side (transport.ts): attaches to a C
+ * service that another process serves under a name (`shmrpc-host NAME
+ * LIBRARY`, or any program using c/include/shmrpc/xproc.h), and gives a
+ * Channel over the segment the server shares with this process
+ * (docs/PROTOCOL.md section 9).
  *
  * The addon connects (a Unix socket in the user's runtime directory),
  * receives the segment's memfd and maps it; JavaScript sees the mapping as
  * a SharedArrayBuffer (docs/CROSS-PROCESS.md says why and what that costs).
  * Wake-ups work as in-process, except that the server wakes an event loop
- * through an eventfd. When the server dies, the socket hangs up: the addon
- * marks the server side closed and the channel fails what was pending.
+ * through an eventfd. When the server dies, the socket hangs up and the
+ * transport reports the peer dead (`channel.peerDied`): the channel fails
+ * what was pending, an RpcClient's calls with UNAVAILABLE.
  */
-import { Channel } from "../channel/channel.js";
+import type { Channel } from "../channel/channel.js";
 import type { Doorbell } from "../channel/doorbell.js";
 import { setNativeCopy } from "../shared-copy.js";
 import { ShmrpcError, errorCodeValues, type ShmrpcErrorCode } from "../errors.js";
 import { loadAddon, type NativeXprocClient } from "../native/addon.js";
 import { LoopHold } from "../native/loop-hold.js";
 import type { SpinStats } from "../channel/spin.js";
+import { openChannel, type Connection, type Transport, type TransportChannel } from "./transport.js";
 
 export interface ConnectOptions {
   /** Where the server listens; default the user's runtime directory. */
@@ -60,17 +63,68 @@ class XprocDoorbell implements Doorbell {
   }
 }
 
+/**
+ * Where the addon's callbacks go. The addon holds them (persistent
+ * references) until its client is collected, so they must not hold the
+ * transport, and through it the client and the segment, once it is
+ * closed: that cycle through a native root would keep the mapping forever.
+ */
+interface CallbackRoute {
+  to: CrossProcessTransport | undefined;
+}
+
+/** The addon's connection (the mapped segment, its socket and eventfd) as a Transport. */
+class CrossProcessTransport implements Transport {
+  readonly side = "client";
+  readonly segment: SharedArrayBuffer;
+  readonly doorbell: XprocDoorbell;
+  private channel: TransportChannel | undefined;
+
+  constructor(
+    readonly client: NativeXprocClient,
+    private readonly route: CallbackRoute,
+  ) {
+    this.segment = client.buffer;
+    this.doorbell = new XprocDoorbell(client);
+    route.to = this;
+  }
+
+  start(channel: TransportChannel): void {
+    this.channel = channel;
+    // The server may have gone between the handshake and now.
+    if (!this.client.connected) this.serverGone();
+  }
+
+  /** The server woke the event loop (its eventfd). */
+  wake(): void {
+    this.channel?.wake();
+  }
+
+  /** The socket hung up: the server process died or stopped. */
+  serverGone(): void {
+    this.channel?.peerDied(`the server process (pid ${this.client.serverPid}) is gone`);
+  }
+
+  /**
+   * Stops watching and closes the descriptors; the mapping is unmapped
+   * once the buffer is collected (nothing of the addon holds it then).
+   */
+  close(): Promise<void> {
+    this.client.close();
+    this.route.to = undefined;
+    return Promise.resolve();
+  }
+}
+
 /** A connection to a service in another process. */
-export class CrossProcessConnection {
+export class CrossProcessConnection implements Connection {
   readonly channel: Channel;
-  private readonly client: NativeXprocClient;
+  private readonly transport: CrossProcessTransport;
 
   /** @internal Made by connect(). */
-  constructor(client: NativeXprocClient, options: ConnectOptions) {
-    this.client = client;
-    this.channel = new Channel(client.buffer, {
-      side: "client",
-      doorbell: new XprocDoorbell(client),
+  constructor(transport: CrossProcessTransport, options: ConnectOptions) {
+    this.transport = transport;
+    this.channel = openChannel(transport, {
       ...(options.spinMicros !== undefined && { spinMicros: options.spinMicros }),
       ...(options.spinFixed !== undefined && { spinFixed: options.spinFixed }),
       ...(options.maxMessageBytes !== undefined && { maxMessageBytes: options.maxMessageBytes }),
@@ -87,28 +141,27 @@ export class CrossProcessConnection {
 
   /** The server process's pid. */
   get serverPid(): number {
-    return this.client.serverPid;
+    return this.transport.client.serverPid;
   }
 
   /** False once the server went away (it died or stopped) or after close(). */
   get connected(): boolean {
-    return this.client.connected;
+    return this.transport.client.connected;
   }
 
   /** How often the server had to wake the event loop (see loopSpinMicros). */
   get loopWakeUps(): number {
-    return this.client.loopWakeUps;
+    return this.transport.client.loopWakeUps;
   }
 
-  /** Closes the channel (the server's service then returns) and the connection. */
-  close(): void {
+  /**
+   * Closes the channel (the server's service then returns) and the
+   * connection's descriptors, at once; the promise is for the Connection
+   * interface and is already settled.
+   */
+  close(): Promise<void> {
     this.channel.close();
-    this.client.close();
-  }
-
-  /** @internal The server woke the event loop. */
-  wake(): void {
-    this.channel.wake();
+    return this.transport.close();
   }
 }
 
@@ -141,10 +194,9 @@ export async function connect(name: string, options: ConnectOptions = {}): Promi
   checkOptions(name, options);
   const addon = loadAddon();
   setNativeCopy(addon.copyBytes);
-  let connection: CrossProcessConnection | undefined;
-  // Both callbacks run on this thread, after the connection exists: the
+  // Both callbacks run on this thread, after the transport exists: the
   // addon starts watching only once the client is made.
-  const onWake = () => connection?.wake();
+  const route: CallbackRoute = { to: undefined };
   let client: NativeXprocClient;
   try {
     client = await addon.xprocConnect(
@@ -156,8 +208,8 @@ export async function connect(name: string, options: ConnectOptions = {}): Promi
         loopSpinMicros: options.loopSpinMicros ?? options.spinMicros ?? 50,
         loopSpinFixed: options.spinFixed ?? false,
       },
-      onWake,
-      onWake,
+      () => route.to?.wake(),
+      () => route.to?.serverGone(),
     );
   } catch (error) {
     const code = (error as { code?: string }).code;
@@ -166,8 +218,11 @@ export async function connect(name: string, options: ConnectOptions = {}): Promi
     }
     throw error;
   }
-  connection = new CrossProcessConnection(client, options);
-  // The server may have gone between the handshake and now.
-  if (!client.connected) connection.wake();
-  return connection;
+  const transport = new CrossProcessTransport(client, route);
+  try {
+    return new CrossProcessConnection(transport, options);
+  } catch (error) {
+    client.close();
+    throw error;
+  }
 }
