@@ -136,7 +136,7 @@ export class CrossProcessConnection implements Connection {
    * now, and how many of its waits ended while spinning or parked.
    */
   get loopSpinStats(): SpinStats {
-    return this.client.loopSpinStats;
+    return this.transport.client.loopSpinStats;
   }
 
   /** The server process's pid. */
