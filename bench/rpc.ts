@@ -7,9 +7,12 @@
  * same calls made from C (the floor), in-process and across processes (the
  * library served by shmrpc-host). Sync, async and 256 in flight are measured
  * across processes too (connect() to shmrpc-host on CPU 1), beside
- * in-process.
+ * in-process. Last, what a caller at a UI's rate costs: process CPU time
+ * over wall time (the service's threads included, in its own process too)
+ * with 100 and 1,000 awaited calls a second from a timer, beside the same
+ * timer loop without calls, with adaptive and with fixed spin budgets.
  *
- *   node build/ts/bench/rpc.js [--quick]     (after scripts/setup.sh)
+ *   node build/ts/bench/rpc.js [--quick] [--cpu-only]     (after scripts/setup.sh)
  *
  * The JavaScript thread is pinned to CPU 0 and every peer to CPU 1.
  *
@@ -34,15 +37,23 @@ import { loadAddon, packageRoot } from "../js/src/native/addon.js";
 import { RpcClient } from "../js/src/rpc/index.js";
 import { Bench, BenchClient } from "./gen/rpc_bench_pb.js";
 import { echoService } from "./lib/grpc-echo.js";
+import { cpuAtRate } from "./lib/cpu-load.js";
 import { cRpcEcho, cRpcEchoCrossProcess, postMessageRoundTrip } from "./lib/peers.js";
 import { ASYNC_WARMUP, SYNC_WARMUP, printTable, timeRounds, timeRoundsSync, type Latency } from "./lib/stats.js";
 
 const quick = process.argv.includes("--quick");
+/** Only the CPU-at-a-rate table (it needs no quiet machine to be meaningful as a ratio). */
+const cpuOnly = process.argv.includes("--cpu-only");
 const ROUNDS = quick ? 2000 : 20000;
 const COLD_ROUNDS = quick ? 200 : 2000;
 const THROUGHPUT_MS = quick ? 300 : 2000;
 const LONG_SPIN_US = 1_000_000; // keeps the C side spinning between calls
 const SEGMENTS = 3;
+/** How long each CPU-at-a-rate measurement runs, and how many rounds of the three (alternated) make a figure. */
+const CPU_MS = quick ? 1000 : 3000;
+const CPU_ROUNDS = 3;
+/** The transports' default spin budget (their cap when adaptive). */
+const DEFAULT_SPIN_US = 50;
 /** The CMake build holding services/ and bench/; $SHMRPC_CMAKE_DIR overrides. */
 const cmakeDir = path.resolve(packageRoot(), process.env.SHMRPC_CMAKE_DIR ?? "build/cmake");
 const library = path.join(cmakeDir, "services/libshmrpc_rpc_bench.so");
@@ -56,6 +67,8 @@ type Transport = "in-process" | "cross-process";
 interface Session {
   rpc: RpcClient;
   client: BenchClient;
+  /** Processes serving the session besides this one (their CPU counts). */
+  peers: number[];
   close(): Promise<void>;
 }
 
@@ -64,9 +77,10 @@ const runtimeDir = mkdtempSync(path.join(tmpdir(), "shmrpc-bench-"));
 let hosts = 0;
 
 /** shmrpc-host serving the bench library on CPU 1, ready to accept. */
-async function startHost(spinMicros: number): Promise<{ name: string; host: ChildProcess }> {
+async function startHost(spinMicros: number, spinFixed: boolean): Promise<{ name: string; host: ChildProcess }> {
   const name = `bench${process.pid}-${hosts++}`;
   const args = ["-c", "1", hostProgram, name, library, "--runtime-dir", runtimeDir, "--spin-us", String(spinMicros)];
+  if (spinFixed) args.push("--spin-fixed");
   const host = spawn("taskset", args, { stdio: ["ignore", "ignore", "pipe"] });
   let log = "";
   host.stderr!.on("data", (chunk: Buffer) => (log += chunk.toString()));
@@ -77,14 +91,14 @@ async function startHost(spinMicros: number): Promise<{ name: string; host: Chil
   return { name, host };
 }
 
-async function open(transport: Transport, spinMicros: number): Promise<Session> {
+async function open(transport: Transport, spinMicros: number, spinFixed = false): Promise<Session> {
   if (transport === "in-process") {
-    const service = new InProcessService({ library, spinMicros, cpu: 1 });
+    const service = new InProcessService({ library, spinMicros, spinFixed, cpu: 1 });
     const rpc = new RpcClient(service.channel, { maxCallsInFlight: 1024 });
-    return { rpc, client: new BenchClient(rpc), close: async () => (rpc.close(), void (await service.close())) };
+    return { rpc, client: new BenchClient(rpc), peers: [], close: async () => (rpc.close(), void (await service.close())) };
   }
-  const { name, host } = await startHost(spinMicros);
-  const connection = await connect(name, { runtimeDir, spinMicros });
+  const { name, host } = await startHost(spinMicros, spinFixed);
+  const connection = await connect(name, { runtimeDir, spinMicros, spinFixed });
   const rpc = new RpcClient(connection.channel, { maxCallsInFlight: 1024 });
   const close = async () => {
     rpc.close();
@@ -92,7 +106,41 @@ async function open(transport: Transport, spinMicros: number): Promise<Session> 
     host.kill("SIGTERM");
     await once(host, "exit");
   };
-  return { rpc, client: new BenchClient(rpc), close };
+  return { rpc, client: new BenchClient(rpc), peers: [host.pid!], close };
+}
+
+interface CpuFigures {
+  /** Percent of one core: the timer loop alone (the service idle), with calls (adaptive budgets), with calls (fixed budgets). */
+  bare: number;
+  adaptive: number;
+  fixed: number;
+  /** Calls made in the rounds with calls (adaptive, fixed): a call that hung would show here. */
+  calls: number;
+  fixedCalls: number;
+}
+
+/**
+ * CPU at `rate` awaited calls a second from a timer, beside the bare timer
+ * loop, with default budgets, adaptive and fixed: the median of CPU_ROUNDS
+ * rounds that take the three in turn (the machine's load drifts).
+ */
+async function cpuAtCallRate(transport: Transport, rate: number): Promise<CpuFigures> {
+  const measure = async (spinFixed: boolean, withCalls: boolean) => {
+    const { client, peers, close } = await open(transport, DEFAULT_SPIN_US, spinFixed);
+    for (let i = 0; i < 1000; i++) await client.echo(request); // warm: V8, and the budgets at their caps
+    const load = await cpuAtRate(rate, CPU_MS, withCalls ? () => client.echo(request) : undefined, peers);
+    await close();
+    return load;
+  };
+  const rounds: CpuFigures[] = [];
+  for (let i = 0; i < CPU_ROUNDS; i++) {
+    const bare = await measure(false, false);
+    const adaptive = await measure(false, true);
+    const fixed = await measure(true, true);
+    rounds.push({ bare: bare.percent, adaptive: adaptive.percent, fixed: fixed.percent, calls: adaptive.calls, fixedCalls: fixed.calls });
+  }
+  const median = (key: keyof CpuFigures) => rounds.map((round) => round[key]).sort((a, b) => a - b)[rounds.length >> 1]!;
+  return { bare: median("bare"), adaptive: median("adaptive"), fixed: median("fixed"), calls: median("calls"), fixedCalls: median("fixedCalls") };
 }
 
 async function unarySync(transport: Transport): Promise<Latency> {
@@ -179,8 +227,31 @@ async function grpcRoundTrip(rounds: number): Promise<Latency> {
   return latency;
 }
 
+/** The CPU-at-a-rate figures of both transports, printed. */
+async function cpuTable(): Promise<void> {
+  const rows: Array<[string, CpuFigures, number]> = [];
+  for (const transport of ["in-process", "cross-process"] as const) {
+    for (const rate of [100, 1000]) rows.push([`${transport}, ${rate} calls/s`, await cpuAtCallRate(transport, rate), rate]);
+  }
+  printTable(
+    `CPU at a caller's rate: % of one core (CPU time of every thread of this process and of shmrpc-host over wall time; medians of ${CPU_ROUNDS} alternated rounds of ${CPU_MS / 1000} s; awaited calls from a setInterval timer; spin cap ${DEFAULT_SPIN_US} µs)`,
+    ["", "timer alone", "calls, adaptive", "calls, fixed", "adaptive above timer", "CPU µs per call (adaptive)", "(fixed)", "calls made (adaptive, fixed)"],
+    rows.map(([label, f, rate]): Array<string | number> => [
+      label,
+      f.bare,
+      f.adaptive,
+      f.fixed,
+      f.adaptive - f.bare,
+      ((f.adaptive - f.bare) * 1e4) / rate,
+      ((f.fixed - f.bare) * 1e4) / rate,
+      `${f.calls}, ${f.fixedCalls}`,
+    ]),
+  );
+}
+
 async function main(): Promise<void> {
   if (!loadAddon().pinThread(0)) console.warn("could not pin the JavaScript thread to CPU 0");
+  if (cpuOnly) return cpuTable();
 
   const syncRuns = await overSegments(() => unarySync("in-process"));
   const asyncRuns = await overSegments(() => unaryAsync("in-process", LONG_SPIN_US, ROUNDS));
@@ -247,6 +318,7 @@ async function main(): Promise<void> {
     ["Unix socket p50 / shmrpc async p50", unix.p50 / asyncLatency.p50],
     ["grpc-js p50 / shmrpc async p50", grpcJs.p50 / asyncLatency.p50],
   ]);
+  await cpuTable();
 }
 
 try {

@@ -59,6 +59,8 @@ int shmrpc_channel_open(shmrpc_channel_t *ch, void *mem, size_t size,
                    base + SHMRPC_OFF_RING1_CONTROL, ring1_data, caps[1]);
   ch->parking.waiter = ch->opts.waiter != NULL ? ch->opts.waiter
                                                 : shmrpc_default_waiter();
+  shmrpc_spin_policy_init(&ch->rx_spin, ch->opts.spin_ns, ch->opts.spin_fixed);
+  shmrpc_spin_policy_init(&ch->tx_spin, ch->opts.spin_ns, ch->opts.spin_fixed);
   ch->parking.wake_loop = ch->opts.wake_loop;
   ch->parking.wake_loop_user = ch->opts.wake_loop_user;
   ch->reassembly_type = -1;
@@ -125,4 +127,13 @@ void shmrpc_channel_destroy(shmrpc_channel_t *ch) {
   ch->reassembly_cap = 0;
   ch->scratch_cap = 0;
   pthread_mutex_destroy(shmrpc__send_lock(ch));
+}
+
+void shmrpc_channel_spin_stats(const shmrpc_channel_t *ch,
+                               shmrpc_spin_policy_t *rx,
+                               shmrpc_spin_policy_t *tx) {
+  if (rx != NULL)
+    *rx = ch->rx_spin;
+  if (tx != NULL)
+    *tx = ch->tx_spin;
 }

@@ -196,8 +196,8 @@ static int receive(shmrpc_channel_t *ch, shmrpc_message_fn fn, void *user,
     release(ch, 0);
   int delivered = 0;
   for (;;) {
-    int rc = shmrpc__park(ch->rx.shared_consumer_wait, &ch->parking, &deadline,
-                                ch->opts.spin_ns, data_ready, ch);
+    int rc = shmrpc__park_spin(ch->rx.shared_consumer_wait, &ch->parking,
+                               &deadline, &ch->rx_spin, data_ready, ch);
     if (rc < 0) {
       release(ch, 0);
       return rc == SHMRPC_ETIMEDOUT ? 0 : rc;

@@ -78,8 +78,8 @@ static int make_room(writer_t *w, uint32_t need,
     /* The consumer can only free space for what it can see. */
     publish(w->ch);
     shmrpc__release_delivered_in_callback(w->ch);
-    r = shmrpc__park(w->ch->tx.shared_producer_wait, &w->ch->parking,
-                    deadline, w->ch->opts.spin_ns, space_ready, w);
+    r = shmrpc__park_spin(w->ch->tx.shared_producer_wait, &w->ch->parking,
+                          deadline, &w->ch->tx_spin, space_ready, w);
   }
   return r < 0 ? r : 0;
 }

@@ -9,6 +9,7 @@ int shmrpc_host_open_channel(const shmrpc_host_t *host, shmrpc_channel_t *ch) {
   shmrpc_channel_options_t opts;
   shmrpc_channel_options_init(&opts);
   opts.spin_ns = host->spin_ns;
+  opts.spin_fixed = host->spin_fixed;
   opts.wake_loop = host->wake_loop;
   opts.wake_loop_user = host->wake_loop_user;
   return shmrpc_channel_open(ch, host->segment, host->segment_size,

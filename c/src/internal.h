@@ -105,6 +105,10 @@ bool shmrpc__deadline_passed(const shmrpc_deadline_t *deadline);
 int shmrpc__park(uint32_t *wait_word, const shmrpc_parking_t *parking,
                  const shmrpc_deadline_t *deadline, uint32_t spin_ns,
                  shmrpc_ready_fn ready, void *ctx);
+int shmrpc__park_spin(uint32_t *wait_word, const shmrpc_parking_t *parking,
+                      const shmrpc_deadline_t *deadline,
+                      shmrpc_spin_policy_t *policy, shmrpc_ready_fn ready,
+                      void *ctx);
 void shmrpc__wake(uint32_t *wait_word, const shmrpc_parking_t *parking);
 
 /* --- channel.c --- */

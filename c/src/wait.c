@@ -65,9 +65,10 @@ static inline void cpu_relax(void) {
 /* Polls `ready` for up to `spin_ns` (and not past the deadline). Returns
  * the condition's value, or 0 when the budget is spent. The budget starts
  * at the first clock read, SPIN_CLOCK_EVERY polls in: most waits end
- * before that and never read the clock. */
+ * before that and never read the clock. That read is left in `*started`
+ * (untouched if the clock was not read). */
 static int spin(shmrpc_ready_fn ready, void *ctx, uint32_t spin_ns,
-                const shmrpc_deadline_t *deadline) {
+                const shmrpc_deadline_t *deadline, uint64_t *started) {
   if (spin_ns == 0)
     return 0;
   uint64_t start = 0;
@@ -79,7 +80,7 @@ static int spin(shmrpc_ready_fn ready, void *ctx, uint32_t spin_ns,
     if (i % SPIN_CLOCK_EVERY == 0) {
       uint64_t now = now_ns();
       if (start == 0)
-        start = now;
+        *started = start = now;
       if (now - start >= spin_ns || reached(deadline, now))
         return 0;
       /* If the peer is waiting for this CPU, no amount of spinning helps:
@@ -92,16 +93,31 @@ static int spin(shmrpc_ready_fn ready, void *ctx, uint32_t spin_ns,
 int shmrpc__park(uint32_t *wait_word, const shmrpc_parking_t *parking,
                  const shmrpc_deadline_t *deadline, uint32_t spin_ns,
                  shmrpc_ready_fn ready, void *ctx) {
+  shmrpc_spin_policy_t fixed;
+  shmrpc_spin_policy_init(&fixed, spin_ns, true);
+  return shmrpc__park_spin(wait_word, parking, deadline, &fixed, ready, ctx);
+}
+
+int shmrpc__park_spin(uint32_t *wait_word, const shmrpc_parking_t *parking,
+                      const shmrpc_deadline_t *deadline,
+                      shmrpc_spin_policy_t *policy, shmrpc_ready_fn ready,
+                      void *ctx) {
   const shmrpc_waiter_t *waiter = waiter_of(parking);
+  int r = ready(ctx);
+  if (r != 0)
+    return r; /* no wait at all: nothing for the policy */
+  if (shmrpc__deadline_passed(deadline))
+    return SHMRPC_ETIMEDOUT; /* a poll (timeout 0): not a wait either */
+  uint64_t started = 0; /* first clock read of the wait */
+  bool parked = false;
   for (;;) {
-    int r = ready(ctx);
+    r = spin(ready, ctx, policy->budget_ns, deadline, &started);
     if (r != 0)
-      return r;
-    if (shmrpc__deadline_passed(deadline))
-      return SHMRPC_ETIMEDOUT;
-    r = spin(ready, ctx, spin_ns, deadline);
-    if (r != 0)
-      return r;
+      break;
+    /* Parking costs a system call: one clock read more is nothing. */
+    if (started == 0)
+      started = now_ns();
+    parked = true;
     /* Announce the park, then re-check (sequentially consistent store,
      * then loads): either this re-check sees the waker's index store, or
      * the waker sees this park value and wakes the waiter. */
@@ -113,9 +129,17 @@ int shmrpc__park(uint32_t *wait_word, const shmrpc_parking_t *parking,
     /* Woken, timed out or not needed: not parked any more. A waker may
      * have cleared the word already; clearing it twice is harmless. */
     shmrpc__store_relaxed(wait_word, SHMRPC_WAIT_NONE);
+    if (r == 0)
+      r = ready(ctx);
     if (r != 0)
-      return r;
+      break;
+    if (shmrpc__deadline_passed(deadline)) {
+      r = SHMRPC_ETIMEDOUT;
+      break;
+    }
   }
+  shmrpc_spin_policy_observe(policy, !parked, parked ? now_ns() - started : 0);
+  return r;
 }
 
 void shmrpc__wake(uint32_t *wait_word, const shmrpc_parking_t *parking) {
@@ -209,7 +233,7 @@ uint32_t shmrpc_segment_close_for(void *segment, shmrpc_side_t side,
 }
 
 void shmrpc_loop_watch_init(shmrpc_loop_watch_t *watch, void *segment,
-                            shmrpc_side_t side, uint32_t spin_ns) {
+                            shmrpc_side_t side, uint32_t spin_ns, bool fixed) {
   uint32_t rx = side == SHMRPC_SIDE_CLIENT ? SHMRPC_OFF_RING1_CONTROL
                                            : SHMRPC_OFF_RING0_CONTROL;
   watch->wait_word = shmrpc__word(segment, rx + SHMRPC_RING_OFF_CONSUMER_WAIT);
@@ -218,7 +242,8 @@ void shmrpc_loop_watch_init(shmrpc_loop_watch_t *watch, void *segment,
   watch->peer_state = state_word(
       segment,
       side == SHMRPC_SIDE_CLIENT ? SHMRPC_SIDE_SERVER : SHMRPC_SIDE_CLIENT);
-  watch->spin_ns = spin_ns;
+  shmrpc_spin_policy_init(&watch->spin, spin_ns, fixed);
+  watch->parked_since_ns = 0;
 }
 
 /* A reader parked in its loop has consumed (and handed back) everything,
@@ -231,9 +256,14 @@ static int has_news(void *ctx) {
   return shmrpc__load_seq_cst(watch->peer_state) > SHMRPC_STATE_OPEN;
 }
 
-/* Spins on the ring for the watch's budget; true when news arrived. No
- * sched_yield here: this is the event loop's own thread, about to block. */
-static bool loop_spin(const shmrpc_loop_watch_t *watch) {
+/* Spins on the ring for `budget_ns`; true when news arrived. The first
+ * clock read is left in `*started` (untouched for a budget of 0 or news
+ * before the first read). No sched_yield here: this is the event loop's
+ * own thread, about to block. */
+static bool loop_spin(const shmrpc_loop_watch_t *watch, uint32_t budget_ns,
+                      uint64_t *started) {
+  if (budget_ns == 0)
+    return false;
   uint64_t start = 0;
   for (uint32_t i = 1;; i++) {
     cpu_relax();
@@ -242,8 +272,8 @@ static bool loop_spin(const shmrpc_loop_watch_t *watch) {
     if (i % LOOP_SPIN_CLOCK_EVERY == 0) {
       uint64_t now = now_ns();
       if (start == 0)
-        start = now;
-      if (now - start >= watch->spin_ns)
+        *started = start = now;
+      if (now - start >= budget_ns)
         return false;
     }
   }
@@ -254,22 +284,51 @@ static bool exchange(uint32_t *word, uint32_t from, uint32_t to) {
   return shmrpc__cas_seq_cst(word, &from, to);
 }
 
-shmrpc_loop_step_t shmrpc_loop_watch_step(const shmrpc_loop_watch_t *watch,
+shmrpc_loop_step_t shmrpc_loop_watch_step(shmrpc_loop_watch_t *watch,
                                           bool yield) {
   /* Not waiting for the peer, or parked for good after a spin: the loop
    * has other work, or the peer's wake-up is on its way. Only the owner
    * moves the word away from SPINNING. */
   if (!exchange(watch->wait_word, SHMRPC_WAIT_SPINNING, SHMRPC_WAIT_NONE))
     return SHMRPC_LOOP_IDLE;
-  if (!yield && loop_spin(watch))
+  /* A park whose wake-up never came through the hook (the reader found the
+   * news itself): its length is unknown, so it does not count. */
+  watch->parked_since_ns = 0;
+  if (yield) {
+    /* Something is there already (the reader parked again at once): let
+     * the loop poll first, spinning for nothing. */
+  } else {
+    uint64_t started = 0;
+    if (loop_spin(watch, watch->spin.budget_ns, &started)) {
+      shmrpc_spin_policy_observe(&watch->spin, true, 0);
+      return SHMRPC_LOOP_NEWS;
+    }
+    /* Park for good: store, then look once more, as any parker does. If
+     * the peer took the word back meanwhile, its wake-up reaches the loop
+     * (and ends this wait for the policy, shmrpc_loop_watch_woken). */
+    shmrpc__store_seq_cst(watch->wait_word, SHMRPC_WAIT_LOOP);
+    if (!has_news((void *)watch) ||
+        !exchange(watch->wait_word, SHMRPC_WAIT_LOOP, SHMRPC_WAIT_NONE)) {
+      watch->parked_since_ns = started != 0 ? started : now_ns();
+      return SHMRPC_LOOP_PARKED;
+    }
+    /* Came as the spin ended: the budget was (just) enough. */
+    shmrpc_spin_policy_observe(&watch->spin, true, 0);
     return SHMRPC_LOOP_NEWS;
-  /* Park for good: store, then look once more, as any parker does. If the
-   * peer took the word back meanwhile, its wake-up reaches the loop. */
+  }
   shmrpc__store_seq_cst(watch->wait_word, SHMRPC_WAIT_LOOP);
   if (!has_news((void *)watch) ||
       !exchange(watch->wait_word, SHMRPC_WAIT_LOOP, SHMRPC_WAIT_NONE))
     return SHMRPC_LOOP_PARKED;
-  return yield ? SHMRPC_LOOP_NEWS_LATER : SHMRPC_LOOP_NEWS;
+  return SHMRPC_LOOP_NEWS_LATER;
+}
+
+void shmrpc_loop_watch_woken(shmrpc_loop_watch_t *watch) {
+  if (watch->parked_since_ns == 0)
+    return;
+  shmrpc_spin_policy_observe(&watch->spin, false,
+                             now_ns() - watch->parked_since_ns);
+  watch->parked_since_ns = 0;
 }
 
 uint64_t shmrpc_now_ns(void) { return now_ns(); }
@@ -290,6 +349,13 @@ int shmrpc_park(uint32_t *wait_word, const shmrpc_parking_t *parking,
                 const shmrpc_deadline_t *deadline, uint32_t spin_ns,
                 shmrpc_ready_fn ready, void *ctx) {
   return shmrpc__park(wait_word, parking, deadline, spin_ns, ready, ctx);
+}
+
+int shmrpc_park_spin(uint32_t *wait_word, const shmrpc_parking_t *parking,
+                     const shmrpc_deadline_t *deadline,
+                     shmrpc_spin_policy_t *policy, shmrpc_ready_fn ready,
+                     void *ctx) {
+  return shmrpc__park_spin(wait_word, parking, deadline, policy, ready, ctx);
 }
 
 void shmrpc_wake(uint32_t *wait_word, const shmrpc_parking_t *parking) {

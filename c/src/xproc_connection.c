@@ -112,6 +112,7 @@ static void *conn_main(void *arg) {
                                  .segment = conn->segment,
                                  .segment_size = conn->segment_size,
                                  .spin_ns = o->spin_ns,
+                                 .spin_fixed = o->spin_fixed,
                                  .wake_loop = wake_client_loop,
                                  .wake_loop_user = conn,
                                  .config = o->config,

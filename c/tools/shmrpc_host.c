@@ -2,7 +2,11 @@
  *
  *   shmrpc-host NAME LIBRARY [--config STR] [--runtime-dir DIR]
  *               [--group GID] [--max-connections N] [--max-ring BYTES]
- *               [--ring BYTES] [--spin-us N] [--stop-timeout-ms N]
+ *               [--ring BYTES] [--spin-us N] [--spin-fixed]
+ *               [--stop-timeout-ms N]
+ *
+ * --spin-us caps the server's adaptive spin budget (docs/PROTOCOL.md 4);
+ * with --spin-fixed it spins that long before every park.
  *
  * LIBRARY is a shared object exporting shmrpc_serve (c/include/shmrpc/
  * host.h), the same library the Node addon hosts in-process. The host
@@ -27,7 +31,7 @@ static void usage(void) {
           "usage: shmrpc-host NAME LIBRARY [--config STR] [--runtime-dir DIR]\n"
           "                   [--group GID] [--max-connections N]\n"
           "                   [--ring BYTES] [--max-ring BYTES] [--spin-us N]\n"
-          "                   [--stop-timeout-ms N]\n");
+          "                   [--spin-fixed] [--stop-timeout-ms N]\n");
 }
 
 /* A whole non-negative number that fits in `max`, or -1. */
@@ -91,6 +95,10 @@ static int parse_args(int argc, char **argv, args_t *a) {
     }
     if (strcmp(arg, "--help") == 0)
       return 2;
+    if (strcmp(arg, "--spin-fixed") == 0) {
+      a->opts.spin_fixed = true;
+      continue;
+    }
     if (i + 1 >= argc) {
       fprintf(stderr, "shmrpc-host: %s needs a value\n", arg);
       return 2;

@@ -9,14 +9,18 @@ constexpr unsigned kMaxWakesPerPrepare = 64;
 
 }  // namespace
 
-LoopSpin::LoopSpin(uint8_t* segment, uint32_t spin_ns, WakeFn wake,
-                   WakeFn wake_soon, void* user)
-    : wake_(wake), wake_soon_(wake_soon), user_(user) {
-  shmrpc_loop_watch_init(&watch_, segment, SHMRPC_SIDE_CLIENT, spin_ns);
+LoopSpin::LoopSpin(uint8_t* segment, uint32_t spin_ns, bool spin_fixed,
+                   WakeFn wake, WakeFn wake_soon, void* user, LoopHold* hold)
+    : spins_(spin_ns > 0),
+      wake_(wake),
+      wake_soon_(wake_soon),
+      user_(user),
+      hold_(hold) {
+  shmrpc_loop_watch_init(&watch_, segment, SHMRPC_SIDE_CLIENT, spin_ns,
+                         spin_fixed);
 }
 
 void LoopSpin::Start(uv_loop_t* loop) {
-  if (watch_.spin_ns == 0) return;
   prepare_ = new uv_prepare_t;
   uv_prepare_init(loop, prepare_);
   prepare_->data = this;
@@ -34,20 +38,27 @@ void LoopSpin::Close() {
 
 void LoopSpin::OnPrepare(uv_prepare_t* handle) {
   auto* self = static_cast<LoopSpin*>(handle->data);
+  if (self->spins_) self->Watch();
+  // Whatever JavaScript did meanwhile, the hold follows its last wish
+  // before the loop blocks (or ends).
+  if (self->prepare_ != nullptr) self->hold_->Settle();
+}
+
+void LoopSpin::Watch() {
   for (unsigned wakes = 0;; wakes++) {
-    switch (shmrpc_loop_watch_step(&self->watch_, wakes == kMaxWakesPerPrepare)) {
+    switch (shmrpc_loop_watch_step(&watch_, wakes == kMaxWakesPerPrepare)) {
       case SHMRPC_LOOP_IDLE:
       case SHMRPC_LOOP_PARKED:
         return;
       case SHMRPC_LOOP_NEWS_LATER:
         // Timers and I/O go first: the loop polls without blocking, then
         // takes the wake-up.
-        self->wake_soon_(self->user_);
+        wake_soon_(user_);
         return;
       case SHMRPC_LOOP_NEWS:
         // JavaScript drains the ring and may park the word again: look again.
-        self->wake_(self->user_);
-        if (self->prepare_ == nullptr) return;  // closed by the callback
+        wake_(user_);
+        if (prepare_ == nullptr) return;  // closed by the callback
         break;
     }
   }

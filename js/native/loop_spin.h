@@ -13,6 +13,7 @@
 
 #include <cstdint>
 
+#include "loop_hold.h"
 #include "shmrpc/wait.h"
 
 namespace shmrpc {
@@ -24,28 +25,39 @@ class LoopSpin {
   // `segment` is the client's view of the shared segment; `wake` runs on the
   // loop thread when the service has published something (or left OPEN),
   // and `wake_soon` makes the loop run it after its next poll instead.
-  LoopSpin(uint8_t* segment, uint32_t spin_ns, WakeFn wake, WakeFn wake_soon,
-           void* user);
+  // `hold` (not owned; it outlives the LoopSpin) is settled at the end of
+  // every prepare callback.
+  LoopSpin(uint8_t* segment, uint32_t spin_ns, bool spin_fixed, WakeFn wake,
+           WakeFn wake_soon, void* user, LoopHold* hold);
   // Closes the handle: libuv must never call into a freed LoopSpin.
   ~LoopSpin() { Close(); }
   LoopSpin(const LoopSpin&) = delete;
   LoopSpin& operator=(const LoopSpin&) = delete;
 
-  // Starts watching before each blocking poll of `loop`; the handle does
-  // not keep the loop alive. No-op for a zero budget.
+  // Starts watching before each blocking poll of `loop` (the spin only
+  // with a budget); the handle does not keep the loop alive.
   void Start(uv_loop_t* loop);
   // Stops and closes the handle (it frees itself once libuv is done).
   void Close();
   // Whether JavaScript may park its consumer with SPINNING.
-  bool Active() const { return prepare_ != nullptr; }
+  bool Active() const { return prepare_ != nullptr && spins_; }
+  // The peer woke the loop (its uv_async or eventfd): ends a parked wait
+  // for the spin policy.
+  void Woken() { shmrpc_loop_watch_woken(&watch_); }
+  // The loop spin's policy: its budget and its waits (for stats).
+  const shmrpc_spin_policy_t& Policy() const { return watch_.spin; }
 
  private:
   static void OnPrepare(uv_prepare_t* handle);
+  // Steps the core's loop watch until the loop may block.
+  void Watch();
 
   shmrpc_loop_watch_t watch_;
+  bool spins_;
   WakeFn wake_;
   WakeFn wake_soon_;
   void* user_;
+  LoopHold* hold_;
   uv_prepare_t* prepare_ = nullptr;
 };
 

@@ -66,11 +66,13 @@ Napi::Function ServiceHost::Define(Napi::Env env) {
                      {InstanceMethod<&ServiceHost::Ring>("ring"),
                       InstanceMethod<&ServiceHost::Wait>("wait"),
                       InstanceMethod<&ServiceHost::KeepAlive>("keepAlive"),
+                      InstanceAccessor<&ServiceHost::HoldWords>("holdWords"),
                       InstanceMethod<&ServiceHost::Join>("join"),
                       InstanceMethod<&ServiceHost::Release>("release"),
                       InstanceAccessor<&ServiceHost::Running>("running"),
                       InstanceAccessor<&ServiceHost::LoopWakeUps>("loopWakeUps"),
-                      InstanceAccessor<&ServiceHost::LoopSpins>("loopSpins")});
+                      InstanceAccessor<&ServiceHost::LoopSpins>("loopSpins"),
+                      InstanceAccessor<&ServiceHost::LoopSpinStats>("loopSpinStats")});
 }
 
 ServiceHost::ServiceHost(const Napi::CallbackInfo& info)
@@ -93,6 +95,8 @@ ServiceHost::ServiceHost(const Napi::CallbackInfo& info)
   uint32_t spin_ns = MicrosAsNanos(options.Get("spinMicros"), kDefaultSpinNs);
   // The event loop spins as long as the service does, unless told otherwise.
   uint32_t loop_spin_ns = MicrosAsNanos(options.Get("loopSpinMicros"), spin_ns);
+  // Both sides' budgets adapt (shmrpc/wait.h) unless told to stay fixed.
+  bool spin_fixed = options.Get("spinFixed").ToBoolean();
   ServiceThread& state = *thread_state_;
   Napi::Value config = options.Get("config");
   if (config.IsString()) state.config = config.As<Napi::String>().Utf8Value();
@@ -123,11 +127,13 @@ ServiceHost::ServiceHost(const Napi::CallbackInfo& info)
   async_->data = this;
   uv_unref(reinterpret_cast<uv_handle_t*>(async_));
   state.async = async_;
+  hold_ = std::make_unique<LoopHold>(env, ApplyHold, this);
   loop_spin_ = std::make_unique<LoopSpin>(state.segment, loop_spin_ns,
-                                          CallOnWake, WakeSoon, this);
+                                          spin_fixed, CallOnWake, WakeSoon,
+                                          this, hold_.get());
 
   try {
-    Start(info[1].As<Napi::String>().Utf8Value(), spin_ns, cpu);
+    Start(info[1].As<Napi::String>().Utf8Value(), spin_ns, spin_fixed, cpu);
   } catch (...) {
     // The destructor will not run: close the handle that points at us.
     state.async = nullptr;
@@ -144,7 +150,7 @@ ServiceHost::ServiceHost(const Napi::CallbackInfo& info)
 }
 
 void ServiceHost::Start(const std::string& library, uint32_t spin_ns,
-                        int cpu) {
+                        bool spin_fixed, int cpu) {
   Napi::Env env = Env();
   ServiceThread& state = *thread_state_;
   state.library = dlopen(library.c_str(), RTLD_NOW | RTLD_LOCAL);
@@ -162,6 +168,7 @@ void ServiceHost::Start(const std::string& library, uint32_t spin_ns,
   state.host.segment = state.segment;
   state.host.segment_size = state.segment_size;
   state.host.spin_ns = spin_ns;
+  state.host.spin_fixed = spin_fixed;
   state.host.wake_loop = WakeLoop;
   state.host.wake_loop_user = &state;
   state.host.config = state.config.empty() ? nullptr : state.config.c_str();
@@ -192,7 +199,9 @@ void ServiceHost::WakeSoon(void* self) {
 }
 
 void ServiceHost::OnAsync(uv_async_t* handle) {
-  CallOnWake(handle->data);
+  auto* self = static_cast<ServiceHost*>(handle->data);
+  if (self->loop_spin_) self->loop_spin_->Woken();
+  CallOnWake(self);
 }
 
 void ServiceHost::CallOnWake(void* host) {
@@ -210,13 +219,20 @@ Napi::Value ServiceHost::Wait(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value ServiceHost::KeepAlive(const Napi::CallbackInfo& info) {
-  if (async_ == nullptr) return info.Env().Undefined();
-  auto* handle = reinterpret_cast<uv_handle_t*>(async_);
-  if (info.Length() > 0 && info[0].ToBoolean())
-    uv_ref(handle);
-  else
-    uv_unref(handle);
+  hold_->Set(info.Length() > 0 && info[0].ToBoolean());
   return info.Env().Undefined();
+}
+
+Napi::Value ServiceHost::HoldWords(const Napi::CallbackInfo& info) {
+  return hold_->Words(info.Env());
+}
+
+// The uv_async handle holds the loop: the service's wake-ups come through
+// it. Once released there is no handle, and nothing to hold.
+void ServiceHost::ApplyHold(void* self, bool hold) {
+  auto* handle = reinterpret_cast<uv_handle_t*>(static_cast<ServiceHost*>(self)->async_);
+  if (handle == nullptr) return;
+  hold ? uv_ref(handle) : uv_unref(handle);
 }
 
 Napi::Value ServiceHost::Join(const Napi::CallbackInfo& info) {
@@ -240,6 +256,10 @@ Napi::Value ServiceHost::LoopWakeUps(const Napi::CallbackInfo& info) {
 
 Napi::Value ServiceHost::LoopSpins(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), loop_spin_ && loop_spin_->Active());
+}
+
+Napi::Value ServiceHost::LoopSpinStats(const Napi::CallbackInfo& info) {
+  return SpinStats(info.Env(), loop_spin_->Policy());
 }
 
 bool ServiceHost::ReleaseAll() {

@@ -70,7 +70,7 @@ class ServiceHost : public Napi::ObjectWrap<ServiceHost> {
 
   // new ServiceHost(segment: Uint8Array over a SharedArrayBuffer,
   //                 library: string, onWake: () => void,
-  //                 options?: { spinMicros?: number,
+  //                 options?: { spinMicros?: number, spinFixed?: boolean,
   //                             loopSpinMicros?: number, config?: string,
   //                             cpu?: number })
   explicit ServiceHost(const Napi::CallbackInfo& info);
@@ -81,13 +81,16 @@ class ServiceHost : public Napi::ObjectWrap<ServiceHost> {
   Napi::Value Ring(const Napi::CallbackInfo& info);       // (byteOffset)
   Napi::Value Wait(const Napi::CallbackInfo& info);       // (byteOffset, expected, timeoutMs) -> bool
   Napi::Value KeepAlive(const Napi::CallbackInfo& info);  // (active)
+  Napi::Value HoldWords(const Napi::CallbackInfo& info);  // Int32Array (loop_hold.h)
   Napi::Value Join(const Napi::CallbackInfo& info);       // () -> exit code
   Napi::Value Release(const Napi::CallbackInfo& info);    // () -> true if the thread had ended
   Napi::Value Running(const Napi::CallbackInfo& info);
   Napi::Value LoopWakeUps(const Napi::CallbackInfo& info);
   Napi::Value LoopSpins(const Napi::CallbackInfo& info);
+  Napi::Value LoopSpinStats(const Napi::CallbackInfo& info);
 
-  void Start(const std::string& library, uint32_t spin_ns, int cpu);
+  void Start(const std::string& library, uint32_t spin_ns, bool spin_fixed,
+             int cpu);
   // Lets go of the thread (joined if it ended, else left to finish on its
   // own), the handles and the wake callback. Idempotent.
   bool ReleaseAll();
@@ -95,6 +98,7 @@ class ServiceHost : public Napi::ObjectWrap<ServiceHost> {
   // service a bounded time to return, then releases.
   void Stop();
   static void WakeLoop(void* thread);
+  static void ApplyHold(void* self, bool hold);
   static void OnAsync(uv_async_t* handle);
   static void CallOnWake(void* self);
   static void WakeSoon(void* self);
@@ -105,6 +109,7 @@ class ServiceHost : public Napi::ObjectWrap<ServiceHost> {
   Napi::AsyncContext* async_context_ = nullptr;
   std::thread thread_;
   uv_async_t* async_ = nullptr;  // also in thread_state_; freed in its close callback
+  std::unique_ptr<LoopHold> hold_;  // outlives loop_spin_, which settles it
   std::unique_ptr<LoopSpin> loop_spin_;
   bool cleanup_hook_ = false;
   bool released_ = false;

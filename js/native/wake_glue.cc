@@ -58,6 +58,16 @@ Napi::Value WaitOnWaitWord(const Napi::CallbackInfo& info, uint8_t* segment) {
                                             shmrpc_now_ns() < deadline);
 }
 
+Napi::Value SpinStats(Napi::Env env, const shmrpc_spin_policy_t& policy) {
+  Napi::Object stats = Napi::Object::New(env);
+  stats.Set("budgetMicros", Napi::Number::New(env, policy.budget_ns / 1000.0));
+  stats.Set("maxMicros", Napi::Number::New(env, policy.max_ns / 1000.0));
+  stats.Set("fixed", Napi::Boolean::New(env, policy.fixed));
+  stats.Set("caught", Napi::Number::New(env, static_cast<double>(policy.caught)));
+  stats.Set("parked", Napi::Number::New(env, static_cast<double>(policy.parked)));
+  return stats;
+}
+
 void CallBack(Napi::Env env, Napi::FunctionReference& fn,
               Napi::AsyncContext& context) {
   Napi::HandleScope scope(env);

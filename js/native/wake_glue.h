@@ -10,6 +10,8 @@
 
 #include <cstdint>
 
+#include "shmrpc/wait.h"
+
 namespace shmrpc {
 
 // A microseconds option as nanoseconds (clamped), or `fallback` if unset.
@@ -22,6 +24,10 @@ Napi::Value RingWaitWord(const Napi::CallbackInfo& info, uint8_t* segment);
 // wait(byteOffset, expected, timeoutMs) -> false on timeout: futex_wait
 // on one of the four wait words.
 Napi::Value WaitOnWaitWord(const Napi::CallbackInfo& info, uint8_t* segment);
+
+// A spin policy (shmrpc/wait.h) for JavaScript: { budgetMicros, maxMicros,
+// fixed, caught, parked }.
+Napi::Value SpinStats(Napi::Env env, const shmrpc_spin_policy_t& policy);
 
 // Calls `fn` with no arguments through MakeCallback (so promise jobs it
 // queues run before control returns to libuv); a throw is fatal, as for

@@ -63,6 +63,7 @@ class ConnectWorker : public Napi::AsyncWorker {
     Napi::Value timeout = options.Get("timeoutMs");
     if (timeout.IsNumber()) opts_.timeout_ms = timeout.As<Napi::Number>().Int32Value();
     loop_spin_ns_ = MicrosAsNanos(options.Get("loopSpinMicros"), kDefaultLoopSpinNs);
+    loop_spin_fixed_ = options.Get("loopSpinFixed").ToBoolean();
     on_wake_ = Napi::Persistent(info[2].As<Napi::Function>());
     on_server_gone_ = Napi::Persistent(info[3].As<Napi::Function>());
   }
@@ -87,7 +88,8 @@ class ConnectWorker : public Napi::AsyncWorker {
       Napi::Object client = constructor_->New(
           {Napi::External<shmrpc_xproc_connection_t>::New(env, conn),
            on_wake_.Value(), on_server_gone_.Value(),
-           Napi::Number::New(env, loop_spin_ns_)});
+           Napi::Number::New(env, loop_spin_ns_),
+           Napi::Boolean::New(env, loop_spin_fixed_)});
       deferred_.Resolve(client);
     } catch (const Napi::Error& e) {
       deferred_.Reject(e.Value());
@@ -102,6 +104,7 @@ class ConnectWorker : public Napi::AsyncWorker {
   std::string runtime_dir_;
   shmrpc_xproc_connect_options_t opts_;
   uint32_t loop_spin_ns_ = 0;
+  bool loop_spin_fixed_ = false;
   Napi::FunctionReference on_wake_;
   Napi::FunctionReference on_server_gone_;
   int rc_ = 0;
@@ -116,11 +119,13 @@ Napi::Function XprocClient::DefineConnect(Napi::Env env) {
        InstanceMethod<&XprocClient::Ring>("ring"),
        InstanceMethod<&XprocClient::Wait>("wait"),
        InstanceMethod<&XprocClient::KeepAlive>("keepAlive"),
+       InstanceAccessor<&XprocClient::HoldWords>("holdWords"),
        InstanceMethod<&XprocClient::Close>("close"),
        InstanceAccessor<&XprocClient::ServerPid>("serverPid"),
        InstanceAccessor<&XprocClient::Connected>("connected"),
        InstanceAccessor<&XprocClient::LoopWakeUps>("loopWakeUps"),
-       InstanceAccessor<&XprocClient::LoopSpins>("loopSpins")});
+       InstanceAccessor<&XprocClient::LoopSpins>("loopSpins"),
+       InstanceAccessor<&XprocClient::LoopSpinStats>("loopSpinStats")});
   // Connect makes instances through this reference; it lives as long as
   // the environment.
   auto* constructor = new Napi::FunctionReference(Napi::Persistent(cls));
@@ -144,7 +149,7 @@ Napi::Value XprocClient::Connect(const Napi::CallbackInfo& info) {
 XprocClient::XprocClient(const Napi::CallbackInfo& info)
     : Napi::ObjectWrap<XprocClient>(info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 4 || !info[0].IsExternal() || !info[1].IsFunction() ||
+  if (info.Length() < 5 || !info[0].IsExternal() || !info[1].IsFunction() ||
       !info[2].IsFunction() || !info[3].IsNumber())
     throw Napi::TypeError::New(env, "XprocClient: made by xprocConnect only");
   conn_.reset(info[0].As<Napi::External<shmrpc_xproc_connection_t>>().Data());
@@ -158,12 +163,13 @@ XprocClient::XprocClient(const Napi::CallbackInfo& info)
   on_wake_ = Napi::Persistent(info[1].As<Napi::Function>());
   on_server_gone_ = Napi::Persistent(info[2].As<Napi::Function>());
   async_context_ = new Napi::AsyncContext(env, "shmrpc:wake");
-  Start(env, info[3].As<Napi::Number>().Uint32Value());
+  Start(env, info[3].As<Napi::Number>().Uint32Value(), info[4].ToBoolean());
   napi_add_env_cleanup_hook(env, EnvCleanup, this);
   cleanup_hook_ = true;
 }
 
-void XprocClient::Start(Napi::Env env, uint32_t loop_spin_ns) {
+void XprocClient::Start(Napi::Env env, uint32_t loop_spin_ns,
+                        bool loop_spin_fixed) {
   uv_loop_t* loop = nullptr;
   if (napi_get_uv_event_loop(env, &loop) != napi_ok)
     throw Napi::Error::New(env, "XprocClient: no event loop");
@@ -181,8 +187,10 @@ void XprocClient::Start(Napi::Env env, uint32_t loop_spin_ns) {
   socket_poll_->data = this;
   uv_poll_start(socket_poll_, UV_READABLE | UV_DISCONNECT, OnSocket);
   uv_unref(reinterpret_cast<uv_handle_t*>(socket_poll_));
-  loop_spin_ = std::make_unique<LoopSpin>(segment_, loop_spin_ns, CallOnWake,
-                                          WakeSoon, this);
+  hold_ = std::make_unique<LoopHold>(env, ApplyHold, this);
+  loop_spin_ = std::make_unique<LoopSpin>(segment_, loop_spin_ns,
+                                          loop_spin_fixed, CallOnWake,
+                                          WakeSoon, this, hold_.get());
   loop_spin_->Start(loop);
 }
 
@@ -194,6 +202,7 @@ void XprocClient::OnWakeFd(uv_poll_t* handle, int status, int events) {
   uint64_t count;
   (void)!read(self->conn_->wake_fd, &count, sizeof count);
   self->loop_wake_ups_++;
+  if (self->loop_spin_) self->loop_spin_->Woken();
   CallOnWake(self);
 }
 
@@ -246,12 +255,18 @@ Napi::Value XprocClient::Wait(const Napi::CallbackInfo& info) {
 // While active, the eventfd's poll holds the loop open: a reply or the
 // server's end will come through it (or through the socket).
 Napi::Value XprocClient::KeepAlive(const Napi::CallbackInfo& info) {
-  active_ = info.Length() > 0 && info[0].ToBoolean();
-  if (wake_poll_ != nullptr) {
-    auto* handle = reinterpret_cast<uv_handle_t*>(wake_poll_);
-    active_ ? uv_ref(handle) : uv_unref(handle);
-  }
+  hold_->Set(info.Length() > 0 && info[0].ToBoolean());
   return info.Env().Undefined();
+}
+
+Napi::Value XprocClient::HoldWords(const Napi::CallbackInfo& info) {
+  return hold_->Words(info.Env());
+}
+
+void XprocClient::ApplyHold(void* self, bool hold) {
+  auto* handle = reinterpret_cast<uv_handle_t*>(static_cast<XprocClient*>(self)->wake_poll_);
+  if (handle == nullptr) return;
+  hold ? uv_ref(handle) : uv_unref(handle);
 }
 
 Napi::Value XprocClient::Close(const Napi::CallbackInfo& info) {
@@ -286,6 +301,10 @@ Napi::Value XprocClient::LoopWakeUps(const Napi::CallbackInfo& info) {
 
 Napi::Value XprocClient::LoopSpins(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), loop_spin_ && loop_spin_->Active());
+}
+
+Napi::Value XprocClient::LoopSpinStats(const Napi::CallbackInfo& info) {
+  return SpinStats(info.Env(), loop_spin_->Policy());
 }
 
 void XprocClient::EnvCleanup(void* self) {

@@ -26,7 +26,7 @@ class XprocClient : public Napi::ObjectWrap<XprocClient> {
   // Defines the class and returns the function that makes its instances:
   // xprocConnect(name, options, onWake, onServerGone) -> Promise<XprocClient>
   // options: { runtimeDir?, capacityC2S?, capacityS2C?, timeoutMs?,
-  //            loopSpinMicros? }. Connects on a libuv worker thread; rejects
+  //            loopSpinMicros?, loopSpinFixed? }. Connects on a libuv worker thread; rejects
   // with an Error whose `code` is the SHMRPC_E* name.
   static Napi::Function DefineConnect(Napi::Env env);
 
@@ -40,14 +40,16 @@ class XprocClient : public Napi::ObjectWrap<XprocClient> {
   Napi::Value Ring(const Napi::CallbackInfo& info);        // (byteOffset)
   Napi::Value Wait(const Napi::CallbackInfo& info);        // (byteOffset, expected, timeoutMs) -> bool
   Napi::Value KeepAlive(const Napi::CallbackInfo& info);   // (active)
+  Napi::Value HoldWords(const Napi::CallbackInfo& info);   // Int32Array (loop_hold.h)
   Napi::Value Close(const Napi::CallbackInfo& info);       // drops the connection
   Napi::Value ServerPid(const Napi::CallbackInfo& info);
   Napi::Value Connected(const Napi::CallbackInfo& info);   // false once the socket is gone
   Napi::Value LoopWakeUps(const Napi::CallbackInfo& info);
   Napi::Value LoopSpins(const Napi::CallbackInfo& info);
+  Napi::Value LoopSpinStats(const Napi::CallbackInfo& info);
 
   static Napi::Value Connect(const Napi::CallbackInfo& info);
-  void Start(Napi::Env env, uint32_t loop_spin_ns);
+  void Start(Napi::Env env, uint32_t loop_spin_ns, bool loop_spin_fixed);
   void Disconnect();
   void Shutdown();
   static void OnWakeFd(uv_poll_t* handle, int status, int events);
@@ -55,6 +57,7 @@ class XprocClient : public Napi::ObjectWrap<XprocClient> {
   static void OnAsync(uv_async_t* handle);
   static void CallOnWake(void* self);
   static void WakeSoon(void* self);
+  static void ApplyHold(void* self, bool hold);
   static void EnvCleanup(void* self);
 
   std::unique_ptr<shmrpc_xproc_connection_t> conn_;
@@ -67,8 +70,8 @@ class XprocClient : public Napi::ObjectWrap<XprocClient> {
   uv_poll_t* wake_poll_ = nullptr;    // the eventfd; ref'd while active
   uv_poll_t* socket_poll_ = nullptr;  // the socket; never holds the loop
   uv_async_t* async_ = nullptr;       // LoopSpin's "wake after the poll"
+  std::unique_ptr<LoopHold> hold_;  // outlives loop_spin_, which settles it
   std::unique_ptr<LoopSpin> loop_spin_;
-  bool active_ = false;
   uint64_t loop_wake_ups_ = 0;
   bool cleanup_hook_ = false;
 };

@@ -288,7 +288,7 @@ typedef struct loop_fixture_s {
 
 static void loop_fixture_init(loop_fixture_t *f, uint32_t spin_ns) {
   f->mem = new_segment();
-  shmrpc_loop_watch_init(&f->watch, f->mem, SHMRPC_SIDE_CLIENT, spin_ns);
+  shmrpc_loop_watch_init(&f->watch, f->mem, SHMRPC_SIDE_CLIENT, spin_ns, false);
   f->tail = (uint32_t *)(void *)(f->mem + SHMRPC_OFF_RING1_CONTROL +
                                  SHMRPC_RING_OFF_TAIL);
   f->server_state = (uint32_t *)(void *)(f->mem + SHMRPC_OFF_SERVER_STATE);

@@ -91,10 +91,12 @@ describe("RPC end to end (C service in-process)", { timeout: 60000 }, () => {
       return true;
     });
     await assert.rejects(rpc.unary({ ...echo, schemaHash: echo.schemaHash ^ 1 }, {}), isStatus(Status.FAILED_PRECONDITION));
+    // A MessageType of its own (a generated codec's $size and $write passes would win over encodedSize and encodeInto).
+    const { $size, $write, $encode, $read, ...plain } = EchoRequest;
     const garbage: MethodDescriptor<object, EchoReply> = {
       ...echo,
       requestType: {
-        ...EchoRequest,
+        ...plain,
         encodedSize: () => 2,
         encodeInto: (_message, target, offset) => {
           target.set([0x0a, 0x7f], offset); // a string running past the end

@@ -30,8 +30,13 @@ typedef struct shmrpc_msg_s {
 } shmrpc_msg_t;
 
 typedef struct shmrpc_channel_options_s {
-  /* How long to spin before parking, in nanoseconds. Default 50 000. */
+  /* How long to spin before parking, in nanoseconds: the cap of the
+   * adaptive budget of each kind of wait (shmrpc_spin_policy_t in
+   * shmrpc/wait.h), or with spin_fixed the budget of every wait. Default
+   * 50 000. */
   uint32_t spin_ns;
+  /* Spin spin_ns before every park instead of adapting. Default false. */
+  bool spin_fixed;
   /* The largest message this side accepts (advertised to the peer).
    * Default 64 MiB. */
   uint32_t max_message_bytes;
@@ -86,6 +91,8 @@ typedef struct shmrpc_channel_s {
   uint8_t *scratch;        /* copy of a delivered frame that wraps */
   size_t scratch_cap;
   uint32_t pending_consume; /* bytes past rx.head parsed but not released */
+  shmrpc_spin_policy_t rx_spin; /* waits for data (the receiving thread's) */
+  shmrpc_spin_policy_t tx_spin; /* waits for space (under send_lock) */
 } shmrpc_channel_t;
 
 /* Attaches to an initialized segment as `side`, validates the header
@@ -97,6 +104,14 @@ typedef struct shmrpc_channel_s {
 SHMRPC_EXTERN SHMRPC_MUST_CHECK int
 shmrpc_channel_open(shmrpc_channel_t *ch, void *mem, size_t size,
                     shmrpc_side_t side, const shmrpc_channel_options_t *opts);
+
+/* Copies the spin policies of the channel's waits for data (`rx`) and for
+ * space (`tx`), either may be NULL: their budgets and how many waits were
+ * caught spinning or parked (for tests and tuning). Call it from the
+ * thread that receives; a sender may be updating `tx` meanwhile. */
+SHMRPC_EXTERN void shmrpc_channel_spin_stats(const shmrpc_channel_t *ch,
+                                             shmrpc_spin_policy_t *rx,
+                                             shmrpc_spin_policy_t *tx);
 
 /* Sends one message, fragmenting it when its frame does not fit in the ring.
  * Waits for space up to `timeout_ms`. The timeout applies until the first

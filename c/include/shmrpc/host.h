@@ -34,7 +34,7 @@ extern "C" {
 
 /* Bumped when shmrpc_host_t changes incompatibly; a service refuses a host
  * with another value (SHMRPC_EVERSION). */
-#define SHMRPC_HOST_ABI_VERSION 2
+#define SHMRPC_HOST_ABI_VERSION 3
 #define SHMRPC_SERVE_SYMBOL "shmrpc_serve"
 
 typedef struct shmrpc_host_s {
@@ -54,6 +54,8 @@ typedef struct shmrpc_host_s {
    * the socket's credentials), "wasm-worker" (a WebAssembly Worker's
    * page). NULL: "unknown". Valid while serve runs. (ABI version 2.) */
   const char *peer;
+  /* Spin spin_ns before every park instead of adapting (ABI version 3). */
+  bool spin_fixed;
 } shmrpc_host_t;
 
 typedef int (*shmrpc_serve_fn)(const shmrpc_host_t *host);

@@ -82,6 +82,47 @@ typedef struct shmrpc_parking_s {
   void *wake_loop_user;
 } shmrpc_parking_t;
 
+/* --- how long to spin (docs/PROTOCOL.md section 4, "Spin budgets") --- */
+
+/* A wait that parks and lasts longer than this many times the cap saw an
+ * idle peer, not a slow one (rule 4 below). */
+#define SHMRPC_SPIN_IDLE_FACTOR 8u
+
+/* The spin budget of one kind of wait (a channel's wait for data, its wait
+ * for space, an event loop's wait for replies), learned from the waits
+ * themselves so that a burst spins and a caller that comes rarely parks
+ * at once. Rules, applied by shmrpc_spin_policy_observe after each wait:
+ * 1. The budget starts at max_ns and never exceeds it.
+ * 2. A wait that ended while spinning leaves the budget as it is.
+ * 3. A wait that parked and ended within max_ns of its start (the peer
+ *    answered soon after the spin gave up: a longer spin would have caught
+ *    it) doubles the budget; from 0 it grows to max_ns / 4.
+ * 4. A wait that parked and ended later than SHMRPC_SPIN_IDLE_FACTOR times
+ *    max_ns (the peer was idle: a caller at a UI's rate) halves the
+ *    budget; below max_ns / 16 it becomes 0, so such a waiter parks at
+ *    once after five such waits from the full budget.
+ * 5. A wait in between (the peer answers on the budget's scale, a wake-up
+ *    away) leaves the budget: spins catch such a peer often enough.
+ * A fixed policy always spins max_ns (the behaviour before adaptive
+ * spinning). One thread at a time uses a policy; it is private memory. */
+typedef struct shmrpc_spin_policy_s {
+  uint32_t max_ns;    /* the configured budget: the cap */
+  uint32_t budget_ns; /* what the next wait spins */
+  bool fixed;         /* always spin max_ns */
+  uint64_t caught;    /* waits that ended while spinning */
+  uint64_t parked;    /* waits that parked */
+} shmrpc_spin_policy_t;
+
+/* Starts `policy` at the full budget `max_ns`; fixed or adaptive. */
+SHMRPC_EXTERN void shmrpc_spin_policy_init(shmrpc_spin_policy_t *policy,
+                                           uint32_t max_ns, bool fixed);
+
+/* Applies the rules above to one wait: `caught` when it ended while
+ * spinning, else it parked and ended `waited_ns` after it began. */
+SHMRPC_EXTERN void shmrpc_spin_policy_observe(shmrpc_spin_policy_t *policy,
+                                              bool caught,
+                                              uint64_t waited_ns);
+
 /* --- parking and waking (docs/PROTOCOL.md section 4) --- */
 
 /* A condition to wait for: returns > 0 when it holds, 0 when it does not
@@ -102,6 +143,15 @@ SHMRPC_EXTERN int shmrpc_park(uint32_t *wait_word,
                               const shmrpc_deadline_t *deadline,
                               uint32_t spin_ns, shmrpc_ready_fn ready,
                               void *ctx);
+
+/* As shmrpc_park, spinning for `policy`'s budget and telling the policy
+ * how the wait went (a wait that needed neither spin nor park does not
+ * count). */
+SHMRPC_EXTERN int shmrpc_park_spin(uint32_t *wait_word,
+                                   const shmrpc_parking_t *parking,
+                                   const shmrpc_deadline_t *deadline,
+                                   shmrpc_spin_policy_t *policy,
+                                   shmrpc_ready_fn ready, void *ctx);
 
 /* Wakes whoever parked on `wait_word`, after the caller changed what it
  * waits for with a sequentially consistent store (a new index or state).
@@ -158,13 +208,15 @@ typedef struct shmrpc_loop_watch_s {
   const uint32_t *tail;        /* rx tail (peer's) */
   const uint32_t *head;        /* rx head (this side's) */
   const uint32_t *peer_state;  /* the peer's state word */
-  uint32_t spin_ns;
+  shmrpc_spin_policy_t spin;   /* how long a step spins */
+  uint64_t parked_since_ns;    /* start of the wait that parked, or 0 */
 } shmrpc_loop_watch_t;
 
-/* Points `watch` at the rx ring of `side` in `segment`. */
+/* Points `watch` at the rx ring of `side` in `segment`, with a spin budget
+ * of `spin_ns` (the cap of an adaptive one, unless `fixed`). */
 SHMRPC_EXTERN void shmrpc_loop_watch_init(shmrpc_loop_watch_t *watch,
                                           void *segment, shmrpc_side_t side,
-                                          uint32_t spin_ns);
+                                          uint32_t spin_ns, bool fixed);
 
 typedef enum {
   /* The word was not SPINNING: nothing to do, let the loop block. */
@@ -187,7 +239,12 @@ typedef enum {
  * NEWS/NEWS_LATER when the re-check found news). Only the word's owner
  * calls this, on the loop's thread. */
 SHMRPC_EXTERN shmrpc_loop_step_t
-shmrpc_loop_watch_step(const shmrpc_loop_watch_t *watch, bool yield);
+shmrpc_loop_watch_step(shmrpc_loop_watch_t *watch, bool yield);
+
+/* The loop was woken by the peer (its wake_loop hook) after a step
+ * returned PARKED: ends that wait for the spin policy. Harmless at any
+ * other time. */
+SHMRPC_EXTERN void shmrpc_loop_watch_woken(shmrpc_loop_watch_t *watch);
 
 #ifdef __cplusplus
 }

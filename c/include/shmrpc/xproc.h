@@ -87,8 +87,10 @@ typedef struct shmrpc_xproc_server_options_s {
   shmrpc_serve_fn serve;
   /* Passed to serve as host->config. May be NULL. Copied. */
   const char *config;
-  /* Spin budget of the server side before it parks. Default 50 000 ns. */
+  /* Spin budget of the server side before it parks: the cap of its
+   * adaptive budget, or with spin_fixed every wait's. Default 50 000 ns. */
   uint32_t spin_ns;
+  bool spin_fixed;
   /* Ring capacities when a client asks for none: default 1 MiB each. */
   uint32_t default_capacity;
   /* The largest ring a client may ask for. Default 64 MiB. */

@@ -13,8 +13,14 @@ export interface ChannelOptions {
   side: Side;
   /** How to wake and wait for the peer. Default: an AtomicsDoorbell over the segment (JavaScript peers). */
   doorbell: Doorbell;
-  /** How long receiveSync spins for data, and a blocked send for space, before parking, in microseconds. Default 50. */
+  /**
+   * How long receiveSync spins for data, and a blocked send for space,
+   * before parking, in microseconds. receiveSync's budget adapts below
+   * this cap (docs/PROTOCOL.md section 4) unless spinFixed. Default 50.
+   */
   spinMicros: number;
+  /** Spin spinMicros before every park instead of adapting. Default false. */
+  spinFixed: boolean;
   /** The largest message this side accepts, advertised to the peer. Default 64 MiB. */
   maxMessageBytes: number;
   /** Messages an async iterator buffers before the channel stops draining for it. Default 64. */
@@ -36,6 +42,7 @@ export const MAX_U32 = 0xffffffff;
 const DEFAULTS: Omit<ChannelOptions, "doorbell"> = Object.freeze({
   side: "client",
   spinMicros: 50,
+  spinFixed: false,
   maxMessageBytes: 64 << 20,
   iteratorBufferMessages: 64,
 });
@@ -61,6 +68,7 @@ export function channelOptions(segment: SharedRegion, options: Partial<ChannelOp
     side,
     doorbell,
     spinMicros: numberOption("spinMicros", options.spinMicros ?? DEFAULTS.spinMicros, 0, Infinity),
+    spinFixed: booleanOption("spinFixed", options.spinFixed ?? DEFAULTS.spinFixed),
     maxMessageBytes: numberOption("maxMessageBytes", options.maxMessageBytes ?? DEFAULTS.maxMessageBytes, 0, MAX_U32),
     iteratorBufferMessages: numberOption(
       "iteratorBufferMessages",
@@ -79,6 +87,11 @@ export function timeoutOption(options: SendOptions | undefined): number | undefi
     throw new TypeError("send: options.timeoutMs must be a number");
   }
   return timeoutMs < 0 || timeoutMs > MAX_TIMER_MS ? undefined : timeoutMs;
+}
+
+function booleanOption(name: string, value: unknown): boolean {
+  if (typeof value !== "boolean") throw new TypeError(`Channel: ${name} must be a boolean`);
+  return value;
 }
 
 function numberOption(name: string, value: unknown, min: number, max: number): number {

@@ -12,17 +12,27 @@ import { FrameReader } from "./frame-reader.js";
 import { PeerState, RingOffset, WaitValue } from "./layout.js";
 import { MessageIterator, type MessageSource } from "./message-iterator.js";
 import type { RingConsumer } from "./ring.js";
-import { spinUntil } from "./spin.js";
+import { spinUntil, type SpinPolicy } from "./spin.js";
 
 export interface MessageListenerOptions {
   /**
    * The listener handles each message before it returns and keeps nothing
-   * of its `data`: the channel may then hand it a view of the shared ring
-   * instead of a copy (while every consumer borrows). Such a view is only
-   * valid during the call, and the peer can change it meanwhile: read each
-   * value once, check it, then use it.
+   * of it: the channel may then hand it a view of the shared ring instead
+   * of a copy (while every consumer borrows), in a message object it reuses.
+   * Such a message is only valid during the call, and the peer can change
+   * the view meanwhile: read each value once, check it, then use it.
    */
   borrow?: boolean;
+  /**
+   * The listener alone does not make the channel wait for messages: while
+   * every consumer is passive and channel.expect(true) was not said, the
+   * channel delivers what it finds when it drains (on the transport's
+   * wake-ups, or expect(true)), but asks the peer for no wake-up and does
+   * not hold the event loop open. For a consumer that knows when it
+   * awaits something, such as an RPC client: staying registered between
+   * calls costs nothing per call.
+   */
+  passive?: boolean;
 }
 
 /** Messages one drain delivers before it yields to the event loop. */
@@ -37,9 +47,13 @@ export class ChannelReceiver {
   private readonly consumerWait: number;
   private readonly producerWait: number;
 
-  /** Each listener, and whether it borrows (MessageListenerOptions.borrow). */
-  private readonly listeners = new Map<(message: Message) => void, boolean>();
+  /** Each listener and its options (MessageListenerOptions). */
+  private readonly listeners = new Map<(message: Message) => void, MessageListenerOptions>();
   private borrowingListeners = 0;
+  /** Listeners that are not passive: they wait for messages all the time. */
+  private activeListeners = 0;
+  /** channel.expect(): passive listeners await a message now. */
+  private expecting = false;
   private readonly closeListeners = new Set<(error?: ShmrpcError) => void>();
   private readonly iterators = new Set<MessageIterator>();
   private readonly iteratorSource: MessageSource;
@@ -58,7 +72,8 @@ export class ChannelReceiver {
     ring: RingConsumer,
     rxControl: number,
     maxMessageBytes: number,
-    private readonly spinMicros: number,
+    /** receiveSync's budget. */
+    readonly spin: SpinPolicy,
     private readonly iteratorBufferMessages: number,
   ) {
     this.reader = new FrameReader(ring, maxMessageBytes, () => this.releaseRx());
@@ -74,9 +89,9 @@ export class ChannelReceiver {
     };
   }
 
-  /** True while the stream goes on and someone consumes it in the event loop. */
+  /** True while the stream goes on and someone waits for messages in the event loop. */
   get listening(): boolean {
-    return !this.streamEnded && this.hasConsumers();
+    return !this.streamEnded && this.waiting();
   }
 
   /** Channel.onMessage. */
@@ -84,9 +99,10 @@ export class ChannelReceiver {
     if (typeof listener !== "function") throw new TypeError("onMessage: the listener must be a function");
     if (this.streamEnded) return () => {};
     this.removeListener(listener);
-    const borrow = options?.borrow === true;
-    this.listeners.set(listener, borrow);
-    if (borrow) this.borrowingListeners++;
+    const kept = { borrow: options?.borrow === true, passive: options?.passive === true };
+    this.listeners.set(listener, kept);
+    if (kept.borrow) this.borrowingListeners++;
+    if (!kept.passive) this.activeListeners++;
     this.consumersChanged();
     return () => {
       if (this.removeListener(listener)) this.consumersChanged();
@@ -94,11 +110,29 @@ export class ChannelReceiver {
   }
 
   private removeListener(listener: (message: Message) => void): boolean {
-    const borrowed = this.listeners.get(listener);
-    if (borrowed === undefined) return false;
+    const kept = this.listeners.get(listener);
+    if (kept === undefined) return false;
     this.listeners.delete(listener);
-    if (borrowed) this.borrowingListeners--;
+    if (kept.borrow) this.borrowingListeners--;
+    if (!kept.passive) this.activeListeners--;
     return true;
+  }
+
+  /**
+   * Channel.expect. Parks at once when passive listeners start waiting (no
+   * drain task per call), and stops asking for wake-ups when they stop.
+   */
+  expect(awaiting: boolean): void {
+    if (awaiting === this.expecting) return;
+    const before = this.waiting();
+    this.expecting = awaiting;
+    if (this.waiting() === before || this.streamEnded) return;
+    if (!awaiting) {
+      if (this.link.ownState === PeerState.OPEN) Atomics.store(this.link.words, this.consumerWait >> 2, WaitValue.NONE);
+    } else if (!this.draining && !this.park()) {
+      this.scheduleDrain();
+    }
+    this.owner.updateKeepAlive();
   }
 
   /** Channel.onClose. */
@@ -127,7 +161,11 @@ export class ChannelReceiver {
     return iterator;
   }
 
-  /** Channel.receiveSync: spins for up to spinMicros, then sleeps with consumer_wait = 1. */
+  /**
+   * Channel.receiveSync: spins for the spin policy's budget, then sleeps
+   * with consumer_wait = 1; a wait (not a message found at once) is
+   * reported to the policy.
+   */
   receiveSync(timeoutMs: number): Message | undefined {
     if (typeof timeoutMs !== "number" || Number.isNaN(timeoutMs)) {
       throw new TypeError("receiveSync: timeoutMs must be a number");
@@ -139,19 +177,32 @@ export class ChannelReceiver {
     const deadline = timeoutMs < 0 ? Infinity : performance.now() + timeoutMs;
     const words = this.link.words;
     const wordIndex = this.consumerWait >> 2;
+    /** performance.now() when the wait began (0: no wait yet), and whether it parked. */
+    let began = 0;
+    let parked = false;
     try {
       for (;;) {
         const message = this.reader.next();
         this.releaseRx();
-        if (message) return message;
+        if (message) {
+          if (began !== 0) this.spin.observe(!parked, parked ? (performance.now() - began) * 1000 : 0);
+          return message;
+        }
         if (this.link.peerEnded()) {
           if (this.reader.ring.readable() > 0) continue;
           this.owner.peerGone();
           throw this.streamError ?? new ShmrpcError("ECLOSED", "the peer closed the channel");
         }
-        if (this.spinForData(deadline)) continue;
+        const start = performance.now();
+        if (began === 0) began = start;
+        if (this.spinForData(start, deadline)) continue;
         const now = performance.now();
-        if (now >= deadline) return undefined;
+        parked = true;
+        if (now >= deadline) {
+          // A poll (timeout 0) is no wait; a timeout is a peer not coming soon.
+          if (timeoutMs !== 0) this.spin.observe(false, (now - began) * 1000);
+          return undefined;
+        }
         // Announce the sleep, then look once more (docs/PROTOCOL.md section 4).
         Atomics.store(words, wordIndex, WaitValue.FUTEX);
         if (this.reader.ring.readable() === 0 && !this.link.peerEnded()) {
@@ -198,20 +249,37 @@ export class ChannelReceiver {
           this.owner.peerGone();
           return;
         }
-        Atomics.store(words, waitIndex, this.link.doorbell.watchesBeforeBlocking ? WaitValue.SPINNING : WaitValue.LOOP);
-        if (this.reader.ring.readable() > 0 || this.link.peerEnded()) {
+        if (!this.waiting()) {
+          // Only passive listeners, awaiting nothing: ask for no wake-up.
           Atomics.store(words, waitIndex, WaitValue.NONE);
-          continue;
+          return;
         }
-        this.link.stats.parks++;
-        this.link.doorbell.parkInLoop?.(this.consumerWait, this.owner.wakeTask);
-        return;
+        if (this.park()) return;
       }
     } catch (error) {
       this.owner.failOrRethrow(error);
     } finally {
       this.draining = false;
     }
+  }
+
+  /**
+   * Parks the consumer in the event loop (docs/PROTOCOL.md section 4):
+   * stores 3 (SPINNING) when the transport looks at the ring before the
+   * loop blocks, else 2, then looks once more. True when parked; false,
+   * with the word back at 0, when data or the peer's end is there.
+   */
+  private park(): boolean {
+    const words = this.link.words;
+    const waitIndex = this.consumerWait >> 2;
+    Atomics.store(words, waitIndex, this.link.doorbell.watchesBeforeBlocking ? WaitValue.SPINNING : WaitValue.LOOP);
+    if (this.reader.ring.readable() > 0 || this.link.peerEnded()) {
+      Atomics.store(words, waitIndex, WaitValue.NONE);
+      return false;
+    }
+    this.link.stats.parks++;
+    this.link.doorbell.parkInLoop?.(this.consumerWait, this.owner.wakeTask);
+    return true;
   }
 
   /**
@@ -228,6 +296,7 @@ export class ChannelReceiver {
     this.iterators.clear();
     this.listeners.clear();
     this.borrowingListeners = 0;
+    this.activeListeners = 0;
     for (const listener of this.closeListeners) {
       try {
         listener(error);
@@ -261,6 +330,11 @@ export class ChannelReceiver {
     return this.listeners.size > 0 || this.iterators.size > 0;
   }
 
+  /** Someone waits for messages: an iterator, a listener that is not passive, or passive ones expecting. */
+  private waiting(): boolean {
+    return this.iterators.size > 0 || this.activeListeners > 0 || (this.expecting && this.listeners.size > 0);
+  }
+
   /** True while every consumer can take another message. */
   private canDeliver(): boolean {
     if (this.streamEnded || !this.hasConsumers()) return false;
@@ -272,7 +346,8 @@ export class ChannelReceiver {
     if (this.hasConsumers()) {
       this.scheduleDrain();
     } else if (this.link.ownState === PeerState.OPEN) {
-      // Nobody listens: stop asking the peer for wake-ups.
+      // Nobody listens: stop asking the peer for wake-ups (a drain of
+      // passive listeners that await nothing stores 0 itself).
       Atomics.store(this.link.words, this.consumerWait >> 2, WaitValue.NONE);
     }
     this.owner.updateKeepAlive();
@@ -308,9 +383,11 @@ export class ChannelReceiver {
     if (this.reader.ring.release()) this.link.wakeWord(this.producerWait);
   }
 
-  /** Spins until data arrives (true), or the spin budget or deadline passes (false). */
-  private spinForData(deadline: number): boolean {
+  /** Spins from `start` until data arrives (true), or the spin budget or deadline passes (false). */
+  private spinForData(start: number, deadline: number): boolean {
+    const budget = this.spin.budgetMicros;
+    if (budget === 0) return false;
     const ring = this.reader.ring;
-    return spinUntil(Math.min(deadline, performance.now() + this.spinMicros / 1000), () => ring.readable() > 0);
+    return spinUntil(Math.min(deadline, start + budget / 1000), () => ring.readable() > 0);
   }
 }

@@ -116,13 +116,26 @@ export class ChannelSender {
     }
   }
 
+  /** Channel.trySendEncoded: one whole frame that `write` fills now, or false with `write` not called. */
+  trySendEncoded(type: FrameType, length: number, write: PayloadWriter): boolean {
+    checkEncoded("trySendEncoded", type, length, write);
+    const refused = this.refusal();
+    if (refused) throw refused;
+    if (this.queue.length > 0) return false;
+    try {
+      this.checkSize(length);
+      if (this.writer.needsFragments(length) || !this.writer.writeEncoded(type, length, write)) return false;
+    } catch (error) {
+      if (!(error instanceof ShmrpcError)) throw error; // from write(): the caller's own bug
+      throw this.owner.failOnViolation(error);
+    }
+    this.wrote();
+    return true;
+  }
+
   /** Channel.sendEncoded: `write` fills the ring in place when it can, else a private buffer. */
   sendEncoded(type: FrameType, length: number, write: PayloadWriter, options?: SendOptions): Promise<void> {
-    if (!isFrameType(type)) throw new TypeError(`sendEncoded: unknown message type ${String(type)}`);
-    if (!Number.isInteger(length) || length < 0 || length > MAX_U32) {
-      throw new TypeError(`sendEncoded: length must be an integer in [0, 2^32), got ${String(length)}`);
-    }
-    if (typeof write !== "function") throw new TypeError("sendEncoded: write must be a function");
+    checkEncoded("sendEncoded", type, length, write);
     const timeoutMs = timeoutOption(options);
     const refused = this.refusal();
     if (refused) return Promise.reject(refused);
@@ -282,6 +295,14 @@ export class ChannelSender {
     const ring = this.writer.ring;
     return spinUntil(performance.now() + this.spinMicros / 1000, () => ring.writable() >= bytes);
   }
+}
+
+function checkEncoded(method: string, type: unknown, length: unknown, write: unknown): void {
+  if (!isFrameType(type)) throw new TypeError(`${method}: unknown message type ${String(type)}`);
+  if (!Number.isInteger(length) || (length as number) < 0 || (length as number) > MAX_U32) {
+    throw new TypeError(`${method}: length must be an integer in [0, 2^32), got ${String(length)}`);
+  }
+  if (typeof write !== "function") throw new TypeError(`${method}: write must be a function`);
 }
 
 function checkPayload(method: string, type: unknown, data: unknown): void {

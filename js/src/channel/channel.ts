@@ -42,9 +42,10 @@ import { ChannelSender, type PayloadWriter } from "./channel-sender.js";
 import type { FrameType, Message } from "./frame.js";
 import { Offset, PeerState, SEGMENT_HEADER_BYTES, sideLayout, type Side } from "./layout.js";
 import { RingConsumer, RingProducer } from "./ring.js";
+import { SpinPolicy, type SpinStats } from "./spin.js";
 import { segmentRegion, validateRegion, type SegmentSource } from "./segment.js";
 
-export type { ChannelOptions, ChannelStats, MessageListenerOptions, PayloadWriter, SendOptions };
+export type { ChannelOptions, ChannelStats, MessageListenerOptions, PayloadWriter, SendOptions, SpinStats };
 
 export type ChannelState = "open" | "closed" | "failed";
 
@@ -68,7 +69,7 @@ export class Channel implements AsyncIterable<Message> {
   constructor(source: SegmentSource, options: Partial<ChannelOptions> = {}) {
     const region = segmentRegion(source);
     const segment = validateRegion(region);
-    const { side, doorbell, spinMicros, maxMessageBytes, iteratorBufferMessages } = channelOptions(region, options);
+    const { side, doorbell, spinMicros, spinFixed, maxMessageBytes, iteratorBufferMessages } = channelOptions(region, options);
     this.side = side;
 
     // Every view is made once here, at the region's offset: indices stay segment-relative.
@@ -102,10 +103,15 @@ export class Channel implements AsyncIterable<Message> {
       new RingConsumer(sab, rxRing),
       layout.rxControl,
       maxMessageBytes,
-      spinMicros,
+      new SpinPolicy(spinMicros, spinFixed),
       iteratorBufferMessages,
     );
     this.link.open(maxMessageBytes);
+  }
+
+  /** receiveSync's spin policy: its budget now and its waits (docs/PROTOCOL.md section 4). */
+  get spinStats(): SpinStats {
+    return this.receiver.spin.stats();
   }
 
   /** This side's state: "open" until close() or a protocol violation. */
@@ -157,6 +163,22 @@ export class Channel implements AsyncIterable<Message> {
     return this.sender.sendEncoded(type, length, write, options);
   }
 
+  /**
+   * sendEncoded without waiting: when no earlier send is pending and the
+   * message fits in the ring now as one frame, calls `write` (as
+   * sendEncoded does) and returns true; otherwise returns false without
+   * calling `write` (use sendEncoded, which queues). Published like
+   * trySend. Throws as trySend, and what `write` throws.
+   */
+  trySendEncoded(type: FrameType, length: number, write: PayloadWriter): boolean {
+    return this.sender.trySendEncoded(type, length, write);
+  }
+
+  /** True while a send waits for ring space (sends leave the queue in order). */
+  get sendsPending(): boolean {
+    return this.sender.pending;
+  }
+
   /** Publishes every frame written so far now, and wakes the peer if it is parked. */
   flush(): void {
     this.sender.flush();
@@ -175,6 +197,19 @@ export class Channel implements AsyncIterable<Message> {
    */
   onMessage(listener: (message: Message) => void, options?: MessageListenerOptions): () => void {
     return this.receiver.onMessage(listener, options);
+  }
+
+  /**
+   * Says whether this side awaits messages now, for passive listeners
+   * (MessageListenerOptions.passive): an RPC client with calls in flight
+   * does, an idle one does not. While it does and a listener is
+   * registered, the channel asks the peer for wake-ups (or lets its
+   * transport spin for them) and holds the event loop open, as for any
+   * listener. Cheap to call on every change; one owner (the channel's RPC
+   * client) sets it.
+   */
+  expect(awaiting: boolean): void {
+    this.receiver.expect(awaiting);
   }
 
   /**

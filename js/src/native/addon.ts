@@ -7,6 +7,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import type { SpinStats } from "../channel/spin.js";
+import type { NativeLoopHold } from "./loop-hold.js";
 
 export interface NativeServiceHostOptions {
   /** The service's spin budget before it parks, in microseconds. */
@@ -20,10 +22,12 @@ export interface NativeServiceHostOptions {
   config?: string;
   /** Pin the service thread to this CPU (benchmarks). */
   cpu?: number;
+  /** Both budgets stay at their caps instead of adapting. */
+  spinFixed?: boolean;
 }
 
 /** The addon's ServiceHost (js/native/service_host.h). */
-export interface NativeServiceHost {
+export interface NativeServiceHost extends NativeLoopHold {
   /** futex_wake on one of the segment's four wait words. */
   ring(waitWordOffset: number): void;
   /** futex_wait while the word equals `expected`; false on timeout. */
@@ -45,6 +49,8 @@ export interface NativeServiceHost {
   readonly loopWakeUps: number;
   /** Whether the event loop spins for the service before it blocks (loopSpinMicros > 0). */
   readonly loopSpins: boolean;
+  /** The event loop spin's policy (js/native/wake_glue.h SpinStats). */
+  readonly loopSpinStats: SpinStats;
 }
 
 /** Options of the addon's xprocConnect (js/native/xproc_client.h). */
@@ -54,10 +60,11 @@ export interface NativeXprocOptions {
   capacityS2C?: number;
   timeoutMs?: number;
   loopSpinMicros?: number;
+  loopSpinFixed?: boolean;
 }
 
 /** The addon's XprocClient: one cross-process connection (js/native/xproc_client.h). */
-export interface NativeXprocClient {
+export interface NativeXprocClient extends NativeLoopHold {
   /** The segment: a SharedArrayBuffer over the memory the server shares. */
   readonly buffer: SharedArrayBuffer;
   /** futex_wake on one of the segment's four wait words. */
@@ -75,6 +82,8 @@ export interface NativeXprocClient {
   readonly loopWakeUps: number;
   /** Whether the event loop spins for the server before it blocks. */
   readonly loopSpins: boolean;
+  /** The event loop spin's policy (js/native/wake_glue.h SpinStats). */
+  readonly loopSpinStats: SpinStats;
 }
 
 export interface NativeAddon {

@@ -37,6 +37,7 @@ import { Call } from "./call.js";
 import { ENVELOPE_HEADER_BYTES, EnvelopeKind, EnvelopeOffset, envelopeU32, headerProblem, statusViolation, writeEnvelopeHeader } from "./envelope.js";
 import { RpcError } from "./errors.js";
 import { EventListeners } from "./event-listeners.js";
+import { RequestWriter } from "./request-writer.js";
 import { Status } from "./status.js";
 import { ServerStream } from "./stream.js";
 import type { CallOptions, MessageInit, MessageType, MethodDescriptor, RpcTransport } from "./types.js";
@@ -72,8 +73,12 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 const SYNC_SEND_POLL_MS = 1;
 const textDecoder = new TextDecoder();
 
-/** Every message is decoded (or dropped) before handleMessage returns. */
-const BORROW = Object.freeze({ borrow: true });
+/**
+ * Every message is decoded (or dropped) before handleMessage returns, and
+ * the client says when it awaits replies (channel.expect): the listener
+ * stays registered between calls at no cost per call.
+ */
+const LISTENER_OPTIONS = Object.freeze({ borrow: true, passive: true });
 
 export class RpcClient implements RpcTransport {
   readonly stats: RpcClientStats = { callsStarted: 0, lateReplies: 0, malformed: 0, unhandledEvents: 0 };
@@ -84,16 +89,16 @@ export class RpcClient implements RpcTransport {
   private readonly queue = new Fifo<Call>();
   private readonly events = new EventListeners(this.stats);
   private stopListening: (() => void) | undefined;
+  /** What the client last told channel.expect(). */
+  private expecting = false;
   private readonly stopWatchingClose: () => void;
   /** unarySync is reading the channel itself. */
   private readingSync = false;
   /** Why calls fail at once, once the client or its channel is closed. */
   private closedReason: string | undefined;
   private readonly onMessage = (message: Message): void => this.handleMessage(message);
-  /** The REQUEST sendEncoded is writing, for writeRequest. */
-  private encodingCall: Call | undefined;
-  private encodingSize = 0;
-  private encodingTimeoutUs = 0;
+  /** Encodes REQUESTs: one size pass per call, its write straight into the ring. */
+  private readonly requests = new RequestWriter();
 
   /**
    * Serves calls over `channel` (the client side). The channel stays the
@@ -208,9 +213,9 @@ export class RpcClient implements RpcTransport {
         if (message) {
           this.handleMessage(message);
         } else if (!call.inRing) {
-          const sent = this.channel.stats.messagesSent;
           this.channel.wake(); // writes sends that waited for ring space
-          if (this.channel.stats.messagesSent !== sent) call.inRing = true;
+          // Sends leave the queue in order: once it is empty, the request is in the ring.
+          if (!this.channel.sendsPending) call.inRing = true;
         }
       }
     } finally {
@@ -294,46 +299,37 @@ export class RpcClient implements RpcTransport {
   /** Puts a call on the wire: an id, the REQUEST encoded straight into the ring. */
   private start(call: Call): void {
     const method = call.method;
+    const requests = this.requests;
     let size: number;
     try {
-      size = method.requestType.encodedSize(call.request);
+      size = requests.measure(method.requestType, call.request);
     } catch (error) {
       this.finish(call, new RpcError(Status.INVALID_ARGUMENT, `the request does not encode: ${String(error)}`, method.path, { cause: error }));
       return;
     }
-    call.phase = "sent";
-    this.calls.add(call); // gives it an id
-    this.stats.callsStarted++;
-    this.updateListening();
-    if (call.stream) call.granted = this.streamWindow;
-    const remainingUs = call.deadline === Infinity ? 0 : Math.max(1, Math.ceil((call.deadline - performance.now()) * 1000));
-    const timeoutUs = remainingUs > MAX_WIRE_TIMEOUT_US ? 0 : remainingUs;
-    let sent: Promise<void>;
-    const written = this.channel.stats.messagesSent;
-    this.encodingCall = call;
-    this.encodingSize = size;
-    this.encodingTimeoutUs = timeoutUs;
     try {
-      sent = this.channel.sendEncoded(FrameType.COMMAND, ENVELOPE_HEADER_BYTES + size, this.writeRequest);
+      call.phase = "sent";
+      this.calls.add(call); // gives it an id
+      this.stats.callsStarted++;
+      this.updateListening();
+      if (call.stream) call.granted = this.streamWindow;
+      const remainingUs = call.deadline === Infinity ? 0 : Math.max(1, Math.ceil((call.deadline - performance.now()) * 1000));
+      requests.header(call.id, method.id, method.schemaHash, remainingUs > MAX_WIRE_TIMEOUT_US ? 0 : remainingUs, call.granted);
+      const length = ENVELOPE_HEADER_BYTES + size;
+      if (this.channel.trySendEncoded(FrameType.COMMAND, length, requests.write)) {
+        call.inRing = true;
+      } else {
+        // Queued behind other sends or for ring space: only such a send can still fail.
+        this.channel.sendEncoded(FrameType.COMMAND, length, requests.write).catch((error: unknown) => this.sendFailed(call, error));
+      }
     } catch (error) {
-      this.finish(call, new RpcError(Status.INVALID_ARGUMENT, `the request does not encode: ${String(error)}`, method.path, { cause: error }));
-      return;
+      // The channel refused it (closed, too large), or the codec threw in write.
+      if (isShmrpcError(error)) this.sendFailed(call, error);
+      else this.finish(call, new RpcError(Status.INVALID_ARGUMENT, `the request does not encode: ${String(error)}`, method.path, { cause: error }));
     } finally {
-      this.encodingCall = undefined;
+      requests.done();
     }
-    call.inRing = this.channel.stats.messagesSent !== written;
-    // A request written at once has settled; only a queued one can still fail.
-    if (!call.inRing) sent.catch((error: unknown) => this.sendFailed(call, error));
   }
-
-  /** Writes the REQUEST being started (this.encoding*); bound once, so a call allocates no closure. */
-  private readonly writeRequest = (target: Uint8Array, offset: number): void => {
-    const call = this.encodingCall!;
-    const method = call.method;
-    writeEnvelopeHeader(target, offset, EnvelopeKind.REQUEST, call.id, method.id, method.schemaHash, 0, this.encodingTimeoutUs, call.granted);
-    const end = method.requestType.encodeInto(call.request, target, offset + ENVELOPE_HEADER_BYTES);
-    if (end !== offset + ENVELOPE_HEADER_BYTES + this.encodingSize) throw new Error("the request changed while it was encoded");
-  };
 
   private sendFailed(call: Call, error: unknown): void {
     if (call.phase === "done") return;
@@ -512,17 +508,30 @@ export class RpcClient implements RpcTransport {
     }
   }
 
-  /** Reads the channel exactly while something waits for a message. */
+  /**
+   * Awaits messages exactly while something waits for one. The (passive)
+   * listener, once registered, stays until unarySync reads the channel
+   * itself or the client closes: per call, only channel.expect changes.
+   */
   private updateListening(): void {
-    this.setListening(!this.readingSync && this.closedReason === undefined && (this.calls.size > 0 || this.events.count > 0));
+    const awaiting = !this.readingSync && this.closedReason === undefined && (this.calls.size > 0 || this.events.count > 0);
+    if (awaiting) this.setListening(true);
+    if (awaiting !== this.expecting) {
+      this.expecting = awaiting;
+      this.channel.expect(awaiting);
+    }
   }
 
   private setListening(on: boolean): void {
     if (on && !this.stopListening) {
-      this.stopListening = this.channel.onMessage(this.onMessage, BORROW);
+      this.stopListening = this.channel.onMessage(this.onMessage, LISTENER_OPTIONS);
     } else if (!on && this.stopListening) {
       this.stopListening();
       this.stopListening = undefined;
+      if (this.expecting) {
+        this.expecting = false;
+        this.channel.expect(false);
+      }
     }
   }
 }

@@ -19,6 +19,11 @@ export interface MethodDescriptor<Req, Res> {
   /** Hash of the request and response type names and the call kind (docs/PROTOCOL.md section 8); a mismatch fails the call. */
   readonly schemaHash: number;
   readonly kind: MethodKind;
+  /**
+   * The request's codec. A generated one (a MessageCodec) is written
+   * through its $size and $write passes, so the size is computed once per
+   * call; any other MessageType through encodedSize and encodeInto.
+   */
   readonly requestType: MessageType<Req>;
   readonly responseType: MessageType<Res>;
 }

@@ -18,6 +18,8 @@ import type { Doorbell } from "../channel/doorbell.js";
 import { setNativeCopy } from "../shared-copy.js";
 import { ShmrpcError, errorCodeValues, type ShmrpcErrorCode } from "../errors.js";
 import { loadAddon, type NativeXprocClient } from "../native/addon.js";
+import { LoopHold } from "../native/loop-hold.js";
+import type { SpinStats } from "../channel/spin.js";
 import { openChannel, type Connection, type Transport, type TransportChannel } from "./transport.js";
 
 export interface ConnectOptions {
@@ -25,10 +27,16 @@ export interface ConnectOptions {
   runtimeDir?: string;
   /** Bytes per ring, a power of two; default the server's (1 MiB for shmrpc-host). */
   capacity?: number;
-  /** Spin budget before parking, in microseconds (receiveSync, senders). Default 50. */
+  /**
+   * Spin budget before parking, in microseconds (receiveSync, senders):
+   * receiveSync's adapts below this cap (docs/PROTOCOL.md section 4).
+   * Default 50. The server's is the server's option (shmrpc-host --spin-us).
+   */
   spinMicros?: number;
-  /** The event loop's spin budget before it blocks waiting for the server. Default spinMicros. */
+  /** The event loop's spin budget before it blocks waiting for the server (adaptive, below this cap). Default spinMicros. */
   loopSpinMicros?: number;
+  /** This side's budgets stay at their caps instead of adapting. Default false. */
+  spinFixed?: boolean;
   /** The largest message JavaScript accepts. */
   maxMessageBytes?: number;
   /** How long to wait for the server's answer, in milliseconds. Default 5000. */
@@ -38,9 +46,11 @@ export interface ConnectOptions {
 /** Doorbell over the addon's connection; holds the loop open for the channel. */
 class XprocDoorbell implements Doorbell {
   readonly watchesBeforeBlocking: boolean;
+  private readonly hold: LoopHold;
 
   constructor(private readonly client: NativeXprocClient) {
     this.watchesBeforeBlocking = client.loopSpins;
+    this.hold = new LoopHold(client);
   }
   ring(waitWordOffset: number): void {
     this.client.ring(waitWordOffset);
@@ -49,7 +59,7 @@ class XprocDoorbell implements Doorbell {
     return this.client.wait(waitWordOffset, expected, timeoutMs);
   }
   keepAlive(active: boolean): void {
-    this.client.keepAlive(active);
+    this.hold.set(active);
   }
 }
 
@@ -116,8 +126,17 @@ export class CrossProcessConnection implements Connection {
     this.transport = transport;
     this.channel = openChannel(transport, {
       ...(options.spinMicros !== undefined && { spinMicros: options.spinMicros }),
+      ...(options.spinFixed !== undefined && { spinFixed: options.spinFixed }),
       ...(options.maxMessageBytes !== undefined && { maxMessageBytes: options.maxMessageBytes }),
     });
+  }
+
+  /**
+   * The event loop's spin for replies (loopSpinMicros): its adaptive budget
+   * now, and how many of its waits ended while spinning or parked.
+   */
+  get loopSpinStats(): SpinStats {
+    return this.transport.client.loopSpinStats;
   }
 
   /** The server process's pid. */
@@ -154,6 +173,9 @@ function checkOptions(name: unknown, options: ConnectOptions): void {
       throw new TypeError(`connect: options.${key} must be a number >= 0`);
     }
   }
+  if (options.spinFixed !== undefined && typeof options.spinFixed !== "boolean") {
+    throw new TypeError("connect: options.spinFixed must be a boolean");
+  }
   if (options.runtimeDir !== undefined && typeof options.runtimeDir !== "string") {
     throw new TypeError("connect: options.runtimeDir must be a string");
   }
@@ -184,6 +206,7 @@ export async function connect(name: string, options: ConnectOptions = {}): Promi
         ...(options.capacity !== undefined && { capacityC2S: options.capacity, capacityS2C: options.capacity }),
         ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
         loopSpinMicros: options.loopSpinMicros ?? options.spinMicros ?? 50,
+        loopSpinFixed: options.spinFixed ?? false,
       },
       () => route.to?.wake(),
       () => route.to?.serverGone(),

@@ -8,9 +8,12 @@
  */
 import type { Channel } from "../channel/channel.js";
 import type { Doorbell } from "../channel/doorbell.js";
+import type { SpinStats } from "../channel/spin.js";
+import { Offset, PeerState } from "../channel/layout.js";
 import { createSegment } from "../channel/segment.js";
 import { ShmrpcError } from "../errors.js";
 import { loadAddon, type NativeServiceHost } from "../native/addon.js";
+import { LoopHold } from "../native/loop-hold.js";
 import { setNativeCopy } from "../shared-copy.js";
 import { openChannel, type Connection, type Transport, type TransportChannel } from "./transport.js";
 
@@ -22,9 +25,13 @@ export interface InProcessOptions {
   /**
    * Spin budget of both sides before parking, in microseconds: the service
    * thread's, receiveSync's, and the event loop's when it is about to block
-   * while the channel waits for the service. Default 50.
+   * while the channel waits for the service. Each adapts below this cap
+   * (docs/PROTOCOL.md section 4): it spins while replies come within it and
+   * parks at once when they do not. Default 50.
    */
   spinMicros?: number;
+  /** Every budget stays at its cap instead of adapting. Default false. */
+  spinFixed?: boolean;
   /**
    * The event loop's own budget, if it should differ (0: block at once and
    * let the service wake the loop). Spinning here saves the wake-up of a
@@ -53,6 +60,7 @@ export interface InProcessOptions {
 /** Doorbell over the addon; holds the loop open for the channel and for close(). */
 class NativeDoorbell implements Doorbell {
   private host: NativeServiceHost | undefined;
+  private hold: LoopHold | undefined;
   private channelActive = false;
   private exitWaiters = 0;
 
@@ -64,6 +72,7 @@ class NativeDoorbell implements Doorbell {
 
   attach(host: NativeServiceHost): void {
     this.host = host;
+    this.hold = new LoopHold(host);
     this.watchesBeforeBlocking = host.loopSpins;
   }
   ring(waitWordOffset: number): void {
@@ -81,7 +90,7 @@ class NativeDoorbell implements Doorbell {
     this.update();
   }
   private update(): void {
-    this.host?.keepAlive(this.channelActive || this.exitWaiters > 0);
+    this.hold?.set(this.channelActive || this.exitWaiters > 0);
   }
 }
 
@@ -100,19 +109,23 @@ class InProcessTransport implements Transport {
   /** Why close() gave up on the thread, once it did. */
   private abandoned: ShmrpcError | undefined;
   private graceTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The service's state word: its thread leaves OPEN (closes, or the host marks it DEAD) before it returns. */
+  private readonly serverState: Int32Array;
 
   constructor(private readonly options: InProcessOptions) {
     const capacity = options.capacity ?? 1 << 20;
     this.segment = createSegment({ capacityC2S: capacity, capacityS2C: capacity });
+    this.serverState = new Int32Array(this.segment, Offset.SERVER_STATE, 1);
   }
 
   /** Loads the library and starts its service thread over the attached segment. */
   start(channel: TransportChannel): void {
     const { ServiceHost, copyBytes } = loadAddon();
     setNativeCopy(copyBytes);
-    const { library, spinMicros, loopSpinMicros, config, cpu } = this.options;
+    const { library, spinMicros, spinFixed, loopSpinMicros, config, cpu } = this.options;
     this.host = new ServiceHost(new Uint8Array(this.segment), library, () => this.onWake(), {
       ...(spinMicros !== undefined && { spinMicros }),
+      ...(spinFixed !== undefined && { spinFixed }),
       ...(loopSpinMicros !== undefined && { loopSpinMicros }),
       ...(config !== undefined && { config }),
       ...(cpu !== undefined && { cpu }),
@@ -128,6 +141,10 @@ class InProcessTransport implements Transport {
 
   get loopWakeUps(): number {
     return this.host?.loopWakeUps ?? 0;
+  }
+
+  get loopSpinStats(): SpinStats | undefined {
+    return this.host?.loopSpinStats;
   }
 
   /** Waits for the service thread within the grace period (the caller closed the channel). */
@@ -207,7 +224,9 @@ class InProcessTransport implements Transport {
 
   private onWake(): void {
     this.channel?.wake();
-    if (this.running) return;
+    // A reply's wake-up asks the addon nothing: only once the service left
+    // OPEN may its thread have returned.
+    if (Atomics.load(this.serverState, 0) <= PeerState.OPEN || this.running) return;
     this.channel?.peerDied("the service thread returned");
     if (this.exitListeners.length > 0) this.notifyExit(undefined);
   }
@@ -224,6 +243,9 @@ export class InProcessService implements Connection {
     if (typeof options?.library !== "string") {
       throw new TypeError("InProcessService: options.library must be a path string");
     }
+    if (options.spinFixed !== undefined && typeof options.spinFixed !== "boolean") {
+      throw new TypeError("InProcessService: options.spinFixed must be a boolean");
+    }
     for (const name of ["spinMicros", "loopSpinMicros"] as const) {
       const value = options[name];
       if (value !== undefined && (typeof value !== "number" || !(value >= 0))) {
@@ -238,6 +260,7 @@ export class InProcessService implements Connection {
     this.transport = new InProcessTransport(options);
     this.channel = openChannel(this.transport, {
       ...(options.spinMicros !== undefined && { spinMicros: options.spinMicros }),
+      ...(options.spinFixed !== undefined && { spinFixed: options.spinFixed }),
       ...(options.maxMessageBytes !== undefined && { maxMessageBytes: options.maxMessageBytes }),
     });
   }
@@ -253,6 +276,14 @@ export class InProcessService implements Connection {
    */
   get loopWakeUps(): number {
     return this.transport.loopWakeUps;
+  }
+
+  /**
+   * The event loop's spin for replies (loopSpinMicros): its adaptive budget
+   * now, and how many of its waits ended while spinning or parked.
+   */
+  get loopSpinStats(): SpinStats | undefined {
+    return this.transport.loopSpinStats;
   }
 
   /**

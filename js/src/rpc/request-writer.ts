@@ -1,0 +1,84 @@
+/**
+ * Writes the RpcClient's REQUEST envelopes straight into the ring with one
+ * size pass per call: measure() runs the codec's size pass (whose result
+ * is the frame's length), write() its write pass where the channel puts
+ * the frame. A generated codec (MessageCodec) keeps the lengths its size
+ * pass recorded in a Writer held from measure() to done(), so nothing is
+ * computed twice; any other MessageType is sized with encodedSize() and
+ * written with encodeInto(), whose own size pass then runs again.
+ *
+ * One request at a time: measure, header, then the channel calls write at
+ * most once, synchronously; done() always follows (it releases the Writer).
+ */
+import type { MessageCodec } from "../pb/codec.js";
+import { Writer } from "../pb/writer.js";
+import { ENVELOPE_HEADER_BYTES, EnvelopeKind, writeEnvelopeHeader } from "./envelope.js";
+import type { MessageInit, MessageType } from "./types.js";
+
+export class RequestWriter {
+  private type: MessageType<unknown> | undefined;
+  private message: MessageInit<unknown> | undefined;
+  /** The size pass of a generated codec, until done(). */
+  private writer: Writer | undefined;
+  private size = 0;
+  private callId = 0;
+  private methodId = 0;
+  private schemaHash = 0;
+  private timeoutUs = 0;
+  private credit = 0;
+
+  /** The encoded size of `message` (the body after the envelope header); throws what the codec throws. */
+  measure(type: MessageType<unknown>, message: MessageInit<unknown>): number {
+    this.type = type;
+    this.message = message;
+    if (!isCodec(type)) return (this.size = type.encodedSize(message));
+    const writer = Writer.acquire();
+    try {
+      this.size = type.$size(message, writer);
+    } catch (error) {
+      writer.release();
+      throw error;
+    }
+    this.writer = writer;
+    return this.size;
+  }
+
+  /** The envelope header fields of the request being written (docs/PROTOCOL.md section 7). */
+  header(callId: number, methodId: number, schemaHash: number, timeoutUs: number, credit: number): void {
+    this.callId = callId;
+    this.methodId = methodId;
+    this.schemaHash = schemaHash;
+    this.timeoutUs = timeoutUs;
+    this.credit = credit;
+  }
+
+  /**
+   * Writes header and body at `offset` (a Channel PayloadWriter of
+   * ENVELOPE_HEADER_BYTES + size bytes); bound once, so a call allocates no
+   * closure. Throws if the message changed since measure().
+   */
+  readonly write = (target: Uint8Array, offset: number): void => {
+    writeEnvelopeHeader(target, offset, EnvelopeKind.REQUEST, this.callId, this.methodId, this.schemaHash, 0, this.timeoutUs, this.credit);
+    const at = offset + ENVELOPE_HEADER_BYTES;
+    const writer = this.writer;
+    if (writer !== undefined) {
+      writer.begin(target, at);
+      (this.type as MessageCodec<unknown>).$write(this.message!, writer);
+      writer.finish(at + this.size);
+    } else if (this.type!.encodeInto(this.message!, target, at) !== at + this.size) {
+      throw new Error("the request changed while it was encoded");
+    }
+  };
+
+  /** Ends the request: releases the Writer and the message. */
+  done(): void {
+    this.writer?.release();
+    this.writer = undefined;
+    this.type = undefined;
+    this.message = undefined;
+  }
+}
+
+function isCodec(type: MessageType<unknown>): type is MessageCodec<unknown> {
+  return typeof (type as Partial<MessageCodec<unknown>>).$size === "function" && typeof (type as Partial<MessageCodec<unknown>>).$write === "function";
+}
