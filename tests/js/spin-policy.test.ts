@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import path from "node:path";
 import { describe, test, type TestContext } from "node:test";
 
-import { Channel, createSegment } from "../../js/src/index.js";
+import { Channel, FrameType, createSegment } from "../../js/src/index.js";
 import { Offset, RingOffset, WaitValue } from "../../js/src/channel/layout.js";
 import { SpinPolicy } from "../../js/src/channel/spin.js";
 import { InProcessService, type InProcessOptions } from "../../js/src/node.js";
@@ -72,7 +72,8 @@ describe("passive listeners and expect()", () => {
   test("a passive listener asks for no wake-up and holds nothing until expect(true)", async () => {
     const doorbell = new RecordingDoorbell();
     const segment = createSegment({ capacityC2S: 4096, capacityS2C: 4096 });
-    const channel = new Channel(segment, { side: "client", doorbell });
+    // spinMicros 0: no spin before parking (see the loop spin tests below).
+    const channel = new Channel(segment, { side: "client", doorbell, spinMicros: 0 });
     const words = new Int32Array(segment, 0, 128);
     const consumerWait = (Offset.RING1_CONTROL + RingOffset.CONSUMER_WAIT) >> 2;
     const stop = channel.onMessage(() => {}, { passive: true });
@@ -88,6 +89,72 @@ describe("passive listeners and expect()", () => {
     assert.deepEqual(doorbell.keepAlives, [true, false]);
     stop();
     channel.close();
+  });
+});
+
+describe("the event loop's spin where the transport spins for nobody (Atomics doorbells)", () => {
+  const consumerWait = (Offset.RING1_CONTROL + RingOffset.CONSUMER_WAIT) >> 2;
+  function pair(spinFixed = false) {
+    const segment = createSegment({ capacityC2S: 4096, capacityS2C: 4096 });
+    const doorbell = new RecordingDoorbell();
+    const client = new Channel(segment, { side: "client", doorbell, spinMicros: 50, spinFixed });
+    const server = new Channel(segment, { side: "server", doorbell: new RecordingDoorbell() });
+    const received: string[] = [];
+    client.onMessage((m) => received.push(String(m.data)), { passive: true });
+    return { segment, doorbell, client, server, received, words: new Int32Array(segment, 0, 128) };
+  }
+  const microtasks = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+  test("expect(true) parks nothing at once: a microtask spins first, and catches a reply already there", async () => {
+    const { doorbell, client, server, received, words } = pair();
+    await microtasks();
+    await server.send(FrameType.TEXT, "reply"); // published; the peer would be another thread
+    client.expect(true);
+    assert.equal(Atomics.load(words, consumerWait), WaitValue.NONE, "not parked while the caller's code runs");
+    assert.deepEqual(received, [], "nor read: the spin waits for the caller's code to finish");
+    await microtasks();
+    assert.deepEqual(received, ["reply"]);
+    assert.equal(client.loopSpinStats.caught, 1, "caught spinning, with no wake-up");
+    assert.equal(doorbell.parks.length, 1, "then, still expecting, it spun again and parked once");
+    client.close();
+    server.close();
+  });
+
+  test("nothing within the budget: parks; replies that come late take the budget to 0, then it parks at once", async () => {
+    const { doorbell, client, server, received, words } = pair();
+    await microtasks();
+    client.expect(true);
+    for (let i = 0; i < 5; i++) {
+      await microtasks();
+      assert.equal(Atomics.load(words, consumerWait), WaitValue.LOOP, `wait ${i} parked after its spin`);
+      await new Promise((resolve) => setTimeout(resolve, 5)); // later than 8 caps
+      await server.send(FrameType.TEXT, `late ${i}`);
+      client.wake(); // what the doorbell's wake-up does
+    }
+    assert.equal(received.length, 5);
+    assert.equal(client.loopSpinStats.budgetMicros, 0, JSON.stringify(client.loopSpinStats));
+    const parks = doorbell.parks.length;
+    client.expect(false);
+    client.expect(true);
+    assert.equal(Atomics.load(words, consumerWait), WaitValue.LOOP, "budget 0: parked at once, no microtask");
+    assert.equal(doorbell.parks.length, parks + 1);
+    client.close();
+    server.close();
+  });
+
+  test("spinFixed keeps spinning the cap", async () => {
+    const { client, server } = pair(true);
+    await microtasks();
+    client.expect(true);
+    for (let i = 0; i < 3; i++) {
+      await microtasks();
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      await server.send(FrameType.TEXT, "late");
+      client.wake();
+    }
+    assert.equal(client.loopSpinStats.budgetMicros, 50);
+    client.close();
+    server.close();
   });
 });
 

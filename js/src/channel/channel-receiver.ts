@@ -12,7 +12,7 @@ import { FrameReader } from "./frame-reader.js";
 import { PeerState, RingOffset, WaitValue } from "./layout.js";
 import { MessageIterator, type MessageSource } from "./message-iterator.js";
 import type { RingConsumer } from "./ring.js";
-import { spinUntil, type SpinPolicy } from "./spin.js";
+import { SpinPolicy, spinUntil } from "./spin.js";
 
 export interface MessageListenerOptions {
   /**
@@ -64,6 +64,16 @@ export class ChannelReceiver {
   /** No more messages will be delivered (closed, failed, or the peer ended and was drained). */
   private streamEnded = false;
   private streamError: ShmrpcError | undefined;
+  /**
+   * The event loop's wait for messages where the transport does not spin
+   * for us (a doorbell without watchesBeforeBlocking: Atomics in a browser
+   * or a worker): a microtask spins for this policy's budget, once the
+   * caller's synchronous work is done, before the channel parks.
+   */
+  readonly loopSpin: SpinPolicy;
+  private loopSpinQueued = false;
+  /** When the current wait in the event loop began (performance.now()), 0 when none. */
+  private loopWaitBegan = 0;
 
   /** `rxControl` is the byte offset of the control block of `ring`. */
   constructor(
@@ -77,6 +87,7 @@ export class ChannelReceiver {
     private readonly iteratorBufferMessages: number,
   ) {
     this.reader = new FrameReader(ring, maxMessageBytes, () => this.releaseRx());
+    this.loopSpin = new SpinPolicy(spin.maxMicros, spin.fixed);
     this.consumerWait = rxControl + RingOffset.CONSUMER_WAIT;
     this.producerWait = rxControl + RingOffset.PRODUCER_WAIT;
     this.iteratorSource = {
@@ -226,6 +237,10 @@ export class ChannelReceiver {
     this.draining = true;
     const words = this.link.words;
     const waitIndex = this.consumerWait >> 2;
+    if (this.loopWaitBegan !== 0) {
+      this.loopSpin.observe(false, (performance.now() - this.loopWaitBegan) * 1000);
+      this.loopWaitBegan = 0;
+    }
     try {
       let delivered = 0;
       for (;;) {
@@ -264,20 +279,52 @@ export class ChannelReceiver {
   }
 
   /**
+   * Waits for messages in the event loop: parks at once where the
+   * transport spins before the loop blocks, else spins first (loopSpin's
+   * budget) in a microtask that then parks or drains. True when waiting;
+   * false, with the word at 0, when data or the peer's end is there.
+   */
+  private park(): boolean {
+    if (this.link.doorbell.watchesBeforeBlocking || this.loopSpin.budgetMicros === 0) return this.parkNow();
+    if (!this.loopSpinQueued) {
+      this.loopSpinQueued = true;
+      queueMicrotask(this.loopSpinTask);
+    }
+    return true;
+  }
+
+  private readonly loopSpinTask = (): void => {
+    this.loopSpinQueued = false;
+    if (this.streamEnded || this.draining || !this.waiting()) return;
+    const ring = this.reader.ring;
+    const began = performance.now();
+    if (spinUntil(began + this.loopSpin.budgetMicros / 1000, () => ring.readable() > 0 || this.link.peerEnded())) {
+      this.loopSpin.observe(true, 0);
+      this.drain();
+    } else if (this.parkNow()) {
+      this.loopWaitBegan = began;
+    } else {
+      this.drain();
+    }
+  };
+
+  /**
    * Parks the consumer in the event loop (docs/PROTOCOL.md section 4):
    * stores 3 (SPINNING) when the transport looks at the ring before the
    * loop blocks, else 2, then looks once more. True when parked; false,
    * with the word back at 0, when data or the peer's end is there.
    */
-  private park(): boolean {
+  private parkNow(): boolean {
     const words = this.link.words;
     const waitIndex = this.consumerWait >> 2;
-    Atomics.store(words, waitIndex, this.link.doorbell.watchesBeforeBlocking ? WaitValue.SPINNING : WaitValue.LOOP);
+    const watched = this.link.doorbell.watchesBeforeBlocking === true;
+    Atomics.store(words, waitIndex, watched ? WaitValue.SPINNING : WaitValue.LOOP);
     if (this.reader.ring.readable() > 0 || this.link.peerEnded()) {
       Atomics.store(words, waitIndex, WaitValue.NONE);
       return false;
     }
     this.link.stats.parks++;
+    if (!watched && this.loopWaitBegan === 0) this.loopWaitBegan = performance.now();
     this.link.doorbell.parkInLoop?.(this.consumerWait, this.owner.wakeTask);
     return true;
   }

@@ -114,6 +114,15 @@ export class Channel implements AsyncIterable<Message> {
     return this.receiver.spin.stats();
   }
 
+  /**
+   * The event loop's spin policy where the transport does not spin for the
+   * channel (Atomics doorbells: browsers, workers): its budget now and its
+   * waits. In Node the addon's loop spin has its own (loopSpinStats).
+   */
+  get loopSpinStats(): SpinStats {
+    return this.receiver.loopSpin.stats();
+  }
+
   /** This side's state: "open" until close() or a protocol violation. */
   get state(): ChannelState {
     const own = this.link.ownState;
