@@ -6,7 +6,13 @@
  * - @bufbuild/protobuf 2 with the code protoc-gen-es generates
  *   (bench/gen/es/; toBinary/fromBinary over the generated schemas).
  *
- *   node build/ts/bench/codec.js [--ms 600] [--only small|large|every|bulk]
+ *   node build/ts/bench/codec.js [--ms 600] [--rounds 15] [--only small|large|every|bulk]
+ *                                [--baseline DIR [--no-peers]]
+ *
+ * --baseline DIR adds the generated codec of another build (DIR is the root
+ * of a checkout of an older commit, built: DIR/build/ts must exist) to the
+ * same rounds, as an old-versus-new comparison in one process; --no-peers
+ * then leaves protobufjs and @bufbuild/protobuf out.
  *
  * Messages (schema: tests/proto/shmrpc/test/everything.proto):
  *   small   Scalars with five fields set, a typical request (~30 bytes)
@@ -17,7 +23,8 @@
  *   bulk    Repeateds with 2000 doubles, 2000 int32 and 200 strings (~28 KB)
  */
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import type { DescMessage } from "@bufbuild/protobuf";
@@ -32,12 +39,19 @@ import { PROTO_FILES, PROTO_ROOT, repoRoot } from "../tests/codegen/support/sche
 
 const argMs = process.argv.indexOf("--ms");
 const MEASURE_MS = argMs >= 0 ? Number(process.argv[argMs + 1]) : 600;
+const argRounds = process.argv.indexOf("--rounds");
+const ROUNDS = argRounds >= 0 ? Number(process.argv[argRounds + 1]) : 15;
 const argOnly = process.argv.indexOf("--only");
 const ONLY = argOnly >= 0 ? process.argv[argOnly + 1] : undefined;
+const argBaseline = process.argv.indexOf("--baseline");
+const BASELINE = argBaseline >= 0 ? process.argv[argBaseline + 1] : undefined;
+const PEERS = !process.argv.includes("--no-peers");
 
 interface Case {
   name: string;
   codec: MessageCodec<object>;
+  /** The same message type in the baseline build, if one was given. */
+  baseline: MessageCodec<object> | undefined;
   /** The same message type as protoc-gen-es generates it. */
   schema: DescMessage;
   message: object;
@@ -72,28 +86,52 @@ function large(): Everything {
   });
 }
 
-function cases(): Case[] {
+/**
+ * The generated codecs of the baseline build, by message name; they import
+ * "shmrpc/pb", which resolves to that checkout's own runtime.
+ */
+async function loadBaseline(dir: string): Promise<Record<string, MessageCodec<object>>> {
+  const path = resolve(dir, "build", "ts", "tests", "codegen", "golden", "ts", "shmrpc", "test", "everything_pb.js");
+  return (await import(pathToFileURL(path).href)) as Record<string, MessageCodec<object>>;
+}
+
+function cases(baseline: Record<string, MessageCodec<object>> | undefined): Case[] {
   const full = new Uint8Array(readFileSync(join(repoRoot(), "tests", "vectors", "messages", "full.bin")));
   const bulk = Repeateds.create({
     rDouble: Array.from({ length: 2000 }, (_, i) => i * 0.37),
     rInt32: Array.from({ length: 2000 }, (_, i) => (i * 7919) % 100000),
     rString: Array.from({ length: 200 }, (_, i) => `item-${i}-${"x".repeat(i % 40)}`),
   });
+  const old = (name: string) => baseline?.[name];
   return [
     {
       name: "small",
+      baseline: old("Scalars"),
       codec: Scalars as MessageCodec<object>,
       schema: ScalarsSchema,
       message: Scalars.create({ fInt32: 42, fString: "hello, world", fBool: true, fDouble: 3.25, fUint32: 7 }),
     },
-    { name: "large", codec: Everything as MessageCodec<object>, schema: EverythingSchema, message: large() },
+    {
+      name: "large",
+      codec: Everything as MessageCodec<object>,
+      baseline: old("Everything"),
+      schema: EverythingSchema,
+      message: large(),
+    },
     {
       name: "every",
       codec: Everything as MessageCodec<object>,
+      baseline: old("Everything"),
       schema: EverythingSchema,
       message: Everything.decode(full),
     },
-    { name: "bulk", codec: Repeateds as MessageCodec<object>, schema: RepeatedsSchema, message: bulk },
+    {
+      name: "bulk",
+      codec: Repeateds as MessageCodec<object>,
+      baseline: old("Repeateds"),
+      schema: RepeatedsSchema,
+      message: bulk,
+    },
   ];
 }
 
@@ -119,8 +157,6 @@ function rateOf(op: () => unknown): (ms: number) => number {
     };`,
   )(op) as (ms: number) => number;
 }
-
-const ROUNDS = 15;
 
 /** The installed version of an npm package (its package.json is not always exported). */
 function packageVersion(name: string): string {
@@ -199,18 +235,31 @@ function measure(c: Case, root: protobuf.Root): Row[] {
   if (new Set(sizes).size !== 1) throw new Error(`${c.name}: encodings differ in size: ${sizes.join(", ")}`);
 
   let sink = 0;
-  const encode = compare([
-    () => (sink += c.codec.encode(c.message).length),
-    () => (sink += type.encode(pbjsMessage).finish().length),
-    () => (sink += toBinary(desc, bufMessage).length),
-  ]);
-  const decode = compare([
-    () => c.codec.decode(bytes),
-    () => type.decode(bytes),
-    () => fromBinary(desc, bytes),
-  ]);
+  const impls = ["shmrpc (generated)"];
+  const encodeOps: (() => unknown)[] = [() => (sink += c.codec.encode(c.message).length)];
+  const decodeOps: (() => unknown)[] = [() => c.codec.decode(bytes)];
+  if (PEERS) {
+    impls.push(`protobufjs ${PROTOBUFJS_VERSION}`, `@bufbuild/protobuf ${BUFBUILD_VERSION}`);
+    encodeOps.push(
+      () => (sink += type.encode(pbjsMessage).finish().length),
+      () => (sink += toBinary(desc, bufMessage).length),
+    );
+    decodeOps.push(
+      () => type.decode(bytes),
+      () => fromBinary(desc, bytes),
+    );
+  }
+  const old = c.baseline;
+  if (old !== undefined) {
+    if (old.encode(c.message).length !== bytes.length) throw new Error(`${c.name}: the baseline's encoding differs`);
+    impls.push("shmrpc (baseline)");
+    encodeOps.push(() => (sink += old.encode(c.message).length));
+    decodeOps.push(() => old.decode(bytes));
+  }
+  const encode = compare(encodeOps);
+  const decode = compare(decodeOps);
   if (sink === 0) throw new Error("nothing was encoded");
-  return ["shmrpc (generated)", `protobufjs ${PROTOBUFJS_VERSION}`, `@bufbuild/protobuf ${BUFBUILD_VERSION}`].map((impl, i) => ({
+  return impls.map((impl, i) => ({
     message: c.name,
     bytes: bytes.length,
     impl,
@@ -225,9 +274,10 @@ function format(n: number): string {
   return n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : `${(n / 1e3).toFixed(1)} k`;
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const root = loadProtobufjs();
-  const rows = cases()
+  const baseline = BASELINE === undefined ? undefined : await loadBaseline(BASELINE);
+  const rows = cases(baseline)
     .filter((c) => ONLY === undefined || c.name === ONLY)
     .flatMap((c) => measure(c, root));
   console.log(
@@ -236,7 +286,7 @@ function main(): void {
   );
   console.log("message  bytes  implementation               encode      decode  enc ratio  dec ratio");
   for (const row of rows) {
-    const ratio = (r: number) => (row.impl.startsWith("shmrpc") ? "" : `${r.toFixed(2)}x`);
+    const ratio = (r: number) => (row.impl === "shmrpc (generated)" ? "" : `${r.toFixed(2)}x`);
     console.log(
       `${row.message.padEnd(8)} ${String(row.bytes).padStart(5)}  ${row.impl.padEnd(26)} ` +
         `${format(row.encode).padStart(9)}  ${format(row.decode).padStart(9)}  ` +
@@ -245,4 +295,4 @@ function main(): void {
   }
 }
 
-main();
+await main();
