@@ -81,7 +81,8 @@ export const FileDescriptorSet: pb.MessageCodec<FileDescriptorSet> = {
     const file = m.file;
     if (file !== undefined && !Array.isArray(file)) throw pb.invalidValue("google.protobuf.FileDescriptorSet.file", "repeated", file);
     if (file !== undefined) {
-      for (const v of file) {
+      for (let i = 0; i < file.length; i++) {
+        const v = file[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.FileDescriptorSet.file", "message google.protobuf.FileDescriptorProto", v);
         n += 1 + w.fill(w.slot(), FileDescriptorProto.$size(v, w));
       }
@@ -93,7 +94,8 @@ export const FileDescriptorSet: pb.MessageCodec<FileDescriptorSet> = {
   $write(m: pb.MessageInit<FileDescriptorSet>, w: pb.Writer): void {
     const file = m.file;
     if (file !== undefined) {
-      for (const v of file) {
+      for (let i = 0; i < file.length; i++) {
+        const v = file[i]!;
         w.byte(10);
         w.len();
         FileDescriptorProto.$write(v, w);
@@ -106,7 +108,8 @@ export const FileDescriptorSet: pb.MessageCodec<FileDescriptorSet> = {
     const file = m.file;
     if (file !== undefined && !Array.isArray(file)) throw pb.invalidValue("google.protobuf.FileDescriptorSet.file", "repeated", file);
     if (file !== undefined) {
-      for (const v of file) {
+      for (let i = 0; i < file.length; i++) {
+        const v = file[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.FileDescriptorSet.file", "message google.protobuf.FileDescriptorProto", v);
         w.tag(10);
         const at = w.fork();
@@ -279,7 +282,8 @@ export const FileDescriptorProto: pb.MessageCodec<FileDescriptorProto> = {
     const messageType = m.messageType;
     if (messageType !== undefined && !Array.isArray(messageType)) throw pb.invalidValue("google.protobuf.FileDescriptorProto.message_type", "repeated", messageType);
     if (messageType !== undefined) {
-      for (const v of messageType) {
+      for (let i = 0; i < messageType.length; i++) {
+        const v = messageType[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.FileDescriptorProto.message_type", "message google.protobuf.DescriptorProto", v);
         n += 1 + w.fill(w.slot(), DescriptorProto.$size(v, w));
       }
@@ -287,7 +291,8 @@ export const FileDescriptorProto: pb.MessageCodec<FileDescriptorProto> = {
     const enumType = m.enumType;
     if (enumType !== undefined && !Array.isArray(enumType)) throw pb.invalidValue("google.protobuf.FileDescriptorProto.enum_type", "repeated", enumType);
     if (enumType !== undefined) {
-      for (const v of enumType) {
+      for (let i = 0; i < enumType.length; i++) {
+        const v = enumType[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.FileDescriptorProto.enum_type", "message google.protobuf.EnumDescriptorProto", v);
         n += 1 + w.fill(w.slot(), EnumDescriptorProto.$size(v, w));
       }
@@ -295,7 +300,8 @@ export const FileDescriptorProto: pb.MessageCodec<FileDescriptorProto> = {
     const service = m.service;
     if (service !== undefined && !Array.isArray(service)) throw pb.invalidValue("google.protobuf.FileDescriptorProto.service", "repeated", service);
     if (service !== undefined) {
-      for (const v of service) {
+      for (let i = 0; i < service.length; i++) {
+        const v = service[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.FileDescriptorProto.service", "message google.protobuf.ServiceDescriptorProto", v);
         n += 1 + w.fill(w.slot(), ServiceDescriptorProto.$size(v, w));
       }
@@ -303,7 +309,8 @@ export const FileDescriptorProto: pb.MessageCodec<FileDescriptorProto> = {
     const extension = m.extension;
     if (extension !== undefined && !Array.isArray(extension)) throw pb.invalidValue("google.protobuf.FileDescriptorProto.extension", "repeated", extension);
     if (extension !== undefined) {
-      for (const v of extension) {
+      for (let i = 0; i < extension.length; i++) {
+        const v = extension[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.FileDescriptorProto.extension", "message google.protobuf.FieldDescriptorProto", v);
         n += 1 + w.fill(w.slot(), FieldDescriptorProto.$size(v, w));
       }
@@ -321,7 +328,8 @@ export const FileDescriptorProto: pb.MessageCodec<FileDescriptorProto> = {
     const publicDependency = m.publicDependency;
     if (publicDependency !== undefined && !Array.isArray(publicDependency)) throw pb.invalidValue("google.protobuf.FileDescriptorProto.public_dependency", "repeated", publicDependency);
     if (publicDependency !== undefined) {
-      for (const v of publicDependency) {
+      for (let i = 0; i < publicDependency.length; i++) {
+        const v = publicDependency[i]!;
         if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("google.protobuf.FileDescriptorProto.public_dependency", "int32", v);
         n += 1 + pb.sizeInt32(v);
       }
@@ -329,7 +337,8 @@ export const FileDescriptorProto: pb.MessageCodec<FileDescriptorProto> = {
     const weakDependency = m.weakDependency;
     if (weakDependency !== undefined && !Array.isArray(weakDependency)) throw pb.invalidValue("google.protobuf.FileDescriptorProto.weak_dependency", "repeated", weakDependency);
     if (weakDependency !== undefined) {
-      for (const v of weakDependency) {
+      for (let i = 0; i < weakDependency.length; i++) {
+        const v = weakDependency[i]!;
         if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("google.protobuf.FileDescriptorProto.weak_dependency", "int32", v);
         n += 1 + pb.sizeInt32(v);
       }
@@ -358,7 +367,8 @@ export const FileDescriptorProto: pb.MessageCodec<FileDescriptorProto> = {
     if (dependency !== undefined) w.stringFieldsAsMeasured(26, dependency);
     const messageType = m.messageType;
     if (messageType !== undefined) {
-      for (const v of messageType) {
+      for (let i = 0; i < messageType.length; i++) {
+        const v = messageType[i]!;
         w.byte(34);
         w.len();
         DescriptorProto.$write(v, w);
@@ -366,7 +376,8 @@ export const FileDescriptorProto: pb.MessageCodec<FileDescriptorProto> = {
     }
     const enumType = m.enumType;
     if (enumType !== undefined) {
-      for (const v of enumType) {
+      for (let i = 0; i < enumType.length; i++) {
+        const v = enumType[i]!;
         w.byte(42);
         w.len();
         EnumDescriptorProto.$write(v, w);
@@ -374,7 +385,8 @@ export const FileDescriptorProto: pb.MessageCodec<FileDescriptorProto> = {
     }
     const service = m.service;
     if (service !== undefined) {
-      for (const v of service) {
+      for (let i = 0; i < service.length; i++) {
+        const v = service[i]!;
         w.byte(50);
         w.len();
         ServiceDescriptorProto.$write(v, w);
@@ -382,7 +394,8 @@ export const FileDescriptorProto: pb.MessageCodec<FileDescriptorProto> = {
     }
     const extension = m.extension;
     if (extension !== undefined) {
-      for (const v of extension) {
+      for (let i = 0; i < extension.length; i++) {
+        const v = extension[i]!;
         w.byte(58);
         w.len();
         FieldDescriptorProto.$write(v, w);
@@ -402,14 +415,16 @@ export const FileDescriptorProto: pb.MessageCodec<FileDescriptorProto> = {
     }
     const publicDependency = m.publicDependency;
     if (publicDependency !== undefined) {
-      for (const v of publicDependency) {
+      for (let i = 0; i < publicDependency.length; i++) {
+        const v = publicDependency[i]!;
         w.byte(80);
         w.int32(v);
       }
     }
     const weakDependency = m.weakDependency;
     if (weakDependency !== undefined) {
-      for (const v of weakDependency) {
+      for (let i = 0; i < weakDependency.length; i++) {
+        const v = weakDependency[i]!;
         w.byte(88);
         w.int32(v);
       }
@@ -441,7 +456,8 @@ export const FileDescriptorProto: pb.MessageCodec<FileDescriptorProto> = {
     const messageType = m.messageType;
     if (messageType !== undefined && !Array.isArray(messageType)) throw pb.invalidValue("google.protobuf.FileDescriptorProto.message_type", "repeated", messageType);
     if (messageType !== undefined) {
-      for (const v of messageType) {
+      for (let i = 0; i < messageType.length; i++) {
+        const v = messageType[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.FileDescriptorProto.message_type", "message google.protobuf.DescriptorProto", v);
         w.tag(34);
         const at = w.fork();
@@ -452,7 +468,8 @@ export const FileDescriptorProto: pb.MessageCodec<FileDescriptorProto> = {
     const enumType = m.enumType;
     if (enumType !== undefined && !Array.isArray(enumType)) throw pb.invalidValue("google.protobuf.FileDescriptorProto.enum_type", "repeated", enumType);
     if (enumType !== undefined) {
-      for (const v of enumType) {
+      for (let i = 0; i < enumType.length; i++) {
+        const v = enumType[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.FileDescriptorProto.enum_type", "message google.protobuf.EnumDescriptorProto", v);
         w.tag(42);
         const at = w.fork();
@@ -463,7 +480,8 @@ export const FileDescriptorProto: pb.MessageCodec<FileDescriptorProto> = {
     const service = m.service;
     if (service !== undefined && !Array.isArray(service)) throw pb.invalidValue("google.protobuf.FileDescriptorProto.service", "repeated", service);
     if (service !== undefined) {
-      for (const v of service) {
+      for (let i = 0; i < service.length; i++) {
+        const v = service[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.FileDescriptorProto.service", "message google.protobuf.ServiceDescriptorProto", v);
         w.tag(50);
         const at = w.fork();
@@ -474,7 +492,8 @@ export const FileDescriptorProto: pb.MessageCodec<FileDescriptorProto> = {
     const extension = m.extension;
     if (extension !== undefined && !Array.isArray(extension)) throw pb.invalidValue("google.protobuf.FileDescriptorProto.extension", "repeated", extension);
     if (extension !== undefined) {
-      for (const v of extension) {
+      for (let i = 0; i < extension.length; i++) {
+        const v = extension[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.FileDescriptorProto.extension", "message google.protobuf.FieldDescriptorProto", v);
         w.tag(58);
         const at = w.fork();
@@ -501,7 +520,8 @@ export const FileDescriptorProto: pb.MessageCodec<FileDescriptorProto> = {
     const publicDependency = m.publicDependency;
     if (publicDependency !== undefined && !Array.isArray(publicDependency)) throw pb.invalidValue("google.protobuf.FileDescriptorProto.public_dependency", "repeated", publicDependency);
     if (publicDependency !== undefined) {
-      for (const v of publicDependency) {
+      for (let i = 0; i < publicDependency.length; i++) {
+        const v = publicDependency[i]!;
         if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("google.protobuf.FileDescriptorProto.public_dependency", "int32", v);
         w.tag(80);
         w.int32(v);
@@ -510,7 +530,8 @@ export const FileDescriptorProto: pb.MessageCodec<FileDescriptorProto> = {
     const weakDependency = m.weakDependency;
     if (weakDependency !== undefined && !Array.isArray(weakDependency)) throw pb.invalidValue("google.protobuf.FileDescriptorProto.weak_dependency", "repeated", weakDependency);
     if (weakDependency !== undefined) {
-      for (const v of weakDependency) {
+      for (let i = 0; i < weakDependency.length; i++) {
+        const v = weakDependency[i]!;
         if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("google.protobuf.FileDescriptorProto.weak_dependency", "int32", v);
         w.tag(88);
         w.int32(v);
@@ -713,7 +734,8 @@ export const DescriptorProto: pb.MessageCodec<DescriptorProto> = {
     const field = m.field;
     if (field !== undefined && !Array.isArray(field)) throw pb.invalidValue("google.protobuf.DescriptorProto.field", "repeated", field);
     if (field !== undefined) {
-      for (const v of field) {
+      for (let i = 0; i < field.length; i++) {
+        const v = field[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.DescriptorProto.field", "message google.protobuf.FieldDescriptorProto", v);
         n += 1 + w.fill(w.slot(), FieldDescriptorProto.$size(v, w));
       }
@@ -721,7 +743,8 @@ export const DescriptorProto: pb.MessageCodec<DescriptorProto> = {
     const nestedType = m.nestedType;
     if (nestedType !== undefined && !Array.isArray(nestedType)) throw pb.invalidValue("google.protobuf.DescriptorProto.nested_type", "repeated", nestedType);
     if (nestedType !== undefined) {
-      for (const v of nestedType) {
+      for (let i = 0; i < nestedType.length; i++) {
+        const v = nestedType[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.DescriptorProto.nested_type", "message google.protobuf.DescriptorProto", v);
         n += 1 + w.fill(w.slot(), DescriptorProto.$size(v, w));
       }
@@ -729,7 +752,8 @@ export const DescriptorProto: pb.MessageCodec<DescriptorProto> = {
     const enumType = m.enumType;
     if (enumType !== undefined && !Array.isArray(enumType)) throw pb.invalidValue("google.protobuf.DescriptorProto.enum_type", "repeated", enumType);
     if (enumType !== undefined) {
-      for (const v of enumType) {
+      for (let i = 0; i < enumType.length; i++) {
+        const v = enumType[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.DescriptorProto.enum_type", "message google.protobuf.EnumDescriptorProto", v);
         n += 1 + w.fill(w.slot(), EnumDescriptorProto.$size(v, w));
       }
@@ -737,7 +761,8 @@ export const DescriptorProto: pb.MessageCodec<DescriptorProto> = {
     const extensionRange = m.extensionRange;
     if (extensionRange !== undefined && !Array.isArray(extensionRange)) throw pb.invalidValue("google.protobuf.DescriptorProto.extension_range", "repeated", extensionRange);
     if (extensionRange !== undefined) {
-      for (const v of extensionRange) {
+      for (let i = 0; i < extensionRange.length; i++) {
+        const v = extensionRange[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.DescriptorProto.extension_range", "message google.protobuf.DescriptorProto.ExtensionRange", v);
         n += 1 + w.fill(w.slot(), DescriptorProto_ExtensionRange.$size(v, w));
       }
@@ -745,7 +770,8 @@ export const DescriptorProto: pb.MessageCodec<DescriptorProto> = {
     const extension = m.extension;
     if (extension !== undefined && !Array.isArray(extension)) throw pb.invalidValue("google.protobuf.DescriptorProto.extension", "repeated", extension);
     if (extension !== undefined) {
-      for (const v of extension) {
+      for (let i = 0; i < extension.length; i++) {
+        const v = extension[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.DescriptorProto.extension", "message google.protobuf.FieldDescriptorProto", v);
         n += 1 + w.fill(w.slot(), FieldDescriptorProto.$size(v, w));
       }
@@ -758,7 +784,8 @@ export const DescriptorProto: pb.MessageCodec<DescriptorProto> = {
     const oneofDecl = m.oneofDecl;
     if (oneofDecl !== undefined && !Array.isArray(oneofDecl)) throw pb.invalidValue("google.protobuf.DescriptorProto.oneof_decl", "repeated", oneofDecl);
     if (oneofDecl !== undefined) {
-      for (const v of oneofDecl) {
+      for (let i = 0; i < oneofDecl.length; i++) {
+        const v = oneofDecl[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.DescriptorProto.oneof_decl", "message google.protobuf.OneofDescriptorProto", v);
         n += 1 + w.fill(w.slot(), OneofDescriptorProto.$size(v, w));
       }
@@ -766,7 +793,8 @@ export const DescriptorProto: pb.MessageCodec<DescriptorProto> = {
     const reservedRange = m.reservedRange;
     if (reservedRange !== undefined && !Array.isArray(reservedRange)) throw pb.invalidValue("google.protobuf.DescriptorProto.reserved_range", "repeated", reservedRange);
     if (reservedRange !== undefined) {
-      for (const v of reservedRange) {
+      for (let i = 0; i < reservedRange.length; i++) {
+        const v = reservedRange[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.DescriptorProto.reserved_range", "message google.protobuf.DescriptorProto.ReservedRange", v);
         n += 1 + w.fill(w.slot(), DescriptorProto_ReservedRange.$size(v, w));
       }
@@ -786,7 +814,8 @@ export const DescriptorProto: pb.MessageCodec<DescriptorProto> = {
     }
     const field = m.field;
     if (field !== undefined) {
-      for (const v of field) {
+      for (let i = 0; i < field.length; i++) {
+        const v = field[i]!;
         w.byte(18);
         w.len();
         FieldDescriptorProto.$write(v, w);
@@ -794,7 +823,8 @@ export const DescriptorProto: pb.MessageCodec<DescriptorProto> = {
     }
     const nestedType = m.nestedType;
     if (nestedType !== undefined) {
-      for (const v of nestedType) {
+      for (let i = 0; i < nestedType.length; i++) {
+        const v = nestedType[i]!;
         w.byte(26);
         w.len();
         DescriptorProto.$write(v, w);
@@ -802,7 +832,8 @@ export const DescriptorProto: pb.MessageCodec<DescriptorProto> = {
     }
     const enumType = m.enumType;
     if (enumType !== undefined) {
-      for (const v of enumType) {
+      for (let i = 0; i < enumType.length; i++) {
+        const v = enumType[i]!;
         w.byte(34);
         w.len();
         EnumDescriptorProto.$write(v, w);
@@ -810,7 +841,8 @@ export const DescriptorProto: pb.MessageCodec<DescriptorProto> = {
     }
     const extensionRange = m.extensionRange;
     if (extensionRange !== undefined) {
-      for (const v of extensionRange) {
+      for (let i = 0; i < extensionRange.length; i++) {
+        const v = extensionRange[i]!;
         w.byte(42);
         w.len();
         DescriptorProto_ExtensionRange.$write(v, w);
@@ -818,7 +850,8 @@ export const DescriptorProto: pb.MessageCodec<DescriptorProto> = {
     }
     const extension = m.extension;
     if (extension !== undefined) {
-      for (const v of extension) {
+      for (let i = 0; i < extension.length; i++) {
+        const v = extension[i]!;
         w.byte(50);
         w.len();
         FieldDescriptorProto.$write(v, w);
@@ -832,7 +865,8 @@ export const DescriptorProto: pb.MessageCodec<DescriptorProto> = {
     }
     const oneofDecl = m.oneofDecl;
     if (oneofDecl !== undefined) {
-      for (const v of oneofDecl) {
+      for (let i = 0; i < oneofDecl.length; i++) {
+        const v = oneofDecl[i]!;
         w.byte(66);
         w.len();
         OneofDescriptorProto.$write(v, w);
@@ -840,7 +874,8 @@ export const DescriptorProto: pb.MessageCodec<DescriptorProto> = {
     }
     const reservedRange = m.reservedRange;
     if (reservedRange !== undefined) {
-      for (const v of reservedRange) {
+      for (let i = 0; i < reservedRange.length; i++) {
+        const v = reservedRange[i]!;
         w.byte(74);
         w.len();
         DescriptorProto_ReservedRange.$write(v, w);
@@ -861,7 +896,8 @@ export const DescriptorProto: pb.MessageCodec<DescriptorProto> = {
     const field = m.field;
     if (field !== undefined && !Array.isArray(field)) throw pb.invalidValue("google.protobuf.DescriptorProto.field", "repeated", field);
     if (field !== undefined) {
-      for (const v of field) {
+      for (let i = 0; i < field.length; i++) {
+        const v = field[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.DescriptorProto.field", "message google.protobuf.FieldDescriptorProto", v);
         w.tag(18);
         const at = w.fork();
@@ -872,7 +908,8 @@ export const DescriptorProto: pb.MessageCodec<DescriptorProto> = {
     const nestedType = m.nestedType;
     if (nestedType !== undefined && !Array.isArray(nestedType)) throw pb.invalidValue("google.protobuf.DescriptorProto.nested_type", "repeated", nestedType);
     if (nestedType !== undefined) {
-      for (const v of nestedType) {
+      for (let i = 0; i < nestedType.length; i++) {
+        const v = nestedType[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.DescriptorProto.nested_type", "message google.protobuf.DescriptorProto", v);
         w.tag(26);
         const at = w.fork();
@@ -883,7 +920,8 @@ export const DescriptorProto: pb.MessageCodec<DescriptorProto> = {
     const enumType = m.enumType;
     if (enumType !== undefined && !Array.isArray(enumType)) throw pb.invalidValue("google.protobuf.DescriptorProto.enum_type", "repeated", enumType);
     if (enumType !== undefined) {
-      for (const v of enumType) {
+      for (let i = 0; i < enumType.length; i++) {
+        const v = enumType[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.DescriptorProto.enum_type", "message google.protobuf.EnumDescriptorProto", v);
         w.tag(34);
         const at = w.fork();
@@ -894,7 +932,8 @@ export const DescriptorProto: pb.MessageCodec<DescriptorProto> = {
     const extensionRange = m.extensionRange;
     if (extensionRange !== undefined && !Array.isArray(extensionRange)) throw pb.invalidValue("google.protobuf.DescriptorProto.extension_range", "repeated", extensionRange);
     if (extensionRange !== undefined) {
-      for (const v of extensionRange) {
+      for (let i = 0; i < extensionRange.length; i++) {
+        const v = extensionRange[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.DescriptorProto.extension_range", "message google.protobuf.DescriptorProto.ExtensionRange", v);
         w.tag(42);
         const at = w.fork();
@@ -905,7 +944,8 @@ export const DescriptorProto: pb.MessageCodec<DescriptorProto> = {
     const extension = m.extension;
     if (extension !== undefined && !Array.isArray(extension)) throw pb.invalidValue("google.protobuf.DescriptorProto.extension", "repeated", extension);
     if (extension !== undefined) {
-      for (const v of extension) {
+      for (let i = 0; i < extension.length; i++) {
+        const v = extension[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.DescriptorProto.extension", "message google.protobuf.FieldDescriptorProto", v);
         w.tag(50);
         const at = w.fork();
@@ -924,7 +964,8 @@ export const DescriptorProto: pb.MessageCodec<DescriptorProto> = {
     const oneofDecl = m.oneofDecl;
     if (oneofDecl !== undefined && !Array.isArray(oneofDecl)) throw pb.invalidValue("google.protobuf.DescriptorProto.oneof_decl", "repeated", oneofDecl);
     if (oneofDecl !== undefined) {
-      for (const v of oneofDecl) {
+      for (let i = 0; i < oneofDecl.length; i++) {
+        const v = oneofDecl[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.DescriptorProto.oneof_decl", "message google.protobuf.OneofDescriptorProto", v);
         w.tag(66);
         const at = w.fork();
@@ -935,7 +976,8 @@ export const DescriptorProto: pb.MessageCodec<DescriptorProto> = {
     const reservedRange = m.reservedRange;
     if (reservedRange !== undefined && !Array.isArray(reservedRange)) throw pb.invalidValue("google.protobuf.DescriptorProto.reserved_range", "repeated", reservedRange);
     if (reservedRange !== undefined) {
-      for (const v of reservedRange) {
+      for (let i = 0; i < reservedRange.length; i++) {
+        const v = reservedRange[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.DescriptorProto.reserved_range", "message google.protobuf.DescriptorProto.ReservedRange", v);
         w.tag(74);
         const at = w.fork();
@@ -1391,7 +1433,8 @@ export const ExtensionRangeOptions: pb.MessageCodec<ExtensionRangeOptions> = {
     const uninterpretedOption = m.uninterpretedOption;
     if (uninterpretedOption !== undefined && !Array.isArray(uninterpretedOption)) throw pb.invalidValue("google.protobuf.ExtensionRangeOptions.uninterpreted_option", "repeated", uninterpretedOption);
     if (uninterpretedOption !== undefined) {
-      for (const v of uninterpretedOption) {
+      for (let i = 0; i < uninterpretedOption.length; i++) {
+        const v = uninterpretedOption[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.ExtensionRangeOptions.uninterpreted_option", "message google.protobuf.UninterpretedOption", v);
         n += 2 + w.fill(w.slot(), UninterpretedOption.$size(v, w));
       }
@@ -1403,7 +1446,8 @@ export const ExtensionRangeOptions: pb.MessageCodec<ExtensionRangeOptions> = {
   $write(m: pb.MessageInit<ExtensionRangeOptions>, w: pb.Writer): void {
     const uninterpretedOption = m.uninterpretedOption;
     if (uninterpretedOption !== undefined) {
-      for (const v of uninterpretedOption) {
+      for (let i = 0; i < uninterpretedOption.length; i++) {
+        const v = uninterpretedOption[i]!;
         w.uint32(7994);
         w.len();
         UninterpretedOption.$write(v, w);
@@ -1416,7 +1460,8 @@ export const ExtensionRangeOptions: pb.MessageCodec<ExtensionRangeOptions> = {
     const uninterpretedOption = m.uninterpretedOption;
     if (uninterpretedOption !== undefined && !Array.isArray(uninterpretedOption)) throw pb.invalidValue("google.protobuf.ExtensionRangeOptions.uninterpreted_option", "repeated", uninterpretedOption);
     if (uninterpretedOption !== undefined) {
-      for (const v of uninterpretedOption) {
+      for (let i = 0; i < uninterpretedOption.length; i++) {
+        const v = uninterpretedOption[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.ExtensionRangeOptions.uninterpreted_option", "message google.protobuf.UninterpretedOption", v);
         w.tag(7994);
         const at = w.fork();
@@ -2148,7 +2193,8 @@ export const EnumDescriptorProto: pb.MessageCodec<EnumDescriptorProto> = {
     const value_ = m.value;
     if (value_ !== undefined && !Array.isArray(value_)) throw pb.invalidValue("google.protobuf.EnumDescriptorProto.value", "repeated", value_);
     if (value_ !== undefined) {
-      for (const v of value_) {
+      for (let i = 0; i < value_.length; i++) {
+        const v = value_[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.EnumDescriptorProto.value", "message google.protobuf.EnumValueDescriptorProto", v);
         n += 1 + w.fill(w.slot(), EnumValueDescriptorProto.$size(v, w));
       }
@@ -2161,7 +2207,8 @@ export const EnumDescriptorProto: pb.MessageCodec<EnumDescriptorProto> = {
     const reservedRange = m.reservedRange;
     if (reservedRange !== undefined && !Array.isArray(reservedRange)) throw pb.invalidValue("google.protobuf.EnumDescriptorProto.reserved_range", "repeated", reservedRange);
     if (reservedRange !== undefined) {
-      for (const v of reservedRange) {
+      for (let i = 0; i < reservedRange.length; i++) {
+        const v = reservedRange[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.EnumDescriptorProto.reserved_range", "message google.protobuf.EnumDescriptorProto.EnumReservedRange", v);
         n += 1 + w.fill(w.slot(), EnumDescriptorProto_EnumReservedRange.$size(v, w));
       }
@@ -2181,7 +2228,8 @@ export const EnumDescriptorProto: pb.MessageCodec<EnumDescriptorProto> = {
     }
     const value_ = m.value;
     if (value_ !== undefined) {
-      for (const v of value_) {
+      for (let i = 0; i < value_.length; i++) {
+        const v = value_[i]!;
         w.byte(18);
         w.len();
         EnumValueDescriptorProto.$write(v, w);
@@ -2195,7 +2243,8 @@ export const EnumDescriptorProto: pb.MessageCodec<EnumDescriptorProto> = {
     }
     const reservedRange = m.reservedRange;
     if (reservedRange !== undefined) {
-      for (const v of reservedRange) {
+      for (let i = 0; i < reservedRange.length; i++) {
+        const v = reservedRange[i]!;
         w.byte(34);
         w.len();
         EnumDescriptorProto_EnumReservedRange.$write(v, w);
@@ -2216,7 +2265,8 @@ export const EnumDescriptorProto: pb.MessageCodec<EnumDescriptorProto> = {
     const value_ = m.value;
     if (value_ !== undefined && !Array.isArray(value_)) throw pb.invalidValue("google.protobuf.EnumDescriptorProto.value", "repeated", value_);
     if (value_ !== undefined) {
-      for (const v of value_) {
+      for (let i = 0; i < value_.length; i++) {
+        const v = value_[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.EnumDescriptorProto.value", "message google.protobuf.EnumValueDescriptorProto", v);
         w.tag(18);
         const at = w.fork();
@@ -2235,7 +2285,8 @@ export const EnumDescriptorProto: pb.MessageCodec<EnumDescriptorProto> = {
     const reservedRange = m.reservedRange;
     if (reservedRange !== undefined && !Array.isArray(reservedRange)) throw pb.invalidValue("google.protobuf.EnumDescriptorProto.reserved_range", "repeated", reservedRange);
     if (reservedRange !== undefined) {
-      for (const v of reservedRange) {
+      for (let i = 0; i < reservedRange.length; i++) {
+        const v = reservedRange[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.EnumDescriptorProto.reserved_range", "message google.protobuf.EnumDescriptorProto.EnumReservedRange", v);
         w.tag(34);
         const at = w.fork();
@@ -2677,7 +2728,8 @@ export const ServiceDescriptorProto: pb.MessageCodec<ServiceDescriptorProto> = {
     const method = m.method;
     if (method !== undefined && !Array.isArray(method)) throw pb.invalidValue("google.protobuf.ServiceDescriptorProto.method", "repeated", method);
     if (method !== undefined) {
-      for (const v of method) {
+      for (let i = 0; i < method.length; i++) {
+        const v = method[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.ServiceDescriptorProto.method", "message google.protobuf.MethodDescriptorProto", v);
         n += 1 + w.fill(w.slot(), MethodDescriptorProto.$size(v, w));
       }
@@ -2699,7 +2751,8 @@ export const ServiceDescriptorProto: pb.MessageCodec<ServiceDescriptorProto> = {
     }
     const method = m.method;
     if (method !== undefined) {
-      for (const v of method) {
+      for (let i = 0; i < method.length; i++) {
+        const v = method[i]!;
         w.byte(18);
         w.len();
         MethodDescriptorProto.$write(v, w);
@@ -2724,7 +2777,8 @@ export const ServiceDescriptorProto: pb.MessageCodec<ServiceDescriptorProto> = {
     const method = m.method;
     if (method !== undefined && !Array.isArray(method)) throw pb.invalidValue("google.protobuf.ServiceDescriptorProto.method", "repeated", method);
     if (method !== undefined) {
-      for (const v of method) {
+      for (let i = 0; i < method.length; i++) {
+        const v = method[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.ServiceDescriptorProto.method", "message google.protobuf.MethodDescriptorProto", v);
         w.tag(18);
         const at = w.fork();
@@ -3365,7 +3419,8 @@ export const FileOptions: pb.MessageCodec<FileOptions> = {
     const uninterpretedOption = m.uninterpretedOption;
     if (uninterpretedOption !== undefined && !Array.isArray(uninterpretedOption)) throw pb.invalidValue("google.protobuf.FileOptions.uninterpreted_option", "repeated", uninterpretedOption);
     if (uninterpretedOption !== undefined) {
-      for (const v of uninterpretedOption) {
+      for (let i = 0; i < uninterpretedOption.length; i++) {
+        const v = uninterpretedOption[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.FileOptions.uninterpreted_option", "message google.protobuf.UninterpretedOption", v);
         n += 2 + w.fill(w.slot(), UninterpretedOption.$size(v, w));
       }
@@ -3477,7 +3532,8 @@ export const FileOptions: pb.MessageCodec<FileOptions> = {
     }
     const uninterpretedOption = m.uninterpretedOption;
     if (uninterpretedOption !== undefined) {
-      for (const v of uninterpretedOption) {
+      for (let i = 0; i < uninterpretedOption.length; i++) {
+        const v = uninterpretedOption[i]!;
         w.uint32(7994);
         w.len();
         UninterpretedOption.$write(v, w);
@@ -3610,7 +3666,8 @@ export const FileOptions: pb.MessageCodec<FileOptions> = {
     const uninterpretedOption = m.uninterpretedOption;
     if (uninterpretedOption !== undefined && !Array.isArray(uninterpretedOption)) throw pb.invalidValue("google.protobuf.FileOptions.uninterpreted_option", "repeated", uninterpretedOption);
     if (uninterpretedOption !== undefined) {
-      for (const v of uninterpretedOption) {
+      for (let i = 0; i < uninterpretedOption.length; i++) {
+        const v = uninterpretedOption[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.FileOptions.uninterpreted_option", "message google.protobuf.UninterpretedOption", v);
         w.tag(7994);
         const at = w.fork();
@@ -3918,7 +3975,8 @@ export const MessageOptions: pb.MessageCodec<MessageOptions> = {
     const uninterpretedOption = m.uninterpretedOption;
     if (uninterpretedOption !== undefined && !Array.isArray(uninterpretedOption)) throw pb.invalidValue("google.protobuf.MessageOptions.uninterpreted_option", "repeated", uninterpretedOption);
     if (uninterpretedOption !== undefined) {
-      for (const v of uninterpretedOption) {
+      for (let i = 0; i < uninterpretedOption.length; i++) {
+        const v = uninterpretedOption[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.MessageOptions.uninterpreted_option", "message google.protobuf.UninterpretedOption", v);
         n += 2 + w.fill(w.slot(), UninterpretedOption.$size(v, w));
       }
@@ -3950,7 +4008,8 @@ export const MessageOptions: pb.MessageCodec<MessageOptions> = {
     }
     const uninterpretedOption = m.uninterpretedOption;
     if (uninterpretedOption !== undefined) {
-      for (const v of uninterpretedOption) {
+      for (let i = 0; i < uninterpretedOption.length; i++) {
+        const v = uninterpretedOption[i]!;
         w.uint32(7994);
         w.len();
         UninterpretedOption.$write(v, w);
@@ -3987,7 +4046,8 @@ export const MessageOptions: pb.MessageCodec<MessageOptions> = {
     const uninterpretedOption = m.uninterpretedOption;
     if (uninterpretedOption !== undefined && !Array.isArray(uninterpretedOption)) throw pb.invalidValue("google.protobuf.MessageOptions.uninterpreted_option", "repeated", uninterpretedOption);
     if (uninterpretedOption !== undefined) {
-      for (const v of uninterpretedOption) {
+      for (let i = 0; i < uninterpretedOption.length; i++) {
+        const v = uninterpretedOption[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.MessageOptions.uninterpreted_option", "message google.protobuf.UninterpretedOption", v);
         w.tag(7994);
         const at = w.fork();
@@ -4249,7 +4309,8 @@ export const FieldOptions: pb.MessageCodec<FieldOptions> = {
     const uninterpretedOption = m.uninterpretedOption;
     if (uninterpretedOption !== undefined && !Array.isArray(uninterpretedOption)) throw pb.invalidValue("google.protobuf.FieldOptions.uninterpreted_option", "repeated", uninterpretedOption);
     if (uninterpretedOption !== undefined) {
-      for (const v of uninterpretedOption) {
+      for (let i = 0; i < uninterpretedOption.length; i++) {
+        const v = uninterpretedOption[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.FieldOptions.uninterpreted_option", "message google.protobuf.UninterpretedOption", v);
         n += 2 + w.fill(w.slot(), UninterpretedOption.$size(v, w));
       }
@@ -4296,7 +4357,8 @@ export const FieldOptions: pb.MessageCodec<FieldOptions> = {
     }
     const uninterpretedOption = m.uninterpretedOption;
     if (uninterpretedOption !== undefined) {
-      for (const v of uninterpretedOption) {
+      for (let i = 0; i < uninterpretedOption.length; i++) {
+        const v = uninterpretedOption[i]!;
         w.uint32(7994);
         w.len();
         UninterpretedOption.$write(v, w);
@@ -4351,7 +4413,8 @@ export const FieldOptions: pb.MessageCodec<FieldOptions> = {
     const uninterpretedOption = m.uninterpretedOption;
     if (uninterpretedOption !== undefined && !Array.isArray(uninterpretedOption)) throw pb.invalidValue("google.protobuf.FieldOptions.uninterpreted_option", "repeated", uninterpretedOption);
     if (uninterpretedOption !== undefined) {
-      for (const v of uninterpretedOption) {
+      for (let i = 0; i < uninterpretedOption.length; i++) {
+        const v = uninterpretedOption[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.FieldOptions.uninterpreted_option", "message google.protobuf.UninterpretedOption", v);
         w.tag(7994);
         const at = w.fork();
@@ -4508,7 +4571,8 @@ export const OneofOptions: pb.MessageCodec<OneofOptions> = {
     const uninterpretedOption = m.uninterpretedOption;
     if (uninterpretedOption !== undefined && !Array.isArray(uninterpretedOption)) throw pb.invalidValue("google.protobuf.OneofOptions.uninterpreted_option", "repeated", uninterpretedOption);
     if (uninterpretedOption !== undefined) {
-      for (const v of uninterpretedOption) {
+      for (let i = 0; i < uninterpretedOption.length; i++) {
+        const v = uninterpretedOption[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.OneofOptions.uninterpreted_option", "message google.protobuf.UninterpretedOption", v);
         n += 2 + w.fill(w.slot(), UninterpretedOption.$size(v, w));
       }
@@ -4520,7 +4584,8 @@ export const OneofOptions: pb.MessageCodec<OneofOptions> = {
   $write(m: pb.MessageInit<OneofOptions>, w: pb.Writer): void {
     const uninterpretedOption = m.uninterpretedOption;
     if (uninterpretedOption !== undefined) {
-      for (const v of uninterpretedOption) {
+      for (let i = 0; i < uninterpretedOption.length; i++) {
+        const v = uninterpretedOption[i]!;
         w.uint32(7994);
         w.len();
         UninterpretedOption.$write(v, w);
@@ -4533,7 +4598,8 @@ export const OneofOptions: pb.MessageCodec<OneofOptions> = {
     const uninterpretedOption = m.uninterpretedOption;
     if (uninterpretedOption !== undefined && !Array.isArray(uninterpretedOption)) throw pb.invalidValue("google.protobuf.OneofOptions.uninterpreted_option", "repeated", uninterpretedOption);
     if (uninterpretedOption !== undefined) {
-      for (const v of uninterpretedOption) {
+      for (let i = 0; i < uninterpretedOption.length; i++) {
+        const v = uninterpretedOption[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.OneofOptions.uninterpreted_option", "message google.protobuf.UninterpretedOption", v);
         w.tag(7994);
         const at = w.fork();
@@ -4659,7 +4725,8 @@ export const EnumOptions: pb.MessageCodec<EnumOptions> = {
     const uninterpretedOption = m.uninterpretedOption;
     if (uninterpretedOption !== undefined && !Array.isArray(uninterpretedOption)) throw pb.invalidValue("google.protobuf.EnumOptions.uninterpreted_option", "repeated", uninterpretedOption);
     if (uninterpretedOption !== undefined) {
-      for (const v of uninterpretedOption) {
+      for (let i = 0; i < uninterpretedOption.length; i++) {
+        const v = uninterpretedOption[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.EnumOptions.uninterpreted_option", "message google.protobuf.UninterpretedOption", v);
         n += 2 + w.fill(w.slot(), UninterpretedOption.$size(v, w));
       }
@@ -4681,7 +4748,8 @@ export const EnumOptions: pb.MessageCodec<EnumOptions> = {
     }
     const uninterpretedOption = m.uninterpretedOption;
     if (uninterpretedOption !== undefined) {
-      for (const v of uninterpretedOption) {
+      for (let i = 0; i < uninterpretedOption.length; i++) {
+        const v = uninterpretedOption[i]!;
         w.uint32(7994);
         w.len();
         UninterpretedOption.$write(v, w);
@@ -4706,7 +4774,8 @@ export const EnumOptions: pb.MessageCodec<EnumOptions> = {
     const uninterpretedOption = m.uninterpretedOption;
     if (uninterpretedOption !== undefined && !Array.isArray(uninterpretedOption)) throw pb.invalidValue("google.protobuf.EnumOptions.uninterpreted_option", "repeated", uninterpretedOption);
     if (uninterpretedOption !== undefined) {
-      for (const v of uninterpretedOption) {
+      for (let i = 0; i < uninterpretedOption.length; i++) {
+        const v = uninterpretedOption[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.EnumOptions.uninterpreted_option", "message google.protobuf.UninterpretedOption", v);
         w.tag(7994);
         const at = w.fork();
@@ -4830,7 +4899,8 @@ export const EnumValueOptions: pb.MessageCodec<EnumValueOptions> = {
     const uninterpretedOption = m.uninterpretedOption;
     if (uninterpretedOption !== undefined && !Array.isArray(uninterpretedOption)) throw pb.invalidValue("google.protobuf.EnumValueOptions.uninterpreted_option", "repeated", uninterpretedOption);
     if (uninterpretedOption !== undefined) {
-      for (const v of uninterpretedOption) {
+      for (let i = 0; i < uninterpretedOption.length; i++) {
+        const v = uninterpretedOption[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.EnumValueOptions.uninterpreted_option", "message google.protobuf.UninterpretedOption", v);
         n += 2 + w.fill(w.slot(), UninterpretedOption.$size(v, w));
       }
@@ -4847,7 +4917,8 @@ export const EnumValueOptions: pb.MessageCodec<EnumValueOptions> = {
     }
     const uninterpretedOption = m.uninterpretedOption;
     if (uninterpretedOption !== undefined) {
-      for (const v of uninterpretedOption) {
+      for (let i = 0; i < uninterpretedOption.length; i++) {
+        const v = uninterpretedOption[i]!;
         w.uint32(7994);
         w.len();
         UninterpretedOption.$write(v, w);
@@ -4866,7 +4937,8 @@ export const EnumValueOptions: pb.MessageCodec<EnumValueOptions> = {
     const uninterpretedOption = m.uninterpretedOption;
     if (uninterpretedOption !== undefined && !Array.isArray(uninterpretedOption)) throw pb.invalidValue("google.protobuf.EnumValueOptions.uninterpreted_option", "repeated", uninterpretedOption);
     if (uninterpretedOption !== undefined) {
-      for (const v of uninterpretedOption) {
+      for (let i = 0; i < uninterpretedOption.length; i++) {
+        const v = uninterpretedOption[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.EnumValueOptions.uninterpreted_option", "message google.protobuf.UninterpretedOption", v);
         w.tag(7994);
         const at = w.fork();
@@ -4985,7 +5057,8 @@ export const ServiceOptions: pb.MessageCodec<ServiceOptions> = {
     const uninterpretedOption = m.uninterpretedOption;
     if (uninterpretedOption !== undefined && !Array.isArray(uninterpretedOption)) throw pb.invalidValue("google.protobuf.ServiceOptions.uninterpreted_option", "repeated", uninterpretedOption);
     if (uninterpretedOption !== undefined) {
-      for (const v of uninterpretedOption) {
+      for (let i = 0; i < uninterpretedOption.length; i++) {
+        const v = uninterpretedOption[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.ServiceOptions.uninterpreted_option", "message google.protobuf.UninterpretedOption", v);
         n += 2 + w.fill(w.slot(), UninterpretedOption.$size(v, w));
       }
@@ -5002,7 +5075,8 @@ export const ServiceOptions: pb.MessageCodec<ServiceOptions> = {
     }
     const uninterpretedOption = m.uninterpretedOption;
     if (uninterpretedOption !== undefined) {
-      for (const v of uninterpretedOption) {
+      for (let i = 0; i < uninterpretedOption.length; i++) {
+        const v = uninterpretedOption[i]!;
         w.uint32(7994);
         w.len();
         UninterpretedOption.$write(v, w);
@@ -5021,7 +5095,8 @@ export const ServiceOptions: pb.MessageCodec<ServiceOptions> = {
     const uninterpretedOption = m.uninterpretedOption;
     if (uninterpretedOption !== undefined && !Array.isArray(uninterpretedOption)) throw pb.invalidValue("google.protobuf.ServiceOptions.uninterpreted_option", "repeated", uninterpretedOption);
     if (uninterpretedOption !== undefined) {
-      for (const v of uninterpretedOption) {
+      for (let i = 0; i < uninterpretedOption.length; i++) {
+        const v = uninterpretedOption[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.ServiceOptions.uninterpreted_option", "message google.protobuf.UninterpretedOption", v);
         w.tag(7994);
         const at = w.fork();
@@ -5151,7 +5226,8 @@ export const MethodOptions: pb.MessageCodec<MethodOptions> = {
     const uninterpretedOption = m.uninterpretedOption;
     if (uninterpretedOption !== undefined && !Array.isArray(uninterpretedOption)) throw pb.invalidValue("google.protobuf.MethodOptions.uninterpreted_option", "repeated", uninterpretedOption);
     if (uninterpretedOption !== undefined) {
-      for (const v of uninterpretedOption) {
+      for (let i = 0; i < uninterpretedOption.length; i++) {
+        const v = uninterpretedOption[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.MethodOptions.uninterpreted_option", "message google.protobuf.UninterpretedOption", v);
         n += 2 + w.fill(w.slot(), UninterpretedOption.$size(v, w));
       }
@@ -5173,7 +5249,8 @@ export const MethodOptions: pb.MessageCodec<MethodOptions> = {
     }
     const uninterpretedOption = m.uninterpretedOption;
     if (uninterpretedOption !== undefined) {
-      for (const v of uninterpretedOption) {
+      for (let i = 0; i < uninterpretedOption.length; i++) {
+        const v = uninterpretedOption[i]!;
         w.uint32(7994);
         w.len();
         UninterpretedOption.$write(v, w);
@@ -5198,7 +5275,8 @@ export const MethodOptions: pb.MessageCodec<MethodOptions> = {
     const uninterpretedOption = m.uninterpretedOption;
     if (uninterpretedOption !== undefined && !Array.isArray(uninterpretedOption)) throw pb.invalidValue("google.protobuf.MethodOptions.uninterpreted_option", "repeated", uninterpretedOption);
     if (uninterpretedOption !== undefined) {
-      for (const v of uninterpretedOption) {
+      for (let i = 0; i < uninterpretedOption.length; i++) {
+        const v = uninterpretedOption[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.MethodOptions.uninterpreted_option", "message google.protobuf.UninterpretedOption", v);
         w.tag(7994);
         const at = w.fork();
@@ -5350,7 +5428,8 @@ export const UninterpretedOption: pb.MessageCodec<UninterpretedOption> = {
     const name = m.name;
     if (name !== undefined && !Array.isArray(name)) throw pb.invalidValue("google.protobuf.UninterpretedOption.name", "repeated", name);
     if (name !== undefined) {
-      for (const v of name) {
+      for (let i = 0; i < name.length; i++) {
+        const v = name[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.UninterpretedOption.name", "message google.protobuf.UninterpretedOption.NamePart", v);
         n += 1 + w.fill(w.slot(), UninterpretedOption_NamePart.$size(v, w));
       }
@@ -5392,7 +5471,8 @@ export const UninterpretedOption: pb.MessageCodec<UninterpretedOption> = {
   $write(m: pb.MessageInit<UninterpretedOption>, w: pb.Writer): void {
     const name = m.name;
     if (name !== undefined) {
-      for (const v of name) {
+      for (let i = 0; i < name.length; i++) {
+        const v = name[i]!;
         w.byte(18);
         w.len();
         UninterpretedOption_NamePart.$write(v, w);
@@ -5435,7 +5515,8 @@ export const UninterpretedOption: pb.MessageCodec<UninterpretedOption> = {
     const name = m.name;
     if (name !== undefined && !Array.isArray(name)) throw pb.invalidValue("google.protobuf.UninterpretedOption.name", "repeated", name);
     if (name !== undefined) {
-      for (const v of name) {
+      for (let i = 0; i < name.length; i++) {
+        const v = name[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.UninterpretedOption.name", "message google.protobuf.UninterpretedOption.NamePart", v);
         w.tag(18);
         const at = w.fork();
@@ -5799,7 +5880,8 @@ export const SourceCodeInfo: pb.MessageCodec<SourceCodeInfo> = {
     const location = m.location;
     if (location !== undefined && !Array.isArray(location)) throw pb.invalidValue("google.protobuf.SourceCodeInfo.location", "repeated", location);
     if (location !== undefined) {
-      for (const v of location) {
+      for (let i = 0; i < location.length; i++) {
+        const v = location[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.SourceCodeInfo.location", "message google.protobuf.SourceCodeInfo.Location", v);
         n += 1 + w.fill(w.slot(), SourceCodeInfo_Location.$size(v, w));
       }
@@ -5811,7 +5893,8 @@ export const SourceCodeInfo: pb.MessageCodec<SourceCodeInfo> = {
   $write(m: pb.MessageInit<SourceCodeInfo>, w: pb.Writer): void {
     const location = m.location;
     if (location !== undefined) {
-      for (const v of location) {
+      for (let i = 0; i < location.length; i++) {
+        const v = location[i]!;
         w.byte(10);
         w.len();
         SourceCodeInfo_Location.$write(v, w);
@@ -5824,7 +5907,8 @@ export const SourceCodeInfo: pb.MessageCodec<SourceCodeInfo> = {
     const location = m.location;
     if (location !== undefined && !Array.isArray(location)) throw pb.invalidValue("google.protobuf.SourceCodeInfo.location", "repeated", location);
     if (location !== undefined) {
-      for (const v of location) {
+      for (let i = 0; i < location.length; i++) {
+        const v = location[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.SourceCodeInfo.location", "message google.protobuf.SourceCodeInfo.Location", v);
         w.tag(10);
         const at = w.fork();
@@ -6013,7 +6097,8 @@ export const SourceCodeInfo_Location: pb.MessageCodec<SourceCodeInfo_Location> =
     if (path !== undefined && !Array.isArray(path)) throw pb.invalidValue("google.protobuf.SourceCodeInfo.Location.path", "repeated", path);
     if (path !== undefined && path.length !== 0) {
       let len = 0;
-      for (const v of path) {
+      for (let i = 0; i < path.length; i++) {
+        const v = path[i]!;
         if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("google.protobuf.SourceCodeInfo.Location.path", "int32", v);
         len += pb.sizeInt32(v);
       }
@@ -6023,7 +6108,8 @@ export const SourceCodeInfo_Location: pb.MessageCodec<SourceCodeInfo_Location> =
     if (span !== undefined && !Array.isArray(span)) throw pb.invalidValue("google.protobuf.SourceCodeInfo.Location.span", "repeated", span);
     if (span !== undefined && span.length !== 0) {
       let len = 0;
-      for (const v of span) {
+      for (let i = 0; i < span.length; i++) {
+        const v = span[i]!;
         if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("google.protobuf.SourceCodeInfo.Location.span", "int32", v);
         len += pb.sizeInt32(v);
       }
@@ -6051,13 +6137,13 @@ export const SourceCodeInfo_Location: pb.MessageCodec<SourceCodeInfo_Location> =
     if (path !== undefined && path.length !== 0) {
       w.byte(10);
       w.len();
-      for (const v of path) w.int32(v);
+      for (let i = 0; i < path.length; i++) w.int32(path[i]!);
     }
     const span = m.span;
     if (span !== undefined && span.length !== 0) {
       w.byte(18);
       w.len();
-      for (const v of span) w.int32(v);
+      for (let i = 0; i < span.length; i++) w.int32(span[i]!);
     }
     const leadingComments = m.leadingComments;
     if (leadingComments !== undefined) {
@@ -6080,11 +6166,7 @@ export const SourceCodeInfo_Location: pb.MessageCodec<SourceCodeInfo_Location> =
     if (path !== undefined && path.length !== 0) {
       w.tag(10);
       const at = w.fork();
-      w.ensure(path.length * 10);
-      for (const v of path) {
-        if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("google.protobuf.SourceCodeInfo.Location.path", "int32", v);
-        w.int32(v);
-      }
+      w.int32Run(path, "google.protobuf.SourceCodeInfo.Location.path", "int32");
       w.join(at);
     }
     const span = m.span;
@@ -6092,11 +6174,7 @@ export const SourceCodeInfo_Location: pb.MessageCodec<SourceCodeInfo_Location> =
     if (span !== undefined && span.length !== 0) {
       w.tag(18);
       const at = w.fork();
-      w.ensure(span.length * 10);
-      for (const v of span) {
-        if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("google.protobuf.SourceCodeInfo.Location.span", "int32", v);
-        w.int32(v);
-      }
+      w.int32Run(span, "google.protobuf.SourceCodeInfo.Location.span", "int32");
       w.join(at);
     }
     const leadingComments = m.leadingComments;
@@ -6240,7 +6318,8 @@ export const GeneratedCodeInfo: pb.MessageCodec<GeneratedCodeInfo> = {
     const annotation = m.annotation;
     if (annotation !== undefined && !Array.isArray(annotation)) throw pb.invalidValue("google.protobuf.GeneratedCodeInfo.annotation", "repeated", annotation);
     if (annotation !== undefined) {
-      for (const v of annotation) {
+      for (let i = 0; i < annotation.length; i++) {
+        const v = annotation[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.GeneratedCodeInfo.annotation", "message google.protobuf.GeneratedCodeInfo.Annotation", v);
         n += 1 + w.fill(w.slot(), GeneratedCodeInfo_Annotation.$size(v, w));
       }
@@ -6252,7 +6331,8 @@ export const GeneratedCodeInfo: pb.MessageCodec<GeneratedCodeInfo> = {
   $write(m: pb.MessageInit<GeneratedCodeInfo>, w: pb.Writer): void {
     const annotation = m.annotation;
     if (annotation !== undefined) {
-      for (const v of annotation) {
+      for (let i = 0; i < annotation.length; i++) {
+        const v = annotation[i]!;
         w.byte(10);
         w.len();
         GeneratedCodeInfo_Annotation.$write(v, w);
@@ -6265,7 +6345,8 @@ export const GeneratedCodeInfo: pb.MessageCodec<GeneratedCodeInfo> = {
     const annotation = m.annotation;
     if (annotation !== undefined && !Array.isArray(annotation)) throw pb.invalidValue("google.protobuf.GeneratedCodeInfo.annotation", "repeated", annotation);
     if (annotation !== undefined) {
-      for (const v of annotation) {
+      for (let i = 0; i < annotation.length; i++) {
+        const v = annotation[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.GeneratedCodeInfo.annotation", "message google.protobuf.GeneratedCodeInfo.Annotation", v);
         w.tag(10);
         const at = w.fork();
@@ -6386,7 +6467,8 @@ export const GeneratedCodeInfo_Annotation: pb.MessageCodec<GeneratedCodeInfo_Ann
     if (path !== undefined && !Array.isArray(path)) throw pb.invalidValue("google.protobuf.GeneratedCodeInfo.Annotation.path", "repeated", path);
     if (path !== undefined && path.length !== 0) {
       let len = 0;
-      for (const v of path) {
+      for (let i = 0; i < path.length; i++) {
+        const v = path[i]!;
         if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("google.protobuf.GeneratedCodeInfo.Annotation.path", "int32", v);
         len += pb.sizeInt32(v);
       }
@@ -6416,7 +6498,7 @@ export const GeneratedCodeInfo_Annotation: pb.MessageCodec<GeneratedCodeInfo_Ann
     if (path !== undefined && path.length !== 0) {
       w.byte(10);
       w.len();
-      for (const v of path) w.int32(v);
+      for (let i = 0; i < path.length; i++) w.int32(path[i]!);
     }
     const sourceFile = m.sourceFile;
     if (sourceFile !== undefined) {
@@ -6442,11 +6524,7 @@ export const GeneratedCodeInfo_Annotation: pb.MessageCodec<GeneratedCodeInfo_Ann
     if (path !== undefined && path.length !== 0) {
       w.tag(10);
       const at = w.fork();
-      w.ensure(path.length * 10);
-      for (const v of path) {
-        if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("google.protobuf.GeneratedCodeInfo.Annotation.path", "int32", v);
-        w.int32(v);
-      }
+      w.int32Run(path, "google.protobuf.GeneratedCodeInfo.Annotation.path", "int32");
       w.join(at);
     }
     const sourceFile = m.sourceFile;

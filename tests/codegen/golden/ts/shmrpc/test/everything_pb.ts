@@ -928,7 +928,8 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
     const rDouble = m.rDouble;
     if (rDouble !== undefined && !Array.isArray(rDouble)) throw pb.invalidValue("shmrpc.test.Repeateds.r_double", "repeated", rDouble);
     if (rDouble !== undefined && rDouble.length !== 0) {
-      for (const v of rDouble) {
+      for (let i = 0; i < rDouble.length; i++) {
+        const v = rDouble[i]!;
         if (typeof v !== "number") throw pb.invalidValue("shmrpc.test.Repeateds.r_double", "double", v);
       }
       n += 1 + w.run(rDouble.length * 8);
@@ -936,7 +937,8 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
     const rFloat = m.rFloat;
     if (rFloat !== undefined && !Array.isArray(rFloat)) throw pb.invalidValue("shmrpc.test.Repeateds.r_float", "repeated", rFloat);
     if (rFloat !== undefined && rFloat.length !== 0) {
-      for (const v of rFloat) {
+      for (let i = 0; i < rFloat.length; i++) {
+        const v = rFloat[i]!;
         if (typeof v !== "number") throw pb.invalidValue("shmrpc.test.Repeateds.r_float", "float", v);
       }
       n += 1 + w.run(rFloat.length * 4);
@@ -945,7 +947,8 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
     if (rInt64 !== undefined && !Array.isArray(rInt64)) throw pb.invalidValue("shmrpc.test.Repeateds.r_int64", "repeated", rInt64);
     if (rInt64 !== undefined && rInt64.length !== 0) {
       let len = 0;
-      for (const v of rInt64) {
+      for (let i = 0; i < rInt64.length; i++) {
+        const v = rInt64[i]!;
         if (typeof v !== "bigint" || v < -0x8000000000000000n || v > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.Repeateds.r_int64", "int64", v);
         len += pb.sizeInt64(v);
       }
@@ -955,7 +958,8 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
     if (rUint64 !== undefined && !Array.isArray(rUint64)) throw pb.invalidValue("shmrpc.test.Repeateds.r_uint64", "repeated", rUint64);
     if (rUint64 !== undefined && rUint64.length !== 0) {
       let len = 0;
-      for (const v of rUint64) {
+      for (let i = 0; i < rUint64.length; i++) {
+        const v = rUint64[i]!;
         if (typeof v !== "bigint" || v < 0n || v > 0xffffffffffffffffn) throw pb.invalidValue("shmrpc.test.Repeateds.r_uint64", "uint64", v);
         len += pb.sizeUint64(v);
       }
@@ -965,7 +969,8 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
     if (rInt32 !== undefined && !Array.isArray(rInt32)) throw pb.invalidValue("shmrpc.test.Repeateds.r_int32", "repeated", rInt32);
     if (rInt32 !== undefined && rInt32.length !== 0) {
       let len = 0;
-      for (const v of rInt32) {
+      for (let i = 0; i < rInt32.length; i++) {
+        const v = rInt32[i]!;
         if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("shmrpc.test.Repeateds.r_int32", "int32", v);
         len += pb.sizeInt32(v);
       }
@@ -974,7 +979,8 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
     const rFixed64 = m.rFixed64;
     if (rFixed64 !== undefined && !Array.isArray(rFixed64)) throw pb.invalidValue("shmrpc.test.Repeateds.r_fixed64", "repeated", rFixed64);
     if (rFixed64 !== undefined && rFixed64.length !== 0) {
-      for (const v of rFixed64) {
+      for (let i = 0; i < rFixed64.length; i++) {
+        const v = rFixed64[i]!;
         if (typeof v !== "bigint" || v < 0n || v > 0xffffffffffffffffn) throw pb.invalidValue("shmrpc.test.Repeateds.r_fixed64", "fixed64", v);
       }
       n += 1 + w.run(rFixed64.length * 8);
@@ -982,7 +988,8 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
     const rFixed32 = m.rFixed32;
     if (rFixed32 !== undefined && !Array.isArray(rFixed32)) throw pb.invalidValue("shmrpc.test.Repeateds.r_fixed32", "repeated", rFixed32);
     if (rFixed32 !== undefined && rFixed32.length !== 0) {
-      for (const v of rFixed32) {
+      for (let i = 0; i < rFixed32.length; i++) {
+        const v = rFixed32[i]!;
         if (typeof v !== "number" || (v >>> 0) !== v) throw pb.invalidValue("shmrpc.test.Repeateds.r_fixed32", "fixed32", v);
       }
       n += 1 + w.run(rFixed32.length * 4);
@@ -990,7 +997,8 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
     const rBool = m.rBool;
     if (rBool !== undefined && !Array.isArray(rBool)) throw pb.invalidValue("shmrpc.test.Repeateds.r_bool", "repeated", rBool);
     if (rBool !== undefined && rBool.length !== 0) {
-      for (const v of rBool) {
+      for (let i = 0; i < rBool.length; i++) {
+        const v = rBool[i]!;
         if (typeof v !== "boolean") throw pb.invalidValue("shmrpc.test.Repeateds.r_bool", "bool", v);
       }
       n += 1 + w.run(rBool.length * 1);
@@ -1001,7 +1009,8 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
     const rBytes = m.rBytes;
     if (rBytes !== undefined && !Array.isArray(rBytes)) throw pb.invalidValue("shmrpc.test.Repeateds.r_bytes", "repeated", rBytes);
     if (rBytes !== undefined) {
-      for (const v of rBytes) {
+      for (let i = 0; i < rBytes.length; i++) {
+        const v = rBytes[i]!;
         if (!(v instanceof Uint8Array)) throw pb.invalidValue("shmrpc.test.Repeateds.r_bytes", "bytes", v);
         n += 1 + pb.sizeBytes(v);
       }
@@ -1010,7 +1019,8 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
     if (rUint32 !== undefined && !Array.isArray(rUint32)) throw pb.invalidValue("shmrpc.test.Repeateds.r_uint32", "repeated", rUint32);
     if (rUint32 !== undefined && rUint32.length !== 0) {
       let len = 0;
-      for (const v of rUint32) {
+      for (let i = 0; i < rUint32.length; i++) {
+        const v = rUint32[i]!;
         if (typeof v !== "number" || (v >>> 0) !== v) throw pb.invalidValue("shmrpc.test.Repeateds.r_uint32", "uint32", v);
         len += pb.sizeUint32(v);
       }
@@ -1019,7 +1029,8 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
     const rSfixed32 = m.rSfixed32;
     if (rSfixed32 !== undefined && !Array.isArray(rSfixed32)) throw pb.invalidValue("shmrpc.test.Repeateds.r_sfixed32", "repeated", rSfixed32);
     if (rSfixed32 !== undefined && rSfixed32.length !== 0) {
-      for (const v of rSfixed32) {
+      for (let i = 0; i < rSfixed32.length; i++) {
+        const v = rSfixed32[i]!;
         if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("shmrpc.test.Repeateds.r_sfixed32", "sfixed32", v);
       }
       n += 1 + w.run(rSfixed32.length * 4);
@@ -1027,7 +1038,8 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
     const rSfixed64 = m.rSfixed64;
     if (rSfixed64 !== undefined && !Array.isArray(rSfixed64)) throw pb.invalidValue("shmrpc.test.Repeateds.r_sfixed64", "repeated", rSfixed64);
     if (rSfixed64 !== undefined && rSfixed64.length !== 0) {
-      for (const v of rSfixed64) {
+      for (let i = 0; i < rSfixed64.length; i++) {
+        const v = rSfixed64[i]!;
         if (typeof v !== "bigint" || v < -0x8000000000000000n || v > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.Repeateds.r_sfixed64", "sfixed64", v);
       }
       n += 1 + w.run(rSfixed64.length * 8);
@@ -1036,7 +1048,8 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
     if (rSint32 !== undefined && !Array.isArray(rSint32)) throw pb.invalidValue("shmrpc.test.Repeateds.r_sint32", "repeated", rSint32);
     if (rSint32 !== undefined && rSint32.length !== 0) {
       let len = 0;
-      for (const v of rSint32) {
+      for (let i = 0; i < rSint32.length; i++) {
+        const v = rSint32[i]!;
         if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("shmrpc.test.Repeateds.r_sint32", "sint32", v);
         len += pb.sizeSint32(v);
       }
@@ -1046,7 +1059,8 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
     if (rSint64 !== undefined && !Array.isArray(rSint64)) throw pb.invalidValue("shmrpc.test.Repeateds.r_sint64", "repeated", rSint64);
     if (rSint64 !== undefined && rSint64.length !== 0) {
       let len = 0;
-      for (const v of rSint64) {
+      for (let i = 0; i < rSint64.length; i++) {
+        const v = rSint64[i]!;
         if (typeof v !== "bigint" || v < -0x8000000000000000n || v > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.Repeateds.r_sint64", "sint64", v);
         len += pb.sizeSint64(v);
       }
@@ -1056,7 +1070,8 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
     if (rEnum !== undefined && !Array.isArray(rEnum)) throw pb.invalidValue("shmrpc.test.Repeateds.r_enum", "repeated", rEnum);
     if (rEnum !== undefined && rEnum.length !== 0) {
       let len = 0;
-      for (const v of rEnum) {
+      for (let i = 0; i < rEnum.length; i++) {
+        const v = rEnum[i]!;
         if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("shmrpc.test.Repeateds.r_enum", "enum shmrpc.test.common.Color", v);
         len += pb.sizeInt32(v);
       }
@@ -1065,7 +1080,8 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
     const rMoney = m.rMoney;
     if (rMoney !== undefined && !Array.isArray(rMoney)) throw pb.invalidValue("shmrpc.test.Repeateds.r_money", "repeated", rMoney);
     if (rMoney !== undefined) {
-      for (const v of rMoney) {
+      for (let i = 0; i < rMoney.length; i++) {
+        const v = rMoney[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("shmrpc.test.Repeateds.r_money", "message shmrpc.test.common.Money", v);
         n += 2 + w.fill(w.slot(), Money.$size(v, w));
       }
@@ -1073,7 +1089,8 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
     const rInt32Unpacked = m.rInt32Unpacked;
     if (rInt32Unpacked !== undefined && !Array.isArray(rInt32Unpacked)) throw pb.invalidValue("shmrpc.test.Repeateds.r_int32_unpacked", "repeated", rInt32Unpacked);
     if (rInt32Unpacked !== undefined) {
-      for (const v of rInt32Unpacked) {
+      for (let i = 0; i < rInt32Unpacked.length; i++) {
+        const v = rInt32Unpacked[i]!;
         if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("shmrpc.test.Repeateds.r_int32_unpacked", "int32", v);
         n += 2 + pb.sizeInt32(v);
       }
@@ -1081,7 +1098,8 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
     const rDoubleUnpacked = m.rDoubleUnpacked;
     if (rDoubleUnpacked !== undefined && !Array.isArray(rDoubleUnpacked)) throw pb.invalidValue("shmrpc.test.Repeateds.r_double_unpacked", "repeated", rDoubleUnpacked);
     if (rDoubleUnpacked !== undefined) {
-      for (const v of rDoubleUnpacked) {
+      for (let i = 0; i < rDoubleUnpacked.length; i++) {
+        const v = rDoubleUnpacked[i]!;
         if (typeof v !== "number") throw pb.invalidValue("shmrpc.test.Repeateds.r_double_unpacked", "double", v);
         n += 10;
       }
@@ -1107,43 +1125,44 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
     if (rInt64 !== undefined && rInt64.length !== 0) {
       w.byte(26);
       w.len();
-      for (const v of rInt64) w.int64(v);
+      for (let i = 0; i < rInt64.length; i++) w.int64(rInt64[i]!);
     }
     const rUint64 = m.rUint64;
     if (rUint64 !== undefined && rUint64.length !== 0) {
       w.byte(34);
       w.len();
-      for (const v of rUint64) w.uint64(v);
+      for (let i = 0; i < rUint64.length; i++) w.uint64(rUint64[i]!);
     }
     const rInt32 = m.rInt32;
     if (rInt32 !== undefined && rInt32.length !== 0) {
       w.byte(42);
       w.len();
-      for (const v of rInt32) w.int32(v);
+      for (let i = 0; i < rInt32.length; i++) w.int32(rInt32[i]!);
     }
     const rFixed64 = m.rFixed64;
     if (rFixed64 !== undefined && rFixed64.length !== 0) {
       w.byte(50);
       w.len();
-      for (const v of rFixed64) w.fixed64(v);
+      for (let i = 0; i < rFixed64.length; i++) w.fixed64(rFixed64[i]!);
     }
     const rFixed32 = m.rFixed32;
     if (rFixed32 !== undefined && rFixed32.length !== 0) {
       w.byte(58);
       w.len();
-      for (const v of rFixed32) w.fixed32(v);
+      for (let i = 0; i < rFixed32.length; i++) w.fixed32(rFixed32[i]!);
     }
     const rBool = m.rBool;
     if (rBool !== undefined && rBool.length !== 0) {
       w.byte(66);
       w.len();
-      for (const v of rBool) w.bool(v);
+      for (let i = 0; i < rBool.length; i++) w.bool(rBool[i]!);
     }
     const rString = m.rString;
     if (rString !== undefined) w.stringFieldsAsMeasured(74, rString);
     const rBytes = m.rBytes;
     if (rBytes !== undefined) {
-      for (const v of rBytes) {
+      for (let i = 0; i < rBytes.length; i++) {
+        const v = rBytes[i]!;
         w.byte(82);
         w.bytes(v);
       }
@@ -1152,41 +1171,42 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
     if (rUint32 !== undefined && rUint32.length !== 0) {
       w.byte(90);
       w.len();
-      for (const v of rUint32) w.uint32(v);
+      for (let i = 0; i < rUint32.length; i++) w.uint32(rUint32[i]!);
     }
     const rSfixed32 = m.rSfixed32;
     if (rSfixed32 !== undefined && rSfixed32.length !== 0) {
       w.byte(98);
       w.len();
-      for (const v of rSfixed32) w.sfixed32(v);
+      for (let i = 0; i < rSfixed32.length; i++) w.sfixed32(rSfixed32[i]!);
     }
     const rSfixed64 = m.rSfixed64;
     if (rSfixed64 !== undefined && rSfixed64.length !== 0) {
       w.byte(106);
       w.len();
-      for (const v of rSfixed64) w.sfixed64(v);
+      for (let i = 0; i < rSfixed64.length; i++) w.sfixed64(rSfixed64[i]!);
     }
     const rSint32 = m.rSint32;
     if (rSint32 !== undefined && rSint32.length !== 0) {
       w.byte(114);
       w.len();
-      for (const v of rSint32) w.sint32(v);
+      for (let i = 0; i < rSint32.length; i++) w.sint32(rSint32[i]!);
     }
     const rSint64 = m.rSint64;
     if (rSint64 !== undefined && rSint64.length !== 0) {
       w.byte(122);
       w.len();
-      for (const v of rSint64) w.sint64(v);
+      for (let i = 0; i < rSint64.length; i++) w.sint64(rSint64[i]!);
     }
     const rEnum = m.rEnum;
     if (rEnum !== undefined && rEnum.length !== 0) {
       w.uint32(130);
       w.len();
-      for (const v of rEnum) w.int32(v);
+      for (let i = 0; i < rEnum.length; i++) w.int32(rEnum[i]!);
     }
     const rMoney = m.rMoney;
     if (rMoney !== undefined) {
-      for (const v of rMoney) {
+      for (let i = 0; i < rMoney.length; i++) {
+        const v = rMoney[i]!;
         w.uint32(138);
         w.len();
         Money.$write(v, w);
@@ -1194,14 +1214,16 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
     }
     const rInt32Unpacked = m.rInt32Unpacked;
     if (rInt32Unpacked !== undefined) {
-      for (const v of rInt32Unpacked) {
+      for (let i = 0; i < rInt32Unpacked.length; i++) {
+        const v = rInt32Unpacked[i]!;
         w.uint32(144);
         w.int32(v);
       }
     }
     const rDoubleUnpacked = m.rDoubleUnpacked;
     if (rDoubleUnpacked !== undefined) {
-      for (const v of rDoubleUnpacked) {
+      for (let i = 0; i < rDoubleUnpacked.length; i++) {
+        const v = rDoubleUnpacked[i]!;
         w.uint32(153);
         w.double(v);
       }
@@ -1214,25 +1236,17 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
     if (rDouble !== undefined && !Array.isArray(rDouble)) throw pb.invalidValue("shmrpc.test.Repeateds.r_double", "repeated", rDouble);
     if (rDouble !== undefined && rDouble.length !== 0) {
       w.tag(10);
-      const at = w.fork();
+      w.uint32(rDouble.length * 8);
       w.ensure(rDouble.length * 8);
-      for (const v of rDouble) {
-        if (typeof v !== "number") throw pb.invalidValue("shmrpc.test.Repeateds.r_double", "double", v);
-      }
-      w.doubles(rDouble);
-      w.join(at);
+      w.doubleRun(rDouble, "shmrpc.test.Repeateds.r_double");
     }
     const rFloat = m.rFloat;
     if (rFloat !== undefined && !Array.isArray(rFloat)) throw pb.invalidValue("shmrpc.test.Repeateds.r_float", "repeated", rFloat);
     if (rFloat !== undefined && rFloat.length !== 0) {
       w.tag(18);
-      const at = w.fork();
+      w.uint32(rFloat.length * 4);
       w.ensure(rFloat.length * 4);
-      for (const v of rFloat) {
-        if (typeof v !== "number") throw pb.invalidValue("shmrpc.test.Repeateds.r_float", "float", v);
-      }
-      w.floats(rFloat);
-      w.join(at);
+      w.floatRun(rFloat, "shmrpc.test.Repeateds.r_float");
     }
     const rInt64 = m.rInt64;
     if (rInt64 !== undefined && !Array.isArray(rInt64)) throw pb.invalidValue("shmrpc.test.Repeateds.r_int64", "repeated", rInt64);
@@ -1240,7 +1254,8 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
       w.tag(26);
       const at = w.fork();
       w.ensure(rInt64.length * 10);
-      for (const v of rInt64) {
+      for (let i = 0; i < rInt64.length; i++) {
+        const v = rInt64[i]!;
         if (typeof v !== "bigint" || v < -0x8000000000000000n || v > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.Repeateds.r_int64", "int64", v);
         w.int64(v);
       }
@@ -1252,7 +1267,8 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
       w.tag(34);
       const at = w.fork();
       w.ensure(rUint64.length * 10);
-      for (const v of rUint64) {
+      for (let i = 0; i < rUint64.length; i++) {
+        const v = rUint64[i]!;
         if (typeof v !== "bigint" || v < 0n || v > 0xffffffffffffffffn) throw pb.invalidValue("shmrpc.test.Repeateds.r_uint64", "uint64", v);
         w.uint64(v);
       }
@@ -1263,48 +1279,44 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
     if (rInt32 !== undefined && rInt32.length !== 0) {
       w.tag(42);
       const at = w.fork();
-      w.ensure(rInt32.length * 10);
-      for (const v of rInt32) {
-        if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("shmrpc.test.Repeateds.r_int32", "int32", v);
-        w.int32(v);
-      }
+      w.int32Run(rInt32, "shmrpc.test.Repeateds.r_int32", "int32");
       w.join(at);
     }
     const rFixed64 = m.rFixed64;
     if (rFixed64 !== undefined && !Array.isArray(rFixed64)) throw pb.invalidValue("shmrpc.test.Repeateds.r_fixed64", "repeated", rFixed64);
     if (rFixed64 !== undefined && rFixed64.length !== 0) {
       w.tag(50);
-      const at = w.fork();
+      w.uint32(rFixed64.length * 8);
       w.ensure(rFixed64.length * 8);
-      for (const v of rFixed64) {
+      for (let i = 0; i < rFixed64.length; i++) {
+        const v = rFixed64[i]!;
         if (typeof v !== "bigint" || v < 0n || v > 0xffffffffffffffffn) throw pb.invalidValue("shmrpc.test.Repeateds.r_fixed64", "fixed64", v);
         w.fixed64(v);
       }
-      w.join(at);
     }
     const rFixed32 = m.rFixed32;
     if (rFixed32 !== undefined && !Array.isArray(rFixed32)) throw pb.invalidValue("shmrpc.test.Repeateds.r_fixed32", "repeated", rFixed32);
     if (rFixed32 !== undefined && rFixed32.length !== 0) {
       w.tag(58);
-      const at = w.fork();
+      w.uint32(rFixed32.length * 4);
       w.ensure(rFixed32.length * 4);
-      for (const v of rFixed32) {
+      for (let i = 0; i < rFixed32.length; i++) {
+        const v = rFixed32[i]!;
         if (typeof v !== "number" || (v >>> 0) !== v) throw pb.invalidValue("shmrpc.test.Repeateds.r_fixed32", "fixed32", v);
         w.fixed32(v);
       }
-      w.join(at);
     }
     const rBool = m.rBool;
     if (rBool !== undefined && !Array.isArray(rBool)) throw pb.invalidValue("shmrpc.test.Repeateds.r_bool", "repeated", rBool);
     if (rBool !== undefined && rBool.length !== 0) {
       w.tag(66);
-      const at = w.fork();
-      w.ensure(rBool.length * 1);
-      for (const v of rBool) {
+      w.uint32(rBool.length);
+      w.ensure(rBool.length);
+      for (let i = 0; i < rBool.length; i++) {
+        const v = rBool[i]!;
         if (typeof v !== "boolean") throw pb.invalidValue("shmrpc.test.Repeateds.r_bool", "bool", v);
         w.bool(v);
       }
-      w.join(at);
     }
     const rString = m.rString;
     if (rString !== undefined && !Array.isArray(rString)) throw pb.invalidValue("shmrpc.test.Repeateds.r_string", "repeated", rString);
@@ -1312,7 +1324,8 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
     const rBytes = m.rBytes;
     if (rBytes !== undefined && !Array.isArray(rBytes)) throw pb.invalidValue("shmrpc.test.Repeateds.r_bytes", "repeated", rBytes);
     if (rBytes !== undefined) {
-      for (const v of rBytes) {
+      for (let i = 0; i < rBytes.length; i++) {
+        const v = rBytes[i]!;
         if (!(v instanceof Uint8Array)) throw pb.invalidValue("shmrpc.test.Repeateds.r_bytes", "bytes", v);
         w.tag(82);
         w.bytesField(v);
@@ -1323,47 +1336,39 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
     if (rUint32 !== undefined && rUint32.length !== 0) {
       w.tag(90);
       const at = w.fork();
-      w.ensure(rUint32.length * 5);
-      for (const v of rUint32) {
-        if (typeof v !== "number" || (v >>> 0) !== v) throw pb.invalidValue("shmrpc.test.Repeateds.r_uint32", "uint32", v);
-        w.uint32(v);
-      }
+      w.uint32Run(rUint32, "shmrpc.test.Repeateds.r_uint32", "uint32");
       w.join(at);
     }
     const rSfixed32 = m.rSfixed32;
     if (rSfixed32 !== undefined && !Array.isArray(rSfixed32)) throw pb.invalidValue("shmrpc.test.Repeateds.r_sfixed32", "repeated", rSfixed32);
     if (rSfixed32 !== undefined && rSfixed32.length !== 0) {
       w.tag(98);
-      const at = w.fork();
+      w.uint32(rSfixed32.length * 4);
       w.ensure(rSfixed32.length * 4);
-      for (const v of rSfixed32) {
+      for (let i = 0; i < rSfixed32.length; i++) {
+        const v = rSfixed32[i]!;
         if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("shmrpc.test.Repeateds.r_sfixed32", "sfixed32", v);
         w.sfixed32(v);
       }
-      w.join(at);
     }
     const rSfixed64 = m.rSfixed64;
     if (rSfixed64 !== undefined && !Array.isArray(rSfixed64)) throw pb.invalidValue("shmrpc.test.Repeateds.r_sfixed64", "repeated", rSfixed64);
     if (rSfixed64 !== undefined && rSfixed64.length !== 0) {
       w.tag(106);
-      const at = w.fork();
+      w.uint32(rSfixed64.length * 8);
       w.ensure(rSfixed64.length * 8);
-      for (const v of rSfixed64) {
+      for (let i = 0; i < rSfixed64.length; i++) {
+        const v = rSfixed64[i]!;
         if (typeof v !== "bigint" || v < -0x8000000000000000n || v > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.Repeateds.r_sfixed64", "sfixed64", v);
         w.sfixed64(v);
       }
-      w.join(at);
     }
     const rSint32 = m.rSint32;
     if (rSint32 !== undefined && !Array.isArray(rSint32)) throw pb.invalidValue("shmrpc.test.Repeateds.r_sint32", "repeated", rSint32);
     if (rSint32 !== undefined && rSint32.length !== 0) {
       w.tag(114);
       const at = w.fork();
-      w.ensure(rSint32.length * 5);
-      for (const v of rSint32) {
-        if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("shmrpc.test.Repeateds.r_sint32", "sint32", v);
-        w.sint32(v);
-      }
+      w.sint32Run(rSint32, "shmrpc.test.Repeateds.r_sint32", "sint32");
       w.join(at);
     }
     const rSint64 = m.rSint64;
@@ -1372,7 +1377,8 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
       w.tag(122);
       const at = w.fork();
       w.ensure(rSint64.length * 10);
-      for (const v of rSint64) {
+      for (let i = 0; i < rSint64.length; i++) {
+        const v = rSint64[i]!;
         if (typeof v !== "bigint" || v < -0x8000000000000000n || v > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.Repeateds.r_sint64", "sint64", v);
         w.sint64(v);
       }
@@ -1383,17 +1389,14 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
     if (rEnum !== undefined && rEnum.length !== 0) {
       w.tag(130);
       const at = w.fork();
-      w.ensure(rEnum.length * 10);
-      for (const v of rEnum) {
-        if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("shmrpc.test.Repeateds.r_enum", "enum shmrpc.test.common.Color", v);
-        w.int32(v);
-      }
+      w.int32Run(rEnum, "shmrpc.test.Repeateds.r_enum", "enum shmrpc.test.common.Color");
       w.join(at);
     }
     const rMoney = m.rMoney;
     if (rMoney !== undefined && !Array.isArray(rMoney)) throw pb.invalidValue("shmrpc.test.Repeateds.r_money", "repeated", rMoney);
     if (rMoney !== undefined) {
-      for (const v of rMoney) {
+      for (let i = 0; i < rMoney.length; i++) {
+        const v = rMoney[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("shmrpc.test.Repeateds.r_money", "message shmrpc.test.common.Money", v);
         w.tag(138);
         const at = w.fork();
@@ -1404,7 +1407,8 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
     const rInt32Unpacked = m.rInt32Unpacked;
     if (rInt32Unpacked !== undefined && !Array.isArray(rInt32Unpacked)) throw pb.invalidValue("shmrpc.test.Repeateds.r_int32_unpacked", "repeated", rInt32Unpacked);
     if (rInt32Unpacked !== undefined) {
-      for (const v of rInt32Unpacked) {
+      for (let i = 0; i < rInt32Unpacked.length; i++) {
+        const v = rInt32Unpacked[i]!;
         if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("shmrpc.test.Repeateds.r_int32_unpacked", "int32", v);
         w.tag(144);
         w.int32(v);
@@ -1413,7 +1417,8 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
     const rDoubleUnpacked = m.rDoubleUnpacked;
     if (rDoubleUnpacked !== undefined && !Array.isArray(rDoubleUnpacked)) throw pb.invalidValue("shmrpc.test.Repeateds.r_double_unpacked", "repeated", rDoubleUnpacked);
     if (rDoubleUnpacked !== undefined) {
-      for (const v of rDoubleUnpacked) {
+      for (let i = 0; i < rDoubleUnpacked.length; i++) {
+        const v = rDoubleUnpacked[i]!;
         if (typeof v !== "number") throw pb.invalidValue("shmrpc.test.Repeateds.r_double_unpacked", "double", v);
         w.tag(153);
         w.double(v);
@@ -3098,7 +3103,8 @@ export const Outer_Inner: pb.MessageCodec<Outer_Inner> = {
     const many = m.many;
     if (many !== undefined && !Array.isArray(many)) throw pb.invalidValue("shmrpc.test.Outer.Inner.many", "repeated", many);
     if (many !== undefined) {
-      for (const v of many) {
+      for (let i = 0; i < many.length; i++) {
+        const v = many[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("shmrpc.test.Outer.Inner.many", "message shmrpc.test.Outer.Inner.Deepest", v);
         n += 1 + w.fill(w.slot(), Outer_Inner_Deepest.$size(v, w));
       }
@@ -3116,7 +3122,8 @@ export const Outer_Inner: pb.MessageCodec<Outer_Inner> = {
     }
     const many = m.many;
     if (many !== undefined) {
-      for (const v of many) {
+      for (let i = 0; i < many.length; i++) {
+        const v = many[i]!;
         w.byte(18);
         w.len();
         Outer_Inner_Deepest.$write(v, w);
@@ -3137,7 +3144,8 @@ export const Outer_Inner: pb.MessageCodec<Outer_Inner> = {
     const many = m.many;
     if (many !== undefined && !Array.isArray(many)) throw pb.invalidValue("shmrpc.test.Outer.Inner.many", "repeated", many);
     if (many !== undefined) {
-      for (const v of many) {
+      for (let i = 0; i < many.length; i++) {
+        const v = many[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("shmrpc.test.Outer.Inner.many", "message shmrpc.test.Outer.Inner.Deepest", v);
         w.tag(18);
         const at = w.fork();
@@ -3382,7 +3390,8 @@ export const Tree: pb.MessageCodec<Tree> = {
     const children = m.children;
     if (children !== undefined && !Array.isArray(children)) throw pb.invalidValue("shmrpc.test.Tree.children", "repeated", children);
     if (children !== undefined) {
-      for (const v of children) {
+      for (let i = 0; i < children.length; i++) {
+        const v = children[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("shmrpc.test.Tree.children", "message shmrpc.test.Tree", v);
         n += 1 + w.fill(w.slot(), Tree.$size(v, w));
       }
@@ -3399,7 +3408,8 @@ export const Tree: pb.MessageCodec<Tree> = {
     }
     const children = m.children;
     if (children !== undefined) {
-      for (const v of children) {
+      for (let i = 0; i < children.length; i++) {
+        const v = children[i]!;
         w.byte(18);
         w.len();
         Tree.$write(v, w);
@@ -3418,7 +3428,8 @@ export const Tree: pb.MessageCodec<Tree> = {
     const children = m.children;
     if (children !== undefined && !Array.isArray(children)) throw pb.invalidValue("shmrpc.test.Tree.children", "repeated", children);
     if (children !== undefined) {
-      for (const v of children) {
+      for (let i = 0; i < children.length; i++) {
+        const v = children[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("shmrpc.test.Tree.children", "message shmrpc.test.Tree", v);
         w.tag(18);
         const at = w.fork();
@@ -3997,7 +4008,8 @@ export const Awkward: pb.MessageCodec<Awkward> = {
     if (m_ !== undefined && !Array.isArray(m_)) throw pb.invalidValue("shmrpc.test.Awkward.m", "repeated", m_);
     if (m_ !== undefined && m_.length !== 0) {
       let len = 0;
-      for (const v of m_) {
+      for (let i = 0; i < m_.length; i++) {
+        const v = m_[i]!;
         if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("shmrpc.test.Awkward.m", "int32", v);
         len += pb.sizeInt32(v);
       }
@@ -4065,7 +4077,7 @@ export const Awkward: pb.MessageCodec<Awkward> = {
     if (m_ !== undefined && m_.length !== 0) {
       w.byte(42);
       w.len();
-      for (const v of m_) w.int32(v);
+      for (let i = 0; i < m_.length; i++) w.int32(m_[i]!);
     }
     const w_ = m.w;
     if (w_ !== undefined) {
@@ -4135,11 +4147,7 @@ export const Awkward: pb.MessageCodec<Awkward> = {
     if (m_ !== undefined && m_.length !== 0) {
       w.tag(42);
       const at = w.fork();
-      w.ensure(m_.length * 10);
-      for (const v of m_) {
-        if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("shmrpc.test.Awkward.m", "int32", v);
-        w.int32(v);
-      }
+      w.int32Run(m_, "shmrpc.test.Awkward.m", "int32");
       w.join(at);
     }
     const w_ = m.w;

@@ -244,7 +244,8 @@ export const Record: pb.MessageCodec<Record> = {
     const samples = m.samples;
     if (samples !== undefined && !Array.isArray(samples)) throw pb.invalidValue("shmrpc.test.legacy.Record.samples", "repeated", samples);
     if (samples !== undefined) {
-      for (const v of samples) {
+      for (let i = 0; i < samples.length; i++) {
+        const v = samples[i]!;
         if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("shmrpc.test.legacy.Record.samples", "int32", v);
         n += 1 + pb.sizeInt32(v);
       }
@@ -253,7 +254,8 @@ export const Record: pb.MessageCodec<Record> = {
     if (deltas !== undefined && !Array.isArray(deltas)) throw pb.invalidValue("shmrpc.test.legacy.Record.deltas", "repeated", deltas);
     if (deltas !== undefined && deltas.length !== 0) {
       let len = 0;
-      for (const v of deltas) {
+      for (let i = 0; i < deltas.length; i++) {
+        const v = deltas[i]!;
         if (typeof v !== "bigint" || v < -0x8000000000000000n || v > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.legacy.Record.deltas", "sint64", v);
         len += pb.sizeSint64(v);
       }
@@ -262,7 +264,8 @@ export const Record: pb.MessageCodec<Record> = {
     const modes = m.modes;
     if (modes !== undefined && !Array.isArray(modes)) throw pb.invalidValue("shmrpc.test.legacy.Record.modes", "repeated", modes);
     if (modes !== undefined) {
-      for (const v of modes) {
+      for (let i = 0; i < modes.length; i++) {
+        const v = modes[i]!;
         if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("shmrpc.test.legacy.Record.modes", "enum shmrpc.test.legacy.Mode", v);
         n += 1 + pb.sizeInt32(v);
       }
@@ -280,7 +283,8 @@ export const Record: pb.MessageCodec<Record> = {
     const entries = m.entries;
     if (entries !== undefined && !Array.isArray(entries)) throw pb.invalidValue("shmrpc.test.legacy.Record.entries", "repeated", entries);
     if (entries !== undefined) {
-      for (const v of entries) {
+      for (let i = 0; i < entries.length; i++) {
+        const v = entries[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("shmrpc.test.legacy.Record.entries", "message shmrpc.test.legacy.Record.Entry", v);
         n += 2 + w.fill(w.slot(), Record_Entry.$size(v, w));
       }
@@ -373,7 +377,8 @@ export const Record: pb.MessageCodec<Record> = {
     }
     const samples = m.samples;
     if (samples !== undefined) {
-      for (const v of samples) {
+      for (let i = 0; i < samples.length; i++) {
+        const v = samples[i]!;
         w.byte(96);
         w.int32(v);
       }
@@ -382,11 +387,12 @@ export const Record: pb.MessageCodec<Record> = {
     if (deltas !== undefined && deltas.length !== 0) {
       w.byte(106);
       w.len();
-      for (const v of deltas) w.sint64(v);
+      for (let i = 0; i < deltas.length; i++) w.sint64(deltas[i]!);
     }
     const modes = m.modes;
     if (modes !== undefined) {
-      for (const v of modes) {
+      for (let i = 0; i < modes.length; i++) {
+        const v = modes[i]!;
         w.byte(112);
         w.int32(v);
       }
@@ -404,7 +410,8 @@ export const Record: pb.MessageCodec<Record> = {
     }
     const entries = m.entries;
     if (entries !== undefined) {
-      for (const v of entries) {
+      for (let i = 0; i < entries.length; i++) {
+        const v = entries[i]!;
         w.uint32(138);
         w.len();
         Record_Entry.$write(v, w);
@@ -510,7 +517,8 @@ export const Record: pb.MessageCodec<Record> = {
     const samples = m.samples;
     if (samples !== undefined && !Array.isArray(samples)) throw pb.invalidValue("shmrpc.test.legacy.Record.samples", "repeated", samples);
     if (samples !== undefined) {
-      for (const v of samples) {
+      for (let i = 0; i < samples.length; i++) {
+        const v = samples[i]!;
         if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("shmrpc.test.legacy.Record.samples", "int32", v);
         w.tag(96);
         w.int32(v);
@@ -522,7 +530,8 @@ export const Record: pb.MessageCodec<Record> = {
       w.tag(106);
       const at = w.fork();
       w.ensure(deltas.length * 10);
-      for (const v of deltas) {
+      for (let i = 0; i < deltas.length; i++) {
+        const v = deltas[i]!;
         if (typeof v !== "bigint" || v < -0x8000000000000000n || v > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.legacy.Record.deltas", "sint64", v);
         w.sint64(v);
       }
@@ -531,7 +540,8 @@ export const Record: pb.MessageCodec<Record> = {
     const modes = m.modes;
     if (modes !== undefined && !Array.isArray(modes)) throw pb.invalidValue("shmrpc.test.legacy.Record.modes", "repeated", modes);
     if (modes !== undefined) {
-      for (const v of modes) {
+      for (let i = 0; i < modes.length; i++) {
+        const v = modes[i]!;
         if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("shmrpc.test.legacy.Record.modes", "enum shmrpc.test.legacy.Mode", v);
         w.tag(112);
         w.int32(v);
@@ -554,7 +564,8 @@ export const Record: pb.MessageCodec<Record> = {
     const entries = m.entries;
     if (entries !== undefined && !Array.isArray(entries)) throw pb.invalidValue("shmrpc.test.legacy.Record.entries", "repeated", entries);
     if (entries !== undefined) {
-      for (const v of entries) {
+      for (let i = 0; i < entries.length; i++) {
+        const v = entries[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("shmrpc.test.legacy.Record.entries", "message shmrpc.test.legacy.Record.Entry", v);
         w.tag(138);
         const at = w.fork();
@@ -1082,7 +1093,8 @@ export const Batch: pb.MessageCodec<Batch> = {
     const records = m.records;
     if (records !== undefined && !Array.isArray(records)) throw pb.invalidValue("shmrpc.test.legacy.Batch.records", "repeated", records);
     if (records !== undefined) {
-      for (const v of records) {
+      for (let i = 0; i < records.length; i++) {
+        const v = records[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("shmrpc.test.legacy.Batch.records", "message shmrpc.test.legacy.Record", v);
         n += 1 + w.fill(w.slot(), Record.$size(v, w));
       }
@@ -1094,7 +1106,8 @@ export const Batch: pb.MessageCodec<Batch> = {
   $write(m: pb.MessageInit<Batch>, w: pb.Writer): void {
     const records = m.records;
     if (records !== undefined) {
-      for (const v of records) {
+      for (let i = 0; i < records.length; i++) {
+        const v = records[i]!;
         w.byte(10);
         w.len();
         Record.$write(v, w);
@@ -1107,7 +1120,8 @@ export const Batch: pb.MessageCodec<Batch> = {
     const records = m.records;
     if (records !== undefined && !Array.isArray(records)) throw pb.invalidValue("shmrpc.test.legacy.Batch.records", "repeated", records);
     if (records !== undefined) {
-      for (const v of records) {
+      for (let i = 0; i < records.length; i++) {
+        const v = records[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("shmrpc.test.legacy.Batch.records", "message shmrpc.test.legacy.Record", v);
         w.tag(10);
         const at = w.fork();

@@ -139,7 +139,8 @@ export const Object$: pb.MessageCodec<Object$> = {
     if (isPrototypeOf !== undefined && !Array.isArray(isPrototypeOf)) throw pb.invalidValue("shmrpc.test.names.Object.is_prototype_of", "repeated", isPrototypeOf);
     if (isPrototypeOf !== undefined && isPrototypeOf.length !== 0) {
       let len = 0;
-      for (const v of isPrototypeOf) {
+      for (let i = 0; i < isPrototypeOf.length; i++) {
+        const v = isPrototypeOf[i]!;
         if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("shmrpc.test.names.Object.is_prototype_of", "int32", v);
         len += pb.sizeInt32(v);
       }
@@ -192,7 +193,7 @@ export const Object$: pb.MessageCodec<Object$> = {
     if (isPrototypeOf !== undefined && isPrototypeOf.length !== 0) {
       w.byte(42);
       w.len();
-      for (const v of isPrototypeOf) w.int32(v);
+      for (let i = 0; i < isPrototypeOf.length; i++) w.int32(isPrototypeOf[i]!);
     }
     const propertyIsEnumerable = (Object.hasOwn(m, "propertyIsEnumerable") ? m.propertyIsEnumerable : undefined);
     if (propertyIsEnumerable !== undefined) {
@@ -246,11 +247,7 @@ export const Object$: pb.MessageCodec<Object$> = {
     if (isPrototypeOf !== undefined && isPrototypeOf.length !== 0) {
       w.tag(42);
       const at = w.fork();
-      w.ensure(isPrototypeOf.length * 10);
-      for (const v of isPrototypeOf) {
-        if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("shmrpc.test.names.Object.is_prototype_of", "int32", v);
-        w.int32(v);
-      }
+      w.int32Run(isPrototypeOf, "shmrpc.test.names.Object.is_prototype_of", "int32");
       w.join(at);
     }
     const propertyIsEnumerable = (Object.hasOwn(m, "propertyIsEnumerable") ? m.propertyIsEnumerable : undefined);
@@ -548,7 +545,8 @@ export const Array$: pb.MessageCodec<Array$> = {
     const items = m.items;
     if (items !== undefined && !Array.isArray(items)) throw pb.invalidValue("shmrpc.test.names.Array.items", "repeated", items);
     if (items !== undefined) {
-      for (const v of items) {
+      for (let i = 0; i < items.length; i++) {
+        const v = items[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("shmrpc.test.names.Array.items", "message shmrpc.test.names.Uint8Array", v);
         n += 1 + w.fill(w.slot(), Uint8Array$.$size(v, w));
       }
@@ -560,7 +558,8 @@ export const Array$: pb.MessageCodec<Array$> = {
   $write(m: pb.MessageInit<Array$>, w: pb.Writer): void {
     const items = m.items;
     if (items !== undefined) {
-      for (const v of items) {
+      for (let i = 0; i < items.length; i++) {
+        const v = items[i]!;
         w.byte(10);
         w.len();
         Uint8Array$.$write(v, w);
@@ -573,7 +572,8 @@ export const Array$: pb.MessageCodec<Array$> = {
     const items = m.items;
     if (items !== undefined && !Array.isArray(items)) throw pb.invalidValue("shmrpc.test.names.Array.items", "repeated", items);
     if (items !== undefined) {
-      for (const v of items) {
+      for (let i = 0; i < items.length; i++) {
+        const v = items[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("shmrpc.test.names.Array.items", "message shmrpc.test.names.Uint8Array", v);
         w.tag(10);
         const at = w.fork();

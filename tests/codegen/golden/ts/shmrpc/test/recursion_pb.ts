@@ -102,7 +102,8 @@ export const Node: pb.MessageCodec<Node> = {
     const children = m.children;
     if (children !== undefined && !Array.isArray(children)) throw pb.invalidValue("shmrpc.test.recursion.Node.children", "repeated", children);
     if (children !== undefined) {
-      for (const v of children) {
+      for (let i = 0; i < children.length; i++) {
+        const v = children[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("shmrpc.test.recursion.Node.children", "message shmrpc.test.recursion.Node", v);
         n += 1 + w.fill(w.slot(), Node.$size(v, w));
       }
@@ -134,7 +135,8 @@ export const Node: pb.MessageCodec<Node> = {
     }
     const children = m.children;
     if (children !== undefined) {
-      for (const v of children) {
+      for (let i = 0; i < children.length; i++) {
+        const v = children[i]!;
         w.byte(26);
         w.len();
         Node.$write(v, w);
@@ -174,7 +176,8 @@ export const Node: pb.MessageCodec<Node> = {
     const children = m.children;
     if (children !== undefined && !Array.isArray(children)) throw pb.invalidValue("shmrpc.test.recursion.Node.children", "repeated", children);
     if (children !== undefined) {
-      for (const v of children) {
+      for (let i = 0; i < children.length; i++) {
+        const v = children[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("shmrpc.test.recursion.Node.children", "message shmrpc.test.recursion.Node", v);
         w.tag(26);
         const at = w.fork();

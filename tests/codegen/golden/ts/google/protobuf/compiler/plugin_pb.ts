@@ -320,7 +320,8 @@ export const CodeGeneratorRequest: pb.MessageCodec<CodeGeneratorRequest> = {
     const protoFile = m.protoFile;
     if (protoFile !== undefined && !Array.isArray(protoFile)) throw pb.invalidValue("google.protobuf.compiler.CodeGeneratorRequest.proto_file", "repeated", protoFile);
     if (protoFile !== undefined) {
-      for (const v of protoFile) {
+      for (let i = 0; i < protoFile.length; i++) {
+        const v = protoFile[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.compiler.CodeGeneratorRequest.proto_file", "message google.protobuf.FileDescriptorProto", v);
         n += 1 + w.fill(w.slot(), FileDescriptorProto.$size(v, w));
       }
@@ -345,7 +346,8 @@ export const CodeGeneratorRequest: pb.MessageCodec<CodeGeneratorRequest> = {
     }
     const protoFile = m.protoFile;
     if (protoFile !== undefined) {
-      for (const v of protoFile) {
+      for (let i = 0; i < protoFile.length; i++) {
+        const v = protoFile[i]!;
         w.byte(122);
         w.len();
         FileDescriptorProto.$write(v, w);
@@ -375,7 +377,8 @@ export const CodeGeneratorRequest: pb.MessageCodec<CodeGeneratorRequest> = {
     const protoFile = m.protoFile;
     if (protoFile !== undefined && !Array.isArray(protoFile)) throw pb.invalidValue("google.protobuf.compiler.CodeGeneratorRequest.proto_file", "repeated", protoFile);
     if (protoFile !== undefined) {
-      for (const v of protoFile) {
+      for (let i = 0; i < protoFile.length; i++) {
+        const v = protoFile[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.compiler.CodeGeneratorRequest.proto_file", "message google.protobuf.FileDescriptorProto", v);
         w.tag(122);
         const at = w.fork();
@@ -518,7 +521,8 @@ export const CodeGeneratorResponse: pb.MessageCodec<CodeGeneratorResponse> = {
     const file = m.file;
     if (file !== undefined && !Array.isArray(file)) throw pb.invalidValue("google.protobuf.compiler.CodeGeneratorResponse.file", "repeated", file);
     if (file !== undefined) {
-      for (const v of file) {
+      for (let i = 0; i < file.length; i++) {
+        const v = file[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.compiler.CodeGeneratorResponse.file", "message google.protobuf.compiler.CodeGeneratorResponse.File", v);
         n += 1 + w.fill(w.slot(), CodeGeneratorResponse_File.$size(v, w));
       }
@@ -540,7 +544,8 @@ export const CodeGeneratorResponse: pb.MessageCodec<CodeGeneratorResponse> = {
     }
     const file = m.file;
     if (file !== undefined) {
-      for (const v of file) {
+      for (let i = 0; i < file.length; i++) {
+        const v = file[i]!;
         w.byte(122);
         w.len();
         CodeGeneratorResponse_File.$write(v, w);
@@ -565,7 +570,8 @@ export const CodeGeneratorResponse: pb.MessageCodec<CodeGeneratorResponse> = {
     const file = m.file;
     if (file !== undefined && !Array.isArray(file)) throw pb.invalidValue("google.protobuf.compiler.CodeGeneratorResponse.file", "repeated", file);
     if (file !== undefined) {
-      for (const v of file) {
+      for (let i = 0; i < file.length; i++) {
+        const v = file[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.compiler.CodeGeneratorResponse.file", "message google.protobuf.compiler.CodeGeneratorResponse.File", v);
         w.tag(122);
         const at = w.fork();
