@@ -82,6 +82,13 @@ static void open_each(buf_t *out, const char *local) {
   buf_line(out, "const v = %s[i]!;", local);
 }
 
+/* Opens a loop over the map keys in array `keys` as `key`, indexed as in
+ * open_each(). */
+static void open_keys(buf_t *out, const char *keys) {
+  buf_open(out, "for (let i = 0; i < %s.length; i++) {", keys);
+  buf_line(out, "const key = %s[i]!;", keys);
+}
+
 /* ---- types and defaults --------------------------------------------------- */
 
 void ts_value_type(const ts_ctx_t *ctx, buf_t *out, const field_t *f) {
@@ -411,10 +418,11 @@ static void entry_value(const ts_ctx_t *ctx, const field_t *f, const char *local
 static void map_loop_head(const ts_ctx_t *ctx, const field_t *f, const char *local, bool size_pass) {
   buf_t *out = ctx->out;
   if (size_pass) {
-    buf_open(out, "for (const key of w.keepKeys(Object.keys(%s))) {", local);
+    buf_line(out, "const keys = w.keepKeys(Object.keys(%s));", local);
   } else {
-    buf_open(out, "for (const key of w.nextMapKeys()) {");
+    buf_line(out, "const keys = w.nextMapKeys();");
   }
+  open_keys(out, "keys");
   entry_value(ctx, f, local);
 }
 
@@ -542,7 +550,8 @@ static void write_map(const ts_ctx_t *ctx, const field_t *f, const char *local, 
   const field_t *key = entry_field(f, 1);
   buf_open(out, "if (%s !== undefined) {", local);
   if (one_pass) {
-    buf_open(out, "for (const key of Object.keys(%s)) {", local);
+    buf_line(out, "const keys = Object.keys(%s);", local);
+    open_keys(out, "keys");
     entry_value(ctx, f, local);
     if (key_needs_check(key)) emit_check(ctx, key, key_to_wire(key));
     buf_line(out, "w.tag(%" PRIu32 ");", ts_tag(f, WIRE_LEN));

@@ -1805,7 +1805,9 @@ export const Maps: pb.MessageCodec<Maps> = {
     const stringToString = m.stringToString;
     if (stringToString !== undefined && (typeof stringToString !== "object" || stringToString === null)) throw pb.invalidValue("shmrpc.test.Maps.string_to_string", "map", stringToString);
     if (stringToString !== undefined) {
-      for (const key of w.keepKeys(Object.keys(stringToString))) {
+      const keys = w.keepKeys(Object.keys(stringToString));
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = stringToString[key] ?? "";
         if (typeof value !== "string") throw pb.invalidValue("shmrpc.test.Maps.StringToStringEntry.value", "string", value);
         n += 1 + w.fill(w.slot(), 1 + w.stringSize(key) + 1 + w.stringSize(value));
@@ -1814,7 +1816,9 @@ export const Maps: pb.MessageCodec<Maps> = {
     const int32ToInt64 = m.int32ToInt64;
     if (int32ToInt64 !== undefined && (typeof int32ToInt64 !== "object" || int32ToInt64 === null)) throw pb.invalidValue("shmrpc.test.Maps.int32_to_int64", "map", int32ToInt64);
     if (int32ToInt64 !== undefined) {
-      for (const key of w.keepKeys(Object.keys(int32ToInt64))) {
+      const keys = w.keepKeys(Object.keys(int32ToInt64));
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = int32ToInt64[key] ?? 0n;
         if (typeof Number(key) !== "number" || (Number(key) | 0) !== Number(key)) throw pb.invalidValue("shmrpc.test.Maps.Int32ToInt64Entry.key", "int32", Number(key));
         if (typeof value !== "bigint" || value < -0x8000000000000000n || value > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.Maps.Int32ToInt64Entry.value", "int64", value);
@@ -1824,7 +1828,9 @@ export const Maps: pb.MessageCodec<Maps> = {
     const int64ToMoney = m.int64ToMoney;
     if (int64ToMoney !== undefined && (typeof int64ToMoney !== "object" || int64ToMoney === null)) throw pb.invalidValue("shmrpc.test.Maps.int64_to_money", "map", int64ToMoney);
     if (int64ToMoney !== undefined) {
-      for (const key of w.keepKeys(Object.keys(int64ToMoney))) {
+      const keys = w.keepKeys(Object.keys(int64ToMoney));
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = int64ToMoney[key] ?? {};
         if (typeof value !== "object" || value === null) throw pb.invalidValue("shmrpc.test.Maps.Int64ToMoneyEntry.value", "message shmrpc.test.common.Money", value);
         n += 1 + w.fill(w.slot(), 1 + pb.sizeInt64(pb.keyToBigInt(key)) + 1 + w.fill(w.slot(), Money.$size(value, w)));
@@ -1833,7 +1839,9 @@ export const Maps: pb.MessageCodec<Maps> = {
     const uint32ToBytes = m.uint32ToBytes;
     if (uint32ToBytes !== undefined && (typeof uint32ToBytes !== "object" || uint32ToBytes === null)) throw pb.invalidValue("shmrpc.test.Maps.uint32_to_bytes", "map", uint32ToBytes);
     if (uint32ToBytes !== undefined) {
-      for (const key of w.keepKeys(Object.keys(uint32ToBytes))) {
+      const keys = w.keepKeys(Object.keys(uint32ToBytes));
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = uint32ToBytes[key] ?? pb.EMPTY_BYTES;
         if (typeof Number(key) !== "number" || (Number(key) >>> 0) !== Number(key)) throw pb.invalidValue("shmrpc.test.Maps.Uint32ToBytesEntry.key", "uint32", Number(key));
         if (!(value instanceof Uint8Array)) throw pb.invalidValue("shmrpc.test.Maps.Uint32ToBytesEntry.value", "bytes", value);
@@ -1843,7 +1851,9 @@ export const Maps: pb.MessageCodec<Maps> = {
     const uint64ToDouble = m.uint64ToDouble;
     if (uint64ToDouble !== undefined && (typeof uint64ToDouble !== "object" || uint64ToDouble === null)) throw pb.invalidValue("shmrpc.test.Maps.uint64_to_double", "map", uint64ToDouble);
     if (uint64ToDouble !== undefined) {
-      for (const key of w.keepKeys(Object.keys(uint64ToDouble))) {
+      const keys = w.keepKeys(Object.keys(uint64ToDouble));
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = uint64ToDouble[key] ?? 0;
         if (typeof value !== "number") throw pb.invalidValue("shmrpc.test.Maps.Uint64ToDoubleEntry.value", "double", value);
         n += 1 + w.fill(w.slot(), 1 + pb.sizeUint64(pb.keyToBigInt(key)) + 1 + 8);
@@ -1852,7 +1862,9 @@ export const Maps: pb.MessageCodec<Maps> = {
     const sint32ToBool = m.sint32ToBool;
     if (sint32ToBool !== undefined && (typeof sint32ToBool !== "object" || sint32ToBool === null)) throw pb.invalidValue("shmrpc.test.Maps.sint32_to_bool", "map", sint32ToBool);
     if (sint32ToBool !== undefined) {
-      for (const key of w.keepKeys(Object.keys(sint32ToBool))) {
+      const keys = w.keepKeys(Object.keys(sint32ToBool));
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = sint32ToBool[key] ?? false;
         if (typeof Number(key) !== "number" || (Number(key) | 0) !== Number(key)) throw pb.invalidValue("shmrpc.test.Maps.Sint32ToBoolEntry.key", "sint32", Number(key));
         if (typeof value !== "boolean") throw pb.invalidValue("shmrpc.test.Maps.Sint32ToBoolEntry.value", "bool", value);
@@ -1862,7 +1874,9 @@ export const Maps: pb.MessageCodec<Maps> = {
     const sint64ToFloat = m.sint64ToFloat;
     if (sint64ToFloat !== undefined && (typeof sint64ToFloat !== "object" || sint64ToFloat === null)) throw pb.invalidValue("shmrpc.test.Maps.sint64_to_float", "map", sint64ToFloat);
     if (sint64ToFloat !== undefined) {
-      for (const key of w.keepKeys(Object.keys(sint64ToFloat))) {
+      const keys = w.keepKeys(Object.keys(sint64ToFloat));
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = sint64ToFloat[key] ?? 0;
         if (typeof value !== "number") throw pb.invalidValue("shmrpc.test.Maps.Sint64ToFloatEntry.value", "float", value);
         n += 1 + w.fill(w.slot(), 1 + pb.sizeSint64(pb.keyToBigInt(key)) + 1 + 4);
@@ -1871,7 +1885,9 @@ export const Maps: pb.MessageCodec<Maps> = {
     const fixed32ToColor = m.fixed32ToColor;
     if (fixed32ToColor !== undefined && (typeof fixed32ToColor !== "object" || fixed32ToColor === null)) throw pb.invalidValue("shmrpc.test.Maps.fixed32_to_color", "map", fixed32ToColor);
     if (fixed32ToColor !== undefined) {
-      for (const key of w.keepKeys(Object.keys(fixed32ToColor))) {
+      const keys = w.keepKeys(Object.keys(fixed32ToColor));
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = fixed32ToColor[key] ?? Color.COLOR_UNSPECIFIED;
         if (typeof Number(key) !== "number" || (Number(key) >>> 0) !== Number(key)) throw pb.invalidValue("shmrpc.test.Maps.Fixed32ToColorEntry.key", "fixed32", Number(key));
         if (typeof value !== "number" || (value | 0) !== value) throw pb.invalidValue("shmrpc.test.Maps.Fixed32ToColorEntry.value", "enum shmrpc.test.common.Color", value);
@@ -1881,7 +1897,9 @@ export const Maps: pb.MessageCodec<Maps> = {
     const fixed64ToSint32 = m.fixed64ToSint32;
     if (fixed64ToSint32 !== undefined && (typeof fixed64ToSint32 !== "object" || fixed64ToSint32 === null)) throw pb.invalidValue("shmrpc.test.Maps.fixed64_to_sint32", "map", fixed64ToSint32);
     if (fixed64ToSint32 !== undefined) {
-      for (const key of w.keepKeys(Object.keys(fixed64ToSint32))) {
+      const keys = w.keepKeys(Object.keys(fixed64ToSint32));
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = fixed64ToSint32[key] ?? 0;
         if (typeof value !== "number" || (value | 0) !== value) throw pb.invalidValue("shmrpc.test.Maps.Fixed64ToSint32Entry.value", "sint32", value);
         n += 1 + w.fill(w.slot(), 1 + 8 + 1 + pb.sizeSint32(value));
@@ -1890,7 +1908,9 @@ export const Maps: pb.MessageCodec<Maps> = {
     const sfixed32ToFixed64 = m.sfixed32ToFixed64;
     if (sfixed32ToFixed64 !== undefined && (typeof sfixed32ToFixed64 !== "object" || sfixed32ToFixed64 === null)) throw pb.invalidValue("shmrpc.test.Maps.sfixed32_to_fixed64", "map", sfixed32ToFixed64);
     if (sfixed32ToFixed64 !== undefined) {
-      for (const key of w.keepKeys(Object.keys(sfixed32ToFixed64))) {
+      const keys = w.keepKeys(Object.keys(sfixed32ToFixed64));
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = sfixed32ToFixed64[key] ?? 0n;
         if (typeof Number(key) !== "number" || (Number(key) | 0) !== Number(key)) throw pb.invalidValue("shmrpc.test.Maps.Sfixed32ToFixed64Entry.key", "sfixed32", Number(key));
         if (typeof value !== "bigint" || value < 0n || value > 0xffffffffffffffffn) throw pb.invalidValue("shmrpc.test.Maps.Sfixed32ToFixed64Entry.value", "fixed64", value);
@@ -1900,7 +1920,9 @@ export const Maps: pb.MessageCodec<Maps> = {
     const sfixed64ToString = m.sfixed64ToString;
     if (sfixed64ToString !== undefined && (typeof sfixed64ToString !== "object" || sfixed64ToString === null)) throw pb.invalidValue("shmrpc.test.Maps.sfixed64_to_string", "map", sfixed64ToString);
     if (sfixed64ToString !== undefined) {
-      for (const key of w.keepKeys(Object.keys(sfixed64ToString))) {
+      const keys = w.keepKeys(Object.keys(sfixed64ToString));
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = sfixed64ToString[key] ?? "";
         if (typeof value !== "string") throw pb.invalidValue("shmrpc.test.Maps.Sfixed64ToStringEntry.value", "string", value);
         n += 1 + w.fill(w.slot(), 1 + 8 + 1 + w.stringSize(value));
@@ -1909,7 +1931,9 @@ export const Maps: pb.MessageCodec<Maps> = {
     const boolToUint32 = m.boolToUint32;
     if (boolToUint32 !== undefined && (typeof boolToUint32 !== "object" || boolToUint32 === null)) throw pb.invalidValue("shmrpc.test.Maps.bool_to_uint32", "map", boolToUint32);
     if (boolToUint32 !== undefined) {
-      for (const key of w.keepKeys(Object.keys(boolToUint32))) {
+      const keys = w.keepKeys(Object.keys(boolToUint32));
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = boolToUint32[key] ?? 0;
         if (typeof value !== "number" || (value >>> 0) !== value) throw pb.invalidValue("shmrpc.test.Maps.BoolToUint32Entry.value", "uint32", value);
         n += 1 + w.fill(w.slot(), 1 + 1 + 1 + pb.sizeUint32(value));
@@ -1922,7 +1946,9 @@ export const Maps: pb.MessageCodec<Maps> = {
   $write(m: pb.MessageInit<Maps>, w: pb.Writer): void {
     const stringToString = m.stringToString;
     if (stringToString !== undefined) {
-      for (const key of w.nextMapKeys()) {
+      const keys = w.nextMapKeys();
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = stringToString[key] ?? "";
         w.byte(10);
         w.len();
@@ -1934,7 +1960,9 @@ export const Maps: pb.MessageCodec<Maps> = {
     }
     const int32ToInt64 = m.int32ToInt64;
     if (int32ToInt64 !== undefined) {
-      for (const key of w.nextMapKeys()) {
+      const keys = w.nextMapKeys();
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = int32ToInt64[key] ?? 0n;
         w.byte(18);
         w.len();
@@ -1946,7 +1974,9 @@ export const Maps: pb.MessageCodec<Maps> = {
     }
     const int64ToMoney = m.int64ToMoney;
     if (int64ToMoney !== undefined) {
-      for (const key of w.nextMapKeys()) {
+      const keys = w.nextMapKeys();
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = int64ToMoney[key] ?? {};
         w.byte(26);
         w.len();
@@ -1959,7 +1989,9 @@ export const Maps: pb.MessageCodec<Maps> = {
     }
     const uint32ToBytes = m.uint32ToBytes;
     if (uint32ToBytes !== undefined) {
-      for (const key of w.nextMapKeys()) {
+      const keys = w.nextMapKeys();
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = uint32ToBytes[key] ?? pb.EMPTY_BYTES;
         w.byte(34);
         w.len();
@@ -1971,7 +2003,9 @@ export const Maps: pb.MessageCodec<Maps> = {
     }
     const uint64ToDouble = m.uint64ToDouble;
     if (uint64ToDouble !== undefined) {
-      for (const key of w.nextMapKeys()) {
+      const keys = w.nextMapKeys();
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = uint64ToDouble[key] ?? 0;
         w.byte(42);
         w.len();
@@ -1983,7 +2017,9 @@ export const Maps: pb.MessageCodec<Maps> = {
     }
     const sint32ToBool = m.sint32ToBool;
     if (sint32ToBool !== undefined) {
-      for (const key of w.nextMapKeys()) {
+      const keys = w.nextMapKeys();
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = sint32ToBool[key] ?? false;
         w.byte(50);
         w.len();
@@ -1995,7 +2031,9 @@ export const Maps: pb.MessageCodec<Maps> = {
     }
     const sint64ToFloat = m.sint64ToFloat;
     if (sint64ToFloat !== undefined) {
-      for (const key of w.nextMapKeys()) {
+      const keys = w.nextMapKeys();
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = sint64ToFloat[key] ?? 0;
         w.byte(58);
         w.len();
@@ -2007,7 +2045,9 @@ export const Maps: pb.MessageCodec<Maps> = {
     }
     const fixed32ToColor = m.fixed32ToColor;
     if (fixed32ToColor !== undefined) {
-      for (const key of w.nextMapKeys()) {
+      const keys = w.nextMapKeys();
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = fixed32ToColor[key] ?? Color.COLOR_UNSPECIFIED;
         w.byte(66);
         w.len();
@@ -2019,7 +2059,9 @@ export const Maps: pb.MessageCodec<Maps> = {
     }
     const fixed64ToSint32 = m.fixed64ToSint32;
     if (fixed64ToSint32 !== undefined) {
-      for (const key of w.nextMapKeys()) {
+      const keys = w.nextMapKeys();
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = fixed64ToSint32[key] ?? 0;
         w.byte(74);
         w.len();
@@ -2031,7 +2073,9 @@ export const Maps: pb.MessageCodec<Maps> = {
     }
     const sfixed32ToFixed64 = m.sfixed32ToFixed64;
     if (sfixed32ToFixed64 !== undefined) {
-      for (const key of w.nextMapKeys()) {
+      const keys = w.nextMapKeys();
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = sfixed32ToFixed64[key] ?? 0n;
         w.byte(82);
         w.len();
@@ -2043,7 +2087,9 @@ export const Maps: pb.MessageCodec<Maps> = {
     }
     const sfixed64ToString = m.sfixed64ToString;
     if (sfixed64ToString !== undefined) {
-      for (const key of w.nextMapKeys()) {
+      const keys = w.nextMapKeys();
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = sfixed64ToString[key] ?? "";
         w.byte(90);
         w.len();
@@ -2055,7 +2101,9 @@ export const Maps: pb.MessageCodec<Maps> = {
     }
     const boolToUint32 = m.boolToUint32;
     if (boolToUint32 !== undefined) {
-      for (const key of w.nextMapKeys()) {
+      const keys = w.nextMapKeys();
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = boolToUint32[key] ?? 0;
         w.byte(98);
         w.len();
@@ -2072,7 +2120,9 @@ export const Maps: pb.MessageCodec<Maps> = {
     const stringToString = m.stringToString;
     if (stringToString !== undefined && (typeof stringToString !== "object" || stringToString === null)) throw pb.invalidValue("shmrpc.test.Maps.string_to_string", "map", stringToString);
     if (stringToString !== undefined) {
-      for (const key of Object.keys(stringToString)) {
+      const keys = Object.keys(stringToString);
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = stringToString[key] ?? "";
         w.tag(10);
         const entry = w.fork();
@@ -2087,7 +2137,9 @@ export const Maps: pb.MessageCodec<Maps> = {
     const int32ToInt64 = m.int32ToInt64;
     if (int32ToInt64 !== undefined && (typeof int32ToInt64 !== "object" || int32ToInt64 === null)) throw pb.invalidValue("shmrpc.test.Maps.int32_to_int64", "map", int32ToInt64);
     if (int32ToInt64 !== undefined) {
-      for (const key of Object.keys(int32ToInt64)) {
+      const keys = Object.keys(int32ToInt64);
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = int32ToInt64[key] ?? 0n;
         if (typeof Number(key) !== "number" || (Number(key) | 0) !== Number(key)) throw pb.invalidValue("shmrpc.test.Maps.Int32ToInt64Entry.key", "int32", Number(key));
         w.tag(18);
@@ -2103,7 +2155,9 @@ export const Maps: pb.MessageCodec<Maps> = {
     const int64ToMoney = m.int64ToMoney;
     if (int64ToMoney !== undefined && (typeof int64ToMoney !== "object" || int64ToMoney === null)) throw pb.invalidValue("shmrpc.test.Maps.int64_to_money", "map", int64ToMoney);
     if (int64ToMoney !== undefined) {
-      for (const key of Object.keys(int64ToMoney)) {
+      const keys = Object.keys(int64ToMoney);
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = int64ToMoney[key] ?? {};
         w.tag(26);
         const entry = w.fork();
@@ -2120,7 +2174,9 @@ export const Maps: pb.MessageCodec<Maps> = {
     const uint32ToBytes = m.uint32ToBytes;
     if (uint32ToBytes !== undefined && (typeof uint32ToBytes !== "object" || uint32ToBytes === null)) throw pb.invalidValue("shmrpc.test.Maps.uint32_to_bytes", "map", uint32ToBytes);
     if (uint32ToBytes !== undefined) {
-      for (const key of Object.keys(uint32ToBytes)) {
+      const keys = Object.keys(uint32ToBytes);
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = uint32ToBytes[key] ?? pb.EMPTY_BYTES;
         if (typeof Number(key) !== "number" || (Number(key) >>> 0) !== Number(key)) throw pb.invalidValue("shmrpc.test.Maps.Uint32ToBytesEntry.key", "uint32", Number(key));
         w.tag(34);
@@ -2136,7 +2192,9 @@ export const Maps: pb.MessageCodec<Maps> = {
     const uint64ToDouble = m.uint64ToDouble;
     if (uint64ToDouble !== undefined && (typeof uint64ToDouble !== "object" || uint64ToDouble === null)) throw pb.invalidValue("shmrpc.test.Maps.uint64_to_double", "map", uint64ToDouble);
     if (uint64ToDouble !== undefined) {
-      for (const key of Object.keys(uint64ToDouble)) {
+      const keys = Object.keys(uint64ToDouble);
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = uint64ToDouble[key] ?? 0;
         w.tag(42);
         const entry = w.fork();
@@ -2151,7 +2209,9 @@ export const Maps: pb.MessageCodec<Maps> = {
     const sint32ToBool = m.sint32ToBool;
     if (sint32ToBool !== undefined && (typeof sint32ToBool !== "object" || sint32ToBool === null)) throw pb.invalidValue("shmrpc.test.Maps.sint32_to_bool", "map", sint32ToBool);
     if (sint32ToBool !== undefined) {
-      for (const key of Object.keys(sint32ToBool)) {
+      const keys = Object.keys(sint32ToBool);
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = sint32ToBool[key] ?? false;
         if (typeof Number(key) !== "number" || (Number(key) | 0) !== Number(key)) throw pb.invalidValue("shmrpc.test.Maps.Sint32ToBoolEntry.key", "sint32", Number(key));
         w.tag(50);
@@ -2167,7 +2227,9 @@ export const Maps: pb.MessageCodec<Maps> = {
     const sint64ToFloat = m.sint64ToFloat;
     if (sint64ToFloat !== undefined && (typeof sint64ToFloat !== "object" || sint64ToFloat === null)) throw pb.invalidValue("shmrpc.test.Maps.sint64_to_float", "map", sint64ToFloat);
     if (sint64ToFloat !== undefined) {
-      for (const key of Object.keys(sint64ToFloat)) {
+      const keys = Object.keys(sint64ToFloat);
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = sint64ToFloat[key] ?? 0;
         w.tag(58);
         const entry = w.fork();
@@ -2182,7 +2244,9 @@ export const Maps: pb.MessageCodec<Maps> = {
     const fixed32ToColor = m.fixed32ToColor;
     if (fixed32ToColor !== undefined && (typeof fixed32ToColor !== "object" || fixed32ToColor === null)) throw pb.invalidValue("shmrpc.test.Maps.fixed32_to_color", "map", fixed32ToColor);
     if (fixed32ToColor !== undefined) {
-      for (const key of Object.keys(fixed32ToColor)) {
+      const keys = Object.keys(fixed32ToColor);
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = fixed32ToColor[key] ?? Color.COLOR_UNSPECIFIED;
         if (typeof Number(key) !== "number" || (Number(key) >>> 0) !== Number(key)) throw pb.invalidValue("shmrpc.test.Maps.Fixed32ToColorEntry.key", "fixed32", Number(key));
         w.tag(66);
@@ -2198,7 +2262,9 @@ export const Maps: pb.MessageCodec<Maps> = {
     const fixed64ToSint32 = m.fixed64ToSint32;
     if (fixed64ToSint32 !== undefined && (typeof fixed64ToSint32 !== "object" || fixed64ToSint32 === null)) throw pb.invalidValue("shmrpc.test.Maps.fixed64_to_sint32", "map", fixed64ToSint32);
     if (fixed64ToSint32 !== undefined) {
-      for (const key of Object.keys(fixed64ToSint32)) {
+      const keys = Object.keys(fixed64ToSint32);
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = fixed64ToSint32[key] ?? 0;
         w.tag(74);
         const entry = w.fork();
@@ -2213,7 +2279,9 @@ export const Maps: pb.MessageCodec<Maps> = {
     const sfixed32ToFixed64 = m.sfixed32ToFixed64;
     if (sfixed32ToFixed64 !== undefined && (typeof sfixed32ToFixed64 !== "object" || sfixed32ToFixed64 === null)) throw pb.invalidValue("shmrpc.test.Maps.sfixed32_to_fixed64", "map", sfixed32ToFixed64);
     if (sfixed32ToFixed64 !== undefined) {
-      for (const key of Object.keys(sfixed32ToFixed64)) {
+      const keys = Object.keys(sfixed32ToFixed64);
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = sfixed32ToFixed64[key] ?? 0n;
         if (typeof Number(key) !== "number" || (Number(key) | 0) !== Number(key)) throw pb.invalidValue("shmrpc.test.Maps.Sfixed32ToFixed64Entry.key", "sfixed32", Number(key));
         w.tag(82);
@@ -2229,7 +2297,9 @@ export const Maps: pb.MessageCodec<Maps> = {
     const sfixed64ToString = m.sfixed64ToString;
     if (sfixed64ToString !== undefined && (typeof sfixed64ToString !== "object" || sfixed64ToString === null)) throw pb.invalidValue("shmrpc.test.Maps.sfixed64_to_string", "map", sfixed64ToString);
     if (sfixed64ToString !== undefined) {
-      for (const key of Object.keys(sfixed64ToString)) {
+      const keys = Object.keys(sfixed64ToString);
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = sfixed64ToString[key] ?? "";
         w.tag(90);
         const entry = w.fork();
@@ -2244,7 +2314,9 @@ export const Maps: pb.MessageCodec<Maps> = {
     const boolToUint32 = m.boolToUint32;
     if (boolToUint32 !== undefined && (typeof boolToUint32 !== "object" || boolToUint32 === null)) throw pb.invalidValue("shmrpc.test.Maps.bool_to_uint32", "map", boolToUint32);
     if (boolToUint32 !== undefined) {
-      for (const key of Object.keys(boolToUint32)) {
+      const keys = Object.keys(boolToUint32);
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = boolToUint32[key] ?? 0;
         w.tag(98);
         const entry = w.fork();
@@ -2909,7 +2981,9 @@ export const Outer: pb.MessageCodec<Outer> = {
     const byName = m.byName;
     if (byName !== undefined && (typeof byName !== "object" || byName === null)) throw pb.invalidValue("shmrpc.test.Outer.by_name", "map", byName);
     if (byName !== undefined) {
-      for (const key of w.keepKeys(Object.keys(byName))) {
+      const keys = w.keepKeys(Object.keys(byName));
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = byName[key] ?? {};
         if (typeof value !== "object" || value === null) throw pb.invalidValue("shmrpc.test.Outer.ByNameEntry.value", "message shmrpc.test.Outer.Inner", value);
         n += 1 + w.fill(w.slot(), 1 + w.stringSize(key) + 1 + w.fill(w.slot(), Outer_Inner.$size(value, w)));
@@ -2933,7 +3007,9 @@ export const Outer: pb.MessageCodec<Outer> = {
     }
     const byName = m.byName;
     if (byName !== undefined) {
-      for (const key of w.nextMapKeys()) {
+      const keys = w.nextMapKeys();
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = byName[key] ?? {};
         w.byte(26);
         w.len();
@@ -2965,7 +3041,9 @@ export const Outer: pb.MessageCodec<Outer> = {
     const byName = m.byName;
     if (byName !== undefined && (typeof byName !== "object" || byName === null)) throw pb.invalidValue("shmrpc.test.Outer.by_name", "map", byName);
     if (byName !== undefined) {
-      for (const key of Object.keys(byName)) {
+      const keys = Object.keys(byName);
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = byName[key] ?? {};
         w.tag(26);
         const entry = w.fork();
@@ -4018,7 +4096,9 @@ export const Awkward: pb.MessageCodec<Awkward> = {
     const w_ = m.w;
     if (w_ !== undefined && (typeof w_ !== "object" || w_ === null)) throw pb.invalidValue("shmrpc.test.Awkward.w", "map", w_);
     if (w_ !== undefined) {
-      for (const key of w.keepKeys(Object.keys(w_))) {
+      const keys = w.keepKeys(Object.keys(w_));
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = w_[key] ?? 0;
         if (typeof value !== "number" || (value | 0) !== value) throw pb.invalidValue("shmrpc.test.Awkward.WEntry.value", "int32", value);
         n += 1 + w.fill(w.slot(), 1 + w.stringSize(key) + 1 + pb.sizeInt32(value));
@@ -4081,7 +4161,9 @@ export const Awkward: pb.MessageCodec<Awkward> = {
     }
     const w_ = m.w;
     if (w_ !== undefined) {
-      for (const key of w.nextMapKeys()) {
+      const keys = w.nextMapKeys();
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = w_[key] ?? 0;
         w.byte(50);
         w.len();
@@ -4153,7 +4235,9 @@ export const Awkward: pb.MessageCodec<Awkward> = {
     const w_ = m.w;
     if (w_ !== undefined && (typeof w_ !== "object" || w_ === null)) throw pb.invalidValue("shmrpc.test.Awkward.w", "map", w_);
     if (w_ !== undefined) {
-      for (const key of Object.keys(w_)) {
+      const keys = Object.keys(w_);
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = w_[key] ?? 0;
         w.tag(50);
         const entry = w.fork();

@@ -305,7 +305,9 @@ export const Record: pb.MessageCodec<Record> = {
     const tallies = m.tallies;
     if (tallies !== undefined && (typeof tallies !== "object" || tallies === null)) throw pb.invalidValue("shmrpc.test.legacy.Record.tallies", "map", tallies);
     if (tallies !== undefined) {
-      for (const key of w.keepKeys(Object.keys(tallies))) {
+      const keys = w.keepKeys(Object.keys(tallies));
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = tallies[key] ?? 0;
         if (typeof value !== "number" || (value | 0) !== value) throw pb.invalidValue("shmrpc.test.legacy.Record.TalliesEntry.value", "int32", value);
         n += 2 + w.fill(w.slot(), 1 + w.stringSize(key) + 1 + pb.sizeInt32(value));
@@ -430,7 +432,9 @@ export const Record: pb.MessageCodec<Record> = {
     }
     const tallies = m.tallies;
     if (tallies !== undefined) {
-      for (const key of w.nextMapKeys()) {
+      const keys = w.nextMapKeys();
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = tallies[key] ?? 0;
         w.uint32(162);
         w.len();
@@ -593,7 +597,9 @@ export const Record: pb.MessageCodec<Record> = {
     const tallies = m.tallies;
     if (tallies !== undefined && (typeof tallies !== "object" || tallies === null)) throw pb.invalidValue("shmrpc.test.legacy.Record.tallies", "map", tallies);
     if (tallies !== undefined) {
-      for (const key of Object.keys(tallies)) {
+      const keys = Object.keys(tallies);
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = tallies[key] ?? 0;
         w.tag(162);
         const entry = w.fork();

@@ -149,7 +149,9 @@ export const Object$: pb.MessageCodec<Object$> = {
     const propertyIsEnumerable = (Object.hasOwn(m, "propertyIsEnumerable") ? m.propertyIsEnumerable : undefined);
     if (propertyIsEnumerable !== undefined && (typeof propertyIsEnumerable !== "object" || propertyIsEnumerable === null)) throw pb.invalidValue("shmrpc.test.names.Object.property_is_enumerable", "map", propertyIsEnumerable);
     if (propertyIsEnumerable !== undefined) {
-      for (const key of w.keepKeys(Object.keys(propertyIsEnumerable))) {
+      const keys = w.keepKeys(Object.keys(propertyIsEnumerable));
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = propertyIsEnumerable[key] ?? "";
         if (typeof value !== "string") throw pb.invalidValue("shmrpc.test.names.Object.PropertyIsEnumerableEntry.value", "string", value);
         n += 1 + w.fill(w.slot(), 1 + w.stringSize(key) + 1 + w.stringSize(value));
@@ -197,7 +199,9 @@ export const Object$: pb.MessageCodec<Object$> = {
     }
     const propertyIsEnumerable = (Object.hasOwn(m, "propertyIsEnumerable") ? m.propertyIsEnumerable : undefined);
     if (propertyIsEnumerable !== undefined) {
-      for (const key of w.nextMapKeys()) {
+      const keys = w.nextMapKeys();
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = propertyIsEnumerable[key] ?? "";
         w.byte(50);
         w.len();
@@ -253,7 +257,9 @@ export const Object$: pb.MessageCodec<Object$> = {
     const propertyIsEnumerable = (Object.hasOwn(m, "propertyIsEnumerable") ? m.propertyIsEnumerable : undefined);
     if (propertyIsEnumerable !== undefined && (typeof propertyIsEnumerable !== "object" || propertyIsEnumerable === null)) throw pb.invalidValue("shmrpc.test.names.Object.property_is_enumerable", "map", propertyIsEnumerable);
     if (propertyIsEnumerable !== undefined) {
-      for (const key of Object.keys(propertyIsEnumerable)) {
+      const keys = Object.keys(propertyIsEnumerable);
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = propertyIsEnumerable[key] ?? "";
         w.tag(50);
         const entry = w.fork();
@@ -674,7 +680,9 @@ export const Map$: pb.MessageCodec<Map$> = {
     const entries = m.entries;
     if (entries !== undefined && (typeof entries !== "object" || entries === null)) throw pb.invalidValue("shmrpc.test.names.Map.entries", "map", entries);
     if (entries !== undefined) {
-      for (const key of w.keepKeys(Object.keys(entries))) {
+      const keys = w.keepKeys(Object.keys(entries));
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = entries[key] ?? {};
         if (typeof Number(key) !== "number" || (Number(key) | 0) !== Number(key)) throw pb.invalidValue("shmrpc.test.names.Map.EntriesEntry.key", "int32", Number(key));
         if (typeof value !== "object" || value === null) throw pb.invalidValue("shmrpc.test.names.Map.EntriesEntry.value", "message shmrpc.test.names.Array", value);
@@ -688,7 +696,9 @@ export const Map$: pb.MessageCodec<Map$> = {
   $write(m: pb.MessageInit<Map$>, w: pb.Writer): void {
     const entries = m.entries;
     if (entries !== undefined) {
-      for (const key of w.nextMapKeys()) {
+      const keys = w.nextMapKeys();
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = entries[key] ?? {};
         w.byte(10);
         w.len();
@@ -706,7 +716,9 @@ export const Map$: pb.MessageCodec<Map$> = {
     const entries = m.entries;
     if (entries !== undefined && (typeof entries !== "object" || entries === null)) throw pb.invalidValue("shmrpc.test.names.Map.entries", "map", entries);
     if (entries !== undefined) {
-      for (const key of Object.keys(entries)) {
+      const keys = Object.keys(entries);
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = entries[key] ?? {};
         if (typeof Number(key) !== "number" || (Number(key) | 0) !== Number(key)) throw pb.invalidValue("shmrpc.test.names.Map.EntriesEntry.key", "int32", Number(key));
         w.tag(10);

@@ -111,7 +111,9 @@ export const Node: pb.MessageCodec<Node> = {
     const named = m.named;
     if (named !== undefined && (typeof named !== "object" || named === null)) throw pb.invalidValue("shmrpc.test.recursion.Node.named", "map", named);
     if (named !== undefined) {
-      for (const key of w.keepKeys(Object.keys(named))) {
+      const keys = w.keepKeys(Object.keys(named));
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = named[key] ?? {};
         if (typeof value !== "object" || value === null) throw pb.invalidValue("shmrpc.test.recursion.Node.NamedEntry.value", "message shmrpc.test.recursion.Node", value);
         n += 1 + w.fill(w.slot(), 1 + w.stringSize(key) + 1 + w.fill(w.slot(), Node.$size(value, w)));
@@ -144,7 +146,9 @@ export const Node: pb.MessageCodec<Node> = {
     }
     const named = m.named;
     if (named !== undefined) {
-      for (const key of w.nextMapKeys()) {
+      const keys = w.nextMapKeys();
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = named[key] ?? {};
         w.byte(34);
         w.len();
@@ -188,7 +192,9 @@ export const Node: pb.MessageCodec<Node> = {
     const named = m.named;
     if (named !== undefined && (typeof named !== "object" || named === null)) throw pb.invalidValue("shmrpc.test.recursion.Node.named", "map", named);
     if (named !== undefined) {
-      for (const key of Object.keys(named)) {
+      const keys = Object.keys(named);
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = named[key] ?? {};
         w.tag(34);
         const entry = w.fork();
