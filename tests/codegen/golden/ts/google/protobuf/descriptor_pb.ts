@@ -5441,12 +5441,12 @@ export const UninterpretedOption: pb.MessageCodec<UninterpretedOption> = {
     }
     const positiveIntValue = m.positiveIntValue;
     if (positiveIntValue !== undefined) {
-      if (typeof positiveIntValue !== "bigint" || positiveIntValue < 0n || positiveIntValue > 0xffffffffffffffffn) throw pb.invalidValue("google.protobuf.UninterpretedOption.positive_int_value", "uint64", positiveIntValue);
+      if (typeof positiveIntValue !== "bigint" || BigInt.asUintN(64, positiveIntValue) !== positiveIntValue) throw pb.invalidValue("google.protobuf.UninterpretedOption.positive_int_value", "uint64", positiveIntValue);
       n += 1 + pb.sizeUint64(positiveIntValue);
     }
     const negativeIntValue = m.negativeIntValue;
     if (negativeIntValue !== undefined) {
-      if (typeof negativeIntValue !== "bigint" || negativeIntValue < -0x8000000000000000n || negativeIntValue > 0x7fffffffffffffffn) throw pb.invalidValue("google.protobuf.UninterpretedOption.negative_int_value", "int64", negativeIntValue);
+      if (typeof negativeIntValue !== "bigint" || BigInt.asIntN(64, negativeIntValue) !== negativeIntValue) throw pb.invalidValue("google.protobuf.UninterpretedOption.negative_int_value", "int64", negativeIntValue);
       n += 1 + pb.sizeInt64(negativeIntValue);
     }
     const doubleValue = m.doubleValue;
@@ -5532,13 +5532,13 @@ export const UninterpretedOption: pb.MessageCodec<UninterpretedOption> = {
     }
     const positiveIntValue = m.positiveIntValue;
     if (positiveIntValue !== undefined) {
-      if (typeof positiveIntValue !== "bigint" || positiveIntValue < 0n || positiveIntValue > 0xffffffffffffffffn) throw pb.invalidValue("google.protobuf.UninterpretedOption.positive_int_value", "uint64", positiveIntValue);
+      if (typeof positiveIntValue !== "bigint" || BigInt.asUintN(64, positiveIntValue) !== positiveIntValue) throw pb.invalidValue("google.protobuf.UninterpretedOption.positive_int_value", "uint64", positiveIntValue);
       w.tag(32);
       w.uint64(positiveIntValue);
     }
     const negativeIntValue = m.negativeIntValue;
     if (negativeIntValue !== undefined) {
-      if (typeof negativeIntValue !== "bigint" || negativeIntValue < -0x8000000000000000n || negativeIntValue > 0x7fffffffffffffffn) throw pb.invalidValue("google.protobuf.UninterpretedOption.negative_int_value", "int64", negativeIntValue);
+      if (typeof negativeIntValue !== "bigint" || BigInt.asIntN(64, negativeIntValue) !== negativeIntValue) throw pb.invalidValue("google.protobuf.UninterpretedOption.negative_int_value", "int64", negativeIntValue);
       w.tag(40);
       w.int64(negativeIntValue);
     }

@@ -146,12 +146,12 @@ export const Scalars: pb.MessageCodec<Scalars> = {
     }
     const fInt64 = m.fInt64;
     if (fInt64 !== undefined && fInt64 !== 0n) {
-      if (typeof fInt64 !== "bigint" || fInt64 < -0x8000000000000000n || fInt64 > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.Scalars.f_int64", "int64", fInt64);
+      if (typeof fInt64 !== "bigint" || BigInt.asIntN(64, fInt64) !== fInt64) throw pb.invalidValue("shmrpc.test.Scalars.f_int64", "int64", fInt64);
       n += 1 + pb.sizeInt64(fInt64);
     }
     const fUint64 = m.fUint64;
     if (fUint64 !== undefined && fUint64 !== 0n) {
-      if (typeof fUint64 !== "bigint" || fUint64 < 0n || fUint64 > 0xffffffffffffffffn) throw pb.invalidValue("shmrpc.test.Scalars.f_uint64", "uint64", fUint64);
+      if (typeof fUint64 !== "bigint" || BigInt.asUintN(64, fUint64) !== fUint64) throw pb.invalidValue("shmrpc.test.Scalars.f_uint64", "uint64", fUint64);
       n += 1 + pb.sizeUint64(fUint64);
     }
     const fInt32 = m.fInt32;
@@ -161,7 +161,7 @@ export const Scalars: pb.MessageCodec<Scalars> = {
     }
     const fFixed64 = m.fFixed64;
     if (fFixed64 !== undefined && fFixed64 !== 0n) {
-      if (typeof fFixed64 !== "bigint" || fFixed64 < 0n || fFixed64 > 0xffffffffffffffffn) throw pb.invalidValue("shmrpc.test.Scalars.f_fixed64", "fixed64", fFixed64);
+      if (typeof fFixed64 !== "bigint" || BigInt.asUintN(64, fFixed64) !== fFixed64) throw pb.invalidValue("shmrpc.test.Scalars.f_fixed64", "fixed64", fFixed64);
       n += 9;
     }
     const fFixed32 = m.fFixed32;
@@ -196,7 +196,7 @@ export const Scalars: pb.MessageCodec<Scalars> = {
     }
     const fSfixed64 = m.fSfixed64;
     if (fSfixed64 !== undefined && fSfixed64 !== 0n) {
-      if (typeof fSfixed64 !== "bigint" || fSfixed64 < -0x8000000000000000n || fSfixed64 > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.Scalars.f_sfixed64", "sfixed64", fSfixed64);
+      if (typeof fSfixed64 !== "bigint" || BigInt.asIntN(64, fSfixed64) !== fSfixed64) throw pb.invalidValue("shmrpc.test.Scalars.f_sfixed64", "sfixed64", fSfixed64);
       n += 9;
     }
     const fSint32 = m.fSint32;
@@ -206,7 +206,7 @@ export const Scalars: pb.MessageCodec<Scalars> = {
     }
     const fSint64 = m.fSint64;
     if (fSint64 !== undefined && fSint64 !== 0n) {
-      if (typeof fSint64 !== "bigint" || fSint64 < -0x8000000000000000n || fSint64 > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.Scalars.f_sint64", "sint64", fSint64);
+      if (typeof fSint64 !== "bigint" || BigInt.asIntN(64, fSint64) !== fSint64) throw pb.invalidValue("shmrpc.test.Scalars.f_sint64", "sint64", fSint64);
       n += 1 + pb.sizeSint64(fSint64);
     }
     const fEnum = m.fEnum;
@@ -317,13 +317,13 @@ export const Scalars: pb.MessageCodec<Scalars> = {
     }
     const fInt64 = m.fInt64;
     if (fInt64 !== undefined && fInt64 !== 0n) {
-      if (typeof fInt64 !== "bigint" || fInt64 < -0x8000000000000000n || fInt64 > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.Scalars.f_int64", "int64", fInt64);
+      if (typeof fInt64 !== "bigint" || BigInt.asIntN(64, fInt64) !== fInt64) throw pb.invalidValue("shmrpc.test.Scalars.f_int64", "int64", fInt64);
       w.tag(24);
       w.int64(fInt64);
     }
     const fUint64 = m.fUint64;
     if (fUint64 !== undefined && fUint64 !== 0n) {
-      if (typeof fUint64 !== "bigint" || fUint64 < 0n || fUint64 > 0xffffffffffffffffn) throw pb.invalidValue("shmrpc.test.Scalars.f_uint64", "uint64", fUint64);
+      if (typeof fUint64 !== "bigint" || BigInt.asUintN(64, fUint64) !== fUint64) throw pb.invalidValue("shmrpc.test.Scalars.f_uint64", "uint64", fUint64);
       w.tag(32);
       w.uint64(fUint64);
     }
@@ -335,7 +335,7 @@ export const Scalars: pb.MessageCodec<Scalars> = {
     }
     const fFixed64 = m.fFixed64;
     if (fFixed64 !== undefined && fFixed64 !== 0n) {
-      if (typeof fFixed64 !== "bigint" || fFixed64 < 0n || fFixed64 > 0xffffffffffffffffn) throw pb.invalidValue("shmrpc.test.Scalars.f_fixed64", "fixed64", fFixed64);
+      if (typeof fFixed64 !== "bigint" || BigInt.asUintN(64, fFixed64) !== fFixed64) throw pb.invalidValue("shmrpc.test.Scalars.f_fixed64", "fixed64", fFixed64);
       w.tag(49);
       w.fixed64(fFixed64);
     }
@@ -377,7 +377,7 @@ export const Scalars: pb.MessageCodec<Scalars> = {
     }
     const fSfixed64 = m.fSfixed64;
     if (fSfixed64 !== undefined && fSfixed64 !== 0n) {
-      if (typeof fSfixed64 !== "bigint" || fSfixed64 < -0x8000000000000000n || fSfixed64 > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.Scalars.f_sfixed64", "sfixed64", fSfixed64);
+      if (typeof fSfixed64 !== "bigint" || BigInt.asIntN(64, fSfixed64) !== fSfixed64) throw pb.invalidValue("shmrpc.test.Scalars.f_sfixed64", "sfixed64", fSfixed64);
       w.tag(105);
       w.sfixed64(fSfixed64);
     }
@@ -389,7 +389,7 @@ export const Scalars: pb.MessageCodec<Scalars> = {
     }
     const fSint64 = m.fSint64;
     if (fSint64 !== undefined && fSint64 !== 0n) {
-      if (typeof fSint64 !== "bigint" || fSint64 < -0x8000000000000000n || fSint64 > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.Scalars.f_sint64", "sint64", fSint64);
+      if (typeof fSint64 !== "bigint" || BigInt.asIntN(64, fSint64) !== fSint64) throw pb.invalidValue("shmrpc.test.Scalars.f_sint64", "sint64", fSint64);
       w.tag(120);
       w.sint64(fSint64);
     }
@@ -592,7 +592,7 @@ export const Optionals: pb.MessageCodec<Optionals> = {
     }
     const oInt64 = m.oInt64;
     if (oInt64 !== undefined) {
-      if (typeof oInt64 !== "bigint" || oInt64 < -0x8000000000000000n || oInt64 > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.Optionals.o_int64", "int64", oInt64);
+      if (typeof oInt64 !== "bigint" || BigInt.asIntN(64, oInt64) !== oInt64) throw pb.invalidValue("shmrpc.test.Optionals.o_int64", "int64", oInt64);
       n += 1 + pb.sizeInt64(oInt64);
     }
     const oInt32 = m.oInt32;
@@ -693,7 +693,7 @@ export const Optionals: pb.MessageCodec<Optionals> = {
     }
     const oInt64 = m.oInt64;
     if (oInt64 !== undefined) {
-      if (typeof oInt64 !== "bigint" || oInt64 < -0x8000000000000000n || oInt64 > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.Optionals.o_int64", "int64", oInt64);
+      if (typeof oInt64 !== "bigint" || BigInt.asIntN(64, oInt64) !== oInt64) throw pb.invalidValue("shmrpc.test.Optionals.o_int64", "int64", oInt64);
       w.tag(16);
       w.int64(oInt64);
     }
@@ -949,7 +949,7 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
       let len = 0;
       for (let i = 0; i < rInt64.length; i++) {
         const v = rInt64[i]!;
-        if (typeof v !== "bigint" || v < -0x8000000000000000n || v > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.Repeateds.r_int64", "int64", v);
+        if (typeof v !== "bigint" || BigInt.asIntN(64, v) !== v) throw pb.invalidValue("shmrpc.test.Repeateds.r_int64", "int64", v);
         len += pb.sizeInt64(v);
       }
       n += 1 + w.run(len);
@@ -960,7 +960,7 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
       let len = 0;
       for (let i = 0; i < rUint64.length; i++) {
         const v = rUint64[i]!;
-        if (typeof v !== "bigint" || v < 0n || v > 0xffffffffffffffffn) throw pb.invalidValue("shmrpc.test.Repeateds.r_uint64", "uint64", v);
+        if (typeof v !== "bigint" || BigInt.asUintN(64, v) !== v) throw pb.invalidValue("shmrpc.test.Repeateds.r_uint64", "uint64", v);
         len += pb.sizeUint64(v);
       }
       n += 1 + w.run(len);
@@ -981,7 +981,7 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
     if (rFixed64 !== undefined && rFixed64.length !== 0) {
       for (let i = 0; i < rFixed64.length; i++) {
         const v = rFixed64[i]!;
-        if (typeof v !== "bigint" || v < 0n || v > 0xffffffffffffffffn) throw pb.invalidValue("shmrpc.test.Repeateds.r_fixed64", "fixed64", v);
+        if (typeof v !== "bigint" || BigInt.asUintN(64, v) !== v) throw pb.invalidValue("shmrpc.test.Repeateds.r_fixed64", "fixed64", v);
       }
       n += 1 + w.run(rFixed64.length * 8);
     }
@@ -1040,7 +1040,7 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
     if (rSfixed64 !== undefined && rSfixed64.length !== 0) {
       for (let i = 0; i < rSfixed64.length; i++) {
         const v = rSfixed64[i]!;
-        if (typeof v !== "bigint" || v < -0x8000000000000000n || v > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.Repeateds.r_sfixed64", "sfixed64", v);
+        if (typeof v !== "bigint" || BigInt.asIntN(64, v) !== v) throw pb.invalidValue("shmrpc.test.Repeateds.r_sfixed64", "sfixed64", v);
       }
       n += 1 + w.run(rSfixed64.length * 8);
     }
@@ -1061,7 +1061,7 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
       let len = 0;
       for (let i = 0; i < rSint64.length; i++) {
         const v = rSint64[i]!;
-        if (typeof v !== "bigint" || v < -0x8000000000000000n || v > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.Repeateds.r_sint64", "sint64", v);
+        if (typeof v !== "bigint" || BigInt.asIntN(64, v) !== v) throw pb.invalidValue("shmrpc.test.Repeateds.r_sint64", "sint64", v);
         len += pb.sizeSint64(v);
       }
       n += 1 + w.run(len);
@@ -1256,7 +1256,7 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
       w.ensure(rInt64.length * 10);
       for (let i = 0; i < rInt64.length; i++) {
         const v = rInt64[i]!;
-        if (typeof v !== "bigint" || v < -0x8000000000000000n || v > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.Repeateds.r_int64", "int64", v);
+        if (typeof v !== "bigint" || BigInt.asIntN(64, v) !== v) throw pb.invalidValue("shmrpc.test.Repeateds.r_int64", "int64", v);
         w.int64(v);
       }
       w.join(at);
@@ -1269,7 +1269,7 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
       w.ensure(rUint64.length * 10);
       for (let i = 0; i < rUint64.length; i++) {
         const v = rUint64[i]!;
-        if (typeof v !== "bigint" || v < 0n || v > 0xffffffffffffffffn) throw pb.invalidValue("shmrpc.test.Repeateds.r_uint64", "uint64", v);
+        if (typeof v !== "bigint" || BigInt.asUintN(64, v) !== v) throw pb.invalidValue("shmrpc.test.Repeateds.r_uint64", "uint64", v);
         w.uint64(v);
       }
       w.join(at);
@@ -1290,7 +1290,7 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
       w.ensure(rFixed64.length * 8);
       for (let i = 0; i < rFixed64.length; i++) {
         const v = rFixed64[i]!;
-        if (typeof v !== "bigint" || v < 0n || v > 0xffffffffffffffffn) throw pb.invalidValue("shmrpc.test.Repeateds.r_fixed64", "fixed64", v);
+        if (typeof v !== "bigint" || BigInt.asUintN(64, v) !== v) throw pb.invalidValue("shmrpc.test.Repeateds.r_fixed64", "fixed64", v);
         w.fixed64(v);
       }
     }
@@ -1359,7 +1359,7 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
       w.ensure(rSfixed64.length * 8);
       for (let i = 0; i < rSfixed64.length; i++) {
         const v = rSfixed64[i]!;
-        if (typeof v !== "bigint" || v < -0x8000000000000000n || v > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.Repeateds.r_sfixed64", "sfixed64", v);
+        if (typeof v !== "bigint" || BigInt.asIntN(64, v) !== v) throw pb.invalidValue("shmrpc.test.Repeateds.r_sfixed64", "sfixed64", v);
         w.sfixed64(v);
       }
     }
@@ -1379,7 +1379,7 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
       w.ensure(rSint64.length * 10);
       for (let i = 0; i < rSint64.length; i++) {
         const v = rSint64[i]!;
-        if (typeof v !== "bigint" || v < -0x8000000000000000n || v > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.Repeateds.r_sint64", "sint64", v);
+        if (typeof v !== "bigint" || BigInt.asIntN(64, v) !== v) throw pb.invalidValue("shmrpc.test.Repeateds.r_sint64", "sint64", v);
         w.sint64(v);
       }
       w.join(at);
@@ -1821,7 +1821,7 @@ export const Maps: pb.MessageCodec<Maps> = {
         const key = keys[i]!;
         const value = int32ToInt64[key] ?? 0n;
         if (typeof Number(key) !== "number" || (Number(key) | 0) !== Number(key)) throw pb.invalidValue("shmrpc.test.Maps.Int32ToInt64Entry.key", "int32", Number(key));
-        if (typeof value !== "bigint" || value < -0x8000000000000000n || value > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.Maps.Int32ToInt64Entry.value", "int64", value);
+        if (typeof value !== "bigint" || BigInt.asIntN(64, value) !== value) throw pb.invalidValue("shmrpc.test.Maps.Int32ToInt64Entry.value", "int64", value);
         n += 1 + w.fill(w.slot(), 1 + pb.sizeInt32(Number(key)) + 1 + pb.sizeInt64(value));
       }
     }
@@ -1913,7 +1913,7 @@ export const Maps: pb.MessageCodec<Maps> = {
         const key = keys[i]!;
         const value = sfixed32ToFixed64[key] ?? 0n;
         if (typeof Number(key) !== "number" || (Number(key) | 0) !== Number(key)) throw pb.invalidValue("shmrpc.test.Maps.Sfixed32ToFixed64Entry.key", "sfixed32", Number(key));
-        if (typeof value !== "bigint" || value < 0n || value > 0xffffffffffffffffn) throw pb.invalidValue("shmrpc.test.Maps.Sfixed32ToFixed64Entry.value", "fixed64", value);
+        if (typeof value !== "bigint" || BigInt.asUintN(64, value) !== value) throw pb.invalidValue("shmrpc.test.Maps.Sfixed32ToFixed64Entry.value", "fixed64", value);
         n += 1 + w.fill(w.slot(), 1 + 4 + 1 + 8);
       }
     }
@@ -2146,7 +2146,7 @@ export const Maps: pb.MessageCodec<Maps> = {
         const entry = w.fork();
         w.tag(8);
         w.int32(Number(key));
-        if (typeof value !== "bigint" || value < -0x8000000000000000n || value > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.Maps.Int32ToInt64Entry.value", "int64", value);
+        if (typeof value !== "bigint" || BigInt.asIntN(64, value) !== value) throw pb.invalidValue("shmrpc.test.Maps.Int32ToInt64Entry.value", "int64", value);
         w.tag(16);
         w.int64(value);
         w.join(entry);
@@ -2288,7 +2288,7 @@ export const Maps: pb.MessageCodec<Maps> = {
         const entry = w.fork();
         w.tag(13);
         w.sfixed32(Number(key));
-        if (typeof value !== "bigint" || value < 0n || value > 0xffffffffffffffffn) throw pb.invalidValue("shmrpc.test.Maps.Sfixed32ToFixed64Entry.value", "fixed64", value);
+        if (typeof value !== "bigint" || BigInt.asUintN(64, value) !== value) throw pb.invalidValue("shmrpc.test.Maps.Sfixed32ToFixed64Entry.value", "fixed64", value);
         w.tag(17);
         w.fixed64(value);
         w.join(entry);
@@ -2670,7 +2670,7 @@ export const Oneofs: pb.MessageCodec<Oneofs> = {
         n += 1 + pb.sizeInt32(choice.value ?? Color.COLOR_UNSPECIFIED);
         break;
       case "big":
-        if (typeof (choice.value ?? 0n) !== "bigint" || (choice.value ?? 0n) < -0x8000000000000000n || (choice.value ?? 0n) > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.Oneofs.big", "sint64", (choice.value ?? 0n));
+        if (typeof (choice.value ?? 0n) !== "bigint" || BigInt.asIntN(64, (choice.value ?? 0n)) !== (choice.value ?? 0n)) throw pb.invalidValue("shmrpc.test.Oneofs.big", "sint64", (choice.value ?? 0n));
         n += 1 + pb.sizeSint64(choice.value ?? 0n);
         break;
       default:
@@ -2793,7 +2793,7 @@ export const Oneofs: pb.MessageCodec<Oneofs> = {
         break;
       }
       case "big": {
-        if (typeof (choice.value ?? 0n) !== "bigint" || (choice.value ?? 0n) < -0x8000000000000000n || (choice.value ?? 0n) > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.Oneofs.big", "sint64", (choice.value ?? 0n));
+        if (typeof (choice.value ?? 0n) !== "bigint" || BigInt.asIntN(64, (choice.value ?? 0n)) !== (choice.value ?? 0n)) throw pb.invalidValue("shmrpc.test.Oneofs.big", "sint64", (choice.value ?? 0n));
         w.tag(56);
         w.sint64(choice.value ?? 0n);
         break;

@@ -228,12 +228,12 @@ export const Record: pb.MessageCodec<Record> = {
     }
     const big = m.big;
     if (big !== undefined) {
-      if (typeof big !== "bigint" || big < -0x8000000000000000n || big > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.legacy.Record.big", "int64", big);
+      if (typeof big !== "bigint" || BigInt.asIntN(64, big) !== big) throw pb.invalidValue("shmrpc.test.legacy.Record.big", "int64", big);
       n += 1 + pb.sizeInt64(big);
     }
     const huge = m.huge;
     if (huge !== undefined) {
-      if (typeof huge !== "bigint" || huge < 0n || huge > 0xffffffffffffffffn) throw pb.invalidValue("shmrpc.test.legacy.Record.huge", "uint64", huge);
+      if (typeof huge !== "bigint" || BigInt.asUintN(64, huge) !== huge) throw pb.invalidValue("shmrpc.test.legacy.Record.huge", "uint64", huge);
       n += 1 + pb.sizeUint64(huge);
     }
     const level = m.level;
@@ -256,7 +256,7 @@ export const Record: pb.MessageCodec<Record> = {
       let len = 0;
       for (let i = 0; i < deltas.length; i++) {
         const v = deltas[i]!;
-        if (typeof v !== "bigint" || v < -0x8000000000000000n || v > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.legacy.Record.deltas", "sint64", v);
+        if (typeof v !== "bigint" || BigInt.asIntN(64, v) !== v) throw pb.invalidValue("shmrpc.test.legacy.Record.deltas", "sint64", v);
         len += pb.sizeSint64(v);
       }
       n += 1 + w.run(len);
@@ -502,13 +502,13 @@ export const Record: pb.MessageCodec<Record> = {
     }
     const big = m.big;
     if (big !== undefined) {
-      if (typeof big !== "bigint" || big < -0x8000000000000000n || big > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.legacy.Record.big", "int64", big);
+      if (typeof big !== "bigint" || BigInt.asIntN(64, big) !== big) throw pb.invalidValue("shmrpc.test.legacy.Record.big", "int64", big);
       w.tag(72);
       w.int64(big);
     }
     const huge = m.huge;
     if (huge !== undefined) {
-      if (typeof huge !== "bigint" || huge < 0n || huge > 0xffffffffffffffffn) throw pb.invalidValue("shmrpc.test.legacy.Record.huge", "uint64", huge);
+      if (typeof huge !== "bigint" || BigInt.asUintN(64, huge) !== huge) throw pb.invalidValue("shmrpc.test.legacy.Record.huge", "uint64", huge);
       w.tag(80);
       w.uint64(huge);
     }
@@ -536,7 +536,7 @@ export const Record: pb.MessageCodec<Record> = {
       w.ensure(deltas.length * 10);
       for (let i = 0; i < deltas.length; i++) {
         const v = deltas[i]!;
-        if (typeof v !== "bigint" || v < -0x8000000000000000n || v > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.legacy.Record.deltas", "sint64", v);
+        if (typeof v !== "bigint" || BigInt.asIntN(64, v) !== v) throw pb.invalidValue("shmrpc.test.legacy.Record.deltas", "sint64", v);
         w.sint64(v);
       }
       w.join(at);

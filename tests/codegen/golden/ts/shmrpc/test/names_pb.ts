@@ -132,7 +132,7 @@ export const Object$: pb.MessageCodec<Object$> = {
     }
     const valueOf = (Object.hasOwn(m, "valueOf") ? m.valueOf : undefined);
     if (valueOf !== undefined && valueOf !== 0n) {
-      if (typeof valueOf !== "bigint" || valueOf < -0x8000000000000000n || valueOf > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.names.Object.value_of", "int64", valueOf);
+      if (typeof valueOf !== "bigint" || BigInt.asIntN(64, valueOf) !== valueOf) throw pb.invalidValue("shmrpc.test.names.Object.value_of", "int64", valueOf);
       n += 1 + pb.sizeInt64(valueOf);
     }
     const isPrototypeOf = (Object.hasOwn(m, "isPrototypeOf") ? m.isPrototypeOf : undefined);
@@ -242,7 +242,7 @@ export const Object$: pb.MessageCodec<Object$> = {
     }
     const valueOf = (Object.hasOwn(m, "valueOf") ? m.valueOf : undefined);
     if (valueOf !== undefined && valueOf !== 0n) {
-      if (typeof valueOf !== "bigint" || valueOf < -0x8000000000000000n || valueOf > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.names.Object.value_of", "int64", valueOf);
+      if (typeof valueOf !== "bigint" || BigInt.asIntN(64, valueOf) !== valueOf) throw pb.invalidValue("shmrpc.test.names.Object.value_of", "int64", valueOf);
       w.tag(32);
       w.int64(valueOf);
     }

@@ -515,7 +515,7 @@ export const CodeGeneratorResponse: pb.MessageCodec<CodeGeneratorResponse> = {
     }
     const supportedFeatures = m.supportedFeatures;
     if (supportedFeatures !== undefined) {
-      if (typeof supportedFeatures !== "bigint" || supportedFeatures < 0n || supportedFeatures > 0xffffffffffffffffn) throw pb.invalidValue("google.protobuf.compiler.CodeGeneratorResponse.supported_features", "uint64", supportedFeatures);
+      if (typeof supportedFeatures !== "bigint" || BigInt.asUintN(64, supportedFeatures) !== supportedFeatures) throw pb.invalidValue("google.protobuf.compiler.CodeGeneratorResponse.supported_features", "uint64", supportedFeatures);
       n += 1 + pb.sizeUint64(supportedFeatures);
     }
     const file = m.file;
@@ -563,7 +563,7 @@ export const CodeGeneratorResponse: pb.MessageCodec<CodeGeneratorResponse> = {
     }
     const supportedFeatures = m.supportedFeatures;
     if (supportedFeatures !== undefined) {
-      if (typeof supportedFeatures !== "bigint" || supportedFeatures < 0n || supportedFeatures > 0xffffffffffffffffn) throw pb.invalidValue("google.protobuf.compiler.CodeGeneratorResponse.supported_features", "uint64", supportedFeatures);
+      if (typeof supportedFeatures !== "bigint" || BigInt.asUintN(64, supportedFeatures) !== supportedFeatures) throw pb.invalidValue("google.protobuf.compiler.CodeGeneratorResponse.supported_features", "uint64", supportedFeatures);
       w.tag(16);
       w.uint64(supportedFeatures);
     }
