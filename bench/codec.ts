@@ -35,7 +35,9 @@ import { EverythingSchema, RepeatedsSchema, ScalarsSchema } from "./gen/es/shmrp
 import { Everything, Repeateds, Scalars } from "../tests/codegen/golden/ts/shmrpc/test/everything_pb.js";
 import type { Tree } from "../tests/codegen/golden/ts/shmrpc/test/everything_pb.js";
 import type { MessageCodec, MessageInit } from "../js/src/pb/index.js";
-import { PROTO_FILES, PROTO_ROOT, repoRoot } from "../tests/codegen/support/schema.js";
+import { repoRoot } from "../tests/codegen/support/schema.js";
+import { loadProtobufjs, packageVersion } from "./lib/codec-peers.js";
+import { compare } from "./lib/paired.js";
 
 const argMs = process.argv.indexOf("--ms");
 const MEASURE_MS = argMs >= 0 ? Number(process.argv[argMs + 1]) : 600;
@@ -135,80 +137,8 @@ function cases(baseline: Record<string, MessageCodec<object>> | undefined): Case
   ];
 }
 
-/**
- * A timing loop of its own for each operation (compiled from source), so
- * that every implementation's call site stays monomorphic.
- */
-function rateOf(op: () => unknown): (ms: number) => number {
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  return new Function(
-    "op",
-    `return function rate(ms) {
-      let count = 0;
-      const start = performance.now();
-      const end = start + ms;
-      let now = start;
-      while (now < end) {
-        for (let i = 0; i < 32; i++) op();
-        count += 32;
-        now = performance.now();
-      }
-      return count / ((now - start) / 1000);
-    };`,
-  )(op) as (ms: number) => number;
-}
-
-/** The installed version of an npm package (its package.json is not always exported). */
-function packageVersion(name: string): string {
-  const path = join(repoRoot(), "node_modules", name, "package.json");
-  return (JSON.parse(readFileSync(path, "utf8")) as { version: string }).version;
-}
 const PROTOBUFJS_VERSION = packageVersion("protobufjs");
 const BUFBUILD_VERSION = packageVersion("@bufbuild/protobuf");
-
-interface Comparison {
-  /** Median throughput of each operation over the rounds, ops/s. */
-  rates: number[];
-  /** Median over the rounds of the first operation's rate / each one's, measured in the same round. */
-  ratios: number[];
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[sorted.length >> 1]!;
-}
-
-/**
- * Throughput of each operation over short rounds that take every operation
- * in turn (each round starting with the next one). The VM's speed drifts by
- * up to 2x for seconds at a time; a ratio of two rates from one round is
- * measured under the same conditions, so ratios are the medians of those.
- */
-function compare(ops: (() => unknown)[]): Comparison {
-  const rates = ops.map(rateOf);
-  const perRound = ops.map((): number[] => []);
-  for (const rate of rates) rate(MEASURE_MS / ROUNDS); // warm-up
-  for (let r = 0; r < ROUNDS; r++) {
-    for (let k = 0; k < ops.length; k++) {
-      const i = (r + k) % ops.length;
-      perRound[i]!.push(rates[i]!(MEASURE_MS / ROUNDS));
-    }
-  }
-  const ours = perRound[0]!;
-  return {
-    rates: perRound.map(median),
-    ratios: perRound.map((theirs) => median(ours.map((rate, r) => rate / theirs[r]!))),
-  };
-}
-
-function loadProtobufjs(): protobuf.Root {
-  const root = new protobuf.Root();
-  root.resolvePath = (_origin, target) =>
-    target.startsWith("/") || target.startsWith("google/protobuf/") ? target : join(PROTO_ROOT, target);
-  root.loadSync(PROTO_FILES.map((f) => join(PROTO_ROOT, f)));
-  root.resolveAll();
-  return root;
-}
 
 interface Row {
   message: string;
@@ -256,8 +186,8 @@ function measure(c: Case, root: protobuf.Root): Row[] {
     encodeOps.push(() => (sink += old.encode(c.message).length));
     decodeOps.push(() => old.decode(bytes));
   }
-  const encode = compare(encodeOps);
-  const decode = compare(decodeOps);
+  const encode = compare(encodeOps, ROUNDS, MEASURE_MS / ROUNDS);
+  const decode = compare(decodeOps, ROUNDS, MEASURE_MS / ROUNDS);
   if (sink === 0) throw new Error("nothing was encoded");
   return impls.map((impl, i) => ({
     message: c.name,
