@@ -395,6 +395,15 @@ static const char *key_to_wire(const field_t *key) {
   }
 }
 
+/* The key as its field type wants it, for the loop body. A 32-bit integer
+ * key is converted once, into `k` (Number() of a key like "-1" parses it
+ * again at every use). */
+static const char *wire_key(const ts_ctx_t *ctx, const field_t *key) {
+  if (!key_needs_check(key)) return key_to_wire(key);
+  buf_line(ctx->out, "const k = %s;", key_to_wire(key));
+  return "k";
+}
+
 /* The fallback for a map value missing from an init object. */
 static void entry_value_fallback(const ts_ctx_t *ctx, buf_t *out, const field_t *value) {
   if (field_is_message(value)) {
@@ -439,11 +448,12 @@ void ts_field_size(const ts_ctx_t *ctx, const field_t *f) {
     const field_t *value = entry_field(f, 2);
     buf_open(out, "if (%s !== undefined) {", local);
     map_loop_head(ctx, f, local, true);
-    if (key_needs_check(key)) emit_check(ctx, key, key_to_wire(key));
+    const char *k = wire_key(ctx, key);
+    if (key_needs_check(key)) emit_check(ctx, key, k);
     emit_check(ctx, value, "value");
     buf_indent(out);
     buf_printf(out, "n += %d + w.fill(w.slot(), ", tag_size);
-    entry_size_expr(ctx, out, key, key_to_wire(key));
+    entry_size_expr(ctx, out, key, k);
     buf_put(out, " + ");
     entry_size_expr(ctx, out, value, "value");
     buf_put(out, ");\n");
@@ -549,21 +559,24 @@ void ts_value_write(const ts_ctx_t *ctx, const field_t *f, const char *expr, boo
 static void write_map(const ts_ctx_t *ctx, const field_t *f, const char *local, bool one_pass) {
   buf_t *out = ctx->out;
   const field_t *key = entry_field(f, 1);
+  const char *k;
   buf_open(out, "if (%s !== undefined) {", local);
   if (one_pass) {
     buf_line(out, "const keys = Object.keys(%s);", local);
     open_keys(out, "keys");
     entry_value(ctx, f, local);
-    if (key_needs_check(key)) emit_check(ctx, key, key_to_wire(key));
+    k = wire_key(ctx, key);
+    if (key_needs_check(key)) emit_check(ctx, key, k);
     buf_line(out, "w.tag(%" PRIu32 ");", ts_tag(f, WIRE_LEN));
     buf_line(out, "const entry = w.fork();");
   } else {
     map_loop_head(ctx, f, local, false);
+    k = wire_key(ctx, key);
     write_tag(out, ts_tag(f, WIRE_LEN));
     buf_line(out, "w.len();");
   }
   /* The key was checked above where it can be wrong. */
-  value_write(ctx, key, key_to_wire(key), one_pass);
+  value_write(ctx, key, k, one_pass);
   ts_value_write(ctx, entry_field(f, 2), "value", one_pass);
   if (one_pass) buf_line(out, "w.join(entry);");
   buf_close(out, "}");

@@ -1820,9 +1820,10 @@ export const Maps: pb.MessageCodec<Maps> = {
       for (let i = 0; i < keys.length; i++) {
         const key = keys[i]!;
         const value = int32ToInt64[key] ?? 0n;
-        if (typeof Number(key) !== "number" || (Number(key) | 0) !== Number(key)) throw pb.invalidValue("shmrpc.test.Maps.Int32ToInt64Entry.key", "int32", Number(key));
+        const k = Number(key);
+        if (typeof k !== "number" || (k | 0) !== k) throw pb.invalidValue("shmrpc.test.Maps.Int32ToInt64Entry.key", "int32", k);
         if (typeof value !== "bigint" || BigInt.asIntN(64, value) !== value) throw pb.invalidValue("shmrpc.test.Maps.Int32ToInt64Entry.value", "int64", value);
-        n += 1 + w.fill(w.slot(), 1 + pb.sizeInt32(Number(key)) + 1 + pb.sizeInt64(value));
+        n += 1 + w.fill(w.slot(), 1 + pb.sizeInt32(k) + 1 + pb.sizeInt64(value));
       }
     }
     const int64ToMoney = m.int64ToMoney;
@@ -1843,9 +1844,10 @@ export const Maps: pb.MessageCodec<Maps> = {
       for (let i = 0; i < keys.length; i++) {
         const key = keys[i]!;
         const value = uint32ToBytes[key] ?? pb.EMPTY_BYTES;
-        if (typeof Number(key) !== "number" || (Number(key) >>> 0) !== Number(key)) throw pb.invalidValue("shmrpc.test.Maps.Uint32ToBytesEntry.key", "uint32", Number(key));
+        const k = Number(key);
+        if (typeof k !== "number" || (k >>> 0) !== k) throw pb.invalidValue("shmrpc.test.Maps.Uint32ToBytesEntry.key", "uint32", k);
         if (!(value instanceof Uint8Array)) throw pb.invalidValue("shmrpc.test.Maps.Uint32ToBytesEntry.value", "bytes", value);
-        n += 1 + w.fill(w.slot(), 1 + pb.sizeUint32(Number(key)) + 1 + pb.sizeBytes(value));
+        n += 1 + w.fill(w.slot(), 1 + pb.sizeUint32(k) + 1 + pb.sizeBytes(value));
       }
     }
     const uint64ToDouble = m.uint64ToDouble;
@@ -1866,9 +1868,10 @@ export const Maps: pb.MessageCodec<Maps> = {
       for (let i = 0; i < keys.length; i++) {
         const key = keys[i]!;
         const value = sint32ToBool[key] ?? false;
-        if (typeof Number(key) !== "number" || (Number(key) | 0) !== Number(key)) throw pb.invalidValue("shmrpc.test.Maps.Sint32ToBoolEntry.key", "sint32", Number(key));
+        const k = Number(key);
+        if (typeof k !== "number" || (k | 0) !== k) throw pb.invalidValue("shmrpc.test.Maps.Sint32ToBoolEntry.key", "sint32", k);
         if (typeof value !== "boolean") throw pb.invalidValue("shmrpc.test.Maps.Sint32ToBoolEntry.value", "bool", value);
-        n += 1 + w.fill(w.slot(), 1 + pb.sizeSint32(Number(key)) + 1 + 1);
+        n += 1 + w.fill(w.slot(), 1 + pb.sizeSint32(k) + 1 + 1);
       }
     }
     const sint64ToFloat = m.sint64ToFloat;
@@ -1889,7 +1892,8 @@ export const Maps: pb.MessageCodec<Maps> = {
       for (let i = 0; i < keys.length; i++) {
         const key = keys[i]!;
         const value = fixed32ToColor[key] ?? Color.COLOR_UNSPECIFIED;
-        if (typeof Number(key) !== "number" || (Number(key) >>> 0) !== Number(key)) throw pb.invalidValue("shmrpc.test.Maps.Fixed32ToColorEntry.key", "fixed32", Number(key));
+        const k = Number(key);
+        if (typeof k !== "number" || (k >>> 0) !== k) throw pb.invalidValue("shmrpc.test.Maps.Fixed32ToColorEntry.key", "fixed32", k);
         if (typeof value !== "number" || (value | 0) !== value) throw pb.invalidValue("shmrpc.test.Maps.Fixed32ToColorEntry.value", "enum shmrpc.test.common.Color", value);
         n += 1 + w.fill(w.slot(), 1 + 4 + 1 + pb.sizeInt32(value));
       }
@@ -1912,7 +1916,8 @@ export const Maps: pb.MessageCodec<Maps> = {
       for (let i = 0; i < keys.length; i++) {
         const key = keys[i]!;
         const value = sfixed32ToFixed64[key] ?? 0n;
-        if (typeof Number(key) !== "number" || (Number(key) | 0) !== Number(key)) throw pb.invalidValue("shmrpc.test.Maps.Sfixed32ToFixed64Entry.key", "sfixed32", Number(key));
+        const k = Number(key);
+        if (typeof k !== "number" || (k | 0) !== k) throw pb.invalidValue("shmrpc.test.Maps.Sfixed32ToFixed64Entry.key", "sfixed32", k);
         if (typeof value !== "bigint" || BigInt.asUintN(64, value) !== value) throw pb.invalidValue("shmrpc.test.Maps.Sfixed32ToFixed64Entry.value", "fixed64", value);
         n += 1 + w.fill(w.slot(), 1 + 4 + 1 + 8);
       }
@@ -1964,10 +1969,11 @@ export const Maps: pb.MessageCodec<Maps> = {
       for (let i = 0; i < keys.length; i++) {
         const key = keys[i]!;
         const value = int32ToInt64[key] ?? 0n;
+        const k = Number(key);
         w.byte(18);
         w.len();
         w.byte(8);
-        w.int32(Number(key));
+        w.int32(k);
         w.byte(16);
         w.int64(value);
       }
@@ -1993,10 +1999,11 @@ export const Maps: pb.MessageCodec<Maps> = {
       for (let i = 0; i < keys.length; i++) {
         const key = keys[i]!;
         const value = uint32ToBytes[key] ?? pb.EMPTY_BYTES;
+        const k = Number(key);
         w.byte(34);
         w.len();
         w.byte(8);
-        w.uint32(Number(key));
+        w.uint32(k);
         w.byte(18);
         w.bytes(value);
       }
@@ -2021,10 +2028,11 @@ export const Maps: pb.MessageCodec<Maps> = {
       for (let i = 0; i < keys.length; i++) {
         const key = keys[i]!;
         const value = sint32ToBool[key] ?? false;
+        const k = Number(key);
         w.byte(50);
         w.len();
         w.byte(8);
-        w.sint32(Number(key));
+        w.sint32(k);
         w.byte(16);
         w.bool(value);
       }
@@ -2049,10 +2057,11 @@ export const Maps: pb.MessageCodec<Maps> = {
       for (let i = 0; i < keys.length; i++) {
         const key = keys[i]!;
         const value = fixed32ToColor[key] ?? Color.COLOR_UNSPECIFIED;
+        const k = Number(key);
         w.byte(66);
         w.len();
         w.byte(13);
-        w.fixed32(Number(key));
+        w.fixed32(k);
         w.byte(16);
         w.int32(value);
       }
@@ -2077,10 +2086,11 @@ export const Maps: pb.MessageCodec<Maps> = {
       for (let i = 0; i < keys.length; i++) {
         const key = keys[i]!;
         const value = sfixed32ToFixed64[key] ?? 0n;
+        const k = Number(key);
         w.byte(82);
         w.len();
         w.byte(13);
-        w.sfixed32(Number(key));
+        w.sfixed32(k);
         w.byte(17);
         w.fixed64(value);
       }
@@ -2141,11 +2151,12 @@ export const Maps: pb.MessageCodec<Maps> = {
       for (let i = 0; i < keys.length; i++) {
         const key = keys[i]!;
         const value = int32ToInt64[key] ?? 0n;
-        if (typeof Number(key) !== "number" || (Number(key) | 0) !== Number(key)) throw pb.invalidValue("shmrpc.test.Maps.Int32ToInt64Entry.key", "int32", Number(key));
+        const k = Number(key);
+        if (typeof k !== "number" || (k | 0) !== k) throw pb.invalidValue("shmrpc.test.Maps.Int32ToInt64Entry.key", "int32", k);
         w.tag(18);
         const entry = w.fork();
         w.tag(8);
-        w.int32(Number(key));
+        w.int32(k);
         if (typeof value !== "bigint" || BigInt.asIntN(64, value) !== value) throw pb.invalidValue("shmrpc.test.Maps.Int32ToInt64Entry.value", "int64", value);
         w.tag(16);
         w.int64(value);
@@ -2178,11 +2189,12 @@ export const Maps: pb.MessageCodec<Maps> = {
       for (let i = 0; i < keys.length; i++) {
         const key = keys[i]!;
         const value = uint32ToBytes[key] ?? pb.EMPTY_BYTES;
-        if (typeof Number(key) !== "number" || (Number(key) >>> 0) !== Number(key)) throw pb.invalidValue("shmrpc.test.Maps.Uint32ToBytesEntry.key", "uint32", Number(key));
+        const k = Number(key);
+        if (typeof k !== "number" || (k >>> 0) !== k) throw pb.invalidValue("shmrpc.test.Maps.Uint32ToBytesEntry.key", "uint32", k);
         w.tag(34);
         const entry = w.fork();
         w.tag(8);
-        w.uint32(Number(key));
+        w.uint32(k);
         if (!(value instanceof Uint8Array)) throw pb.invalidValue("shmrpc.test.Maps.Uint32ToBytesEntry.value", "bytes", value);
         w.tag(18);
         w.bytesField(value);
@@ -2213,11 +2225,12 @@ export const Maps: pb.MessageCodec<Maps> = {
       for (let i = 0; i < keys.length; i++) {
         const key = keys[i]!;
         const value = sint32ToBool[key] ?? false;
-        if (typeof Number(key) !== "number" || (Number(key) | 0) !== Number(key)) throw pb.invalidValue("shmrpc.test.Maps.Sint32ToBoolEntry.key", "sint32", Number(key));
+        const k = Number(key);
+        if (typeof k !== "number" || (k | 0) !== k) throw pb.invalidValue("shmrpc.test.Maps.Sint32ToBoolEntry.key", "sint32", k);
         w.tag(50);
         const entry = w.fork();
         w.tag(8);
-        w.sint32(Number(key));
+        w.sint32(k);
         if (typeof value !== "boolean") throw pb.invalidValue("shmrpc.test.Maps.Sint32ToBoolEntry.value", "bool", value);
         w.tag(16);
         w.bool(value);
@@ -2248,11 +2261,12 @@ export const Maps: pb.MessageCodec<Maps> = {
       for (let i = 0; i < keys.length; i++) {
         const key = keys[i]!;
         const value = fixed32ToColor[key] ?? Color.COLOR_UNSPECIFIED;
-        if (typeof Number(key) !== "number" || (Number(key) >>> 0) !== Number(key)) throw pb.invalidValue("shmrpc.test.Maps.Fixed32ToColorEntry.key", "fixed32", Number(key));
+        const k = Number(key);
+        if (typeof k !== "number" || (k >>> 0) !== k) throw pb.invalidValue("shmrpc.test.Maps.Fixed32ToColorEntry.key", "fixed32", k);
         w.tag(66);
         const entry = w.fork();
         w.tag(13);
-        w.fixed32(Number(key));
+        w.fixed32(k);
         if (typeof value !== "number" || (value | 0) !== value) throw pb.invalidValue("shmrpc.test.Maps.Fixed32ToColorEntry.value", "enum shmrpc.test.common.Color", value);
         w.tag(16);
         w.int32(value);
@@ -2283,11 +2297,12 @@ export const Maps: pb.MessageCodec<Maps> = {
       for (let i = 0; i < keys.length; i++) {
         const key = keys[i]!;
         const value = sfixed32ToFixed64[key] ?? 0n;
-        if (typeof Number(key) !== "number" || (Number(key) | 0) !== Number(key)) throw pb.invalidValue("shmrpc.test.Maps.Sfixed32ToFixed64Entry.key", "sfixed32", Number(key));
+        const k = Number(key);
+        if (typeof k !== "number" || (k | 0) !== k) throw pb.invalidValue("shmrpc.test.Maps.Sfixed32ToFixed64Entry.key", "sfixed32", k);
         w.tag(82);
         const entry = w.fork();
         w.tag(13);
-        w.sfixed32(Number(key));
+        w.sfixed32(k);
         if (typeof value !== "bigint" || BigInt.asUintN(64, value) !== value) throw pb.invalidValue("shmrpc.test.Maps.Sfixed32ToFixed64Entry.value", "fixed64", value);
         w.tag(17);
         w.fixed64(value);

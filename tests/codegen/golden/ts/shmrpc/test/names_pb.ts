@@ -684,9 +684,10 @@ export const Map$: pb.MessageCodec<Map$> = {
       for (let i = 0; i < keys.length; i++) {
         const key = keys[i]!;
         const value = entries[key] ?? {};
-        if (typeof Number(key) !== "number" || (Number(key) | 0) !== Number(key)) throw pb.invalidValue("shmrpc.test.names.Map.EntriesEntry.key", "int32", Number(key));
+        const k = Number(key);
+        if (typeof k !== "number" || (k | 0) !== k) throw pb.invalidValue("shmrpc.test.names.Map.EntriesEntry.key", "int32", k);
         if (typeof value !== "object" || value === null) throw pb.invalidValue("shmrpc.test.names.Map.EntriesEntry.value", "message shmrpc.test.names.Array", value);
-        n += 1 + w.fill(w.slot(), 1 + pb.sizeInt32(Number(key)) + 1 + w.fill(w.slot(), Array$.$size(value, w)));
+        n += 1 + w.fill(w.slot(), 1 + pb.sizeInt32(k) + 1 + w.fill(w.slot(), Array$.$size(value, w)));
       }
     }
     if (m.$unknown !== undefined) n += m.$unknown.length;
@@ -700,10 +701,11 @@ export const Map$: pb.MessageCodec<Map$> = {
       for (let i = 0; i < keys.length; i++) {
         const key = keys[i]!;
         const value = entries[key] ?? {};
+        const k = Number(key);
         w.byte(10);
         w.len();
         w.byte(8);
-        w.int32(Number(key));
+        w.int32(k);
         w.byte(18);
         w.len();
         Array$.$write(value, w);
@@ -720,11 +722,12 @@ export const Map$: pb.MessageCodec<Map$> = {
       for (let i = 0; i < keys.length; i++) {
         const key = keys[i]!;
         const value = entries[key] ?? {};
-        if (typeof Number(key) !== "number" || (Number(key) | 0) !== Number(key)) throw pb.invalidValue("shmrpc.test.names.Map.EntriesEntry.key", "int32", Number(key));
+        const k = Number(key);
+        if (typeof k !== "number" || (k | 0) !== k) throw pb.invalidValue("shmrpc.test.names.Map.EntriesEntry.key", "int32", k);
         w.tag(10);
         const entry = w.fork();
         w.tag(8);
-        w.int32(Number(key));
+        w.int32(k);
         if (typeof value !== "object" || value === null) throw pb.invalidValue("shmrpc.test.names.Map.EntriesEntry.value", "message shmrpc.test.names.Array", value);
         w.tag(18);
         const at = w.fork();
