@@ -1,11 +1,9 @@
-# libshmrpc_rpc: the RPC layer (envelope, server, call context) over the
-# channel, with nanopb as its codec. Code that includes shmrpc/rpc.h gets
+# libshmrpc_rpc: the RPC layer (server, call context) over the channel and
+# its envelope format, with nanopb as its codec. Code that includes shmrpc/rpc.h gets
 # PB_ENABLE_MALLOC (unbounded fields are malloc'd pointers) and
 # PB_FIELD_32BIT (fields up to the message limit) from shmrpc::nanopb.
 include(${CMAKE_CURRENT_LIST_DIR}/../cmake/Nanopb.cmake)
 add_library(shmrpc_rpc STATIC
-  src/rpc_envelope.c
-  src/rpc_status.c
   src/rpc_call_table.c
   src/rpc_deadline_heap.c
   src/rpc_reply.c

@@ -14,6 +14,13 @@ node scripts/check-layers.mjs
 echo "== C tests"
 ctest --test-dir build/cmake --output-on-failure -j2
 
+# The channel library alone, with a pb.h that fails the build if anything
+# below the RPC layer includes nanopb (docs: c/include/shmrpc.h).
+echo "== C channel layer without the RPC layer or nanopb"
+cmake -S . -B build/channel-only -DSHMRPC_BUILD_RPC=OFF >/dev/null
+cmake --build build/channel-only -j2 >/dev/null
+ctest --test-dir build/channel-only --output-on-failure -j2 -E stress
+
 # Built with clang: its UBSan also catches arithmetic on null pointers,
 # which gcc's does not.
 echo "== C tests under AddressSanitizer + UndefinedBehaviorSanitizer (clang)"

@@ -2,6 +2,8 @@
 
 import * as pb from "../../js/src/codegen-runtime.js";
 
+pb.requireGeneratedCodeVersion(1, "protoc-gen-shmrpc 0.1.0");
+
 /**
  * rpc_bench.proto as google.protobuf.FileDescriptorProto messages (binary, base64,
  * without source info): the files it imports, then the file itself. For
@@ -130,13 +132,13 @@ export const Bench: pb.ServiceDescriptor & {
   };
 } = {
   name: "bench.Bench",
-  fingerprint: "9ed72bc3c0322d87",
+  fingerprint: "2082f705dc71cf08",
   file: file_rpc_bench,
   methods: {
     echo: {
       path: "bench.Bench/Echo",
       id: 0x34b374e3,
-      schemaHash: 0xfc7db76d,
+      schemaHash: 0x6032b890,
       kind: "unary",
       requestType: Blob,
       responseType: Blob,

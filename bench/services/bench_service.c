@@ -33,7 +33,7 @@ static void count(void *user, const shmrpc_msg_t *msg) {
   (void)shmrpc_channel_send(sink->ch, SHMRPC_COMMAND, report, (size_t)len, -1);
 }
 
-SHMRPC_EXPORT int shmrpc_serve(const shmrpc_host_t *host) {
+SHMRPC_EXTERN int shmrpc_serve(const shmrpc_host_t *host) {
   shmrpc_channel_t ch;
   int rc = shmrpc_host_open_channel(host, &ch);
   if (rc < 0)

@@ -2,7 +2,7 @@
  * fixed offsets, little-endian u32 fields, no varints. */
 #include <string.h>
 
-#include "shmrpc/rpc.h"
+#include "shmrpc/envelope.h"
 
 enum {
   OFF_VERSION = 0,
@@ -91,4 +91,11 @@ int shmrpc_envelope_parse(const uint8_t *data, size_t len,
   out->body = data + SHMRPC_ENVELOPE_HEADER_BYTES;
   out->body_len = len - SHMRPC_ENVELOPE_HEADER_BYTES;
   return 0;
+}
+
+uint32_t shmrpc_event_id(const char *name) {
+  uint32_t h = 0x811c9dc5u;
+  for (const unsigned char *p = (const unsigned char *)name; *p != 0; p++)
+    h = (h ^ *p) * 0x01000193u;
+  return h;
 }

@@ -289,7 +289,10 @@ static void handle_request(shmrpc_server_t *server,
   const shmrpc_method_t *m = route->method;
   if (env->schema_hash != m->schema_hash) {
     reject(server, env->call_id, SHMRPC_STATUS_FAILED_PRECONDITION,
-           "%s: the client's schema differs from the server's", m->path);
+           "%s: the client's request or response type or call kind differs "
+           "from the server's; generate both from compatible .proto files "
+           "(docs/PROTOCOL.md section 8)",
+           m->path);
     return;
   }
   shmrpc_call_t *call = new_call(server, route, env);
@@ -492,13 +495,6 @@ int shmrpc_server_emit(shmrpc_server_t *server, uint32_t event_id,
   shmrpc_envelope_t header = {.kind = SHMRPC_RPC_EVENT, .method_id = event_id};
   const char *why;
   return shmrpc__send_message(server->channel, &header, fields, message, &why);
-}
-
-uint32_t shmrpc_event_id(const char *name) {
-  uint32_t h = 0x811c9dc5u;
-  for (const unsigned char *p = (const unsigned char *)name; *p != 0; p++)
-    h = (h ^ *p) * 0x01000193u;
-  return h;
 }
 
 size_t shmrpc_server_calls_in_flight(shmrpc_server_t *server) {

@@ -1,5 +1,5 @@
-/* Status names, the same as gRPC's (c/include/shmrpc/service.h). */
-#include "shmrpc/service.h"
+/* Status names, the same as gRPC's (c/include/shmrpc/status.h). */
+#include "shmrpc/status.h"
 
 const char *shmrpc_status_name(int status) {
   switch (status) {

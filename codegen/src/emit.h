@@ -13,6 +13,11 @@
 #define SHMRPC_CODEGEN_VERSION "0.0.0"
 #endif
 #define CODEGEN_NAME "protoc-gen-shmrpc"
+/* The contract between generated code and the runtimes it runs on: C's
+ * SHMRPC_GENERATED_CODE_VERSION (shmrpc/service.h), TypeScript's
+ * GENERATED_CODE_VERSION (js/src/rpc/types.ts). Bumped when generated code
+ * and runtime stop fitting; generated files then fail to build. */
+#define CODEGEN_GENERATED_CODE_VERSION 1
 
 /* <name>_pb.ts: interfaces, enums, codecs, service descriptors, clients. */
 bool ts_emit_file(schema_t *schema, const params_t *params, const file_t *file,

@@ -22,76 +22,15 @@ uint64_t fingerprint_fnv1a64(const char *data, size_t len) {
   return h;
 }
 
-static const char *const type_names[] = {
-    [TYPE_DOUBLE] = "double",     [TYPE_FLOAT] = "float",       [TYPE_INT64] = "int64",
-    [TYPE_UINT64] = "uint64",     [TYPE_INT32] = "int32",       [TYPE_FIXED64] = "fixed64",
-    [TYPE_FIXED32] = "fixed32",   [TYPE_BOOL] = "bool",         [TYPE_STRING] = "string",
-    [TYPE_GROUP] = "group",       [TYPE_MESSAGE] = "message",   [TYPE_BYTES] = "bytes",
-    [TYPE_UINT32] = "uint32",     [TYPE_ENUM] = "enum",         [TYPE_SFIXED32] = "sfixed32",
-    [TYPE_SFIXED64] = "sfixed64", [TYPE_SINT32] = "sint32",     [TYPE_SINT64] = "sint64",
-};
-
-typedef struct {
-  const message_t **items;
-  size_t count;
-  size_t cap;
-} message_set_t;
-
-static void collect(message_set_t *set, const message_t *m) {
-  for (size_t i = 0; i < set->count; i++) {
-    if (set->items[i] == m) return;
-  }
-  if (set->count == set->cap) {
-    set->cap = set->cap == 0 ? 16 : set->cap * 2;
-    set->items = xrealloc(set->items, sizeof(*set->items) * set->cap);
-  }
-  set->items[set->count++] = m;
-  for (size_t i = 0; i < m->field_count; i++) {
-    if (m->fields[i].message != NULL) collect(set, m->fields[i].message);
-  }
-}
-
-static int by_full_name(const void *a, const void *b) {
-  const message_t *x = *(const message_t *const *)a;
-  const message_t *y = *(const message_t *const *)b;
-  return strcmp(x->full_name, y->full_name);
-}
-
-static int by_number(const void *a, const void *b) {
-  const field_t *x = *(const field_t *const *)a;
-  const field_t *y = *(const field_t *const *)b;
-  return (x->number > y->number) - (x->number < y->number);
-}
-
-static void describe_message(buf_t *out, const message_t *m) {
-  buf_printf(out, "message %s\n", m->full_name);
-  const field_t **fields = xrealloc(NULL, sizeof(*fields) * (m->field_count + 1));
-  for (size_t i = 0; i < m->field_count; i++) fields[i] = &m->fields[i];
-  qsort(fields, m->field_count, sizeof(*fields), by_number);
-  for (size_t i = 0; i < m->field_count; i++) {
-    const field_t *f = fields[i];
-    const char *label = f->repeated            ? "repeated"
-                        : f->required          ? "required"
-                        : f->explicit_presence ? "optional"
-                                               : "singular";
-    buf_printf(out, "%" PRId32 " %s %s", f->number, label, type_names[f->type]);
-    if (f->message != NULL) buf_printf(out, " %s", f->message->full_name);
-    if (f->enumeration != NULL) buf_printf(out, " %s", f->enumeration->full_name);
-    buf_put(out, "\n");
-  }
-  free(fields);
-}
-
+/* Only what two peers must agree on to talk: which messages a call carries
+ * and how it flows. Fields are left out on purpose, so that adding, renaming
+ * and removing fields and enum values keeps peers talking as protobuf's wire
+ * rules allow (docs/PROTOCOL.md section 8, "Schema evolution"). */
 void fingerprint_method_schema(buf_t *out, const method_t *method) {
-  buf_put(out, "shmrpc-schema-1\n");
+  buf_put(out, "shmrpc-schema-2\n");
   buf_printf(out, "request %s\n", method->input->full_name);
   buf_printf(out, "response %s\n", method->output->full_name);
-  message_set_t set = {0};
-  collect(&set, method->input);
-  collect(&set, method->output);
-  qsort(set.items, set.count, sizeof(*set.items), by_full_name);
-  for (size_t i = 0; i < set.count; i++) describe_message(out, set.items[i]);
-  free(set.items);
+  buf_printf(out, "kind %s\n", method->server_streaming ? "server_streaming" : "unary");
 }
 
 static int methods_by_name(const void *a, const void *b) {

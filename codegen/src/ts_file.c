@@ -298,6 +298,11 @@ bool ts_emit_file(schema_t *schema, const params_t *params, const file_t *file,
   buf_blank(&out);
   emit_imports(&ctx);
   buf_blank(&out);
+  /* Another runtime's version fails to compile (a literal type) and, from
+   * plain JavaScript, to load. */
+  buf_line(&out, "pb.requireGeneratedCodeVersion(%d, \"%s %s\");", CODEGEN_GENERATED_CODE_VERSION,
+           CODEGEN_NAME, SHMRPC_CODEGEN_VERSION);
+  buf_blank(&out);
   bool ok = ts_descriptor_emit(&ctx);
   if (ok) {
     for (size_t i = 0; i < file->enum_count; i++) {

@@ -8,7 +8,7 @@ static void echo(void *user, const shmrpc_msg_t *msg) {
   (void)shmrpc_channel_send(ch, msg->type, msg->data, msg->len, -1);
 }
 
-SHMRPC_EXPORT int shmrpc_serve(const shmrpc_host_t *host) {
+SHMRPC_EXTERN int shmrpc_serve(const shmrpc_host_t *host) {
   shmrpc_channel_t ch;
   int rc = shmrpc_host_open_channel(host, &ch);
   if (rc < 0)

@@ -274,15 +274,32 @@ static const bridge_Store_handlers_t handlers = {
     .Stats = stats,
 };
 
-/* The library's entry point (shmrpc/host.h): a fresh store per host. When
- * the client goes away the server fails every open watch (their cancel
- * hooks finish them) before shmrpc_serve_service returns. */
-SHMRPC_EXPORT int shmrpc_serve(const shmrpc_host_t *host) {
-  service_t service = {.last_watch_deadline_ms = -1};
-  service.store = store_create();
-  if (service.store == NULL) return SHMRPC_ENOMEM;
-  int rc = shmrpc_serve_service(host, &bridge_Store_service, &handlers, &service);
-  sweep_watchers(&service);
-  store_destroy(service.store);
-  return rc;
+/* A fresh store per client. */
+static int setup(shmrpc_server_t *server, const char *config, void **user_data) {
+  (void)server;
+  (void)config;
+  service_t *service = calloc(1, sizeof *service);
+  if (service == NULL) return SHMRPC_ENOMEM;
+  service->last_watch_deadline_ms = -1;
+  service->store = store_create();
+  if (service->store == NULL) {
+    free(service);
+    return SHMRPC_ENOMEM;
+  }
+  *user_data = service;
+  return 0;
 }
+
+/* The client is gone: the server has failed every open watch (their
+ * cancel hooks finished them). */
+static void teardown(shmrpc_server_t *server, void *user_data) {
+  (void)server;
+  service_t *service = user_data;
+  sweep_watchers(service);
+  store_destroy(service->store);
+  free(service);
+}
+
+static const shmrpc_service_hooks_t hooks = {.setup = setup, .teardown = teardown};
+
+SHMRPC_SERVICE_LIBRARY(&bridge_Store_service, &handlers, &hooks)

@@ -5,4 +5,5 @@
  * (rpc/types.ts). Portable, like `shmrpc`.
  */
 export * from "./pb/index.js";
+export { GENERATED_CODE_VERSION, requireGeneratedCodeVersion } from "./rpc/types.js";
 export type { CallOptions, MethodDescriptor, MethodKind, RpcTransport, ServiceDescriptor } from "./rpc/types.js";

@@ -195,9 +195,9 @@ static void codegen_service_descriptor_matches_the_proto(void **state) {
     assert_int_equal(s->methods[i].id, fnv1a32(s->methods[i].path));
   }
   assert_int_equal(shmrpc_test_api_Echo_Prices_ID, fnv1a32("shmrpc.test.api.Echo/Prices"));
-  /* Echo and EchoStream share request and response types, so their schema
-   * hashes agree; Prices has other types. */
-  assert_int_equal(s->methods[0].schema_hash, s->methods[1].schema_hash);
+  /* Echo and EchoStream share request and response types but not the call
+   * kind, so their schema hashes differ; Prices has other types. */
+  assert_int_not_equal(s->methods[0].schema_hash, s->methods[1].schema_hash);
   assert_int_not_equal(s->methods[0].schema_hash, s->methods[2].schema_hash);
 }
 

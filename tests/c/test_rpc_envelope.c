@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "shmrpc/rpc.h"
+#include "shmrpc/envelope.h"
 #include "test_support.h"
 
 /* The fields make_rpc_vectors.py put in each well-formed vector. */

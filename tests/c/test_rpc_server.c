@@ -434,8 +434,9 @@ static void server_schema_mismatch_failed_precondition(void **state) {
   rpctest_EchoRequest req = {.text = "x"};
   send_echo(f, 4, rpctest_RpcTest_Echo_ID, ECHO_HASH ^ 1, &req, 0);
   expect_error(f, 4, SHMRPC_STATUS_FAILED_PRECONDITION,
-               "rpctest.RpcTest/Echo: the client's schema differs from the "
-               "server's");
+               "rpctest.RpcTest/Echo: the client's request or response type or "
+               "call kind differs from the server's; generate both from "
+               "compatible .proto files (docs/PROTOCOL.md section 8)");
   fixture_stop(f);
 }
 

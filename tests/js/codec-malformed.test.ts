@@ -174,7 +174,8 @@ describe("malformed input", () => {
       .filter((b) => b.length > 0);
     let decoded = 0;
     let rejected = 0;
-    const started = performance.now();
+    // A hang shows as one input taking long; the total depends on the machine's load.
+    let slowest = 0;
     for (let i = 0; i < 20000; i++) {
       let input: Uint8Array;
       if (i % 2 === 0) {
@@ -185,6 +186,7 @@ describe("malformed input", () => {
         for (let flips = 1 + rng.int(4); flips > 0; flips--) input[rng.int(input.length)] = rng.int(256);
         if (rng.chance(0.3)) input = input.subarray(0, rng.int(input.length));
       }
+      const started = performance.now();
       try {
         Everything.decode(input);
         decoded++;
@@ -192,8 +194,9 @@ describe("malformed input", () => {
         if (!isDecodeError(error)) throw new Error(`input ${Buffer.from(input).toString("hex")}: ${String(error)}`);
         rejected++;
       }
+      slowest = Math.max(slowest, performance.now() - started);
     }
     assert.ok(decoded > 100 && rejected > 100, `decoded ${decoded}, rejected ${rejected}`);
-    assert.ok(performance.now() - started < 5000);
+    assert.ok(slowest < 1000, `one input took ${slowest.toFixed(0)} ms to decode or reject`);
   });
 });

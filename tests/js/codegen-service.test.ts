@@ -17,6 +17,7 @@ import type { DescMessage, DescService } from "@bufbuild/protobuf";
 import { Money } from "../codegen/golden/ts/shmrpc/test/common_pb.js";
 import { Everything } from "../codegen/golden/ts/shmrpc/test/everything_pb.js";
 import { Echo, EchoClient, EchoRequest, PriceQuery } from "../codegen/golden/ts/shmrpc/test/service_pb.js";
+import { GENERATED_CODE_VERSION, requireGeneratedCodeVersion } from "../../js/src/codegen-runtime.js";
 import type { CallOptions, MessageInit, MethodDescriptor, RpcTransport } from "../../js/src/codegen-runtime.js";
 import { registry, repoRoot } from "../codegen/support/schema.js";
 
@@ -34,61 +35,9 @@ function fnv1a64(text: string): bigint {
   return h;
 }
 
-const TYPE_NAMES: { [type: number]: string } = {
-  1: "double", 2: "float", 3: "int64", 4: "uint64", 5: "int32", 6: "fixed64", 7: "fixed32",
-  8: "bool", 9: "string", 10: "group", 11: "message", 12: "bytes", 13: "uint32", 14: "enum",
-  15: "sfixed32", 16: "sfixed64", 17: "sint32", 18: "sint64",
-};
-
-interface SchemaField {
-  number: number;
-  label: string;
-  type: string;
-  typeName?: string;
-}
-
-/** Fields of a message, map entries spelled out as protoc declares them. */
-function schemaMessages(request: DescMessage, response: DescMessage): Map<string, SchemaField[]> {
-  const out = new Map<string, SchemaField[]>();
-  const visit = (m: DescMessage): void => {
-    if (out.has(m.typeName)) return;
-    const fields: SchemaField[] = [];
-    out.set(m.typeName, fields);
-    for (const f of m.proto.field) {
-      const label = f.label === 3 ? "repeated" : f.proto3Optional ? "optional" : "singular";
-      fields.push({ number: f.number, label, type: TYPE_NAMES[f.type]!, typeName: f.typeName.slice(1) || undefined });
-    }
-    for (const f of m.fields) {
-      if (f.fieldKind === "message") visit(f.message);
-      if (f.fieldKind === "list" && f.listKind === "message") visit(f.message);
-      if (f.fieldKind === "map") {
-        const value: SchemaField =
-          f.mapKind === "message"
-            ? { number: 2, label: "singular", type: "message", typeName: f.message.typeName }
-            : f.mapKind === "enum"
-              ? { number: 2, label: "singular", type: "enum", typeName: f.enum.typeName }
-              : { number: 2, label: "singular", type: TYPE_NAMES[f.scalar]! };
-        out.set(f.proto.typeName.slice(1), [{ number: 1, label: "singular", type: TYPE_NAMES[f.mapKey]! }, value]);
-        if (f.mapKind === "message") visit(f.message);
-      }
-    }
-  };
-  visit(request);
-  visit(response);
-  return out;
-}
-
-function schemaText(request: DescMessage, response: DescMessage): string {
-  const messages = schemaMessages(request, response);
-  let text = `shmrpc-schema-1\nrequest ${request.typeName}\nresponse ${response.typeName}\n`;
-  const names = [...messages.keys()].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
-  for (const name of names) {
-    text += `message ${name}\n`;
-    for (const f of [...messages.get(name)!].sort((a, b) => a.number - b.number)) {
-      text += `${f.number} ${f.label} ${f.type}${f.typeName === undefined ? "" : ` ${f.typeName}`}\n`;
-    }
-  }
-  return text;
+/** The canonical schema text of a method (docs/PROTOCOL.md section 8). */
+function schemaText(request: DescMessage, response: DescMessage, kind: string): string {
+  return `shmrpc-schema-2\nrequest ${request.typeName}\nresponse ${response.typeName}\nkind ${kind}\n`;
 }
 
 interface Expected {
@@ -99,13 +48,16 @@ interface Expected {
 }
 
 function recompute(service: DescService): { methods: Expected[]; fingerprint: string } {
-  const methods = service.methods.map((m) => ({
-    name: m.name,
-    path: `${service.typeName}/${m.name}`,
-    id: fnv1a32(`${service.typeName}/${m.name}`),
-    schemaHash: fnv1a32(schemaText(m.input, m.output)),
-    kind: m.methodKind === "server_streaming" ? "server_streaming" : "unary",
-  }));
+  const methods = service.methods.map((m) => {
+    const kind = m.methodKind === "server_streaming" ? "server_streaming" : "unary";
+    return {
+      name: m.name,
+      path: `${service.typeName}/${m.name}`,
+      id: fnv1a32(`${service.typeName}/${m.name}`),
+      schemaHash: fnv1a32(schemaText(m.input, m.output, kind)),
+      kind,
+    };
+  });
   let text = `service ${service.typeName}\n`;
   for (const m of [...methods].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     text += `method ${m.path} ${m.kind} ${m.schemaHash.toString(16).padStart(8, "0")}\n`;
@@ -123,16 +75,10 @@ describe("method ids and schema fingerprints", () => {
 
   it("the documented example is what the plugin hashes", () => {
     const example = [
-      "shmrpc-schema-1",
+      "shmrpc-schema-2",
       "request greeter.HelloRequest",
       "response greeter.HelloReply",
-      "message greeter.HelloReply",
-      "1 singular string",
-      "2 repeated message greeter.Tag",
-      "message greeter.HelloRequest",
-      "1 singular string",
-      "message greeter.Tag",
-      "1 singular int64",
+      "kind unary",
       "",
     ].join("\n");
     const doc = readFileSync(join(repoRoot(), "docs", "PROTOCOL.md"), "utf8");
@@ -191,9 +137,26 @@ service Greeter { rpc SayHello(HelloRequest) returns (HelloReply); }
     }
   });
 
-  it("methods with the same request and response types share a schema hash", () => {
-    assert.equal(Echo.methods.echo.schemaHash, Echo.methods.echoStream.schemaHash);
+  it("the schema hash covers the request and response types and the call kind, not the fields", () => {
+    // Echo and EchoStream carry the same types; one is unary, one streams.
+    assert.equal(Echo.methods.echo.requestType, Echo.methods.echoStream.requestType);
+    assert.notEqual(Echo.methods.echo.schemaHash, Echo.methods.echoStream.schemaHash);
     assert.notEqual(Echo.methods.echo.schemaHash, Echo.methods.prices.schemaHash);
+  });
+});
+
+describe("generated code and its runtime", () => {
+  it("every generated file checks the runtime's generated-code version as it loads", () => {
+    const source = readFileSync(join(repoRoot(), "tests", "codegen", "golden", "ts", "shmrpc", "test", "service_pb.ts"), "utf8");
+    assert.match(source, new RegExp(`^pb\\.requireGeneratedCodeVersion\\(${GENERATED_CODE_VERSION}, "protoc-gen-shmrpc [0-9.]+"\\);$`, "m"));
+    requireGeneratedCodeVersion(GENERATED_CODE_VERSION, "protoc-gen-shmrpc test");
+  });
+
+  it("code generated for another runtime throws with what to do", () => {
+    assert.throws(
+      () => requireGeneratedCodeVersion((GENERATED_CODE_VERSION + 1) as typeof GENERATED_CODE_VERSION, "protoc-gen-shmrpc 9.9.9"),
+      /protoc-gen-shmrpc 9\.9\.9 \(generated-code version 2\) does not fit this shmrpc runtime \(version 1\): regenerate it/,
+    );
   });
 });
 

@@ -88,7 +88,7 @@ describe("HTTP gateway (RPC test service in-process)", { timeout: 120000 }, () =
     assert.equal(reply.text, "héllo ✓");
     assert.equal(reply.payload, "AAEC/w==", "bytes as base64");
     assert.equal(reply.timeLeftMs, "-1", "int64 as a string, lowerCamelCase name");
-    assert.equal(reply.peer, "rpc-test");
+    assert.equal(reply.peer, "in-process");
     assert.equal(typeof reply.callId, "number");
     // proto field names are accepted too, and absent fields are defaults.
     const named = await post(`${setup.url}/rpctest.RpcTest/Echo`, JSON.stringify({ text: "a", delay_ms: 0 }));

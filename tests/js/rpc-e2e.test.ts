@@ -46,13 +46,23 @@ async function statsUntil(client: RpcTestClient, check: (s: Awaited<ReturnType<R
 }
 
 describe("RPC end to end (C service in-process)", { timeout: 60000 }, () => {
+  test("the host's config reaches the service's setup hook, which may refuse: the channel closes, calls fail, exited() has its code", async () => {
+    const service = new InProcessService({ library: path.join(servicesDir, "libshmrpc_rpc_test.so"), config: "refuse" });
+    const rpc = new RpcClient(service.channel);
+    const client = new RpcTestClient(rpc);
+    await assert.rejects(client.echo({ text: "x" }), isStatus(Status.UNAVAILABLE));
+    assert.equal(await service.exited(), -1, "SHMRPC_EINVAL from the setup hook");
+    rpc.close();
+    await service.close();
+  });
+
   test("a unary call round-trips with the request's fields and the handler's context", async (t) => {
     const { client } = start(t);
     const payload = Uint8Array.from({ length: 300 }, (_, i) => i & 0xff);
     const reply = await client.echo({ text: "héllo ✓", payload });
     assert.equal(reply.text, "héllo ✓");
     assert.deepEqual(reply.payload, payload);
-    assert.equal(reply.peer, "rpc-test");
+    assert.equal(reply.peer, "in-process", "the host's label, set by shmrpc_serve_service");
     assert.equal(reply.timeLeftMs, -1n);
     assert.ok(reply.callId > 0);
     const timed = await client.echo({ text: "x" }, { timeoutMs: 5000 });

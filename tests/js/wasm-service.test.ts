@@ -6,15 +6,24 @@
  * mid-call.
  */
 import assert from "node:assert/strict";
-import { test } from "node:test";
+import { test, type TestContext } from "node:test";
 import type { Worker } from "node:worker_threads";
 import { FrameType, RpcClient, RpcError, Status } from "shmrpc";
 import { GreeterClient } from "../../examples/greeter/gen/greeter_pb.js";
 import { RpcTestClient } from "./gen/rpc_test_pb.js";
 import { startWasmServiceInNode } from "./helpers/wasm-node.js";
 
-test("echo.wasm sends every TEXT, BINARY and COMMAND message back, also one larger than the ring", async () => {
-  const service = await startWasmServiceInNode("echo", { capacityC2S: 4096, capacityS2C: 4096 });
+/** A service whose Worker ends with the test, passed or failed (a live Worker keeps Node running). */
+async function start(t: TestContext, ...args: Parameters<typeof startWasmServiceInNode>) {
+  const service = await startWasmServiceInNode(...args);
+  t.after(() => service.terminate());
+  return service;
+}
+
+const limit = { timeout: 60000 };
+
+test("echo.wasm sends every TEXT, BINARY and COMMAND message back, also one larger than the ring", limit, async (t) => {
+  const service = await start(t, "echo", { capacityC2S: 4096, capacityS2C: 4096 });
   const replies = service.channel[Symbol.asyncIterator]();
   const large = Uint8Array.from({ length: 50_000 }, (_, i) => (i * 7) & 0xff);
   const sent: Array<[FrameType, Uint8Array | string]> = [
@@ -32,8 +41,8 @@ test("echo.wasm sends every TEXT, BINARY and COMMAND message back, also one larg
   assert.equal(await service.close(), 0);
 });
 
-test("greeter.wasm answers typed unary and streaming calls; a deadline stops a stream that waits for credit", async () => {
-  const service = await startWasmServiceInNode("greeter");
+test("greeter.wasm answers typed unary and streaming calls; a deadline stops a stream that waits for credit", limit, async (t) => {
+  const service = await start(t, "greeter");
   const greeter = new GreeterClient(new RpcClient(service.channel, { streamWindow: 1 }));
   assert.equal((await greeter.sayHello({ name: "wasm" })).message, "Hello, wasm!");
   const messages: string[] = [];
@@ -55,8 +64,8 @@ test("greeter.wasm answers typed unary and streaming calls; a deadline stops a s
   assert.equal(await service.close(), 0);
 });
 
-test("rpc_test_single.wasm: a deadline and a cancel reach the C handler", async () => {
-  const service = await startWasmServiceInNode("rpc_test_single");
+test("rpc_test_single.wasm: a deadline and a cancel reach the C handler", limit, async (t) => {
+  const service = await start(t, "rpc_test_single");
   const rpc = new RpcTestClient(new RpcClient(service.channel));
   const echoed = await rpc.echo({ text: "t" }, { timeoutMs: 5000 });
   assert.ok(echoed.timeLeftMs > 0n && echoed.timeLeftMs <= 5000n, `time left ${echoed.timeLeftMs}`);
@@ -80,9 +89,9 @@ test("rpc_test_single.wasm: a deadline and a cancel reach the C handler", async 
   assert.equal(await service.close(), 0);
 });
 
-test("a Worker terminated mid-call fails the pending calls with UNAVAILABLE", async () => {
+test("a Worker terminated mid-call fails the pending calls with UNAVAILABLE", limit, async (t) => {
   const workers: Worker[] = [];
-  const service = await startWasmServiceInNode("greeter", {}, workers);
+  const service = await start(t, "greeter", {}, workers);
   const greeter = new GreeterClient(new RpcClient(service.channel, { streamWindow: 1 }));
   const stream = greeter.streamGreetings({ name: "x", count: 1_000_000 });
   const iterator = stream[Symbol.asyncIterator]();

@@ -50,7 +50,7 @@ static void slow_sink(void *user, const shmrpc_msg_t *msg) {
   sink->hash = fnv1a(sink->hash, msg->data, msg->len);
 }
 
-SHMRPC_EXPORT int shmrpc_serve(const shmrpc_host_t *host) {
+SHMRPC_EXTERN int shmrpc_serve(const shmrpc_host_t *host) {
   const char *mode = host->config != NULL ? host->config : "echo";
   if (strcmp(mode, "refuse") == 0)
     return SHMRPC_EINVAL;

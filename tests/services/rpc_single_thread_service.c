@@ -61,4 +61,6 @@ static const rpctest_RpcTest_handlers_t handlers = {
     .GetStats = get_stats,
 };
 
-SHMRPC_SERVICE_LIBRARY(&rpctest_RpcTest_service, &handlers, &service)
+static const shmrpc_service_hooks_t hooks = {.user_data = &service};
+
+SHMRPC_SERVICE_LIBRARY(&rpctest_RpcTest_service, &handlers, &hooks)

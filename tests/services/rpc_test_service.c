@@ -1,8 +1,8 @@
 /* The RPC test service (rpc_test.proto), hosted by the Node addon in the
- * end-to-end tests. It writes its own shmrpc_serve, rather than using
- * SHMRPC_SERVICE_LIBRARY, because it owns threads: a timer thread that
- * finishes deferred calls, and one thread per deferred stream. They are
- * stopped before the server is destroyed. */
+ * end-to-end tests. It owns threads (a timer thread that finishes deferred
+ * calls, and one thread per deferred stream): its setup hook starts them,
+ * its teardown hook stops them before the server is destroyed. The config
+ * "refuse" makes the setup refuse to serve (SHMRPC_EINVAL). */
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -230,38 +230,41 @@ static void stop_threads(service_t *s) {
   }
 }
 
-SHMRPC_EXPORT int shmrpc_serve(const shmrpc_host_t *host) {
-  service_t s = {0};
-  shmrpc_channel_t ch;
-  int rc = shmrpc_host_open_channel(host, &ch);
-  if (rc < 0)
-    return rc;
-  shmrpc_server_options_t opts;
-  shmrpc_server_options_init(&opts);
-  opts.peer = "rpc-test";
-  rc = shmrpc_server_create(&ch, &opts, &s.server);
-  if (rc == 0)
-    rc = shmrpc_server_register(s.server, &rpctest_RpcTest_service, &handlers,
-                                &s);
-  if (rc == 0) {
-    pthread_mutex_init(&s.lock, NULL);
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&s.changed, &attr);
-    pthread_condattr_destroy(&attr);
-    if (pthread_create(&s.timer, NULL, timer_main, &s) == 0) {
-      rc = shmrpc_server_run(s.server);
-      stop_threads(&s);
-    } else {
-      rc = SHMRPC_ENOMEM;
-    }
-    pthread_cond_destroy(&s.changed);
-    pthread_mutex_destroy(&s.lock);
+static int setup(shmrpc_server_t *server, const char *config,
+                 void **user_data) {
+  if (config != NULL && strcmp(config, "refuse") == 0)
+    return SHMRPC_EINVAL;
+  service_t *s = calloc(1, sizeof *s);
+  if (s == NULL)
+    return SHMRPC_ENOMEM;
+  s->server = server;
+  pthread_mutex_init(&s->lock, NULL);
+  pthread_condattr_t attr;
+  pthread_condattr_init(&attr);
+  pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+  pthread_cond_init(&s->changed, &attr);
+  pthread_condattr_destroy(&attr);
+  if (pthread_create(&s->timer, NULL, timer_main, s) != 0) {
+    pthread_cond_destroy(&s->changed);
+    pthread_mutex_destroy(&s->lock);
+    free(s);
+    return SHMRPC_ENOMEM;
   }
-  shmrpc_channel_close(&ch);
-  shmrpc_server_destroy(s.server);
-  shmrpc_channel_destroy(&ch);
-  free(s.echoes);
-  return rc;
+  *user_data = s;
+  return 0;
 }
+
+static void teardown(shmrpc_server_t *server, void *user_data) {
+  (void)server;
+  service_t *s = user_data;
+  stop_threads(s);
+  pthread_cond_destroy(&s->changed);
+  pthread_mutex_destroy(&s->lock);
+  free(s->echoes);
+  free(s);
+}
+
+static const shmrpc_service_hooks_t hooks = {.setup = setup,
+                                             .teardown = teardown};
+
+SHMRPC_SERVICE_LIBRARY(&rpctest_RpcTest_service, &handlers, &hooks)

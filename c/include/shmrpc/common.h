@@ -9,6 +9,9 @@
 extern "C" {
 #endif
 
+/* SHMRPC_EXTERN marks a symbol a shared object exports whatever the
+ * build's default visibility: the library's API, and a service library's
+ * shmrpc_serve entry point (host.h). */
 #if defined(__GNUC__)
 #define SHMRPC_EXTERN __attribute__((visibility("default")))
 #define SHMRPC_MUST_CHECK __attribute__((warn_unused_result))

@@ -14,7 +14,7 @@
  *   static void echo(void *user, const shmrpc_msg_t *msg) {
  *     shmrpc_channel_send(user, msg->type, msg->data, msg->len, -1);
  *   }
- *   SHMRPC_EXPORT int shmrpc_serve(const shmrpc_host_t *host) {
+ *   SHMRPC_EXTERN int shmrpc_serve(const shmrpc_host_t *host) {
  *     shmrpc_channel_t ch;
  *     int rc = shmrpc_host_open_channel(host, &ch);
  *     if (rc < 0) return rc;
@@ -36,14 +36,6 @@ extern "C" {
  * with another value (SHMRPC_EVERSION). */
 #define SHMRPC_HOST_ABI_VERSION 1
 #define SHMRPC_SERVE_SYMBOL "shmrpc_serve"
-
-/* Marks a service library's entry point: exported whatever the visibility
- * default of the build. */
-#if defined(__GNUC__)
-#define SHMRPC_EXPORT __attribute__((visibility("default")))
-#else
-#define SHMRPC_EXPORT
-#endif
 
 typedef struct shmrpc_host_s {
   uint32_t abi_version; /* SHMRPC_HOST_ABI_VERSION */

@@ -26,60 +26,13 @@
 #include <stdbool.h>
 
 #include "shmrpc/channel.h"
+#include "shmrpc/envelope.h"
 #include "shmrpc/host.h"
 #include "shmrpc/service.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* ------------------------------------------------------------------------ */
-/* Envelope                                                                  */
-/* ------------------------------------------------------------------------ */
-
-#define SHMRPC_RPC_VERSION 1u
-#define SHMRPC_ENVELOPE_HEADER_BYTES 28u
-
-/* Envelope kinds (docs/PROTOCOL.md section 7). */
-typedef enum {
-  SHMRPC_RPC_REQUEST = 1,
-  SHMRPC_RPC_RESPONSE = 2,
-  SHMRPC_RPC_ERROR = 3,
-  SHMRPC_RPC_CANCEL = 4,
-  SHMRPC_RPC_STREAM_MESSAGE = 5,
-  SHMRPC_RPC_STREAM_END = 6,
-  SHMRPC_RPC_EVENT = 7,
-  SHMRPC_RPC_CREDIT = 8
-} shmrpc_rpc_kind_t;
-
-/* One envelope, header fields in host order. `body` points into the parsed
- * message and is valid as long as that message is. */
-typedef struct shmrpc_envelope_s {
-  uint8_t kind;
-  uint32_t call_id;
-  uint32_t method_id;
-  uint32_t schema_hash;
-  uint32_t status;
-  uint32_t timeout_us;
-  uint32_t credit;
-  const uint8_t *body;
-  size_t body_len;
-} shmrpc_envelope_t;
-
-/* Writes the 28 header bytes of `env` (body fields ignored) into `out`. */
-SHMRPC_EXTERN void shmrpc_envelope_write_header(const shmrpc_envelope_t *env,
-                                                uint8_t out[28]);
-
-/* Parses an envelope from `len` bytes (a whole COMMAND message). Returns 0,
- * or SHMRPC_EPROTO when the bytes are too short, carry another version or
- * an unknown kind, or a status their kind cannot end a call with (ERROR
- * needs a failure status 1-16, STREAM_END any status 0-16; `out->status`
- * then holds the bad value); then `out->call_id` holds the call id if one
- * could be read (else 0) so that the caller can answer it, and `*error`
- * (if `error` is not NULL) a static description. Never reads past `len`. */
-SHMRPC_EXTERN SHMRPC_MUST_CHECK int
-shmrpc_envelope_parse(const uint8_t *data, size_t len, shmrpc_envelope_t *out,
-                      const char **error);
 
 /* ------------------------------------------------------------------------ */
 /* Server                                                                    */
@@ -147,11 +100,6 @@ SHMRPC_EXTERN int shmrpc_server_emit(shmrpc_server_t *server, uint32_t event_id,
                                      const pb_msgdesc_t *fields,
                                      const void *message);
 
-/* The id of an event named `name` (e.g. "pkg.Service/Changed"): FNV-1a 32
- * of the UTF-8 name, the hash that gives methods their ids, so the client
- * can subscribe by the same name (docs/PROTOCOL.md section 7). */
-SHMRPC_EXTERN uint32_t shmrpc_event_id(const char *name);
-
 /* Calls in the server's call table: started, not yet answered, cancelled
  * or expired. Any thread. */
 SHMRPC_EXTERN size_t shmrpc_server_calls_in_flight(shmrpc_server_t *server);
@@ -169,22 +117,54 @@ SHMRPC_EXTERN uint64_t shmrpc_server_calls_abandoned(shmrpc_server_t *server);
  * their shmrpc_call_t pointers are invalid afterwards. */
 SHMRPC_EXTERN void shmrpc_server_destroy(shmrpc_server_t *server);
 
+/* What a service library runs around serving (SHMRPC_SERVICE_LIBRARY).
+ * Every member is optional. */
+typedef struct shmrpc_service_hooks_s {
+  /* Handed to handlers (shmrpc_call_user_data) unless `setup` replaces it. */
+  void *user_data;
+  /* Runs on the service thread before the first call, with the server
+   * (set options, emit events later) and the string the client gave the
+   * host (InProcessService's `config`, shmrpc-host's --config), or NULL.
+   * May replace `*user_data`. Returns 0, or a negative SHMRPC_E* code to
+   * refuse to serve: the channel closes and the host gets that code. */
+  int (*setup)(shmrpc_server_t *server, const char *config, void **user_data);
+  /* Runs once the client is gone, after `setup` succeeded: no handler runs
+   * any more and the channel is closed, so what a deferred call still
+   * sends fails at once. Stop the service's threads (finishing the calls
+   * they hold) and free `user_data`; the server is destroyed afterwards. */
+  void (*teardown)(shmrpc_server_t *server, void *user_data);
+} shmrpc_service_hooks_t;
+
 /* Serves `service` on the host's channel until the client closes it:
  * opens the channel, creates a server (peer "in-process" when the host
- * wakes an event loop, else "process"), registers, runs, cleans up.
- * Returns 0 after an orderly close or a negative SHMRPC_E* code. */
+ * wakes an event loop, else "process"), runs `hooks->setup`, registers,
+ * runs, closes, runs `hooks->teardown`, cleans up. `hooks` may be NULL.
+ * Returns 0 after an orderly close or a negative SHMRPC_E* code.
+ * SHMRPC_SERVICE_LIBRARY is the way to use it; call it yourself only from
+ * a shmrpc_serve of your own that does more than one service's work. */
 SHMRPC_EXTERN int shmrpc_serve_service(const shmrpc_host_t *host,
                                        const shmrpc_service_t *service,
-                                       const void *handlers, void *user_data);
+                                       const void *handlers,
+                                       const shmrpc_service_hooks_t *hooks);
 
-/* Defines the library's `shmrpc_serve` entry point (host.h) for one
- * service: a hostable service library is this one line plus its handlers.
+/* The one way to write a C service: defines the library's `shmrpc_serve`
+ * entry point (host.h) for one service, so that every host runs it (the
+ * Node addon in-process, shmrpc-host across processes, a browser Worker).
+ * `hooks` is a const shmrpc_service_hooks_t * or NULL.
  *
  *   SHMRPC_SERVICE_LIBRARY(&greeter_Greeter_service, &handlers, NULL)
- */
-#define SHMRPC_SERVICE_LIBRARY(service, handlers, user_data)                   \
-  SHMRPC_EXPORT int shmrpc_serve(const shmrpc_host_t *host) {                  \
-    return shmrpc_serve_service(host, (service), (handlers), (user_data));     \
+ *
+ *   static const shmrpc_service_hooks_t hooks = {.setup = open_device,
+ *                                                .teardown = close_device};
+ *   SHMRPC_SERVICE_LIBRARY(&audio_Engine_service, &handlers, &hooks)
+ *
+ * Lower levels, for what this does not cover: shmrpc_server_create/
+ * register/run/poll serve RPC on a channel you opened yourself (your own
+ * host, or a server inside a bigger program), and shmrpc_host_run (host.h)
+ * serves raw TEXT/BINARY/COMMAND frames without RPC. */
+#define SHMRPC_SERVICE_LIBRARY(service, handlers, hooks)                       \
+  SHMRPC_EXTERN int shmrpc_serve(const shmrpc_host_t *host) {                  \
+    return shmrpc_serve_service(host, (service), (handlers), (hooks));         \
   }
 
 /* ------------------------------------------------------------------------ */

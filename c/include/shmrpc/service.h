@@ -7,6 +7,7 @@
 #include <pb.h>
 
 #include "shmrpc/common.h"
+#include "shmrpc/status.h"
 
 /* Fields up to the message limit need nanopb's 32-bit field sizes, and the
  * generated structs' layout depends on them: every unit must agree. */
@@ -18,38 +19,14 @@
 extern "C" {
 #endif
 
-/* gRPC status codes, same numbers and names. */
-#define SHMRPC_STATUS_MAP(XX)                                                  \
-  XX(OK, 0)                                                                    \
-  XX(CANCELLED, 1)                                                             \
-  XX(UNKNOWN, 2)                                                               \
-  XX(INVALID_ARGUMENT, 3)                                                      \
-  XX(DEADLINE_EXCEEDED, 4)                                                     \
-  XX(NOT_FOUND, 5)                                                             \
-  XX(ALREADY_EXISTS, 6)                                                        \
-  XX(PERMISSION_DENIED, 7)                                                     \
-  XX(RESOURCE_EXHAUSTED, 8)                                                    \
-  XX(FAILED_PRECONDITION, 9)                                                   \
-  XX(ABORTED, 10)                                                              \
-  XX(OUT_OF_RANGE, 11)                                                         \
-  XX(UNIMPLEMENTED, 12)                                                        \
-  XX(INTERNAL, 13)                                                             \
-  XX(UNAVAILABLE, 14)                                                          \
-  XX(DATA_LOSS, 15)                                                            \
-  XX(UNAUTHENTICATED, 16)
-
-typedef enum {
-#define XX(name, value) SHMRPC_STATUS_##name = (value),
-  SHMRPC_STATUS_MAP(XX)
-#undef XX
-} shmrpc_status_t;
+/* The version of the contract between this runtime and the code
+ * protoc-gen-shmrpc generates: a generated .shmrpc.h checks it and fails
+ * to compile against a runtime it does not fit. */
+#define SHMRPC_GENERATED_CODE_VERSION 1
 
 /* A handler returns this instead of a status when it will finish the call
  * later (possibly from another thread) with shmrpc_call_finish(). */
 #define SHMRPC_DEFERRED (-1)
-
-/* "OK", "CANCELLED", ... ; "UNKNOWN" for numbers outside the map. */
-SHMRPC_EXTERN const char *shmrpc_status_name(int status);
 
 /* One in-flight call, owned by the RPC runtime (see shmrpc/rpc.h). */
 typedef struct shmrpc_call_s shmrpc_call_t;
@@ -69,7 +46,7 @@ typedef int (*shmrpc_invoke_fn)(const void *handlers, shmrpc_call_t *call,
 
 typedef struct shmrpc_method_s {
   uint32_t id;          /* docs/PROTOCOL.md, "Method ids" */
-  uint32_t schema_hash; /* hash of the request and response schemas */
+  uint32_t schema_hash; /* request and response type names, call kind (PROTOCOL.md 8) */
   const char *path;     /* "package.Service/Method" */
   shmrpc_method_kind_t kind;
   const pb_msgdesc_t *request_fields;

@@ -2,6 +2,8 @@
 
 import * as pb from "../../../js/src/codegen-runtime.js";
 
+pb.requireGeneratedCodeVersion(1, "protoc-gen-shmrpc 0.1.0");
+
 /**
  * rpc_test.proto as google.protobuf.FileDescriptorProto messages (binary, base64,
  * without source info): the files it imports, then the file itself. For
@@ -1167,13 +1169,13 @@ export const RpcTest: pb.ServiceDescriptor & {
   };
 } = {
   name: "rpctest.RpcTest",
-  fingerprint: "573176e8c7919b1a",
+  fingerprint: "7fe971e8e1448eb3",
   file: file_rpc_test,
   methods: {
     echo: {
       path: "rpctest.RpcTest/Echo",
       id: 0x8dfc25f3,
-      schemaHash: 0xa7c6af23,
+      schemaHash: 0xe85d90b1,
       kind: "unary",
       requestType: EchoRequest,
       responseType: EchoReply,
@@ -1181,7 +1183,7 @@ export const RpcTest: pb.ServiceDescriptor & {
     echoDeferred: {
       path: "rpctest.RpcTest/EchoDeferred",
       id: 0xc6d7f68c,
-      schemaHash: 0xa7c6af23,
+      schemaHash: 0xe85d90b1,
       kind: "unary",
       requestType: EchoRequest,
       responseType: EchoReply,
@@ -1189,7 +1191,7 @@ export const RpcTest: pb.ServiceDescriptor & {
     hang: {
       path: "rpctest.RpcTest/Hang",
       id: 0xaaa85ada,
-      schemaHash: 0xa7c6af23,
+      schemaHash: 0xe85d90b1,
       kind: "unary",
       requestType: EchoRequest,
       responseType: EchoReply,
@@ -1197,7 +1199,7 @@ export const RpcTest: pb.ServiceDescriptor & {
     count: {
       path: "rpctest.RpcTest/Count",
       id: 0x4bda6049,
-      schemaHash: 0x940bca0a,
+      schemaHash: 0x1717719d,
       kind: "server_streaming",
       requestType: CountRequest,
       responseType: CountItem,
@@ -1205,7 +1207,7 @@ export const RpcTest: pb.ServiceDescriptor & {
     countDeferred: {
       path: "rpctest.RpcTest/CountDeferred",
       id: 0x5536384e,
-      schemaHash: 0x940bca0a,
+      schemaHash: 0x1717719d,
       kind: "server_streaming",
       requestType: CountRequest,
       responseType: CountItem,
@@ -1213,7 +1215,7 @@ export const RpcTest: pb.ServiceDescriptor & {
     getStats: {
       path: "rpctest.RpcTest/GetStats",
       id: 0x4401c0d5,
-      schemaHash: 0x3e5681c1,
+      schemaHash: 0xe42ec5fd,
       kind: "unary",
       requestType: StatsRequest,
       responseType: Stats,

@@ -2,6 +2,8 @@
 
 import * as pb from "shmrpc/pb";
 
+pb.requireGeneratedCodeVersion(1, "protoc-gen-shmrpc 0.1.0");
+
 /**
  * shmrpc/test/clash.proto as google.protobuf.FileDescriptorProto messages (binary, base64,
  * without source info): the files it imports, then the file itself. For

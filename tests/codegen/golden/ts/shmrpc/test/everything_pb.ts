@@ -6,6 +6,8 @@ import { Empty } from "../../google/protobuf/empty_pb.js";
 import { Timestamp } from "../../google/protobuf/timestamp_pb.js";
 import { Color, Money } from "./common_pb.js";
 
+pb.requireGeneratedCodeVersion(1, "protoc-gen-shmrpc 0.1.0");
+
 /**
  * shmrpc/test/everything.proto as google.protobuf.FileDescriptorProto messages (binary, base64,
  * without source info): the files it imports, then the file itself. For

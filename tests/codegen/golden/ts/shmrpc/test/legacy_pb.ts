@@ -2,6 +2,8 @@
 
 import * as pb from "shmrpc/pb";
 
+pb.requireGeneratedCodeVersion(1, "protoc-gen-shmrpc 0.1.0");
+
 /**
  * shmrpc/test/legacy.proto as google.protobuf.FileDescriptorProto messages (binary, base64,
  * without source info): the files it imports, then the file itself. For
@@ -1166,13 +1168,13 @@ export const Archive: pb.ServiceDescriptor & {
   };
 } = {
   name: "shmrpc.test.legacy.Archive",
-  fingerprint: "d20d943467a25938",
+  fingerprint: "14c25f258f9b0d30",
   file: file_shmrpc_test_legacy,
   methods: {
     store: {
       path: "shmrpc.test.legacy.Archive/Store",
       id: 0x4cf37499,
-      schemaHash: 0xe192b83b,
+      schemaHash: 0x65b53b45,
       kind: "unary",
       requestType: Record,
       responseType: Batch,

@@ -2,6 +2,8 @@
 
 import * as pb from "shmrpc/pb";
 
+pb.requireGeneratedCodeVersion(1, "protoc-gen-shmrpc 0.1.0");
+
 /**
  * shmrpc/test/names.proto as google.protobuf.FileDescriptorProto messages (binary, base64,
  * without source info): the files it imports, then the file itself. For
@@ -913,13 +915,13 @@ export const RangeError$: pb.ServiceDescriptor & {
   };
 } = {
   name: "shmrpc.test.names.RangeError",
-  fingerprint: "d6818819fa2e05fd",
+  fingerprint: "2692d3230074743e",
   file: file_shmrpc_test_names,
   methods: {
     object: {
       path: "shmrpc.test.names.RangeError/Object",
       id: 0x197c997b,
-      schemaHash: 0x571c2b92,
+      schemaHash: 0x87008607,
       kind: "unary",
       requestType: Map$,
       responseType: Promise$,

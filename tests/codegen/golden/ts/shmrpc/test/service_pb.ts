@@ -4,6 +4,8 @@ import * as pb from "shmrpc/pb";
 import { Money } from "./common_pb.js";
 import { Everything } from "./everything_pb.js";
 
+pb.requireGeneratedCodeVersion(1, "protoc-gen-shmrpc 0.1.0");
+
 /**
  * shmrpc/test/service.proto as google.protobuf.FileDescriptorProto messages (binary, base64,
  * without source info): the files it imports, then the file itself. For
@@ -278,13 +280,13 @@ export const Echo: pb.ServiceDescriptor & {
   };
 } = {
   name: "shmrpc.test.api.Echo",
-  fingerprint: "93cecf5693bc02fa",
+  fingerprint: "cbd132412f2315d6",
   file: file_shmrpc_test_service,
   methods: {
     echo: {
       path: "shmrpc.test.api.Echo/Echo",
       id: 0x5a86d2b1,
-      schemaHash: 0x9afc139d,
+      schemaHash: 0x41d128e3,
       kind: "unary",
       requestType: EchoRequest,
       responseType: Everything,
@@ -292,7 +294,7 @@ export const Echo: pb.ServiceDescriptor & {
     echoStream: {
       path: "shmrpc.test.api.Echo/EchoStream",
       id: 0xc57ce409,
-      schemaHash: 0x9afc139d,
+      schemaHash: 0x8bb565de,
       kind: "server_streaming",
       requestType: EchoRequest,
       responseType: Everything,
@@ -300,7 +302,7 @@ export const Echo: pb.ServiceDescriptor & {
     prices: {
       path: "shmrpc.test.api.Echo/Prices",
       id: 0x0a4b2c6a,
-      schemaHash: 0x1296182f,
+      schemaHash: 0x84df4d11,
       kind: "server_streaming",
       requestType: PriceQuery,
       responseType: Money,

@@ -3,6 +3,8 @@
 import * as pb from "shmrpc/pb";
 import { FileDescriptorProto, GeneratedCodeInfo } from "../descriptor_pb.js";
 
+pb.requireGeneratedCodeVersion(1, "protoc-gen-shmrpc 0.1.0");
+
 /**
  * google/protobuf/compiler/plugin.proto as google.protobuf.FileDescriptorProto messages (binary, base64,
  * without source info): the files it imports, then the file itself. For
