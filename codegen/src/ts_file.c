@@ -14,7 +14,7 @@
 /* Locals of the generated methods; a field named like one gets a suffix. */
 static const char *const generated_locals[] = {
     "m", "w", "n", "r", "e", "t", "v", "end", "depth", "into", "tag", "start", "unknown",
-    "init", "key", "value", "len", "message", "target", "offset", "bytes", "pb", "at", "entry",
+    "init", "key", "value", "len", "message", "target", "offset", "bytes", "pb", "at", "entry", "i", "keys", "k",
 };
 
 static bool is_local(const ts_ctx_t *ctx, const char *name) {

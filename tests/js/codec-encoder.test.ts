@@ -121,6 +121,24 @@ describe(`encoders${WITHOUT_BUFFER ? " without Node's Buffer" : ""}`, () => {
     }
   });
 
+  it("write packed fixed-width runs with their length first, across varint size boundaries", () => {
+    for (const count of [15, 16, 2047, 2048]) {
+      // 8 bytes each: 120, 128, 16376 and 16384 bytes, one- to three-byte lengths.
+      const values = Array.from({ length: count }, (_, i) => (i % 7 === 3 ? -0 : i / 4 - 100));
+      const body = new Uint8Array(new Float64Array(values).buffer); // little-endian, as the wire
+      assert.deepEqual([...encodeBoth(Repeateds, { rDouble: values })], [10, ...varint(count * 8), ...body], `${count} doubles`);
+    }
+    for (const count of [31, 32]) {
+      const values = Array.from({ length: count }, (_, i) => i * 1.5);
+      const body = new Uint8Array(new Float32Array(values).buffer);
+      assert.deepEqual([...encodeBoth(Repeateds, { rFloat: values })], [18, ...varint(count * 4), ...body], `${count} floats`);
+    }
+    for (const count of [127, 128]) {
+      const values = Array.from({ length: count }, (_, i) => i % 3 === 0);
+      assert.deepEqual([...encodeBoth(Repeateds, { rBool: values })], [66, ...varint(count), ...values.map(Number)], `${count} bools`);
+    }
+  });
+
   it("grow the area under many small fields and long packed runs", () => {
     const negatives = Array.from({ length: 3000 }, (_, i) => -1 - i);
     const message: MessageInit<Repeateds> = {

@@ -95,6 +95,15 @@ describe("values of the wrong type", () => {
     refuses(R, { rInt32: [1, 2.5] }, FieldRangeError, "shmrpc.test.Repeateds.r_int32");
     refuses(R, { rDouble: [1, "2"] }, FieldTypeError, "shmrpc.test.Repeateds.r_double");
     refuses(R, { rFixed32: [1, -1] }, FieldRangeError, "shmrpc.test.Repeateds.r_fixed32");
+    // Packed runs the writer checks and writes in one loop (Writer.int32Run and the like).
+    refuses(R, { rUint32: [1, -1] }, FieldRangeError, "shmrpc.test.Repeateds.r_uint32");
+    refuses(R, { rSint32: [1, 2 ** 31] }, FieldRangeError, "shmrpc.test.Repeateds.r_sint32");
+    refuses(R, { rEnum: [1, "COLOR_RED"] }, FieldTypeError, "shmrpc.test.Repeateds.r_enum", /enum shmrpc\.test\.common\.Color/);
+    refuses(R, { rFloat: [1, 2n] }, FieldTypeError, "shmrpc.test.Repeateds.r_float");
+    // A hole in a sparse array reads as undefined.
+    // eslint-disable-next-line no-sparse-arrays
+    refuses(R, { rDouble: [1, , 3] }, FieldTypeError, "shmrpc.test.Repeateds.r_double");
+    refuses(R, { rInt32: Array.from({ length: 40 }, (_, i) => (i === 39 ? 0.5 : -i)) }, FieldRangeError, "shmrpc.test.Repeateds.r_int32");
     refuses(R, { rInt64: [1n, 2] }, FieldTypeError, "shmrpc.test.Repeateds.r_int64");
     refuses(R, { rString: ["a", 5] }, FieldTypeError, "shmrpc.test.Repeateds.r_string");
     refuses(R, { rString: ["a", "b", "c", ["d"]] }, FieldTypeError, "shmrpc.test.Repeateds.r_string");

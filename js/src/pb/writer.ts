@@ -73,6 +73,8 @@ export class Writer {
   private runScratch = NO_AREA;
   /** The one-pass area, allocated on first use. */
   private area: Uint8Array = EMPTY;
+  /** A DataView of the area, for runs of floats and doubles written in place. */
+  private areaView: DataView = new DataView(NO_AREA);
   /** One pass: the area's length less SLACK. */
   private limit = 0;
   /** Where the batch nextBatch() returned ends. */
@@ -100,7 +102,7 @@ export class Writer {
     for (let i = 0; i < this.keyCount; i++) this.keyLists[i] = NO_KEYS;
     // Do not keep a huge message's strings or encoding alive in the shared writer.
     if (this.scratch.length > MAX_KEPT_SCRATCH) this.scratch = new Uint8Array(1024);
-    if (this.area.length > MAX_KEPT_SCRATCH) this.area = EMPTY;
+    if (this.area.length > MAX_KEPT_SCRATCH) this.setArea(EMPTY);
     this.buf = EMPTY;
   }
 
@@ -269,7 +271,7 @@ export class Writer {
 
   /** Starts a one-pass encode into the writer's own area. */
   beginArea(): void {
-    if (this.area.length === 0) this.area = new Uint8Array(INITIAL_AREA);
+    if (this.area.length === 0) this.setArea(new Uint8Array(INITIAL_AREA));
     this.buf = this.area;
     this.pos = 0;
     this.limit = this.area.length - SLACK;
@@ -288,9 +290,14 @@ export class Writer {
   private grow(n: number): void {
     const area = new Uint8Array(Math.max(this.area.length * 2, this.pos + n + SLACK));
     area.set(this.buf.subarray(0, this.pos));
-    this.area = area;
+    this.setArea(area);
     this.buf = area;
     this.limit = area.length - SLACK;
+  }
+
+  private setArea(area: Uint8Array): void {
+    this.area = area;
+    this.areaView = new DataView(area.buffer, area.byteOffset, area.length);
   }
 
   /** One pass: a field's tag, after a check that leaves SLACK behind it. */
@@ -396,6 +403,108 @@ export class Writer {
     }
     this.batchEnd = from + 1;
     return undefined;
+  }
+
+  /**
+   * One pass: the values of a packed int32 (or enum) run, each checked
+   * first (`field` and `kind` name it in the error), in one loop over
+   * locals. A negative value takes ten bytes.
+   */
+  int32Run(values: readonly number[], field: string, kind: string): void {
+    const count = values.length;
+    this.ensure(count * 10);
+    const buf = this.buf;
+    let pos = this.pos;
+    for (let i = 0; i < count; i++) {
+      let v: unknown = values[i];
+      if (typeof v !== "number" || (v | 0) !== v) throw invalidValue(field, kind, v);
+      if (v >= 0) {
+        while (v > 0x7f) {
+          buf[pos++] = (v & 0x7f) | 0x80;
+          v >>>= 7;
+        }
+        buf[pos++] = v;
+      } else {
+        // Sign-extended to 64 bits: 28 bits of v, its top 4 with ones, then ones.
+        let lo = v >>> 0;
+        for (let k = 0; k < 4; k++) {
+          buf[pos++] = (lo & 0x7f) | 0x80;
+          lo >>>= 7;
+        }
+        buf[pos++] = lo | 0xf0;
+        buf[pos++] = 0xff;
+        buf[pos++] = 0xff;
+        buf[pos++] = 0xff;
+        buf[pos++] = 0xff;
+        buf[pos++] = 0x01;
+      }
+    }
+    this.pos = pos;
+  }
+
+  /** One pass: the values of a packed uint32 run, as int32Run() does. */
+  uint32Run(values: readonly number[], field: string, kind: string): void {
+    const count = values.length;
+    this.ensure(count * 5);
+    const buf = this.buf;
+    let pos = this.pos;
+    for (let i = 0; i < count; i++) {
+      let v: unknown = values[i];
+      if (typeof v !== "number" || (v >>> 0) !== v) throw invalidValue(field, kind, v);
+      while (v > 0x7f) {
+        buf[pos++] = (v & 0x7f) | 0x80;
+        v >>>= 7;
+      }
+      buf[pos++] = v;
+    }
+    this.pos = pos;
+  }
+
+  /** One pass: the values of a packed sint32 run (ZigZag), as int32Run() does. */
+  sint32Run(values: readonly number[], field: string, kind: string): void {
+    const count = values.length;
+    this.ensure(count * 5);
+    const buf = this.buf;
+    let pos = this.pos;
+    for (let i = 0; i < count; i++) {
+      const value: unknown = values[i];
+      if (typeof value !== "number" || (value | 0) !== value) throw invalidValue(field, kind, value);
+      let v = ((value << 1) ^ (value >> 31)) >>> 0;
+      while (v > 0x7f) {
+        buf[pos++] = (v & 0x7f) | 0x80;
+        v >>>= 7;
+      }
+      buf[pos++] = v;
+    }
+    this.pos = pos;
+  }
+
+  /**
+   * One pass: the values of a packed double run, each checked as it is
+   * written (`field` names it in the error), through a DataView of the
+   * area. The caller has written the run's length and made room.
+   */
+  doubleRun(values: readonly number[], field: string): void {
+    const view = this.areaView;
+    let pos = this.pos;
+    for (let i = 0; i < values.length; i++, pos += 8) {
+      const v: unknown = values[i];
+      if (typeof v !== "number") throw invalidValue(field, "double", v);
+      view.setFloat64(pos, v, true);
+    }
+    this.pos = pos;
+  }
+
+  /** One pass: the values of a packed float run, as doubleRun() does. */
+  floatRun(values: readonly number[], field: string): void {
+    const view = this.areaView;
+    let pos = this.pos;
+    for (let i = 0; i < values.length; i++, pos += 4) {
+      const v: unknown = values[i];
+      if (typeof v !== "number") throw invalidValue(field, "float", v);
+      view.setFloat32(pos, v, true);
+    }
+    this.pos = pos;
   }
 
   /** One pass: a bytes field's length and content. */
@@ -538,8 +647,8 @@ export class Writer {
   }
 
   /**
-   * The values of a packed float run. A long run is converted whole by a
-   * Float32Array and its bytes copied in one go.
+   * The values of a packed float run (write pass). A long run is converted
+   * whole by a Float32Array and its bytes copied in one go.
    */
   floats(values: readonly number[]): void {
     const count = values.length;

@@ -325,7 +325,7 @@ export const EchoReply: pb.MessageCodec<EchoReply> = {
     }
     const timeLeftMs = m.timeLeftMs;
     if (timeLeftMs !== undefined && timeLeftMs !== 0n) {
-      if (typeof timeLeftMs !== "bigint" || timeLeftMs < -0x8000000000000000n || timeLeftMs > 0x7fffffffffffffffn) throw pb.invalidValue("rpctest.EchoReply.time_left_ms", "int64", timeLeftMs);
+      if (typeof timeLeftMs !== "bigint" || BigInt.asIntN(64, timeLeftMs) !== timeLeftMs) throw pb.invalidValue("rpctest.EchoReply.time_left_ms", "int64", timeLeftMs);
       n += 1 + pb.sizeInt64(timeLeftMs);
     }
     const peer = m.peer;
@@ -387,7 +387,7 @@ export const EchoReply: pb.MessageCodec<EchoReply> = {
     }
     const timeLeftMs = m.timeLeftMs;
     if (timeLeftMs !== undefined && timeLeftMs !== 0n) {
-      if (typeof timeLeftMs !== "bigint" || timeLeftMs < -0x8000000000000000n || timeLeftMs > 0x7fffffffffffffffn) throw pb.invalidValue("rpctest.EchoReply.time_left_ms", "int64", timeLeftMs);
+      if (typeof timeLeftMs !== "bigint" || BigInt.asIntN(64, timeLeftMs) !== timeLeftMs) throw pb.invalidValue("rpctest.EchoReply.time_left_ms", "int64", timeLeftMs);
       w.tag(32);
       w.int64(timeLeftMs);
     }
@@ -891,7 +891,7 @@ export const Stats: pb.MessageCodec<Stats> = {
     }
     const callsAbandoned = m.callsAbandoned;
     if (callsAbandoned !== undefined && callsAbandoned !== 0n) {
-      if (typeof callsAbandoned !== "bigint" || callsAbandoned < 0n || callsAbandoned > 0xffffffffffffffffn) throw pb.invalidValue("rpctest.Stats.calls_abandoned", "uint64", callsAbandoned);
+      if (typeof callsAbandoned !== "bigint" || BigInt.asUintN(64, callsAbandoned) !== callsAbandoned) throw pb.invalidValue("rpctest.Stats.calls_abandoned", "uint64", callsAbandoned);
       n += 1 + pb.sizeUint64(callsAbandoned);
     }
     const hangsCancelled = m.hangsCancelled;
@@ -942,7 +942,7 @@ export const Stats: pb.MessageCodec<Stats> = {
     }
     const callsAbandoned = m.callsAbandoned;
     if (callsAbandoned !== undefined && callsAbandoned !== 0n) {
-      if (typeof callsAbandoned !== "bigint" || callsAbandoned < 0n || callsAbandoned > 0xffffffffffffffffn) throw pb.invalidValue("rpctest.Stats.calls_abandoned", "uint64", callsAbandoned);
+      if (typeof callsAbandoned !== "bigint" || BigInt.asUintN(64, callsAbandoned) !== callsAbandoned) throw pb.invalidValue("rpctest.Stats.calls_abandoned", "uint64", callsAbandoned);
       w.tag(24);
       w.uint64(callsAbandoned);
     }

@@ -107,7 +107,7 @@ export const Item: pb.MessageCodec<Item> = {
     }
     const legacyCode = m.legacyCode;
     if (legacyCode !== undefined && legacyCode !== 0n) {
-      if (typeof legacyCode !== "bigint" || legacyCode < -0x8000000000000000n || legacyCode > 0x7fffffffffffffffn) throw pb.invalidValue("evolution.Item.legacy_code", "int64", legacyCode);
+      if (typeof legacyCode !== "bigint" || BigInt.asIntN(64, legacyCode) !== legacyCode) throw pb.invalidValue("evolution.Item.legacy_code", "int64", legacyCode);
       n += 1 + pb.sizeInt64(legacyCode);
     }
     if (m.$unknown !== undefined) n += m.$unknown.length;
@@ -159,7 +159,7 @@ export const Item: pb.MessageCodec<Item> = {
     }
     const legacyCode = m.legacyCode;
     if (legacyCode !== undefined && legacyCode !== 0n) {
-      if (typeof legacyCode !== "bigint" || legacyCode < -0x8000000000000000n || legacyCode > 0x7fffffffffffffffn) throw pb.invalidValue("evolution.Item.legacy_code", "int64", legacyCode);
+      if (typeof legacyCode !== "bigint" || BigInt.asIntN(64, legacyCode) !== legacyCode) throw pb.invalidValue("evolution.Item.legacy_code", "int64", legacyCode);
       w.tag(32);
       w.int64(legacyCode);
     }
@@ -482,7 +482,7 @@ export const Note: pb.MessageCodec<Note> = {
     let n = 0;
     const body = m.body;
     if (body !== undefined && body !== 0n) {
-      if (typeof body !== "bigint" || body < -0x8000000000000000n || body > 0x7fffffffffffffffn) throw pb.invalidValue("evolution.Note.body", "int64", body);
+      if (typeof body !== "bigint" || BigInt.asIntN(64, body) !== body) throw pb.invalidValue("evolution.Note.body", "int64", body);
       n += 1 + pb.sizeInt64(body);
     }
     if (m.$unknown !== undefined) n += m.$unknown.length;
@@ -501,7 +501,7 @@ export const Note: pb.MessageCodec<Note> = {
   $encode(m: pb.MessageInit<Note>, w: pb.Writer): void {
     const body = m.body;
     if (body !== undefined && body !== 0n) {
-      if (typeof body !== "bigint" || body < -0x8000000000000000n || body > 0x7fffffffffffffffn) throw pb.invalidValue("evolution.Note.body", "int64", body);
+      if (typeof body !== "bigint" || BigInt.asIntN(64, body) !== body) throw pb.invalidValue("evolution.Note.body", "int64", body);
       w.tag(8);
       w.int64(body);
     }

@@ -83,7 +83,8 @@ export const FileDescriptorSet: pb.MessageCodec<FileDescriptorSet> = {
     const file = m.file;
     if (file !== undefined && !Array.isArray(file)) throw pb.invalidValue("google.protobuf.FileDescriptorSet.file", "repeated", file);
     if (file !== undefined) {
-      for (const v of file) {
+      for (let i = 0; i < file.length; i++) {
+        const v = file[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.FileDescriptorSet.file", "message google.protobuf.FileDescriptorProto", v);
         n += 1 + w.fill(w.slot(), FileDescriptorProto.$size(v, w));
       }
@@ -95,7 +96,8 @@ export const FileDescriptorSet: pb.MessageCodec<FileDescriptorSet> = {
   $write(m: pb.MessageInit<FileDescriptorSet>, w: pb.Writer): void {
     const file = m.file;
     if (file !== undefined) {
-      for (const v of file) {
+      for (let i = 0; i < file.length; i++) {
+        const v = file[i]!;
         w.byte(10);
         w.len();
         FileDescriptorProto.$write(v, w);
@@ -108,7 +110,8 @@ export const FileDescriptorSet: pb.MessageCodec<FileDescriptorSet> = {
     const file = m.file;
     if (file !== undefined && !Array.isArray(file)) throw pb.invalidValue("google.protobuf.FileDescriptorSet.file", "repeated", file);
     if (file !== undefined) {
-      for (const v of file) {
+      for (let i = 0; i < file.length; i++) {
+        const v = file[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.FileDescriptorSet.file", "message google.protobuf.FileDescriptorProto", v);
         w.tag(10);
         const at = w.fork();
@@ -281,7 +284,8 @@ export const FileDescriptorProto: pb.MessageCodec<FileDescriptorProto> = {
     const messageType = m.messageType;
     if (messageType !== undefined && !Array.isArray(messageType)) throw pb.invalidValue("google.protobuf.FileDescriptorProto.message_type", "repeated", messageType);
     if (messageType !== undefined) {
-      for (const v of messageType) {
+      for (let i = 0; i < messageType.length; i++) {
+        const v = messageType[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.FileDescriptorProto.message_type", "message google.protobuf.DescriptorProto", v);
         n += 1 + w.fill(w.slot(), DescriptorProto.$size(v, w));
       }
@@ -289,7 +293,8 @@ export const FileDescriptorProto: pb.MessageCodec<FileDescriptorProto> = {
     const enumType = m.enumType;
     if (enumType !== undefined && !Array.isArray(enumType)) throw pb.invalidValue("google.protobuf.FileDescriptorProto.enum_type", "repeated", enumType);
     if (enumType !== undefined) {
-      for (const v of enumType) {
+      for (let i = 0; i < enumType.length; i++) {
+        const v = enumType[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.FileDescriptorProto.enum_type", "message google.protobuf.EnumDescriptorProto", v);
         n += 1 + w.fill(w.slot(), EnumDescriptorProto.$size(v, w));
       }
@@ -297,7 +302,8 @@ export const FileDescriptorProto: pb.MessageCodec<FileDescriptorProto> = {
     const service = m.service;
     if (service !== undefined && !Array.isArray(service)) throw pb.invalidValue("google.protobuf.FileDescriptorProto.service", "repeated", service);
     if (service !== undefined) {
-      for (const v of service) {
+      for (let i = 0; i < service.length; i++) {
+        const v = service[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.FileDescriptorProto.service", "message google.protobuf.ServiceDescriptorProto", v);
         n += 1 + w.fill(w.slot(), ServiceDescriptorProto.$size(v, w));
       }
@@ -305,7 +311,8 @@ export const FileDescriptorProto: pb.MessageCodec<FileDescriptorProto> = {
     const extension = m.extension;
     if (extension !== undefined && !Array.isArray(extension)) throw pb.invalidValue("google.protobuf.FileDescriptorProto.extension", "repeated", extension);
     if (extension !== undefined) {
-      for (const v of extension) {
+      for (let i = 0; i < extension.length; i++) {
+        const v = extension[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.FileDescriptorProto.extension", "message google.protobuf.FieldDescriptorProto", v);
         n += 1 + w.fill(w.slot(), FieldDescriptorProto.$size(v, w));
       }
@@ -323,7 +330,8 @@ export const FileDescriptorProto: pb.MessageCodec<FileDescriptorProto> = {
     const publicDependency = m.publicDependency;
     if (publicDependency !== undefined && !Array.isArray(publicDependency)) throw pb.invalidValue("google.protobuf.FileDescriptorProto.public_dependency", "repeated", publicDependency);
     if (publicDependency !== undefined) {
-      for (const v of publicDependency) {
+      for (let i = 0; i < publicDependency.length; i++) {
+        const v = publicDependency[i]!;
         if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("google.protobuf.FileDescriptorProto.public_dependency", "int32", v);
         n += 1 + pb.sizeInt32(v);
       }
@@ -331,7 +339,8 @@ export const FileDescriptorProto: pb.MessageCodec<FileDescriptorProto> = {
     const weakDependency = m.weakDependency;
     if (weakDependency !== undefined && !Array.isArray(weakDependency)) throw pb.invalidValue("google.protobuf.FileDescriptorProto.weak_dependency", "repeated", weakDependency);
     if (weakDependency !== undefined) {
-      for (const v of weakDependency) {
+      for (let i = 0; i < weakDependency.length; i++) {
+        const v = weakDependency[i]!;
         if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("google.protobuf.FileDescriptorProto.weak_dependency", "int32", v);
         n += 1 + pb.sizeInt32(v);
       }
@@ -360,7 +369,8 @@ export const FileDescriptorProto: pb.MessageCodec<FileDescriptorProto> = {
     if (dependency !== undefined) w.stringFieldsAsMeasured(26, dependency);
     const messageType = m.messageType;
     if (messageType !== undefined) {
-      for (const v of messageType) {
+      for (let i = 0; i < messageType.length; i++) {
+        const v = messageType[i]!;
         w.byte(34);
         w.len();
         DescriptorProto.$write(v, w);
@@ -368,7 +378,8 @@ export const FileDescriptorProto: pb.MessageCodec<FileDescriptorProto> = {
     }
     const enumType = m.enumType;
     if (enumType !== undefined) {
-      for (const v of enumType) {
+      for (let i = 0; i < enumType.length; i++) {
+        const v = enumType[i]!;
         w.byte(42);
         w.len();
         EnumDescriptorProto.$write(v, w);
@@ -376,7 +387,8 @@ export const FileDescriptorProto: pb.MessageCodec<FileDescriptorProto> = {
     }
     const service = m.service;
     if (service !== undefined) {
-      for (const v of service) {
+      for (let i = 0; i < service.length; i++) {
+        const v = service[i]!;
         w.byte(50);
         w.len();
         ServiceDescriptorProto.$write(v, w);
@@ -384,7 +396,8 @@ export const FileDescriptorProto: pb.MessageCodec<FileDescriptorProto> = {
     }
     const extension = m.extension;
     if (extension !== undefined) {
-      for (const v of extension) {
+      for (let i = 0; i < extension.length; i++) {
+        const v = extension[i]!;
         w.byte(58);
         w.len();
         FieldDescriptorProto.$write(v, w);
@@ -404,14 +417,16 @@ export const FileDescriptorProto: pb.MessageCodec<FileDescriptorProto> = {
     }
     const publicDependency = m.publicDependency;
     if (publicDependency !== undefined) {
-      for (const v of publicDependency) {
+      for (let i = 0; i < publicDependency.length; i++) {
+        const v = publicDependency[i]!;
         w.byte(80);
         w.int32(v);
       }
     }
     const weakDependency = m.weakDependency;
     if (weakDependency !== undefined) {
-      for (const v of weakDependency) {
+      for (let i = 0; i < weakDependency.length; i++) {
+        const v = weakDependency[i]!;
         w.byte(88);
         w.int32(v);
       }
@@ -443,7 +458,8 @@ export const FileDescriptorProto: pb.MessageCodec<FileDescriptorProto> = {
     const messageType = m.messageType;
     if (messageType !== undefined && !Array.isArray(messageType)) throw pb.invalidValue("google.protobuf.FileDescriptorProto.message_type", "repeated", messageType);
     if (messageType !== undefined) {
-      for (const v of messageType) {
+      for (let i = 0; i < messageType.length; i++) {
+        const v = messageType[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.FileDescriptorProto.message_type", "message google.protobuf.DescriptorProto", v);
         w.tag(34);
         const at = w.fork();
@@ -454,7 +470,8 @@ export const FileDescriptorProto: pb.MessageCodec<FileDescriptorProto> = {
     const enumType = m.enumType;
     if (enumType !== undefined && !Array.isArray(enumType)) throw pb.invalidValue("google.protobuf.FileDescriptorProto.enum_type", "repeated", enumType);
     if (enumType !== undefined) {
-      for (const v of enumType) {
+      for (let i = 0; i < enumType.length; i++) {
+        const v = enumType[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.FileDescriptorProto.enum_type", "message google.protobuf.EnumDescriptorProto", v);
         w.tag(42);
         const at = w.fork();
@@ -465,7 +482,8 @@ export const FileDescriptorProto: pb.MessageCodec<FileDescriptorProto> = {
     const service = m.service;
     if (service !== undefined && !Array.isArray(service)) throw pb.invalidValue("google.protobuf.FileDescriptorProto.service", "repeated", service);
     if (service !== undefined) {
-      for (const v of service) {
+      for (let i = 0; i < service.length; i++) {
+        const v = service[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.FileDescriptorProto.service", "message google.protobuf.ServiceDescriptorProto", v);
         w.tag(50);
         const at = w.fork();
@@ -476,7 +494,8 @@ export const FileDescriptorProto: pb.MessageCodec<FileDescriptorProto> = {
     const extension = m.extension;
     if (extension !== undefined && !Array.isArray(extension)) throw pb.invalidValue("google.protobuf.FileDescriptorProto.extension", "repeated", extension);
     if (extension !== undefined) {
-      for (const v of extension) {
+      for (let i = 0; i < extension.length; i++) {
+        const v = extension[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.FileDescriptorProto.extension", "message google.protobuf.FieldDescriptorProto", v);
         w.tag(58);
         const at = w.fork();
@@ -503,7 +522,8 @@ export const FileDescriptorProto: pb.MessageCodec<FileDescriptorProto> = {
     const publicDependency = m.publicDependency;
     if (publicDependency !== undefined && !Array.isArray(publicDependency)) throw pb.invalidValue("google.protobuf.FileDescriptorProto.public_dependency", "repeated", publicDependency);
     if (publicDependency !== undefined) {
-      for (const v of publicDependency) {
+      for (let i = 0; i < publicDependency.length; i++) {
+        const v = publicDependency[i]!;
         if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("google.protobuf.FileDescriptorProto.public_dependency", "int32", v);
         w.tag(80);
         w.int32(v);
@@ -512,7 +532,8 @@ export const FileDescriptorProto: pb.MessageCodec<FileDescriptorProto> = {
     const weakDependency = m.weakDependency;
     if (weakDependency !== undefined && !Array.isArray(weakDependency)) throw pb.invalidValue("google.protobuf.FileDescriptorProto.weak_dependency", "repeated", weakDependency);
     if (weakDependency !== undefined) {
-      for (const v of weakDependency) {
+      for (let i = 0; i < weakDependency.length; i++) {
+        const v = weakDependency[i]!;
         if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("google.protobuf.FileDescriptorProto.weak_dependency", "int32", v);
         w.tag(88);
         w.int32(v);
@@ -715,7 +736,8 @@ export const DescriptorProto: pb.MessageCodec<DescriptorProto> = {
     const field = m.field;
     if (field !== undefined && !Array.isArray(field)) throw pb.invalidValue("google.protobuf.DescriptorProto.field", "repeated", field);
     if (field !== undefined) {
-      for (const v of field) {
+      for (let i = 0; i < field.length; i++) {
+        const v = field[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.DescriptorProto.field", "message google.protobuf.FieldDescriptorProto", v);
         n += 1 + w.fill(w.slot(), FieldDescriptorProto.$size(v, w));
       }
@@ -723,7 +745,8 @@ export const DescriptorProto: pb.MessageCodec<DescriptorProto> = {
     const nestedType = m.nestedType;
     if (nestedType !== undefined && !Array.isArray(nestedType)) throw pb.invalidValue("google.protobuf.DescriptorProto.nested_type", "repeated", nestedType);
     if (nestedType !== undefined) {
-      for (const v of nestedType) {
+      for (let i = 0; i < nestedType.length; i++) {
+        const v = nestedType[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.DescriptorProto.nested_type", "message google.protobuf.DescriptorProto", v);
         n += 1 + w.fill(w.slot(), DescriptorProto.$size(v, w));
       }
@@ -731,7 +754,8 @@ export const DescriptorProto: pb.MessageCodec<DescriptorProto> = {
     const enumType = m.enumType;
     if (enumType !== undefined && !Array.isArray(enumType)) throw pb.invalidValue("google.protobuf.DescriptorProto.enum_type", "repeated", enumType);
     if (enumType !== undefined) {
-      for (const v of enumType) {
+      for (let i = 0; i < enumType.length; i++) {
+        const v = enumType[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.DescriptorProto.enum_type", "message google.protobuf.EnumDescriptorProto", v);
         n += 1 + w.fill(w.slot(), EnumDescriptorProto.$size(v, w));
       }
@@ -739,7 +763,8 @@ export const DescriptorProto: pb.MessageCodec<DescriptorProto> = {
     const extensionRange = m.extensionRange;
     if (extensionRange !== undefined && !Array.isArray(extensionRange)) throw pb.invalidValue("google.protobuf.DescriptorProto.extension_range", "repeated", extensionRange);
     if (extensionRange !== undefined) {
-      for (const v of extensionRange) {
+      for (let i = 0; i < extensionRange.length; i++) {
+        const v = extensionRange[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.DescriptorProto.extension_range", "message google.protobuf.DescriptorProto.ExtensionRange", v);
         n += 1 + w.fill(w.slot(), DescriptorProto_ExtensionRange.$size(v, w));
       }
@@ -747,7 +772,8 @@ export const DescriptorProto: pb.MessageCodec<DescriptorProto> = {
     const extension = m.extension;
     if (extension !== undefined && !Array.isArray(extension)) throw pb.invalidValue("google.protobuf.DescriptorProto.extension", "repeated", extension);
     if (extension !== undefined) {
-      for (const v of extension) {
+      for (let i = 0; i < extension.length; i++) {
+        const v = extension[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.DescriptorProto.extension", "message google.protobuf.FieldDescriptorProto", v);
         n += 1 + w.fill(w.slot(), FieldDescriptorProto.$size(v, w));
       }
@@ -760,7 +786,8 @@ export const DescriptorProto: pb.MessageCodec<DescriptorProto> = {
     const oneofDecl = m.oneofDecl;
     if (oneofDecl !== undefined && !Array.isArray(oneofDecl)) throw pb.invalidValue("google.protobuf.DescriptorProto.oneof_decl", "repeated", oneofDecl);
     if (oneofDecl !== undefined) {
-      for (const v of oneofDecl) {
+      for (let i = 0; i < oneofDecl.length; i++) {
+        const v = oneofDecl[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.DescriptorProto.oneof_decl", "message google.protobuf.OneofDescriptorProto", v);
         n += 1 + w.fill(w.slot(), OneofDescriptorProto.$size(v, w));
       }
@@ -768,7 +795,8 @@ export const DescriptorProto: pb.MessageCodec<DescriptorProto> = {
     const reservedRange = m.reservedRange;
     if (reservedRange !== undefined && !Array.isArray(reservedRange)) throw pb.invalidValue("google.protobuf.DescriptorProto.reserved_range", "repeated", reservedRange);
     if (reservedRange !== undefined) {
-      for (const v of reservedRange) {
+      for (let i = 0; i < reservedRange.length; i++) {
+        const v = reservedRange[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.DescriptorProto.reserved_range", "message google.protobuf.DescriptorProto.ReservedRange", v);
         n += 1 + w.fill(w.slot(), DescriptorProto_ReservedRange.$size(v, w));
       }
@@ -788,7 +816,8 @@ export const DescriptorProto: pb.MessageCodec<DescriptorProto> = {
     }
     const field = m.field;
     if (field !== undefined) {
-      for (const v of field) {
+      for (let i = 0; i < field.length; i++) {
+        const v = field[i]!;
         w.byte(18);
         w.len();
         FieldDescriptorProto.$write(v, w);
@@ -796,7 +825,8 @@ export const DescriptorProto: pb.MessageCodec<DescriptorProto> = {
     }
     const nestedType = m.nestedType;
     if (nestedType !== undefined) {
-      for (const v of nestedType) {
+      for (let i = 0; i < nestedType.length; i++) {
+        const v = nestedType[i]!;
         w.byte(26);
         w.len();
         DescriptorProto.$write(v, w);
@@ -804,7 +834,8 @@ export const DescriptorProto: pb.MessageCodec<DescriptorProto> = {
     }
     const enumType = m.enumType;
     if (enumType !== undefined) {
-      for (const v of enumType) {
+      for (let i = 0; i < enumType.length; i++) {
+        const v = enumType[i]!;
         w.byte(34);
         w.len();
         EnumDescriptorProto.$write(v, w);
@@ -812,7 +843,8 @@ export const DescriptorProto: pb.MessageCodec<DescriptorProto> = {
     }
     const extensionRange = m.extensionRange;
     if (extensionRange !== undefined) {
-      for (const v of extensionRange) {
+      for (let i = 0; i < extensionRange.length; i++) {
+        const v = extensionRange[i]!;
         w.byte(42);
         w.len();
         DescriptorProto_ExtensionRange.$write(v, w);
@@ -820,7 +852,8 @@ export const DescriptorProto: pb.MessageCodec<DescriptorProto> = {
     }
     const extension = m.extension;
     if (extension !== undefined) {
-      for (const v of extension) {
+      for (let i = 0; i < extension.length; i++) {
+        const v = extension[i]!;
         w.byte(50);
         w.len();
         FieldDescriptorProto.$write(v, w);
@@ -834,7 +867,8 @@ export const DescriptorProto: pb.MessageCodec<DescriptorProto> = {
     }
     const oneofDecl = m.oneofDecl;
     if (oneofDecl !== undefined) {
-      for (const v of oneofDecl) {
+      for (let i = 0; i < oneofDecl.length; i++) {
+        const v = oneofDecl[i]!;
         w.byte(66);
         w.len();
         OneofDescriptorProto.$write(v, w);
@@ -842,7 +876,8 @@ export const DescriptorProto: pb.MessageCodec<DescriptorProto> = {
     }
     const reservedRange = m.reservedRange;
     if (reservedRange !== undefined) {
-      for (const v of reservedRange) {
+      for (let i = 0; i < reservedRange.length; i++) {
+        const v = reservedRange[i]!;
         w.byte(74);
         w.len();
         DescriptorProto_ReservedRange.$write(v, w);
@@ -863,7 +898,8 @@ export const DescriptorProto: pb.MessageCodec<DescriptorProto> = {
     const field = m.field;
     if (field !== undefined && !Array.isArray(field)) throw pb.invalidValue("google.protobuf.DescriptorProto.field", "repeated", field);
     if (field !== undefined) {
-      for (const v of field) {
+      for (let i = 0; i < field.length; i++) {
+        const v = field[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.DescriptorProto.field", "message google.protobuf.FieldDescriptorProto", v);
         w.tag(18);
         const at = w.fork();
@@ -874,7 +910,8 @@ export const DescriptorProto: pb.MessageCodec<DescriptorProto> = {
     const nestedType = m.nestedType;
     if (nestedType !== undefined && !Array.isArray(nestedType)) throw pb.invalidValue("google.protobuf.DescriptorProto.nested_type", "repeated", nestedType);
     if (nestedType !== undefined) {
-      for (const v of nestedType) {
+      for (let i = 0; i < nestedType.length; i++) {
+        const v = nestedType[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.DescriptorProto.nested_type", "message google.protobuf.DescriptorProto", v);
         w.tag(26);
         const at = w.fork();
@@ -885,7 +922,8 @@ export const DescriptorProto: pb.MessageCodec<DescriptorProto> = {
     const enumType = m.enumType;
     if (enumType !== undefined && !Array.isArray(enumType)) throw pb.invalidValue("google.protobuf.DescriptorProto.enum_type", "repeated", enumType);
     if (enumType !== undefined) {
-      for (const v of enumType) {
+      for (let i = 0; i < enumType.length; i++) {
+        const v = enumType[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.DescriptorProto.enum_type", "message google.protobuf.EnumDescriptorProto", v);
         w.tag(34);
         const at = w.fork();
@@ -896,7 +934,8 @@ export const DescriptorProto: pb.MessageCodec<DescriptorProto> = {
     const extensionRange = m.extensionRange;
     if (extensionRange !== undefined && !Array.isArray(extensionRange)) throw pb.invalidValue("google.protobuf.DescriptorProto.extension_range", "repeated", extensionRange);
     if (extensionRange !== undefined) {
-      for (const v of extensionRange) {
+      for (let i = 0; i < extensionRange.length; i++) {
+        const v = extensionRange[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.DescriptorProto.extension_range", "message google.protobuf.DescriptorProto.ExtensionRange", v);
         w.tag(42);
         const at = w.fork();
@@ -907,7 +946,8 @@ export const DescriptorProto: pb.MessageCodec<DescriptorProto> = {
     const extension = m.extension;
     if (extension !== undefined && !Array.isArray(extension)) throw pb.invalidValue("google.protobuf.DescriptorProto.extension", "repeated", extension);
     if (extension !== undefined) {
-      for (const v of extension) {
+      for (let i = 0; i < extension.length; i++) {
+        const v = extension[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.DescriptorProto.extension", "message google.protobuf.FieldDescriptorProto", v);
         w.tag(50);
         const at = w.fork();
@@ -926,7 +966,8 @@ export const DescriptorProto: pb.MessageCodec<DescriptorProto> = {
     const oneofDecl = m.oneofDecl;
     if (oneofDecl !== undefined && !Array.isArray(oneofDecl)) throw pb.invalidValue("google.protobuf.DescriptorProto.oneof_decl", "repeated", oneofDecl);
     if (oneofDecl !== undefined) {
-      for (const v of oneofDecl) {
+      for (let i = 0; i < oneofDecl.length; i++) {
+        const v = oneofDecl[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.DescriptorProto.oneof_decl", "message google.protobuf.OneofDescriptorProto", v);
         w.tag(66);
         const at = w.fork();
@@ -937,7 +978,8 @@ export const DescriptorProto: pb.MessageCodec<DescriptorProto> = {
     const reservedRange = m.reservedRange;
     if (reservedRange !== undefined && !Array.isArray(reservedRange)) throw pb.invalidValue("google.protobuf.DescriptorProto.reserved_range", "repeated", reservedRange);
     if (reservedRange !== undefined) {
-      for (const v of reservedRange) {
+      for (let i = 0; i < reservedRange.length; i++) {
+        const v = reservedRange[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.DescriptorProto.reserved_range", "message google.protobuf.DescriptorProto.ReservedRange", v);
         w.tag(74);
         const at = w.fork();
@@ -1393,7 +1435,8 @@ export const ExtensionRangeOptions: pb.MessageCodec<ExtensionRangeOptions> = {
     const uninterpretedOption = m.uninterpretedOption;
     if (uninterpretedOption !== undefined && !Array.isArray(uninterpretedOption)) throw pb.invalidValue("google.protobuf.ExtensionRangeOptions.uninterpreted_option", "repeated", uninterpretedOption);
     if (uninterpretedOption !== undefined) {
-      for (const v of uninterpretedOption) {
+      for (let i = 0; i < uninterpretedOption.length; i++) {
+        const v = uninterpretedOption[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.ExtensionRangeOptions.uninterpreted_option", "message google.protobuf.UninterpretedOption", v);
         n += 2 + w.fill(w.slot(), UninterpretedOption.$size(v, w));
       }
@@ -1405,7 +1448,8 @@ export const ExtensionRangeOptions: pb.MessageCodec<ExtensionRangeOptions> = {
   $write(m: pb.MessageInit<ExtensionRangeOptions>, w: pb.Writer): void {
     const uninterpretedOption = m.uninterpretedOption;
     if (uninterpretedOption !== undefined) {
-      for (const v of uninterpretedOption) {
+      for (let i = 0; i < uninterpretedOption.length; i++) {
+        const v = uninterpretedOption[i]!;
         w.uint32(7994);
         w.len();
         UninterpretedOption.$write(v, w);
@@ -1418,7 +1462,8 @@ export const ExtensionRangeOptions: pb.MessageCodec<ExtensionRangeOptions> = {
     const uninterpretedOption = m.uninterpretedOption;
     if (uninterpretedOption !== undefined && !Array.isArray(uninterpretedOption)) throw pb.invalidValue("google.protobuf.ExtensionRangeOptions.uninterpreted_option", "repeated", uninterpretedOption);
     if (uninterpretedOption !== undefined) {
-      for (const v of uninterpretedOption) {
+      for (let i = 0; i < uninterpretedOption.length; i++) {
+        const v = uninterpretedOption[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.ExtensionRangeOptions.uninterpreted_option", "message google.protobuf.UninterpretedOption", v);
         w.tag(7994);
         const at = w.fork();
@@ -2150,7 +2195,8 @@ export const EnumDescriptorProto: pb.MessageCodec<EnumDescriptorProto> = {
     const value_ = m.value;
     if (value_ !== undefined && !Array.isArray(value_)) throw pb.invalidValue("google.protobuf.EnumDescriptorProto.value", "repeated", value_);
     if (value_ !== undefined) {
-      for (const v of value_) {
+      for (let i = 0; i < value_.length; i++) {
+        const v = value_[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.EnumDescriptorProto.value", "message google.protobuf.EnumValueDescriptorProto", v);
         n += 1 + w.fill(w.slot(), EnumValueDescriptorProto.$size(v, w));
       }
@@ -2163,7 +2209,8 @@ export const EnumDescriptorProto: pb.MessageCodec<EnumDescriptorProto> = {
     const reservedRange = m.reservedRange;
     if (reservedRange !== undefined && !Array.isArray(reservedRange)) throw pb.invalidValue("google.protobuf.EnumDescriptorProto.reserved_range", "repeated", reservedRange);
     if (reservedRange !== undefined) {
-      for (const v of reservedRange) {
+      for (let i = 0; i < reservedRange.length; i++) {
+        const v = reservedRange[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.EnumDescriptorProto.reserved_range", "message google.protobuf.EnumDescriptorProto.EnumReservedRange", v);
         n += 1 + w.fill(w.slot(), EnumDescriptorProto_EnumReservedRange.$size(v, w));
       }
@@ -2183,7 +2230,8 @@ export const EnumDescriptorProto: pb.MessageCodec<EnumDescriptorProto> = {
     }
     const value_ = m.value;
     if (value_ !== undefined) {
-      for (const v of value_) {
+      for (let i = 0; i < value_.length; i++) {
+        const v = value_[i]!;
         w.byte(18);
         w.len();
         EnumValueDescriptorProto.$write(v, w);
@@ -2197,7 +2245,8 @@ export const EnumDescriptorProto: pb.MessageCodec<EnumDescriptorProto> = {
     }
     const reservedRange = m.reservedRange;
     if (reservedRange !== undefined) {
-      for (const v of reservedRange) {
+      for (let i = 0; i < reservedRange.length; i++) {
+        const v = reservedRange[i]!;
         w.byte(34);
         w.len();
         EnumDescriptorProto_EnumReservedRange.$write(v, w);
@@ -2218,7 +2267,8 @@ export const EnumDescriptorProto: pb.MessageCodec<EnumDescriptorProto> = {
     const value_ = m.value;
     if (value_ !== undefined && !Array.isArray(value_)) throw pb.invalidValue("google.protobuf.EnumDescriptorProto.value", "repeated", value_);
     if (value_ !== undefined) {
-      for (const v of value_) {
+      for (let i = 0; i < value_.length; i++) {
+        const v = value_[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.EnumDescriptorProto.value", "message google.protobuf.EnumValueDescriptorProto", v);
         w.tag(18);
         const at = w.fork();
@@ -2237,7 +2287,8 @@ export const EnumDescriptorProto: pb.MessageCodec<EnumDescriptorProto> = {
     const reservedRange = m.reservedRange;
     if (reservedRange !== undefined && !Array.isArray(reservedRange)) throw pb.invalidValue("google.protobuf.EnumDescriptorProto.reserved_range", "repeated", reservedRange);
     if (reservedRange !== undefined) {
-      for (const v of reservedRange) {
+      for (let i = 0; i < reservedRange.length; i++) {
+        const v = reservedRange[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.EnumDescriptorProto.reserved_range", "message google.protobuf.EnumDescriptorProto.EnumReservedRange", v);
         w.tag(34);
         const at = w.fork();
@@ -2679,7 +2730,8 @@ export const ServiceDescriptorProto: pb.MessageCodec<ServiceDescriptorProto> = {
     const method = m.method;
     if (method !== undefined && !Array.isArray(method)) throw pb.invalidValue("google.protobuf.ServiceDescriptorProto.method", "repeated", method);
     if (method !== undefined) {
-      for (const v of method) {
+      for (let i = 0; i < method.length; i++) {
+        const v = method[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.ServiceDescriptorProto.method", "message google.protobuf.MethodDescriptorProto", v);
         n += 1 + w.fill(w.slot(), MethodDescriptorProto.$size(v, w));
       }
@@ -2701,7 +2753,8 @@ export const ServiceDescriptorProto: pb.MessageCodec<ServiceDescriptorProto> = {
     }
     const method = m.method;
     if (method !== undefined) {
-      for (const v of method) {
+      for (let i = 0; i < method.length; i++) {
+        const v = method[i]!;
         w.byte(18);
         w.len();
         MethodDescriptorProto.$write(v, w);
@@ -2726,7 +2779,8 @@ export const ServiceDescriptorProto: pb.MessageCodec<ServiceDescriptorProto> = {
     const method = m.method;
     if (method !== undefined && !Array.isArray(method)) throw pb.invalidValue("google.protobuf.ServiceDescriptorProto.method", "repeated", method);
     if (method !== undefined) {
-      for (const v of method) {
+      for (let i = 0; i < method.length; i++) {
+        const v = method[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.ServiceDescriptorProto.method", "message google.protobuf.MethodDescriptorProto", v);
         w.tag(18);
         const at = w.fork();
@@ -3367,7 +3421,8 @@ export const FileOptions: pb.MessageCodec<FileOptions> = {
     const uninterpretedOption = m.uninterpretedOption;
     if (uninterpretedOption !== undefined && !Array.isArray(uninterpretedOption)) throw pb.invalidValue("google.protobuf.FileOptions.uninterpreted_option", "repeated", uninterpretedOption);
     if (uninterpretedOption !== undefined) {
-      for (const v of uninterpretedOption) {
+      for (let i = 0; i < uninterpretedOption.length; i++) {
+        const v = uninterpretedOption[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.FileOptions.uninterpreted_option", "message google.protobuf.UninterpretedOption", v);
         n += 2 + w.fill(w.slot(), UninterpretedOption.$size(v, w));
       }
@@ -3479,7 +3534,8 @@ export const FileOptions: pb.MessageCodec<FileOptions> = {
     }
     const uninterpretedOption = m.uninterpretedOption;
     if (uninterpretedOption !== undefined) {
-      for (const v of uninterpretedOption) {
+      for (let i = 0; i < uninterpretedOption.length; i++) {
+        const v = uninterpretedOption[i]!;
         w.uint32(7994);
         w.len();
         UninterpretedOption.$write(v, w);
@@ -3612,7 +3668,8 @@ export const FileOptions: pb.MessageCodec<FileOptions> = {
     const uninterpretedOption = m.uninterpretedOption;
     if (uninterpretedOption !== undefined && !Array.isArray(uninterpretedOption)) throw pb.invalidValue("google.protobuf.FileOptions.uninterpreted_option", "repeated", uninterpretedOption);
     if (uninterpretedOption !== undefined) {
-      for (const v of uninterpretedOption) {
+      for (let i = 0; i < uninterpretedOption.length; i++) {
+        const v = uninterpretedOption[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.FileOptions.uninterpreted_option", "message google.protobuf.UninterpretedOption", v);
         w.tag(7994);
         const at = w.fork();
@@ -3920,7 +3977,8 @@ export const MessageOptions: pb.MessageCodec<MessageOptions> = {
     const uninterpretedOption = m.uninterpretedOption;
     if (uninterpretedOption !== undefined && !Array.isArray(uninterpretedOption)) throw pb.invalidValue("google.protobuf.MessageOptions.uninterpreted_option", "repeated", uninterpretedOption);
     if (uninterpretedOption !== undefined) {
-      for (const v of uninterpretedOption) {
+      for (let i = 0; i < uninterpretedOption.length; i++) {
+        const v = uninterpretedOption[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.MessageOptions.uninterpreted_option", "message google.protobuf.UninterpretedOption", v);
         n += 2 + w.fill(w.slot(), UninterpretedOption.$size(v, w));
       }
@@ -3952,7 +4010,8 @@ export const MessageOptions: pb.MessageCodec<MessageOptions> = {
     }
     const uninterpretedOption = m.uninterpretedOption;
     if (uninterpretedOption !== undefined) {
-      for (const v of uninterpretedOption) {
+      for (let i = 0; i < uninterpretedOption.length; i++) {
+        const v = uninterpretedOption[i]!;
         w.uint32(7994);
         w.len();
         UninterpretedOption.$write(v, w);
@@ -3989,7 +4048,8 @@ export const MessageOptions: pb.MessageCodec<MessageOptions> = {
     const uninterpretedOption = m.uninterpretedOption;
     if (uninterpretedOption !== undefined && !Array.isArray(uninterpretedOption)) throw pb.invalidValue("google.protobuf.MessageOptions.uninterpreted_option", "repeated", uninterpretedOption);
     if (uninterpretedOption !== undefined) {
-      for (const v of uninterpretedOption) {
+      for (let i = 0; i < uninterpretedOption.length; i++) {
+        const v = uninterpretedOption[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.MessageOptions.uninterpreted_option", "message google.protobuf.UninterpretedOption", v);
         w.tag(7994);
         const at = w.fork();
@@ -4251,7 +4311,8 @@ export const FieldOptions: pb.MessageCodec<FieldOptions> = {
     const uninterpretedOption = m.uninterpretedOption;
     if (uninterpretedOption !== undefined && !Array.isArray(uninterpretedOption)) throw pb.invalidValue("google.protobuf.FieldOptions.uninterpreted_option", "repeated", uninterpretedOption);
     if (uninterpretedOption !== undefined) {
-      for (const v of uninterpretedOption) {
+      for (let i = 0; i < uninterpretedOption.length; i++) {
+        const v = uninterpretedOption[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.FieldOptions.uninterpreted_option", "message google.protobuf.UninterpretedOption", v);
         n += 2 + w.fill(w.slot(), UninterpretedOption.$size(v, w));
       }
@@ -4298,7 +4359,8 @@ export const FieldOptions: pb.MessageCodec<FieldOptions> = {
     }
     const uninterpretedOption = m.uninterpretedOption;
     if (uninterpretedOption !== undefined) {
-      for (const v of uninterpretedOption) {
+      for (let i = 0; i < uninterpretedOption.length; i++) {
+        const v = uninterpretedOption[i]!;
         w.uint32(7994);
         w.len();
         UninterpretedOption.$write(v, w);
@@ -4353,7 +4415,8 @@ export const FieldOptions: pb.MessageCodec<FieldOptions> = {
     const uninterpretedOption = m.uninterpretedOption;
     if (uninterpretedOption !== undefined && !Array.isArray(uninterpretedOption)) throw pb.invalidValue("google.protobuf.FieldOptions.uninterpreted_option", "repeated", uninterpretedOption);
     if (uninterpretedOption !== undefined) {
-      for (const v of uninterpretedOption) {
+      for (let i = 0; i < uninterpretedOption.length; i++) {
+        const v = uninterpretedOption[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.FieldOptions.uninterpreted_option", "message google.protobuf.UninterpretedOption", v);
         w.tag(7994);
         const at = w.fork();
@@ -4510,7 +4573,8 @@ export const OneofOptions: pb.MessageCodec<OneofOptions> = {
     const uninterpretedOption = m.uninterpretedOption;
     if (uninterpretedOption !== undefined && !Array.isArray(uninterpretedOption)) throw pb.invalidValue("google.protobuf.OneofOptions.uninterpreted_option", "repeated", uninterpretedOption);
     if (uninterpretedOption !== undefined) {
-      for (const v of uninterpretedOption) {
+      for (let i = 0; i < uninterpretedOption.length; i++) {
+        const v = uninterpretedOption[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.OneofOptions.uninterpreted_option", "message google.protobuf.UninterpretedOption", v);
         n += 2 + w.fill(w.slot(), UninterpretedOption.$size(v, w));
       }
@@ -4522,7 +4586,8 @@ export const OneofOptions: pb.MessageCodec<OneofOptions> = {
   $write(m: pb.MessageInit<OneofOptions>, w: pb.Writer): void {
     const uninterpretedOption = m.uninterpretedOption;
     if (uninterpretedOption !== undefined) {
-      for (const v of uninterpretedOption) {
+      for (let i = 0; i < uninterpretedOption.length; i++) {
+        const v = uninterpretedOption[i]!;
         w.uint32(7994);
         w.len();
         UninterpretedOption.$write(v, w);
@@ -4535,7 +4600,8 @@ export const OneofOptions: pb.MessageCodec<OneofOptions> = {
     const uninterpretedOption = m.uninterpretedOption;
     if (uninterpretedOption !== undefined && !Array.isArray(uninterpretedOption)) throw pb.invalidValue("google.protobuf.OneofOptions.uninterpreted_option", "repeated", uninterpretedOption);
     if (uninterpretedOption !== undefined) {
-      for (const v of uninterpretedOption) {
+      for (let i = 0; i < uninterpretedOption.length; i++) {
+        const v = uninterpretedOption[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.OneofOptions.uninterpreted_option", "message google.protobuf.UninterpretedOption", v);
         w.tag(7994);
         const at = w.fork();
@@ -4661,7 +4727,8 @@ export const EnumOptions: pb.MessageCodec<EnumOptions> = {
     const uninterpretedOption = m.uninterpretedOption;
     if (uninterpretedOption !== undefined && !Array.isArray(uninterpretedOption)) throw pb.invalidValue("google.protobuf.EnumOptions.uninterpreted_option", "repeated", uninterpretedOption);
     if (uninterpretedOption !== undefined) {
-      for (const v of uninterpretedOption) {
+      for (let i = 0; i < uninterpretedOption.length; i++) {
+        const v = uninterpretedOption[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.EnumOptions.uninterpreted_option", "message google.protobuf.UninterpretedOption", v);
         n += 2 + w.fill(w.slot(), UninterpretedOption.$size(v, w));
       }
@@ -4683,7 +4750,8 @@ export const EnumOptions: pb.MessageCodec<EnumOptions> = {
     }
     const uninterpretedOption = m.uninterpretedOption;
     if (uninterpretedOption !== undefined) {
-      for (const v of uninterpretedOption) {
+      for (let i = 0; i < uninterpretedOption.length; i++) {
+        const v = uninterpretedOption[i]!;
         w.uint32(7994);
         w.len();
         UninterpretedOption.$write(v, w);
@@ -4708,7 +4776,8 @@ export const EnumOptions: pb.MessageCodec<EnumOptions> = {
     const uninterpretedOption = m.uninterpretedOption;
     if (uninterpretedOption !== undefined && !Array.isArray(uninterpretedOption)) throw pb.invalidValue("google.protobuf.EnumOptions.uninterpreted_option", "repeated", uninterpretedOption);
     if (uninterpretedOption !== undefined) {
-      for (const v of uninterpretedOption) {
+      for (let i = 0; i < uninterpretedOption.length; i++) {
+        const v = uninterpretedOption[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.EnumOptions.uninterpreted_option", "message google.protobuf.UninterpretedOption", v);
         w.tag(7994);
         const at = w.fork();
@@ -4832,7 +4901,8 @@ export const EnumValueOptions: pb.MessageCodec<EnumValueOptions> = {
     const uninterpretedOption = m.uninterpretedOption;
     if (uninterpretedOption !== undefined && !Array.isArray(uninterpretedOption)) throw pb.invalidValue("google.protobuf.EnumValueOptions.uninterpreted_option", "repeated", uninterpretedOption);
     if (uninterpretedOption !== undefined) {
-      for (const v of uninterpretedOption) {
+      for (let i = 0; i < uninterpretedOption.length; i++) {
+        const v = uninterpretedOption[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.EnumValueOptions.uninterpreted_option", "message google.protobuf.UninterpretedOption", v);
         n += 2 + w.fill(w.slot(), UninterpretedOption.$size(v, w));
       }
@@ -4849,7 +4919,8 @@ export const EnumValueOptions: pb.MessageCodec<EnumValueOptions> = {
     }
     const uninterpretedOption = m.uninterpretedOption;
     if (uninterpretedOption !== undefined) {
-      for (const v of uninterpretedOption) {
+      for (let i = 0; i < uninterpretedOption.length; i++) {
+        const v = uninterpretedOption[i]!;
         w.uint32(7994);
         w.len();
         UninterpretedOption.$write(v, w);
@@ -4868,7 +4939,8 @@ export const EnumValueOptions: pb.MessageCodec<EnumValueOptions> = {
     const uninterpretedOption = m.uninterpretedOption;
     if (uninterpretedOption !== undefined && !Array.isArray(uninterpretedOption)) throw pb.invalidValue("google.protobuf.EnumValueOptions.uninterpreted_option", "repeated", uninterpretedOption);
     if (uninterpretedOption !== undefined) {
-      for (const v of uninterpretedOption) {
+      for (let i = 0; i < uninterpretedOption.length; i++) {
+        const v = uninterpretedOption[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.EnumValueOptions.uninterpreted_option", "message google.protobuf.UninterpretedOption", v);
         w.tag(7994);
         const at = w.fork();
@@ -4987,7 +5059,8 @@ export const ServiceOptions: pb.MessageCodec<ServiceOptions> = {
     const uninterpretedOption = m.uninterpretedOption;
     if (uninterpretedOption !== undefined && !Array.isArray(uninterpretedOption)) throw pb.invalidValue("google.protobuf.ServiceOptions.uninterpreted_option", "repeated", uninterpretedOption);
     if (uninterpretedOption !== undefined) {
-      for (const v of uninterpretedOption) {
+      for (let i = 0; i < uninterpretedOption.length; i++) {
+        const v = uninterpretedOption[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.ServiceOptions.uninterpreted_option", "message google.protobuf.UninterpretedOption", v);
         n += 2 + w.fill(w.slot(), UninterpretedOption.$size(v, w));
       }
@@ -5004,7 +5077,8 @@ export const ServiceOptions: pb.MessageCodec<ServiceOptions> = {
     }
     const uninterpretedOption = m.uninterpretedOption;
     if (uninterpretedOption !== undefined) {
-      for (const v of uninterpretedOption) {
+      for (let i = 0; i < uninterpretedOption.length; i++) {
+        const v = uninterpretedOption[i]!;
         w.uint32(7994);
         w.len();
         UninterpretedOption.$write(v, w);
@@ -5023,7 +5097,8 @@ export const ServiceOptions: pb.MessageCodec<ServiceOptions> = {
     const uninterpretedOption = m.uninterpretedOption;
     if (uninterpretedOption !== undefined && !Array.isArray(uninterpretedOption)) throw pb.invalidValue("google.protobuf.ServiceOptions.uninterpreted_option", "repeated", uninterpretedOption);
     if (uninterpretedOption !== undefined) {
-      for (const v of uninterpretedOption) {
+      for (let i = 0; i < uninterpretedOption.length; i++) {
+        const v = uninterpretedOption[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.ServiceOptions.uninterpreted_option", "message google.protobuf.UninterpretedOption", v);
         w.tag(7994);
         const at = w.fork();
@@ -5153,7 +5228,8 @@ export const MethodOptions: pb.MessageCodec<MethodOptions> = {
     const uninterpretedOption = m.uninterpretedOption;
     if (uninterpretedOption !== undefined && !Array.isArray(uninterpretedOption)) throw pb.invalidValue("google.protobuf.MethodOptions.uninterpreted_option", "repeated", uninterpretedOption);
     if (uninterpretedOption !== undefined) {
-      for (const v of uninterpretedOption) {
+      for (let i = 0; i < uninterpretedOption.length; i++) {
+        const v = uninterpretedOption[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.MethodOptions.uninterpreted_option", "message google.protobuf.UninterpretedOption", v);
         n += 2 + w.fill(w.slot(), UninterpretedOption.$size(v, w));
       }
@@ -5175,7 +5251,8 @@ export const MethodOptions: pb.MessageCodec<MethodOptions> = {
     }
     const uninterpretedOption = m.uninterpretedOption;
     if (uninterpretedOption !== undefined) {
-      for (const v of uninterpretedOption) {
+      for (let i = 0; i < uninterpretedOption.length; i++) {
+        const v = uninterpretedOption[i]!;
         w.uint32(7994);
         w.len();
         UninterpretedOption.$write(v, w);
@@ -5200,7 +5277,8 @@ export const MethodOptions: pb.MessageCodec<MethodOptions> = {
     const uninterpretedOption = m.uninterpretedOption;
     if (uninterpretedOption !== undefined && !Array.isArray(uninterpretedOption)) throw pb.invalidValue("google.protobuf.MethodOptions.uninterpreted_option", "repeated", uninterpretedOption);
     if (uninterpretedOption !== undefined) {
-      for (const v of uninterpretedOption) {
+      for (let i = 0; i < uninterpretedOption.length; i++) {
+        const v = uninterpretedOption[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.MethodOptions.uninterpreted_option", "message google.protobuf.UninterpretedOption", v);
         w.tag(7994);
         const at = w.fork();
@@ -5352,7 +5430,8 @@ export const UninterpretedOption: pb.MessageCodec<UninterpretedOption> = {
     const name = m.name;
     if (name !== undefined && !Array.isArray(name)) throw pb.invalidValue("google.protobuf.UninterpretedOption.name", "repeated", name);
     if (name !== undefined) {
-      for (const v of name) {
+      for (let i = 0; i < name.length; i++) {
+        const v = name[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.UninterpretedOption.name", "message google.protobuf.UninterpretedOption.NamePart", v);
         n += 1 + w.fill(w.slot(), UninterpretedOption_NamePart.$size(v, w));
       }
@@ -5364,12 +5443,12 @@ export const UninterpretedOption: pb.MessageCodec<UninterpretedOption> = {
     }
     const positiveIntValue = m.positiveIntValue;
     if (positiveIntValue !== undefined) {
-      if (typeof positiveIntValue !== "bigint" || positiveIntValue < 0n || positiveIntValue > 0xffffffffffffffffn) throw pb.invalidValue("google.protobuf.UninterpretedOption.positive_int_value", "uint64", positiveIntValue);
+      if (typeof positiveIntValue !== "bigint" || BigInt.asUintN(64, positiveIntValue) !== positiveIntValue) throw pb.invalidValue("google.protobuf.UninterpretedOption.positive_int_value", "uint64", positiveIntValue);
       n += 1 + pb.sizeUint64(positiveIntValue);
     }
     const negativeIntValue = m.negativeIntValue;
     if (negativeIntValue !== undefined) {
-      if (typeof negativeIntValue !== "bigint" || negativeIntValue < -0x8000000000000000n || negativeIntValue > 0x7fffffffffffffffn) throw pb.invalidValue("google.protobuf.UninterpretedOption.negative_int_value", "int64", negativeIntValue);
+      if (typeof negativeIntValue !== "bigint" || BigInt.asIntN(64, negativeIntValue) !== negativeIntValue) throw pb.invalidValue("google.protobuf.UninterpretedOption.negative_int_value", "int64", negativeIntValue);
       n += 1 + pb.sizeInt64(negativeIntValue);
     }
     const doubleValue = m.doubleValue;
@@ -5394,7 +5473,8 @@ export const UninterpretedOption: pb.MessageCodec<UninterpretedOption> = {
   $write(m: pb.MessageInit<UninterpretedOption>, w: pb.Writer): void {
     const name = m.name;
     if (name !== undefined) {
-      for (const v of name) {
+      for (let i = 0; i < name.length; i++) {
+        const v = name[i]!;
         w.byte(18);
         w.len();
         UninterpretedOption_NamePart.$write(v, w);
@@ -5437,7 +5517,8 @@ export const UninterpretedOption: pb.MessageCodec<UninterpretedOption> = {
     const name = m.name;
     if (name !== undefined && !Array.isArray(name)) throw pb.invalidValue("google.protobuf.UninterpretedOption.name", "repeated", name);
     if (name !== undefined) {
-      for (const v of name) {
+      for (let i = 0; i < name.length; i++) {
+        const v = name[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.UninterpretedOption.name", "message google.protobuf.UninterpretedOption.NamePart", v);
         w.tag(18);
         const at = w.fork();
@@ -5453,13 +5534,13 @@ export const UninterpretedOption: pb.MessageCodec<UninterpretedOption> = {
     }
     const positiveIntValue = m.positiveIntValue;
     if (positiveIntValue !== undefined) {
-      if (typeof positiveIntValue !== "bigint" || positiveIntValue < 0n || positiveIntValue > 0xffffffffffffffffn) throw pb.invalidValue("google.protobuf.UninterpretedOption.positive_int_value", "uint64", positiveIntValue);
+      if (typeof positiveIntValue !== "bigint" || BigInt.asUintN(64, positiveIntValue) !== positiveIntValue) throw pb.invalidValue("google.protobuf.UninterpretedOption.positive_int_value", "uint64", positiveIntValue);
       w.tag(32);
       w.uint64(positiveIntValue);
     }
     const negativeIntValue = m.negativeIntValue;
     if (negativeIntValue !== undefined) {
-      if (typeof negativeIntValue !== "bigint" || negativeIntValue < -0x8000000000000000n || negativeIntValue > 0x7fffffffffffffffn) throw pb.invalidValue("google.protobuf.UninterpretedOption.negative_int_value", "int64", negativeIntValue);
+      if (typeof negativeIntValue !== "bigint" || BigInt.asIntN(64, negativeIntValue) !== negativeIntValue) throw pb.invalidValue("google.protobuf.UninterpretedOption.negative_int_value", "int64", negativeIntValue);
       w.tag(40);
       w.int64(negativeIntValue);
     }
@@ -5801,7 +5882,8 @@ export const SourceCodeInfo: pb.MessageCodec<SourceCodeInfo> = {
     const location = m.location;
     if (location !== undefined && !Array.isArray(location)) throw pb.invalidValue("google.protobuf.SourceCodeInfo.location", "repeated", location);
     if (location !== undefined) {
-      for (const v of location) {
+      for (let i = 0; i < location.length; i++) {
+        const v = location[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.SourceCodeInfo.location", "message google.protobuf.SourceCodeInfo.Location", v);
         n += 1 + w.fill(w.slot(), SourceCodeInfo_Location.$size(v, w));
       }
@@ -5813,7 +5895,8 @@ export const SourceCodeInfo: pb.MessageCodec<SourceCodeInfo> = {
   $write(m: pb.MessageInit<SourceCodeInfo>, w: pb.Writer): void {
     const location = m.location;
     if (location !== undefined) {
-      for (const v of location) {
+      for (let i = 0; i < location.length; i++) {
+        const v = location[i]!;
         w.byte(10);
         w.len();
         SourceCodeInfo_Location.$write(v, w);
@@ -5826,7 +5909,8 @@ export const SourceCodeInfo: pb.MessageCodec<SourceCodeInfo> = {
     const location = m.location;
     if (location !== undefined && !Array.isArray(location)) throw pb.invalidValue("google.protobuf.SourceCodeInfo.location", "repeated", location);
     if (location !== undefined) {
-      for (const v of location) {
+      for (let i = 0; i < location.length; i++) {
+        const v = location[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.SourceCodeInfo.location", "message google.protobuf.SourceCodeInfo.Location", v);
         w.tag(10);
         const at = w.fork();
@@ -6015,7 +6099,8 @@ export const SourceCodeInfo_Location: pb.MessageCodec<SourceCodeInfo_Location> =
     if (path !== undefined && !Array.isArray(path)) throw pb.invalidValue("google.protobuf.SourceCodeInfo.Location.path", "repeated", path);
     if (path !== undefined && path.length !== 0) {
       let len = 0;
-      for (const v of path) {
+      for (let i = 0; i < path.length; i++) {
+        const v = path[i]!;
         if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("google.protobuf.SourceCodeInfo.Location.path", "int32", v);
         len += pb.sizeInt32(v);
       }
@@ -6025,7 +6110,8 @@ export const SourceCodeInfo_Location: pb.MessageCodec<SourceCodeInfo_Location> =
     if (span !== undefined && !Array.isArray(span)) throw pb.invalidValue("google.protobuf.SourceCodeInfo.Location.span", "repeated", span);
     if (span !== undefined && span.length !== 0) {
       let len = 0;
-      for (const v of span) {
+      for (let i = 0; i < span.length; i++) {
+        const v = span[i]!;
         if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("google.protobuf.SourceCodeInfo.Location.span", "int32", v);
         len += pb.sizeInt32(v);
       }
@@ -6053,13 +6139,13 @@ export const SourceCodeInfo_Location: pb.MessageCodec<SourceCodeInfo_Location> =
     if (path !== undefined && path.length !== 0) {
       w.byte(10);
       w.len();
-      for (const v of path) w.int32(v);
+      for (let i = 0; i < path.length; i++) w.int32(path[i]!);
     }
     const span = m.span;
     if (span !== undefined && span.length !== 0) {
       w.byte(18);
       w.len();
-      for (const v of span) w.int32(v);
+      for (let i = 0; i < span.length; i++) w.int32(span[i]!);
     }
     const leadingComments = m.leadingComments;
     if (leadingComments !== undefined) {
@@ -6082,11 +6168,7 @@ export const SourceCodeInfo_Location: pb.MessageCodec<SourceCodeInfo_Location> =
     if (path !== undefined && path.length !== 0) {
       w.tag(10);
       const at = w.fork();
-      w.ensure(path.length * 10);
-      for (const v of path) {
-        if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("google.protobuf.SourceCodeInfo.Location.path", "int32", v);
-        w.int32(v);
-      }
+      w.int32Run(path, "google.protobuf.SourceCodeInfo.Location.path", "int32");
       w.join(at);
     }
     const span = m.span;
@@ -6094,11 +6176,7 @@ export const SourceCodeInfo_Location: pb.MessageCodec<SourceCodeInfo_Location> =
     if (span !== undefined && span.length !== 0) {
       w.tag(18);
       const at = w.fork();
-      w.ensure(span.length * 10);
-      for (const v of span) {
-        if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("google.protobuf.SourceCodeInfo.Location.span", "int32", v);
-        w.int32(v);
-      }
+      w.int32Run(span, "google.protobuf.SourceCodeInfo.Location.span", "int32");
       w.join(at);
     }
     const leadingComments = m.leadingComments;
@@ -6242,7 +6320,8 @@ export const GeneratedCodeInfo: pb.MessageCodec<GeneratedCodeInfo> = {
     const annotation = m.annotation;
     if (annotation !== undefined && !Array.isArray(annotation)) throw pb.invalidValue("google.protobuf.GeneratedCodeInfo.annotation", "repeated", annotation);
     if (annotation !== undefined) {
-      for (const v of annotation) {
+      for (let i = 0; i < annotation.length; i++) {
+        const v = annotation[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.GeneratedCodeInfo.annotation", "message google.protobuf.GeneratedCodeInfo.Annotation", v);
         n += 1 + w.fill(w.slot(), GeneratedCodeInfo_Annotation.$size(v, w));
       }
@@ -6254,7 +6333,8 @@ export const GeneratedCodeInfo: pb.MessageCodec<GeneratedCodeInfo> = {
   $write(m: pb.MessageInit<GeneratedCodeInfo>, w: pb.Writer): void {
     const annotation = m.annotation;
     if (annotation !== undefined) {
-      for (const v of annotation) {
+      for (let i = 0; i < annotation.length; i++) {
+        const v = annotation[i]!;
         w.byte(10);
         w.len();
         GeneratedCodeInfo_Annotation.$write(v, w);
@@ -6267,7 +6347,8 @@ export const GeneratedCodeInfo: pb.MessageCodec<GeneratedCodeInfo> = {
     const annotation = m.annotation;
     if (annotation !== undefined && !Array.isArray(annotation)) throw pb.invalidValue("google.protobuf.GeneratedCodeInfo.annotation", "repeated", annotation);
     if (annotation !== undefined) {
-      for (const v of annotation) {
+      for (let i = 0; i < annotation.length; i++) {
+        const v = annotation[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.GeneratedCodeInfo.annotation", "message google.protobuf.GeneratedCodeInfo.Annotation", v);
         w.tag(10);
         const at = w.fork();
@@ -6388,7 +6469,8 @@ export const GeneratedCodeInfo_Annotation: pb.MessageCodec<GeneratedCodeInfo_Ann
     if (path !== undefined && !Array.isArray(path)) throw pb.invalidValue("google.protobuf.GeneratedCodeInfo.Annotation.path", "repeated", path);
     if (path !== undefined && path.length !== 0) {
       let len = 0;
-      for (const v of path) {
+      for (let i = 0; i < path.length; i++) {
+        const v = path[i]!;
         if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("google.protobuf.GeneratedCodeInfo.Annotation.path", "int32", v);
         len += pb.sizeInt32(v);
       }
@@ -6418,7 +6500,7 @@ export const GeneratedCodeInfo_Annotation: pb.MessageCodec<GeneratedCodeInfo_Ann
     if (path !== undefined && path.length !== 0) {
       w.byte(10);
       w.len();
-      for (const v of path) w.int32(v);
+      for (let i = 0; i < path.length; i++) w.int32(path[i]!);
     }
     const sourceFile = m.sourceFile;
     if (sourceFile !== undefined) {
@@ -6444,11 +6526,7 @@ export const GeneratedCodeInfo_Annotation: pb.MessageCodec<GeneratedCodeInfo_Ann
     if (path !== undefined && path.length !== 0) {
       w.tag(10);
       const at = w.fork();
-      w.ensure(path.length * 10);
-      for (const v of path) {
-        if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("google.protobuf.GeneratedCodeInfo.Annotation.path", "int32", v);
-        w.int32(v);
-      }
+      w.int32Run(path, "google.protobuf.GeneratedCodeInfo.Annotation.path", "int32");
       w.join(at);
     }
     const sourceFile = m.sourceFile;

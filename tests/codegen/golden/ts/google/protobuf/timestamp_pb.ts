@@ -185,7 +185,7 @@ export const Timestamp: pb.MessageCodec<Timestamp> = {
     let n = 0;
     const seconds = m.seconds;
     if (seconds !== undefined && seconds !== 0n) {
-      if (typeof seconds !== "bigint" || seconds < -0x8000000000000000n || seconds > 0x7fffffffffffffffn) throw pb.invalidValue("google.protobuf.Timestamp.seconds", "int64", seconds);
+      if (typeof seconds !== "bigint" || BigInt.asIntN(64, seconds) !== seconds) throw pb.invalidValue("google.protobuf.Timestamp.seconds", "int64", seconds);
       n += 1 + pb.sizeInt64(seconds);
     }
     const nanos = m.nanos;
@@ -214,7 +214,7 @@ export const Timestamp: pb.MessageCodec<Timestamp> = {
   $encode(m: pb.MessageInit<Timestamp>, w: pb.Writer): void {
     const seconds = m.seconds;
     if (seconds !== undefined && seconds !== 0n) {
-      if (typeof seconds !== "bigint" || seconds < -0x8000000000000000n || seconds > 0x7fffffffffffffffn) throw pb.invalidValue("google.protobuf.Timestamp.seconds", "int64", seconds);
+      if (typeof seconds !== "bigint" || BigInt.asIntN(64, seconds) !== seconds) throw pb.invalidValue("google.protobuf.Timestamp.seconds", "int64", seconds);
       w.tag(8);
       w.int64(seconds);
     }

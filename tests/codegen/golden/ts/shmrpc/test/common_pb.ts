@@ -111,7 +111,7 @@ export const Money: pb.MessageCodec<Money> = {
     }
     const units = m.units;
     if (units !== undefined && units !== 0n) {
-      if (typeof units !== "bigint" || units < -0x8000000000000000n || units > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.common.Money.units", "int64", units);
+      if (typeof units !== "bigint" || BigInt.asIntN(64, units) !== units) throw pb.invalidValue("shmrpc.test.common.Money.units", "int64", units);
       n += 1 + pb.sizeInt64(units);
     }
     const nanos = m.nanos;
@@ -151,7 +151,7 @@ export const Money: pb.MessageCodec<Money> = {
     }
     const units = m.units;
     if (units !== undefined && units !== 0n) {
-      if (typeof units !== "bigint" || units < -0x8000000000000000n || units > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.common.Money.units", "int64", units);
+      if (typeof units !== "bigint" || BigInt.asIntN(64, units) !== units) throw pb.invalidValue("shmrpc.test.common.Money.units", "int64", units);
       w.tag(16);
       w.int64(units);
     }

@@ -148,12 +148,12 @@ export const Scalars: pb.MessageCodec<Scalars> = {
     }
     const fInt64 = m.fInt64;
     if (fInt64 !== undefined && fInt64 !== 0n) {
-      if (typeof fInt64 !== "bigint" || fInt64 < -0x8000000000000000n || fInt64 > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.Scalars.f_int64", "int64", fInt64);
+      if (typeof fInt64 !== "bigint" || BigInt.asIntN(64, fInt64) !== fInt64) throw pb.invalidValue("shmrpc.test.Scalars.f_int64", "int64", fInt64);
       n += 1 + pb.sizeInt64(fInt64);
     }
     const fUint64 = m.fUint64;
     if (fUint64 !== undefined && fUint64 !== 0n) {
-      if (typeof fUint64 !== "bigint" || fUint64 < 0n || fUint64 > 0xffffffffffffffffn) throw pb.invalidValue("shmrpc.test.Scalars.f_uint64", "uint64", fUint64);
+      if (typeof fUint64 !== "bigint" || BigInt.asUintN(64, fUint64) !== fUint64) throw pb.invalidValue("shmrpc.test.Scalars.f_uint64", "uint64", fUint64);
       n += 1 + pb.sizeUint64(fUint64);
     }
     const fInt32 = m.fInt32;
@@ -163,7 +163,7 @@ export const Scalars: pb.MessageCodec<Scalars> = {
     }
     const fFixed64 = m.fFixed64;
     if (fFixed64 !== undefined && fFixed64 !== 0n) {
-      if (typeof fFixed64 !== "bigint" || fFixed64 < 0n || fFixed64 > 0xffffffffffffffffn) throw pb.invalidValue("shmrpc.test.Scalars.f_fixed64", "fixed64", fFixed64);
+      if (typeof fFixed64 !== "bigint" || BigInt.asUintN(64, fFixed64) !== fFixed64) throw pb.invalidValue("shmrpc.test.Scalars.f_fixed64", "fixed64", fFixed64);
       n += 9;
     }
     const fFixed32 = m.fFixed32;
@@ -198,7 +198,7 @@ export const Scalars: pb.MessageCodec<Scalars> = {
     }
     const fSfixed64 = m.fSfixed64;
     if (fSfixed64 !== undefined && fSfixed64 !== 0n) {
-      if (typeof fSfixed64 !== "bigint" || fSfixed64 < -0x8000000000000000n || fSfixed64 > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.Scalars.f_sfixed64", "sfixed64", fSfixed64);
+      if (typeof fSfixed64 !== "bigint" || BigInt.asIntN(64, fSfixed64) !== fSfixed64) throw pb.invalidValue("shmrpc.test.Scalars.f_sfixed64", "sfixed64", fSfixed64);
       n += 9;
     }
     const fSint32 = m.fSint32;
@@ -208,7 +208,7 @@ export const Scalars: pb.MessageCodec<Scalars> = {
     }
     const fSint64 = m.fSint64;
     if (fSint64 !== undefined && fSint64 !== 0n) {
-      if (typeof fSint64 !== "bigint" || fSint64 < -0x8000000000000000n || fSint64 > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.Scalars.f_sint64", "sint64", fSint64);
+      if (typeof fSint64 !== "bigint" || BigInt.asIntN(64, fSint64) !== fSint64) throw pb.invalidValue("shmrpc.test.Scalars.f_sint64", "sint64", fSint64);
       n += 1 + pb.sizeSint64(fSint64);
     }
     const fEnum = m.fEnum;
@@ -319,13 +319,13 @@ export const Scalars: pb.MessageCodec<Scalars> = {
     }
     const fInt64 = m.fInt64;
     if (fInt64 !== undefined && fInt64 !== 0n) {
-      if (typeof fInt64 !== "bigint" || fInt64 < -0x8000000000000000n || fInt64 > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.Scalars.f_int64", "int64", fInt64);
+      if (typeof fInt64 !== "bigint" || BigInt.asIntN(64, fInt64) !== fInt64) throw pb.invalidValue("shmrpc.test.Scalars.f_int64", "int64", fInt64);
       w.tag(24);
       w.int64(fInt64);
     }
     const fUint64 = m.fUint64;
     if (fUint64 !== undefined && fUint64 !== 0n) {
-      if (typeof fUint64 !== "bigint" || fUint64 < 0n || fUint64 > 0xffffffffffffffffn) throw pb.invalidValue("shmrpc.test.Scalars.f_uint64", "uint64", fUint64);
+      if (typeof fUint64 !== "bigint" || BigInt.asUintN(64, fUint64) !== fUint64) throw pb.invalidValue("shmrpc.test.Scalars.f_uint64", "uint64", fUint64);
       w.tag(32);
       w.uint64(fUint64);
     }
@@ -337,7 +337,7 @@ export const Scalars: pb.MessageCodec<Scalars> = {
     }
     const fFixed64 = m.fFixed64;
     if (fFixed64 !== undefined && fFixed64 !== 0n) {
-      if (typeof fFixed64 !== "bigint" || fFixed64 < 0n || fFixed64 > 0xffffffffffffffffn) throw pb.invalidValue("shmrpc.test.Scalars.f_fixed64", "fixed64", fFixed64);
+      if (typeof fFixed64 !== "bigint" || BigInt.asUintN(64, fFixed64) !== fFixed64) throw pb.invalidValue("shmrpc.test.Scalars.f_fixed64", "fixed64", fFixed64);
       w.tag(49);
       w.fixed64(fFixed64);
     }
@@ -379,7 +379,7 @@ export const Scalars: pb.MessageCodec<Scalars> = {
     }
     const fSfixed64 = m.fSfixed64;
     if (fSfixed64 !== undefined && fSfixed64 !== 0n) {
-      if (typeof fSfixed64 !== "bigint" || fSfixed64 < -0x8000000000000000n || fSfixed64 > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.Scalars.f_sfixed64", "sfixed64", fSfixed64);
+      if (typeof fSfixed64 !== "bigint" || BigInt.asIntN(64, fSfixed64) !== fSfixed64) throw pb.invalidValue("shmrpc.test.Scalars.f_sfixed64", "sfixed64", fSfixed64);
       w.tag(105);
       w.sfixed64(fSfixed64);
     }
@@ -391,7 +391,7 @@ export const Scalars: pb.MessageCodec<Scalars> = {
     }
     const fSint64 = m.fSint64;
     if (fSint64 !== undefined && fSint64 !== 0n) {
-      if (typeof fSint64 !== "bigint" || fSint64 < -0x8000000000000000n || fSint64 > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.Scalars.f_sint64", "sint64", fSint64);
+      if (typeof fSint64 !== "bigint" || BigInt.asIntN(64, fSint64) !== fSint64) throw pb.invalidValue("shmrpc.test.Scalars.f_sint64", "sint64", fSint64);
       w.tag(120);
       w.sint64(fSint64);
     }
@@ -594,7 +594,7 @@ export const Optionals: pb.MessageCodec<Optionals> = {
     }
     const oInt64 = m.oInt64;
     if (oInt64 !== undefined) {
-      if (typeof oInt64 !== "bigint" || oInt64 < -0x8000000000000000n || oInt64 > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.Optionals.o_int64", "int64", oInt64);
+      if (typeof oInt64 !== "bigint" || BigInt.asIntN(64, oInt64) !== oInt64) throw pb.invalidValue("shmrpc.test.Optionals.o_int64", "int64", oInt64);
       n += 1 + pb.sizeInt64(oInt64);
     }
     const oInt32 = m.oInt32;
@@ -695,7 +695,7 @@ export const Optionals: pb.MessageCodec<Optionals> = {
     }
     const oInt64 = m.oInt64;
     if (oInt64 !== undefined) {
-      if (typeof oInt64 !== "bigint" || oInt64 < -0x8000000000000000n || oInt64 > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.Optionals.o_int64", "int64", oInt64);
+      if (typeof oInt64 !== "bigint" || BigInt.asIntN(64, oInt64) !== oInt64) throw pb.invalidValue("shmrpc.test.Optionals.o_int64", "int64", oInt64);
       w.tag(16);
       w.int64(oInt64);
     }
@@ -930,7 +930,8 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
     const rDouble = m.rDouble;
     if (rDouble !== undefined && !Array.isArray(rDouble)) throw pb.invalidValue("shmrpc.test.Repeateds.r_double", "repeated", rDouble);
     if (rDouble !== undefined && rDouble.length !== 0) {
-      for (const v of rDouble) {
+      for (let i = 0; i < rDouble.length; i++) {
+        const v = rDouble[i]!;
         if (typeof v !== "number") throw pb.invalidValue("shmrpc.test.Repeateds.r_double", "double", v);
       }
       n += 1 + w.run(rDouble.length * 8);
@@ -938,7 +939,8 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
     const rFloat = m.rFloat;
     if (rFloat !== undefined && !Array.isArray(rFloat)) throw pb.invalidValue("shmrpc.test.Repeateds.r_float", "repeated", rFloat);
     if (rFloat !== undefined && rFloat.length !== 0) {
-      for (const v of rFloat) {
+      for (let i = 0; i < rFloat.length; i++) {
+        const v = rFloat[i]!;
         if (typeof v !== "number") throw pb.invalidValue("shmrpc.test.Repeateds.r_float", "float", v);
       }
       n += 1 + w.run(rFloat.length * 4);
@@ -947,8 +949,9 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
     if (rInt64 !== undefined && !Array.isArray(rInt64)) throw pb.invalidValue("shmrpc.test.Repeateds.r_int64", "repeated", rInt64);
     if (rInt64 !== undefined && rInt64.length !== 0) {
       let len = 0;
-      for (const v of rInt64) {
-        if (typeof v !== "bigint" || v < -0x8000000000000000n || v > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.Repeateds.r_int64", "int64", v);
+      for (let i = 0; i < rInt64.length; i++) {
+        const v = rInt64[i]!;
+        if (typeof v !== "bigint" || BigInt.asIntN(64, v) !== v) throw pb.invalidValue("shmrpc.test.Repeateds.r_int64", "int64", v);
         len += pb.sizeInt64(v);
       }
       n += 1 + w.run(len);
@@ -957,8 +960,9 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
     if (rUint64 !== undefined && !Array.isArray(rUint64)) throw pb.invalidValue("shmrpc.test.Repeateds.r_uint64", "repeated", rUint64);
     if (rUint64 !== undefined && rUint64.length !== 0) {
       let len = 0;
-      for (const v of rUint64) {
-        if (typeof v !== "bigint" || v < 0n || v > 0xffffffffffffffffn) throw pb.invalidValue("shmrpc.test.Repeateds.r_uint64", "uint64", v);
+      for (let i = 0; i < rUint64.length; i++) {
+        const v = rUint64[i]!;
+        if (typeof v !== "bigint" || BigInt.asUintN(64, v) !== v) throw pb.invalidValue("shmrpc.test.Repeateds.r_uint64", "uint64", v);
         len += pb.sizeUint64(v);
       }
       n += 1 + w.run(len);
@@ -967,7 +971,8 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
     if (rInt32 !== undefined && !Array.isArray(rInt32)) throw pb.invalidValue("shmrpc.test.Repeateds.r_int32", "repeated", rInt32);
     if (rInt32 !== undefined && rInt32.length !== 0) {
       let len = 0;
-      for (const v of rInt32) {
+      for (let i = 0; i < rInt32.length; i++) {
+        const v = rInt32[i]!;
         if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("shmrpc.test.Repeateds.r_int32", "int32", v);
         len += pb.sizeInt32(v);
       }
@@ -976,15 +981,17 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
     const rFixed64 = m.rFixed64;
     if (rFixed64 !== undefined && !Array.isArray(rFixed64)) throw pb.invalidValue("shmrpc.test.Repeateds.r_fixed64", "repeated", rFixed64);
     if (rFixed64 !== undefined && rFixed64.length !== 0) {
-      for (const v of rFixed64) {
-        if (typeof v !== "bigint" || v < 0n || v > 0xffffffffffffffffn) throw pb.invalidValue("shmrpc.test.Repeateds.r_fixed64", "fixed64", v);
+      for (let i = 0; i < rFixed64.length; i++) {
+        const v = rFixed64[i]!;
+        if (typeof v !== "bigint" || BigInt.asUintN(64, v) !== v) throw pb.invalidValue("shmrpc.test.Repeateds.r_fixed64", "fixed64", v);
       }
       n += 1 + w.run(rFixed64.length * 8);
     }
     const rFixed32 = m.rFixed32;
     if (rFixed32 !== undefined && !Array.isArray(rFixed32)) throw pb.invalidValue("shmrpc.test.Repeateds.r_fixed32", "repeated", rFixed32);
     if (rFixed32 !== undefined && rFixed32.length !== 0) {
-      for (const v of rFixed32) {
+      for (let i = 0; i < rFixed32.length; i++) {
+        const v = rFixed32[i]!;
         if (typeof v !== "number" || (v >>> 0) !== v) throw pb.invalidValue("shmrpc.test.Repeateds.r_fixed32", "fixed32", v);
       }
       n += 1 + w.run(rFixed32.length * 4);
@@ -992,7 +999,8 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
     const rBool = m.rBool;
     if (rBool !== undefined && !Array.isArray(rBool)) throw pb.invalidValue("shmrpc.test.Repeateds.r_bool", "repeated", rBool);
     if (rBool !== undefined && rBool.length !== 0) {
-      for (const v of rBool) {
+      for (let i = 0; i < rBool.length; i++) {
+        const v = rBool[i]!;
         if (typeof v !== "boolean") throw pb.invalidValue("shmrpc.test.Repeateds.r_bool", "bool", v);
       }
       n += 1 + w.run(rBool.length * 1);
@@ -1003,7 +1011,8 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
     const rBytes = m.rBytes;
     if (rBytes !== undefined && !Array.isArray(rBytes)) throw pb.invalidValue("shmrpc.test.Repeateds.r_bytes", "repeated", rBytes);
     if (rBytes !== undefined) {
-      for (const v of rBytes) {
+      for (let i = 0; i < rBytes.length; i++) {
+        const v = rBytes[i]!;
         if (!(v instanceof Uint8Array)) throw pb.invalidValue("shmrpc.test.Repeateds.r_bytes", "bytes", v);
         n += 1 + pb.sizeBytes(v);
       }
@@ -1012,7 +1021,8 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
     if (rUint32 !== undefined && !Array.isArray(rUint32)) throw pb.invalidValue("shmrpc.test.Repeateds.r_uint32", "repeated", rUint32);
     if (rUint32 !== undefined && rUint32.length !== 0) {
       let len = 0;
-      for (const v of rUint32) {
+      for (let i = 0; i < rUint32.length; i++) {
+        const v = rUint32[i]!;
         if (typeof v !== "number" || (v >>> 0) !== v) throw pb.invalidValue("shmrpc.test.Repeateds.r_uint32", "uint32", v);
         len += pb.sizeUint32(v);
       }
@@ -1021,7 +1031,8 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
     const rSfixed32 = m.rSfixed32;
     if (rSfixed32 !== undefined && !Array.isArray(rSfixed32)) throw pb.invalidValue("shmrpc.test.Repeateds.r_sfixed32", "repeated", rSfixed32);
     if (rSfixed32 !== undefined && rSfixed32.length !== 0) {
-      for (const v of rSfixed32) {
+      for (let i = 0; i < rSfixed32.length; i++) {
+        const v = rSfixed32[i]!;
         if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("shmrpc.test.Repeateds.r_sfixed32", "sfixed32", v);
       }
       n += 1 + w.run(rSfixed32.length * 4);
@@ -1029,8 +1040,9 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
     const rSfixed64 = m.rSfixed64;
     if (rSfixed64 !== undefined && !Array.isArray(rSfixed64)) throw pb.invalidValue("shmrpc.test.Repeateds.r_sfixed64", "repeated", rSfixed64);
     if (rSfixed64 !== undefined && rSfixed64.length !== 0) {
-      for (const v of rSfixed64) {
-        if (typeof v !== "bigint" || v < -0x8000000000000000n || v > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.Repeateds.r_sfixed64", "sfixed64", v);
+      for (let i = 0; i < rSfixed64.length; i++) {
+        const v = rSfixed64[i]!;
+        if (typeof v !== "bigint" || BigInt.asIntN(64, v) !== v) throw pb.invalidValue("shmrpc.test.Repeateds.r_sfixed64", "sfixed64", v);
       }
       n += 1 + w.run(rSfixed64.length * 8);
     }
@@ -1038,7 +1050,8 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
     if (rSint32 !== undefined && !Array.isArray(rSint32)) throw pb.invalidValue("shmrpc.test.Repeateds.r_sint32", "repeated", rSint32);
     if (rSint32 !== undefined && rSint32.length !== 0) {
       let len = 0;
-      for (const v of rSint32) {
+      for (let i = 0; i < rSint32.length; i++) {
+        const v = rSint32[i]!;
         if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("shmrpc.test.Repeateds.r_sint32", "sint32", v);
         len += pb.sizeSint32(v);
       }
@@ -1048,8 +1061,9 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
     if (rSint64 !== undefined && !Array.isArray(rSint64)) throw pb.invalidValue("shmrpc.test.Repeateds.r_sint64", "repeated", rSint64);
     if (rSint64 !== undefined && rSint64.length !== 0) {
       let len = 0;
-      for (const v of rSint64) {
-        if (typeof v !== "bigint" || v < -0x8000000000000000n || v > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.Repeateds.r_sint64", "sint64", v);
+      for (let i = 0; i < rSint64.length; i++) {
+        const v = rSint64[i]!;
+        if (typeof v !== "bigint" || BigInt.asIntN(64, v) !== v) throw pb.invalidValue("shmrpc.test.Repeateds.r_sint64", "sint64", v);
         len += pb.sizeSint64(v);
       }
       n += 1 + w.run(len);
@@ -1058,7 +1072,8 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
     if (rEnum !== undefined && !Array.isArray(rEnum)) throw pb.invalidValue("shmrpc.test.Repeateds.r_enum", "repeated", rEnum);
     if (rEnum !== undefined && rEnum.length !== 0) {
       let len = 0;
-      for (const v of rEnum) {
+      for (let i = 0; i < rEnum.length; i++) {
+        const v = rEnum[i]!;
         if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("shmrpc.test.Repeateds.r_enum", "enum shmrpc.test.common.Color", v);
         len += pb.sizeInt32(v);
       }
@@ -1067,7 +1082,8 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
     const rMoney = m.rMoney;
     if (rMoney !== undefined && !Array.isArray(rMoney)) throw pb.invalidValue("shmrpc.test.Repeateds.r_money", "repeated", rMoney);
     if (rMoney !== undefined) {
-      for (const v of rMoney) {
+      for (let i = 0; i < rMoney.length; i++) {
+        const v = rMoney[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("shmrpc.test.Repeateds.r_money", "message shmrpc.test.common.Money", v);
         n += 2 + w.fill(w.slot(), Money.$size(v, w));
       }
@@ -1075,7 +1091,8 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
     const rInt32Unpacked = m.rInt32Unpacked;
     if (rInt32Unpacked !== undefined && !Array.isArray(rInt32Unpacked)) throw pb.invalidValue("shmrpc.test.Repeateds.r_int32_unpacked", "repeated", rInt32Unpacked);
     if (rInt32Unpacked !== undefined) {
-      for (const v of rInt32Unpacked) {
+      for (let i = 0; i < rInt32Unpacked.length; i++) {
+        const v = rInt32Unpacked[i]!;
         if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("shmrpc.test.Repeateds.r_int32_unpacked", "int32", v);
         n += 2 + pb.sizeInt32(v);
       }
@@ -1083,7 +1100,8 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
     const rDoubleUnpacked = m.rDoubleUnpacked;
     if (rDoubleUnpacked !== undefined && !Array.isArray(rDoubleUnpacked)) throw pb.invalidValue("shmrpc.test.Repeateds.r_double_unpacked", "repeated", rDoubleUnpacked);
     if (rDoubleUnpacked !== undefined) {
-      for (const v of rDoubleUnpacked) {
+      for (let i = 0; i < rDoubleUnpacked.length; i++) {
+        const v = rDoubleUnpacked[i]!;
         if (typeof v !== "number") throw pb.invalidValue("shmrpc.test.Repeateds.r_double_unpacked", "double", v);
         n += 10;
       }
@@ -1109,43 +1127,44 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
     if (rInt64 !== undefined && rInt64.length !== 0) {
       w.byte(26);
       w.len();
-      for (const v of rInt64) w.int64(v);
+      for (let i = 0; i < rInt64.length; i++) w.int64(rInt64[i]!);
     }
     const rUint64 = m.rUint64;
     if (rUint64 !== undefined && rUint64.length !== 0) {
       w.byte(34);
       w.len();
-      for (const v of rUint64) w.uint64(v);
+      for (let i = 0; i < rUint64.length; i++) w.uint64(rUint64[i]!);
     }
     const rInt32 = m.rInt32;
     if (rInt32 !== undefined && rInt32.length !== 0) {
       w.byte(42);
       w.len();
-      for (const v of rInt32) w.int32(v);
+      for (let i = 0; i < rInt32.length; i++) w.int32(rInt32[i]!);
     }
     const rFixed64 = m.rFixed64;
     if (rFixed64 !== undefined && rFixed64.length !== 0) {
       w.byte(50);
       w.len();
-      for (const v of rFixed64) w.fixed64(v);
+      for (let i = 0; i < rFixed64.length; i++) w.fixed64(rFixed64[i]!);
     }
     const rFixed32 = m.rFixed32;
     if (rFixed32 !== undefined && rFixed32.length !== 0) {
       w.byte(58);
       w.len();
-      for (const v of rFixed32) w.fixed32(v);
+      for (let i = 0; i < rFixed32.length; i++) w.fixed32(rFixed32[i]!);
     }
     const rBool = m.rBool;
     if (rBool !== undefined && rBool.length !== 0) {
       w.byte(66);
       w.len();
-      for (const v of rBool) w.bool(v);
+      for (let i = 0; i < rBool.length; i++) w.bool(rBool[i]!);
     }
     const rString = m.rString;
     if (rString !== undefined) w.stringFieldsAsMeasured(74, rString);
     const rBytes = m.rBytes;
     if (rBytes !== undefined) {
-      for (const v of rBytes) {
+      for (let i = 0; i < rBytes.length; i++) {
+        const v = rBytes[i]!;
         w.byte(82);
         w.bytes(v);
       }
@@ -1154,41 +1173,42 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
     if (rUint32 !== undefined && rUint32.length !== 0) {
       w.byte(90);
       w.len();
-      for (const v of rUint32) w.uint32(v);
+      for (let i = 0; i < rUint32.length; i++) w.uint32(rUint32[i]!);
     }
     const rSfixed32 = m.rSfixed32;
     if (rSfixed32 !== undefined && rSfixed32.length !== 0) {
       w.byte(98);
       w.len();
-      for (const v of rSfixed32) w.sfixed32(v);
+      for (let i = 0; i < rSfixed32.length; i++) w.sfixed32(rSfixed32[i]!);
     }
     const rSfixed64 = m.rSfixed64;
     if (rSfixed64 !== undefined && rSfixed64.length !== 0) {
       w.byte(106);
       w.len();
-      for (const v of rSfixed64) w.sfixed64(v);
+      for (let i = 0; i < rSfixed64.length; i++) w.sfixed64(rSfixed64[i]!);
     }
     const rSint32 = m.rSint32;
     if (rSint32 !== undefined && rSint32.length !== 0) {
       w.byte(114);
       w.len();
-      for (const v of rSint32) w.sint32(v);
+      for (let i = 0; i < rSint32.length; i++) w.sint32(rSint32[i]!);
     }
     const rSint64 = m.rSint64;
     if (rSint64 !== undefined && rSint64.length !== 0) {
       w.byte(122);
       w.len();
-      for (const v of rSint64) w.sint64(v);
+      for (let i = 0; i < rSint64.length; i++) w.sint64(rSint64[i]!);
     }
     const rEnum = m.rEnum;
     if (rEnum !== undefined && rEnum.length !== 0) {
       w.uint32(130);
       w.len();
-      for (const v of rEnum) w.int32(v);
+      for (let i = 0; i < rEnum.length; i++) w.int32(rEnum[i]!);
     }
     const rMoney = m.rMoney;
     if (rMoney !== undefined) {
-      for (const v of rMoney) {
+      for (let i = 0; i < rMoney.length; i++) {
+        const v = rMoney[i]!;
         w.uint32(138);
         w.len();
         Money.$write(v, w);
@@ -1196,14 +1216,16 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
     }
     const rInt32Unpacked = m.rInt32Unpacked;
     if (rInt32Unpacked !== undefined) {
-      for (const v of rInt32Unpacked) {
+      for (let i = 0; i < rInt32Unpacked.length; i++) {
+        const v = rInt32Unpacked[i]!;
         w.uint32(144);
         w.int32(v);
       }
     }
     const rDoubleUnpacked = m.rDoubleUnpacked;
     if (rDoubleUnpacked !== undefined) {
-      for (const v of rDoubleUnpacked) {
+      for (let i = 0; i < rDoubleUnpacked.length; i++) {
+        const v = rDoubleUnpacked[i]!;
         w.uint32(153);
         w.double(v);
       }
@@ -1216,25 +1238,17 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
     if (rDouble !== undefined && !Array.isArray(rDouble)) throw pb.invalidValue("shmrpc.test.Repeateds.r_double", "repeated", rDouble);
     if (rDouble !== undefined && rDouble.length !== 0) {
       w.tag(10);
-      const at = w.fork();
+      w.uint32(rDouble.length * 8);
       w.ensure(rDouble.length * 8);
-      for (const v of rDouble) {
-        if (typeof v !== "number") throw pb.invalidValue("shmrpc.test.Repeateds.r_double", "double", v);
-      }
-      w.doubles(rDouble);
-      w.join(at);
+      w.doubleRun(rDouble, "shmrpc.test.Repeateds.r_double");
     }
     const rFloat = m.rFloat;
     if (rFloat !== undefined && !Array.isArray(rFloat)) throw pb.invalidValue("shmrpc.test.Repeateds.r_float", "repeated", rFloat);
     if (rFloat !== undefined && rFloat.length !== 0) {
       w.tag(18);
-      const at = w.fork();
+      w.uint32(rFloat.length * 4);
       w.ensure(rFloat.length * 4);
-      for (const v of rFloat) {
-        if (typeof v !== "number") throw pb.invalidValue("shmrpc.test.Repeateds.r_float", "float", v);
-      }
-      w.floats(rFloat);
-      w.join(at);
+      w.floatRun(rFloat, "shmrpc.test.Repeateds.r_float");
     }
     const rInt64 = m.rInt64;
     if (rInt64 !== undefined && !Array.isArray(rInt64)) throw pb.invalidValue("shmrpc.test.Repeateds.r_int64", "repeated", rInt64);
@@ -1242,8 +1256,9 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
       w.tag(26);
       const at = w.fork();
       w.ensure(rInt64.length * 10);
-      for (const v of rInt64) {
-        if (typeof v !== "bigint" || v < -0x8000000000000000n || v > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.Repeateds.r_int64", "int64", v);
+      for (let i = 0; i < rInt64.length; i++) {
+        const v = rInt64[i]!;
+        if (typeof v !== "bigint" || BigInt.asIntN(64, v) !== v) throw pb.invalidValue("shmrpc.test.Repeateds.r_int64", "int64", v);
         w.int64(v);
       }
       w.join(at);
@@ -1254,8 +1269,9 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
       w.tag(34);
       const at = w.fork();
       w.ensure(rUint64.length * 10);
-      for (const v of rUint64) {
-        if (typeof v !== "bigint" || v < 0n || v > 0xffffffffffffffffn) throw pb.invalidValue("shmrpc.test.Repeateds.r_uint64", "uint64", v);
+      for (let i = 0; i < rUint64.length; i++) {
+        const v = rUint64[i]!;
+        if (typeof v !== "bigint" || BigInt.asUintN(64, v) !== v) throw pb.invalidValue("shmrpc.test.Repeateds.r_uint64", "uint64", v);
         w.uint64(v);
       }
       w.join(at);
@@ -1265,48 +1281,44 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
     if (rInt32 !== undefined && rInt32.length !== 0) {
       w.tag(42);
       const at = w.fork();
-      w.ensure(rInt32.length * 10);
-      for (const v of rInt32) {
-        if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("shmrpc.test.Repeateds.r_int32", "int32", v);
-        w.int32(v);
-      }
+      w.int32Run(rInt32, "shmrpc.test.Repeateds.r_int32", "int32");
       w.join(at);
     }
     const rFixed64 = m.rFixed64;
     if (rFixed64 !== undefined && !Array.isArray(rFixed64)) throw pb.invalidValue("shmrpc.test.Repeateds.r_fixed64", "repeated", rFixed64);
     if (rFixed64 !== undefined && rFixed64.length !== 0) {
       w.tag(50);
-      const at = w.fork();
+      w.uint32(rFixed64.length * 8);
       w.ensure(rFixed64.length * 8);
-      for (const v of rFixed64) {
-        if (typeof v !== "bigint" || v < 0n || v > 0xffffffffffffffffn) throw pb.invalidValue("shmrpc.test.Repeateds.r_fixed64", "fixed64", v);
+      for (let i = 0; i < rFixed64.length; i++) {
+        const v = rFixed64[i]!;
+        if (typeof v !== "bigint" || BigInt.asUintN(64, v) !== v) throw pb.invalidValue("shmrpc.test.Repeateds.r_fixed64", "fixed64", v);
         w.fixed64(v);
       }
-      w.join(at);
     }
     const rFixed32 = m.rFixed32;
     if (rFixed32 !== undefined && !Array.isArray(rFixed32)) throw pb.invalidValue("shmrpc.test.Repeateds.r_fixed32", "repeated", rFixed32);
     if (rFixed32 !== undefined && rFixed32.length !== 0) {
       w.tag(58);
-      const at = w.fork();
+      w.uint32(rFixed32.length * 4);
       w.ensure(rFixed32.length * 4);
-      for (const v of rFixed32) {
+      for (let i = 0; i < rFixed32.length; i++) {
+        const v = rFixed32[i]!;
         if (typeof v !== "number" || (v >>> 0) !== v) throw pb.invalidValue("shmrpc.test.Repeateds.r_fixed32", "fixed32", v);
         w.fixed32(v);
       }
-      w.join(at);
     }
     const rBool = m.rBool;
     if (rBool !== undefined && !Array.isArray(rBool)) throw pb.invalidValue("shmrpc.test.Repeateds.r_bool", "repeated", rBool);
     if (rBool !== undefined && rBool.length !== 0) {
       w.tag(66);
-      const at = w.fork();
-      w.ensure(rBool.length * 1);
-      for (const v of rBool) {
+      w.uint32(rBool.length);
+      w.ensure(rBool.length);
+      for (let i = 0; i < rBool.length; i++) {
+        const v = rBool[i]!;
         if (typeof v !== "boolean") throw pb.invalidValue("shmrpc.test.Repeateds.r_bool", "bool", v);
         w.bool(v);
       }
-      w.join(at);
     }
     const rString = m.rString;
     if (rString !== undefined && !Array.isArray(rString)) throw pb.invalidValue("shmrpc.test.Repeateds.r_string", "repeated", rString);
@@ -1314,7 +1326,8 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
     const rBytes = m.rBytes;
     if (rBytes !== undefined && !Array.isArray(rBytes)) throw pb.invalidValue("shmrpc.test.Repeateds.r_bytes", "repeated", rBytes);
     if (rBytes !== undefined) {
-      for (const v of rBytes) {
+      for (let i = 0; i < rBytes.length; i++) {
+        const v = rBytes[i]!;
         if (!(v instanceof Uint8Array)) throw pb.invalidValue("shmrpc.test.Repeateds.r_bytes", "bytes", v);
         w.tag(82);
         w.bytesField(v);
@@ -1325,47 +1338,39 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
     if (rUint32 !== undefined && rUint32.length !== 0) {
       w.tag(90);
       const at = w.fork();
-      w.ensure(rUint32.length * 5);
-      for (const v of rUint32) {
-        if (typeof v !== "number" || (v >>> 0) !== v) throw pb.invalidValue("shmrpc.test.Repeateds.r_uint32", "uint32", v);
-        w.uint32(v);
-      }
+      w.uint32Run(rUint32, "shmrpc.test.Repeateds.r_uint32", "uint32");
       w.join(at);
     }
     const rSfixed32 = m.rSfixed32;
     if (rSfixed32 !== undefined && !Array.isArray(rSfixed32)) throw pb.invalidValue("shmrpc.test.Repeateds.r_sfixed32", "repeated", rSfixed32);
     if (rSfixed32 !== undefined && rSfixed32.length !== 0) {
       w.tag(98);
-      const at = w.fork();
+      w.uint32(rSfixed32.length * 4);
       w.ensure(rSfixed32.length * 4);
-      for (const v of rSfixed32) {
+      for (let i = 0; i < rSfixed32.length; i++) {
+        const v = rSfixed32[i]!;
         if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("shmrpc.test.Repeateds.r_sfixed32", "sfixed32", v);
         w.sfixed32(v);
       }
-      w.join(at);
     }
     const rSfixed64 = m.rSfixed64;
     if (rSfixed64 !== undefined && !Array.isArray(rSfixed64)) throw pb.invalidValue("shmrpc.test.Repeateds.r_sfixed64", "repeated", rSfixed64);
     if (rSfixed64 !== undefined && rSfixed64.length !== 0) {
       w.tag(106);
-      const at = w.fork();
+      w.uint32(rSfixed64.length * 8);
       w.ensure(rSfixed64.length * 8);
-      for (const v of rSfixed64) {
-        if (typeof v !== "bigint" || v < -0x8000000000000000n || v > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.Repeateds.r_sfixed64", "sfixed64", v);
+      for (let i = 0; i < rSfixed64.length; i++) {
+        const v = rSfixed64[i]!;
+        if (typeof v !== "bigint" || BigInt.asIntN(64, v) !== v) throw pb.invalidValue("shmrpc.test.Repeateds.r_sfixed64", "sfixed64", v);
         w.sfixed64(v);
       }
-      w.join(at);
     }
     const rSint32 = m.rSint32;
     if (rSint32 !== undefined && !Array.isArray(rSint32)) throw pb.invalidValue("shmrpc.test.Repeateds.r_sint32", "repeated", rSint32);
     if (rSint32 !== undefined && rSint32.length !== 0) {
       w.tag(114);
       const at = w.fork();
-      w.ensure(rSint32.length * 5);
-      for (const v of rSint32) {
-        if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("shmrpc.test.Repeateds.r_sint32", "sint32", v);
-        w.sint32(v);
-      }
+      w.sint32Run(rSint32, "shmrpc.test.Repeateds.r_sint32", "sint32");
       w.join(at);
     }
     const rSint64 = m.rSint64;
@@ -1374,8 +1379,9 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
       w.tag(122);
       const at = w.fork();
       w.ensure(rSint64.length * 10);
-      for (const v of rSint64) {
-        if (typeof v !== "bigint" || v < -0x8000000000000000n || v > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.Repeateds.r_sint64", "sint64", v);
+      for (let i = 0; i < rSint64.length; i++) {
+        const v = rSint64[i]!;
+        if (typeof v !== "bigint" || BigInt.asIntN(64, v) !== v) throw pb.invalidValue("shmrpc.test.Repeateds.r_sint64", "sint64", v);
         w.sint64(v);
       }
       w.join(at);
@@ -1385,17 +1391,14 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
     if (rEnum !== undefined && rEnum.length !== 0) {
       w.tag(130);
       const at = w.fork();
-      w.ensure(rEnum.length * 10);
-      for (const v of rEnum) {
-        if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("shmrpc.test.Repeateds.r_enum", "enum shmrpc.test.common.Color", v);
-        w.int32(v);
-      }
+      w.int32Run(rEnum, "shmrpc.test.Repeateds.r_enum", "enum shmrpc.test.common.Color");
       w.join(at);
     }
     const rMoney = m.rMoney;
     if (rMoney !== undefined && !Array.isArray(rMoney)) throw pb.invalidValue("shmrpc.test.Repeateds.r_money", "repeated", rMoney);
     if (rMoney !== undefined) {
-      for (const v of rMoney) {
+      for (let i = 0; i < rMoney.length; i++) {
+        const v = rMoney[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("shmrpc.test.Repeateds.r_money", "message shmrpc.test.common.Money", v);
         w.tag(138);
         const at = w.fork();
@@ -1406,7 +1409,8 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
     const rInt32Unpacked = m.rInt32Unpacked;
     if (rInt32Unpacked !== undefined && !Array.isArray(rInt32Unpacked)) throw pb.invalidValue("shmrpc.test.Repeateds.r_int32_unpacked", "repeated", rInt32Unpacked);
     if (rInt32Unpacked !== undefined) {
-      for (const v of rInt32Unpacked) {
+      for (let i = 0; i < rInt32Unpacked.length; i++) {
+        const v = rInt32Unpacked[i]!;
         if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("shmrpc.test.Repeateds.r_int32_unpacked", "int32", v);
         w.tag(144);
         w.int32(v);
@@ -1415,7 +1419,8 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
     const rDoubleUnpacked = m.rDoubleUnpacked;
     if (rDoubleUnpacked !== undefined && !Array.isArray(rDoubleUnpacked)) throw pb.invalidValue("shmrpc.test.Repeateds.r_double_unpacked", "repeated", rDoubleUnpacked);
     if (rDoubleUnpacked !== undefined) {
-      for (const v of rDoubleUnpacked) {
+      for (let i = 0; i < rDoubleUnpacked.length; i++) {
+        const v = rDoubleUnpacked[i]!;
         if (typeof v !== "number") throw pb.invalidValue("shmrpc.test.Repeateds.r_double_unpacked", "double", v);
         w.tag(153);
         w.double(v);
@@ -1802,7 +1807,9 @@ export const Maps: pb.MessageCodec<Maps> = {
     const stringToString = m.stringToString;
     if (stringToString !== undefined && (typeof stringToString !== "object" || stringToString === null)) throw pb.invalidValue("shmrpc.test.Maps.string_to_string", "map", stringToString);
     if (stringToString !== undefined) {
-      for (const key of w.keepKeys(Object.keys(stringToString))) {
+      const keys = w.keepKeys(Object.keys(stringToString));
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = stringToString[key] ?? "";
         if (typeof value !== "string") throw pb.invalidValue("shmrpc.test.Maps.StringToStringEntry.value", "string", value);
         n += 1 + w.fill(w.slot(), 1 + w.stringSize(key) + 1 + w.stringSize(value));
@@ -1811,17 +1818,22 @@ export const Maps: pb.MessageCodec<Maps> = {
     const int32ToInt64 = m.int32ToInt64;
     if (int32ToInt64 !== undefined && (typeof int32ToInt64 !== "object" || int32ToInt64 === null)) throw pb.invalidValue("shmrpc.test.Maps.int32_to_int64", "map", int32ToInt64);
     if (int32ToInt64 !== undefined) {
-      for (const key of w.keepKeys(Object.keys(int32ToInt64))) {
+      const keys = w.keepKeys(Object.keys(int32ToInt64));
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = int32ToInt64[key] ?? 0n;
-        if (typeof Number(key) !== "number" || (Number(key) | 0) !== Number(key)) throw pb.invalidValue("shmrpc.test.Maps.Int32ToInt64Entry.key", "int32", Number(key));
-        if (typeof value !== "bigint" || value < -0x8000000000000000n || value > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.Maps.Int32ToInt64Entry.value", "int64", value);
-        n += 1 + w.fill(w.slot(), 1 + pb.sizeInt32(Number(key)) + 1 + pb.sizeInt64(value));
+        const k = Number(key);
+        if (typeof k !== "number" || (k | 0) !== k) throw pb.invalidValue("shmrpc.test.Maps.Int32ToInt64Entry.key", "int32", k);
+        if (typeof value !== "bigint" || BigInt.asIntN(64, value) !== value) throw pb.invalidValue("shmrpc.test.Maps.Int32ToInt64Entry.value", "int64", value);
+        n += 1 + w.fill(w.slot(), 1 + pb.sizeInt32(k) + 1 + pb.sizeInt64(value));
       }
     }
     const int64ToMoney = m.int64ToMoney;
     if (int64ToMoney !== undefined && (typeof int64ToMoney !== "object" || int64ToMoney === null)) throw pb.invalidValue("shmrpc.test.Maps.int64_to_money", "map", int64ToMoney);
     if (int64ToMoney !== undefined) {
-      for (const key of w.keepKeys(Object.keys(int64ToMoney))) {
+      const keys = w.keepKeys(Object.keys(int64ToMoney));
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = int64ToMoney[key] ?? {};
         if (typeof value !== "object" || value === null) throw pb.invalidValue("shmrpc.test.Maps.Int64ToMoneyEntry.value", "message shmrpc.test.common.Money", value);
         n += 1 + w.fill(w.slot(), 1 + pb.sizeInt64(pb.keyToBigInt(key)) + 1 + w.fill(w.slot(), Money.$size(value, w)));
@@ -1830,17 +1842,22 @@ export const Maps: pb.MessageCodec<Maps> = {
     const uint32ToBytes = m.uint32ToBytes;
     if (uint32ToBytes !== undefined && (typeof uint32ToBytes !== "object" || uint32ToBytes === null)) throw pb.invalidValue("shmrpc.test.Maps.uint32_to_bytes", "map", uint32ToBytes);
     if (uint32ToBytes !== undefined) {
-      for (const key of w.keepKeys(Object.keys(uint32ToBytes))) {
+      const keys = w.keepKeys(Object.keys(uint32ToBytes));
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = uint32ToBytes[key] ?? pb.EMPTY_BYTES;
-        if (typeof Number(key) !== "number" || (Number(key) >>> 0) !== Number(key)) throw pb.invalidValue("shmrpc.test.Maps.Uint32ToBytesEntry.key", "uint32", Number(key));
+        const k = Number(key);
+        if (typeof k !== "number" || (k >>> 0) !== k) throw pb.invalidValue("shmrpc.test.Maps.Uint32ToBytesEntry.key", "uint32", k);
         if (!(value instanceof Uint8Array)) throw pb.invalidValue("shmrpc.test.Maps.Uint32ToBytesEntry.value", "bytes", value);
-        n += 1 + w.fill(w.slot(), 1 + pb.sizeUint32(Number(key)) + 1 + pb.sizeBytes(value));
+        n += 1 + w.fill(w.slot(), 1 + pb.sizeUint32(k) + 1 + pb.sizeBytes(value));
       }
     }
     const uint64ToDouble = m.uint64ToDouble;
     if (uint64ToDouble !== undefined && (typeof uint64ToDouble !== "object" || uint64ToDouble === null)) throw pb.invalidValue("shmrpc.test.Maps.uint64_to_double", "map", uint64ToDouble);
     if (uint64ToDouble !== undefined) {
-      for (const key of w.keepKeys(Object.keys(uint64ToDouble))) {
+      const keys = w.keepKeys(Object.keys(uint64ToDouble));
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = uint64ToDouble[key] ?? 0;
         if (typeof value !== "number") throw pb.invalidValue("shmrpc.test.Maps.Uint64ToDoubleEntry.value", "double", value);
         n += 1 + w.fill(w.slot(), 1 + pb.sizeUint64(pb.keyToBigInt(key)) + 1 + 8);
@@ -1849,17 +1866,22 @@ export const Maps: pb.MessageCodec<Maps> = {
     const sint32ToBool = m.sint32ToBool;
     if (sint32ToBool !== undefined && (typeof sint32ToBool !== "object" || sint32ToBool === null)) throw pb.invalidValue("shmrpc.test.Maps.sint32_to_bool", "map", sint32ToBool);
     if (sint32ToBool !== undefined) {
-      for (const key of w.keepKeys(Object.keys(sint32ToBool))) {
+      const keys = w.keepKeys(Object.keys(sint32ToBool));
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = sint32ToBool[key] ?? false;
-        if (typeof Number(key) !== "number" || (Number(key) | 0) !== Number(key)) throw pb.invalidValue("shmrpc.test.Maps.Sint32ToBoolEntry.key", "sint32", Number(key));
+        const k = Number(key);
+        if (typeof k !== "number" || (k | 0) !== k) throw pb.invalidValue("shmrpc.test.Maps.Sint32ToBoolEntry.key", "sint32", k);
         if (typeof value !== "boolean") throw pb.invalidValue("shmrpc.test.Maps.Sint32ToBoolEntry.value", "bool", value);
-        n += 1 + w.fill(w.slot(), 1 + pb.sizeSint32(Number(key)) + 1 + 1);
+        n += 1 + w.fill(w.slot(), 1 + pb.sizeSint32(k) + 1 + 1);
       }
     }
     const sint64ToFloat = m.sint64ToFloat;
     if (sint64ToFloat !== undefined && (typeof sint64ToFloat !== "object" || sint64ToFloat === null)) throw pb.invalidValue("shmrpc.test.Maps.sint64_to_float", "map", sint64ToFloat);
     if (sint64ToFloat !== undefined) {
-      for (const key of w.keepKeys(Object.keys(sint64ToFloat))) {
+      const keys = w.keepKeys(Object.keys(sint64ToFloat));
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = sint64ToFloat[key] ?? 0;
         if (typeof value !== "number") throw pb.invalidValue("shmrpc.test.Maps.Sint64ToFloatEntry.value", "float", value);
         n += 1 + w.fill(w.slot(), 1 + pb.sizeSint64(pb.keyToBigInt(key)) + 1 + 4);
@@ -1868,9 +1890,12 @@ export const Maps: pb.MessageCodec<Maps> = {
     const fixed32ToColor = m.fixed32ToColor;
     if (fixed32ToColor !== undefined && (typeof fixed32ToColor !== "object" || fixed32ToColor === null)) throw pb.invalidValue("shmrpc.test.Maps.fixed32_to_color", "map", fixed32ToColor);
     if (fixed32ToColor !== undefined) {
-      for (const key of w.keepKeys(Object.keys(fixed32ToColor))) {
+      const keys = w.keepKeys(Object.keys(fixed32ToColor));
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = fixed32ToColor[key] ?? Color.COLOR_UNSPECIFIED;
-        if (typeof Number(key) !== "number" || (Number(key) >>> 0) !== Number(key)) throw pb.invalidValue("shmrpc.test.Maps.Fixed32ToColorEntry.key", "fixed32", Number(key));
+        const k = Number(key);
+        if (typeof k !== "number" || (k >>> 0) !== k) throw pb.invalidValue("shmrpc.test.Maps.Fixed32ToColorEntry.key", "fixed32", k);
         if (typeof value !== "number" || (value | 0) !== value) throw pb.invalidValue("shmrpc.test.Maps.Fixed32ToColorEntry.value", "enum shmrpc.test.common.Color", value);
         n += 1 + w.fill(w.slot(), 1 + 4 + 1 + pb.sizeInt32(value));
       }
@@ -1878,7 +1903,9 @@ export const Maps: pb.MessageCodec<Maps> = {
     const fixed64ToSint32 = m.fixed64ToSint32;
     if (fixed64ToSint32 !== undefined && (typeof fixed64ToSint32 !== "object" || fixed64ToSint32 === null)) throw pb.invalidValue("shmrpc.test.Maps.fixed64_to_sint32", "map", fixed64ToSint32);
     if (fixed64ToSint32 !== undefined) {
-      for (const key of w.keepKeys(Object.keys(fixed64ToSint32))) {
+      const keys = w.keepKeys(Object.keys(fixed64ToSint32));
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = fixed64ToSint32[key] ?? 0;
         if (typeof value !== "number" || (value | 0) !== value) throw pb.invalidValue("shmrpc.test.Maps.Fixed64ToSint32Entry.value", "sint32", value);
         n += 1 + w.fill(w.slot(), 1 + 8 + 1 + pb.sizeSint32(value));
@@ -1887,17 +1914,22 @@ export const Maps: pb.MessageCodec<Maps> = {
     const sfixed32ToFixed64 = m.sfixed32ToFixed64;
     if (sfixed32ToFixed64 !== undefined && (typeof sfixed32ToFixed64 !== "object" || sfixed32ToFixed64 === null)) throw pb.invalidValue("shmrpc.test.Maps.sfixed32_to_fixed64", "map", sfixed32ToFixed64);
     if (sfixed32ToFixed64 !== undefined) {
-      for (const key of w.keepKeys(Object.keys(sfixed32ToFixed64))) {
+      const keys = w.keepKeys(Object.keys(sfixed32ToFixed64));
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = sfixed32ToFixed64[key] ?? 0n;
-        if (typeof Number(key) !== "number" || (Number(key) | 0) !== Number(key)) throw pb.invalidValue("shmrpc.test.Maps.Sfixed32ToFixed64Entry.key", "sfixed32", Number(key));
-        if (typeof value !== "bigint" || value < 0n || value > 0xffffffffffffffffn) throw pb.invalidValue("shmrpc.test.Maps.Sfixed32ToFixed64Entry.value", "fixed64", value);
+        const k = Number(key);
+        if (typeof k !== "number" || (k | 0) !== k) throw pb.invalidValue("shmrpc.test.Maps.Sfixed32ToFixed64Entry.key", "sfixed32", k);
+        if (typeof value !== "bigint" || BigInt.asUintN(64, value) !== value) throw pb.invalidValue("shmrpc.test.Maps.Sfixed32ToFixed64Entry.value", "fixed64", value);
         n += 1 + w.fill(w.slot(), 1 + 4 + 1 + 8);
       }
     }
     const sfixed64ToString = m.sfixed64ToString;
     if (sfixed64ToString !== undefined && (typeof sfixed64ToString !== "object" || sfixed64ToString === null)) throw pb.invalidValue("shmrpc.test.Maps.sfixed64_to_string", "map", sfixed64ToString);
     if (sfixed64ToString !== undefined) {
-      for (const key of w.keepKeys(Object.keys(sfixed64ToString))) {
+      const keys = w.keepKeys(Object.keys(sfixed64ToString));
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = sfixed64ToString[key] ?? "";
         if (typeof value !== "string") throw pb.invalidValue("shmrpc.test.Maps.Sfixed64ToStringEntry.value", "string", value);
         n += 1 + w.fill(w.slot(), 1 + 8 + 1 + w.stringSize(value));
@@ -1906,7 +1938,9 @@ export const Maps: pb.MessageCodec<Maps> = {
     const boolToUint32 = m.boolToUint32;
     if (boolToUint32 !== undefined && (typeof boolToUint32 !== "object" || boolToUint32 === null)) throw pb.invalidValue("shmrpc.test.Maps.bool_to_uint32", "map", boolToUint32);
     if (boolToUint32 !== undefined) {
-      for (const key of w.keepKeys(Object.keys(boolToUint32))) {
+      const keys = w.keepKeys(Object.keys(boolToUint32));
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = boolToUint32[key] ?? 0;
         if (typeof value !== "number" || (value >>> 0) !== value) throw pb.invalidValue("shmrpc.test.Maps.BoolToUint32Entry.value", "uint32", value);
         n += 1 + w.fill(w.slot(), 1 + 1 + 1 + pb.sizeUint32(value));
@@ -1919,7 +1953,9 @@ export const Maps: pb.MessageCodec<Maps> = {
   $write(m: pb.MessageInit<Maps>, w: pb.Writer): void {
     const stringToString = m.stringToString;
     if (stringToString !== undefined) {
-      for (const key of w.nextMapKeys()) {
+      const keys = w.nextMapKeys();
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = stringToString[key] ?? "";
         w.byte(10);
         w.len();
@@ -1931,19 +1967,24 @@ export const Maps: pb.MessageCodec<Maps> = {
     }
     const int32ToInt64 = m.int32ToInt64;
     if (int32ToInt64 !== undefined) {
-      for (const key of w.nextMapKeys()) {
+      const keys = w.nextMapKeys();
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = int32ToInt64[key] ?? 0n;
+        const k = Number(key);
         w.byte(18);
         w.len();
         w.byte(8);
-        w.int32(Number(key));
+        w.int32(k);
         w.byte(16);
         w.int64(value);
       }
     }
     const int64ToMoney = m.int64ToMoney;
     if (int64ToMoney !== undefined) {
-      for (const key of w.nextMapKeys()) {
+      const keys = w.nextMapKeys();
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = int64ToMoney[key] ?? {};
         w.byte(26);
         w.len();
@@ -1956,19 +1997,24 @@ export const Maps: pb.MessageCodec<Maps> = {
     }
     const uint32ToBytes = m.uint32ToBytes;
     if (uint32ToBytes !== undefined) {
-      for (const key of w.nextMapKeys()) {
+      const keys = w.nextMapKeys();
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = uint32ToBytes[key] ?? pb.EMPTY_BYTES;
+        const k = Number(key);
         w.byte(34);
         w.len();
         w.byte(8);
-        w.uint32(Number(key));
+        w.uint32(k);
         w.byte(18);
         w.bytes(value);
       }
     }
     const uint64ToDouble = m.uint64ToDouble;
     if (uint64ToDouble !== undefined) {
-      for (const key of w.nextMapKeys()) {
+      const keys = w.nextMapKeys();
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = uint64ToDouble[key] ?? 0;
         w.byte(42);
         w.len();
@@ -1980,19 +2026,24 @@ export const Maps: pb.MessageCodec<Maps> = {
     }
     const sint32ToBool = m.sint32ToBool;
     if (sint32ToBool !== undefined) {
-      for (const key of w.nextMapKeys()) {
+      const keys = w.nextMapKeys();
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = sint32ToBool[key] ?? false;
+        const k = Number(key);
         w.byte(50);
         w.len();
         w.byte(8);
-        w.sint32(Number(key));
+        w.sint32(k);
         w.byte(16);
         w.bool(value);
       }
     }
     const sint64ToFloat = m.sint64ToFloat;
     if (sint64ToFloat !== undefined) {
-      for (const key of w.nextMapKeys()) {
+      const keys = w.nextMapKeys();
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = sint64ToFloat[key] ?? 0;
         w.byte(58);
         w.len();
@@ -2004,19 +2055,24 @@ export const Maps: pb.MessageCodec<Maps> = {
     }
     const fixed32ToColor = m.fixed32ToColor;
     if (fixed32ToColor !== undefined) {
-      for (const key of w.nextMapKeys()) {
+      const keys = w.nextMapKeys();
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = fixed32ToColor[key] ?? Color.COLOR_UNSPECIFIED;
+        const k = Number(key);
         w.byte(66);
         w.len();
         w.byte(13);
-        w.fixed32(Number(key));
+        w.fixed32(k);
         w.byte(16);
         w.int32(value);
       }
     }
     const fixed64ToSint32 = m.fixed64ToSint32;
     if (fixed64ToSint32 !== undefined) {
-      for (const key of w.nextMapKeys()) {
+      const keys = w.nextMapKeys();
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = fixed64ToSint32[key] ?? 0;
         w.byte(74);
         w.len();
@@ -2028,19 +2084,24 @@ export const Maps: pb.MessageCodec<Maps> = {
     }
     const sfixed32ToFixed64 = m.sfixed32ToFixed64;
     if (sfixed32ToFixed64 !== undefined) {
-      for (const key of w.nextMapKeys()) {
+      const keys = w.nextMapKeys();
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = sfixed32ToFixed64[key] ?? 0n;
+        const k = Number(key);
         w.byte(82);
         w.len();
         w.byte(13);
-        w.sfixed32(Number(key));
+        w.sfixed32(k);
         w.byte(17);
         w.fixed64(value);
       }
     }
     const sfixed64ToString = m.sfixed64ToString;
     if (sfixed64ToString !== undefined) {
-      for (const key of w.nextMapKeys()) {
+      const keys = w.nextMapKeys();
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = sfixed64ToString[key] ?? "";
         w.byte(90);
         w.len();
@@ -2052,7 +2113,9 @@ export const Maps: pb.MessageCodec<Maps> = {
     }
     const boolToUint32 = m.boolToUint32;
     if (boolToUint32 !== undefined) {
-      for (const key of w.nextMapKeys()) {
+      const keys = w.nextMapKeys();
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = boolToUint32[key] ?? 0;
         w.byte(98);
         w.len();
@@ -2069,7 +2132,9 @@ export const Maps: pb.MessageCodec<Maps> = {
     const stringToString = m.stringToString;
     if (stringToString !== undefined && (typeof stringToString !== "object" || stringToString === null)) throw pb.invalidValue("shmrpc.test.Maps.string_to_string", "map", stringToString);
     if (stringToString !== undefined) {
-      for (const key of Object.keys(stringToString)) {
+      const keys = Object.keys(stringToString);
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = stringToString[key] ?? "";
         w.tag(10);
         const entry = w.fork();
@@ -2084,14 +2149,17 @@ export const Maps: pb.MessageCodec<Maps> = {
     const int32ToInt64 = m.int32ToInt64;
     if (int32ToInt64 !== undefined && (typeof int32ToInt64 !== "object" || int32ToInt64 === null)) throw pb.invalidValue("shmrpc.test.Maps.int32_to_int64", "map", int32ToInt64);
     if (int32ToInt64 !== undefined) {
-      for (const key of Object.keys(int32ToInt64)) {
+      const keys = Object.keys(int32ToInt64);
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = int32ToInt64[key] ?? 0n;
-        if (typeof Number(key) !== "number" || (Number(key) | 0) !== Number(key)) throw pb.invalidValue("shmrpc.test.Maps.Int32ToInt64Entry.key", "int32", Number(key));
+        const k = Number(key);
+        if (typeof k !== "number" || (k | 0) !== k) throw pb.invalidValue("shmrpc.test.Maps.Int32ToInt64Entry.key", "int32", k);
         w.tag(18);
         const entry = w.fork();
         w.tag(8);
-        w.int32(Number(key));
-        if (typeof value !== "bigint" || value < -0x8000000000000000n || value > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.Maps.Int32ToInt64Entry.value", "int64", value);
+        w.int32(k);
+        if (typeof value !== "bigint" || BigInt.asIntN(64, value) !== value) throw pb.invalidValue("shmrpc.test.Maps.Int32ToInt64Entry.value", "int64", value);
         w.tag(16);
         w.int64(value);
         w.join(entry);
@@ -2100,7 +2168,9 @@ export const Maps: pb.MessageCodec<Maps> = {
     const int64ToMoney = m.int64ToMoney;
     if (int64ToMoney !== undefined && (typeof int64ToMoney !== "object" || int64ToMoney === null)) throw pb.invalidValue("shmrpc.test.Maps.int64_to_money", "map", int64ToMoney);
     if (int64ToMoney !== undefined) {
-      for (const key of Object.keys(int64ToMoney)) {
+      const keys = Object.keys(int64ToMoney);
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = int64ToMoney[key] ?? {};
         w.tag(26);
         const entry = w.fork();
@@ -2117,13 +2187,16 @@ export const Maps: pb.MessageCodec<Maps> = {
     const uint32ToBytes = m.uint32ToBytes;
     if (uint32ToBytes !== undefined && (typeof uint32ToBytes !== "object" || uint32ToBytes === null)) throw pb.invalidValue("shmrpc.test.Maps.uint32_to_bytes", "map", uint32ToBytes);
     if (uint32ToBytes !== undefined) {
-      for (const key of Object.keys(uint32ToBytes)) {
+      const keys = Object.keys(uint32ToBytes);
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = uint32ToBytes[key] ?? pb.EMPTY_BYTES;
-        if (typeof Number(key) !== "number" || (Number(key) >>> 0) !== Number(key)) throw pb.invalidValue("shmrpc.test.Maps.Uint32ToBytesEntry.key", "uint32", Number(key));
+        const k = Number(key);
+        if (typeof k !== "number" || (k >>> 0) !== k) throw pb.invalidValue("shmrpc.test.Maps.Uint32ToBytesEntry.key", "uint32", k);
         w.tag(34);
         const entry = w.fork();
         w.tag(8);
-        w.uint32(Number(key));
+        w.uint32(k);
         if (!(value instanceof Uint8Array)) throw pb.invalidValue("shmrpc.test.Maps.Uint32ToBytesEntry.value", "bytes", value);
         w.tag(18);
         w.bytesField(value);
@@ -2133,7 +2206,9 @@ export const Maps: pb.MessageCodec<Maps> = {
     const uint64ToDouble = m.uint64ToDouble;
     if (uint64ToDouble !== undefined && (typeof uint64ToDouble !== "object" || uint64ToDouble === null)) throw pb.invalidValue("shmrpc.test.Maps.uint64_to_double", "map", uint64ToDouble);
     if (uint64ToDouble !== undefined) {
-      for (const key of Object.keys(uint64ToDouble)) {
+      const keys = Object.keys(uint64ToDouble);
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = uint64ToDouble[key] ?? 0;
         w.tag(42);
         const entry = w.fork();
@@ -2148,13 +2223,16 @@ export const Maps: pb.MessageCodec<Maps> = {
     const sint32ToBool = m.sint32ToBool;
     if (sint32ToBool !== undefined && (typeof sint32ToBool !== "object" || sint32ToBool === null)) throw pb.invalidValue("shmrpc.test.Maps.sint32_to_bool", "map", sint32ToBool);
     if (sint32ToBool !== undefined) {
-      for (const key of Object.keys(sint32ToBool)) {
+      const keys = Object.keys(sint32ToBool);
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = sint32ToBool[key] ?? false;
-        if (typeof Number(key) !== "number" || (Number(key) | 0) !== Number(key)) throw pb.invalidValue("shmrpc.test.Maps.Sint32ToBoolEntry.key", "sint32", Number(key));
+        const k = Number(key);
+        if (typeof k !== "number" || (k | 0) !== k) throw pb.invalidValue("shmrpc.test.Maps.Sint32ToBoolEntry.key", "sint32", k);
         w.tag(50);
         const entry = w.fork();
         w.tag(8);
-        w.sint32(Number(key));
+        w.sint32(k);
         if (typeof value !== "boolean") throw pb.invalidValue("shmrpc.test.Maps.Sint32ToBoolEntry.value", "bool", value);
         w.tag(16);
         w.bool(value);
@@ -2164,7 +2242,9 @@ export const Maps: pb.MessageCodec<Maps> = {
     const sint64ToFloat = m.sint64ToFloat;
     if (sint64ToFloat !== undefined && (typeof sint64ToFloat !== "object" || sint64ToFloat === null)) throw pb.invalidValue("shmrpc.test.Maps.sint64_to_float", "map", sint64ToFloat);
     if (sint64ToFloat !== undefined) {
-      for (const key of Object.keys(sint64ToFloat)) {
+      const keys = Object.keys(sint64ToFloat);
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = sint64ToFloat[key] ?? 0;
         w.tag(58);
         const entry = w.fork();
@@ -2179,13 +2259,16 @@ export const Maps: pb.MessageCodec<Maps> = {
     const fixed32ToColor = m.fixed32ToColor;
     if (fixed32ToColor !== undefined && (typeof fixed32ToColor !== "object" || fixed32ToColor === null)) throw pb.invalidValue("shmrpc.test.Maps.fixed32_to_color", "map", fixed32ToColor);
     if (fixed32ToColor !== undefined) {
-      for (const key of Object.keys(fixed32ToColor)) {
+      const keys = Object.keys(fixed32ToColor);
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = fixed32ToColor[key] ?? Color.COLOR_UNSPECIFIED;
-        if (typeof Number(key) !== "number" || (Number(key) >>> 0) !== Number(key)) throw pb.invalidValue("shmrpc.test.Maps.Fixed32ToColorEntry.key", "fixed32", Number(key));
+        const k = Number(key);
+        if (typeof k !== "number" || (k >>> 0) !== k) throw pb.invalidValue("shmrpc.test.Maps.Fixed32ToColorEntry.key", "fixed32", k);
         w.tag(66);
         const entry = w.fork();
         w.tag(13);
-        w.fixed32(Number(key));
+        w.fixed32(k);
         if (typeof value !== "number" || (value | 0) !== value) throw pb.invalidValue("shmrpc.test.Maps.Fixed32ToColorEntry.value", "enum shmrpc.test.common.Color", value);
         w.tag(16);
         w.int32(value);
@@ -2195,7 +2278,9 @@ export const Maps: pb.MessageCodec<Maps> = {
     const fixed64ToSint32 = m.fixed64ToSint32;
     if (fixed64ToSint32 !== undefined && (typeof fixed64ToSint32 !== "object" || fixed64ToSint32 === null)) throw pb.invalidValue("shmrpc.test.Maps.fixed64_to_sint32", "map", fixed64ToSint32);
     if (fixed64ToSint32 !== undefined) {
-      for (const key of Object.keys(fixed64ToSint32)) {
+      const keys = Object.keys(fixed64ToSint32);
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = fixed64ToSint32[key] ?? 0;
         w.tag(74);
         const entry = w.fork();
@@ -2210,14 +2295,17 @@ export const Maps: pb.MessageCodec<Maps> = {
     const sfixed32ToFixed64 = m.sfixed32ToFixed64;
     if (sfixed32ToFixed64 !== undefined && (typeof sfixed32ToFixed64 !== "object" || sfixed32ToFixed64 === null)) throw pb.invalidValue("shmrpc.test.Maps.sfixed32_to_fixed64", "map", sfixed32ToFixed64);
     if (sfixed32ToFixed64 !== undefined) {
-      for (const key of Object.keys(sfixed32ToFixed64)) {
+      const keys = Object.keys(sfixed32ToFixed64);
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = sfixed32ToFixed64[key] ?? 0n;
-        if (typeof Number(key) !== "number" || (Number(key) | 0) !== Number(key)) throw pb.invalidValue("shmrpc.test.Maps.Sfixed32ToFixed64Entry.key", "sfixed32", Number(key));
+        const k = Number(key);
+        if (typeof k !== "number" || (k | 0) !== k) throw pb.invalidValue("shmrpc.test.Maps.Sfixed32ToFixed64Entry.key", "sfixed32", k);
         w.tag(82);
         const entry = w.fork();
         w.tag(13);
-        w.sfixed32(Number(key));
-        if (typeof value !== "bigint" || value < 0n || value > 0xffffffffffffffffn) throw pb.invalidValue("shmrpc.test.Maps.Sfixed32ToFixed64Entry.value", "fixed64", value);
+        w.sfixed32(k);
+        if (typeof value !== "bigint" || BigInt.asUintN(64, value) !== value) throw pb.invalidValue("shmrpc.test.Maps.Sfixed32ToFixed64Entry.value", "fixed64", value);
         w.tag(17);
         w.fixed64(value);
         w.join(entry);
@@ -2226,7 +2314,9 @@ export const Maps: pb.MessageCodec<Maps> = {
     const sfixed64ToString = m.sfixed64ToString;
     if (sfixed64ToString !== undefined && (typeof sfixed64ToString !== "object" || sfixed64ToString === null)) throw pb.invalidValue("shmrpc.test.Maps.sfixed64_to_string", "map", sfixed64ToString);
     if (sfixed64ToString !== undefined) {
-      for (const key of Object.keys(sfixed64ToString)) {
+      const keys = Object.keys(sfixed64ToString);
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = sfixed64ToString[key] ?? "";
         w.tag(90);
         const entry = w.fork();
@@ -2241,7 +2331,9 @@ export const Maps: pb.MessageCodec<Maps> = {
     const boolToUint32 = m.boolToUint32;
     if (boolToUint32 !== undefined && (typeof boolToUint32 !== "object" || boolToUint32 === null)) throw pb.invalidValue("shmrpc.test.Maps.bool_to_uint32", "map", boolToUint32);
     if (boolToUint32 !== undefined) {
-      for (const key of Object.keys(boolToUint32)) {
+      const keys = Object.keys(boolToUint32);
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = boolToUint32[key] ?? 0;
         w.tag(98);
         const entry = w.fork();
@@ -2595,7 +2687,7 @@ export const Oneofs: pb.MessageCodec<Oneofs> = {
         n += 1 + pb.sizeInt32(choice.value ?? Color.COLOR_UNSPECIFIED);
         break;
       case "big":
-        if (typeof (choice.value ?? 0n) !== "bigint" || (choice.value ?? 0n) < -0x8000000000000000n || (choice.value ?? 0n) > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.Oneofs.big", "sint64", (choice.value ?? 0n));
+        if (typeof (choice.value ?? 0n) !== "bigint" || BigInt.asIntN(64, (choice.value ?? 0n)) !== (choice.value ?? 0n)) throw pb.invalidValue("shmrpc.test.Oneofs.big", "sint64", (choice.value ?? 0n));
         n += 1 + pb.sizeSint64(choice.value ?? 0n);
         break;
       default:
@@ -2718,7 +2810,7 @@ export const Oneofs: pb.MessageCodec<Oneofs> = {
         break;
       }
       case "big": {
-        if (typeof (choice.value ?? 0n) !== "bigint" || (choice.value ?? 0n) < -0x8000000000000000n || (choice.value ?? 0n) > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.Oneofs.big", "sint64", (choice.value ?? 0n));
+        if (typeof (choice.value ?? 0n) !== "bigint" || BigInt.asIntN(64, (choice.value ?? 0n)) !== (choice.value ?? 0n)) throw pb.invalidValue("shmrpc.test.Oneofs.big", "sint64", (choice.value ?? 0n));
         w.tag(56);
         w.sint64(choice.value ?? 0n);
         break;
@@ -2906,7 +2998,9 @@ export const Outer: pb.MessageCodec<Outer> = {
     const byName = m.byName;
     if (byName !== undefined && (typeof byName !== "object" || byName === null)) throw pb.invalidValue("shmrpc.test.Outer.by_name", "map", byName);
     if (byName !== undefined) {
-      for (const key of w.keepKeys(Object.keys(byName))) {
+      const keys = w.keepKeys(Object.keys(byName));
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = byName[key] ?? {};
         if (typeof value !== "object" || value === null) throw pb.invalidValue("shmrpc.test.Outer.ByNameEntry.value", "message shmrpc.test.Outer.Inner", value);
         n += 1 + w.fill(w.slot(), 1 + w.stringSize(key) + 1 + w.fill(w.slot(), Outer_Inner.$size(value, w)));
@@ -2930,7 +3024,9 @@ export const Outer: pb.MessageCodec<Outer> = {
     }
     const byName = m.byName;
     if (byName !== undefined) {
-      for (const key of w.nextMapKeys()) {
+      const keys = w.nextMapKeys();
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = byName[key] ?? {};
         w.byte(26);
         w.len();
@@ -2962,7 +3058,9 @@ export const Outer: pb.MessageCodec<Outer> = {
     const byName = m.byName;
     if (byName !== undefined && (typeof byName !== "object" || byName === null)) throw pb.invalidValue("shmrpc.test.Outer.by_name", "map", byName);
     if (byName !== undefined) {
-      for (const key of Object.keys(byName)) {
+      const keys = Object.keys(byName);
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = byName[key] ?? {};
         w.tag(26);
         const entry = w.fork();
@@ -3100,7 +3198,8 @@ export const Outer_Inner: pb.MessageCodec<Outer_Inner> = {
     const many = m.many;
     if (many !== undefined && !Array.isArray(many)) throw pb.invalidValue("shmrpc.test.Outer.Inner.many", "repeated", many);
     if (many !== undefined) {
-      for (const v of many) {
+      for (let i = 0; i < many.length; i++) {
+        const v = many[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("shmrpc.test.Outer.Inner.many", "message shmrpc.test.Outer.Inner.Deepest", v);
         n += 1 + w.fill(w.slot(), Outer_Inner_Deepest.$size(v, w));
       }
@@ -3118,7 +3217,8 @@ export const Outer_Inner: pb.MessageCodec<Outer_Inner> = {
     }
     const many = m.many;
     if (many !== undefined) {
-      for (const v of many) {
+      for (let i = 0; i < many.length; i++) {
+        const v = many[i]!;
         w.byte(18);
         w.len();
         Outer_Inner_Deepest.$write(v, w);
@@ -3139,7 +3239,8 @@ export const Outer_Inner: pb.MessageCodec<Outer_Inner> = {
     const many = m.many;
     if (many !== undefined && !Array.isArray(many)) throw pb.invalidValue("shmrpc.test.Outer.Inner.many", "repeated", many);
     if (many !== undefined) {
-      for (const v of many) {
+      for (let i = 0; i < many.length; i++) {
+        const v = many[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("shmrpc.test.Outer.Inner.many", "message shmrpc.test.Outer.Inner.Deepest", v);
         w.tag(18);
         const at = w.fork();
@@ -3384,7 +3485,8 @@ export const Tree: pb.MessageCodec<Tree> = {
     const children = m.children;
     if (children !== undefined && !Array.isArray(children)) throw pb.invalidValue("shmrpc.test.Tree.children", "repeated", children);
     if (children !== undefined) {
-      for (const v of children) {
+      for (let i = 0; i < children.length; i++) {
+        const v = children[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("shmrpc.test.Tree.children", "message shmrpc.test.Tree", v);
         n += 1 + w.fill(w.slot(), Tree.$size(v, w));
       }
@@ -3401,7 +3503,8 @@ export const Tree: pb.MessageCodec<Tree> = {
     }
     const children = m.children;
     if (children !== undefined) {
-      for (const v of children) {
+      for (let i = 0; i < children.length; i++) {
+        const v = children[i]!;
         w.byte(18);
         w.len();
         Tree.$write(v, w);
@@ -3420,7 +3523,8 @@ export const Tree: pb.MessageCodec<Tree> = {
     const children = m.children;
     if (children !== undefined && !Array.isArray(children)) throw pb.invalidValue("shmrpc.test.Tree.children", "repeated", children);
     if (children !== undefined) {
-      for (const v of children) {
+      for (let i = 0; i < children.length; i++) {
+        const v = children[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("shmrpc.test.Tree.children", "message shmrpc.test.Tree", v);
         w.tag(18);
         const at = w.fork();
@@ -3999,7 +4103,8 @@ export const Awkward: pb.MessageCodec<Awkward> = {
     if (m_ !== undefined && !Array.isArray(m_)) throw pb.invalidValue("shmrpc.test.Awkward.m", "repeated", m_);
     if (m_ !== undefined && m_.length !== 0) {
       let len = 0;
-      for (const v of m_) {
+      for (let i = 0; i < m_.length; i++) {
+        const v = m_[i]!;
         if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("shmrpc.test.Awkward.m", "int32", v);
         len += pb.sizeInt32(v);
       }
@@ -4008,7 +4113,9 @@ export const Awkward: pb.MessageCodec<Awkward> = {
     const w_ = m.w;
     if (w_ !== undefined && (typeof w_ !== "object" || w_ === null)) throw pb.invalidValue("shmrpc.test.Awkward.w", "map", w_);
     if (w_ !== undefined) {
-      for (const key of w.keepKeys(Object.keys(w_))) {
+      const keys = w.keepKeys(Object.keys(w_));
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = w_[key] ?? 0;
         if (typeof value !== "number" || (value | 0) !== value) throw pb.invalidValue("shmrpc.test.Awkward.WEntry.value", "int32", value);
         n += 1 + w.fill(w.slot(), 1 + w.stringSize(key) + 1 + pb.sizeInt32(value));
@@ -4067,11 +4174,13 @@ export const Awkward: pb.MessageCodec<Awkward> = {
     if (m_ !== undefined && m_.length !== 0) {
       w.byte(42);
       w.len();
-      for (const v of m_) w.int32(v);
+      for (let i = 0; i < m_.length; i++) w.int32(m_[i]!);
     }
     const w_ = m.w;
     if (w_ !== undefined) {
-      for (const key of w.nextMapKeys()) {
+      const keys = w.nextMapKeys();
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = w_[key] ?? 0;
         w.byte(50);
         w.len();
@@ -4137,17 +4246,15 @@ export const Awkward: pb.MessageCodec<Awkward> = {
     if (m_ !== undefined && m_.length !== 0) {
       w.tag(42);
       const at = w.fork();
-      w.ensure(m_.length * 10);
-      for (const v of m_) {
-        if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("shmrpc.test.Awkward.m", "int32", v);
-        w.int32(v);
-      }
+      w.int32Run(m_, "shmrpc.test.Awkward.m", "int32");
       w.join(at);
     }
     const w_ = m.w;
     if (w_ !== undefined && (typeof w_ !== "object" || w_ === null)) throw pb.invalidValue("shmrpc.test.Awkward.w", "map", w_);
     if (w_ !== undefined) {
-      for (const key of Object.keys(w_)) {
+      const keys = Object.keys(w_);
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = w_[key] ?? 0;
         w.tag(50);
         const entry = w.fork();

@@ -112,7 +112,8 @@ export const Grouped: pb.MessageCodec<Grouped> = {
     const item = m.item;
     if (item !== undefined && !Array.isArray(item)) throw pb.invalidValue("shmrpc.test.groups.Grouped.item", "repeated", item);
     if (item !== undefined) {
-      for (const v of item) {
+      for (let i = 0; i < item.length; i++) {
+        const v = item[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("shmrpc.test.groups.Grouped.item", "message shmrpc.test.groups.Grouped.Item", v);
         n += 2 + Grouped_Item.$size(v, w);
       }
@@ -153,7 +154,8 @@ export const Grouped: pb.MessageCodec<Grouped> = {
     }
     const item = m.item;
     if (item !== undefined) {
-      for (const v of item) {
+      for (let i = 0; i < item.length; i++) {
+        const v = item[i]!;
         w.byte(59);
         Grouped_Item.$write(v, w);
         w.byte(60);
@@ -196,7 +198,8 @@ export const Grouped: pb.MessageCodec<Grouped> = {
     const item = m.item;
     if (item !== undefined && !Array.isArray(item)) throw pb.invalidValue("shmrpc.test.groups.Grouped.item", "repeated", item);
     if (item !== undefined) {
-      for (const v of item) {
+      for (let i = 0; i < item.length; i++) {
+        const v = item[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("shmrpc.test.groups.Grouped.item", "message shmrpc.test.groups.Grouped.Item", v);
         w.tag(59);
         Grouped_Item.$encode(v, w);

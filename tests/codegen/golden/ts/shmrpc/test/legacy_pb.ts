@@ -230,12 +230,12 @@ export const Record: pb.MessageCodec<Record> = {
     }
     const big = m.big;
     if (big !== undefined) {
-      if (typeof big !== "bigint" || big < -0x8000000000000000n || big > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.legacy.Record.big", "int64", big);
+      if (typeof big !== "bigint" || BigInt.asIntN(64, big) !== big) throw pb.invalidValue("shmrpc.test.legacy.Record.big", "int64", big);
       n += 1 + pb.sizeInt64(big);
     }
     const huge = m.huge;
     if (huge !== undefined) {
-      if (typeof huge !== "bigint" || huge < 0n || huge > 0xffffffffffffffffn) throw pb.invalidValue("shmrpc.test.legacy.Record.huge", "uint64", huge);
+      if (typeof huge !== "bigint" || BigInt.asUintN(64, huge) !== huge) throw pb.invalidValue("shmrpc.test.legacy.Record.huge", "uint64", huge);
       n += 1 + pb.sizeUint64(huge);
     }
     const level = m.level;
@@ -246,7 +246,8 @@ export const Record: pb.MessageCodec<Record> = {
     const samples = m.samples;
     if (samples !== undefined && !Array.isArray(samples)) throw pb.invalidValue("shmrpc.test.legacy.Record.samples", "repeated", samples);
     if (samples !== undefined) {
-      for (const v of samples) {
+      for (let i = 0; i < samples.length; i++) {
+        const v = samples[i]!;
         if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("shmrpc.test.legacy.Record.samples", "int32", v);
         n += 1 + pb.sizeInt32(v);
       }
@@ -255,8 +256,9 @@ export const Record: pb.MessageCodec<Record> = {
     if (deltas !== undefined && !Array.isArray(deltas)) throw pb.invalidValue("shmrpc.test.legacy.Record.deltas", "repeated", deltas);
     if (deltas !== undefined && deltas.length !== 0) {
       let len = 0;
-      for (const v of deltas) {
-        if (typeof v !== "bigint" || v < -0x8000000000000000n || v > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.legacy.Record.deltas", "sint64", v);
+      for (let i = 0; i < deltas.length; i++) {
+        const v = deltas[i]!;
+        if (typeof v !== "bigint" || BigInt.asIntN(64, v) !== v) throw pb.invalidValue("shmrpc.test.legacy.Record.deltas", "sint64", v);
         len += pb.sizeSint64(v);
       }
       n += 1 + w.run(len);
@@ -264,7 +266,8 @@ export const Record: pb.MessageCodec<Record> = {
     const modes = m.modes;
     if (modes !== undefined && !Array.isArray(modes)) throw pb.invalidValue("shmrpc.test.legacy.Record.modes", "repeated", modes);
     if (modes !== undefined) {
-      for (const v of modes) {
+      for (let i = 0; i < modes.length; i++) {
+        const v = modes[i]!;
         if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("shmrpc.test.legacy.Record.modes", "enum shmrpc.test.legacy.Mode", v);
         n += 1 + pb.sizeInt32(v);
       }
@@ -282,7 +285,8 @@ export const Record: pb.MessageCodec<Record> = {
     const entries = m.entries;
     if (entries !== undefined && !Array.isArray(entries)) throw pb.invalidValue("shmrpc.test.legacy.Record.entries", "repeated", entries);
     if (entries !== undefined) {
-      for (const v of entries) {
+      for (let i = 0; i < entries.length; i++) {
+        const v = entries[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("shmrpc.test.legacy.Record.entries", "message shmrpc.test.legacy.Record.Entry", v);
         n += 2 + w.fill(w.slot(), Record_Entry.$size(v, w));
       }
@@ -303,7 +307,9 @@ export const Record: pb.MessageCodec<Record> = {
     const tallies = m.tallies;
     if (tallies !== undefined && (typeof tallies !== "object" || tallies === null)) throw pb.invalidValue("shmrpc.test.legacy.Record.tallies", "map", tallies);
     if (tallies !== undefined) {
-      for (const key of w.keepKeys(Object.keys(tallies))) {
+      const keys = w.keepKeys(Object.keys(tallies));
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = tallies[key] ?? 0;
         if (typeof value !== "number" || (value | 0) !== value) throw pb.invalidValue("shmrpc.test.legacy.Record.TalliesEntry.value", "int32", value);
         n += 2 + w.fill(w.slot(), 1 + w.stringSize(key) + 1 + pb.sizeInt32(value));
@@ -375,7 +381,8 @@ export const Record: pb.MessageCodec<Record> = {
     }
     const samples = m.samples;
     if (samples !== undefined) {
-      for (const v of samples) {
+      for (let i = 0; i < samples.length; i++) {
+        const v = samples[i]!;
         w.byte(96);
         w.int32(v);
       }
@@ -384,11 +391,12 @@ export const Record: pb.MessageCodec<Record> = {
     if (deltas !== undefined && deltas.length !== 0) {
       w.byte(106);
       w.len();
-      for (const v of deltas) w.sint64(v);
+      for (let i = 0; i < deltas.length; i++) w.sint64(deltas[i]!);
     }
     const modes = m.modes;
     if (modes !== undefined) {
-      for (const v of modes) {
+      for (let i = 0; i < modes.length; i++) {
+        const v = modes[i]!;
         w.byte(112);
         w.int32(v);
       }
@@ -406,7 +414,8 @@ export const Record: pb.MessageCodec<Record> = {
     }
     const entries = m.entries;
     if (entries !== undefined) {
-      for (const v of entries) {
+      for (let i = 0; i < entries.length; i++) {
+        const v = entries[i]!;
         w.uint32(138);
         w.len();
         Record_Entry.$write(v, w);
@@ -425,7 +434,9 @@ export const Record: pb.MessageCodec<Record> = {
     }
     const tallies = m.tallies;
     if (tallies !== undefined) {
-      for (const key of w.nextMapKeys()) {
+      const keys = w.nextMapKeys();
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = tallies[key] ?? 0;
         w.uint32(162);
         w.len();
@@ -493,13 +504,13 @@ export const Record: pb.MessageCodec<Record> = {
     }
     const big = m.big;
     if (big !== undefined) {
-      if (typeof big !== "bigint" || big < -0x8000000000000000n || big > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.legacy.Record.big", "int64", big);
+      if (typeof big !== "bigint" || BigInt.asIntN(64, big) !== big) throw pb.invalidValue("shmrpc.test.legacy.Record.big", "int64", big);
       w.tag(72);
       w.int64(big);
     }
     const huge = m.huge;
     if (huge !== undefined) {
-      if (typeof huge !== "bigint" || huge < 0n || huge > 0xffffffffffffffffn) throw pb.invalidValue("shmrpc.test.legacy.Record.huge", "uint64", huge);
+      if (typeof huge !== "bigint" || BigInt.asUintN(64, huge) !== huge) throw pb.invalidValue("shmrpc.test.legacy.Record.huge", "uint64", huge);
       w.tag(80);
       w.uint64(huge);
     }
@@ -512,7 +523,8 @@ export const Record: pb.MessageCodec<Record> = {
     const samples = m.samples;
     if (samples !== undefined && !Array.isArray(samples)) throw pb.invalidValue("shmrpc.test.legacy.Record.samples", "repeated", samples);
     if (samples !== undefined) {
-      for (const v of samples) {
+      for (let i = 0; i < samples.length; i++) {
+        const v = samples[i]!;
         if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("shmrpc.test.legacy.Record.samples", "int32", v);
         w.tag(96);
         w.int32(v);
@@ -524,8 +536,9 @@ export const Record: pb.MessageCodec<Record> = {
       w.tag(106);
       const at = w.fork();
       w.ensure(deltas.length * 10);
-      for (const v of deltas) {
-        if (typeof v !== "bigint" || v < -0x8000000000000000n || v > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.legacy.Record.deltas", "sint64", v);
+      for (let i = 0; i < deltas.length; i++) {
+        const v = deltas[i]!;
+        if (typeof v !== "bigint" || BigInt.asIntN(64, v) !== v) throw pb.invalidValue("shmrpc.test.legacy.Record.deltas", "sint64", v);
         w.sint64(v);
       }
       w.join(at);
@@ -533,7 +546,8 @@ export const Record: pb.MessageCodec<Record> = {
     const modes = m.modes;
     if (modes !== undefined && !Array.isArray(modes)) throw pb.invalidValue("shmrpc.test.legacy.Record.modes", "repeated", modes);
     if (modes !== undefined) {
-      for (const v of modes) {
+      for (let i = 0; i < modes.length; i++) {
+        const v = modes[i]!;
         if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("shmrpc.test.legacy.Record.modes", "enum shmrpc.test.legacy.Mode", v);
         w.tag(112);
         w.int32(v);
@@ -556,7 +570,8 @@ export const Record: pb.MessageCodec<Record> = {
     const entries = m.entries;
     if (entries !== undefined && !Array.isArray(entries)) throw pb.invalidValue("shmrpc.test.legacy.Record.entries", "repeated", entries);
     if (entries !== undefined) {
-      for (const v of entries) {
+      for (let i = 0; i < entries.length; i++) {
+        const v = entries[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("shmrpc.test.legacy.Record.entries", "message shmrpc.test.legacy.Record.Entry", v);
         w.tag(138);
         const at = w.fork();
@@ -584,7 +599,9 @@ export const Record: pb.MessageCodec<Record> = {
     const tallies = m.tallies;
     if (tallies !== undefined && (typeof tallies !== "object" || tallies === null)) throw pb.invalidValue("shmrpc.test.legacy.Record.tallies", "map", tallies);
     if (tallies !== undefined) {
-      for (const key of Object.keys(tallies)) {
+      const keys = Object.keys(tallies);
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = tallies[key] ?? 0;
         w.tag(162);
         const entry = w.fork();
@@ -1084,7 +1101,8 @@ export const Batch: pb.MessageCodec<Batch> = {
     const records = m.records;
     if (records !== undefined && !Array.isArray(records)) throw pb.invalidValue("shmrpc.test.legacy.Batch.records", "repeated", records);
     if (records !== undefined) {
-      for (const v of records) {
+      for (let i = 0; i < records.length; i++) {
+        const v = records[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("shmrpc.test.legacy.Batch.records", "message shmrpc.test.legacy.Record", v);
         n += 1 + w.fill(w.slot(), Record.$size(v, w));
       }
@@ -1096,7 +1114,8 @@ export const Batch: pb.MessageCodec<Batch> = {
   $write(m: pb.MessageInit<Batch>, w: pb.Writer): void {
     const records = m.records;
     if (records !== undefined) {
-      for (const v of records) {
+      for (let i = 0; i < records.length; i++) {
+        const v = records[i]!;
         w.byte(10);
         w.len();
         Record.$write(v, w);
@@ -1109,7 +1128,8 @@ export const Batch: pb.MessageCodec<Batch> = {
     const records = m.records;
     if (records !== undefined && !Array.isArray(records)) throw pb.invalidValue("shmrpc.test.legacy.Batch.records", "repeated", records);
     if (records !== undefined) {
-      for (const v of records) {
+      for (let i = 0; i < records.length; i++) {
+        const v = records[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("shmrpc.test.legacy.Batch.records", "message shmrpc.test.legacy.Record", v);
         w.tag(10);
         const at = w.fork();

@@ -134,14 +134,15 @@ export const Object$: pb.MessageCodec<Object$> = {
     }
     const valueOf = (Object.hasOwn(m, "valueOf") ? m.valueOf : undefined);
     if (valueOf !== undefined && valueOf !== 0n) {
-      if (typeof valueOf !== "bigint" || valueOf < -0x8000000000000000n || valueOf > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.names.Object.value_of", "int64", valueOf);
+      if (typeof valueOf !== "bigint" || BigInt.asIntN(64, valueOf) !== valueOf) throw pb.invalidValue("shmrpc.test.names.Object.value_of", "int64", valueOf);
       n += 1 + pb.sizeInt64(valueOf);
     }
     const isPrototypeOf = (Object.hasOwn(m, "isPrototypeOf") ? m.isPrototypeOf : undefined);
     if (isPrototypeOf !== undefined && !Array.isArray(isPrototypeOf)) throw pb.invalidValue("shmrpc.test.names.Object.is_prototype_of", "repeated", isPrototypeOf);
     if (isPrototypeOf !== undefined && isPrototypeOf.length !== 0) {
       let len = 0;
-      for (const v of isPrototypeOf) {
+      for (let i = 0; i < isPrototypeOf.length; i++) {
+        const v = isPrototypeOf[i]!;
         if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("shmrpc.test.names.Object.is_prototype_of", "int32", v);
         len += pb.sizeInt32(v);
       }
@@ -150,7 +151,9 @@ export const Object$: pb.MessageCodec<Object$> = {
     const propertyIsEnumerable = (Object.hasOwn(m, "propertyIsEnumerable") ? m.propertyIsEnumerable : undefined);
     if (propertyIsEnumerable !== undefined && (typeof propertyIsEnumerable !== "object" || propertyIsEnumerable === null)) throw pb.invalidValue("shmrpc.test.names.Object.property_is_enumerable", "map", propertyIsEnumerable);
     if (propertyIsEnumerable !== undefined) {
-      for (const key of w.keepKeys(Object.keys(propertyIsEnumerable))) {
+      const keys = w.keepKeys(Object.keys(propertyIsEnumerable));
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = propertyIsEnumerable[key] ?? "";
         if (typeof value !== "string") throw pb.invalidValue("shmrpc.test.names.Object.PropertyIsEnumerableEntry.value", "string", value);
         n += 1 + w.fill(w.slot(), 1 + w.stringSize(key) + 1 + w.stringSize(value));
@@ -194,11 +197,13 @@ export const Object$: pb.MessageCodec<Object$> = {
     if (isPrototypeOf !== undefined && isPrototypeOf.length !== 0) {
       w.byte(42);
       w.len();
-      for (const v of isPrototypeOf) w.int32(v);
+      for (let i = 0; i < isPrototypeOf.length; i++) w.int32(isPrototypeOf[i]!);
     }
     const propertyIsEnumerable = (Object.hasOwn(m, "propertyIsEnumerable") ? m.propertyIsEnumerable : undefined);
     if (propertyIsEnumerable !== undefined) {
-      for (const key of w.nextMapKeys()) {
+      const keys = w.nextMapKeys();
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = propertyIsEnumerable[key] ?? "";
         w.byte(50);
         w.len();
@@ -239,7 +244,7 @@ export const Object$: pb.MessageCodec<Object$> = {
     }
     const valueOf = (Object.hasOwn(m, "valueOf") ? m.valueOf : undefined);
     if (valueOf !== undefined && valueOf !== 0n) {
-      if (typeof valueOf !== "bigint" || valueOf < -0x8000000000000000n || valueOf > 0x7fffffffffffffffn) throw pb.invalidValue("shmrpc.test.names.Object.value_of", "int64", valueOf);
+      if (typeof valueOf !== "bigint" || BigInt.asIntN(64, valueOf) !== valueOf) throw pb.invalidValue("shmrpc.test.names.Object.value_of", "int64", valueOf);
       w.tag(32);
       w.int64(valueOf);
     }
@@ -248,17 +253,15 @@ export const Object$: pb.MessageCodec<Object$> = {
     if (isPrototypeOf !== undefined && isPrototypeOf.length !== 0) {
       w.tag(42);
       const at = w.fork();
-      w.ensure(isPrototypeOf.length * 10);
-      for (const v of isPrototypeOf) {
-        if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("shmrpc.test.names.Object.is_prototype_of", "int32", v);
-        w.int32(v);
-      }
+      w.int32Run(isPrototypeOf, "shmrpc.test.names.Object.is_prototype_of", "int32");
       w.join(at);
     }
     const propertyIsEnumerable = (Object.hasOwn(m, "propertyIsEnumerable") ? m.propertyIsEnumerable : undefined);
     if (propertyIsEnumerable !== undefined && (typeof propertyIsEnumerable !== "object" || propertyIsEnumerable === null)) throw pb.invalidValue("shmrpc.test.names.Object.property_is_enumerable", "map", propertyIsEnumerable);
     if (propertyIsEnumerable !== undefined) {
-      for (const key of Object.keys(propertyIsEnumerable)) {
+      const keys = Object.keys(propertyIsEnumerable);
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = propertyIsEnumerable[key] ?? "";
         w.tag(50);
         const entry = w.fork();
@@ -550,7 +553,8 @@ export const Array$: pb.MessageCodec<Array$> = {
     const items = m.items;
     if (items !== undefined && !Array.isArray(items)) throw pb.invalidValue("shmrpc.test.names.Array.items", "repeated", items);
     if (items !== undefined) {
-      for (const v of items) {
+      for (let i = 0; i < items.length; i++) {
+        const v = items[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("shmrpc.test.names.Array.items", "message shmrpc.test.names.Uint8Array", v);
         n += 1 + w.fill(w.slot(), Uint8Array$.$size(v, w));
       }
@@ -562,7 +566,8 @@ export const Array$: pb.MessageCodec<Array$> = {
   $write(m: pb.MessageInit<Array$>, w: pb.Writer): void {
     const items = m.items;
     if (items !== undefined) {
-      for (const v of items) {
+      for (let i = 0; i < items.length; i++) {
+        const v = items[i]!;
         w.byte(10);
         w.len();
         Uint8Array$.$write(v, w);
@@ -575,7 +580,8 @@ export const Array$: pb.MessageCodec<Array$> = {
     const items = m.items;
     if (items !== undefined && !Array.isArray(items)) throw pb.invalidValue("shmrpc.test.names.Array.items", "repeated", items);
     if (items !== undefined) {
-      for (const v of items) {
+      for (let i = 0; i < items.length; i++) {
+        const v = items[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("shmrpc.test.names.Array.items", "message shmrpc.test.names.Uint8Array", v);
         w.tag(10);
         const at = w.fork();
@@ -676,11 +682,14 @@ export const Map$: pb.MessageCodec<Map$> = {
     const entries = m.entries;
     if (entries !== undefined && (typeof entries !== "object" || entries === null)) throw pb.invalidValue("shmrpc.test.names.Map.entries", "map", entries);
     if (entries !== undefined) {
-      for (const key of w.keepKeys(Object.keys(entries))) {
+      const keys = w.keepKeys(Object.keys(entries));
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = entries[key] ?? {};
-        if (typeof Number(key) !== "number" || (Number(key) | 0) !== Number(key)) throw pb.invalidValue("shmrpc.test.names.Map.EntriesEntry.key", "int32", Number(key));
+        const k = Number(key);
+        if (typeof k !== "number" || (k | 0) !== k) throw pb.invalidValue("shmrpc.test.names.Map.EntriesEntry.key", "int32", k);
         if (typeof value !== "object" || value === null) throw pb.invalidValue("shmrpc.test.names.Map.EntriesEntry.value", "message shmrpc.test.names.Array", value);
-        n += 1 + w.fill(w.slot(), 1 + pb.sizeInt32(Number(key)) + 1 + w.fill(w.slot(), Array$.$size(value, w)));
+        n += 1 + w.fill(w.slot(), 1 + pb.sizeInt32(k) + 1 + w.fill(w.slot(), Array$.$size(value, w)));
       }
     }
     if (m.$unknown !== undefined) n += m.$unknown.length;
@@ -690,12 +699,15 @@ export const Map$: pb.MessageCodec<Map$> = {
   $write(m: pb.MessageInit<Map$>, w: pb.Writer): void {
     const entries = m.entries;
     if (entries !== undefined) {
-      for (const key of w.nextMapKeys()) {
+      const keys = w.nextMapKeys();
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = entries[key] ?? {};
+        const k = Number(key);
         w.byte(10);
         w.len();
         w.byte(8);
-        w.int32(Number(key));
+        w.int32(k);
         w.byte(18);
         w.len();
         Array$.$write(value, w);
@@ -708,13 +720,16 @@ export const Map$: pb.MessageCodec<Map$> = {
     const entries = m.entries;
     if (entries !== undefined && (typeof entries !== "object" || entries === null)) throw pb.invalidValue("shmrpc.test.names.Map.entries", "map", entries);
     if (entries !== undefined) {
-      for (const key of Object.keys(entries)) {
+      const keys = Object.keys(entries);
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = entries[key] ?? {};
-        if (typeof Number(key) !== "number" || (Number(key) | 0) !== Number(key)) throw pb.invalidValue("shmrpc.test.names.Map.EntriesEntry.key", "int32", Number(key));
+        const k = Number(key);
+        if (typeof k !== "number" || (k | 0) !== k) throw pb.invalidValue("shmrpc.test.names.Map.EntriesEntry.key", "int32", k);
         w.tag(10);
         const entry = w.fork();
         w.tag(8);
-        w.int32(Number(key));
+        w.int32(k);
         if (typeof value !== "object" || value === null) throw pb.invalidValue("shmrpc.test.names.Map.EntriesEntry.value", "message shmrpc.test.names.Array", value);
         w.tag(18);
         const at = w.fork();

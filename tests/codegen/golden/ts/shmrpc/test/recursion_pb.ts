@@ -104,7 +104,8 @@ export const Node: pb.MessageCodec<Node> = {
     const children = m.children;
     if (children !== undefined && !Array.isArray(children)) throw pb.invalidValue("shmrpc.test.recursion.Node.children", "repeated", children);
     if (children !== undefined) {
-      for (const v of children) {
+      for (let i = 0; i < children.length; i++) {
+        const v = children[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("shmrpc.test.recursion.Node.children", "message shmrpc.test.recursion.Node", v);
         n += 1 + w.fill(w.slot(), Node.$size(v, w));
       }
@@ -112,7 +113,9 @@ export const Node: pb.MessageCodec<Node> = {
     const named = m.named;
     if (named !== undefined && (typeof named !== "object" || named === null)) throw pb.invalidValue("shmrpc.test.recursion.Node.named", "map", named);
     if (named !== undefined) {
-      for (const key of w.keepKeys(Object.keys(named))) {
+      const keys = w.keepKeys(Object.keys(named));
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = named[key] ?? {};
         if (typeof value !== "object" || value === null) throw pb.invalidValue("shmrpc.test.recursion.Node.NamedEntry.value", "message shmrpc.test.recursion.Node", value);
         n += 1 + w.fill(w.slot(), 1 + w.stringSize(key) + 1 + w.fill(w.slot(), Node.$size(value, w)));
@@ -136,7 +139,8 @@ export const Node: pb.MessageCodec<Node> = {
     }
     const children = m.children;
     if (children !== undefined) {
-      for (const v of children) {
+      for (let i = 0; i < children.length; i++) {
+        const v = children[i]!;
         w.byte(26);
         w.len();
         Node.$write(v, w);
@@ -144,7 +148,9 @@ export const Node: pb.MessageCodec<Node> = {
     }
     const named = m.named;
     if (named !== undefined) {
-      for (const key of w.nextMapKeys()) {
+      const keys = w.nextMapKeys();
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = named[key] ?? {};
         w.byte(34);
         w.len();
@@ -176,7 +182,8 @@ export const Node: pb.MessageCodec<Node> = {
     const children = m.children;
     if (children !== undefined && !Array.isArray(children)) throw pb.invalidValue("shmrpc.test.recursion.Node.children", "repeated", children);
     if (children !== undefined) {
-      for (const v of children) {
+      for (let i = 0; i < children.length; i++) {
+        const v = children[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("shmrpc.test.recursion.Node.children", "message shmrpc.test.recursion.Node", v);
         w.tag(26);
         const at = w.fork();
@@ -187,7 +194,9 @@ export const Node: pb.MessageCodec<Node> = {
     const named = m.named;
     if (named !== undefined && (typeof named !== "object" || named === null)) throw pb.invalidValue("shmrpc.test.recursion.Node.named", "map", named);
     if (named !== undefined) {
-      for (const key of Object.keys(named)) {
+      const keys = Object.keys(named);
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const value = named[key] ?? {};
         w.tag(34);
         const entry = w.fork();

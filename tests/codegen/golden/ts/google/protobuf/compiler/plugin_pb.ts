@@ -322,7 +322,8 @@ export const CodeGeneratorRequest: pb.MessageCodec<CodeGeneratorRequest> = {
     const protoFile = m.protoFile;
     if (protoFile !== undefined && !Array.isArray(protoFile)) throw pb.invalidValue("google.protobuf.compiler.CodeGeneratorRequest.proto_file", "repeated", protoFile);
     if (protoFile !== undefined) {
-      for (const v of protoFile) {
+      for (let i = 0; i < protoFile.length; i++) {
+        const v = protoFile[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.compiler.CodeGeneratorRequest.proto_file", "message google.protobuf.FileDescriptorProto", v);
         n += 1 + w.fill(w.slot(), FileDescriptorProto.$size(v, w));
       }
@@ -347,7 +348,8 @@ export const CodeGeneratorRequest: pb.MessageCodec<CodeGeneratorRequest> = {
     }
     const protoFile = m.protoFile;
     if (protoFile !== undefined) {
-      for (const v of protoFile) {
+      for (let i = 0; i < protoFile.length; i++) {
+        const v = protoFile[i]!;
         w.byte(122);
         w.len();
         FileDescriptorProto.$write(v, w);
@@ -377,7 +379,8 @@ export const CodeGeneratorRequest: pb.MessageCodec<CodeGeneratorRequest> = {
     const protoFile = m.protoFile;
     if (protoFile !== undefined && !Array.isArray(protoFile)) throw pb.invalidValue("google.protobuf.compiler.CodeGeneratorRequest.proto_file", "repeated", protoFile);
     if (protoFile !== undefined) {
-      for (const v of protoFile) {
+      for (let i = 0; i < protoFile.length; i++) {
+        const v = protoFile[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.compiler.CodeGeneratorRequest.proto_file", "message google.protobuf.FileDescriptorProto", v);
         w.tag(122);
         const at = w.fork();
@@ -514,13 +517,14 @@ export const CodeGeneratorResponse: pb.MessageCodec<CodeGeneratorResponse> = {
     }
     const supportedFeatures = m.supportedFeatures;
     if (supportedFeatures !== undefined) {
-      if (typeof supportedFeatures !== "bigint" || supportedFeatures < 0n || supportedFeatures > 0xffffffffffffffffn) throw pb.invalidValue("google.protobuf.compiler.CodeGeneratorResponse.supported_features", "uint64", supportedFeatures);
+      if (typeof supportedFeatures !== "bigint" || BigInt.asUintN(64, supportedFeatures) !== supportedFeatures) throw pb.invalidValue("google.protobuf.compiler.CodeGeneratorResponse.supported_features", "uint64", supportedFeatures);
       n += 1 + pb.sizeUint64(supportedFeatures);
     }
     const file = m.file;
     if (file !== undefined && !Array.isArray(file)) throw pb.invalidValue("google.protobuf.compiler.CodeGeneratorResponse.file", "repeated", file);
     if (file !== undefined) {
-      for (const v of file) {
+      for (let i = 0; i < file.length; i++) {
+        const v = file[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.compiler.CodeGeneratorResponse.file", "message google.protobuf.compiler.CodeGeneratorResponse.File", v);
         n += 1 + w.fill(w.slot(), CodeGeneratorResponse_File.$size(v, w));
       }
@@ -542,7 +546,8 @@ export const CodeGeneratorResponse: pb.MessageCodec<CodeGeneratorResponse> = {
     }
     const file = m.file;
     if (file !== undefined) {
-      for (const v of file) {
+      for (let i = 0; i < file.length; i++) {
+        const v = file[i]!;
         w.byte(122);
         w.len();
         CodeGeneratorResponse_File.$write(v, w);
@@ -560,14 +565,15 @@ export const CodeGeneratorResponse: pb.MessageCodec<CodeGeneratorResponse> = {
     }
     const supportedFeatures = m.supportedFeatures;
     if (supportedFeatures !== undefined) {
-      if (typeof supportedFeatures !== "bigint" || supportedFeatures < 0n || supportedFeatures > 0xffffffffffffffffn) throw pb.invalidValue("google.protobuf.compiler.CodeGeneratorResponse.supported_features", "uint64", supportedFeatures);
+      if (typeof supportedFeatures !== "bigint" || BigInt.asUintN(64, supportedFeatures) !== supportedFeatures) throw pb.invalidValue("google.protobuf.compiler.CodeGeneratorResponse.supported_features", "uint64", supportedFeatures);
       w.tag(16);
       w.uint64(supportedFeatures);
     }
     const file = m.file;
     if (file !== undefined && !Array.isArray(file)) throw pb.invalidValue("google.protobuf.compiler.CodeGeneratorResponse.file", "repeated", file);
     if (file !== undefined) {
-      for (const v of file) {
+      for (let i = 0; i < file.length; i++) {
+        const v = file[i]!;
         if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.compiler.CodeGeneratorResponse.file", "message google.protobuf.compiler.CodeGeneratorResponse.File", v);
         w.tag(122);
         const at = w.fork();
