@@ -279,13 +279,19 @@ export class ChannelReceiver {
   }
 
   /**
-   * Waits for messages in the event loop: parks at once where the
-   * transport spins before the loop blocks, else spins first (loopSpin's
-   * budget) in a microtask that then parks or drains. True when waiting;
-   * false, with the word at 0, when data or the peer's end is there.
+   * Waits for messages in the event loop: a doorbell that listens in
+   * JavaScript (parkInLoop: Atomics.waitAsync) and has no native spin
+   * before the loop blocks gets a spin first (loopSpin's budget) in a
+   * microtask that then parks or drains; any other parks at once (a native
+   * doorbell spins in the addon, or was told not to: loopSpinMicros 0).
+   * True when waiting; false, with the word at 0, when data or the peer's
+   * end is there.
    */
   private park(): boolean {
-    if (this.link.doorbell.watchesBeforeBlocking || this.loopSpin.budgetMicros === 0) return this.parkNow();
+    const doorbell = this.link.doorbell;
+    if (doorbell.watchesBeforeBlocking || doorbell.parkInLoop === undefined || this.loopSpin.budgetMicros === 0) {
+      return this.parkNow();
+    }
     if (!this.loopSpinQueued) {
       this.loopSpinQueued = true;
       queueMicrotask(this.loopSpinTask);
@@ -317,15 +323,16 @@ export class ChannelReceiver {
   private parkNow(): boolean {
     const words = this.link.words;
     const waitIndex = this.consumerWait >> 2;
-    const watched = this.link.doorbell.watchesBeforeBlocking === true;
+    const doorbell = this.link.doorbell;
+    const watched = doorbell.watchesBeforeBlocking === true;
     Atomics.store(words, waitIndex, watched ? WaitValue.SPINNING : WaitValue.LOOP);
     if (this.reader.ring.readable() > 0 || this.link.peerEnded()) {
       Atomics.store(words, waitIndex, WaitValue.NONE);
       return false;
     }
     this.link.stats.parks++;
-    if (!watched && this.loopWaitBegan === 0) this.loopWaitBegan = performance.now();
-    this.link.doorbell.parkInLoop?.(this.consumerWait, this.owner.wakeTask);
+    if (doorbell.parkInLoop !== undefined && !watched && this.loopWaitBegan === 0) this.loopWaitBegan = performance.now();
+    doorbell.parkInLoop?.(this.consumerWait, this.owner.wakeTask);
     return true;
   }
 
