@@ -65,6 +65,7 @@ Napi::Value SpinStats(Napi::Env env, const shmrpc_spin_policy_t& policy) {
   stats.Set("fixed", Napi::Boolean::New(env, policy.fixed));
   stats.Set("caught", Napi::Number::New(env, static_cast<double>(policy.caught)));
   stats.Set("parked", Napi::Number::New(env, static_cast<double>(policy.parked)));
+  stats.Set("probes", Napi::Number::New(env, static_cast<double>(policy.probes)));
   return stats;
 }
 

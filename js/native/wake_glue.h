@@ -26,7 +26,7 @@ Napi::Value RingWaitWord(const Napi::CallbackInfo& info, uint8_t* segment);
 Napi::Value WaitOnWaitWord(const Napi::CallbackInfo& info, uint8_t* segment);
 
 // A spin policy (shmrpc/wait.h) for JavaScript: { budgetMicros, maxMicros,
-// fixed, caught, parked }.
+// fixed, caught, parked, probes }.
 Napi::Value SpinStats(Napi::Env env, const shmrpc_spin_policy_t& policy);
 
 // Calls `fn` with no arguments through MakeCallback (so promise jobs it
