@@ -11,6 +11,7 @@ void shmrpc_spin_policy_init(shmrpc_spin_policy_t *policy, uint32_t max_ns,
   policy->fixed = fixed;
   policy->probing = false;
   policy->near = 0;
+  policy->probe_after = SHMRPC_SPIN_PROBE_AFTER;
   policy->last_end_ns = 0;
   policy->caught = 0;
   policy->parked = 0;
@@ -26,7 +27,7 @@ static uint32_t probe_ns(uint32_t max) {
 
 uint32_t shmrpc_spin_policy_begin(shmrpc_spin_policy_t *policy) {
   policy->probing = !policy->fixed && policy->max_ns != 0 &&
-                    policy->near >= SHMRPC_SPIN_PROBE_AFTER;
+                    policy->near >= policy->probe_after;
   return policy->probing ? probe_ns(policy->max_ns) : policy->budget_ns;
 }
 
@@ -44,11 +45,14 @@ void shmrpc_spin_policy_observe(shmrpc_spin_policy_t *policy, bool caught,
   if (caught) {
     policy->caught++;
     policy->near = 0;
+    policy->probe_after = SHMRPC_SPIN_PROBE_AFTER;
     if (probe && !policy->fixed)
       policy->budget_ns = max; /* the peer is within a spin's reach again */
     return;
   }
   policy->parked++;
+  if (probe && policy->probe_after < SHMRPC_SPIN_PROBE_AFTER_MAX)
+    policy->probe_after *= 2; /* spinning does not reach the peer now */
   uint64_t idle = (uint64_t)max * SHMRPC_SPIN_IDLE_FACTOR;
   uint64_t period =
       last_end != 0 && ended_ns > last_end ? ended_ns - last_end : waited_ns;

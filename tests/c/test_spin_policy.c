@@ -185,23 +185,25 @@ static void *send_paced(void *arg) {
   return NULL;
 }
 
-/* With a 1 ms cap: six messages 20 ms apart take the receiver's budget to
- * 0 (idle waits), then twelve 3 ms apart make waits a wake-up away (1 to
- * 8 caps); after four of them the receiver probes, spinning 8 ms, and
- * catches the next message, which brings its budget back. Without the
- * probe it would park at once forever and catch nothing. Counts only: a
- * pause that overruns 8 ms on a loaded machine starts the count again, and
- * twelve leave room for a second probe. */
+/* With a 5 ms cap: six messages 60 ms apart take the receiver's budget to
+ * 0 (idle periods), then messages 15 ms apart make waits a wake-up long in
+ * a busy exchange (more than a cap, periods within 8 caps); after four of
+ * them the receiver probes, spinning 40 ms, and catches the next message,
+ * which brings its budget back. Without the probe it would park at once
+ * for good and catch nothing. Counts only, and roomy times: a pause that
+ * overruns by 25 ms on a loaded machine starts the count again (or makes
+ * a probe park, and the next one wait for 8), and 24 messages leave room
+ * for that. */
 static void spin_policy_receiver_probes_when_the_peer_is_busy_again(void **state) {
   (void)state;
-  enum { IDLE = 6, BUSY = 12 };
+  enum { IDLE = 6, BUSY = 24 };
   uint32_t pauses[IDLE + BUSY];
   for (int i = 0; i < IDLE + BUSY; i++)
-    pauses[i] = i < IDLE ? 20 : 3;
+    pauses[i] = i < IDLE ? 60 : 15;
   test_pair_t pair;
   shmrpc_channel_options_t opts;
   shmrpc_channel_options_init(&opts);
-  opts.spin_ns = 1 * MS;
+  opts.spin_ns = 5 * MS;
   test_pair_open(&pair, 4096, 4096, NULL, &opts);
   paced_sender_t sender = {&pair.client, pauses, IDLE + BUSY};
   pthread_t thread;

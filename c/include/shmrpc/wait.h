@@ -88,8 +88,10 @@ typedef struct shmrpc_parking_s {
  * previous wait ended saw an idle exchange, not a slow peer (rule 4
  * below); a probe spins this many caps (rule 6). */
 #define SHMRPC_SPIN_IDLE_FACTOR 8u
-/* Waits a wake-up long in a busy exchange, in a row, before a probe. */
+/* Waits a wake-up long in a busy exchange, in a row, before a probe; each
+ * probe that parks doubles it, up to SHMRPC_SPIN_PROBE_AFTER_MAX. */
 #define SHMRPC_SPIN_PROBE_AFTER 4u
+#define SHMRPC_SPIN_PROBE_AFTER_MAX 256u
 
 /* The spin budget of one kind of wait (a channel's wait for data, its wait
  * for space, an event loop's wait for replies), learned from the waits
@@ -117,7 +119,11 @@ typedef struct shmrpc_parking_s {
  *    pay two wake-ups per call for good. A probe spans the peer's wake-up
  *    and answer: caught, the budget is back at max_ns and the peer, which
  *    gets its answer while it still spins, catches the next message too.
- *    Every other wait, and every probe, starts the count again.
+ *    Every other wait, and every probe, starts the count again. A probe
+ *    that parks (the peer did not get a CPU in time: spinning only delays
+ *    it on an oversubscribed machine) doubles the count the next probe
+ *    needs, up to SHMRPC_SPIN_PROBE_AFTER_MAX; a wait that ends spinning
+ *    sets it back to SHMRPC_SPIN_PROBE_AFTER.
  * A fixed policy always spins max_ns (the behaviour before adaptive
  * spinning). One thread at a time uses a policy; it is private memory. */
 typedef struct shmrpc_spin_policy_s {
@@ -126,6 +132,7 @@ typedef struct shmrpc_spin_policy_s {
   bool fixed;           /* always spin max_ns */
   bool probing;         /* the wait under way is a probe (rule 6) */
   uint32_t near;        /* rule-5 waits in a row */
+  uint32_t probe_after; /* rule-5 waits in a row the next probe needs */
   uint64_t last_end_ns; /* end of the last wait that parked; 0: unknown */
   uint64_t caught;      /* waits that ended while spinning */
   uint64_t parked;      /* waits that parked */

@@ -19,14 +19,17 @@
  * 6. The probe: after 4 rule-5 waits in a row the next wait spins 8 caps,
  *    long enough to span the peer's wake-up and answer; caught, the budget
  *    is back at the cap. Every other wait, and every probe, starts the
- *    count again.
+ *    count again. A probe that parks (on an oversubscribed machine the
+ *    spin only delays the peer) doubles the count the next probe needs,
+ *    up to 256; a wait that ends spinning sets it back to 4.
  * A fixed policy (spinFixed) always spins the cap.
  */
 
 /** A period longer than this many caps is an idle exchange (rule 3); a probe spins this many caps (rule 6). */
 const IDLE_FACTOR = 8;
-/** Rule-5 waits in a row before a probe (rule 6). */
+/** Rule-5 waits in a row before a probe (rule 6); each probe that parks doubles it, up to PROBE_AFTER_MAX. */
 const PROBE_AFTER = 4;
+const PROBE_AFTER_MAX = 256;
 /** Ring polls between two clock reads while a channel spins. */
 const SPIN_POLLS_PER_CLOCK_READ = 64;
 
@@ -63,6 +66,8 @@ export class SpinPolicy implements SpinStats {
   private probing = false;
   /** Rule-5 waits in a row. */
   private near = 0;
+  /** Rule-5 waits in a row the next probe needs. */
+  private probeAfter = PROBE_AFTER;
   /** When the last wait that parked ended (microseconds); 0: unknown. */
   private lastEnd = 0;
 
@@ -79,7 +84,7 @@ export class SpinPolicy implements SpinStats {
    * reported (its condition held at once) changes nothing.
    */
   begin(): number {
-    this.probing = !this.fixed && this.maxMicros !== 0 && this.near >= PROBE_AFTER;
+    this.probing = !this.fixed && this.maxMicros !== 0 && this.near >= this.probeAfter;
     return this.probing ? this.maxMicros * IDLE_FACTOR : this.budgetMicros;
   }
 
@@ -99,10 +104,12 @@ export class SpinPolicy implements SpinStats {
     if (caught) {
       this.caught++;
       this.near = 0;
+      this.probeAfter = PROBE_AFTER;
       if (probe && !this.fixed) this.budgetMicros = max;
       return;
     }
     this.parked++;
+    if (probe) this.probeAfter = Math.min(PROBE_AFTER_MAX, 2 * this.probeAfter);
     const idle = max * IDLE_FACTOR;
     const period = Math.max(waitedMicros, lastEnd !== 0 && endedMicros > lastEnd ? endedMicros - lastEnd : 0);
     this.near = !probe && waitedMicros > max && period <= idle ? this.near + 1 : 0;
