@@ -104,17 +104,18 @@ static void spin_policy_huge_cap_does_not_overflow(void **state) {
   assert_int_equal(shmrpc_spin_policy_begin(&p), UINT32_MAX);
 }
 
-/* --- end to end: a channel whose client sends every 5 ms --- */
+/* --- end to end: a client that sends at a pace, a server that receives --- */
 
-typedef struct ui_sender_s {
+typedef struct paced_sender_s {
   shmrpc_channel_t *ch;
+  const uint32_t *pauses_ms; /* before each message */
   int count;
-} ui_sender_t;
+} paced_sender_t;
 
-static void *send_every_5ms(void *arg) {
-  ui_sender_t *s = arg;
-  struct timespec pause = {0, 5 * 1000 * 1000};
+static void *send_paced(void *arg) {
+  paced_sender_t *s = arg;
   for (int i = 0; i < s->count; i++) {
+    struct timespec pause = {0, (long)s->pauses_ms[i] * 1000 * 1000};
     nanosleep(&pause, NULL);
     uint8_t byte = (uint8_t)i;
     assert_int_equal(shmrpc_channel_send(s->ch, SHMRPC_BINARY, &byte, 1, -1), 0);
@@ -122,18 +123,21 @@ static void *send_every_5ms(void *arg) {
   return NULL;
 }
 
-/* Opens a pair whose client sends `count` one-byte messages, one every
- * 5 ms, receives them on the server side and returns its rx policy. */
-static shmrpc_spin_policy_t receive_at_ui_rate(bool spin_fixed, int count) {
+/* Opens a pair whose client sends `count` one-byte messages, each after
+ * its pause, receives them on the server side (spin cap `spin_ns`) and
+ * returns the server's rx policy. */
+static shmrpc_spin_policy_t receive_paced(uint32_t spin_ns, bool spin_fixed,
+                                          const uint32_t *pauses_ms,
+                                          int count) {
   test_pair_t pair;
   shmrpc_channel_options_t opts;
   shmrpc_channel_options_init(&opts);
-  opts.spin_ns = 50 * US;
+  opts.spin_ns = spin_ns;
   opts.spin_fixed = spin_fixed;
   test_pair_open(&pair, 4096, 4096, NULL, &opts);
-  ui_sender_t sender = {&pair.client, count};
+  paced_sender_t sender = {&pair.client, pauses_ms, count};
   pthread_t thread;
-  test_thread_start(&thread, send_every_5ms, &sender);
+  test_thread_start(&thread, send_paced, &sender);
   for (int i = 0; i < count; i++) {
     shmrpc_msg_t msg;
     assert_int_equal(shmrpc_channel_recv(&pair.server, &msg, -1), 1);
@@ -143,6 +147,15 @@ static shmrpc_spin_policy_t receive_at_ui_rate(bool spin_fixed, int count) {
   shmrpc_channel_spin_stats(&pair.server, &rx, NULL);
   test_pair_free(&pair);
   return rx;
+}
+
+/* A message every 5 ms, with a 50 µs cap. */
+static shmrpc_spin_policy_t receive_at_ui_rate(bool spin_fixed, int count) {
+  uint32_t pauses[16];
+  assert_true(count <= 16);
+  for (int i = 0; i < count; i++)
+    pauses[i] = 5;
+  return receive_paced(50 * US, spin_fixed, pauses, count);
 }
 
 /* The server's waits for data last about 5 ms each: after five of them it
@@ -166,24 +179,7 @@ static void spin_policy_fixed_channel_keeps_spinning(void **state) {
   assert_true(rx.parked >= 2);
 }
 
-/* --- end to end: a receiver at budget 0 whose peer is busy again --- */
-
-typedef struct paced_sender_s {
-  shmrpc_channel_t *ch;
-  const uint32_t *pauses_ms; /* before each message */
-  int count;
-} paced_sender_t;
-
-static void *send_paced(void *arg) {
-  paced_sender_t *s = arg;
-  for (int i = 0; i < s->count; i++) {
-    struct timespec pause = {0, (long)s->pauses_ms[i] * 1000 * 1000};
-    nanosleep(&pause, NULL);
-    uint8_t byte = (uint8_t)i;
-    assert_int_equal(shmrpc_channel_send(s->ch, SHMRPC_BINARY, &byte, 1, -1), 0);
-  }
-  return NULL;
-}
+/* --- end to end: a receiver whose peer is busy again --- */
 
 /* With a 5 ms cap: six messages 60 ms apart take the receiver's budget to
  * 0 (idle periods), then messages 15 ms apart make waits a wake-up long in
@@ -200,22 +196,7 @@ static void spin_policy_receiver_probes_when_the_peer_is_busy_again(void **state
   uint32_t pauses[IDLE + BUSY];
   for (int i = 0; i < IDLE + BUSY; i++)
     pauses[i] = i < IDLE ? 60 : 15;
-  test_pair_t pair;
-  shmrpc_channel_options_t opts;
-  shmrpc_channel_options_init(&opts);
-  opts.spin_ns = 5 * MS;
-  test_pair_open(&pair, 4096, 4096, NULL, &opts);
-  paced_sender_t sender = {&pair.client, pauses, IDLE + BUSY};
-  pthread_t thread;
-  test_thread_start(&thread, send_paced, &sender);
-  for (int i = 0; i < IDLE + BUSY; i++) {
-    shmrpc_msg_t msg;
-    assert_int_equal(shmrpc_channel_recv(&pair.server, &msg, -1), 1);
-  }
-  pthread_join(thread, NULL);
-  shmrpc_spin_policy_t rx;
-  shmrpc_channel_spin_stats(&pair.server, &rx, NULL);
-  test_pair_free(&pair);
+  shmrpc_spin_policy_t rx = receive_paced(5 * MS, false, pauses, IDLE + BUSY);
   assert_true(rx.probes >= 1);
   assert_true(rx.caught >= 1);
 }
