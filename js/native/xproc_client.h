@@ -14,6 +14,7 @@
 // Either way a hang-up of the socket (the server died or stopped) marks
 // the server side dead in the mapping and runs onServerGone. Glue only:
 // the protocol lives in the C library and the TypeScript runtime.
+// xproc_connect.cc holds the connect step and the class's definition.
 #ifndef SHMRPC_NATIVE_XPROC_CLIENT_H
 #define SHMRPC_NATIVE_XPROC_CLIENT_H
 
