@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# protobuf's conformance suite (binary tests, proto2 and proto3) against the
-# TypeScript codec protoc-gen-shmrpc generates. Generates the suite's protos
-# into build/conformance/gen, compiles tests/conformance/testee.ts and runs
-# protobuf's conformance_test_runner with it. Fails on any failing binary
-# test; JSON and text tests are answered "skipped" (no JSON mapping yet).
+# protobuf's conformance suite (binary and JSON tests, proto2 and proto3)
+# against the TypeScript codec protoc-gen-shmrpc generates. Generates the
+# suite's protos into build/conformance/gen, compiles
+# tests/conformance/testee.ts and runs protobuf's conformance_test_runner
+# with it. Fails on any failing test. JSON goes the HTTP gateway's way
+# (tests/conformance/json-route.ts); text-format tests are answered
+# "skipped".
 #
 # The runner and its protos: $SHMRPC_CONFORMANCE_DIR, else shared/conformance
 # beside the checkout (../shared/conformance), or beside its parent
@@ -45,14 +47,21 @@ for _ in $(seq 50); do
   [ "$(grep -c "^testee: skipped" "$log" || true)" -ge 2 ] && break
   sleep 0.1
 done
-for proto in proto3 proto2; do
-  answered=$(awk -v type="protobuf_test_messages.$proto." \
-    '$1 == "testee:" && $2 == "binary" && index($3, type) == 1 { n += $4 } END { print n + 0 }' "$log")
-  failed=$(grep -E "^ERROR" "$log" | grep -c "message_type: \"protobuf_test_messages\.$proto\..*test_category: BINARY_TEST" || true)
-  echo "conformance: $proto binary tests: $(( answered - failed )) of $answered passed"
+for format in binary json; do
+  case $format in
+    binary) categories="BINARY_TEST" ;;
+    json) categories="JSON_TEST|JSON_IGNORE_UNKNOWN_PARSING_TEST" ;;
+  esac
+  for proto in proto3 proto2; do
+    answered=$(awk -v format="$format" -v type="protobuf_test_messages.$proto." \
+      '$1 == "testee:" && $2 == format && index($3, type) == 1 { n += $4 } END { print n + 0 }' "$log")
+    failed=$(grep -E "^ERROR" "$log" |
+      grep -cE "message_type: \"protobuf_test_messages\.$proto\..*test_category: ($categories)\b" || true)
+    echo "conformance: $proto $format tests: $(( answered - failed )) of $answered passed"
+  done
 done
 skipped=$(awk '$1 == "testee:" && $2 == "skipped" { n += $3 } END { print n + 0 }' "$log")
-echo "conformance: $skipped tests skipped (JSON and text formats)"
+echo "conformance: $skipped tests skipped (text format)"
 if [ "$status" -ne 0 ] || grep -q "CONFORMANCE SUITE FAILED" "$log" ||
    ! grep -q "CONFORMANCE SUITE PASSED" "$log"; then
   echo "conformance: FAILED (runner exit $status; full output in $log)" >&2

@@ -147,16 +147,20 @@ function runProtoc(protoc, args) {
 }
 
 function generate(opts) {
-  for (const proto of opts.protos) {
-    if (!existsSync(proto)) fail(`${proto}: no such file`);
-  }
   for (const dir of opts.includes) {
     if (!existsSync(dir)) fail(`-I ${dir}: no such directory`);
   }
   const protoc = findTool("protoc", "PROTOC", "install protobuf-compiler (apt install protobuf-compiler)");
-  const plugin = findPlugin(opts.plugin);
   const wktDir = wellKnownInclude(protoc);
   const includes = wktDir === undefined ? opts.includes : [...opts.includes, wktDir];
+  // As protoc: a file is a path, or a name under one of the include dirs
+  // (`shmrpc gen google/protobuf/api.proto`).
+  for (const proto of opts.protos) {
+    if (!existsSync(proto) && !includes.some((dir) => existsSync(join(dir, proto)))) {
+      fail(`${proto}: no such file (nor under ${includes.length > 0 ? includes.join(", ") : "any -I directory"})`);
+    }
+  }
+  const plugin = findPlugin(opts.plugin);
   const includeArgs = includes.map((dir) => `-I${dir}`);
   const pluginArg = `--plugin=protoc-gen-shmrpc=${plugin}`;
 

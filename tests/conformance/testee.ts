@@ -3,8 +3,9 @@
  * The testee of protobuf's conformance suite: reads ConformanceRequests
  * from stdin (each after a 4-byte little-endian length), decodes the payload
  * with the generated codec of the named message, re-encodes it and answers
- * with a ConformanceResponse on stdout. Binary only: requests in or for JSON,
- * text or JSPB are answered `skipped`. scripts/conformance.sh runs it.
+ * with a ConformanceResponse on stdout. JSON requests and answers take the
+ * gateway's route (json-route.ts); text format and JSPB are answered
+ * `skipped`. scripts/conformance.sh runs it.
  */
 import { readSync, writeSync } from "node:fs";
 
@@ -14,10 +15,12 @@ import {
   ConformanceRequest,
   ConformanceResponse,
   FailureSet,
+  TestCategory,
   WireFormat,
 } from "../../build/conformance/gen/conformance_pb.js";
-import { TestAllTypesProto2 } from "../../build/conformance/gen/test_messages_proto2_pb.js";
-import { TestAllTypesProto3 } from "../../build/conformance/gen/test_messages_proto3_pb.js";
+import { TestAllTypesProto2, file_test_messages_proto2 } from "../../build/conformance/gen/test_messages_proto2_pb.js";
+import { TestAllTypesProto3, file_test_messages_proto3 } from "../../build/conformance/gen/test_messages_proto3_pb.js";
+import { binaryFromJson, jsonFromBinary, jsonRegistry } from "./json-route.js";
 
 interface Codec {
   decode(bytes: Uint8Array): unknown;
@@ -33,8 +36,10 @@ const codecs: { [name: string]: Codec } = {
   [TestAllTypesProto3.typeName]: codec(TestAllTypesProto3),
 };
 
-/** Binary requests answered per message type, and requests skipped. */
-const binary = new Map<string, number>();
+const registry = jsonRegistry([file_test_messages_proto2, file_test_messages_proto3]);
+
+/** Requests answered per format ("binary" or "json") and message type, and requests skipped. */
+const answered = new Map<string, number>();
 let skipped = 0;
 
 function answer(request: ConformanceRequest): ConformanceResponse["result"] {
@@ -42,21 +47,35 @@ function answer(request: ConformanceRequest): ConformanceResponse["result"] {
     return { case: "protobufPayload", value: FailureSet.encode({}) };
   }
   const type = codecs[request.messageType];
-  if (type === undefined) return { case: "runtimeError", value: `unknown message type ${request.messageType}` };
-  if (request.payload.case !== "protobufPayload" || request.requestedOutputFormat !== WireFormat.PROTOBUF) {
-    skipped++;
-    return { case: "skipped", value: "binary only: JSON, text and JSPB are not implemented" };
+  const schema = registry.getMessage(request.messageType);
+  if (type === undefined || schema === undefined) {
+    return { case: "runtimeError", value: `unknown message type ${request.messageType}` };
   }
-  binary.set(request.messageType, (binary.get(request.messageType) ?? 0) + 1);
+  const input = request.payload;
+  const output = request.requestedOutputFormat;
+  const jsonInOrOut = input.case === "jsonPayload" || output === WireFormat.JSON;
+  if ((input.case !== "protobufPayload" && input.case !== "jsonPayload") || (output !== WireFormat.PROTOBUF && output !== WireFormat.JSON)) {
+    skipped++;
+    return { case: "skipped", value: "binary and JSON only: text format and JSPB are not implemented" };
+  }
+  const counter = `${jsonInOrOut ? "json" : "binary"} ${request.messageType}`;
+  answered.set(counter, (answered.get(counter) ?? 0) + 1);
+
   let message: unknown;
   try {
-    message = type.decode(request.payload.value);
+    const bytes =
+      input.case === "jsonPayload"
+        ? binaryFromJson(registry, schema, input.value, request.testCategory === TestCategory.JSON_IGNORE_UNKNOWN_PARSING_TEST)
+        : input.value;
+    message = type.decode(bytes);
   } catch (error) {
-    if (!pb.isDecodeError(error)) throw error;
-    return { case: "parseError", value: error.message };
+    if (input.case === "protobufPayload" && !pb.isDecodeError(error)) throw error;
+    return { case: "parseError", value: String(error) };
   }
   try {
-    return { case: "protobufPayload", value: type.encode(message) };
+    const bytes = type.encode(message);
+    if (output === WireFormat.PROTOBUF) return { case: "protobufPayload", value: bytes };
+    return { case: "jsonPayload", value: jsonFromBinary(registry, schema, bytes) };
   } catch (error) {
     return { case: "serializeError", value: String(error) };
   }
@@ -94,7 +113,7 @@ function main(): void {
     writeAll(response);
   }
   // scripts/conformance.sh reads these lines from the runner's output.
-  for (const [type, count] of binary) process.stderr.write(`testee: binary ${type} ${count}\n`);
+  for (const [counter, count] of answered) process.stderr.write(`testee: ${counter} ${count}\n`);
   process.stderr.write(`testee: skipped ${skipped}\n`);
 }
 

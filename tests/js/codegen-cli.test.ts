@@ -128,6 +128,15 @@ describe("shmrpc gen", () => {
     assert.match(run.stderr, /nope\.proto: no such file/);
   });
 
+  it("finds a file named relative to an include directory, as protoc does", () => {
+    const out = join(work, "by-name");
+    const run = shmrpc(["gen", "google/protobuf/api.proto", "--ts-out", out]);
+    assert.equal(run.status, 0, run.stderr);
+    for (const file of ["api_pb.ts", "source_context_pb.ts", "type_pb.ts"]) {
+      assert.ok(existsSync(join(out, "google/protobuf", file)), file);
+    }
+  });
+
   it("passes on protoc's message when a .proto does not parse", () => {
     const bad = proto("bad.proto", 'syntax = "proto3";\nmessage A { int32 x = 1 }\n');
     const run = shmrpc(["gen", bad, "-I", work, "--ts-out", work]);
