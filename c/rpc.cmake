@@ -11,6 +11,7 @@ add_library(shmrpc_rpc STATIC
   src/rpc_routes.c
   src/rpc_host.c
   src/rpc_call.c
+  src/rpc_request_stream.c
 )
 add_library(shmrpc::rpc ALIAS shmrpc_rpc)
 target_include_directories(shmrpc_rpc PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/src)

@@ -34,6 +34,7 @@ void shmrpc__call_unref_locked(shmrpc_call_t *call) {
   if (call->next != NULL)
     call->next->prev = call->prev;
   server->live_count--;
+  shmrpc__request_stream_free(call);
   free(call);
 }
 
@@ -133,38 +134,51 @@ static int send_status(int rc) {
 /* Waits until the call has credit (and takes one) or cannot send. Lock
  * held on entry and return. Returns OK or the status that stops it. */
 static int take_credit_locked(shmrpc_call_t *call) {
-  shmrpc_server_t *server = call->server;
   for (;;) {
-    if (call->stop_status != 0)
-      return (int)call->stop_status;
-    if (deadline_passed(call))
-      return SHMRPC_STATUS_DEADLINE_EXCEEDED;
+    int stopped = shmrpc__call_stopped_locked(call);
+    if (stopped != SHMRPC_STATUS_OK)
+      return stopped;
     if (call->credit > 0) {
       call->credit--;
       return SHMRPC_STATUS_OK;
     }
-    if (shmrpc__on_dispatch_thread(server)) {
-      /* Nobody else reads the channel: read CREDIT and CANCEL here, until
-       * this call's deadline at the latest. */
-      pthread_mutex_unlock(&server->lock);
-      int wait = shmrpc__server_wait_ms(server, call->deadline_ns);
-      int rc = shmrpc__server_pump(server, wait, true);
-      pthread_mutex_lock(&server->lock);
-      if (rc < 0 && call->stop_status == 0)
-        return SHMRPC_STATUS_UNAVAILABLE;
-    } else if (call->deadline_ns == 0) {
-      pthread_cond_wait(&server->changed, &server->lock);
-    } else {
-      struct timespec at = {(time_t)(call->deadline_ns / 1000000000u),
-                            (long)(call->deadline_ns % 1000000000u)};
-      pthread_cond_timedwait(&server->changed, &server->lock, &at);
-    }
+    int rc = shmrpc__call_wait_locked(call);
+    if (rc != SHMRPC_STATUS_OK)
+      return rc;
   }
+}
+
+int shmrpc__call_stopped_locked(const shmrpc_call_t *call) {
+  if (call->stop_status != 0)
+    return (int)call->stop_status;
+  return deadline_passed(call) ? SHMRPC_STATUS_DEADLINE_EXCEEDED
+                               : SHMRPC_STATUS_OK;
+}
+
+int shmrpc__call_wait_locked(shmrpc_call_t *call) {
+  shmrpc_server_t *server = call->server;
+  if (shmrpc__on_dispatch_thread(server)) {
+    /* Nobody else reads the channel: read CREDIT, CANCEL and request
+     * messages here, until this call's deadline at the latest. */
+    pthread_mutex_unlock(&server->lock);
+    int wait = shmrpc__server_wait_ms(server, call->deadline_ns);
+    int rc = shmrpc__server_pump(server, wait, true);
+    pthread_mutex_lock(&server->lock);
+    if (rc < 0 && call->stop_status == 0)
+      return SHMRPC_STATUS_UNAVAILABLE;
+  } else if (call->deadline_ns == 0) {
+    pthread_cond_wait(&server->changed, &server->lock);
+  } else {
+    struct timespec at = {(time_t)(call->deadline_ns / 1000000000u),
+                          (long)(call->deadline_ns % 1000000000u)};
+    pthread_cond_timedwait(&server->changed, &server->lock, &at);
+  }
+  return SHMRPC_STATUS_OK;
 }
 
 int shmrpc_call_write(shmrpc_call_t *call, const void *message) {
   if (call == NULL || message == NULL ||
-      call->method->kind != SHMRPC_METHOD_SERVER_STREAMING)
+      !shmrpc__streams_responses(call->method))
     return SHMRPC_STATUS_FAILED_PRECONDITION;
   shmrpc_server_t *server = call->server;
   pthread_mutex_lock(&server->lock);
@@ -185,7 +199,7 @@ static int send_reply(shmrpc_call_t *call, int status, const void *response) {
   shmrpc_channel_t *ch = call->server->channel;
   const shmrpc_method_t *m = call->method;
   const char *text = call->error_message;
-  if (m->kind == SHMRPC_METHOD_SERVER_STREAMING) {
+  if (shmrpc__streams_responses(m)) {
     shmrpc_envelope_t header = {.kind = SHMRPC_RPC_STREAM_END,
                                 .call_id = call->id,
                                 .status = (uint32_t)status};

@@ -72,7 +72,7 @@ int shmrpc_envelope_parse(const uint8_t *data, size_t len,
   if (data[OFF_VERSION] != SHMRPC_RPC_VERSION)
     return fail(error, "unsupported envelope version");
   uint8_t kind = data[OFF_KIND];
-  if (kind < SHMRPC_RPC_REQUEST || kind > SHMRPC_RPC_CREDIT)
+  if (kind < SHMRPC_RPC_REQUEST || kind > SHMRPC_RPC_REQUEST_END)
     return fail(error, "unknown envelope kind");
   /* Statuses come from the peer: none reaches a caller as OK on an ERROR
    * or as a number outside the table. */

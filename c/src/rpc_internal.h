@@ -30,6 +30,14 @@ typedef struct shmrpc__route_s {
 
 /* --- calls --- */
 
+/* A REQUEST_MESSAGE waiting for its handler to read it (a copy of its
+ * body). */
+typedef struct shmrpc__inbox_item_s {
+  struct shmrpc__inbox_item_s *next;
+  size_t len;
+  uint8_t data[];
+} shmrpc__inbox_item_t;
+
 struct shmrpc_call_s {
   shmrpc_server_t *server;
   const shmrpc_method_t *method;
@@ -48,6 +56,13 @@ struct shmrpc_call_s {
   void *on_cancel_user;
   struct shmrpc_call_s *prev, *next; /* the server's live list */
   struct shmrpc_call_s *hook_next;   /* a list of cancel hooks to run */
+
+  /* The request stream of client-streaming and bidirectional calls
+   * (rpc_request_stream.c). */
+  shmrpc__inbox_item_t *inbox_head, *inbox_tail; /* received, not yet read */
+  uint32_t request_credit; /* REQUEST_MESSAGEs the client may still send */
+  uint32_t request_read;   /* messages read since the last CREDIT */
+  bool request_ended;      /* REQUEST_END arrived */
 
   /* Why the call cannot send any more: 0 while it can, else CANCELLED,
    * DEADLINE_EXCEEDED or UNAVAILABLE. Written under the lock, read
@@ -121,6 +136,7 @@ typedef struct shmrpc__backlog_item_s {
 struct shmrpc_server_s {
   shmrpc_channel_t *channel;
   uint32_t max_calls;
+  uint32_t request_window;
   char *peer;
   shmrpc_message_fn on_other_message;
   void *on_other_message_user;
@@ -170,11 +186,58 @@ bool shmrpc__on_dispatch_thread(const shmrpc_server_t *server);
 const shmrpc__route_t *shmrpc__server_find_route(const shmrpc_server_t *server,
                                                  uint32_t id);
 
+/* Marks a call that can no longer send with `status`, takes it out of the
+ * table and queues its cancel hook on `*hooks` for
+ * shmrpc__run_cancel_hooks. Lock held. */
+void shmrpc__call_stop_locked(shmrpc_server_t *server, shmrpc_call_t *call,
+                              uint32_t status, shmrpc_call_t **hooks);
+
+/* Runs the cancel hooks queued by shmrpc__call_stop_locked (lock not
+ * held). */
+void shmrpc__run_cancel_hooks(shmrpc_server_t *server, shmrpc_call_t *hooks);
+
+/* Why the call can no longer send or read (CANCELLED, DEADLINE_EXCEEDED,
+ * UNAVAILABLE, INVALID_ARGUMENT...), or SHMRPC_STATUS_OK. Lock held. */
+int shmrpc__call_stopped_locked(const shmrpc_call_t *call);
+
+/* Waits once for the call's state to change (credit, a request message, a
+ * stop): on the dispatch thread by reading the channel until the call's
+ * deadline at the latest, elsewhere on the server's condition variable.
+ * Lock held on entry and return. Returns SHMRPC_STATUS_OK, or UNAVAILABLE
+ * when the channel ended. */
+int shmrpc__call_wait_locked(shmrpc_call_t *call);
+
 /* Drops one reference (lock held); frees the call at zero. */
 void shmrpc__call_unref_locked(shmrpc_call_t *call);
 
 /* Takes the call out of the table and the deadline heap (lock held). */
 void shmrpc__call_untrack_locked(shmrpc_call_t *call);
+
+/* --- request streams (rpc_request_stream.c) --- */
+
+static inline bool shmrpc__streams_requests(const shmrpc_method_t *m) {
+  return m->kind == SHMRPC_METHOD_CLIENT_STREAMING ||
+         m->kind == SHMRPC_METHOD_BIDI_STREAMING;
+}
+
+static inline bool shmrpc__streams_responses(const shmrpc_method_t *m) {
+  return m->kind == SHMRPC_METHOD_SERVER_STREAMING ||
+         m->kind == SHMRPC_METHOD_BIDI_STREAMING;
+}
+
+/* A request-streaming call was accepted (dispatch thread, before its
+ * handler runs): grants the client the server's request window. */
+void shmrpc__request_stream_open(shmrpc_server_t *server, shmrpc_call_t *call);
+
+/* Handles a REQUEST_MESSAGE or REQUEST_END (dispatch thread). One for a
+ * call not in flight is dropped (it raced the call's end); one that breaks
+ * the stream's rules ends the call with INVALID_ARGUMENT. */
+void shmrpc__request_stream_receive(shmrpc_server_t *server,
+                                    const shmrpc_envelope_t *env);
+
+/* Frees the messages a call's handler never read (lock held, or the call
+ * no longer reachable). */
+void shmrpc__request_stream_free(shmrpc_call_t *call);
 
 /* --- replies (rpc_reply.c) --- */
 

@@ -23,7 +23,9 @@ static bool method_valid(const shmrpc_method_t *m) {
   return m->invoke != NULL && m->request_fields != NULL &&
          m->response_fields != NULL &&
          (m->kind == SHMRPC_METHOD_UNARY ||
-          m->kind == SHMRPC_METHOD_SERVER_STREAMING);
+          m->kind == SHMRPC_METHOD_SERVER_STREAMING ||
+          m->kind == SHMRPC_METHOD_CLIENT_STREAMING ||
+          m->kind == SHMRPC_METHOD_BIDI_STREAMING);
 }
 
 int shmrpc_server_register(shmrpc_server_t *server,

@@ -15,6 +15,7 @@
 #include "rpc_internal.h"
 
 #define DEFAULT_MAX_CALLS 65536u
+#define DEFAULT_REQUEST_WINDOW 16u
 /* Request bytes kept while a handler waits for credit: beyond this a
  * client could make the server copy without bound. */
 #define MAX_BACKLOG_BYTES ((size_t)64 << 20)
@@ -38,6 +39,7 @@ void shmrpc_server_options_init(shmrpc_server_options_t *opts) {
   memset(opts, 0, sizeof *opts);
   opts->max_calls = DEFAULT_MAX_CALLS;
   opts->peer = "unknown";
+  opts->request_window = DEFAULT_REQUEST_WINDOW;
 }
 
 /* --- creation (registration: rpc_routes.c) --- */
@@ -52,13 +54,14 @@ int shmrpc_server_create(shmrpc_channel_t *ch,
   shmrpc_server_options_init(&defaults);
   if (opts == NULL)
     opts = &defaults;
-  if (opts->max_calls == 0)
+  if (opts->max_calls == 0 || opts->request_window == 0)
     return SHMRPC_EINVAL;
   shmrpc_server_t *server = calloc(1, sizeof *server);
   if (server == NULL)
     return SHMRPC_ENOMEM;
   server->channel = ch;
   server->max_calls = opts->max_calls;
+  server->request_window = opts->request_window;
   server->on_other_message = opts->on_other_message;
   server->on_other_message_user = opts->on_other_message_user;
   server->peer = strdup(opts->peer != NULL ? opts->peer : defaults.peer);
@@ -96,8 +99,8 @@ err_peer:
 /* Marks a call that can no longer send, takes it out of the table and
  * queues its cancel hook on `hooks` (with a reference that keeps it alive
  * until the hook has run). Lock held. */
-static void stop_locked(shmrpc_server_t *server, shmrpc_call_t *call,
-                        uint32_t status, shmrpc_call_t **hooks) {
+void shmrpc__call_stop_locked(shmrpc_server_t *server, shmrpc_call_t *call,
+                              uint32_t status, shmrpc_call_t **hooks) {
   __atomic_store_n(&call->stop_status, status, __ATOMIC_RELEASE);
   if (!call->finished) {
     server->abandoned++;
@@ -113,7 +116,7 @@ static void stop_locked(shmrpc_server_t *server, shmrpc_call_t *call,
 
 /* Runs queued cancel hooks (lock not held). A hook runs only if the call
  * has not finished in the meantime, and at most once. */
-static void run_hooks(shmrpc_server_t *server, shmrpc_call_t *hooks) {
+void shmrpc__run_cancel_hooks(shmrpc_server_t *server, shmrpc_call_t *hooks) {
   while (hooks != NULL) {
     shmrpc_call_t *call = hooks;
     hooks = call->hook_next;
@@ -159,11 +162,11 @@ static void cancel_call(shmrpc_server_t *server, uint32_t id) {
   pthread_mutex_lock(&server->lock);
   shmrpc_call_t *call = shmrpc__call_table_find(&server->table, id);
   if (call != NULL)
-    stop_locked(server, call, SHMRPC_STATUS_CANCELLED, &hooks);
+    shmrpc__call_stop_locked(server, call, SHMRPC_STATUS_CANCELLED, &hooks);
   pthread_mutex_unlock(&server->lock);
   if (call == NULL)
     drop_queued_request(server, id);
-  run_hooks(server, hooks);
+  shmrpc__run_cancel_hooks(server, hooks);
 }
 
 static void add_credit(shmrpc_server_t *server, uint32_t id, uint32_t credit) {
@@ -193,12 +196,12 @@ static void expire_deadlines(shmrpc_server_t *server) {
       return;
     }
     uint32_t id = call->id;
-    stop_locked(server, call, SHMRPC_STATUS_DEADLINE_EXCEEDED, &hooks);
+    shmrpc__call_stop_locked(server, call, SHMRPC_STATUS_DEADLINE_EXCEEDED, &hooks);
     pthread_mutex_unlock(&server->lock);
     (void)shmrpc__send_error(server->channel, id,
                              SHMRPC_STATUS_DEADLINE_EXCEEDED,
                              "deadline exceeded");
-    run_hooks(server, hooks);
+    shmrpc__run_cancel_hooks(server, hooks);
   }
 }
 
@@ -220,12 +223,12 @@ static void shut_down(shmrpc_server_t *server) {
   __atomic_store_n(&server->closed, true, __ATOMIC_RELEASE);
   for (shmrpc_call_t *call = server->live; call != NULL; call = call->next)
     if (call->in_table)
-      stop_locked(server, call, SHMRPC_STATUS_UNAVAILABLE, &hooks);
+      shmrpc__call_stop_locked(server, call, SHMRPC_STATUS_UNAVAILABLE, &hooks);
   pthread_cond_broadcast(&server->changed);
   pthread_mutex_unlock(&server->lock);
   drop_backlog(server);
   shmrpc_channel_close(server->channel);
-  run_hooks(server, hooks);
+  shmrpc__run_cancel_hooks(server, hooks);
 }
 
 /* --- requests --- */
@@ -240,7 +243,7 @@ static shmrpc_call_t *new_call(shmrpc_server_t *server,
                                const shmrpc_envelope_t *env) {
   const shmrpc_method_t *m = route->method;
   size_t response_size =
-      m->kind == SHMRPC_METHOD_UNARY ? aligned(m->response_size) : 0;
+      shmrpc__streams_responses(m) ? 0 : aligned(m->response_size);
   shmrpc_call_t *call = calloc(1, aligned(sizeof *call) +
                                       aligned(m->request_size) + response_size);
   if (call == NULL)
@@ -321,6 +324,16 @@ static void handle_request(shmrpc_server_t *server,
            m->path);
     return;
   }
+  /* A request stream's messages come one by one (REQUEST_MESSAGE), so
+   * its REQUEST carries none. */
+  bool streams_requests = shmrpc__streams_requests(m);
+  if (streams_requests && env->body_len != 0) {
+    reject(server, env->call_id, SHMRPC_STATUS_INVALID_ARGUMENT,
+           "%s: protocol violation: the REQUEST of a call with a request "
+           "stream carries a body",
+           m->path);
+    return;
+  }
   shmrpc_call_t *call = new_call(server, route, env);
   if (call == NULL) {
     reject(server, env->call_id, SHMRPC_STATUS_RESOURCE_EXHAUSTED,
@@ -328,7 +341,7 @@ static void handle_request(shmrpc_server_t *server,
     return;
   }
   pb_istream_t stream = pb_istream_from_buffer(env->body, env->body_len);
-  if (!pb_decode(&stream, m->request_fields, call->request)) {
+  if (!streams_requests && !pb_decode(&stream, m->request_fields, call->request)) {
     reject(server, env->call_id, SHMRPC_STATUS_INVALID_ARGUMENT,
            "request does not decode: %s", PB_GET_ERROR(&stream));
     pb_release(m->request_fields, call->request);
@@ -348,7 +361,10 @@ static void handle_request(shmrpc_server_t *server,
     free(call);
     return;
   }
-  int status = m->invoke(call->registration->handlers, call, call->request,
+  if (streams_requests)
+    shmrpc__request_stream_open(server, call);
+  int status = m->invoke(call->registration->handlers, call,
+                         streams_requests ? NULL : call->request,
                          call->response);
   if (status != SHMRPC_DEFERRED)
     (void)shmrpc_call_finish(call, normalize_status(status), call->response);
@@ -409,6 +425,10 @@ static void handle_message(shmrpc_server_t *server, const shmrpc_msg_t *msg,
     return;
   case SHMRPC_RPC_CREDIT:
     add_credit(server, env.call_id, env.credit);
+    return;
+  case SHMRPC_RPC_REQUEST_MESSAGE:
+  case SHMRPC_RPC_REQUEST_END:
+    shmrpc__request_stream_receive(server, &env);
     return;
   default:
     if (env.call_id != 0)
@@ -555,6 +575,7 @@ void shmrpc_server_destroy(shmrpc_server_t *server) {
     if (call->response != NULL)
       pb_release(call->method->response_fields, call->response);
     free(call->error_message);
+    shmrpc__request_stream_free(call);
     free(call);
   }
   drop_backlog(server);

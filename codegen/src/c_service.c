@@ -42,9 +42,20 @@ static void emit_handlers(buf_t *out, arena_t *arena, const service_t *s) {
   for (size_t i = 0; i < s->method_count; i++) {
     const method_t *m = &s->methods[i];
     if (i > 0) buf_blank(out);
-    if (m->server_streaming) {
+    const char *helpers = names_join(arena, s->c_name, "_", m->name);
+    if (m->client_streaming && m->server_streaming) {
+      comments_emit_note(out, m->comment, names_join(arena, "Bidirectional streaming: read with ",
+          "", names_join(arena, helpers, "", names_join(arena, "_read(), send with ", "",
+          names_join(arena, helpers, "", "_write().")))));
+      buf_line(out, "int (*%s)(shmrpc_call_t *call);", m->name);
+    } else if (m->client_streaming) {
+      comments_emit_note(out, m->comment, names_join(arena, "Client streaming: read with ", "",
+          names_join(arena, helpers, "", "_read() until it gives NULL, then fill the response.")));
+      buf_line(out, "int (*%s)(", m->name);
+      buf_line(out, "    shmrpc_call_t *call, %s *response);", m->output->c_name);
+    } else if (m->server_streaming) {
       const char *stream_note = names_join(arena, "Server streaming: send with ",
-          "", names_join(arena, s->c_name, "_", names_join(arena, m->name, "", "_write().")));
+          "", names_join(arena, helpers, "", "_write()."));
       comments_emit_note(out, m->comment, stream_note);
       buf_line(out, "int (*%s)(", m->name);
       buf_line(out, "    shmrpc_call_t *call, const %s *request);", m->input->c_name);
@@ -61,6 +72,16 @@ static void emit_handlers(buf_t *out, arena_t *arena, const service_t *s) {
 static void emit_method_helpers(buf_t *out, const service_t *s, const method_t *m) {
   const char *prefix = s->c_name;
   buf_blank(out);
+  if (m->client_streaming) {
+    buf_line(out, "/* Reads the next message of the %s request stream into *request", m->name);
+    buf_line(out, " * (the runtime's, valid until the next read), or NULL once the client");
+    buf_line(out, " * ended it. See shmrpc_call_read(). */");
+    buf_line(out, "static inline int %s_%s_read(", prefix, m->name);
+    buf_open(out, "    shmrpc_call_t *call, const %s **request) {", m->input->c_name);
+    buf_line(out, "return shmrpc_call_read(call, (const void **)request);");
+    buf_close(out, "}");
+    buf_blank(out);
+  }
   if (m->server_streaming) {
     buf_line(out, "/* Sends one message of the %s stream. */", m->name);
     buf_line(out, "static inline int %s_%s_write(", prefix, m->name);
@@ -176,13 +197,27 @@ static void emit_invoke(buf_t *out, const service_t *s, const method_t *m) {
   buf_open(out, "    const void *handlers, shmrpc_call_t *call, const void *request, void *response) {");
   buf_line(out, "const %s_handlers_t *table = handlers;", s->c_name);
   buf_line(out, "if (table->%s == NULL) return SHMRPC_STATUS_UNIMPLEMENTED;", m->name);
-  if (m->server_streaming) {
+  if (m->client_streaming && m->server_streaming) {
+    buf_line(out, "(void)request;");
+    buf_line(out, "(void)response;");
+    buf_line(out, "return table->%s(call);", m->name);
+  } else if (m->client_streaming) {
+    buf_line(out, "(void)request;");
+    buf_line(out, "return table->%s(call, response);", m->name);
+  } else if (m->server_streaming) {
     buf_line(out, "(void)response;");
     buf_line(out, "return table->%s(call, request);", m->name);
   } else {
     buf_line(out, "return table->%s(call, request, response);", m->name);
   }
   buf_close(out, "}");
+}
+
+static const char *kind_constant(const method_t *m) {
+  if (m->client_streaming) {
+    return m->server_streaming ? "SHMRPC_METHOD_BIDI_STREAMING" : "SHMRPC_METHOD_CLIENT_STREAMING";
+  }
+  return m->server_streaming ? "SHMRPC_METHOD_SERVER_STREAMING" : "SHMRPC_METHOD_UNARY";
 }
 
 static void emit_service_defs(buf_t *out, const service_t *s) {
@@ -197,8 +232,7 @@ static void emit_service_defs(buf_t *out, const service_t *s) {
     buf_line(out, ".id = %s_%s_ID,", s->c_name, m->name);
     buf_line(out, ".schema_hash = %s_%s_SCHEMA_HASH,", s->c_name, m->name);
     buf_line(out, ".path = \"%s\",", m->path);
-    buf_line(out, ".kind = %s,",
-             m->server_streaming ? "SHMRPC_METHOD_SERVER_STREAMING" : "SHMRPC_METHOD_UNARY");
+    buf_line(out, ".kind = %s,", kind_constant(m));
     buf_line(out, ".request_fields = %s_fields,", m->input->c_name);
     buf_line(out, ".request_size = sizeof(%s),", m->input->c_name);
     buf_line(out, ".response_fields = %s_fields,", m->output->c_name);

@@ -30,7 +30,7 @@ void fingerprint_method_schema(buf_t *out, const method_t *method) {
   buf_put(out, "shmrpc-schema-2\n");
   buf_printf(out, "request %s\n", method->input->full_name);
   buf_printf(out, "response %s\n", method->output->full_name);
-  buf_printf(out, "kind %s\n", method->server_streaming ? "server_streaming" : "unary");
+  buf_printf(out, "kind %s\n", method_kind_name(method));
 }
 
 static int methods_by_name(const void *a, const void *b) {
@@ -79,7 +79,7 @@ bool fingerprint_service(schema_t *schema, service_t *service) {
   buf_printf(&text, "service %s\n", service->full_name);
   for (size_t i = 0; i < service->method_count; i++) {
     buf_printf(&text, "method %s %s %08" PRIx32 "\n", sorted[i]->path,
-               sorted[i]->server_streaming ? "server_streaming" : "unary",
+               method_kind_name(sorted[i]),
                sorted[i]->schema_hash);
   }
   service->fingerprint = fingerprint_fnv1a64(text.data != NULL ? text.data : "", text.len);

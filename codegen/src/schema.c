@@ -293,10 +293,7 @@ static bool build_service(schema_t *schema, service_t *s,
     if (!cursor_push(schema, at, PATH_SERVICE_METHOD, i)) return false;
     method->comment = comment_at(at);
     cursor_pop(at);
-    if (file->generate && md->client_streaming != NULL && *md->client_streaming) {
-      return schema_fail(schema, "%s: client streaming is not supported (unary and server "
-                         "streaming only)", method->path);
-    }
+    method->client_streaming = md->client_streaming != NULL && *md->client_streaming;
     method->server_streaming = md->server_streaming != NULL && *md->server_streaming;
     struct schema_type *in = type_find(schema, md->input_type);
     struct schema_type *out = type_find(schema, md->output_type);

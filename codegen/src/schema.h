@@ -104,11 +104,19 @@ typedef struct {
   const char *path; /* "shop.Orders/GetOrder" */
   message_t *input;
   message_t *output;
-  bool server_streaming;
+  bool client_streaming; /* a stream of requests */
+  bool server_streaming; /* a stream of responses */
   uint32_t id;          /* fingerprint.h */
   uint32_t schema_hash; /* fingerprint.h */
   const char *comment;
 } method_t;
+
+/* The method's call kind as docs/PROTOCOL.md section 8 names it: "unary",
+ * "server_streaming", "client_streaming" or "bidi_streaming". */
+static inline const char *method_kind_name(const method_t *m) {
+  if (m->client_streaming) return m->server_streaming ? "bidi_streaming" : "client_streaming";
+  return m->server_streaming ? "server_streaming" : "unary";
+}
 
 typedef struct service_s {
   const char *full_name; /* "shop.Orders" */

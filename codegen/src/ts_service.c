@@ -42,7 +42,7 @@ static void emit_descriptor(const ts_ctx_t *ctx, const service_t *s) {
     buf_line(out, "path: \"%s\",", m->path);
     buf_line(out, "id: 0x%08" PRIx32 ",", m->id);
     buf_line(out, "schemaHash: 0x%08" PRIx32 ",", m->schema_hash);
-    buf_line(out, "kind: \"%s\",", m->server_streaming ? "server_streaming" : "unary");
+    buf_line(out, "kind: \"%s\",", method_kind_name(m));
     buf_line(out, "requestType: %s,", ts_ref_message(ctx, m->input));
     buf_line(out, "responseType: %s,", ts_ref_message(ctx, m->output));
     buf_close(out, "},");
@@ -68,7 +68,17 @@ static void emit_client(const ts_ctx_t *ctx, const service_t *s) {
     const char *res = ts_ref_message(ctx, m->output);
     buf_blank(out);
     comments_emit(out, m->comment);
-    if (m->server_streaming) {
+    if (m->client_streaming && m->server_streaming) {
+      buf_open(out, "%s(requests: pb.RequestSource<%s>, options?: pb.CallOptions): AsyncIterable<%s> {",
+               key, req, res);
+      buf_line(out, "return this.transport.bidiStreaming(%s.methods.%s, requests, options);",
+               s->ts_name, key);
+    } else if (m->client_streaming) {
+      buf_open(out, "%s(requests: pb.RequestSource<%s>, options?: pb.CallOptions): Promise<%s> {",
+               key, req, res);
+      buf_line(out, "return this.transport.clientStreaming(%s.methods.%s, requests, options);",
+               s->ts_name, key);
+    } else if (m->server_streaming) {
       buf_open(out, "%s(request: pb.MessageInit<%s>, options?: pb.CallOptions): AsyncIterable<%s> {",
                key, req, res);
       buf_line(out, "return this.transport.serverStreaming(%s.methods.%s, request, options);",

@@ -6,4 +6,4 @@
  */
 export * from "./pb/index.js";
 export { GENERATED_CODE_VERSION, requireGeneratedCodeVersion } from "./rpc/types.js";
-export type { CallOptions, MethodDescriptor, MethodKind, RpcTransport, ServiceDescriptor } from "./rpc/types.js";
+export type { CallOptions, MethodDescriptor, MethodKind, RequestSource, RpcTransport, ServiceDescriptor } from "./rpc/types.js";

@@ -28,6 +28,7 @@ export type {
   MethodDescriptor,
   RpcClientOptions,
   RpcClientStats,
+  RequestSource,
   RpcTransport,
   StatusCode,
   StatusName,

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "shmrpc/test/service.shmrpc.h"
+#include "shmrpc/test/streams.shmrpc.h"
 
 static const char *const vectors[] = {
     "empty",         "scalars_max",       "scalars_min",      "full",
@@ -249,6 +250,51 @@ static void codegen_invoke_calls_the_typed_handler(void **state) {
   assert_int_equal(calls, 2);
 }
 
+/* Request streams: the handler of a client-streaming method gets the
+ * response struct and no request, a bidirectional one neither (both read
+ * their stream through the call). */
+static int checkout_handler(shmrpc_call_t *call, shmrpc_test_streams_Receipt *response) {
+  (void)call;
+  calls++;
+  seen_response = response;
+  response->lines = 7;
+  return SHMRPC_STATUS_OK;
+}
+
+static int live_handler(shmrpc_call_t *call) {
+  (void)call;
+  calls++;
+  return SHMRPC_DEFERRED;
+}
+
+static void codegen_request_streams_have_their_kinds_and_thunks(void **state) {
+  (void)state;
+  const shmrpc_service_t *s = &shmrpc_test_streams_Till_service;
+  assert_int_equal(s->method_count, 4);
+  assert_int_equal(s->methods[0].kind, SHMRPC_METHOD_UNARY);
+  assert_int_equal(s->methods[1].kind, SHMRPC_METHOD_CLIENT_STREAMING);
+  assert_int_equal(s->methods[2].kind, SHMRPC_METHOD_BIDI_STREAMING);
+  assert_int_equal(s->methods[3].kind, SHMRPC_METHOD_SERVER_STREAMING);
+  assert_string_equal(s->methods[1].path, "shmrpc.test.streams.Till/Checkout");
+  assert_int_equal(s->methods[1].id, fnv1a32("shmrpc.test.streams.Till/Checkout"));
+  assert_ptr_equal(s->methods[1].response_fields, shmrpc_test_streams_Receipt_fields);
+
+  const shmrpc_test_streams_Till_handlers_t handlers = {.Checkout = checkout_handler,
+                                                        .Live = live_handler};
+  shmrpc_test_streams_Receipt receipt = shmrpc_test_streams_Receipt_init_zero;
+  calls = 0;
+  assert_int_equal(s->methods[1].invoke(&handlers, NULL, NULL, &receipt), SHMRPC_STATUS_OK);
+  assert_int_equal(calls, 1);
+  assert_ptr_equal(seen_response, &receipt);
+  assert_int_equal(receipt.lines, 7);
+  assert_int_equal(s->methods[2].invoke(&handlers, NULL, NULL, NULL), SHMRPC_DEFERRED);
+  assert_int_equal(calls, 2);
+  /* Price and Journal have no handler. */
+  assert_int_equal(s->methods[0].invoke(&handlers, NULL, NULL, NULL), SHMRPC_STATUS_UNIMPLEMENTED);
+  assert_int_equal(s->methods[3].invoke(&handlers, NULL, NULL, NULL), SHMRPC_STATUS_UNIMPLEMENTED);
+  assert_int_equal(calls, 2);
+}
+
 static void codegen_request_and_response_helpers_round_trip(void **state) {
   (void)state;
   blob_t b = read_vector("unicode");
@@ -287,6 +333,7 @@ int main(void) {
       cmocka_unit_test(codegen_truncated_vector_fails_cleanly),
       cmocka_unit_test(codegen_service_descriptor_matches_the_proto),
       cmocka_unit_test(codegen_invoke_calls_the_typed_handler),
+      cmocka_unit_test(codegen_request_streams_have_their_kinds_and_thunks),
       cmocka_unit_test(codegen_request_and_response_helpers_round_trip),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,6 +1,7 @@
-/* The RPC dispatcher against a fake client: the test writes envelopes into
- * a real segment through the client side of a channel pair and reads what
- * the server (shmrpc_server_run on its own thread) answers. Handlers are
+/* The RPC dispatcher against a fake client (rpc_fake_client.h): the test
+ * writes envelopes into a real segment through the client side of a
+ * channel pair and reads what the server (shmrpc_server_run on its own
+ * thread) answers. Handlers are
  * the rpctest.RpcTest glue generated from tests/services/rpc_test.proto,
  * with behaviour the tests steer. */
 #include <setjmp.h>
@@ -16,10 +17,8 @@
 #include <pb_decode.h>
 #include <pb_encode.h>
 
+#include "rpc_fake_client.h"
 #include "rpc_test.shmrpc.h"
-#include "test_support.h"
-
-#define RECV_TIMEOUT_MS 3000
 #define ECHO_HASH rpctest_RpcTest_Echo_SCHEMA_HASH
 #define ECHO_DEFERRED_HASH rpctest_RpcTest_EchoDeferred_SCHEMA_HASH
 #define HANG_HASH rpctest_RpcTest_Hang_SCHEMA_HASH
@@ -162,39 +161,13 @@ static const rpctest_RpcTest_handlers_t handlers = {
     .GetStats = get_stats,
 };
 
-/* --- fixture: a channel pair, a server running on its own thread --- */
-
-typedef struct fixture_s {
-  test_pair_t pair;
-  shmrpc_server_t *server;
-  pthread_t thread;
-  int run_result;
-  bool client_closed;
-  /* TEXT/BINARY messages the server passed on */
-  int other_messages;
-} fixture_t;
-
-static void *server_main(void *arg) {
-  fixture_t *f = arg;
-  f->run_result = shmrpc_server_run(f->server);
-  return NULL;
-}
-
-static void count_other(void *user, const shmrpc_msg_t *msg) {
-  (void)msg;
-  __atomic_add_fetch(&((fixture_t *)user)->other_messages, 1, __ATOMIC_RELAXED);
-}
+/* --- fixture: the fake client (rpc_fake_client.h) with these handlers --- */
 
 static fixture_t *fixture_start(uint32_t capacity, uint32_t max_calls) {
-  fixture_t *f = calloc(1, sizeof *f);
-  test_pair_open(&f->pair, capacity, capacity, NULL, NULL);
   shmrpc_server_options_t opts;
   shmrpc_server_options_init(&opts);
   opts.max_calls = max_calls;
-  opts.peer = "test";
-  opts.on_other_message = count_other;
-  opts.on_other_message_user = f;
-  assert_int_equal(shmrpc_server_create(&f->pair.server, &opts, &f->server), 0);
+  fixture_t *f = fixture_create(capacity, &opts);
   assert_int_equal(shmrpc_server_register(f->server, &rpctest_RpcTest_service,
                                           &handlers, &g),
                    0);
@@ -204,49 +177,22 @@ static fixture_t *fixture_start(uint32_t capacity, uint32_t max_calls) {
   g.stream_status = -1;
   g.stream_sent = 0;
   pthread_mutex_unlock(&g.lock);
-  test_thread_start(&f->thread, server_main, f);
+  fixture_run(f);
   return f;
 }
 
 /* Closes the client side, waits for the server to return and checks that
  * no call is left. */
 static void fixture_stop(fixture_t *f) {
-  shmrpc_channel_close(&f->pair.client);
-  pthread_join(f->thread, NULL);
+  fixture_close(f);
   if (stream_thread_started) {
     pthread_join(stream_thread, NULL);
     stream_thread_started = false;
   }
-  assert_int_equal(f->run_result, 0);
-  assert_int_equal(shmrpc_server_calls_in_flight(f->server), 0);
-  assert_int_equal(shmrpc_server_calls_alive(f->server), 0);
-  shmrpc_server_destroy(f->server);
-  test_pair_free(&f->pair);
-  free(f);
+  fixture_free(f);
 }
 
-/* --- the fake client --- */
-
-static void send_raw(fixture_t *f, const void *data, size_t len) {
-  assert_int_equal(
-      shmrpc_channel_send(&f->pair.client, SHMRPC_COMMAND, data, len, 1000), 0);
-}
-
-static void send_envelope(fixture_t *f, const shmrpc_envelope_t *header,
-                          const pb_msgdesc_t *fields, const void *message) {
-  size_t body = 0;
-  if (fields != NULL)
-    assert_true(pb_get_encoded_size(&body, fields, message));
-  uint8_t *buf = malloc(SHMRPC_ENVELOPE_HEADER_BYTES + body);
-  shmrpc_envelope_write_header(header, buf);
-  if (fields != NULL) {
-    pb_ostream_t os =
-        pb_ostream_from_buffer(buf + SHMRPC_ENVELOPE_HEADER_BYTES, body);
-    assert_true(pb_encode(&os, fields, message));
-  }
-  send_raw(f, buf, SHMRPC_ENVELOPE_HEADER_BYTES + body);
-  free(buf);
-}
+/* --- the fake client's envelopes for these methods --- */
 
 static void send_echo(fixture_t *f, uint32_t call_id, uint32_t method_id,
                       uint32_t hash, const rpctest_EchoRequest *req,
@@ -268,64 +214,6 @@ static void send_count(fixture_t *f, uint32_t call_id, uint32_t method_id,
                          .schema_hash = hash,
                          .credit = credit};
   send_envelope(f, &h, rpctest_CountRequest_fields, &req);
-}
-
-static void send_control(fixture_t *f, uint8_t kind, uint32_t call_id,
-                         uint32_t credit) {
-  shmrpc_envelope_t h = {.kind = kind, .call_id = call_id, .credit = credit};
-  send_envelope(f, &h, NULL, NULL);
-}
-
-/* One envelope the server sent; `body` is a private copy. */
-typedef struct reply_s {
-  shmrpc_envelope_t env;
-  uint8_t *body;
-} reply_t;
-
-/* Receives the next envelope, or returns false after `timeout_ms`. */
-static bool try_recv(fixture_t *f, reply_t *out, int timeout_ms) {
-  shmrpc_msg_t msg;
-  int rc = shmrpc_channel_recv(&f->pair.client, &msg, timeout_ms);
-  assert_true(rc >= 0);
-  if (rc == 0)
-    return false;
-  assert_int_equal(msg.type, SHMRPC_COMMAND);
-  assert_int_equal(shmrpc_envelope_parse(msg.data, msg.len, &out->env, NULL),
-                   0);
-  out->body = malloc(out->env.body_len + 1);
-  memcpy(out->body, out->env.body, out->env.body_len);
-  out->body[out->env.body_len] = 0; /* status texts read as strings */
-  out->env.body = out->body;
-  return true;
-}
-
-static reply_t recv_reply(fixture_t *f) {
-  reply_t r;
-  assert_true(try_recv(f, &r, RECV_TIMEOUT_MS));
-  return r;
-}
-
-static void expect_error(fixture_t *f, uint32_t call_id, uint32_t status,
-                         const char *text) {
-  reply_t r = recv_reply(f);
-  assert_int_equal(r.env.kind, SHMRPC_RPC_ERROR);
-  assert_int_equal(r.env.call_id, call_id);
-  assert_int_equal(r.env.status, status);
-  if (text != NULL)
-    assert_string_equal((const char *)r.body, text);
-  free(r.body);
-}
-
-static void expect_nothing(fixture_t *f, int ms) {
-  reply_t r;
-  if (try_recv(f, &r, ms))
-    fail_msg("unexpected envelope kind %u for call %u", r.env.kind,
-             r.env.call_id);
-}
-
-static void decode(const reply_t *r, const pb_msgdesc_t *fields, void *out) {
-  pb_istream_t is = pb_istream_from_buffer(r->body, r->env.body_len);
-  assert_true(pb_decode(&is, fields, out));
 }
 
 static void expect_echo(fixture_t *f, uint32_t call_id, const char *text) {

@@ -19,7 +19,7 @@ const GOLDEN = join(ROOT, "tests", "codegen", "golden");
 const PROTO_ROOT = join(ROOT, "tests", "proto");
 const testProto = (n) => join(PROTO_ROOT, "shmrpc", "test", `${n}.proto`);
 // Generated as TypeScript and C.
-const PROTOS = ["common", "everything", "service", "legacy", "recursion", "names"].map(testProto);
+const PROTOS = ["common", "everything", "service", "streams", "legacy", "recursion", "names"].map(testProto);
 // TypeScript only: groups (nanopb has none), names C cannot have, and
 // protobuf's own proto2 schemas (plugin.proto brings descriptor.proto).
 const TS_ONLY_PROTOS = [testProto("groups"), testProto("clash"),

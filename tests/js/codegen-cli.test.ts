@@ -91,6 +91,19 @@ describe("shmrpc gen", () => {
     assert.match(readFileSync(join(out, "c", "usedesc.pb.h"), "utf8"), /#include "google\/protobuf\/descriptor\.pb\.h"/);
   });
 
+  it("generates client-streaming and bidirectional methods (they were refused before issue #14)", () => {
+    const path = proto("cs.proto", 'syntax = "proto3";\nmessage A {}\nservice S { rpc Up(stream A) returns (A); rpc Both(stream A) returns (stream A); }\n');
+    const out = join(work, "cs");
+    const run = shmrpc(["gen", path, "-I", work, "--ts-out", join(out, "ts"), "--c-out", join(out, "c")]);
+    assert.equal(run.status, 0, run.stderr);
+    const ts = readFileSync(join(out, "ts", "cs_pb.ts"), "utf8");
+    assert.match(ts, /up\(requests: pb\.RequestSource<A>, options\?: pb\.CallOptions\): Promise<A> \{/);
+    assert.match(ts, /both\(requests: pb\.RequestSource<A>, options\?: pb\.CallOptions\): AsyncIterable<A> \{/);
+    const c = readFileSync(join(out, "c", "cs.shmrpc.h"), "utf8");
+    assert.match(c, /int \(\*Up\)\(\s*shmrpc_call_t \*call, A \*response\);/);
+    assert.match(c, /int \(\*Both\)\(shmrpc_call_t \*call\);/);
+  });
+
   it("fails when a generator step fails, also when nanopb says so but exits 0", () => {
     const ok = proto("step.proto", 'syntax = "proto3";\nmessage A { int32 x = 1; }\n');
     // Stand-ins for nanopb: an empty response (valid) with nanopb's warning
@@ -159,13 +172,6 @@ describe("shmrpc gen", () => {
 });
 
 describe("protoc-gen-shmrpc refuses what it cannot generate", () => {
-  it("client streaming", () => {
-    const path = proto("cs.proto", 'syntax = "proto3";\nmessage A {}\nservice S { rpc Up(stream A) returns (A); }\n');
-    const run = shmrpc(["gen", path, "-I", work, "--ts-out", work]);
-    assert.equal(run.status, 1);
-    assert.match(run.stderr, /S\/Up: client streaming is not supported/);
-  });
-
   it("groups in C (nanopb has none), naming the field; TypeScript is fine", () => {
     const path = proto("grp.proto", 'syntax = "proto2";\npackage g;\nmessage A { optional group G = 1 { optional int32 x = 2; } }\n');
     let run = shmrpc(["gen", path, "-I", work, "--c-out", join(work, "grp-c")]);

@@ -17,8 +17,9 @@ import type { DescMessage, DescService } from "@bufbuild/protobuf";
 import { Money } from "../codegen/golden/ts/shmrpc/test/common_pb.js";
 import { Everything } from "../codegen/golden/ts/shmrpc/test/everything_pb.js";
 import { Echo, EchoClient, EchoRequest, PriceQuery } from "../codegen/golden/ts/shmrpc/test/service_pb.js";
+import { Order, Receipt, Till, TillClient } from "../codegen/golden/ts/shmrpc/test/streams_pb.js";
 import { GENERATED_CODE_VERSION, requireGeneratedCodeVersion } from "../../js/src/codegen-runtime.js";
-import type { CallOptions, MessageInit, MethodDescriptor, RpcTransport } from "../../js/src/codegen-runtime.js";
+import type { CallOptions, MessageInit, MethodDescriptor, RequestSource, RpcTransport } from "../../js/src/codegen-runtime.js";
 import { registry, repoRoot } from "../codegen/support/schema.js";
 
 // ---- the documented algorithm, written from docs/PROTOCOL.md -----------------
@@ -49,7 +50,7 @@ interface Expected {
 
 function recompute(service: DescService): { methods: Expected[]; fingerprint: string } {
   const methods = service.methods.map((m) => {
-    const kind = m.methodKind === "server_streaming" ? "server_streaming" : "unary";
+    const kind = m.methodKind; // "unary", "server_streaming", "client_streaming" or "bidi_streaming": section 8's names
     return {
       name: m.name,
       path: `${service.typeName}/${m.name}`,
@@ -187,6 +188,10 @@ describe("service descriptor and client", () => {
           yield method.responseType.create({ units: 2n } as unknown as MessageInit<Res>);
         })();
       },
+      clientStreaming: () => Promise.reject(new Error("not called")),
+      bidiStreaming: () => {
+        throw new Error("not called");
+      },
     };
     const client = new EchoClient(transport);
     const controller = new AbortController();
@@ -203,5 +208,60 @@ describe("service descriptor and client", () => {
     assert.equal(calls[1]!.kind, "stream");
     assert.equal(calls[1]!.method, Echo.methods.prices);
     assert.equal(calls[1]!.options, undefined);
+  });
+});
+
+describe("every call kind (streams.proto)", () => {
+  it("descriptors name the four kinds, and agree with the recomputation in TypeScript and C", () => {
+    const expected = recompute(registry().getService("shmrpc.test.streams.Till")!);
+    assert.equal(Till.fingerprint, expected.fingerprint);
+    const actual = [Till.methods.price, Till.methods.checkout, Till.methods.live, Till.methods.journal];
+    assert.deepEqual(
+      actual.map((m) => m.kind),
+      ["unary", "client_streaming", "bidi_streaming", "server_streaming"],
+    );
+    assert.deepEqual(
+      actual.map((m) => ({ path: m.path, id: m.id, schemaHash: m.schemaHash, kind: m.kind })),
+      expected.methods.map(({ path, id, schemaHash, kind }) => ({ path, id, schemaHash, kind })),
+    );
+    const header = readFileSync(join(repoRoot(), "tests", "codegen", "golden", "c", "shmrpc", "test", "streams.shmrpc.h"), "utf8");
+    for (const m of expected.methods) {
+      const name = m.path.split("/")[1];
+      const match = new RegExp(`#define shmrpc_test_streams_Till_${name}_SCHEMA_HASH UINT32_C\\((0x[0-9a-f]+)\\)`).exec(header);
+      assert.ok(match, `${name} in streams.shmrpc.h`);
+      assert.equal(Number(match[1]), m.schemaHash, m.path);
+    }
+    // Same types, four kinds: four schema hashes.
+    assert.equal(new Set(actual.map((m) => m.schemaHash)).size, 4);
+  });
+
+  it("client-streaming and bidirectional methods hand the transport their request iterable", async () => {
+    const calls: { kind: string; method: unknown; requests: unknown; options?: CallOptions }[] = [];
+    const transport: RpcTransport = {
+      unary: () => Promise.reject(new Error("not called")),
+      serverStreaming: () => {
+        throw new Error("not called");
+      },
+      clientStreaming<Req, Res>(method: MethodDescriptor<Req, Res>, requests: RequestSource<Req>, options?: CallOptions) {
+        calls.push({ kind: "client", method, requests, options });
+        return Promise.resolve(method.responseType.create({ lines: 2 } as unknown as MessageInit<Res>));
+      },
+      bidiStreaming<Req, Res>(method: MethodDescriptor<Req, Res>, requests: RequestSource<Req>, options?: CallOptions) {
+        calls.push({ kind: "bidi", method, requests, options });
+        return (async function* () {
+          yield method.responseType.create({ lines: 1 } as unknown as MessageInit<Res>);
+        })();
+      },
+    };
+    const till = new TillClient(transport);
+    const orders = [{ sku: "a", quantity: 1 }, { sku: "b" }];
+    const receipt: Receipt = await till.checkout(orders, { timeoutMs: 10 });
+    assert.equal(receipt.lines, 2);
+    assert.deepEqual(calls[0], { kind: "client", method: Till.methods.checkout, requests: orders, options: { timeoutMs: 10 } });
+    const live: number[] = [];
+    for await (const r of till.live(orders)) live.push(r.lines);
+    assert.deepEqual(live, [1]);
+    assert.equal(calls[1]!.method, Till.methods.live);
+    assert.equal(Till.methods.live.requestType, Order);
   });
 });

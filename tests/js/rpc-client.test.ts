@@ -12,9 +12,9 @@ import { setImmediate as nextTurn } from "node:timers/promises";
 import { Channel, FrameType, createSegment, isShmrpcError, type ChannelOptions } from "../../js/src/index.js";
 import { EnvelopeKind, encodeEnvelope, parseEnvelope, type Envelope, type EnvelopeHeader } from "../../js/src/internal.js";
 import { RpcClient, Status, isRpcError, type RpcClientOptions } from "../../js/src/rpc/index.js";
-import { CountItem, EchoReply, EchoRequest, RpcTest, StreamStopped } from "./gen/rpc_test_pb.js";
+import { CountItem, EchoReply, EchoRequest, RpcTest, StreamStopped, SumItem, SumReply } from "./gen/rpc_test_pb.js";
 
-const { echo, count } = RpcTest.methods;
+const { echo, count, sum } = RpcTest.methods;
 const isStatus = (code: number) => (error: unknown) => isRpcError(error, code);
 
 
@@ -467,5 +467,47 @@ describe("RpcClient (fake server)", { timeout: 10000 }, () => {
     assert.throws(() => rpc.unary(echo, {}, { timeoutMs: "1" as never }), TypeError);
     assert.throws(() => rpc.onEvent(-1, StreamStopped, () => {}), TypeError);
     assert.throws(() => new RpcClient(rpc["channel"], { maxCallsInFlight: 0 }), TypeError);
+  });
+
+  test("a request stream sends only within the credit the server grants, then REQUEST_END", async (t) => {
+    const { rpc, server } = setup(t);
+    let produced = 0;
+    function* values() {
+      for (let i = 1; i <= 3; i++) {
+        produced++;
+        yield { value: BigInt(i) };
+      }
+    }
+    const call = rpc.clientStreaming(sum, values());
+    const [request] = await server.waitFor(EnvelopeKind.REQUEST, 1);
+    assert.equal(request!.body.length, 0, "the REQUEST of a request stream carries no message");
+    const id = request!.callId;
+    await nextTurn();
+    assert.equal(produced, 0, "nothing taken from the source before credit");
+    assert.equal(server.of(EnvelopeKind.REQUEST_MESSAGE).length, 0);
+    await server.send({ kind: EnvelopeKind.CREDIT, callId: id, credit: 2 });
+    await server.waitFor(EnvelopeKind.REQUEST_MESSAGE, 2);
+    for (let i = 0; i < 5; i++) await nextTurn();
+    assert.equal(server.of(EnvelopeKind.REQUEST_MESSAGE).length, 2, "two granted, two sent");
+    assert.equal(produced, 2);
+    await server.send({ kind: EnvelopeKind.CREDIT, callId: id, credit: 5 });
+    await server.waitFor(EnvelopeKind.REQUEST_END, 1);
+    const messages = server.of(EnvelopeKind.REQUEST_MESSAGE);
+    assert.deepEqual(
+      messages.map((m) => [m.callId, SumItem.decode(m.body).value]),
+      [[id, 1n], [id, 2n], [id, 3n]],
+    );
+    await server.send({ kind: EnvelopeKind.RESPONSE, callId: id }, SumReply.encode({ total: 6n, count: 3 }));
+    assert.equal((await call).total, 6n);
+  });
+
+  test("CREDIT for a call without a request stream fails that call", async (t) => {
+    const { rpc, server } = setup(t);
+    const call = rpc.unary(echo, {});
+    const [request] = await server.waitFor(EnvelopeKind.REQUEST, 1);
+    await server.send({ kind: EnvelopeKind.CREDIT, callId: request!.callId, credit: 1 });
+    await assert.rejects(call, (error: unknown) => isRpcError(error, Status.INTERNAL) && /a CREDIT for a call without a request stream/.test(error.message));
+    await server.waitFor(EnvelopeKind.CANCEL, 1);
+    assert.equal(rpc.stats.malformed, 1);
   });
 });

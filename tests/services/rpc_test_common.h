@@ -17,4 +17,13 @@ int rpctest_answer_echo(shmrpc_call_t *call, const rpctest_EchoRequest *req,
 /* Writes the Count stream, emits StreamStopped, returns the final status. */
 int rpctest_stream(shmrpc_call_t *call, const rpctest_CountRequest *req);
 
+/* The Sum handler (client streaming; rpc_test_streams.c): reads the
+ * stream, adding up values, emits StreamStopped (messages read, the status
+ * that ended it), returns that status. */
+int rpctest_sum(shmrpc_call_t *call, rpctest_SumReply *res);
+
+/* The body of the Chat handler (bidirectional): answers every item with
+ * the running totals, emits StreamStopped, returns the final status. */
+int rpctest_chat(shmrpc_call_t *call);
+
 #endif /* RPC_TEST_COMMON_H */

@@ -1,6 +1,6 @@
 /* The RPC test service (rpc_test.proto), hosted by the Node addon in the
  * end-to-end tests. It owns threads (a timer thread that finishes deferred
- * calls, and one thread per deferred stream): its setup hook starts them,
+ * calls, and one thread per deferred stream: CountDeferred, Chat): its setup hook starts them,
  * its teardown hook stops them before the server is destroyed. The config
  * "refuse" makes the setup refuse to serve (SHMRPC_EINVAL). */
 #include <errno.h>
@@ -24,7 +24,8 @@ typedef struct stream_thread_s {
   pthread_t thread;
   struct service_s *service;
   shmrpc_call_t *call;
-  rpctest_CountRequest req;
+  rpctest_CountRequest req; /* CountDeferred's; Chat reads its requests */
+  bool chat;
 } stream_thread_t;
 
 typedef struct service_s {
@@ -165,20 +166,23 @@ static int count(shmrpc_call_t *call, const rpctest_CountRequest *req) {
 
 static void *stream_main(void *arg) {
   stream_thread_t *t = arg;
-  int status = rpctest_stream(t->call, &t->req);
+  int status = t->chat ? rpctest_chat(t->call) : rpctest_stream(t->call, &t->req);
   shmrpc_call_finish(t->call, status, NULL);
   return NULL;
 }
 
-static int count_deferred(shmrpc_call_t *call,
-                          const rpctest_CountRequest *req) {
+/* Runs CountDeferred (`req`) or Chat (NULL) on a thread of its own. */
+static int stream_on_thread(shmrpc_call_t *call,
+                            const rpctest_CountRequest *req) {
   service_t *s = shmrpc_call_user_data(call);
   stream_thread_t *t = calloc(1, sizeof *t);
   if (t == NULL)
     return SHMRPC_STATUS_RESOURCE_EXHAUSTED;
   t->service = s;
   t->call = call;
-  t->req = *req;
+  t->chat = req == NULL;
+  if (req != NULL)
+    t->req = *req;
   if (pthread_create(&t->thread, NULL, stream_main, t) != 0) {
     free(t);
     return SHMRPC_STATUS_RESOURCE_EXHAUSTED;
@@ -189,6 +193,13 @@ static int count_deferred(shmrpc_call_t *call,
   pthread_mutex_unlock(&s->lock);
   return SHMRPC_DEFERRED;
 }
+
+static int count_deferred(shmrpc_call_t *call,
+                          const rpctest_CountRequest *req) {
+  return stream_on_thread(call, req);
+}
+
+static int chat(shmrpc_call_t *call) { return stream_on_thread(call, NULL); }
 
 static int get_stats(shmrpc_call_t *call, const rpctest_StatsRequest *req,
                      rpctest_Stats *res) {
@@ -210,6 +221,8 @@ static const rpctest_RpcTest_handlers_t handlers = {
     .Count = count,
     .CountDeferred = count_deferred,
     .GetStats = get_stats,
+    .Sum = rpctest_sum,
+    .Chat = chat,
 };
 
 /* --- hosting --- */

@@ -14,9 +14,11 @@ import os
 import struct
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "rpc")
-REQUEST, RESPONSE, ERROR, CANCEL, STREAM_MESSAGE, STREAM_END, EVENT, CREDIT = range(1, 9)
+(REQUEST, RESPONSE, ERROR, CANCEL, STREAM_MESSAGE, STREAM_END, EVENT, CREDIT,
+ REQUEST_MESSAGE, REQUEST_END) = range(1, 11)
 KIND_NAMES = {1: "REQUEST", 2: "RESPONSE", 3: "ERROR", 4: "CANCEL",
-              5: "STREAM_MESSAGE", 6: "STREAM_END", 7: "EVENT", 8: "CREDIT"}
+              5: "STREAM_MESSAGE", 6: "STREAM_END", 7: "EVENT", 8: "CREDIT",
+              9: "REQUEST_MESSAGE", 10: "REQUEST_END"}
 
 
 def fnv1a32(text):
@@ -33,7 +35,15 @@ def envelope(kind, call_id=0, method_id=0, schema_hash=0, status=0,
                        schema_hash, status, timeout_us, credit) + body
 
 
+def schema_hash(request, response, kind):
+    # docs/PROTOCOL.md section 8: the canonical schema text.
+    return fnv1a32("shmrpc-schema-2\nrequest %s\nresponse %s\nkind %s\n"
+                   % (request, response, kind))
+
+
 ECHO = fnv1a32("rpctest.RpcTest/Echo")
+SUM = fnv1a32("rpctest.RpcTest/Sum")
+CHAT = fnv1a32("rpctest.RpcTest/Chat")
 COUNT = fnv1a32("rpctest.RpcTest/Count")
 STOPPED = fnv1a32("rpctest.RpcTest/StreamStopped")
 
@@ -62,6 +72,25 @@ WELL_FORMED = [
     ("event", dict(kind=EVENT, method_id=STOPPED,
                    body=bytes([0x08, 0x09, 0x10, 0x03]))),
     ("credit", dict(kind=CREDIT, call_id=9, credit=8)),
+    # Request streams. Sum (client streaming) opens with a REQUEST without
+    # a body and no response window; Chat (bidirectional) with the client's
+    # response window.
+    ("request_sum", dict(kind=REQUEST, call_id=11, method_id=SUM,
+                         schema_hash=schema_hash("rpctest.SumItem",
+                                                 "rpctest.SumReply",
+                                                 "client_streaming"),
+                         timeout_us=1000000)),
+    ("request_chat", dict(kind=REQUEST, call_id=12, method_id=CHAT,
+                          schema_hash=schema_hash("rpctest.SumItem",
+                                                  "rpctest.SumReply",
+                                                  "bidi_streaming"),
+                          credit=64)),
+    # the server grants call 11 a window of 16 request messages
+    ("credit_request_stream", dict(kind=CREDIT, call_id=11, credit=16)),
+    # SumItem{value: 5}: field 1 varint 5
+    ("request_message", dict(kind=REQUEST_MESSAGE, call_id=11,
+                             body=bytes([0x08, 0x05]))),
+    ("request_end", dict(kind=REQUEST_END, call_id=11)),
     # every header field at its maximum
     ("request_max_fields", dict(kind=REQUEST, call_id=0xFFFFFFFF,
                                 method_id=0xFFFFFFFF, schema_hash=0xFFFFFFFF,
@@ -78,7 +107,7 @@ MALFORMED = [
     ("bad_version_0", envelope(REQUEST, call_id=5, version=0), 5, "version"),
     ("bad_version_2", envelope(REQUEST, call_id=5, version=2), 5, "version"),
     ("kind_0", envelope(0, call_id=5), 5, "kind"),
-    ("kind_9", envelope(9, call_id=5), 5, "kind"),
+    ("kind_11", envelope(11, call_id=5), 5, "kind"),
     ("kind_255", envelope(255, call_id=5), 5, "kind"),
     # a status the kind cannot end a call with: ERROR needs 1-16,
     # STREAM_END 0-16

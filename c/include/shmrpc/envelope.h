@@ -27,7 +27,9 @@ typedef enum {
   SHMRPC_RPC_STREAM_MESSAGE = 5,
   SHMRPC_RPC_STREAM_END = 6,
   SHMRPC_RPC_EVENT = 7,
-  SHMRPC_RPC_CREDIT = 8
+  SHMRPC_RPC_CREDIT = 8,
+  SHMRPC_RPC_REQUEST_MESSAGE = 9,
+  SHMRPC_RPC_REQUEST_END = 10
 } shmrpc_rpc_kind_t;
 
 /* One envelope, header fields in host order. `body` points into the parsed

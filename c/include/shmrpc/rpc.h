@@ -52,6 +52,11 @@ typedef struct shmrpc_server_options_s {
    * only). NULL drops them. Called on the dispatch thread. */
   shmrpc_message_fn on_other_message;
   void *on_other_message_user;
+  /* Messages of a client-streaming or bidirectional call's request stream
+   * that the client may send ahead of its handler (the credit the server
+   * grants, docs/PROTOCOL.md section 7): at most this many wait per call,
+   * each at most the server's message limit. Default 16. */
+  uint32_t request_window;
 } shmrpc_server_options_t;
 
 /* Fills `opts` with the defaults. */
@@ -180,7 +185,9 @@ SHMRPC_EXTERN int shmrpc_serve_service(const shmrpc_host_t *host,
  * when it returned SHMRPC_DEFERRED, when shmrpc_call_finish() is called
  * exactly once (from any thread). Until then the call, its request struct
  * and (unary) its response struct stay valid, also after the client
- * cancelled; afterwards the pointers are invalid. Accessors may be used
+ * cancelled; afterwards the pointers are invalid. A client-streaming or
+ * bidirectional handler gets no request struct: it reads the request
+ * stream with shmrpc_call_read(). Accessors may be used
  * from any thread while the handler's part lasts. */
 
 SHMRPC_EXTERN uint32_t shmrpc_call_id(const shmrpc_call_t *call);
@@ -223,7 +230,7 @@ SHMRPC_EXTERN int shmrpc_call_set_error(shmrpc_call_t *call, const char *fmt,
 #endif
     ;
 
-/* Sends one message of a server-streaming call (`message` is a struct of
+/* Sends one message of a server-streaming or bidirectional call (`message` is a struct of
  * the method's response type; the caller keeps ownership). Consumes one
  * unit of the client's credit; when there is none it waits for more:
  * on the dispatch thread it keeps reading CREDIT and CANCEL frames (new
@@ -232,16 +239,43 @@ SHMRPC_EXTERN int shmrpc_call_set_error(shmrpc_call_t *call, const char *fmt,
  * SHMRPC_STATUS_OK, CANCELLED (the client cancelled), DEADLINE_EXCEEDED,
  * UNAVAILABLE (the channel closed), RESOURCE_EXHAUSTED (larger than the
  * client accepts), INTERNAL (the message does not encode) or
- * FAILED_PRECONDITION (not a streaming call). After anything but OK the
+ * FAILED_PRECONDITION (no response stream). After anything but OK the
  * stream is over for the client (or unusable): finish the call. */
 SHMRPC_EXTERN int shmrpc_call_write(shmrpc_call_t *call, const void *message);
 
+/* Reads the next message of a client-streaming or bidirectional call's
+ * request stream. On OK, `*message` points at the decoded request struct
+ * (the runtime's: valid until the next read or the end of the call, its
+ * pointer fields released by the runtime), or is NULL when the client
+ * ended its stream (it half-closed: nothing more will come). Waits while
+ * nothing has arrived: on the dispatch thread it keeps reading the
+ * channel (new requests wait until the handler returns), on another
+ * thread it sleeps. Reading grants the client credit for more (up to
+ * request_window messages wait per call). Not to be called for one call
+ * from two threads at once. Returns SHMRPC_STATUS_OK, CANCELLED,
+ * DEADLINE_EXCEEDED, UNAVAILABLE (the channel closed), INVALID_ARGUMENT (a
+ * message does not decode, with the reason set as the call's error
+ * message: return it; or the client broke the stream's rules, and the
+ * call is over) or FAILED_PRECONDITION (not a call with a request stream,
+ * or it finished). After anything but OK, finish the call.
+ *
+ * Example usage (a client-streaming handler):
+ *
+ *   const pkg_Item *item;
+ *   int status;
+ *   while ((status = pkg_Svc_Sum_read(call, &item)) == SHMRPC_STATUS_OK &&
+ *          item != NULL)
+ *     response->total += item->value;
+ *   return status;
+ */
+SHMRPC_EXTERN int shmrpc_call_read(shmrpc_call_t *call, const void **message);
+
 /* Ends the call with `status` (a shmrpc_status_t) from any thread; the
- * call pointer is invalid afterwards. A unary call with OK sends
+ * call pointer is invalid afterwards. A unary or client-streaming call with OK sends
  * `response` (a response struct: the one the handler was given, or another
  * of the same type); any other status sends ERROR with the message set by
- * shmrpc_call_set_error (or the status name). A streaming call sends
- * STREAM_END with the status. The request struct and the response struct
+ * shmrpc_call_set_error (or the status name). A server-streaming or
+ * bidirectional call sends STREAM_END with the status. The request struct and the response struct
  * the handler was given are released with pb_release here, so their
  * pointer fields must be malloc'd; any other `response` stays the
  * caller's. Returns SHMRPC_STATUS_OK when the reply was sent; CANCELLED

@@ -31,16 +31,22 @@ extern "C" {
 /* One in-flight call, owned by the RPC runtime (see shmrpc/rpc.h). */
 typedef struct shmrpc_call_s shmrpc_call_t;
 
+/* How a method's messages flow (docs/PROTOCOL.md section 7). */
 typedef enum {
-  SHMRPC_METHOD_UNARY = 0,
-  SHMRPC_METHOD_SERVER_STREAMING = 1
+  SHMRPC_METHOD_UNARY = 0,            /* one request, one response */
+  SHMRPC_METHOD_SERVER_STREAMING = 1, /* one request, a response stream */
+  SHMRPC_METHOD_CLIENT_STREAMING = 2, /* a request stream, one response */
+  SHMRPC_METHOD_BIDI_STREAMING = 3    /* a request stream, a response stream */
 } shmrpc_method_kind_t;
 
 /* Calls the user's typed handler. `handlers` is the generated handler table
- * the user registered. For unary methods `response` is a zeroed response
- * struct to fill; for server-streaming methods it is NULL and the handler
- * writes messages through the call. Returns a shmrpc_status_t or
- * SHMRPC_DEFERRED. A NULL handler slot makes it return UNIMPLEMENTED. */
+ * the user registered. `request` is the decoded request struct of unary and
+ * server-streaming methods, NULL for client-streaming and bidirectional
+ * ones (the handler reads their stream through the call). `response` is a
+ * zeroed response struct to fill for unary and client-streaming methods,
+ * NULL for the others (the handler writes their stream through the call).
+ * Returns a shmrpc_status_t or SHMRPC_DEFERRED. A NULL handler slot makes
+ * it return UNIMPLEMENTED. */
 typedef int (*shmrpc_invoke_fn)(const void *handlers, shmrpc_call_t *call,
                                 const void *request, void *response);
 

@@ -229,6 +229,16 @@ function cancelsOnly(signal: AbortSignal): AbortSignal {
 }
 
 function bindMethod(router: ConnectRouter, schema: MethodSchema, resolve: Resolve, limits: GatewayLimits, stats: GatewayStats): void {
+  const kind = schema.method.kind;
+  if (kind === "client_streaming" || kind === "bidi_streaming") {
+    // Request streams are not bridged yet: a clear UNIMPLEMENTED, not a 404.
+    const refuse = (): never => {
+      throw new ConnectError(`${schema.method.path}: the gateway does not bridge ${kind} methods yet`, Code.Unimplemented);
+    };
+    const handler = kind === "client_streaming" ? async () => refuse() : async function* () { refuse(); };
+    router.rpc(schema.desc, handler as never);
+    return;
+  }
   const raw = rawMethod(schema.method);
   const { input, output } = schema.desc;
   const begin = async (request: Message, context: HandlerContext): Promise<Started> => {

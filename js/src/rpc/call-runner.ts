@@ -4,7 +4,9 @@
  * - issue: the deadline timer and the abort listener; at most
  *   `maxCallsInFlight` calls are on the wire, later ones wait in a queue
  *   (not dropped, nothing spins) and start as earlier ones finish;
- * - start: a call id, and the REQUEST encoded straight into the ring;
+ * - start: a call id, and the REQUEST encoded straight into the ring; a
+ *   call with a request stream (request-stream.ts) then sends its
+ *   REQUEST_MESSAGEs through sendRequestMessage as the server grants credit;
  * - finish: the call ends exactly once (its promise settles, its stream
  *   ends, or a sync call keeps the outcome) and a queued call starts;
  *   giveUp also sends CANCEL for a call on the wire;
@@ -27,17 +29,20 @@ import { ENVELOPE_HEADER_BYTES, EnvelopeKind } from "./envelope.js";
 import { RpcError } from "./errors.js";
 import type { EventListeners } from "./event-listeners.js";
 import type { ChannelListening } from "./listening.js";
+import { RequestStream, type RequestSender } from "./request-stream.js";
 import { RequestWriter } from "./request-writer.js";
 import { Status } from "./status.js";
 import type { ServerStream } from "./stream.js";
-import type { MessageInit, MethodDescriptor } from "./types.js";
+import type { MessageInit, MethodDescriptor, RequestSource } from "./types.js";
 
 /** timeout_us is a u32: longer deadlines are enforced by the client alone. */
 const MAX_WIRE_TIMEOUT_US = 0xffffffff;
+/** The request of a call with a request stream: its REQUEST carries none. */
+const NO_REQUEST: MessageInit<unknown> = Object.freeze({});
 /** setTimeout fires at once for longer delays. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-export class CallRunner {
+export class CallRunner implements RequestSender {
   readonly calls: CallTable<Call>;
   private readonly queue = new Fifo<Call>();
   /** Why calls fail at once, once the client or its channel is closed. */
@@ -53,7 +58,7 @@ export class CallRunner {
     private readonly events: EventListeners,
     readonly listening: ChannelListening,
     private readonly maxCallsInFlight: number,
-    /** The initial credit of a server-streaming call. */
+    /** The initial credit of a response stream (server-streaming and bidirectional calls). */
     readonly streamWindow: number,
   ) {
     this.calls = new CallTable<Call>(claimChannel(channel, this));
@@ -82,18 +87,46 @@ export class CallRunner {
   ): Call {
     const deadline = timeoutMs === undefined ? Infinity : performance.now() + timeoutMs;
     const call = new Call(method, request, deadline, signal, stream, resolve, reject);
-    const sync = !stream && !resolve;
+    this.begin(call, timeoutMs);
+    return call;
+  }
+
+  /**
+   * Issues a call whose requests come from `source` (client-streaming and
+   * bidirectional methods): its REQUEST carries no message, and the
+   * request stream sends them as the server grants credit.
+   */
+  issueStreaming(
+    method: MethodDescriptor<unknown, unknown>,
+    source: RequestSource<unknown>,
+    checked: CheckedOptions,
+    stream: ServerStream<unknown> | undefined,
+    resolve?: (response: unknown) => void,
+    reject?: (error: RpcError) => void,
+  ): Call {
+    const deadline = checked.timeoutMs === undefined ? Infinity : performance.now() + checked.timeoutMs;
+    const call = new Call(method, NO_REQUEST, deadline, checked.signal, stream, resolve, reject);
+    const requests = new RequestStream(source);
+    call.requests = requests;
+    this.begin(call, checked.timeoutMs);
+    void requests.run(call, this);
+    return call;
+  }
+
+  private begin(call: Call, timeoutMs: number | undefined): void {
+    const { method, deadline, signal } = call;
+    const sync = !call.stream && !call.resolve;
     if (this.closedReason !== undefined) {
       this.finish(call, new RpcError(Status.UNAVAILABLE, this.closedReason, method.path));
-      return call;
+      return;
     }
     if (signal?.aborted) {
       this.finish(call, new RpcError(Status.CANCELLED, abortText(signal), method.path, { cause: signal.reason }));
-      return call;
+      return;
     }
     if (timeoutMs !== undefined && timeoutMs <= 0) {
       this.finish(call, new RpcError(Status.DEADLINE_EXCEEDED, "deadline exceeded", method.path));
-      return call;
+      return;
     }
     if (!sync) {
       if (deadline !== Infinity && timeoutMs! <= MAX_TIMER_MS) {
@@ -109,7 +142,6 @@ export class CallRunner {
     } else {
       this.queue.push(call);
     }
-    return call;
   }
 
   /** Puts a call on the wire: an id, the REQUEST encoded straight into the ring. */
@@ -118,7 +150,7 @@ export class CallRunner {
     const requests = this.requests;
     let size: number;
     try {
-      size = requests.measure(method.requestType, call.request);
+      size = call.requests ? requests.measureNothing() : requests.measure(method.requestType, call.request);
     } catch (error) {
       this.finish(call, new RpcError(Status.INVALID_ARGUMENT, `the request does not encode: ${String(error)}`, method.path, { cause: error }));
       return;
@@ -130,7 +162,7 @@ export class CallRunner {
       this.updateListening();
       if (call.stream) call.granted = this.streamWindow;
       const remainingUs = call.deadline === Infinity ? 0 : Math.max(1, Math.ceil((call.deadline - performance.now()) * 1000));
-      requests.header(call.id, method.id, method.schemaHash, remainingUs > MAX_WIRE_TIMEOUT_US ? 0 : remainingUs, call.granted);
+      requests.header(EnvelopeKind.REQUEST, call.id, method.id, method.schemaHash, remainingUs > MAX_WIRE_TIMEOUT_US ? 0 : remainingUs, call.granted);
       const length = ENVELOPE_HEADER_BYTES + size;
       if (this.channel.trySendEncoded(FrameType.COMMAND, length, requests.write)) {
         call.inRing = true;
@@ -147,14 +179,46 @@ export class CallRunner {
     }
   }
 
+  /** The REQUEST was not sent: the server never saw the call. */
   private sendFailed(call: Call, error: unknown): void {
     if (call.phase === "done") return;
-    const path = call.method.path;
-    if (isShmrpcError(error, "EMSGSIZE")) {
-      this.finish(call, new RpcError(Status.RESOURCE_EXHAUSTED, "the request is larger than the server accepts", path, { cause: error }));
-    } else {
-      this.finish(call, new RpcError(Status.UNAVAILABLE, isShmrpcError(error) ? error.message : String(error), path, { cause: error }));
+    this.finish(call, sendError(call, error));
+  }
+
+  /** A REQUEST_MESSAGE was not sent: the call fails, cancelled on the server. */
+  private streamSendFailed(call: Call, error: unknown): void {
+    if (call.phase === "done") return;
+    this.giveUp(call, sendError(call, error));
+  }
+
+  /** Sends one message of `call`'s request stream (RequestSender). */
+  sendRequestMessage(call: Call, message: MessageInit<unknown>): Promise<void> | undefined {
+    const method = call.method;
+    const requests = this.requests;
+    let size: number;
+    try {
+      size = requests.measure(method.requestType, message);
+    } catch (error) {
+      this.giveUp(call, new RpcError(Status.INVALID_ARGUMENT, `a request message does not encode: ${String(error)}`, method.path, { cause: error }));
+      return undefined;
     }
+    try {
+      requests.header(EnvelopeKind.REQUEST_MESSAGE, call.id, 0, 0, 0, 0);
+      const length = ENVELOPE_HEADER_BYTES + size;
+      if (this.channel.trySendEncoded(FrameType.COMMAND, length, requests.write)) return undefined;
+      return this.channel.sendEncoded(FrameType.COMMAND, length, requests.write).catch((error: unknown) => this.streamSendFailed(call, error));
+    } catch (error) {
+      if (isShmrpcError(error)) this.streamSendFailed(call, error);
+      else this.giveUp(call, new RpcError(Status.INVALID_ARGUMENT, `a request message does not encode: ${String(error)}`, method.path, { cause: error }));
+      return undefined;
+    } finally {
+      requests.done();
+    }
+  }
+
+  /** Half-closes `call`'s request stream (RequestSender). */
+  endRequests(call: Call): void {
+    sendControl(this.channel, EnvelopeKind.REQUEST_END, call.id, 0);
   }
 
   private startQueued(): void {
@@ -180,6 +244,7 @@ export class CallRunner {
     call.phase = "done";
     if (call.timer !== undefined) clearTimeout(call.timer);
     if (call.abortListener) call.signal?.removeEventListener("abort", call.abortListener);
+    if (call.requests) call.requests.stop();
     if (wasSent) {
       this.calls.delete(call);
       this.startQueued();
@@ -221,4 +286,13 @@ export class CallRunner {
   updateListening(): void {
     this.listening.update(this.closedReason === undefined && (this.calls.size > 0 || this.events.count > 0));
   }
+}
+
+/** The error a call fails with when the channel refused one of its envelopes. */
+function sendError(call: Call, error: unknown): RpcError {
+  const path = call.method.path;
+  if (isShmrpcError(error, "EMSGSIZE")) {
+    return new RpcError(Status.RESOURCE_EXHAUSTED, "the request is larger than the server accepts", path, { cause: error });
+  }
+  return new RpcError(Status.UNAVAILABLE, isShmrpcError(error) ? error.message : String(error), path, { cause: error });
 }

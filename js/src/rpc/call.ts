@@ -1,5 +1,6 @@
 /** The RpcClient's record of one call. */
 import type { RpcError } from "./errors.js";
+import type { RequestStream } from "./request-stream.js";
 import type { ServerStream } from "./stream.js";
 import type { MessageInit, MethodDescriptor } from "./types.js";
 
@@ -18,6 +19,8 @@ export class Call {
   ungranted = 0;
   /** The REQUEST was written into the ring (not left in the channel's send queue). */
   inRing = false;
+  /** The request stream of a client-streaming or bidirectional call. */
+  requests: RequestStream | undefined = undefined;
   /** The outcome of a sync call (which has no promise to settle). */
   error: RpcError | undefined;
   response: unknown;

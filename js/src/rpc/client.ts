@@ -20,8 +20,9 @@
  *   reply to the old client never reaches the new one.
  *
  * The parts: call-runner.ts (a call's life from issue to its end),
- * reply-router.ts (what arrives), stream-credit.ts (server-stream flow
- * control), sync-call.ts (unarySync's receive loop), listening.ts (when
+ * reply-router.ts (what arrives), stream-credit.ts (response-stream flow
+ * control), request-stream.ts (a client-streaming or bidirectional call's
+ * requests, within the server's credit), sync-call.ts (unarySync's receive loop), listening.ts (when
  * the client reads the channel), event-listeners.ts.
  *
  * Example usage:
@@ -41,11 +42,12 @@ import { RpcError } from "./errors.js";
 import { EventListeners } from "./event-listeners.js";
 import { ChannelListening } from "./listening.js";
 import { ReplyRouter } from "./reply-router.js";
+import { isRequestSource } from "./request-stream.js";
 import { Status } from "./status.js";
 import { ServerStream } from "./stream.js";
 import { grantConsumed } from "./stream-credit.js";
 import { callSync } from "./sync-call.js";
-import type { CallOptions, MessageInit, MessageType, MethodDescriptor, RpcTransport } from "./types.js";
+import type { CallOptions, MessageInit, MessageType, MethodDescriptor, RequestSource, RpcTransport } from "./types.js";
 
 export type { RpcClientStats } from "./client-stats.js";
 
@@ -127,17 +129,44 @@ export class RpcClient implements RpcTransport {
   serverStreaming<Req, Res>(method: MethodDescriptor<Req, Res>, request: MessageInit<Req>, options?: CallOptions): AsyncIterable<Res> {
     checkMethod(method, "server_streaming");
     const checked = checkOptions(options);
-    const runner = this.runner;
-    let call: Call | undefined;
-    const stream = new ServerStream<Res>({
-      consumed: (count) => {
-        if (call) grantConsumed(runner.channel, call, count, runner.streamWindow);
-      },
-      abandon: () => {
-        if (call) runner.giveUp(call, new RpcError(Status.CANCELLED, "the consumer stopped reading", method.path));
-      },
+    const { stream, issued } = this.responseStream<Res>(method.path);
+    issued(this.runner.issue(method, request, checked, stream as ServerStream<unknown>));
+    return stream;
+  }
+
+  /**
+   * Calls a client-streaming method: sends the messages of `requests` (an
+   * async or sync iterable), then resolves with the server's one
+   * response. The client takes the next request from `requests` only when
+   * the server has granted credit for it (docs/PROTOCOL.md section 7), so
+   * a slow server slows the producer and nothing piles up in between; the
+   * iterable's end is the end of the stream. Rejects as unary() does, and
+   * with CANCELLED when `requests` throws. A server that answers before
+   * the stream ended stops the client reading `requests` (it calls
+   * return() on its iterator).
+   */
+  clientStreaming<Req, Res>(method: MethodDescriptor<Req, Res>, requests: RequestSource<Req>, options?: CallOptions): Promise<Res> {
+    checkMethod(method, "client_streaming");
+    checkRequests(requests);
+    const checked = checkOptions(options);
+    return new Promise<Res>((resolve, reject) => {
+      this.runner.issueStreaming(method, requests, checked, undefined, resolve as (response: unknown) => void, reject);
     });
-    call = runner.issue(method, request, checked, stream as ServerStream<unknown>);
+  }
+
+  /**
+   * Calls a bidirectional-streaming method: sends the messages of
+   * `requests` as clientStreaming() does while the server's messages
+   * arrive through the returned async iterable, as serverStreaming()'s
+   * do. Leaving the loop early cancels the call (and stops reading
+   * `requests`).
+   */
+  bidiStreaming<Req, Res>(method: MethodDescriptor<Req, Res>, requests: RequestSource<Req>, options?: CallOptions): AsyncIterable<Res> {
+    checkMethod(method, "bidi_streaming");
+    checkRequests(requests);
+    const checked = checkOptions(options);
+    const { stream, issued } = this.responseStream<Res>(method.path);
+    issued(this.runner.issueStreaming(method, requests, checked, stream as ServerStream<unknown>));
     return stream;
   }
 
@@ -179,4 +208,23 @@ export class RpcClient implements RpcTransport {
   close(): void {
     this.runner.close();
   }
+
+  /** The iterable of a call's response stream, tied to the call once it is issued. */
+  private responseStream<Res>(path: string): { stream: ServerStream<Res>; issued: (call: Call) => void } {
+    const runner = this.runner;
+    let call: Call | undefined;
+    const stream = new ServerStream<Res>({
+      consumed: (count) => {
+        if (call) grantConsumed(runner.channel, call, count, runner.streamWindow);
+      },
+      abandon: () => {
+        if (call) runner.giveUp(call, new RpcError(Status.CANCELLED, "the consumer stopped reading", path));
+      },
+    });
+    return { stream, issued: (issuedCall) => (call = issuedCall) };
+  }
+}
+
+function checkRequests(requests: unknown): void {
+  if (!isRequestSource(requests)) throw new TypeError("RpcClient: the requests must be an iterable or async iterable of messages");
 }

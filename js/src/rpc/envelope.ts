@@ -29,6 +29,8 @@ export const EnvelopeKind = {
   STREAM_END: 6,
   EVENT: 7,
   CREDIT: 8,
+  REQUEST_MESSAGE: 9,
+  REQUEST_END: 10,
 } as const;
 export type EnvelopeKind = (typeof EnvelopeKind)[keyof typeof EnvelopeKind];
 
@@ -114,7 +116,7 @@ export function headerProblem(data: Uint8Array): string | undefined {
   if (data.length < ENVELOPE_HEADER_BYTES) return "envelope shorter than its 28-byte header";
   if (data[EnvelopeOffset.VERSION] !== ENVELOPE_VERSION) return "unsupported envelope version";
   const kind = data[EnvelopeOffset.KIND]!;
-  if (kind < EnvelopeKind.REQUEST || kind > EnvelopeKind.CREDIT) return "unknown envelope kind";
+  if (kind < EnvelopeKind.REQUEST || kind > EnvelopeKind.REQUEST_END) return "unknown envelope kind";
   return undefined;
 }
 

@@ -15,6 +15,7 @@ export type {
   MessageType,
   MethodDescriptor,
   MethodKind,
+  RequestSource,
   RpcTransport,
   ServiceDescriptor,
 } from "./types.js";

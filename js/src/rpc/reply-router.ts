@@ -1,8 +1,9 @@
 /**
  * What the RpcClient does with each message the server sends: routes it by
  * the envelope header's fixed offsets (docs/PROTOCOL.md section 7), without
- * building an envelope object, to the call it answers or to the event
- * listeners, and holds the server to the protocol: a reply that breaks it
+ * building an envelope object, to the call it answers (replies, stream
+ * messages, and credit for its request stream) or to the event listeners,
+ * and holds the server to the protocol: a reply that breaks it
  * fails that one call, never the client.
  */
 import { FrameType, type Message } from "../channel/frame.js";
@@ -43,6 +44,9 @@ export class ReplyRouter {
         return;
       case EnvelopeKind.EVENT:
         this.events.deliver(data);
+        return;
+      case EnvelopeKind.CREDIT:
+        this.credit(data);
         return;
       default: // a kind only a client sends
         this.stats.malformed++;
@@ -89,6 +93,17 @@ export class ReplyRouter {
         return runner.finish(call, this.serverStatus(kind, data, path));
       }
     }
+  }
+
+  /** The server grants more messages of a call's request stream. */
+  private credit(data: Uint8Array): void {
+    const call = this.runner.calls.get(envelopeU32(data, EnvelopeOffset.CALL_ID));
+    if (!call) {
+      this.stats.lateReplies++;
+      return;
+    }
+    if (!call.requests) return this.violation(call, "a CREDIT for a call without a request stream");
+    call.requests.grant(envelopeU32(data, EnvelopeOffset.CREDIT));
   }
 
   /**

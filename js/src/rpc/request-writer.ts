@@ -21,6 +21,7 @@ export class RequestWriter {
   /** The size pass of a generated codec, until done(). */
   private writer: Writer | undefined;
   private size = 0;
+  private kind: EnvelopeKind = EnvelopeKind.REQUEST;
   private callId = 0;
   private methodId = 0;
   private schemaHash = 0;
@@ -43,8 +44,14 @@ export class RequestWriter {
     return this.size;
   }
 
-  /** The envelope header fields of the request being written (docs/PROTOCOL.md section 7). */
-  header(callId: number, methodId: number, schemaHash: number, timeoutUs: number, credit: number): void {
+  /** No body: the REQUEST that opens a call with a request stream. */
+  measureNothing(): number {
+    return (this.size = 0);
+  }
+
+  /** The envelope header fields of the REQUEST or REQUEST_MESSAGE being written (docs/PROTOCOL.md section 7). */
+  header(kind: EnvelopeKind, callId: number, methodId: number, schemaHash: number, timeoutUs: number, credit: number): void {
+    this.kind = kind;
     this.callId = callId;
     this.methodId = methodId;
     this.schemaHash = schemaHash;
@@ -58,14 +65,14 @@ export class RequestWriter {
    * closure. Throws if the message changed since measure().
    */
   readonly write = (target: Uint8Array, offset: number): void => {
-    writeEnvelopeHeader(target, offset, EnvelopeKind.REQUEST, this.callId, this.methodId, this.schemaHash, 0, this.timeoutUs, this.credit);
+    writeEnvelopeHeader(target, offset, this.kind, this.callId, this.methodId, this.schemaHash, 0, this.timeoutUs, this.credit);
     const at = offset + ENVELOPE_HEADER_BYTES;
     const writer = this.writer;
     if (writer !== undefined) {
       writer.begin(target, at);
       (this.type as MessageCodec<unknown>).$write(this.message!, writer);
       writer.finish(at + this.size);
-    } else if (this.type!.encodeInto(this.message!, target, at) !== at + this.size) {
+    } else if (this.type !== undefined && this.type.encodeInto(this.message!, target, at) !== at + this.size) {
       throw new Error("the request changed while it was encoded");
     }
   };

@@ -1,5 +1,6 @@
 /**
- * The consumer's side of a server-streaming call: an async iterator over
+ * The consumer's side of a response stream (a server-streaming or
+ * bidirectional call): an async iterator over
  * the messages with a bounded buffer. The server may send only as many
  * messages as the client granted (docs/PROTOCOL.md section 7, "Stream flow
  * control"); the client grants more as the consumer takes them, so a slow

@@ -9,7 +9,16 @@ import type { MessageInit, MessageType } from "../pb/message-type.js";
 
 export type { FieldInit, MessageInit, MessageType } from "../pb/message-type.js";
 
-export type MethodKind = "unary" | "server_streaming";
+/** How a method's messages flow (docs/PROTOCOL.md section 7). */
+export type MethodKind = "unary" | "server_streaming" | "client_streaming" | "bidi_streaming";
+
+/**
+ * The requests of a client-streaming or bidirectional call: any async or
+ * sync iterable. The client pulls the next one only when the server has
+ * granted credit for it, so a slow server never makes it buffer more than
+ * a window of requests.
+ */
+export type RequestSource<Req> = AsyncIterable<MessageInit<Req>> | Iterable<MessageInit<Req>>;
 
 export interface MethodDescriptor<Req, Res> {
   /** "package.Service/Method" */
@@ -55,6 +64,16 @@ export interface RpcTransport {
   serverStreaming<Req, Res>(
     method: MethodDescriptor<Req, Res>,
     request: MessageInit<Req>,
+    options?: CallOptions,
+  ): AsyncIterable<Res>;
+  clientStreaming<Req, Res>(
+    method: MethodDescriptor<Req, Res>,
+    requests: RequestSource<Req>,
+    options?: CallOptions,
+  ): Promise<Res>;
+  bidiStreaming<Req, Res>(
+    method: MethodDescriptor<Req, Res>,
+    requests: RequestSource<Req>,
     options?: CallOptions,
   ): AsyncIterable<Res>;
 }

@@ -26,7 +26,7 @@ export function repoRoot(): string {
 }
 
 export const PROTO_ROOT = join(repoRoot(), "tests", "proto");
-export const PROTO_FILES = ["common", "everything", "service"].map((n) => `shmrpc/test/${n}.proto`);
+export const PROTO_FILES = ["common", "everything", "service", "streams"].map((n) => `shmrpc/test/${n}.proto`);
 
 /** Runs protoc with the test schema's include path; throws on failure. */
 export function protoc(args: string[], input?: Uint8Array): Buffer {

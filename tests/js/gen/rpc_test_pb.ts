@@ -13,7 +13,7 @@ export const file_rpc_test: pb.FileDescriptor = {
   name: "rpc_test.proto",
   protos: [
     // rpc_test.proto
-    "Cg5ycGNfdGVzdC5wcm90bxIHcnBjdGVzdCKTAQoLRWNob1JlcXVlc3QSEgoEdGV4dBgBIAEoCVIEdGV4dBIYCgdwYXlsb2FkGAIgASgMUgdwYXlsb2FkEhkKCGRlbGF5X21zGAMgASgNUgdkZWxheU1zEhYKBnN0YXR1cxgEIAEoBVIGc3RhdHVzEiMKDWVycm9yX21lc3NhZ2UYBSABKAlSDGVycm9yTWVzc2FnZSKIAQoJRWNob1JlcGx5EhIKBHRleHQYASABKAlSBHRleHQSGAoHcGF5bG9hZBgCIAEoDFIHcGF5bG9hZBIXCgdjYWxsX2lkGAMgASgNUgZjYWxsSWQSIAoMdGltZV9sZWZ0X21zGAQgASgDUgp0aW1lTGVmdE1zEhIKBHBlZXIYBSABKAlSBHBlZXIiSQoMQ291bnRSZXF1ZXN0EhQKBWNvdW50GAEgASgNUgVjb3VudBIjCg1wYXlsb2FkX2J5dGVzGAIgASgNUgxwYXlsb2FkQnl0ZXMiOwoJQ291bnRJdGVtEhQKBWluZGV4GAEgASgNUgVpbmRleBIYCgdwYXlsb2FkGAIgASgMUgdwYXlsb2FkIg4KDFN0YXRzUmVxdWVzdCKiAQoFU3RhdHMSJgoPY2FsbHNfaW5fZmxpZ2h0GAEgASgNUg1jYWxsc0luRmxpZ2h0Eh8KC2NhbGxzX2FsaXZlGAIgASgNUgpjYWxsc0FsaXZlEicKD2NhbGxzX2FiYW5kb25lZBgDIAEoBFIOY2FsbHNBYmFuZG9uZWQSJwoPaGFuZ3NfY2FuY2VsbGVkGAQgASgNUg5oYW5nc0NhbmNlbGxlZCJUCg1TdHJlYW1TdG9wcGVkEhcKB2NhbGxfaWQYASABKA1SBmNhbGxJZBISCgRzZW50GAIgASgNUgRzZW50EhYKBnN0YXR1cxgDIAEoBVIGc3RhdHVzMs4CCgdScGNUZXN0EjAKBEVjaG8SFC5ycGN0ZXN0LkVjaG9SZXF1ZXN0GhIucnBjdGVzdC5FY2hvUmVwbHkSOAoMRWNob0RlZmVycmVkEhQucnBjdGVzdC5FY2hvUmVxdWVzdBoSLnJwY3Rlc3QuRWNob1JlcGx5EjAKBEhhbmcSFC5ycGN0ZXN0LkVjaG9SZXF1ZXN0GhIucnBjdGVzdC5FY2hvUmVwbHkSNAoFQ291bnQSFS5ycGN0ZXN0LkNvdW50UmVxdWVzdBoSLnJwY3Rlc3QuQ291bnRJdGVtMAESPAoNQ291bnREZWZlcnJlZBIVLnJwY3Rlc3QuQ291bnRSZXF1ZXN0GhIucnBjdGVzdC5Db3VudEl0ZW0wARIxCghHZXRTdGF0cxIVLnJwY3Rlc3QuU3RhdHNSZXF1ZXN0Gg4ucnBjdGVzdC5TdGF0c2IGcHJvdG8z",
+    "Cg5ycGNfdGVzdC5wcm90bxIHcnBjdGVzdCKTAQoLRWNob1JlcXVlc3QSEgoEdGV4dBgBIAEoCVIEdGV4dBIYCgdwYXlsb2FkGAIgASgMUgdwYXlsb2FkEhkKCGRlbGF5X21zGAMgASgNUgdkZWxheU1zEhYKBnN0YXR1cxgEIAEoBVIGc3RhdHVzEiMKDWVycm9yX21lc3NhZ2UYBSABKAlSDGVycm9yTWVzc2FnZSKIAQoJRWNob1JlcGx5EhIKBHRleHQYASABKAlSBHRleHQSGAoHcGF5bG9hZBgCIAEoDFIHcGF5bG9hZBIXCgdjYWxsX2lkGAMgASgNUgZjYWxsSWQSIAoMdGltZV9sZWZ0X21zGAQgASgDUgp0aW1lTGVmdE1zEhIKBHBlZXIYBSABKAlSBHBlZXIiSQoMQ291bnRSZXF1ZXN0EhQKBWNvdW50GAEgASgNUgVjb3VudBIjCg1wYXlsb2FkX2J5dGVzGAIgASgNUgxwYXlsb2FkQnl0ZXMiOwoJQ291bnRJdGVtEhQKBWluZGV4GAEgASgNUgVpbmRleBIYCgdwYXlsb2FkGAIgASgMUgdwYXlsb2FkIg4KDFN0YXRzUmVxdWVzdCKiAQoFU3RhdHMSJgoPY2FsbHNfaW5fZmxpZ2h0GAEgASgNUg1jYWxsc0luRmxpZ2h0Eh8KC2NhbGxzX2FsaXZlGAIgASgNUgpjYWxsc0FsaXZlEicKD2NhbGxzX2FiYW5kb25lZBgDIAEoBFIOY2FsbHNBYmFuZG9uZWQSJwoPaGFuZ3NfY2FuY2VsbGVkGAQgASgNUg5oYW5nc0NhbmNlbGxlZCJUCg1TdHJlYW1TdG9wcGVkEhcKB2NhbGxfaWQYASABKA1SBmNhbGxJZBISCgRzZW50GAIgASgNUgRzZW50EhYKBnN0YXR1cxgDIAEoBVIGc3RhdHVzIosBCgdTdW1JdGVtEhQKBXZhbHVlGAEgASgDUgV2YWx1ZRIZCghkZWxheV9tcxgCIAEoDVIHZGVsYXlNcxIWCgZzdGF0dXMYAyABKAVSBnN0YXR1cxIjCg1lcnJvcl9tZXNzYWdlGAQgASgJUgxlcnJvck1lc3NhZ2USEgoEbGFzdBgFIAEoCFIEbGFzdCJYCghTdW1SZXBseRIUCgV0b3RhbBgBIAEoA1IFdG90YWwSFAoFY291bnQYAiABKA1SBWNvdW50EiAKDHRpbWVfbGVmdF9tcxgDIAEoA1IKdGltZUxlZnRNczKtAwoHUnBjVGVzdBIwCgRFY2hvEhQucnBjdGVzdC5FY2hvUmVxdWVzdBoSLnJwY3Rlc3QuRWNob1JlcGx5EjgKDEVjaG9EZWZlcnJlZBIULnJwY3Rlc3QuRWNob1JlcXVlc3QaEi5ycGN0ZXN0LkVjaG9SZXBseRIwCgRIYW5nEhQucnBjdGVzdC5FY2hvUmVxdWVzdBoSLnJwY3Rlc3QuRWNob1JlcGx5EjQKBUNvdW50EhUucnBjdGVzdC5Db3VudFJlcXVlc3QaEi5ycGN0ZXN0LkNvdW50SXRlbTABEjwKDUNvdW50RGVmZXJyZWQSFS5ycGN0ZXN0LkNvdW50UmVxdWVzdBoSLnJwY3Rlc3QuQ291bnRJdGVtMAESMQoIR2V0U3RhdHMSFS5ycGN0ZXN0LlN0YXRzUmVxdWVzdBoOLnJwY3Rlc3QuU3RhdHMSLAoDU3VtEhAucnBjdGVzdC5TdW1JdGVtGhEucnBjdGVzdC5TdW1SZXBseSgBEi8KBENoYXQSEC5ycGN0ZXN0LlN1bUl0ZW0aES5ycGN0ZXN0LlN1bVJlcGx5KAEwAWIGcHJvdG8z",
   ],
 };
 
@@ -998,11 +998,12 @@ export const Stats: pb.MessageCodec<Stats> = {
 export interface StreamStopped {
   callId: number;
   /**
-   * Messages the handler sent.
+   * Messages the handler sent (Count) or read (Sum, Chat).
    */
   sent: number;
   /**
-   * The status shmrpc_call_write returned when it stopped (OK: finished).
+   * The status shmrpc_call_write (or shmrpc_call_read) returned when it
+   * stopped (OK: finished).
    */
   status: number;
   /** Fields this schema does not know, as encoded; written back by encode. */
@@ -1158,6 +1159,390 @@ export const StreamStopped: pb.MessageCodec<StreamStopped> = {
   },
 };
 
+/**
+ * One message of the Sum and Chat request streams.
+ */
+export interface SumItem {
+  value: bigint;
+  /**
+   * The handler sleeps this long after reading this message.
+   */
+  delayMs: number;
+  /**
+   * The handler stops at this message and fails with this status and
+   * error_message.
+   */
+  status: number;
+  errorMessage: string;
+  /**
+   * The handler stops reading at this message and answers at once.
+   */
+  last: boolean;
+  /** Fields this schema does not know, as encoded; written back by encode. */
+  $unknown?: Uint8Array | undefined;
+}
+
+export const SumItem: pb.MessageCodec<SumItem> = {
+  typeName: "rpctest.SumItem",
+
+  create(init?: pb.MessageInit<SumItem>): SumItem {
+    const m: SumItem = {
+      value: 0n,
+      delayMs: 0,
+      status: 0,
+      errorMessage: "",
+      last: false,
+      $unknown: undefined,
+    };
+    if (init === undefined) return m;
+    if (init.value !== undefined) m.value = init.value;
+    if (init.delayMs !== undefined) m.delayMs = init.delayMs;
+    if (init.status !== undefined) m.status = init.status;
+    if (init.errorMessage !== undefined) m.errorMessage = init.errorMessage;
+    if (init.last !== undefined) m.last = init.last;
+    if (init.$unknown !== undefined) m.$unknown = init.$unknown;
+    return m;
+  },
+
+  encodedSize(message: pb.MessageInit<SumItem>): number {
+    const w = pb.Writer.acquire();
+    try {
+      return SumItem.$size(message, w);
+    } finally {
+      w.release();
+    }
+  },
+
+  encodeInto(message: pb.MessageInit<SumItem>, target: Uint8Array, offset: number): number {
+    const w = pb.Writer.acquire();
+    try {
+      const end = offset + SumItem.$size(message, w);
+      if (end > target.length) throw new RangeError("target too small for SumItem");
+      w.begin(target, offset);
+      SumItem.$write(message, w);
+      return w.finish(end);
+    } finally {
+      w.release();
+    }
+  },
+
+  encode(message: pb.MessageInit<SumItem>): Uint8Array {
+    const w = pb.Writer.acquire();
+    try {
+      w.beginArea();
+      SumItem.$encode(message, w);
+      return w.copyArea();
+    } finally {
+      w.release();
+    }
+  },
+
+  decode(bytes: Uint8Array, offset = 0): SumItem {
+    return SumItem.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
+  },
+
+  $size(m: pb.MessageInit<SumItem>, w: pb.Writer): number {
+    let n = 0;
+    const value_ = m.value;
+    if (value_ !== undefined && value_ !== 0n) {
+      if (typeof value_ !== "bigint" || BigInt.asIntN(64, value_) !== value_) throw pb.invalidValue("rpctest.SumItem.value", "int64", value_);
+      n += 1 + pb.sizeInt64(value_);
+    }
+    const delayMs = m.delayMs;
+    if (delayMs !== undefined && delayMs !== 0) {
+      if (typeof delayMs !== "number" || (delayMs >>> 0) !== delayMs) throw pb.invalidValue("rpctest.SumItem.delay_ms", "uint32", delayMs);
+      n += 1 + pb.sizeUint32(delayMs);
+    }
+    const status = m.status;
+    if (status !== undefined && status !== 0) {
+      if (typeof status !== "number" || (status | 0) !== status) throw pb.invalidValue("rpctest.SumItem.status", "int32", status);
+      n += 1 + pb.sizeInt32(status);
+    }
+    const errorMessage = m.errorMessage;
+    if (errorMessage !== undefined && errorMessage !== "") {
+      if (typeof errorMessage !== "string") throw pb.invalidValue("rpctest.SumItem.error_message", "string", errorMessage);
+      n += 1 + w.stringSize(errorMessage);
+    }
+    const last = m.last;
+    if (last !== undefined && last !== false) {
+      if (typeof last !== "boolean") throw pb.invalidValue("rpctest.SumItem.last", "bool", last);
+      n += 2;
+    }
+    if (m.$unknown !== undefined) n += m.$unknown.length;
+    return n;
+  },
+
+  $write(m: pb.MessageInit<SumItem>, w: pb.Writer): void {
+    const value_ = m.value;
+    if (value_ !== undefined && value_ !== 0n) {
+      w.byte(8);
+      w.int64(value_);
+    }
+    const delayMs = m.delayMs;
+    if (delayMs !== undefined && delayMs !== 0) {
+      w.byte(16);
+      w.uint32(delayMs);
+    }
+    const status = m.status;
+    if (status !== undefined && status !== 0) {
+      w.byte(24);
+      w.int32(status);
+    }
+    const errorMessage = m.errorMessage;
+    if (errorMessage !== undefined && errorMessage !== "") {
+      w.byte(34);
+      w.string(errorMessage);
+    }
+    const last = m.last;
+    if (last !== undefined && last !== false) {
+      w.byte(40);
+      w.bool(last);
+    }
+    if (m.$unknown !== undefined) w.raw(m.$unknown);
+  },
+
+  $encode(m: pb.MessageInit<SumItem>, w: pb.Writer): void {
+    const value_ = m.value;
+    if (value_ !== undefined && value_ !== 0n) {
+      if (typeof value_ !== "bigint" || BigInt.asIntN(64, value_) !== value_) throw pb.invalidValue("rpctest.SumItem.value", "int64", value_);
+      w.tag(8);
+      w.int64(value_);
+    }
+    const delayMs = m.delayMs;
+    if (delayMs !== undefined && delayMs !== 0) {
+      if (typeof delayMs !== "number" || (delayMs >>> 0) !== delayMs) throw pb.invalidValue("rpctest.SumItem.delay_ms", "uint32", delayMs);
+      w.tag(16);
+      w.uint32(delayMs);
+    }
+    const status = m.status;
+    if (status !== undefined && status !== 0) {
+      if (typeof status !== "number" || (status | 0) !== status) throw pb.invalidValue("rpctest.SumItem.status", "int32", status);
+      w.tag(24);
+      w.int32(status);
+    }
+    const errorMessage = m.errorMessage;
+    if (errorMessage !== undefined && errorMessage !== "") {
+      if (typeof errorMessage !== "string") throw pb.invalidValue("rpctest.SumItem.error_message", "string", errorMessage);
+      w.tag(34);
+      w.stringField(errorMessage);
+    }
+    const last = m.last;
+    if (last !== undefined && last !== false) {
+      if (typeof last !== "boolean") throw pb.invalidValue("rpctest.SumItem.last", "bool", last);
+      w.tag(40);
+      w.bool(last);
+    }
+    if (m.$unknown !== undefined) w.rawField(m.$unknown);
+  },
+
+  $read(r: pb.Reader, end: number, depth: number, into: SumItem | undefined): SumItem {
+    const m = into ?? SumItem.create();
+    let unknown: number[] | undefined;
+    while (r.pos < end) {
+      const start = r.pos;
+      const tag = r.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 8) throw r.wireTypeError(tag);
+          m.value = r.int64();
+          break;
+        }
+        case 2: {
+          if (tag !== 16) throw r.wireTypeError(tag);
+          m.delayMs = r.uint32();
+          break;
+        }
+        case 3: {
+          if (tag !== 24) throw r.wireTypeError(tag);
+          m.status = r.int32();
+          break;
+        }
+        case 4: {
+          if (tag !== 34) throw r.wireTypeError(tag);
+          m.errorMessage = r.string();
+          break;
+        }
+        case 5: {
+          if (tag !== 40) throw r.wireTypeError(tag);
+          m.last = r.bool();
+          break;
+        }
+        default:
+          unknown = r.unknown(tag, start, depth, unknown);
+      }
+    }
+    r.atEnd(end);
+    if (unknown !== undefined) m.$unknown = r.unknownBytes(unknown, m.$unknown);
+    return m;
+  },
+};
+
+export interface SumReply {
+  /**
+   * The sum of the values read so far.
+   */
+  total: bigint;
+  /**
+   * Messages read so far.
+   */
+  count: number;
+  /**
+   * Milliseconds the handler had left until its deadline; -1 for none.
+   */
+  timeLeftMs: bigint;
+  /** Fields this schema does not know, as encoded; written back by encode. */
+  $unknown?: Uint8Array | undefined;
+}
+
+export const SumReply: pb.MessageCodec<SumReply> = {
+  typeName: "rpctest.SumReply",
+
+  create(init?: pb.MessageInit<SumReply>): SumReply {
+    const m: SumReply = {
+      total: 0n,
+      count: 0,
+      timeLeftMs: 0n,
+      $unknown: undefined,
+    };
+    if (init === undefined) return m;
+    if (init.total !== undefined) m.total = init.total;
+    if (init.count !== undefined) m.count = init.count;
+    if (init.timeLeftMs !== undefined) m.timeLeftMs = init.timeLeftMs;
+    if (init.$unknown !== undefined) m.$unknown = init.$unknown;
+    return m;
+  },
+
+  encodedSize(message: pb.MessageInit<SumReply>): number {
+    const w = pb.Writer.acquire();
+    try {
+      return SumReply.$size(message, w);
+    } finally {
+      w.release();
+    }
+  },
+
+  encodeInto(message: pb.MessageInit<SumReply>, target: Uint8Array, offset: number): number {
+    const w = pb.Writer.acquire();
+    try {
+      const end = offset + SumReply.$size(message, w);
+      if (end > target.length) throw new RangeError("target too small for SumReply");
+      w.begin(target, offset);
+      SumReply.$write(message, w);
+      return w.finish(end);
+    } finally {
+      w.release();
+    }
+  },
+
+  encode(message: pb.MessageInit<SumReply>): Uint8Array {
+    const w = pb.Writer.acquire();
+    try {
+      w.beginArea();
+      SumReply.$encode(message, w);
+      return w.copyArea();
+    } finally {
+      w.release();
+    }
+  },
+
+  decode(bytes: Uint8Array, offset = 0): SumReply {
+    return SumReply.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
+  },
+
+  $size(m: pb.MessageInit<SumReply>, w: pb.Writer): number {
+    let n = 0;
+    const total = m.total;
+    if (total !== undefined && total !== 0n) {
+      if (typeof total !== "bigint" || BigInt.asIntN(64, total) !== total) throw pb.invalidValue("rpctest.SumReply.total", "int64", total);
+      n += 1 + pb.sizeInt64(total);
+    }
+    const count = m.count;
+    if (count !== undefined && count !== 0) {
+      if (typeof count !== "number" || (count >>> 0) !== count) throw pb.invalidValue("rpctest.SumReply.count", "uint32", count);
+      n += 1 + pb.sizeUint32(count);
+    }
+    const timeLeftMs = m.timeLeftMs;
+    if (timeLeftMs !== undefined && timeLeftMs !== 0n) {
+      if (typeof timeLeftMs !== "bigint" || BigInt.asIntN(64, timeLeftMs) !== timeLeftMs) throw pb.invalidValue("rpctest.SumReply.time_left_ms", "int64", timeLeftMs);
+      n += 1 + pb.sizeInt64(timeLeftMs);
+    }
+    if (m.$unknown !== undefined) n += m.$unknown.length;
+    return n;
+  },
+
+  $write(m: pb.MessageInit<SumReply>, w: pb.Writer): void {
+    const total = m.total;
+    if (total !== undefined && total !== 0n) {
+      w.byte(8);
+      w.int64(total);
+    }
+    const count = m.count;
+    if (count !== undefined && count !== 0) {
+      w.byte(16);
+      w.uint32(count);
+    }
+    const timeLeftMs = m.timeLeftMs;
+    if (timeLeftMs !== undefined && timeLeftMs !== 0n) {
+      w.byte(24);
+      w.int64(timeLeftMs);
+    }
+    if (m.$unknown !== undefined) w.raw(m.$unknown);
+  },
+
+  $encode(m: pb.MessageInit<SumReply>, w: pb.Writer): void {
+    const total = m.total;
+    if (total !== undefined && total !== 0n) {
+      if (typeof total !== "bigint" || BigInt.asIntN(64, total) !== total) throw pb.invalidValue("rpctest.SumReply.total", "int64", total);
+      w.tag(8);
+      w.int64(total);
+    }
+    const count = m.count;
+    if (count !== undefined && count !== 0) {
+      if (typeof count !== "number" || (count >>> 0) !== count) throw pb.invalidValue("rpctest.SumReply.count", "uint32", count);
+      w.tag(16);
+      w.uint32(count);
+    }
+    const timeLeftMs = m.timeLeftMs;
+    if (timeLeftMs !== undefined && timeLeftMs !== 0n) {
+      if (typeof timeLeftMs !== "bigint" || BigInt.asIntN(64, timeLeftMs) !== timeLeftMs) throw pb.invalidValue("rpctest.SumReply.time_left_ms", "int64", timeLeftMs);
+      w.tag(24);
+      w.int64(timeLeftMs);
+    }
+    if (m.$unknown !== undefined) w.rawField(m.$unknown);
+  },
+
+  $read(r: pb.Reader, end: number, depth: number, into: SumReply | undefined): SumReply {
+    const m = into ?? SumReply.create();
+    let unknown: number[] | undefined;
+    while (r.pos < end) {
+      const start = r.pos;
+      const tag = r.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 8) throw r.wireTypeError(tag);
+          m.total = r.int64();
+          break;
+        }
+        case 2: {
+          if (tag !== 16) throw r.wireTypeError(tag);
+          m.count = r.uint32();
+          break;
+        }
+        case 3: {
+          if (tag !== 24) throw r.wireTypeError(tag);
+          m.timeLeftMs = r.int64();
+          break;
+        }
+        default:
+          unknown = r.unknown(tag, start, depth, unknown);
+      }
+    }
+    r.atEnd(end);
+    if (unknown !== undefined) m.$unknown = r.unknownBytes(unknown, m.$unknown);
+    return m;
+  },
+};
+
 export const RpcTest: pb.ServiceDescriptor & {
   readonly methods: {
     readonly echo: pb.MethodDescriptor<EchoRequest, EchoReply>;
@@ -1166,10 +1551,12 @@ export const RpcTest: pb.ServiceDescriptor & {
     readonly count: pb.MethodDescriptor<CountRequest, CountItem>;
     readonly countDeferred: pb.MethodDescriptor<CountRequest, CountItem>;
     readonly getStats: pb.MethodDescriptor<StatsRequest, Stats>;
+    readonly sum: pb.MethodDescriptor<SumItem, SumReply>;
+    readonly chat: pb.MethodDescriptor<SumItem, SumReply>;
   };
 } = {
   name: "rpctest.RpcTest",
-  fingerprint: "7fe971e8e1448eb3",
+  fingerprint: "89e157cbbec00f82",
   file: file_rpc_test,
   methods: {
     echo: {
@@ -1219,6 +1606,22 @@ export const RpcTest: pb.ServiceDescriptor & {
       kind: "unary",
       requestType: StatsRequest,
       responseType: Stats,
+    },
+    sum: {
+      path: "rpctest.RpcTest/Sum",
+      id: 0x88405efd,
+      schemaHash: 0xd5c7d2c2,
+      kind: "client_streaming",
+      requestType: SumItem,
+      responseType: SumReply,
+    },
+    chat: {
+      path: "rpctest.RpcTest/Chat",
+      id: 0x2f8da81c,
+      schemaHash: 0x2a244671,
+      kind: "bidi_streaming",
+      requestType: SumItem,
+      responseType: SumReply,
     },
   },
 };
@@ -1271,5 +1674,22 @@ export class RpcTestClient {
 
   getStats(request: pb.MessageInit<StatsRequest>, options?: pb.CallOptions): Promise<Stats> {
     return this.transport.unary(RpcTest.methods.getStats, request, options);
+  }
+
+  /**
+   * Client streaming on the dispatch thread: adds up the values until the
+   * client ends its stream (or an item says stop or fail), then emits
+   * StreamStopped.
+   */
+  sum(requests: pb.RequestSource<SumItem>, options?: pb.CallOptions): Promise<SumReply> {
+    return this.transport.clientStreaming(RpcTest.methods.sum, requests, options);
+  }
+
+  /**
+   * Bidirectional, from a worker thread: answers each item with the
+   * running total, then emits StreamStopped.
+   */
+  chat(requests: pb.RequestSource<SumItem>, options?: pb.CallOptions): AsyncIterable<SumReply> {
+    return this.transport.bidiStreaming(RpcTest.methods.chat, requests, options);
   }
 }
