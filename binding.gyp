@@ -4,9 +4,10 @@
       "target_name": "shmrpc",
       "sources": [
         "js/native/addon.cc", "js/native/loop_hold.cc", "js/native/loop_spin.cc", "js/native/service_host.cc",
-        "js/native/wake_glue.cc", "js/native/xproc_client.cc",
+        "js/native/wake_glue.cc", "js/native/xproc_client.cc", "js/native/xproc_connect.cc",
         "c/src/errors.c", "c/src/segment.c", "c/src/wait.c", "c/src/spin_policy.c", "c/src/wait_futex.c",
-        "c/src/xproc_client.c", "c/src/xproc_dir.c", "c/src/xproc_error.c",
+        "c/src/frame.c", "c/src/ring.c", "c/src/channel.c", "c/src/channel_send.c", "c/src/channel_recv.c",
+        "c/src/relay.c", "c/src/xproc_client.c", "c/src/xproc_dir.c", "c/src/xproc_error.c",
         "c/src/xproc_handshake.c", "c/src/xproc_peer.c", "c/src/xproc_segment.c",
         "c/src/xproc_thread.c"
       ],

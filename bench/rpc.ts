@@ -6,7 +6,9 @@
  * @grpc/grpc-js unary over a Unix socket, all measured in this run, and the
  * same calls made from C (the floor), in-process and across processes (the
  * library served by shmrpc-host). Sync, async and 256 in flight are measured
- * across processes too (connect() to shmrpc-host on CPU 1), beside
+ * across processes too (connect() to shmrpc-host on CPU 1), directly and
+ * through the relay that Electron takes (`relay: true`: one more copy and
+ * a thread hand-off per message, docs/CROSS-PROCESS.md), beside
  * in-process. Last, what a caller at a UI's rate costs: process CPU time
  * over wall time (the service's threads included, in its own process too)
  * with 100 and 1,000 awaited calls a second from a timer, beside the same
@@ -61,8 +63,12 @@ const request = { data: new Uint8Array(16) };
 /** A message of a more typical size, for throughput (copies of it cannot live on V8's heap). */
 const largerRequest = { data: new Uint8Array(1024) };
 
-/** Where the service runs: a thread of this process, or a shmrpc-host process. */
-type Transport = "in-process" | "cross-process";
+/**
+ * Where the service runs: a thread of this process, or a shmrpc-host
+ * process reached directly or through the relay (whose two threads run in
+ * this process, unpinned).
+ */
+type Transport = "in-process" | "cross-process" | "relay";
 
 interface Session {
   rpc: RpcClient;
@@ -98,7 +104,7 @@ async function open(transport: Transport, spinMicros: number, spinFixed = false)
     return { rpc, client: new BenchClient(rpc), peers: [], close: async () => (rpc.close(), void (await service.close())) };
   }
   const { name, host } = await startHost(spinMicros, spinFixed);
-  const connection = await connect(name, { runtimeDir, spinMicros, spinFixed });
+  const connection = await connect(name, { runtimeDir, spinMicros, spinFixed, relay: transport === "relay" });
   const rpc = new RpcClient(connection.channel, { maxCallsInFlight: 1024 });
   const close = async () => {
     rpc.close();
@@ -227,10 +233,10 @@ async function grpcRoundTrip(rounds: number): Promise<Latency> {
   return latency;
 }
 
-/** The CPU-at-a-rate figures of both transports, printed. */
+/** The CPU-at-a-rate figures of every transport, printed. */
 async function cpuTable(): Promise<void> {
   const rows: Array<[string, CpuFigures, number]> = [];
-  for (const transport of ["in-process", "cross-process"] as const) {
+  for (const transport of ["in-process", "cross-process", "relay"] as const) {
     for (const rate of [100, 1000]) rows.push([`${transport}, ${rate} calls/s`, await cpuAtCallRate(transport, rate), rate]);
   }
   printTable(
@@ -263,6 +269,10 @@ async function main(): Promise<void> {
     p50: await callsPerSecond(256, request, "cross-process"),
     p99: NaN,
   }));
+  // The same through the relay (Electron's route).
+  const relaySyncRuns = await overSegments(() => unarySync("relay"));
+  const relayAsyncRuns = await overSegments(() => unaryAsync("relay", LONG_SPIN_US, ROUNDS));
+  const relayBusyRuns = await overSegments(async () => ({ p50: await callsPerSecond(256, request, "relay"), p99: NaN }));
   const rates = [] as Array<[number, number]>;
   for (const inFlight of [1, 16]) rates.push([inFlight, await callsPerSecond(inFlight)]);
   // A rate in place of a p50: the median is taken the same way.
@@ -285,6 +295,8 @@ async function main(): Promise<void> {
       ["shmrpc unary JS->C->JS, cold (both parked)", cold.p50, cold.p99],
       ["cross-process (shmrpc-host): sync", crossSyncRuns.median.p50, crossSyncRuns.median.p99],
       ["cross-process (shmrpc-host): async, C spinning", crossAsyncRuns.median.p50, crossAsyncRuns.median.p99],
+      ["cross-process through the relay: sync", relaySyncRuns.median.p50, relaySyncRuns.median.p99],
+      ["cross-process through the relay: async, C spinning", relayAsyncRuns.median.p50, relayAsyncRuns.median.p99],
       ["shmrpc unary C->C->C, both spinning (the floor)", fromC.p50, fromC.p99],
       ["shmrpc unary C->C->C across processes (shmrpc-host)", cross.p50, cross.p99],
       ["worker_threads postMessage round trip", postMessage.p50, postMessage.p99],
@@ -294,8 +306,9 @@ async function main(): Promise<void> {
   );
   const listed = (values: number[]) => values.map((value) => value.toPrecision(3)).join(", ");
   console.log(
-    `  sync, async, C->C->C and across processes: median of ${SEGMENTS} segments, whose p50s were ` +
-      `${listed(syncRuns.p50s)}; ${listed(asyncRuns.p50s)}; ${listed(fromCRuns.p50s)}; ${listed(crossRuns.p50s)}`,
+    `  sync, async, C->C->C, across processes and relayed (sync, async): median of ${SEGMENTS} segments, whose p50s were ` +
+      `${listed(syncRuns.p50s)}; ${listed(asyncRuns.p50s)}; ${listed(fromCRuns.p50s)}; ${listed(crossRuns.p50s)}; ` +
+      `${listed(relaySyncRuns.p50s)}; ${listed(relayAsyncRuns.p50s)}`,
   );
   printTable(
     "shmrpc unary calls per second (async, C spinning)",
@@ -304,6 +317,7 @@ async function main(): Promise<void> {
       ...rates.map(([inFlight, rate]): [string, number] => [`${inFlight}, 16-byte message`, rate]),
       ["256, 1 KiB message", largerRate],
       ["256, 16-byte message, cross-process", crossBusyRuns.median.p50],
+      ["256, 16-byte message, cross-process through the relay", relayBusyRuns.median.p50],
     ],
   );
   const millions = busyRuns.p50s.map((rate) => (rate / 1e6).toFixed(2)).join(", ");
@@ -314,6 +328,9 @@ async function main(): Promise<void> {
     ["cross-process sync p50 / in-process sync p50 (target <= 1.3)", crossSyncRuns.median.p50 / sync.p50],
     ["cross-process async p50 / in-process async p50 (target <= 1.3)", crossAsyncRuns.median.p50 / asyncLatency.p50],
     ["cross-process 256 in flight / in-process", crossBusyRuns.median.p50 / busyRuns.median.p50],
+    ["relayed sync p50 / cross-process sync p50", relaySyncRuns.median.p50 / crossSyncRuns.median.p50],
+    ["relayed async p50 / cross-process async p50", relayAsyncRuns.median.p50 / crossAsyncRuns.median.p50],
+    ["relayed 256 in flight / cross-process", relayBusyRuns.median.p50 / crossBusyRuns.median.p50],
     ["worker postMessage p50 / shmrpc async p50", postMessage.p50 / asyncLatency.p50],
     ["Unix socket p50 / shmrpc async p50", unix.p50 / asyncLatency.p50],
     ["grpc-js p50 / shmrpc async p50", grpcJs.p50 / asyncLatency.p50],

@@ -29,11 +29,11 @@ CC=clang cmake -S . -B build/sanitize -DCMAKE_BUILD_TYPE=Debug -DASAN=ON \
 cmake --build build/sanitize -j2 >/dev/null
 ctest --test-dir build/sanitize --output-on-failure -j2
 
-echo "== ring stress and wait-core tests under ThreadSanitizer"
+echo "== ring stress, wait-core and relay tests under ThreadSanitizer"
 cmake -S . -B build/tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTSAN=ON \
   -DSHMRPC_BUILD_EXAMPLES=OFF -DSHMRPC_BUILD_CODEGEN=OFF >/dev/null
-cmake --build build/tsan -j2 --target test_stress test_wait test_state_table >/dev/null
-ctest --test-dir build/tsan --output-on-failure -R "stress|test_wait|state_table"
+cmake --build build/tsan -j2 --target test_stress test_wait test_state_table test_relay >/dev/null
+ctest --test-dir build/tsan --output-on-failure -R "stress|test_wait|state_table|test_relay"
 
 echo "== C protocol tests compiled to WebAssembly (Node's WASI)"
 ctest --test-dir build/wasm --output-on-failure -j2

@@ -5,7 +5,9 @@
  *   shmrpc/rpc.h    the RPC layer: server, handlers, calls (`shmrpc_rpc`,
  *                   nanopb); what a service includes, through its
  *                   generated <name>.shmrpc.h;
- *   shmrpc/xproc.h  the cross-process transport (`shmrpc_xproc`, Linux). */
+ *   shmrpc/xproc.h  the cross-process transport (`shmrpc_xproc`, Linux),
+ *                   with shmrpc/relay.h, its relay between two segments
+ *                   (in the same library). */
 #ifndef SHMRPC_H
 #define SHMRPC_H
 

@@ -95,6 +95,15 @@ void shmrpc_channel_close(shmrpc_channel_t *ch) {
   leave_open(ch, SHMRPC_STATE_CLOSED);
 }
 
+int shmrpc_channel_close_as(shmrpc_channel_t *ch, uint32_t state) {
+  if (ch == NULL || (state != SHMRPC_STATE_CLOSED &&
+                     state != SHMRPC_STATE_FAILED &&
+                     state != SHMRPC_STATE_DEAD))
+    return SHMRPC_EINVAL;
+  leave_open(ch, state);
+  return 0;
+}
+
 int shmrpc__channel_fail(shmrpc_channel_t *ch) {
   leave_open(ch, SHMRPC_STATE_FAILED);
   return SHMRPC_EPROTO;

@@ -110,8 +110,9 @@ int shmrpc__park_spin(uint32_t *wait_word, const shmrpc_parking_t *parking,
     return SHMRPC_ETIMEDOUT; /* a poll (timeout 0): not a wait either */
   uint64_t started = 0; /* first clock read of the wait */
   bool parked = false;
+  uint32_t spin_ns = shmrpc_spin_policy_begin(policy);
   for (;;) {
-    r = spin(ready, ctx, policy->budget_ns, deadline, &started);
+    r = spin(ready, ctx, spin_ns, deadline, &started);
     if (r != 0)
       break;
     /* Parking costs a system call: one clock read more is nothing. */
@@ -138,7 +139,12 @@ int shmrpc__park_spin(uint32_t *wait_word, const shmrpc_parking_t *parking,
       break;
     }
   }
-  shmrpc_spin_policy_observe(policy, !parked, parked ? now_ns() - started : 0);
+  if (parked) {
+    uint64_t ended = now_ns();
+    shmrpc_spin_policy_observe(policy, false, ended - started, ended);
+  } else {
+    shmrpc_spin_policy_observe(policy, true, 0, 0);
+  }
   return r;
 }
 
@@ -299,8 +305,8 @@ shmrpc_loop_step_t shmrpc_loop_watch_step(shmrpc_loop_watch_t *watch,
      * the loop poll first, spinning for nothing. */
   } else {
     uint64_t started = 0;
-    if (loop_spin(watch, watch->spin.budget_ns, &started)) {
-      shmrpc_spin_policy_observe(&watch->spin, true, 0);
+    if (loop_spin(watch, shmrpc_spin_policy_begin(&watch->spin), &started)) {
+      shmrpc_spin_policy_observe(&watch->spin, true, 0, 0);
       return SHMRPC_LOOP_NEWS;
     }
     /* Park for good: store, then look once more, as any parker does. If
@@ -313,7 +319,7 @@ shmrpc_loop_step_t shmrpc_loop_watch_step(shmrpc_loop_watch_t *watch,
       return SHMRPC_LOOP_PARKED;
     }
     /* Came as the spin ended: the budget was (just) enough. */
-    shmrpc_spin_policy_observe(&watch->spin, true, 0);
+    shmrpc_spin_policy_observe(&watch->spin, true, 0, 0);
     return SHMRPC_LOOP_NEWS;
   }
   shmrpc__store_seq_cst(watch->wait_word, SHMRPC_WAIT_LOOP);
@@ -326,8 +332,9 @@ shmrpc_loop_step_t shmrpc_loop_watch_step(shmrpc_loop_watch_t *watch,
 void shmrpc_loop_watch_woken(shmrpc_loop_watch_t *watch) {
   if (watch->parked_since_ns == 0)
     return;
+  uint64_t ended = now_ns();
   shmrpc_spin_policy_observe(&watch->spin, false,
-                             now_ns() - watch->parked_since_ns);
+                             ended - watch->parked_since_ns, ended);
   watch->parked_since_ns = 0;
 }
 

@@ -9,6 +9,8 @@
  *   /ts/         build/ts/ (the package's ES modules, the pages' scripts,
  *                the generated greeter client)
  *   /services/   build/wasm/services/ (echo.wasm, greeter.wasm, ...)
+ *   /bundle/     build/browser-bundle/ (what tests/browser/bundle.test.ts
+ *                bundles with esbuild: the greeter page as one script)
  * --no-isolation leaves out COOP and COEP, to see the error a page without
  * them gets.
  */
@@ -24,6 +26,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../.
 const mounts: ReadonlyArray<[prefix: string, dir: string]> = [
   ["/ts/", path.join(root, "build/ts")],
   ["/services/", path.join(root, "build/wasm/services")],
+  ["/bundle/", path.join(root, "build/browser-bundle")],
   ["/", path.join(root, "examples/browser/public")],
 ];
 

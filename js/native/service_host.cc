@@ -3,7 +3,6 @@
 #include <dlfcn.h>
 
 #include <chrono>
-#include <cstring>
 
 #include "affinity.h"
 #include "wake_glue.h"
@@ -19,20 +18,6 @@ constexpr uint32_t kDefaultSpinNs = 50000;
 // closing waits for its service to return after marking the client DEAD;
 // a service still running then is left to finish on its own.
 constexpr auto kStopGrace = std::chrono::milliseconds(1000);
-
-// The memory under a Uint8Array, owned (shared) rather than borrowed. A
-// napi_value is a v8::Local<v8::Value> in Node's implementation (as in
-// xproc_client.cc).
-std::shared_ptr<v8::BackingStore> BackingStoreOf(napi_value array) {
-  static_assert(sizeof(napi_value) == sizeof(v8::Local<v8::Value>),
-                "napi_value is a v8::Local<v8::Value>");
-  v8::Local<v8::Value> value;
-  std::memcpy(static_cast<void*>(&value), &array, sizeof array);
-  v8::Local<v8::Value> buffer = value.As<v8::ArrayBufferView>()->Buffer();
-  if (buffer->IsSharedArrayBuffer())
-    return buffer.As<v8::SharedArrayBuffer>()->GetBackingStore();
-  return buffer.As<v8::ArrayBuffer>()->GetBackingStore();
-}
 
 // The service thread is ending. A service that did not close is dead
 // (docs/PROTOCOL.md section 5): the core marks it DEAD and wakes every

@@ -1,6 +1,7 @@
 #include "wake_glue.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "shmrpc/segment.h"
 #include "shmrpc/wait.h"
@@ -28,6 +29,33 @@ uint32_t* WaitWord(const Napi::CallbackInfo& info, uint8_t* segment) {
 }
 
 }  // namespace
+
+std::shared_ptr<v8::BackingStore> BackingStoreOf(napi_value array) {
+  // A napi_value is a v8::Local<v8::Value> in Node's implementation.
+  static_assert(sizeof(napi_value) == sizeof(v8::Local<v8::Value>),
+                "napi_value is a v8::Local<v8::Value>");
+  v8::Local<v8::Value> value;
+  std::memcpy(static_cast<void*>(&value), &array, sizeof array);
+  v8::Local<v8::Value> buffer = value.As<v8::ArrayBufferView>()->Buffer();
+  if (buffer->IsSharedArrayBuffer())
+    return buffer.As<v8::SharedArrayBuffer>()->GetBackingStore();
+  return buffer.As<v8::ArrayBuffer>()->GetBackingStore();
+}
+
+bool ExternalBuffersAllowed(napi_env env) {
+#ifdef V8_ENABLE_SANDBOX
+  // Built against a V8 with the memory cage (Electron's headers).
+  (void)env;
+  return false;
+#else
+  // Node-API refuses external buffers where the cage is on
+  // (napi_no_external_buffers_allowed), whatever the headers said.
+  static char probe;
+  napi_value result;
+  return napi_create_external_arraybuffer(env, &probe, 1, nullptr, nullptr,
+                                          &result) == napi_ok;
+#endif
+}
 
 uint32_t MicrosAsNanos(const Napi::Value& micros, uint32_t fallback) {
   if (!micros.IsNumber()) return fallback;
@@ -65,6 +93,7 @@ Napi::Value SpinStats(Napi::Env env, const shmrpc_spin_policy_t& policy) {
   stats.Set("fixed", Napi::Boolean::New(env, policy.fixed));
   stats.Set("caught", Napi::Number::New(env, static_cast<double>(policy.caught)));
   stats.Set("parked", Napi::Number::New(env, static_cast<double>(policy.parked)));
+  stats.Set("probes", Napi::Number::New(env, static_cast<double>(policy.probes)));
   return stats;
 }
 

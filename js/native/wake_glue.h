@@ -1,18 +1,33 @@
 // What the addon's two transports share (ServiceHost in-process,
 // XprocClient across processes): the doorbell calls JavaScript makes on
-// the segment's wait words, option parsing, libuv handle teardown, and
-// calling JavaScript back from libuv.
+// the segment's wait words, a share of a SharedArrayBuffer's memory,
+// option parsing, libuv handle teardown, and calling JavaScript back from
+// libuv.
 #ifndef SHMRPC_NATIVE_WAKE_GLUE_H
 #define SHMRPC_NATIVE_WAKE_GLUE_H
 
 #include <napi.h>
 #include <uv.h>
 
+#include <v8.h>
+
 #include <cstdint>
+#include <memory>
 
 #include "shmrpc/wait.h"
 
 namespace shmrpc {
+
+// The memory under a Uint8Array, owned (shared) rather than borrowed: a
+// native thread that holds it never writes into freed memory, however long
+// JavaScript keeps the array. V8's C++ API (docs/ELECTRON.md: allowed in
+// Electron, which only refuses buffers over memory V8 did not allocate).
+std::shared_ptr<v8::BackingStore> BackingStoreOf(napi_value array);
+
+// Whether this runtime lets a buffer be made over memory V8 did not
+// allocate (Node: yes; Electron 21+ with its V8 memory cage: no, and V8
+// aborts the process on a backing store over such memory, so ask first).
+bool ExternalBuffersAllowed(napi_env env);
 
 // A microseconds option as nanoseconds (clamped), or `fallback` if unset.
 uint32_t MicrosAsNanos(const Napi::Value& micros, uint32_t fallback);
@@ -26,7 +41,7 @@ Napi::Value RingWaitWord(const Napi::CallbackInfo& info, uint8_t* segment);
 Napi::Value WaitOnWaitWord(const Napi::CallbackInfo& info, uint8_t* segment);
 
 // A spin policy (shmrpc/wait.h) for JavaScript: { budgetMicros, maxMicros,
-// fixed, caught, parked }.
+// fixed, caught, parked, probes }.
 Napi::Value SpinStats(Napi::Env env, const shmrpc_spin_policy_t& policy);
 
 // Calls `fn` with no arguments through MakeCallback (so promise jobs it

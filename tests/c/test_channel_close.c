@@ -141,6 +141,38 @@ static void channel_peer_close_releases_dispatch(void **state) {
   check_close_releases_dispatch(true);
 }
 
+/* A relay closes its side with the state of the end it stands in for:
+ * the peer sees DEAD (after what was published), a second close changes
+ * nothing, and only the three end states are accepted. */
+static void channel_close_as_passes_a_state_on(void **state) {
+  (void)state;
+  test_pair_t pair;
+  test_pair_open(&pair, CAP, CAP, NULL, NULL);
+  assert_int_equal(shmrpc_channel_close_as(&pair.server, SHMRPC_STATE_OPEN),
+                   SHMRPC_EINVAL);
+  assert_int_equal(shmrpc_channel_close_as(&pair.server, 7), SHMRPC_EINVAL);
+  assert_int_equal(shmrpc_channel_close_as(NULL, SHMRPC_STATE_DEAD),
+                   SHMRPC_EINVAL);
+  assert_int_equal(shmrpc_channel_send(&pair.server, SHMRPC_TEXT, "x", 1, 0),
+                   0);
+  assert_int_equal(shmrpc_channel_close_as(&pair.server, SHMRPC_STATE_DEAD),
+                   0);
+  assert_int_equal(*test_word(&pair, SHMRPC_OFF_SERVER_STATE),
+                   SHMRPC_STATE_DEAD);
+  shmrpc_channel_close(&pair.server);
+  assert_int_equal(shmrpc_channel_close_as(&pair.server, SHMRPC_STATE_FAILED),
+                   0);
+  assert_int_equal(*test_word(&pair, SHMRPC_OFF_SERVER_STATE),
+                   SHMRPC_STATE_DEAD);
+  shmrpc_msg_t msg;
+  assert_int_equal(shmrpc_channel_recv(&pair.client, &msg, 0), 1);
+  assert_int_equal(shmrpc_channel_recv(&pair.client, &msg, 0),
+                   SHMRPC_EPEERDEAD);
+  assert_int_equal(shmrpc_channel_send(&pair.server, SHMRPC_TEXT, "x", 1, 0),
+                   SHMRPC_ECLOSED);
+  test_pair_free(&pair);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(channel_callback_close_stops_dispatch),
@@ -149,6 +181,7 @@ int main(void) {
       cmocka_unit_test(channel_local_close_releases_blocked_sender),
       cmocka_unit_test(channel_close_from_other_thread_releases_dispatch),
       cmocka_unit_test(channel_peer_close_releases_dispatch),
+      cmocka_unit_test(channel_close_as_passes_a_state_on),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

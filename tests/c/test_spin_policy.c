@@ -1,11 +1,14 @@
 /* The adaptive spin budget (shmrpc_spin_policy_t, c/src/spin_policy.c):
- * its decisions for waits fed to it, and a channel whose peer sends at a
- * UI's rate ending up parking at once. */
+ * its decisions for waits fed to it (the table TypeScript's policy passes
+ * too), a channel whose peer sends at a UI's rate ending up parking at
+ * once, and one whose peer gets busy again probing its way back. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include <cmocka.h>
@@ -15,112 +18,104 @@
 #define US 1000u
 #define MS (1000u * US)
 
-static void spin_policy_starts_at_the_cap(void **state) {
-  (void)state;
-  shmrpc_spin_policy_t p;
-  shmrpc_spin_policy_init(&p, 50 * US, false);
-  assert_int_equal(p.budget_ns, 50 * US);
-  assert_int_equal(p.caught, 0);
-  assert_int_equal(p.parked, 0);
-}
+/* --- the decision table (tests/vectors/spin/policy.txt), shared with the
+ * TypeScript policy's test --- */
 
-/* A burst: every reply comes while spinning; the budget stays. */
-static void spin_policy_caught_waits_keep_the_budget(void **state) {
-  (void)state;
+/* Runs every case of the table; fails naming the case and line that
+ * disagrees. Returns how many waits it checked. */
+static int run_policy_table(void) {
+  size_t len;
+  char *text = (char *)test_read_vector("spin/policy.txt", &len);
+  text[len] = '\0';
   shmrpc_spin_policy_t p;
-  shmrpc_spin_policy_init(&p, 50 * US, false);
-  for (int i = 0; i < 1000; i++)
-    shmrpc_spin_policy_observe(&p, true, 0);
-  assert_int_equal(p.budget_ns, 50 * US);
-  assert_int_equal(p.caught, 1000);
-  assert_int_equal(p.parked, 0);
-}
-
-/* A caller every 10 ms: each wait parks and lasts longer than the cap, so
- * the budget halves five times to 0 and stays there. */
-static void spin_policy_rare_peer_parks_at_once(void **state) {
-  (void)state;
-  shmrpc_spin_policy_t p;
-  shmrpc_spin_policy_init(&p, 50 * US, false);
-  const uint32_t expected[] = {25 * US, 12500, 6250, 3125, 0, 0, 0};
-  for (size_t i = 0; i < sizeof expected / sizeof expected[0]; i++) {
-    shmrpc_spin_policy_observe(&p, false, 10 * MS);
-    assert_int_equal(p.budget_ns, expected[i]);
+  bool in_case = false;
+  char name[128] = "";
+  uint64_t now = 0; /* the end of the last wait, on the table's clock */
+  int line_no = 0, waits = 0;
+  for (char *line = text, *next; line != NULL; line = next) {
+    next = strchr(line, '\n');
+    if (next != NULL)
+      *next++ = '\0';
+    line_no++;
+    while (*line == ' ')
+      line++;
+    if (*line == '#' || *line == '\0')
+      continue;
+    char word[32], mode[32];
+    unsigned long long a, b, c, d;
+    if (sscanf(line, "case %127s %llu %31s", name, &a, mode) == 3) {
+      assert_true(strcmp(mode, "adaptive") == 0 || strcmp(mode, "fixed") == 0);
+      shmrpc_spin_policy_init(&p, (uint32_t)a, strcmp(mode, "fixed") == 0);
+      now = 1000000000; /* not 0, which means "unknown" */
+      in_case = true;
+      continue;
+    }
+    if (sscanf(line, "counts %llu %llu %llu", &a, &b, &c) == 3) {
+      assert_true(in_case);
+      if (p.caught != a || p.parked != b || p.probes != c)
+        fail_msg("%s: counts %llu %llu %llu, the table says %llu %llu %llu",
+                 name, (unsigned long long)p.caught,
+                 (unsigned long long)p.parked, (unsigned long long)p.probes,
+                 a, b, c);
+      continue;
+    }
+    /* SPIN caught BUDGET, or SPIN parked WAITED GAP BUDGET */
+    int n = sscanf(line, "%llu %31s %llu %llu %llu", &a, word, &b, &c, &d);
+    bool caught = n == 3 && strcmp(word, "caught") == 0;
+    if (!caught && !(n == 5 && strcmp(word, "parked") == 0))
+      fail_msg("policy.txt line %d: cannot read \"%s\"", line_no, line);
+    assert_true(in_case);
+    uint32_t spun = shmrpc_spin_policy_begin(&p);
+    if (spun != a)
+      fail_msg("%s (line %d): the wait spins %u ns, the table says %llu", name,
+               line_no, spun, a);
+    unsigned long long budget = caught ? b : d;
+    if (caught) {
+      shmrpc_spin_policy_observe(&p, true, 0, 0);
+    } else {
+      now += c + b;
+      shmrpc_spin_policy_observe(&p, false, b, now);
+    }
+    if (p.budget_ns != budget)
+      fail_msg("%s (line %d): budget %u ns after the wait, the table says "
+               "%llu",
+               name, line_no, p.budget_ns, budget);
+    waits++;
   }
-  assert_int_equal(p.parked, 7);
-  /* Just over eight caps counts as idle. */
-  shmrpc_spin_policy_init(&p, 50 * US, false);
-  shmrpc_spin_policy_observe(&p, false, 400 * US + 1);
-  assert_int_equal(p.budget_ns, 25 * US);
+  free(text);
+  return waits;
 }
 
-/* A peer a wake-up away (waits between one and eight caps) leaves the
- * budget where it is, full or empty. */
-static void spin_policy_slow_peer_keeps_the_budget(void **state) {
+static void spin_policy_follows_the_shared_table(void **state) {
   (void)state;
-  shmrpc_spin_policy_t p;
-  shmrpc_spin_policy_init(&p, 50 * US, false);
-  shmrpc_spin_policy_observe(&p, false, 50 * US + 1);
-  shmrpc_spin_policy_observe(&p, false, 400 * US);
-  assert_int_equal(p.budget_ns, 50 * US);
-  for (int i = 0; i < 5; i++)
-    shmrpc_spin_policy_observe(&p, false, 10 * MS);
-  shmrpc_spin_policy_observe(&p, false, 90 * US);
-  assert_int_equal(p.budget_ns, 0);
-  assert_int_equal(p.parked, 8);
+  assert_true(run_policy_table() > 50);
 }
 
-/* A wait that parked but ended within the cap: a longer spin would have
- * caught it, so the budget grows back, from 0 to a quarter, then doubling
- * up to the cap. */
-static void spin_policy_near_miss_grows_the_budget(void **state) {
+/* C only: a huge cap neither overflows when doubling nor when probing. */
+static void spin_policy_huge_cap_does_not_overflow(void **state) {
   (void)state;
   shmrpc_spin_policy_t p;
-  shmrpc_spin_policy_init(&p, 50 * US, false);
-  for (int i = 0; i < 5; i++)
-    shmrpc_spin_policy_observe(&p, false, 10 * MS);
-  assert_int_equal(p.budget_ns, 0);
-  shmrpc_spin_policy_observe(&p, false, 20 * US);
-  assert_int_equal(p.budget_ns, 12500);
-  shmrpc_spin_policy_observe(&p, false, 50 * US);
-  assert_int_equal(p.budget_ns, 25 * US);
-  shmrpc_spin_policy_observe(&p, false, 30 * US);
-  assert_int_equal(p.budget_ns, 50 * US);
-  shmrpc_spin_policy_observe(&p, false, 40 * US);
-  assert_int_equal(p.budget_ns, 50 * US); /* never above the cap */
-}
-
-/* A fixed policy counts but never changes its budget; a cap of 0 stays 0;
- * a huge cap does not overflow when doubling. */
-static void spin_policy_fixed_and_edge_caps(void **state) {
-  (void)state;
-  shmrpc_spin_policy_t p;
-  shmrpc_spin_policy_init(&p, 50 * US, true);
-  shmrpc_spin_policy_observe(&p, false, 10 * MS);
-  shmrpc_spin_policy_observe(&p, true, 0);
-  assert_int_equal(p.budget_ns, 50 * US);
-  assert_int_equal(p.parked, 1);
-  assert_int_equal(p.caught, 1);
-  shmrpc_spin_policy_init(&p, 0, false);
-  shmrpc_spin_policy_observe(&p, false, 0);
-  assert_int_equal(p.budget_ns, 0);
   shmrpc_spin_policy_init(&p, UINT32_MAX, false);
   p.budget_ns = UINT32_MAX / 2 + 10;
-  shmrpc_spin_policy_observe(&p, false, 1);
+  shmrpc_spin_policy_observe(&p, false, 1, 0);
   assert_int_equal(p.budget_ns, UINT32_MAX);
+  p.budget_ns = 0;
+  p.near = SHMRPC_SPIN_PROBE_AFTER;
+  assert_int_equal(shmrpc_spin_policy_begin(&p), UINT32_MAX);
 }
 
-/* --- end to end: a channel whose client sends every 5 ms --- */
+/* --- end to end: a client that sends at a pace, a server that receives --- */
 
-typedef struct ui_sender_s {
+typedef struct paced_sender_s {
   shmrpc_channel_t *ch;
+  const uint32_t *pauses_ms; /* before each message */
   int count;
-} ui_sender_t;
+} paced_sender_t;
 
-static void *send_every_5ms(void *arg) {
-  ui_sender_t *s = arg;
-  struct timespec pause = {0, 5 * 1000 * 1000};
+static void *send_paced(void *arg) {
+  paced_sender_t *s = arg;
   for (int i = 0; i < s->count; i++) {
+    struct timespec pause = {0, (long)s->pauses_ms[i] * 1000 * 1000};
     nanosleep(&pause, NULL);
     uint8_t byte = (uint8_t)i;
     assert_int_equal(shmrpc_channel_send(s->ch, SHMRPC_BINARY, &byte, 1, -1), 0);
@@ -128,18 +123,21 @@ static void *send_every_5ms(void *arg) {
   return NULL;
 }
 
-/* Opens a pair whose client sends `count` one-byte messages, one every
- * 5 ms, receives them on the server side and returns its rx policy. */
-static shmrpc_spin_policy_t receive_at_ui_rate(bool spin_fixed, int count) {
+/* Opens a pair whose client sends `count` one-byte messages, each after
+ * its pause, receives them on the server side (spin cap `spin_ns`) and
+ * returns the server's rx policy. */
+static shmrpc_spin_policy_t receive_paced(uint32_t spin_ns, bool spin_fixed,
+                                          const uint32_t *pauses_ms,
+                                          int count) {
   test_pair_t pair;
   shmrpc_channel_options_t opts;
   shmrpc_channel_options_init(&opts);
-  opts.spin_ns = 50 * US;
+  opts.spin_ns = spin_ns;
   opts.spin_fixed = spin_fixed;
   test_pair_open(&pair, 4096, 4096, NULL, &opts);
-  ui_sender_t sender = {&pair.client, count};
+  paced_sender_t sender = {&pair.client, pauses_ms, count};
   pthread_t thread;
-  test_thread_start(&thread, send_every_5ms, &sender);
+  test_thread_start(&thread, send_paced, &sender);
   for (int i = 0; i < count; i++) {
     shmrpc_msg_t msg;
     assert_int_equal(shmrpc_channel_recv(&pair.server, &msg, -1), 1);
@@ -149,6 +147,15 @@ static shmrpc_spin_policy_t receive_at_ui_rate(bool spin_fixed, int count) {
   shmrpc_channel_spin_stats(&pair.server, &rx, NULL);
   test_pair_free(&pair);
   return rx;
+}
+
+/* A message every 5 ms, with a 50 µs cap. */
+static shmrpc_spin_policy_t receive_at_ui_rate(bool spin_fixed, int count) {
+  uint32_t pauses[16];
+  assert_true(count <= 16);
+  for (int i = 0; i < count; i++)
+    pauses[i] = 5;
+  return receive_paced(50 * US, spin_fixed, pauses, count);
 }
 
 /* The server's waits for data last about 5 ms each: after five of them it
@@ -172,16 +179,35 @@ static void spin_policy_fixed_channel_keeps_spinning(void **state) {
   assert_true(rx.parked >= 2);
 }
 
+/* --- end to end: a receiver whose peer is busy again --- */
+
+/* With a 5 ms cap: six messages 60 ms apart take the receiver's budget to
+ * 0 (idle periods), then messages 15 ms apart make waits a wake-up long in
+ * a busy exchange (more than a cap, periods within 8 caps); after four of
+ * them the receiver probes, spinning 40 ms, and catches the next message,
+ * which brings its budget back. Without the probe it would park at once
+ * for good and catch nothing. Counts only, and roomy times: a pause that
+ * overruns by 25 ms on a loaded machine starts the count again (or makes
+ * a probe park, and the next one wait for 8), and 24 messages leave room
+ * for that. */
+static void spin_policy_receiver_probes_when_the_peer_is_busy_again(void **state) {
+  (void)state;
+  enum { IDLE = 6, BUSY = 24 };
+  uint32_t pauses[IDLE + BUSY];
+  for (int i = 0; i < IDLE + BUSY; i++)
+    pauses[i] = i < IDLE ? 60 : 15;
+  shmrpc_spin_policy_t rx = receive_paced(5 * MS, false, pauses, IDLE + BUSY);
+  assert_true(rx.probes >= 1);
+  assert_true(rx.caught >= 1);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(spin_policy_starts_at_the_cap),
-      cmocka_unit_test(spin_policy_caught_waits_keep_the_budget),
-      cmocka_unit_test(spin_policy_rare_peer_parks_at_once),
-      cmocka_unit_test(spin_policy_near_miss_grows_the_budget),
-      cmocka_unit_test(spin_policy_slow_peer_keeps_the_budget),
-      cmocka_unit_test(spin_policy_fixed_and_edge_caps),
+      cmocka_unit_test(spin_policy_follows_the_shared_table),
+      cmocka_unit_test(spin_policy_huge_cap_does_not_overflow),
       cmocka_unit_test(spin_policy_ui_rate_receiver_parks),
       cmocka_unit_test(spin_policy_fixed_channel_keeps_spinning),
+      cmocka_unit_test(spin_policy_receiver_probes_when_the_peer_is_busy_again),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

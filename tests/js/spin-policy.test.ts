@@ -16,56 +16,62 @@ import { SpinPolicy } from "../../js/src/channel/spin.js";
 import { InProcessService, type InProcessOptions } from "../../js/src/node.js";
 import { packageRoot } from "../../js/src/native/addon.js";
 import { RpcClient } from "../../js/src/rpc/index.js";
+import { GreeterClient } from "../../examples/greeter/gen/greeter_pb.js";
 import { RpcTest, RpcTestClient } from "./gen/rpc_test_pb.js";
 import { RecordingDoorbell } from "./helpers/recording-doorbell.js";
+import { readVector } from "./helpers/vectors.js";
+import { startWasmServiceInNode } from "./helpers/wasm-node.js";
 
 const servicesDir = process.env.SHMRPC_SERVICES_DIR ?? path.join(packageRoot(), "build/cmake/services");
 
-describe("SpinPolicy decisions", () => {
-  test("starts at the cap; waits caught while spinning keep the budget", () => {
-    const policy = new SpinPolicy(50);
-    for (let i = 0; i < 100; i++) policy.observe(true, 0);
-    assert.deepEqual(policy.stats(), { budgetMicros: 50, maxMicros: 50, fixed: false, caught: 100, parked: 0 });
-  });
+/** The cases of tests/vectors/spin/policy.txt, the table the C policy's test reads too. */
+function policyTable(): Array<{ name: string; lines: string[] }> {
+  const cases: Array<{ name: string; lines: string[] }> = [];
+  for (const raw of new TextDecoder().decode(readVector("spin/policy.txt")).split("\n")) {
+    const line = raw.trim();
+    if (line === "" || line.startsWith("#")) continue;
+    if (line.startsWith("case ")) cases.push({ name: line.split(/\s+/)[1]!, lines: [] });
+    cases.at(-1)!.lines.push(line);
+  }
+  return cases;
+}
 
-  test("a peer that answers later than the cap: the budget halves to 0 in five waits and stays", () => {
-    const policy = new SpinPolicy(50);
-    const budgets = [];
-    for (let i = 0; i < 7; i++) {
-      policy.observe(false, 10_000); // one call every 10 ms
-      budgets.push(policy.budgetMicros);
-    }
-    assert.deepEqual(budgets, [25, 12.5, 6.25, 3.125, 0, 0, 0]);
-    assert.equal(policy.parked, 7);
+describe("SpinPolicy decisions: the table the C policy passes too (tests/vectors/spin/policy.txt)", () => {
+  const cases = policyTable();
+  test("the table has the cases both languages check", () => {
+    assert.ok(cases.length >= 10, `${cases.length} cases`);
+    assert.ok(cases.some((c) => c.name === "probe_after_a_quiet_spell"));
   });
-
-  test("a wait that parked but ended within the cap grows the budget back, up to the cap", () => {
-    const policy = new SpinPolicy(50);
-    for (let i = 0; i < 5; i++) policy.observe(false, 10_000);
-    const budgets = [];
-    for (const waited of [20, 50, 30, 40]) {
-      policy.observe(false, waited);
-      budgets.push(policy.budgetMicros);
-    }
-    assert.deepEqual(budgets, [12.5, 25, 50, 50]);
-  });
-
-  test("a peer a wake-up away (between one and eight caps) leaves the budget, full or empty", () => {
-    const policy = new SpinPolicy(50);
-    policy.observe(false, 51);
-    policy.observe(false, 400);
-    assert.equal(policy.budgetMicros, 50);
-    for (let i = 0; i < 5; i++) policy.observe(false, 10_000);
-    policy.observe(false, 90);
-    assert.equal(policy.budgetMicros, 0);
-  });
-
-  test("a fixed policy counts its waits but keeps its budget", () => {
-    const policy = new SpinPolicy(50, true);
-    policy.observe(false, 10_000);
-    policy.observe(true, 0);
-    assert.deepEqual(policy.stats(), { budgetMicros: 50, maxMicros: 50, fixed: true, caught: 1, parked: 1 });
-  });
+  for (const { name, lines } of cases) {
+    test(name, () => {
+      let policy: SpinPolicy | undefined;
+      let clock = 0; // the end of the last wait, on the table's clock (µs)
+      for (const line of lines) {
+        const words = line.split(/\s+/);
+        if (words[0] === "case") {
+          assert.ok(words[3] === "adaptive" || words[3] === "fixed", line);
+          policy = new SpinPolicy(Number(words[2]) / 1000, words[3] === "fixed");
+          clock = 1_000_000; // not 0, which means "unknown"
+        } else if (words[0] === "counts") {
+          const { caught, parked, probes } = policy!.stats();
+          assert.deepEqual([caught, parked, probes], words.slice(1).map(Number), `${name}: ${line}`);
+        } else {
+          // SPIN caught BUDGET, or SPIN parked WAITED GAP BUDGET
+          const caught = words[1] === "caught";
+          assert.ok(caught ? words.length === 3 : words[1] === "parked" && words.length === 5, `cannot read "${line}"`);
+          const [spin, ...rest] = words.filter((_, i) => i !== 1).map((word) => Number(word) / 1000);
+          assert.equal(policy!.begin(), spin, `${name}: the wait spins (${line})`);
+          if (caught) {
+            policy!.observe(true, 0);
+          } else {
+            clock += rest[1]! + rest[0]!;
+            policy!.observe(false, rest[0]!, clock);
+          }
+          assert.equal(policy!.budgetMicros, rest.at(-1), `${name}: the budget after (${line})`);
+        }
+      }
+    });
+  }
 });
 
 describe("passive listeners and expect()", () => {
@@ -140,6 +146,57 @@ describe("the event loop's spin where the transport spins for nobody (Atomics do
     assert.equal(doorbell.parks.length, parks + 1);
     client.close();
     server.close();
+  });
+
+  test("at budget 0, after four waits a wake-up long in a busy exchange, the next wait probes: a reply there by then is caught and the budget is back", async () => {
+    // A 5 ms cap: idle periods are over 40 ms; waits of 15 ms, 15 ms
+    // apart, are a wake-up long in a busy exchange. Roomy, so that a
+    // loaded machine's late timers only start the count again.
+    const cap = 5000;
+    const segment = createSegment({ capacityC2S: 4096, capacityS2C: 4096 });
+    const client = new Channel(segment, { side: "client", doorbell: new RecordingDoorbell(), spinMicros: cap });
+    const server = new Channel(segment, { side: "server", doorbell: new RecordingDoorbell() });
+    let answerAtOnce = false;
+    client.onMessage(
+      (message) => {
+        // The peer answers each message at once as well: the answer is
+        // published before the next wait's spin (a probe) begins, while a
+        // wait that parks at once does not see it.
+        if (answerAtOnce && String(message.data) === "message") void server.send(FrameType.TEXT, "at once");
+      },
+      { passive: true },
+    );
+    await microtasks();
+    client.expect(true);
+    const waitFor = async (ms: number) => {
+      await microtasks();
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      await server.send(FrameType.TEXT, "message");
+      client.wake(); // what the doorbell's wake-up does
+    };
+    for (let i = 0; i < 5; i++) await waitFor(60);
+    assert.equal(client.loopSpinStats.budgetMicros, 0, JSON.stringify(client.loopSpinStats));
+    answerAtOnce = true;
+    for (let i = 0; i < 20 && client.loopSpinStats.probes === 0; i++) await waitFor(15);
+    await microtasks();
+    const stats = client.loopSpinStats;
+    assert.ok(stats.probes >= 1, JSON.stringify(stats));
+    assert.equal(stats.budgetMicros, cap, JSON.stringify(stats));
+    client.close();
+    server.close();
+  });
+
+  test("the spin publishes this tick's requests before it spins: a peer that spins answers within it (WebAssembly service in a Worker)", { timeout: 60000 }, async (t) => {
+    // The service spins up to 2 s for each request, the client's loop up
+    // to 200 ms for each reply: every reply should be caught spinning,
+    // unless the request still sits unpublished while the client spins.
+    const service = await startWasmServiceInNode("greeter", { serviceSpinMicros: 2_000_000, channel: { spinMicros: 200_000, spinFixed: true } });
+    t.after(() => service.terminate());
+    const greeter = new GreeterClient(new RpcClient(service.channel));
+    const calls = 10;
+    for (let i = 0; i < calls; i++) assert.equal((await greeter.sayHello({ name: "spin" })).message, "Hello, spin!");
+    const stats = service.channel.loopSpinStats;
+    assert.ok(stats.caught >= calls / 2, JSON.stringify(stats));
   });
 
   test("spinFixed keeps spinning the cap", async () => {

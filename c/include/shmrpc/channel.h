@@ -201,6 +201,15 @@ SHMRPC_EXTERN int shmrpc_channel_recv(shmrpc_channel_t *ch, shmrpc_msg_t *out,
  * peer. May be called from any thread. */
 SHMRPC_EXTERN void shmrpc_channel_close(shmrpc_channel_t *ch);
 
+/* Closes this side as shmrpc_channel_close does, but stores `state`
+ * (SHMRPC_STATE_CLOSED, _FAILED or _DEAD) into its state word: for a
+ * relay that stands in for a peer it forwards to (shmrpc/relay.h) and
+ * passes on how that peer ended, so the other end sees a dead server as
+ * dead. Idempotent as close: a side that already left OPEN keeps its
+ * state. Returns 0, or SHMRPC_EINVAL for another state. */
+SHMRPC_EXTERN int shmrpc_channel_close_as(shmrpc_channel_t *ch,
+                                          uint32_t state);
+
 /* True once the peer state is CLOSED, FAILED, DEAD (or a value the
  * protocol does not define). */
 SHMRPC_EXTERN bool shmrpc_channel_peer_closed(const shmrpc_channel_t *ch);

@@ -84,44 +84,77 @@ typedef struct shmrpc_parking_s {
 
 /* --- how long to spin (docs/PROTOCOL.md section 4, "Spin budgets") --- */
 
-/* A wait that parks and lasts longer than this many times the cap saw an
- * idle peer, not a slow one (rule 4 below). */
+/* A wait that parks and ends more than this many times the cap after the
+ * previous wait ended saw an idle exchange, not a slow peer (rule 4
+ * below); a probe spins this many caps (rule 6). */
 #define SHMRPC_SPIN_IDLE_FACTOR 8u
+/* Waits a wake-up long in a busy exchange, in a row, before a probe; each
+ * probe that parks doubles it, up to SHMRPC_SPIN_PROBE_AFTER_MAX. */
+#define SHMRPC_SPIN_PROBE_AFTER 4u
+#define SHMRPC_SPIN_PROBE_AFTER_MAX 256u
 
 /* The spin budget of one kind of wait (a channel's wait for data, its wait
  * for space, an event loop's wait for replies), learned from the waits
  * themselves so that a burst spins and a caller that comes rarely parks
- * at once. Rules, applied by shmrpc_spin_policy_observe after each wait:
+ * at once. The same rules as TypeScript's SpinPolicy, checked by one table
+ * (tests/vectors/spin/policy.txt). shmrpc_spin_policy_begin says how long
+ * a wait spins; shmrpc_spin_policy_observe applies the rules after it. A
+ * parked wait's *period* runs from the end of the previous wait to its own
+ * end (its own length when the previous one ended spinning):
  * 1. The budget starts at max_ns and never exceeds it.
  * 2. A wait that ended while spinning leaves the budget as it is.
- * 3. A wait that parked and ended within max_ns of its start (the peer
- *    answered soon after the spin gave up: a longer spin would have caught
- *    it) doubles the budget; from 0 it grows to max_ns / 4.
- * 4. A wait that parked and ended later than SHMRPC_SPIN_IDLE_FACTOR times
- *    max_ns (the peer was idle: a caller at a UI's rate) halves the
- *    budget; below max_ns / 16 it becomes 0, so such a waiter parks at
- *    once after five such waits from the full budget.
- * 5. A wait in between (the peer answers on the budget's scale, a wake-up
- *    away) leaves the budget: spins catch such a peer often enough.
+ * 3. A wait that parked with a period over SHMRPC_SPIN_IDLE_FACTOR times
+ *    max_ns (an idle exchange: a caller at a UI's rate, on either side)
+ *    halves the budget; below max_ns / 16 it becomes 0, so both sides of
+ *    such an exchange park at once after five calls.
+ * 4. Otherwise a wait that parked and ended within max_ns of its start (a
+ *    longer spin would have caught it) doubles the budget; from 0 it grows
+ *    to max_ns / 4.
+ * 5. Otherwise (the wait paid a wake-up in a busy exchange) the budget
+ *    stays.
+ * 6. The probe: after SHMRPC_SPIN_PROBE_AFTER rule-5 waits in a row, the
+ *    next wait spins SHMRPC_SPIN_IDLE_FACTOR caps. A wait measures this
+ *    side's own wake-up too, so without probes two sides that both park
+ *    (after a quiet spell, or each spinning while the other sleeps) would
+ *    pay two wake-ups per call for good. A probe spans the peer's wake-up
+ *    and answer: caught, the budget is back at max_ns and the peer, which
+ *    gets its answer while it still spins, catches the next message too.
+ *    Every other wait, and every probe, starts the count again. A probe
+ *    that parks (the peer did not get a CPU in time: spinning only delays
+ *    it on an oversubscribed machine) doubles the count the next probe
+ *    needs, up to SHMRPC_SPIN_PROBE_AFTER_MAX; a wait that ends spinning
+ *    sets it back to SHMRPC_SPIN_PROBE_AFTER.
  * A fixed policy always spins max_ns (the behaviour before adaptive
  * spinning). One thread at a time uses a policy; it is private memory. */
 typedef struct shmrpc_spin_policy_s {
-  uint32_t max_ns;    /* the configured budget: the cap */
-  uint32_t budget_ns; /* what the next wait spins */
-  bool fixed;         /* always spin max_ns */
-  uint64_t caught;    /* waits that ended while spinning */
-  uint64_t parked;    /* waits that parked */
+  uint32_t max_ns;      /* the configured budget: the cap */
+  uint32_t budget_ns;   /* what the next wait spins, unless it probes */
+  bool fixed;           /* always spin max_ns */
+  bool probing;         /* the wait under way is a probe (rule 6) */
+  uint32_t near;        /* rule-5 waits in a row */
+  uint32_t probe_after; /* rule-5 waits in a row the next probe needs */
+  uint64_t last_end_ns; /* end of the last wait that parked; 0: unknown */
+  uint64_t caught;      /* waits that ended while spinning */
+  uint64_t parked;      /* waits that parked */
+  uint64_t probes;      /* waits that were probes */
 } shmrpc_spin_policy_t;
 
 /* Starts `policy` at the full budget `max_ns`; fixed or adaptive. */
 SHMRPC_EXTERN void shmrpc_spin_policy_init(shmrpc_spin_policy_t *policy,
                                            uint32_t max_ns, bool fixed);
 
+/* How long the wait that begins now spins, in nanoseconds: the budget, or
+ * SHMRPC_SPIN_IDLE_FACTOR caps when it is a probe (rule 6). Call it when a
+ * wait begins, then shmrpc_spin_policy_observe when it ends; a wait that
+ * is never reported (its condition held at once) changes nothing. */
+SHMRPC_EXTERN uint32_t shmrpc_spin_policy_begin(shmrpc_spin_policy_t *policy);
+
 /* Applies the rules above to one wait: `caught` when it ended while
- * spinning, else it parked and ended `waited_ns` after it began. */
+ * spinning (the other arguments unused), else it parked, lasted
+ * `waited_ns` and ended at `ended_ns` (shmrpc_now_ns()). */
 SHMRPC_EXTERN void shmrpc_spin_policy_observe(shmrpc_spin_policy_t *policy,
-                                              bool caught,
-                                              uint64_t waited_ns);
+                                              bool caught, uint64_t waited_ns,
+                                              uint64_t ended_ns);
 
 /* --- parking and waking (docs/PROTOCOL.md section 4) --- */
 
@@ -144,7 +177,8 @@ SHMRPC_EXTERN int shmrpc_park(uint32_t *wait_word,
                               uint32_t spin_ns, shmrpc_ready_fn ready,
                               void *ctx);
 
-/* As shmrpc_park, spinning for `policy`'s budget and telling the policy
+/* As shmrpc_park, spinning as long as `policy` says
+ * (shmrpc_spin_policy_begin: its budget, or a probe) and telling the policy
  * how the wait went (a wait that needed neither spin nor park does not
  * count). */
 SHMRPC_EXTERN int shmrpc_park_spin(uint32_t *wait_word,

@@ -45,6 +45,12 @@ export interface ChannelOwner {
   peerGone(): void;
   /** channel.wake(), as a function to hand to doorbell.parkInLoop. */
   readonly wakeTask: () => void;
+  /**
+   * Publishes the frames written so far now (they are otherwise published
+   * together in a microtask) and wakes the peer if it is parked: a spin
+   * for replies must not begin before their requests are out.
+   */
+  publishSends(): void;
 }
 
 export class ChannelLink {

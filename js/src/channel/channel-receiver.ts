@@ -72,6 +72,8 @@ export class ChannelReceiver {
    */
   readonly loopSpin: SpinPolicy;
   private loopSpinQueued = false;
+  /** How long the queued loop spin spins (loopSpin.begin()), in microseconds. */
+  private loopSpinMicros = 0;
   /** When the current wait in the event loop began (performance.now()), 0 when none. */
   private loopWaitBegan = 0;
 
@@ -188,15 +190,16 @@ export class ChannelReceiver {
     const deadline = timeoutMs < 0 ? Infinity : performance.now() + timeoutMs;
     const words = this.link.words;
     const wordIndex = this.consumerWait >> 2;
-    /** performance.now() when the wait began (0: no wait yet), and whether it parked. */
+    /** performance.now() when the wait began (0: no wait yet), whether it parked, and how long it spins. */
     let began = 0;
     let parked = false;
+    let spinMicros = 0;
     try {
       for (;;) {
         const message = this.reader.next();
         this.releaseRx();
         if (message) {
-          if (began !== 0) this.spin.observe(!parked, parked ? (performance.now() - began) * 1000 : 0);
+          if (began !== 0) this.observeWait(this.spin, parked, began);
           return message;
         }
         if (this.link.peerEnded()) {
@@ -205,13 +208,16 @@ export class ChannelReceiver {
           throw this.streamError ?? new ShmrpcError("ECLOSED", "the peer closed the channel");
         }
         const start = performance.now();
-        if (began === 0) began = start;
-        if (this.spinForData(start, deadline)) continue;
+        if (began === 0) {
+          began = start;
+          spinMicros = this.spin.begin();
+        }
+        if (this.spinForData(start, spinMicros, deadline)) continue;
         const now = performance.now();
         parked = true;
         if (now >= deadline) {
           // A poll (timeout 0) is no wait; a timeout is a peer not coming soon.
-          if (timeoutMs !== 0) this.spin.observe(false, (now - began) * 1000);
+          if (timeoutMs !== 0) this.observeWait(this.spin, true, began);
           return undefined;
         }
         // Announce the sleep, then look once more (docs/PROTOCOL.md section 4).
@@ -238,7 +244,7 @@ export class ChannelReceiver {
     const words = this.link.words;
     const waitIndex = this.consumerWait >> 2;
     if (this.loopWaitBegan !== 0) {
-      this.loopSpin.observe(false, (performance.now() - this.loopWaitBegan) * 1000);
+      this.observeWait(this.loopSpin, true, this.loopWaitBegan);
       this.loopWaitBegan = 0;
     }
     try {
@@ -289,9 +295,9 @@ export class ChannelReceiver {
    */
   private park(): boolean {
     const doorbell = this.link.doorbell;
-    if (doorbell.watchesBeforeBlocking || doorbell.parkInLoop === undefined || this.loopSpin.budgetMicros === 0) {
-      return this.parkNow();
-    }
+    if (doorbell.watchesBeforeBlocking || doorbell.parkInLoop === undefined) return this.parkNow();
+    this.loopSpinMicros = this.loopSpin.begin();
+    if (this.loopSpinMicros === 0) return this.parkNow();
     if (!this.loopSpinQueued) {
       this.loopSpinQueued = true;
       queueMicrotask(this.loopSpinTask);
@@ -302,9 +308,12 @@ export class ChannelReceiver {
   private readonly loopSpinTask = (): void => {
     this.loopSpinQueued = false;
     if (this.streamEnded || this.draining || !this.waiting()) return;
+    // The requests of this tick first: otherwise the spin waits for replies
+    // to requests the peer cannot see yet (their publish is a later microtask).
+    this.owner.publishSends();
     const ring = this.reader.ring;
     const began = performance.now();
-    if (spinUntil(began + this.loopSpin.budgetMicros / 1000, () => ring.readable() > 0 || this.link.peerEnded())) {
+    if (spinUntil(began + this.loopSpinMicros / 1000, () => ring.readable() > 0 || this.link.peerEnded())) {
       this.loopSpin.observe(true, 0);
       this.drain();
     } else if (this.parkNow()) {
@@ -437,9 +446,15 @@ export class ChannelReceiver {
     if (this.reader.ring.release()) this.link.wakeWord(this.producerWait);
   }
 
-  /** Spins from `start` until data arrives (true), or the spin budget or deadline passes (false). */
-  private spinForData(start: number, deadline: number): boolean {
-    const budget = this.spin.budgetMicros;
+  /** Reports a wait that began at `began` (performance.now()) and ends now to `policy`. */
+  private observeWait(policy: SpinPolicy, parked: boolean, began: number): void {
+    if (!parked) return policy.observe(true, 0);
+    const now = performance.now();
+    policy.observe(false, (now - began) * 1000, now * 1000);
+  }
+
+  /** Spins from `start` until data arrives (true), or `budget` microseconds or the deadline pass (false). */
+  private spinForData(start: number, budget: number, deadline: number): boolean {
     if (budget === 0) return false;
     const ring = this.reader.ring;
     return spinUntil(Math.min(deadline, start + budget / 1000), () => ring.readable() > 0);

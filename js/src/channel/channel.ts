@@ -93,6 +93,9 @@ export class Channel implements AsyncIterable<Message> {
       updateKeepAlive: () => this.updateKeepAlive(),
       peerGone: () => this.peerGone(),
       wakeTask: () => this.wake(),
+      publishSends: () => {
+        if (this.link.ownState === PeerState.OPEN) this.sender.flush();
+      },
     };
     this.link = new ChannelLink(region, layout, doorbell);
     this.stats = this.link.stats;

@@ -65,26 +65,44 @@ export interface NativeXprocOptions {
 
 /** The addon's XprocClient: one cross-process connection (js/native/xproc_client.h). */
 export interface NativeXprocClient extends NativeLoopHold {
-  /** The segment: a SharedArrayBuffer over the memory the server shares. */
-  readonly buffer: SharedArrayBuffer;
-  /** futex_wake on one of the segment's four wait words. */
+  /**
+   * The direct route: a SharedArrayBuffer over the memory the server
+   * shares. Throws an Error with code EXTERNAL_REFUSED where the runtime
+   * refuses buffers over memory V8 did not allocate (Electron).
+   */
+  mapSegment(): SharedArrayBuffer;
+  /**
+   * The relay route: JavaScript's own segment (formatted, its client side
+   * open), relayed to the server's by two native threads (c/include/shmrpc/relay.h).
+   */
+  startRelay(segment: Uint8Array, options: { spinMicros?: number; spinFixed?: boolean }): void;
+  /** The mapping's SharedArrayBuffer once mapSegment() made it (undefined when relayed, or closed). */
+  readonly buffer: SharedArrayBuffer | undefined;
+  /** The ring capacities the server granted: [client to server, server to client]. */
+  readonly capacities: [number, number];
+  /** futex_wake on one of the segment's four wait words (JavaScript's segment on either route). */
   ring(waitWordOffset: number): void;
   /** futex_wait while the word equals `expected`; false on timeout. */
   wait(waitWordOffset: number, expected: number, timeoutMs: number): boolean;
   /** Holds the event loop open while true. */
   keepAlive(active: boolean): void;
-  /** Stops watching and closes the connection's descriptors. */
+  /** Stops the relay, stops watching and closes the connection's descriptors. */
   close(): void;
   readonly serverPid: number;
   /** False once the socket hung up (the server is gone) or after close(). */
   readonly connected: boolean;
-  /** How often the server woke the event loop (through the eventfd). */
+  /** Messages the relay forwarded: [to the server, to JavaScript]. */
+  readonly relayCounts: [number, number];
+  /** How often the server (or the relay) woke the event loop. */
   readonly loopWakeUps: number;
   /** Whether the event loop spins for the server before it blocks. */
   readonly loopSpins: boolean;
-  /** The event loop spin's policy (js/native/wake_glue.h SpinStats). */
+  /** The event loop spin's policy (js/native/wake_glue.h SpinStats), once a route is chosen. */
   readonly loopSpinStats: SpinStats;
 }
+
+/** NativeXprocClient.mapSegment's error code where buffers over outside memory are refused. */
+export const EXTERNAL_REFUSED = "ERR_SHMRPC_EXTERNAL_REFUSED";
 
 export interface NativeAddon {
   /**

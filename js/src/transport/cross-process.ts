@@ -6,26 +6,32 @@
  * (docs/PROTOCOL.md section 9).
  *
  * The addon connects (a Unix socket in the user's runtime directory),
- * receives the segment's memfd and maps it; JavaScript sees the mapping as
- * a SharedArrayBuffer (docs/CROSS-PROCESS.md says why and what that costs).
+ * receives the segment's memfd and maps it. JavaScript then reaches that
+ * memory by one of two routes (docs/CROSS-PROCESS.md says why and what
+ * each costs):
+ * - direct: the mapping is a SharedArrayBuffer, the channel runs on it;
+ * - relay (Electron, or `relay: true`): JavaScript allocates a segment of
+ *   its own and native threads forward every message between it and the
+ *   mapping with the C channel core.
  * Wake-ups work as in-process, except that the server wakes an event loop
- * through an eventfd. When the server dies, the socket hangs up and the
- * transport reports the peer dead (`channel.peerDied`): the channel fails
- * what was pending, an RpcClient's calls with UNAVAILABLE.
+ * through an eventfd (direct) or the relay through a uv_async. When the
+ * server dies, the socket hangs up and the transport reports the peer dead
+ * (`channel.peerDied`): the channel fails what was pending, an RpcClient's
+ * calls with UNAVAILABLE.
  */
 import type { Channel } from "../channel/channel.js";
-import type { Doorbell } from "../channel/doorbell.js";
+import { createSegment } from "../channel/segment.js";
 import { setNativeCopy } from "../shared-copy.js";
 import { ShmrpcError, errorCodeValues, type ShmrpcErrorCode } from "../errors.js";
-import { loadAddon, type NativeXprocClient } from "../native/addon.js";
-import { LoopHold } from "../native/loop-hold.js";
+import { EXTERNAL_REFUSED, loadAddon, type NativeXprocClient } from "../native/addon.js";
+import { AddonDoorbell } from "../native/addon-doorbell.js";
 import type { SpinStats } from "../channel/spin.js";
 import { openChannel, type Connection, type Transport, type TransportChannel } from "./transport.js";
 
 export interface ConnectOptions {
   /** Where the server listens; default the user's runtime directory. */
   runtimeDir?: string;
-  /** Bytes per ring, a power of two; default the server's (1 MiB for shmrpc-host). */
+  /** Bytes per ring, a power of two (relayed: on both segments); default the server's (1 MiB for shmrpc-host). */
   capacity?: number;
   /**
    * Spin budget before parking, in microseconds (receiveSync, senders):
@@ -41,26 +47,14 @@ export interface ConnectOptions {
   maxMessageBytes?: number;
   /** How long to wait for the server's answer, in milliseconds. Default 5000. */
   timeoutMs?: number;
-}
-
-/** Doorbell over the addon's connection; holds the loop open for the channel. */
-class XprocDoorbell implements Doorbell {
-  readonly watchesBeforeBlocking: boolean;
-  private readonly hold: LoopHold;
-
-  constructor(private readonly client: NativeXprocClient) {
-    this.watchesBeforeBlocking = client.loopSpins;
-    this.hold = new LoopHold(client);
-  }
-  ring(waitWordOffset: number): void {
-    this.client.ring(waitWordOffset);
-  }
-  wait(waitWordOffset: number, expected: number, timeoutMs: number): boolean {
-    return this.client.wait(waitWordOffset, expected, timeoutMs);
-  }
-  keepAlive(active: boolean): void {
-    this.hold.set(active);
-  }
+  /**
+   * How JavaScript reaches the server's memory (docs/CROSS-PROCESS.md):
+   * `true` relays through a segment of its own (one extra copy and a
+   * thread hand-off per message), `false` maps it directly (and fails
+   * where the runtime refuses that, as Electron does). Default: directly
+   * where the runtime allows it, else the relay.
+   */
+  relay?: boolean;
 }
 
 /**
@@ -73,29 +67,58 @@ interface CallbackRoute {
   to: CrossProcessTransport | undefined;
 }
 
-/** The addon's connection (the mapped segment, its socket and eventfd) as a Transport. */
+/** The relay threads' spin options (they spin as this side does). */
+type RelaySpin = Pick<ConnectOptions, "spinMicros" | "spinFixed">;
+
+/** The addon's connection (its socket, and the mapped segment or the relay to it) as a Transport. */
 class CrossProcessTransport implements Transport {
   readonly side = "client";
   readonly segment: SharedArrayBuffer;
-  readonly doorbell: XprocDoorbell;
+  readonly doorbell: AddonDoorbell;
   private channel: TransportChannel | undefined;
 
+  /**
+   * Over `mapped` (the direct route), or, without it, over a segment of
+   * JavaScript's own with rings of `capacities`, relayed once started.
+   */
   constructor(
     readonly client: NativeXprocClient,
     private readonly route: CallbackRoute,
+    mapped: SharedArrayBuffer | undefined,
+    private readonly relay: { capacities: [number, number]; spin: RelaySpin } | undefined,
   ) {
-    this.segment = client.buffer;
-    this.doorbell = new XprocDoorbell(client);
+    if (mapped) {
+      this.segment = mapped;
+      this.doorbell = new AddonDoorbell(client);
+    } else {
+      const [capacityC2S, capacityS2C] = relay!.capacities;
+      this.segment = createSegment({ capacityC2S, capacityS2C });
+      this.doorbell = new AddonDoorbell();
+    }
     route.to = this;
+  }
+
+  get relayed(): boolean {
+    return this.relay !== undefined;
   }
 
   start(channel: TransportChannel): void {
     this.channel = channel;
+    if (this.relay) {
+      // The channel is OPEN on JavaScript's segment: the relay tells the
+      // server its limit, and wakes and watches this segment from now on.
+      const { spinMicros, spinFixed } = this.relay.spin;
+      this.client.startRelay(new Uint8Array(this.segment), {
+        ...(spinMicros !== undefined && { spinMicros }),
+        ...(spinFixed !== undefined && { spinFixed }),
+      });
+      this.doorbell.attach(this.client);
+    }
     // The server may have gone between the handshake and now.
     if (!this.client.connected) this.serverGone();
   }
 
-  /** The server woke the event loop (its eventfd). */
+  /** The server (or the relay) woke the event loop. */
   wake(): void {
     this.channel?.wake();
   }
@@ -106,8 +129,10 @@ class CrossProcessTransport implements Transport {
   }
 
   /**
-   * Stops watching and closes the descriptors; the mapping is unmapped
-   * once the buffer is collected (nothing of the addon holds it then).
+   * Stops the relay (what this side sent before it closed still reaches
+   * the server), stops watching and closes the descriptors; a mapping is
+   * unmapped once its buffer is collected (nothing of the addon holds it
+   * then).
    */
   close(): Promise<void> {
     this.client.close();
@@ -144,6 +169,11 @@ export class CrossProcessConnection implements Connection {
     return this.transport.client.serverPid;
   }
 
+  /** True when messages pass through the relay (docs/CROSS-PROCESS.md), false on the direct route. */
+  get relayed(): boolean {
+    return this.transport.relayed;
+  }
+
   /** False once the server went away (it died or stopped) or after close(). */
   get connected(): boolean {
     return this.transport.client.connected;
@@ -173,8 +203,10 @@ function checkOptions(name: unknown, options: ConnectOptions): void {
       throw new TypeError(`connect: options.${key} must be a number >= 0`);
     }
   }
-  if (options.spinFixed !== undefined && typeof options.spinFixed !== "boolean") {
-    throw new TypeError("connect: options.spinFixed must be a boolean");
+  for (const key of ["spinFixed", "relay"] as const) {
+    if (options[key] !== undefined && typeof options[key] !== "boolean") {
+      throw new TypeError(`connect: options.${key} must be a boolean`);
+    }
   }
   if (options.runtimeDir !== undefined && typeof options.runtimeDir !== "string") {
     throw new TypeError("connect: options.runtimeDir must be a string");
@@ -184,7 +216,8 @@ function checkOptions(name: unknown, options: ConnectOptions): void {
 /**
  * Attaches to the service listening under `name`. Resolves with the
  * connection once the server has handed over the segment; `connection.channel`
- * is used as any channel (`new RpcClient(connection.channel)`). Rejects with
+ * is used as any channel (`new RpcClient(connection.channel)`), on either
+ * route (`options.relay`, `connection.relayed`). Rejects with
  * ShmrpcError ENOSERVER (nobody listens under that name), EACCES (an owner,
  * mode or credential check failed, here or in the server), EAGAIN (the
  * server is full), EINVAL, EVERSION, EPROTO, ETIMEDOUT or ESYSTEM; the
@@ -218,11 +251,31 @@ export async function connect(name: string, options: ConnectOptions = {}): Promi
     }
     throw error;
   }
-  const transport = new CrossProcessTransport(client, route);
   try {
-    return new CrossProcessConnection(transport, options);
+    const mapped = options.relay === true ? undefined : mapSegment(client, options.relay === false);
+    const relay = mapped ? undefined : { capacities: relayCapacities(client, options), spin: options };
+    return new CrossProcessConnection(new CrossProcessTransport(client, route, mapped, relay), options);
   } catch (error) {
     client.close();
     throw error;
   }
+}
+
+/**
+ * The direct route's buffer; undefined where the runtime refuses buffers
+ * over memory V8 did not allocate (Electron), unless the direct route is
+ * `required`.
+ */
+function mapSegment(client: NativeXprocClient, required: boolean): SharedArrayBuffer | undefined {
+  try {
+    return client.mapSegment();
+  } catch (error) {
+    if (required || (error as { code?: string }).code !== EXTERNAL_REFUSED) throw error;
+    return undefined;
+  }
+}
+
+/** JavaScript's own segment has the rings asked for, else those the server granted. */
+function relayCapacities(client: NativeXprocClient, options: ConnectOptions): [number, number] {
+  return options.capacity !== undefined ? [options.capacity, options.capacity] : client.capacities;
 }

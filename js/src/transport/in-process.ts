@@ -7,13 +7,12 @@
  * service thread returning is the peer's death.
  */
 import type { Channel } from "../channel/channel.js";
-import type { Doorbell } from "../channel/doorbell.js";
 import type { SpinStats } from "../channel/spin.js";
 import { Offset, PeerState } from "../channel/layout.js";
 import { createSegment } from "../channel/segment.js";
 import { ShmrpcError } from "../errors.js";
 import { loadAddon, type NativeServiceHost } from "../native/addon.js";
-import { LoopHold } from "../native/loop-hold.js";
+import { AddonDoorbell } from "../native/addon-doorbell.js";
 import { setNativeCopy } from "../shared-copy.js";
 import { openChannel, type Connection, type Transport, type TransportChannel } from "./transport.js";
 
@@ -57,43 +56,6 @@ export interface InProcessOptions {
   closeGraceMs?: number;
 }
 
-/** Doorbell over the addon; holds the loop open for the channel and for close(). */
-class NativeDoorbell implements Doorbell {
-  private host: NativeServiceHost | undefined;
-  private hold: LoopHold | undefined;
-  private channelActive = false;
-  private exitWaiters = 0;
-
-  /**
-   * The addon's LoopSpin looks at the ring before the loop blocks. Read
-   * once: it only stops when the host is torn down with its environment.
-   */
-  watchesBeforeBlocking = false;
-
-  attach(host: NativeServiceHost): void {
-    this.host = host;
-    this.hold = new LoopHold(host);
-    this.watchesBeforeBlocking = host.loopSpins;
-  }
-  ring(waitWordOffset: number): void {
-    this.host?.ring(waitWordOffset);
-  }
-  wait(waitWordOffset: number, expected: number, timeoutMs: number): boolean {
-    return this.host ? this.host.wait(waitWordOffset, expected, timeoutMs) : false;
-  }
-  keepAlive(active: boolean): void {
-    this.channelActive = active;
-    this.update();
-  }
-  holdForExit(delta: number): void {
-    this.exitWaiters += delta;
-    this.update();
-  }
-  private update(): void {
-    this.hold?.set(this.channelActive || this.exitWaiters > 0);
-  }
-}
-
 /** How long close() waits for the service thread by default (InProcessOptions.closeGraceMs). */
 export const DEFAULT_CLOSE_GRACE_MS = 5000;
 
@@ -101,7 +63,7 @@ export const DEFAULT_CLOSE_GRACE_MS = 5000;
 class InProcessTransport implements Transport {
   readonly side = "client";
   readonly segment: SharedArrayBuffer;
-  readonly doorbell = new NativeDoorbell();
+  readonly doorbell = new AddonDoorbell();
   private host: NativeServiceHost | undefined;
   private channel: TransportChannel | undefined;
   private exitListeners: Array<(abandoned?: ShmrpcError) => void> = [];

@@ -3,11 +3,12 @@
  * what stayed behind (tests/js/cross-process-close.test.ts; run with
  * --expose-gc):
  *
- *   node --expose-gc xproc-cycles.js <name> <runtimeDir> <cycles>
+ *   node --expose-gc xproc-cycles.js <name> <runtimeDir> <cycles> [relayed]
  *
  * Prints one JSON line: the segment mappings (memfd lines of
- * /proc/self/maps), descriptors and RSS after a warm-up tenth and at the
- * end, and how many of the addon's connection objects were collected.
+ * /proc/self/maps), descriptors, threads and RSS after a warm-up tenth and
+ * at the end, and how many of the addon's connection objects were
+ * collected.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -16,7 +17,7 @@ import { connect } from "../../../js/src/node.js";
 import { RpcClient } from "../../../js/src/rpc/index.js";
 import { RpcTestClient } from "../gen/rpc_test_pb.js";
 
-const [name = "", runtimeDir = "", cyclesText = "300"] = process.argv.slice(2);
+const [name = "", runtimeDir = "", cyclesText = "300", route = "direct"] = process.argv.slice(2);
 const cycles = Number(cyclesText);
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error("run with --expose-gc");
@@ -26,8 +27,9 @@ const registry = new FinalizationRegistry<void>(() => {
   collected++;
 });
 
-function snapshot(): { mappings: number; fds: number; rssMiB: number } {
+function snapshot(): { mappings: number; fds: number; threads: number; rssMiB: number } {
   return {
+    threads: readdirSync("/proc/self/task").length,
     mappings: readFileSync("/proc/self/maps", "utf8").split("\n").filter((line) => line.includes("memfd:")).length,
     fds: readdirSync("/proc/self/fd").length,
     rssMiB: Math.round((process.memoryUsage.rss() / 2 ** 20) * 10) / 10,
@@ -42,7 +44,7 @@ async function collect(): Promise<void> {
 }
 
 async function cycle(i: number): Promise<void> {
-  const connection = await connect(name, { runtimeDir });
+  const connection = await connect(name, { runtimeDir, relay: route === "relayed" });
   registry.register((connection as unknown as { transport: { client: object } }).transport.client);
   const rpc = new RpcClient(connection.channel);
   await new RpcTestClient(rpc).echo({ text: `cycle ${i}` });

@@ -1,0 +1,224 @@
+/**
+ * The life of the RpcClient's calls, from issue to their one end:
+ *
+ * - issue: the deadline timer and the abort listener; at most
+ *   `maxCallsInFlight` calls are on the wire, later ones wait in a queue
+ *   (not dropped, nothing spins) and start as earlier ones finish;
+ * - start: a call id, and the REQUEST encoded straight into the ring;
+ * - finish: the call ends exactly once (its promise settles, its stream
+ *   ends, or a sync call keeps the outcome) and a queued call starts;
+ *   giveUp also sends CANCEL for a call on the wire;
+ * - shutDown: the client or its channel closed, every call fails with
+ *   UNAVAILABLE, and so does every later call.
+ *
+ * It holds the channel's claim (channel-claims.ts) for the client.
+ */
+import type { Channel } from "../channel/channel.js";
+import { Fifo } from "../channel/fifo.js";
+import { FrameType } from "../channel/frame.js";
+import { isShmrpcError } from "../errors.js";
+import { abortText, type CheckedOptions } from "./call-checks.js";
+import { CallTable } from "./call-table.js";
+import { Call } from "./call.js";
+import { claimChannel, releaseChannel } from "./channel-claims.js";
+import type { RpcClientStats } from "./client-stats.js";
+import { sendControl } from "./control.js";
+import { ENVELOPE_HEADER_BYTES, EnvelopeKind } from "./envelope.js";
+import { RpcError } from "./errors.js";
+import type { EventListeners } from "./event-listeners.js";
+import type { ChannelListening } from "./listening.js";
+import { RequestWriter } from "./request-writer.js";
+import { Status } from "./status.js";
+import type { ServerStream } from "./stream.js";
+import type { MessageInit, MethodDescriptor } from "./types.js";
+
+/** timeout_us is a u32: longer deadlines are enforced by the client alone. */
+const MAX_WIRE_TIMEOUT_US = 0xffffffff;
+/** setTimeout fires at once for longer delays. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+export class CallRunner {
+  readonly calls: CallTable<Call>;
+  private readonly queue = new Fifo<Call>();
+  /** Why calls fail at once, once the client or its channel is closed. */
+  private closedReason: string | undefined;
+  private readonly stopWatchingClose: () => void;
+  /** Encodes REQUESTs: one size pass per call, its write straight into the ring. */
+  private readonly requests = new RequestWriter();
+
+  /** Throws a ShmrpcError EINVAL when another RpcClient holds `channel`. */
+  constructor(
+    readonly channel: Channel,
+    private readonly stats: RpcClientStats,
+    private readonly events: EventListeners,
+    readonly listening: ChannelListening,
+    private readonly maxCallsInFlight: number,
+    /** The initial credit of a server-streaming call. */
+    readonly streamWindow: number,
+  ) {
+    this.calls = new CallTable<Call>(claimChannel(channel, this));
+    this.stopWatchingClose = channel.onClose((error) => {
+      this.shutDown(error ? `the channel failed: ${error.message}` : "the channel closed");
+    });
+  }
+
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  // --- issuing ---------------------------------------------------------------
+
+  /**
+   * Creates a call and starts or queues it. A sync call (no stream, no
+   * resolve) gets no timer and no abort listener: its loop checks both.
+   */
+  issue(
+    method: MethodDescriptor<unknown, unknown>,
+    request: MessageInit<unknown>,
+    { timeoutMs, signal }: CheckedOptions,
+    stream: ServerStream<unknown> | undefined,
+    resolve?: (response: unknown) => void,
+    reject?: (error: RpcError) => void,
+  ): Call {
+    const deadline = timeoutMs === undefined ? Infinity : performance.now() + timeoutMs;
+    const call = new Call(method, request, deadline, signal, stream, resolve, reject);
+    const sync = !stream && !resolve;
+    if (this.closedReason !== undefined) {
+      this.finish(call, new RpcError(Status.UNAVAILABLE, this.closedReason, method.path));
+      return call;
+    }
+    if (signal?.aborted) {
+      this.finish(call, new RpcError(Status.CANCELLED, abortText(signal), method.path, { cause: signal.reason }));
+      return call;
+    }
+    if (timeoutMs !== undefined && timeoutMs <= 0) {
+      this.finish(call, new RpcError(Status.DEADLINE_EXCEEDED, "deadline exceeded", method.path));
+      return call;
+    }
+    if (!sync) {
+      if (deadline !== Infinity && timeoutMs! <= MAX_TIMER_MS) {
+        call.timer = setTimeout(() => this.giveUp(call, new RpcError(Status.DEADLINE_EXCEEDED, "deadline exceeded", method.path)), timeoutMs);
+      }
+      if (signal) {
+        call.abortListener = () => this.giveUp(call, new RpcError(Status.CANCELLED, abortText(signal), method.path, { cause: signal.reason }));
+        signal.addEventListener("abort", call.abortListener, { once: true });
+      }
+    }
+    if (this.calls.size < this.maxCallsInFlight && this.queue.length === 0) {
+      this.start(call);
+    } else {
+      this.queue.push(call);
+    }
+    return call;
+  }
+
+  /** Puts a call on the wire: an id, the REQUEST encoded straight into the ring. */
+  private start(call: Call): void {
+    const method = call.method;
+    const requests = this.requests;
+    let size: number;
+    try {
+      size = requests.measure(method.requestType, call.request);
+    } catch (error) {
+      this.finish(call, new RpcError(Status.INVALID_ARGUMENT, `the request does not encode: ${String(error)}`, method.path, { cause: error }));
+      return;
+    }
+    try {
+      call.phase = "sent";
+      this.calls.add(call); // gives it an id
+      this.stats.callsStarted++;
+      this.updateListening();
+      if (call.stream) call.granted = this.streamWindow;
+      const remainingUs = call.deadline === Infinity ? 0 : Math.max(1, Math.ceil((call.deadline - performance.now()) * 1000));
+      requests.header(call.id, method.id, method.schemaHash, remainingUs > MAX_WIRE_TIMEOUT_US ? 0 : remainingUs, call.granted);
+      const length = ENVELOPE_HEADER_BYTES + size;
+      if (this.channel.trySendEncoded(FrameType.COMMAND, length, requests.write)) {
+        call.inRing = true;
+      } else {
+        // Queued behind other sends or for ring space: only such a send can still fail.
+        this.channel.sendEncoded(FrameType.COMMAND, length, requests.write).catch((error: unknown) => this.sendFailed(call, error));
+      }
+    } catch (error) {
+      // The channel refused it (closed, too large), or the codec threw in write.
+      if (isShmrpcError(error)) this.sendFailed(call, error);
+      else this.finish(call, new RpcError(Status.INVALID_ARGUMENT, `the request does not encode: ${String(error)}`, method.path, { cause: error }));
+    } finally {
+      requests.done();
+    }
+  }
+
+  private sendFailed(call: Call, error: unknown): void {
+    if (call.phase === "done") return;
+    const path = call.method.path;
+    if (isShmrpcError(error, "EMSGSIZE")) {
+      this.finish(call, new RpcError(Status.RESOURCE_EXHAUSTED, "the request is larger than the server accepts", path, { cause: error }));
+    } else {
+      this.finish(call, new RpcError(Status.UNAVAILABLE, isShmrpcError(error) ? error.message : String(error), path, { cause: error }));
+    }
+  }
+
+  private startQueued(): void {
+    while (this.calls.size < this.maxCallsInFlight && this.queue.length > 0) {
+      const call = this.queue.shift() as Call;
+      if (call.phase === "queued") this.start(call);
+    }
+  }
+
+  // --- ending ----------------------------------------------------------------
+
+  /** The client gives up on a call (timeout, abort, consumer gone): CANCEL if it was sent. */
+  giveUp(call: Call, error: RpcError): void {
+    if (call.phase === "done") return;
+    if (call.phase === "sent") sendControl(this.channel, EnvelopeKind.CANCEL, call.id, 0);
+    this.finish(call, error);
+  }
+
+  /** Ends a call exactly once and lets a queued one start. */
+  finish(call: Call, error: RpcError | undefined, response?: unknown): void {
+    if (call.phase === "done") return;
+    const wasSent = call.phase === "sent";
+    call.phase = "done";
+    if (call.timer !== undefined) clearTimeout(call.timer);
+    if (call.abortListener) call.signal?.removeEventListener("abort", call.abortListener);
+    if (wasSent) {
+      this.calls.delete(call);
+      this.startQueued();
+      this.updateListening();
+    }
+    if (call.stream) {
+      call.stream.end(error);
+    } else if (call.resolve) {
+      if (error) call.reject!(error);
+      else call.resolve(response);
+    } else {
+      call.error = error;
+      call.response = response;
+    }
+  }
+
+  /** Cancels every call on the wire, then shuts down (RpcClient.close). */
+  close(): void {
+    if (this.closedReason !== undefined) return;
+    for (const call of this.calls.values()) {
+      if (call.phase === "sent") sendControl(this.channel, EnvelopeKind.CANCEL, call.id, 0);
+    }
+    this.shutDown("the client was closed");
+  }
+
+  /** Fails every call in flight or queued, and every later one, with UNAVAILABLE. */
+  shutDown(reason: string): void {
+    if (this.closedReason !== undefined) return;
+    this.closedReason = reason;
+    this.stopWatchingClose();
+    releaseChannel(this.channel, this, this.calls.nextCallId);
+    const pending = [...this.calls.values(), ...this.queue.takeAll()];
+    for (const call of pending) this.finish(call, new RpcError(Status.UNAVAILABLE, reason, call.method.path));
+    this.events.clear();
+    this.listening.stop();
+  }
+
+  /** Awaits messages while calls are in flight or events have listeners. */
+  updateListening(): void {
+    this.listening.update(this.closedReason === undefined && (this.calls.size > 0 || this.events.count > 0));
+  }
+}
