@@ -7,12 +7,15 @@
  *   (bench/gen/es/; toBinary/fromBinary over the generated schemas).
  *
  *   node build/ts/bench/codec.js [--ms 600] [--rounds 15] [--only small|large|every|bulk]
- *                                [--baseline DIR [--no-peers]]
+ *                                [--baseline DIR [--no-peers] [--into]]
  *
  * --baseline DIR adds the generated codec of another build (DIR is the root
  * of a checkout of an older commit, built: DIR/build/ts must exist) to the
  * same rounds, as an old-versus-new comparison in one process; --no-peers
- * then leaves protobufjs and @bufbuild/protobuf out.
+ * then leaves protobufjs and @bufbuild/protobuf out. --into measures
+ * encodeInto() into shared memory at an odd offset (as a request goes into
+ * a ring) instead of encode(); the other libraries have no such call, so
+ * it leaves them out.
  *
  * Messages (schema: tests/proto/shmrpc/test/everything.proto):
  *   small   Scalars with five fields set, a typical request (~30 bytes)
@@ -47,7 +50,8 @@ const argOnly = process.argv.indexOf("--only");
 const ONLY = argOnly >= 0 ? process.argv[argOnly + 1] : undefined;
 const argBaseline = process.argv.indexOf("--baseline");
 const BASELINE = argBaseline >= 0 ? process.argv[argBaseline + 1] : undefined;
-const PEERS = !process.argv.includes("--no-peers");
+const INTO = process.argv.includes("--into");
+const PEERS = !process.argv.includes("--no-peers") && !INTO;
 
 interface Case {
   name: string;
@@ -166,7 +170,11 @@ function measure(c: Case, root: protobuf.Root): Row[] {
 
   let sink = 0;
   const impls = ["shmrpc (generated)"];
-  const encodeOps: (() => unknown)[] = [() => (sink += c.codec.encode(c.message).length)];
+  // --into: a target in shared memory, written at an odd offset.
+  const target = new Uint8Array(new SharedArrayBuffer(bytes.length + 64));
+  const encodeOf = (codec: MessageCodec<object>) =>
+    INTO ? () => (sink += codec.encodeInto(c.message, target, 13)) : () => (sink += codec.encode(c.message).length);
+  const encodeOps: (() => unknown)[] = [encodeOf(c.codec)];
   const decodeOps: (() => unknown)[] = [() => c.codec.decode(bytes)];
   if (PEERS) {
     impls.push(`protobufjs ${PROTOBUFJS_VERSION}`, `@bufbuild/protobuf ${BUFBUILD_VERSION}`);
@@ -183,7 +191,7 @@ function measure(c: Case, root: protobuf.Root): Row[] {
   if (old !== undefined) {
     if (old.encode(c.message).length !== bytes.length) throw new Error(`${c.name}: the baseline's encoding differs`);
     impls.push("shmrpc (baseline)");
-    encodeOps.push(() => (sink += old.encode(c.message).length));
+    encodeOps.push(encodeOf(old));
     decodeOps.push(() => old.decode(bytes));
   }
   const encode = compare(encodeOps, ROUNDS, MEASURE_MS / ROUNDS);
@@ -212,7 +220,8 @@ async function main(): Promise<void> {
     .flatMap((c) => measure(c, root));
   console.log(
     `codec throughput, ops/s, median of ${ROUNDS} rounds (${MEASURE_MS} ms per figure); ` +
-      "ratio = shmrpc / other, median of the ratios within a round",
+      "ratio = shmrpc / other, median of the ratios within a round" +
+      (INTO ? "; encode = encodeInto() into shared memory" : ""),
   );
   console.log("message  bytes  implementation               encode      decode  enc ratio  dec ratio");
   for (const row of rows) {

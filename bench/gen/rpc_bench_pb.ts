@@ -2,7 +2,7 @@
 
 import * as pb from "../../js/src/codegen-runtime.js";
 
-pb.requireGeneratedCodeVersion(1, "protoc-gen-shmrpc 0.1.0");
+pb.requireGeneratedCodeVersion(2, "protoc-gen-shmrpc 0.1.0");
 
 /**
  * rpc_bench.proto as google.protobuf.FileDescriptorProto messages (binary, base64,
@@ -38,60 +38,19 @@ export const Blob: pb.MessageCodec<Blob> = {
   },
 
   encodedSize(message: pb.MessageInit<Blob>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return Blob.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(Blob, message);
   },
 
   encodeInto(message: pb.MessageInit<Blob>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + Blob.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for Blob");
-      w.begin(target, offset);
-      Blob.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(Blob, message, target, offset);
   },
 
   encode(message: pb.MessageInit<Blob>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      Blob.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(Blob, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): Blob {
     return Blob.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<Blob>, w: pb.Writer): number {
-    let n = 0;
-    const data = m.data;
-    if (data !== undefined && data.length !== 0) {
-      if (!(data instanceof Uint8Array)) throw pb.invalidValue("bench.Blob.data", "bytes", data);
-      n += 1 + pb.sizeBytes(data);
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<Blob>, w: pb.Writer): void {
-    const data = m.data;
-    if (data !== undefined && data.length !== 0) {
-      w.byte(10);
-      w.bytes(data);
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<Blob>, w: pb.Writer): void {

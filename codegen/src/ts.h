@@ -56,26 +56,21 @@ void ts_field_default(const ts_ctx_t *ctx, buf_t *out, const field_t *f);
 
 /* Statements for create(init): copies init.<field> into m. */
 void ts_field_create(const ts_ctx_t *ctx, const field_t *f);
-/* Statements for $size(m, w): adds the field's size to `n`. */
-void ts_field_size(const ts_ctx_t *ctx, const field_t *f);
-/* Statements for $write(m, w), or with `one_pass` for $encode(m, w). */
-void ts_field_write(const ts_ctx_t *ctx, const field_t *f, bool one_pass);
+/* Statements for $encode(m, w): checks the field's value and writes it. */
+void ts_field_write(const ts_ctx_t *ctx, const field_t *f);
 /* A `case N:` block of $read(r, end, depth, into). */
 void ts_field_read(const ts_ctx_t *ctx, const message_t *owner, const field_t *f);
 
-/* Value-level pieces also used for oneof members: `expr` holds the value.
- * In the size pass and in one pass, the value's type is checked first
- * (ts_field.c, "checks"). */
-void ts_value_size(const ts_ctx_t *ctx, const field_t *f, const char *expr);
-void ts_value_write(const ts_ctx_t *ctx, const field_t *f, const char *expr, bool one_pass);
+/* Value-level pieces also used for oneof members: `expr` holds the value,
+ * whose type is checked first (ts_field.c, "checks"). */
+void ts_value_write(const ts_ctx_t *ctx, const field_t *f, const char *expr);
 /* An expression reading one value; `merge` is the expression of a message
  * to merge into ("undefined" for none). */
 void ts_value_read(const ts_ctx_t *ctx, buf_t *out, const field_t *f, const char *merge);
 
-/* Tag value and the size of its varint. */
+/* Tag value and wire type. */
 uint32_t ts_tag(const field_t *f, int wire_type);
 int ts_wire_type(const field_t *f);
-int ts_varint_size(uint32_t value);
 
 /* ---- ts_descriptor.c: the embedded file descriptor ---- */
 

@@ -15,31 +15,30 @@ typedef struct {
   const char *ts_type; /* "number" */
   const char *zero;    /* default literal */
   const char *method;  /* Reader and Writer method */
-  const char *size_fn; /* runtime size function, NULL when fixed width */
-  int fixed_size;      /* bytes when fixed width */
+  int fixed_size;      /* bytes when fixed width, else 0 */
   int wire_type;
   int max_size;        /* most bytes one value can take */
 } scalar_t;
 
 static const scalar_t scalars[] = {
-    [TYPE_DOUBLE] = {"number", "0", "double", NULL, 8, WIRE_I64, 8},
-    [TYPE_FLOAT] = {"number", "0", "float", NULL, 4, WIRE_I32, 4},
-    [TYPE_INT64] = {"bigint", "0n", "int64", "pb.sizeInt64", 0, WIRE_VARINT, 10},
-    [TYPE_UINT64] = {"bigint", "0n", "uint64", "pb.sizeUint64", 0, WIRE_VARINT, 10},
-    [TYPE_INT32] = {"number", "0", "int32", "pb.sizeInt32", 0, WIRE_VARINT, 10},
-    [TYPE_FIXED64] = {"bigint", "0n", "fixed64", NULL, 8, WIRE_I64, 8},
-    [TYPE_FIXED32] = {"number", "0", "fixed32", NULL, 4, WIRE_I32, 4},
-    [TYPE_BOOL] = {"boolean", "false", "bool", NULL, 1, WIRE_VARINT, 1},
-    [TYPE_STRING] = {"string", "\"\"", "string", NULL, 0, WIRE_LEN, 0},
-    [TYPE_GROUP] = {NULL, NULL, NULL, NULL, 0, WIRE_START_GROUP, 0},
-    [TYPE_MESSAGE] = {NULL, NULL, NULL, NULL, 0, WIRE_LEN, 0},
-    [TYPE_BYTES] = {"Uint8Array", "pb.EMPTY_BYTES", "bytes", "pb.sizeBytes", 0, WIRE_LEN, 0},
-    [TYPE_UINT32] = {"number", "0", "uint32", "pb.sizeUint32", 0, WIRE_VARINT, 5},
-    [TYPE_ENUM] = {NULL, NULL, "int32", "pb.sizeInt32", 0, WIRE_VARINT, 10},
-    [TYPE_SFIXED32] = {"number", "0", "sfixed32", NULL, 4, WIRE_I32, 4},
-    [TYPE_SFIXED64] = {"bigint", "0n", "sfixed64", NULL, 8, WIRE_I64, 8},
-    [TYPE_SINT32] = {"number", "0", "sint32", "pb.sizeSint32", 0, WIRE_VARINT, 5},
-    [TYPE_SINT64] = {"bigint", "0n", "sint64", "pb.sizeSint64", 0, WIRE_VARINT, 10},
+    [TYPE_DOUBLE] = {"number", "0", "double", 8, WIRE_I64, 8},
+    [TYPE_FLOAT] = {"number", "0", "float", 4, WIRE_I32, 4},
+    [TYPE_INT64] = {"bigint", "0n", "int64", 0, WIRE_VARINT, 10},
+    [TYPE_UINT64] = {"bigint", "0n", "uint64", 0, WIRE_VARINT, 10},
+    [TYPE_INT32] = {"number", "0", "int32", 0, WIRE_VARINT, 10},
+    [TYPE_FIXED64] = {"bigint", "0n", "fixed64", 8, WIRE_I64, 8},
+    [TYPE_FIXED32] = {"number", "0", "fixed32", 4, WIRE_I32, 4},
+    [TYPE_BOOL] = {"boolean", "false", "bool", 1, WIRE_VARINT, 1},
+    [TYPE_STRING] = {"string", "\"\"", "string", 0, WIRE_LEN, 0},
+    [TYPE_GROUP] = {NULL, NULL, NULL, 0, WIRE_START_GROUP, 0},
+    [TYPE_MESSAGE] = {NULL, NULL, NULL, 0, WIRE_LEN, 0},
+    [TYPE_BYTES] = {"Uint8Array", "pb.EMPTY_BYTES", "bytes", 0, WIRE_LEN, 0},
+    [TYPE_UINT32] = {"number", "0", "uint32", 0, WIRE_VARINT, 5},
+    [TYPE_ENUM] = {NULL, NULL, "int32", 0, WIRE_VARINT, 10},
+    [TYPE_SFIXED32] = {"number", "0", "sfixed32", 4, WIRE_I32, 4},
+    [TYPE_SFIXED64] = {"bigint", "0n", "sfixed64", 8, WIRE_I64, 8},
+    [TYPE_SINT32] = {"number", "0", "sint32", 0, WIRE_VARINT, 5},
+    [TYPE_SINT64] = {"bigint", "0n", "sint64", 0, WIRE_VARINT, 10},
 };
 
 int ts_wire_type(const field_t *f) { return scalars[f->type].wire_type; }
@@ -48,21 +47,11 @@ uint32_t ts_tag(const field_t *f, int wire_type) {
   return ((uint32_t)f->number << 3) | (uint32_t)wire_type;
 }
 
-int ts_varint_size(uint32_t value) {
-  int n = 1;
-  while (value >= 0x80) {
-    value >>= 7;
-    n++;
-  }
-  return n;
-}
-
 /* The tag a singular value (or unpacked element) is written with. */
 static uint32_t value_tag(const field_t *f) { return ts_tag(f, ts_wire_type(f)); }
 
 /* Repeated strings with a one-byte tag: the runtime reads and writes runs
- * of their entries together (Reader.strings, Writer.stringFields and its
- * two-pass forms). */
+ * of their entries together (Reader.strings, Writer.stringFields). */
 static bool batched_strings(const field_t *f) {
   return f->repeated && f->type == TYPE_STRING && value_tag(f) < 0x80;
 }
@@ -235,9 +224,8 @@ static void close_presence(const ts_ctx_t *ctx, const field_t *f) {
 }
 
 /* ---- checks: values of the wrong type ------------------------------------- *
- * The size pass ($size) and the one-pass encoder ($encode) check every value
- * before they measure or write it (the write pass after a size pass needs
- * no checks), and throw pb.invalidValue(field, kind, value): a
+ * The encoder ($encode) checks every value before it writes it, and throws
+ * pb.invalidValue(field, kind, value): a
  * FieldRangeError for a number or bigint out of the field's range (1.5, -1,
  * 2**40, NaN for a uint32), else a FieldTypeError. What is accepted
  * (codegen/README.md): 32-bit integers and enums as numbers that are
@@ -338,44 +326,7 @@ static bool key_needs_check(const field_t *key) {
   }
 }
 
-/* ---- size ----------------------------------------------------------------- */
-
-/* Adds one value, tag included, to `n`. */
-void ts_value_size(const ts_ctx_t *ctx, const field_t *f, const char *expr) {
-  buf_t *out = ctx->out;
-  emit_check(ctx, f, expr);
-  int tag_size = ts_varint_size(value_tag(f));
-  const scalar_t *s = &scalars[f->type];
-  if (f->type == TYPE_GROUP) {
-    /* Start and end tags (the same size), no length. */
-    buf_line(out, "n += %d + %s.$size(%s, w);", 2 * tag_size, ts_ref_message(ctx, f->message),
-             expr);
-  } else if (field_is_message(f)) {
-    buf_line(out, "n += %d + w.fill(w.slot(), %s.$size(%s, w));", tag_size,
-             ts_ref_message(ctx, f->message), expr);
-  } else if (f->type == TYPE_STRING) {
-    buf_line(out, "n += %d + w.stringSize(%s);", tag_size, expr);
-  } else if (s->size_fn != NULL) {
-    buf_line(out, "n += %d + %s(%s);", tag_size, s->size_fn, expr);
-  } else {
-    buf_line(out, "n += %d;", tag_size + s->fixed_size);
-  }
-}
-
-/* The size expression of a map key or value, without its tag. */
-static void entry_size_expr(const ts_ctx_t *ctx, buf_t *out, const field_t *f, const char *expr) {
-  const scalar_t *s = &scalars[f->type];
-  buf_printf(out, "%d + ", ts_varint_size(value_tag(f)));
-  if (field_is_message(f)) {
-    buf_printf(out, "w.fill(w.slot(), %s.$size(%s, w))", ts_ref_message(ctx, f->message), expr);
-  } else if (f->type == TYPE_STRING) {
-    buf_printf(out, "w.stringSize(%s)", expr);
-  } else if (s->size_fn != NULL) {
-    buf_printf(out, "%s(%s)", s->size_fn, expr);
-  } else {
-    buf_printf(out, "%d", s->fixed_size);
-  }
-}
+/* ---- $encode ------------------------------------------------------------- */
 
 /* Map keys are object keys (strings); this converts one back to its type. */
 static const char *key_to_wire(const field_t *key) {
@@ -422,126 +373,22 @@ static void entry_value(const ts_ctx_t *ctx, const field_t *f, const char *local
   buf_put(out, ";\n");
 }
 
-/* The size pass lists a map's keys (once per encode: costly for integer
- * keys; Object.keys stays at the call site, where V8 can inline it) and the
- * write pass takes the same list back. */
-static void map_loop_head(const ts_ctx_t *ctx, const field_t *f, const char *local, bool size_pass) {
+/* One value, tag included, already checked. */
+static void value_write(const ts_ctx_t *ctx, const field_t *f, const char *expr) {
   buf_t *out = ctx->out;
-  if (size_pass) {
-    buf_line(out, "const keys = w.keepKeys(Object.keys(%s));", local);
-  } else {
-    buf_line(out, "const keys = w.nextMapKeys();");
-  }
-  open_keys(out, "keys");
-  entry_value(ctx, f, local);
-}
-
-void ts_field_size(const ts_ctx_t *ctx, const field_t *f) {
-  buf_t *out = ctx->out;
-  const char *local = ts_local(ctx, f->json_name);
-  buf_line(out, "const %s = %s;", local, ts_get(ctx, "m", f->json_name));
-  int tag_size = ts_varint_size(ts_tag(f, WIRE_LEN));
-  const scalar_t *s = &scalars[f->type];
-  emit_container_check(ctx, f, local);
-  if (f->map) {
-    const field_t *key = entry_field(f, 1);
-    const field_t *value = entry_field(f, 2);
-    buf_open(out, "if (%s !== undefined) {", local);
-    map_loop_head(ctx, f, local, true);
-    const char *k = wire_key(ctx, key);
-    if (key_needs_check(key)) emit_check(ctx, key, k);
-    emit_check(ctx, value, "value");
-    buf_indent(out);
-    buf_printf(out, "n += %d + w.fill(w.slot(), ", tag_size);
-    entry_size_expr(ctx, out, key, k);
-    buf_put(out, " + ");
-    entry_size_expr(ctx, out, value, "value");
-    buf_put(out, ");\n");
-    buf_close(out, "}");
-    buf_close(out, "}");
-  } else if (f->repeated && f->packed) {
-    buf_open(out, "if (%s !== undefined && %s.length !== 0) {", local, local);
-    if (s->size_fn == NULL) {
-      open_each(out, local);
-      emit_check(ctx, f, "v");
-      buf_close(out, "}");
-      buf_line(out, "n += %d + w.run(%s.length * %d);", tag_size, local, s->fixed_size);
-    } else {
-      buf_line(out, "let len = 0;");
-      open_each(out, local);
-      emit_check(ctx, f, "v");
-      buf_line(out, "len += %s(v);", s->size_fn);
-      buf_close(out, "}");
-      buf_line(out, "n += %d + w.run(len);", tag_size);
-    }
-    buf_close(out, "}");
-  } else if (batched_strings(f)) {
-    buf_line(out, "if (%s !== undefined) n += w.stringFieldsSize(%" PRIu32 ", %s, \"%s\");", local,
-             value_tag(f), local, f->path);
-  } else if (f->repeated) {
-    buf_open(out, "if (%s !== undefined) {", local);
-    open_each(out, local);
-    ts_value_size(ctx, f, "v");
-    buf_close(out, "}");
-    buf_close(out, "}");
-  } else if (f->explicit_presence || field_is_message(f)) {
-    buf_open(out, "if (%s !== undefined) {", local);
-    ts_value_size(ctx, f, local);
-    close_presence(ctx, f);
-  } else {
-    buf_indent(out);
-    buf_printf(out, "if (");
-    nonzero_condition(out, f, local);
-    buf_put(out, ") {\n");
-    out->indent++;
-    ts_value_size(ctx, f, local);
-    buf_close(out, "}");
-  }
-}
-
-/* ---- write ---------------------------------------------------------------- */
-
-/* A one-byte tag (field numbers up to 15) skips the varint loop. */
-static void write_tag(buf_t *out, uint32_t tag) {
-  buf_line(out, tag < 0x80 ? "w.byte(%" PRIu32 ");" : "w.uint32(%" PRIu32 ");", tag);
-}
-
-/* A group: its fields between a start and an end tag. */
-static void write_group(const ts_ctx_t *ctx, const field_t *f, const char *expr, bool one_pass) {
-  buf_t *out = ctx->out;
-  const char *codec = ts_ref_message(ctx, f->message);
-  if (one_pass) {
+  const char *codec = field_is_message(f) ? ts_ref_message(ctx, f->message) : NULL;
+  if (f->type == TYPE_GROUP) {
+    /* Its fields between a start and an end tag. */
     buf_line(out, "w.tag(%" PRIu32 ");", ts_tag(f, WIRE_START_GROUP));
     buf_line(out, "%s.$encode(%s, w);", codec, expr);
     buf_line(out, "w.tag(%" PRIu32 ");", ts_tag(f, WIRE_END_GROUP));
-  } else {
-    write_tag(out, ts_tag(f, WIRE_START_GROUP));
-    buf_line(out, "%s.$write(%s, w);", codec, expr);
-    write_tag(out, ts_tag(f, WIRE_END_GROUP));
-  }
-}
-
-/* One value, tag included. */
-static void value_write(const ts_ctx_t *ctx, const field_t *f, const char *expr, bool one_pass) {
-  buf_t *out = ctx->out;
-  if (f->type == TYPE_GROUP) {
-    write_group(ctx, f, expr, one_pass);
-    return;
-  }
-  if (!one_pass) {
-    write_tag(out, value_tag(f));
-    if (field_is_message(f)) {
-      buf_line(out, "w.len();");
-      buf_line(out, "%s.$write(%s, w);", ts_ref_message(ctx, f->message), expr);
-    } else {
-      buf_line(out, "w.%s(%s);", scalars[f->type].method, expr);
-    }
     return;
   }
   buf_line(out, "w.tag(%" PRIu32 ");", value_tag(f));
-  if (field_is_message(f)) {
+  if (codec != NULL) {
+    /* Its length goes into the byte fork() kept, once its content is written. */
     buf_line(out, "const at = w.fork();");
-    buf_line(out, "%s.$encode(%s, w);", ts_ref_message(ctx, f->message), expr);
+    buf_line(out, "%s.$encode(%s, w);", codec, expr);
     buf_line(out, "w.join(at);");
   } else if (f->type == TYPE_STRING || f->type == TYPE_BYTES) {
     buf_line(out, "w.%sField(%s);", scalars[f->type].method, expr);
@@ -550,41 +397,33 @@ static void value_write(const ts_ctx_t *ctx, const field_t *f, const char *expr,
   }
 }
 
-void ts_value_write(const ts_ctx_t *ctx, const field_t *f, const char *expr, bool one_pass) {
-  if (one_pass) emit_check(ctx, f, expr);
-  value_write(ctx, f, expr, one_pass);
+void ts_value_write(const ts_ctx_t *ctx, const field_t *f, const char *expr) {
+  emit_check(ctx, f, expr);
+  value_write(ctx, f, expr);
 }
 
-/* A map field's entries in either way of writing. */
-static void write_map(const ts_ctx_t *ctx, const field_t *f, const char *local, bool one_pass) {
+/* A map field: one embedded entry message per key. */
+static void write_map(const ts_ctx_t *ctx, const field_t *f, const char *local) {
   buf_t *out = ctx->out;
   const field_t *key = entry_field(f, 1);
-  const char *k;
   buf_open(out, "if (%s !== undefined) {", local);
-  if (one_pass) {
-    buf_line(out, "const keys = Object.keys(%s);", local);
-    open_keys(out, "keys");
-    entry_value(ctx, f, local);
-    k = wire_key(ctx, key);
-    if (key_needs_check(key)) emit_check(ctx, key, k);
-    buf_line(out, "w.tag(%" PRIu32 ");", ts_tag(f, WIRE_LEN));
-    buf_line(out, "const entry = w.fork();");
-  } else {
-    map_loop_head(ctx, f, local, false);
-    k = wire_key(ctx, key);
-    write_tag(out, ts_tag(f, WIRE_LEN));
-    buf_line(out, "w.len();");
-  }
+  buf_line(out, "const keys = Object.keys(%s);", local);
+  open_keys(out, "keys");
+  entry_value(ctx, f, local);
+  const char *k = wire_key(ctx, key);
+  if (key_needs_check(key)) emit_check(ctx, key, k);
+  buf_line(out, "w.tag(%" PRIu32 ");", ts_tag(f, WIRE_LEN));
+  buf_line(out, "const entry = w.fork();");
   /* The key was checked above where it can be wrong. */
-  value_write(ctx, key, k, one_pass);
-  ts_value_write(ctx, entry_field(f, 2), "value", one_pass);
-  if (one_pass) buf_line(out, "w.join(entry);");
+  value_write(ctx, key, k);
+  ts_value_write(ctx, entry_field(f, 2), "value");
+  buf_line(out, "w.join(entry);");
   buf_close(out, "}");
   buf_close(out, "}");
 }
 
 /* The Writer method that checks and writes a whole packed run of 32-bit
- * varints in one pass (int32Run, uint32Run, sint32Run), or NULL. */
+ * varints (int32Run, uint32Run, sint32Run), or NULL. */
 static const char *varint_run(const field_t *f) {
   switch (f->type) {
     case TYPE_INT32:
@@ -599,15 +438,15 @@ static const char *varint_run(const field_t *f) {
   }
 }
 
-/* A packed run in either way of writing. */
-static void write_packed(const ts_ctx_t *ctx, const field_t *f, const char *local, bool one_pass) {
+/* A packed run. */
+static void write_packed(const ts_ctx_t *ctx, const field_t *f, const char *local) {
   buf_t *out = ctx->out;
   const scalar_t *s = &scalars[f->type];
   const char *run = varint_run(f);
   buf_open(out, "if (%s !== undefined && %s.length !== 0) {", local, local);
-  if (one_pass && run != NULL) {
+  buf_line(out, "w.tag(%" PRIu32 ");", ts_tag(f, WIRE_LEN));
+  if (run != NULL) {
     /* The runtime checks each value and makes room itself. */
-    buf_line(out, "w.tag(%" PRIu32 ");", ts_tag(f, WIRE_LEN));
     buf_line(out, "const at = w.fork();");
     buf_line(out, "w.%s(%s, \"%s\", \"%s\");", run, local, f->path, check_kind(ctx, f));
     buf_line(out, "w.join(at);");
@@ -617,64 +456,50 @@ static void write_packed(const ts_ctx_t *ctx, const field_t *f, const char *loca
   /* A run of fixed-width values has a length known up front: written
    * first, with no fork to join (join() moves a run of 128 bytes or more). */
   bool fixed = s->fixed_size > 0;
-  if (one_pass && fixed) {
-    buf_line(out, "w.tag(%" PRIu32 ");", ts_tag(f, WIRE_LEN));
+  if (fixed) {
     const char *bytes = s->fixed_size == 1
         ? names_join(&ctx->schema->arena, local, "", ".length")
         : names_join(&ctx->schema->arena, local, "", s->fixed_size == 4 ? ".length * 4" : ".length * 8");
     buf_line(out, "w.uint32(%s);", bytes);
     buf_line(out, "w.ensure(%s);", bytes);
-  } else if (one_pass) {
-    buf_line(out, "w.tag(%" PRIu32 ");", ts_tag(f, WIRE_LEN));
+  } else {
     buf_line(out, "const at = w.fork();");
     buf_line(out, "w.ensure(%s.length * %d);", local, s->max_size);
-  } else {
-    write_tag(out, ts_tag(f, WIRE_LEN));
-    buf_line(out, "w.len();");
   }
-  if ((f->type == TYPE_DOUBLE || f->type == TYPE_FLOAT) && one_pass) {
+  if (f->type == TYPE_DOUBLE || f->type == TYPE_FLOAT) {
     /* Checked as they are written (a separate check loop costs more). */
     buf_line(out, "w.%sRun(%s, \"%s\");", s->method, local, f->path);
-  } else if (f->type == TYPE_DOUBLE || f->type == TYPE_FLOAT) {
-    buf_line(out, "w.%ss(%s);", s->method, local);
-  } else if (one_pass) {
+  } else {
     open_each(out, local);
     emit_check(ctx, f, "v");
     buf_line(out, "w.%s(v);", s->method);
     buf_close(out, "}");
-  } else {
-    buf_line(out, "for (let i = 0; i < %s.length; i++) w.%s(%s[i]!);", local, s->method, local);
   }
-  if (one_pass && !fixed) buf_line(out, "w.join(at);");
+  if (!fixed) buf_line(out, "w.join(at);");
   buf_close(out, "}");
 }
 
-void ts_field_write(const ts_ctx_t *ctx, const field_t *f, bool one_pass) {
+void ts_field_write(const ts_ctx_t *ctx, const field_t *f) {
   buf_t *out = ctx->out;
   const char *local = ts_local(ctx, f->json_name);
   buf_line(out, "const %s = %s;", local, ts_get(ctx, "m", f->json_name));
-  if (one_pass) emit_container_check(ctx, f, local);
+  emit_container_check(ctx, f, local);
   if (f->map) {
-    write_map(ctx, f, local, one_pass);
+    write_map(ctx, f, local);
   } else if (f->repeated && f->packed) {
-    write_packed(ctx, f, local, one_pass);
+    write_packed(ctx, f, local);
   } else if (batched_strings(f)) {
-    if (one_pass) {
-      buf_line(out, "if (%s !== undefined) w.stringFields(%" PRIu32 ", %s, \"%s\");", local,
-               value_tag(f), local, f->path);
-    } else {
-      buf_line(out, "if (%s !== undefined) w.stringFieldsAsMeasured(%" PRIu32 ", %s);", local,
-               value_tag(f), local);
-    }
+    buf_line(out, "if (%s !== undefined) w.stringFields(%" PRIu32 ", %s, \"%s\");", local,
+             value_tag(f), local, f->path);
   } else if (f->repeated) {
     buf_open(out, "if (%s !== undefined) {", local);
     open_each(out, local);
-    ts_value_write(ctx, f, "v", one_pass);
+    ts_value_write(ctx, f, "v");
     buf_close(out, "}");
     buf_close(out, "}");
   } else if (f->explicit_presence || field_is_message(f)) {
     buf_open(out, "if (%s !== undefined) {", local);
-    ts_value_write(ctx, f, local, one_pass);
+    ts_value_write(ctx, f, local);
     close_presence(ctx, f);
   } else {
     buf_indent(out);
@@ -682,7 +507,7 @@ void ts_field_write(const ts_ctx_t *ctx, const field_t *f, bool one_pass) {
     nonzero_condition(out, f, local);
     buf_put(out, ") {\n");
     out->indent++;
-    ts_value_write(ctx, f, local, one_pass);
+    ts_value_write(ctx, f, local);
     buf_close(out, "}");
   }
 }

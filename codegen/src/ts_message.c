@@ -1,6 +1,6 @@
 /* A message in TypeScript: its interface and its codec object (create,
- * encodedSize, encodeInto, encode, decode and the $size/$write/$encode/$read
- * passes that generated code calls across messages). */
+ * encodedSize, encodeInto, encode, decode, and the two passes generated code
+ * calls across messages: $encode and $read). */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -125,75 +125,44 @@ static void emit_create(const ts_ctx_t *ctx, const message_t *m) {
 
 /* ---- public encode/decode ---------------------------------------------------- */
 
+/* The public methods hand the codec to the runtime (pb/encode.ts), which
+ * runs $encode into the writer's area and then measures it, copies it out
+ * or copies it into the caller's target. */
 static void emit_public_codec(const ts_ctx_t *ctx, const message_t *m) {
   buf_t *out = ctx->out;
   const char *t = m->ts_name;
   buf_blank(out);
   buf_open(out, "encodedSize(message: pb.MessageInit<%s>): number {", t);
-  buf_line(out, "const w = pb.Writer.acquire();");
-  buf_open(out, "try {");
-  buf_line(out, "return %s.$size(message, w);", t);
-  buf_close(out, "} finally {");
-  out->indent++;
-  buf_line(out, "w.release();");
-  buf_close(out, "}");
+  buf_line(out, "return pb.encodedSize(%s, message);", t);
   buf_close(out, "},");
   buf_blank(out);
-
   buf_open(out, "encodeInto(message: pb.MessageInit<%s>, target: Uint8Array, offset: number): number {",
            t);
-  buf_line(out, "const w = pb.Writer.acquire();");
-  buf_open(out, "try {");
-  buf_line(out, "const end = offset + %s.$size(message, w);", t);
-  buf_line(out, "if (end > target.length) throw new RangeError(\"target too small for %s\");", t);
-  buf_line(out, "w.begin(target, offset);");
-  buf_line(out, "%s.$write(message, w);", t);
-  buf_line(out, "return w.finish(end);");
-  buf_close(out, "} finally {");
-  out->indent++;
-  buf_line(out, "w.release();");
-  buf_close(out, "}");
+  buf_line(out, "return pb.encodeInto(%s, message, target, offset);", t);
   buf_close(out, "},");
   buf_blank(out);
-
   buf_open(out, "encode(message: pb.MessageInit<%s>): Uint8Array {", t);
-  buf_line(out, "const w = pb.Writer.acquire();");
-  buf_open(out, "try {");
-  buf_line(out, "w.beginArea();");
-  buf_line(out, "%s.$encode(message, w);", t);
-  buf_line(out, "return w.copyArea();");
-  buf_close(out, "} finally {");
-  out->indent++;
-  buf_line(out, "w.release();");
-  buf_close(out, "}");
+  buf_line(out, "return pb.encode(%s, message);", t);
   buf_close(out, "},");
   buf_blank(out);
-
   buf_open(out, "decode(bytes: Uint8Array, offset = 0): %s {", t);
   buf_line(out, "return %s.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);", t);
   buf_close(out, "},");
 }
 
-/* ---- $size / $write / $encode ---------------------------------------------- */
+/* ---- $encode ------------------------------------------------------------------ */
 
-typedef enum { PASS_SIZE, PASS_WRITE, PASS_ENCODE } pass_t;
-
-/* The oneof's switch in one of the passes. */
-static void emit_oneof_pass(const ts_ctx_t *ctx, const message_t *m, const oneof_t *o,
-                            pass_t pass) {
+/* The oneof's switch: the set member's value, written even when it holds
+ * its type's default; a case the oneof does not have is an error. */
+static void emit_oneof_encode(const ts_ctx_t *ctx, const message_t *m, const oneof_t *o) {
   buf_t *out = ctx->out;
   const char *local = ts_local(ctx, o->json_name);
   buf_line(out, "const %s = %s;", local, ts_get(ctx, "m", o->json_name));
   buf_open(out, "switch (%s?.case) {", local);
   for (size_t i = 0; i < o->field_count; i++) {
     const field_t *f = o->fields[i];
-    /* $encode declares locals: each case gets a block of its own. */
-    if (pass == PASS_ENCODE) {
-      buf_open(out, "case \"%s\": {", f->json_name);
-    } else {
-      buf_open(out, "case \"%s\":", f->json_name);
-    }
-    /* A set member is written even when it holds its type's default. */
+    /* Each case gets a block of its own: the value's code declares locals. */
+    buf_open(out, "case \"%s\": {", f->json_name);
     char value[256];
     buf_t fallback;
     buf_init(&fallback, "");
@@ -204,26 +173,15 @@ static void emit_oneof_pass(const ts_ctx_t *ctx, const message_t *m, const oneof
     }
     snprintf(value, sizeof(value), "%s.value ?? %s", local, fallback.data);
     buf_free(&fallback);
-    if (pass == PASS_SIZE) {
-      ts_value_size(ctx, f, value);
-    } else {
-      ts_value_write(ctx, f, value, pass == PASS_ENCODE);
-    }
+    ts_value_write(ctx, f, value);
     buf_line(out, "break;");
-    if (pass == PASS_ENCODE) {
-      buf_close(out, "}");
-    } else {
-      out->indent--;
-    }
+    buf_close(out, "}");
   }
-  if (pass != PASS_WRITE) {
-    /* A case this oneof does not have would be left out silently. */
-    buf_open(out, "default:");
-    buf_line(out, "if (%s !== undefined && %s.case !== undefined) "
-             "throw pb.invalidValue(\"%s.%s\", \"oneof\", %s.case);",
-             local, local, m->full_name, o->name, local);
-    out->indent--;
-  }
+  buf_open(out, "default:");
+  buf_line(out, "if (%s !== undefined && %s.case !== undefined) "
+           "throw pb.invalidValue(\"%s.%s\", \"oneof\", %s.case);",
+           local, local, m->full_name, o->name, local);
+  out->indent--;
   buf_close(out, "}");
 }
 
@@ -233,22 +191,12 @@ static int by_number(const void *a, const void *b) {
   return (x->number > y->number) - (x->number < y->number);
 }
 
-/* Fields are written in field number order, as protobuf recommends and
+/* The one encoder: checks each value and writes it into the writer's area.
+ * Fields are written in field number order, as protobuf recommends and
  * other implementations do; a oneof goes where its lowest member would. */
-static void emit_pass(const ts_ctx_t *ctx, const message_t *m, pass_t pass) {
+static void emit_encode(const ts_ctx_t *ctx, const message_t *m) {
   buf_t *out = ctx->out;
-  switch (pass) {
-    case PASS_SIZE:
-      buf_open(out, "$size(m: pb.MessageInit<%s>, w: pb.Writer): number {", m->ts_name);
-      buf_line(out, "let n = 0;");
-      break;
-    case PASS_WRITE:
-      buf_open(out, "$write(m: pb.MessageInit<%s>, w: pb.Writer): void {", m->ts_name);
-      break;
-    case PASS_ENCODE:
-      buf_open(out, "$encode(m: pb.MessageInit<%s>, w: pb.Writer): void {", m->ts_name);
-      break;
-  }
+  buf_open(out, "$encode(m: pb.MessageInit<%s>, w: pb.Writer): void {", m->ts_name);
   const field_t **sorted = xrealloc(NULL, sizeof(*sorted) * (m->field_count + 1));
   bool *oneof_done = xrealloc(NULL, sizeof(*oneof_done) * (m->oneof_count + 1));
   for (size_t i = 0; i < m->field_count; i++) sorted[i] = &m->fields[i];
@@ -257,28 +205,15 @@ static void emit_pass(const ts_ctx_t *ctx, const message_t *m, pass_t pass) {
   for (size_t i = 0; i < m->field_count; i++) {
     const field_t *f = sorted[i];
     if (in_oneof(f)) {
-      if (!oneof_done[f->oneof]) emit_oneof_pass(ctx, m, &m->oneofs[f->oneof], pass);
+      if (!oneof_done[f->oneof]) emit_oneof_encode(ctx, m, &m->oneofs[f->oneof]);
       oneof_done[f->oneof] = true;
-    } else if (pass == PASS_SIZE) {
-      ts_field_size(ctx, f);
     } else {
-      ts_field_write(ctx, f, pass == PASS_ENCODE);
+      ts_field_write(ctx, f);
     }
   }
   free(sorted);
   free(oneof_done);
-  switch (pass) {
-    case PASS_SIZE:
-      buf_line(out, "if (m.$unknown !== undefined) n += m.$unknown.length;");
-      buf_line(out, "return n;");
-      break;
-    case PASS_WRITE:
-      buf_line(out, "if (m.$unknown !== undefined) w.raw(m.$unknown);");
-      break;
-    case PASS_ENCODE:
-      buf_line(out, "if (m.$unknown !== undefined) w.rawField(m.$unknown);");
-      break;
-  }
+  buf_line(out, "if (m.$unknown !== undefined) w.rawField(m.$unknown);");
   buf_close(out, "},");
 }
 
@@ -323,11 +258,7 @@ void ts_message_emit(const ts_ctx_t *ctx, const message_t *m) {
   emit_create(ctx, m);
   emit_public_codec(ctx, m);
   buf_blank(out);
-  emit_pass(ctx, m, PASS_SIZE);
-  buf_blank(out);
-  emit_pass(ctx, m, PASS_WRITE);
-  buf_blank(out);
-  emit_pass(ctx, m, PASS_ENCODE);
+  emit_encode(ctx, m);
   buf_blank(out);
   emit_read(ctx, m);
   buf_close(out, "};");

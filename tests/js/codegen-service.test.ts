@@ -156,7 +156,7 @@ describe("generated code and its runtime", () => {
   it("code generated for another runtime throws with what to do", () => {
     assert.throws(
       () => requireGeneratedCodeVersion((GENERATED_CODE_VERSION + 1) as typeof GENERATED_CODE_VERSION, "protoc-gen-shmrpc 9.9.9"),
-      /protoc-gen-shmrpc 9\.9\.9 \(generated-code version 2\) does not fit this shmrpc runtime \(version 1\): regenerate it/,
+      new RegExp(`protoc-gen-shmrpc 9\\.9\\.9 \\(generated-code version ${GENERATED_CODE_VERSION + 1}\\) does not fit this shmrpc runtime \\(version ${GENERATED_CODE_VERSION}\\): regenerate it`),
     );
   });
 });

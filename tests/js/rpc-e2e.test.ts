@@ -91,8 +91,8 @@ describe("RPC end to end (C service in-process)", { timeout: 60000 }, () => {
       return true;
     });
     await assert.rejects(rpc.unary({ ...echo, schemaHash: echo.schemaHash ^ 1 }, {}), isStatus(Status.FAILED_PRECONDITION));
-    // A MessageType of its own (a generated codec's $size and $write passes would win over encodedSize and encodeInto).
-    const { $size, $write, $encode, $read, ...plain } = EchoRequest;
+    // A MessageType of its own (a generated codec's $encode pass would win over encodedSize and encodeInto).
+    const { $encode, $read, ...plain } = EchoRequest;
     const garbage: MethodDescriptor<object, EchoReply> = {
       ...echo,
       requestType: {

@@ -1,7 +1,8 @@
 /**
  * What every generated message codec provides beyond the public
- * MessageType<T>: the encoders (one pass, and two passes) and the decoder
- * body, which generated code calls across messages (and files) directly.
+ * MessageType<T>: its two passes, which generated code calls across
+ * messages (and files) directly. The public methods hand the codec to
+ * encode.ts.
  */
 import type { MessageInit, MessageType } from "./message-type.js";
 import type { Reader } from "./reader.js";
@@ -9,13 +10,9 @@ import type { Writer } from "./writer.js";
 
 export interface MessageCodec<T> extends MessageType<T> {
   /**
-   * Size pass: the encoded size of `message` without its own tag or length,
-   * recording nested lengths in `w` for $write.
+   * Checks and writes `message`, without its own tag or length, into the
+   * writer's area (Writer.beginArea).
    */
-  $size(message: MessageInit<T>, w: Writer): number;
-  /** Write pass: must follow a $size of the same message on the same writer. */
-  $write(message: MessageInit<T>, w: Writer): void;
-  /** One pass, into the writer's own area: `message` without its own tag or length. */
   $encode(message: MessageInit<T>, w: Writer): void;
   /**
    * Decodes fields up to `end` at nesting `depth`, merging into `into` when

@@ -10,16 +10,8 @@ export {
 export type { DecodeErrorCode } from "./errors.js";
 export { Reader, DEFAULT_READER_OPTIONS } from "./reader.js";
 export type { ReaderOptions } from "./reader.js";
-export {
-  Writer,
-  sizeBytes,
-  sizeInt32,
-  sizeInt64,
-  sizeSint32,
-  sizeSint64,
-  sizeUint32,
-  sizeUint64,
-} from "./writer.js";
+export { Writer } from "./writer.js";
+export { encode, encodeInto, encodedSize } from "./encode.js";
 export { utf8Length, utf8Read, utf8Write } from "./utf8.js";
 export { EMPTY_BYTES, keyToBigInt, setEntry } from "./codec.js";
 export type { MessageCodec } from "./codec.js";

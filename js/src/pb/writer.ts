@@ -1,34 +1,28 @@
 /**
- * Writes protobuf wire format for generated encoders, in one of two ways.
- *
- * One pass ($encode, behind encode()): fields go into the writer's own
- * growing area in order. Each embedded message or packed run gets one byte
- * for its length, filled in after its content; the rare content of 128
- * bytes or more is moved up to make room for a longer prefix. The result is
- * copied out once, at the end.
- *
- * Two passes ($size then $write, behind encodedSize() and encodeInto()): a
- * size pass computes the exact encoded size and records, in pre-order, the
- * length of every embedded message, packed run and string; the write pass
- * then emits bytes straight into the caller's target, taking those lengths
- * in the same order. The caller knows the size before it reserves space
- * (e.g. in a ring), and nothing is copied.
+ * Writes protobuf wire format for generated encoders ($encode), in one
+ * pass into the writer's own growing area: fields go in in order, and each
+ * embedded message or packed run gets one byte for its length, filled in
+ * after its content (the rare content of 128 bytes or more is moved up to
+ * make room for a longer prefix). The result is then copied out
+ * (copyArea) or into the caller's target, such as a ring (copyAreaInto).
+ * Every value is checked by the generated code (or by the run methods
+ * here) before it is written.
  */
-import { encodeIntoShared, isShared } from "../byte-pool.js";
+import { isShared } from "../byte-pool.js";
 import { BOUNCE_MIN_BYTES, copyIntoShared } from "../shared-copy.js";
 import { invalidValue } from "./errors.js";
-import { nativeUtf8Length, nativeUtf8Write, utf8Encode, utf8Length, utf8Write } from "./utf8.js";
+import { nativeUtf8Length, nativeUtf8Write, utf8Encode, utf8Length } from "./utf8.js";
 
 const EMPTY = new Uint8Array(0);
-const NO_KEYS: string[] = [];
 const NO_AREA = new ArrayBuffer(0);
 const encoder = new TextEncoder();
-/** Strings up to this many UTF-16 units are measured and written in JS (two passes). */
-const SHORT_STRING = 24;
 /** Strings up to this many UTF-16 units take at most 126 bytes: a one-byte length. */
 const ONE_BYTE_LENGTH_STRING = 42;
-const MAX_KEPT_SCRATCH = 1 << 20;
-/** First size of the one-pass area. */
+/** An area bigger than this is not kept after the encode that grew it. */
+const MAX_KEPT_AREA = 1 << 20;
+/** Copies of up to this many bytes go byte by byte: cheaper than a subarray and set(). */
+const SMALL_COPY = 64;
+/** First size of the area. */
 const INITIAL_AREA = 4096;
 /** Longest batch of repeated strings written in one call, in UTF-16 units. */
 const BATCH_UNITS = 8192;
@@ -48,34 +42,16 @@ function asciiWrite(batch: string, target: Uint8Array, pos: number): boolean {
   return nativeUtf8Write!.call(target, batch, pos, 3 * batch.length) === batch.length;
 }
 
-function changedError(): Error {
-  return new Error("message changed while it was being encoded");
-}
-
 export class Writer {
+  /** The area being written (the generated code writes through buf and pos). */
   buf: Uint8Array = EMPTY;
   pos = 0;
-  /** Lengths recorded by the size pass, in pre-order. */
-  private readonly lens: number[] = [];
-  /** Lengths recorded so far (size pass). */
-  private count = 0;
-  /** Next length to use (write pass). */
-  private next = 0;
-  /** Keys of the maps the size pass met, in pre-order, for the write pass. */
-  private readonly keyLists: string[][] = [];
-  private keyCount = 0;
-  private nextKeyList = 0;
   private busy = false;
-  /** UTF-8 of the long strings of the message being encoded. */
-  private scratch: Uint8Array = new Uint8Array(1024);
-  private scratchUsed = 0;
-  /** Aligned area where long float and double runs are converted. */
-  private runScratch = NO_AREA;
-  /** The one-pass area, allocated on first use. */
+  /** The area, allocated on first use. */
   private area: Uint8Array = EMPTY;
   /** A DataView of the area, for runs of floats and doubles written in place. */
   private areaView: DataView = new DataView(NO_AREA);
-  /** One pass: the area's length less SLACK. */
+  /** The area's length less SLACK. */
   private limit = 0;
   /** Where the batch nextBatch() returned ends. */
   private batchEnd = 0;
@@ -89,187 +65,19 @@ export class Writer {
     const w = shared;
     if (w.busy) return new Writer();
     w.busy = true;
-    w.count = 0;
-    w.next = 0;
-    w.keyCount = 0;
-    w.scratchUsed = 0;
     return w;
   }
 
   release(): void {
     this.busy = false;
-    // Do not keep the message's maps' keys alive either.
-    for (let i = 0; i < this.keyCount; i++) this.keyLists[i] = NO_KEYS;
-    // Do not keep a huge message's strings or encoding alive in the shared writer.
-    if (this.scratch.length > MAX_KEPT_SCRATCH) this.scratch = new Uint8Array(1024);
-    if (this.area.length > MAX_KEPT_SCRATCH) this.setArea(EMPTY);
+    // Do not keep a huge message's encoding alive in the shared writer.
+    if (this.area.length > MAX_KEPT_AREA) this.setArea(EMPTY);
     this.buf = EMPTY;
   }
 
-  /** Starts the write pass into `target` at `offset`. */
-  begin(target: Uint8Array, offset: number): void {
-    this.buf = target;
-    this.pos = offset;
-    this.next = 0;
-    this.nextKeyList = 0;
-  }
+  // ---- the area -------------------------------------------------------------
 
-  /**
-   * Ends the write pass; `expectedEnd` is offset + size from the size pass.
-   * A mismatch means the message changed between the passes.
-   */
-  finish(expectedEnd: number): number {
-    if (this.pos !== expectedEnd || this.next !== this.count || this.nextKeyList !== this.keyCount) {
-      throw changedError();
-    }
-    return this.pos;
-  }
-
-  // ---- size pass -----------------------------------------------------------
-
-  /** Reserves the length of an embedded message whose size comes next. */
-  slot(): number {
-    const i = this.count++;
-    this.lens[i] = 0;
-    return i;
-  }
-
-  /**
-   * Keeps the keys of a map field (listed once per encode: Object.keys is
-   * costly for integer keys) for the write pass, which takes them back with
-   * nextMapKeys().
-   */
-  keepKeys(keys: string[]): string[] {
-    this.keyLists[this.keyCount++] = keys;
-    return keys;
-  }
-
-  /** Fills a slot; returns the bytes the length prefix and content take. */
-  fill(slot: number, len: number): number {
-    this.lens[slot] = len;
-    return sizeUint32(len) + len;
-  }
-
-  /** Records a packed run's content length; returns prefix + content. */
-  run(len: number): number {
-    this.lens[this.count++] = len;
-    return sizeUint32(len) + len;
-  }
-
-  /**
-   * Records a string's UTF-8 length; returns prefix + content. A long string
-   * is encoded here, once, into the writer's scratch area (its offset
-   * recorded after the length) and copied by the write pass: cheaper than
-   * measuring it in JavaScript and encoding it later.
-   */
-  stringSize(s: string): number {
-    let len: number;
-    if (s.length <= SHORT_STRING) {
-      len = utf8Length(s);
-      this.lens[this.count++] = len;
-    } else {
-      const need = s.length * 3;
-      if (this.scratch.length - this.scratchUsed < need) this.growScratch(need);
-      len =
-        nativeUtf8Write !== undefined
-          ? nativeUtf8Write.call(this.scratch, s, this.scratchUsed, need)
-          : encoder.encodeInto(s, this.scratch.subarray(this.scratchUsed)).written;
-      this.lens[this.count++] = len;
-      this.lens[this.count++] = this.scratchUsed;
-      this.scratchUsed += len;
-    }
-    return sizeUint32(len) + len;
-  }
-
-  /**
-   * Size pass: the entries of a repeated string field whose tag is one
-   * byte, tags included. A batch of ASCII entries (nextBatch()) is encoded
-   * here, once, into the scratch area, recorded as its length, offset and
-   * entry count; the entries of any other batch are recorded one by one
-   * after the negated count.
-   */
-  stringFieldsSize(tag: number, values: readonly string[], field: string): number {
-    let n = 0;
-    for (let i = 0; i < values.length; i = this.batchEnd) {
-      const batch = this.nextBatch(tag, values, i);
-      const end = this.batchEnd;
-      const offset = this.scratchUsed;
-      if (batch !== undefined && this.asciiToScratch(batch)) {
-        this.lens[this.count++] = batch.length;
-        this.lens[this.count++] = offset;
-        this.lens[this.count++] = end - i;
-        n += batch.length;
-        continue;
-      }
-      this.lens[this.count++] = i - end;
-      for (let k = i; k < end; k++) n += 1 + this.stringSize(stringAt(values, k, field));
-    }
-    return n;
-  }
-
-  /** Size pass: writes `batch` into the scratch area if it is all ASCII; says whether it did. */
-  private asciiToScratch(batch: string): boolean {
-    const room = 3 * batch.length;
-    if (this.scratch.length - this.scratchUsed < room) this.growScratch(room);
-    if (!asciiWrite(batch, this.scratch, this.scratchUsed)) return false;
-    this.scratchUsed += batch.length;
-    return true;
-  }
-
-  private growScratch(need: number): void {
-    const grown = new Uint8Array(Math.max(this.scratch.length * 2, this.scratchUsed + need));
-    grown.set(this.scratch.subarray(0, this.scratchUsed));
-    this.scratch = grown;
-  }
-
-  // ---- write pass ----------------------------------------------------------
-
-  /** The keys the size pass listed for the next map field. */
-  nextMapKeys(): string[] {
-    return this.keyLists[this.nextKeyList++] ?? NO_KEYS;
-  }
-
-  /** Writes the next recorded length (of an embedded message or packed run). */
-  len(): void {
-    this.uint32(this.lens[this.next++]!);
-  }
-
-  /** Writes a string as the size pass measured (or encoded) it. */
-  string(value: string): void {
-    const len = this.lens[this.next++]!;
-    this.uint32(len);
-    if (value.length <= SHORT_STRING) {
-      utf8Write(value, len, this.buf, this.pos);
-    } else {
-      const offset = this.lens[this.next++]!;
-      this.buf.set(this.scratch.subarray(offset, offset + len), this.pos);
-    }
-    this.pos += len;
-  }
-
-  /** Writes the entries of a repeated string field as stringFieldsSize() recorded them. */
-  stringFieldsAsMeasured(tag: number, values: readonly string[]): void {
-    for (let i = 0; i < values.length; ) {
-      // More entries than the size pass saw would run past its records.
-      if (this.next >= this.count) throw changedError();
-      const mark = this.lens[this.next++]!;
-      if (mark >= 0) {
-        const offset = this.lens[this.next++]!;
-        i += this.lens[this.next++]!;
-        this.buf.set(this.scratch.subarray(offset, offset + mark), this.pos);
-        this.pos += mark;
-        continue;
-      }
-      for (let k = 0; k < -mark && i < values.length; k++) {
-        this.byte(tag);
-        this.string(values[i++]!);
-      }
-    }
-  }
-
-  // ---- one pass -------------------------------------------------------------
-
-  /** Starts a one-pass encode into the writer's own area. */
+  /** Starts an encode into the writer's own area. */
   beginArea(): void {
     if (this.area.length === 0) this.setArea(new Uint8Array(INITIAL_AREA));
     this.buf = this.area;
@@ -277,12 +85,31 @@ export class Writer {
     this.limit = this.area.length - SLACK;
   }
 
-  /** The bytes of a one-pass encode, in a new array of their own. */
+  /** The bytes encoded, in a new array of their own. */
   copyArea(): Uint8Array {
     return this.buf.slice(0, this.pos);
   }
 
-  /** One pass: makes room for `n` bytes, and SLACK more. */
+  /**
+   * Copies the bytes encoded into `target` at `offset`, which the caller
+   * has checked they fit. Into shared memory (a ring), a long copy keeps
+   * word alignment (copyIntoShared).
+   */
+  copyAreaInto(target: Uint8Array, offset: number): void {
+    const area = this.buf;
+    const n = this.pos;
+    if (n <= SMALL_COPY) {
+      // A subarray and set() cost more than this loop (into shared memory,
+      // set() is a call into the runtime): about 1,300 instructions.
+      for (let i = 0; i < n; i++) target[offset + i] = area[i]!;
+      return;
+    }
+    const bytes = area.subarray(0, n);
+    if (n >= BOUNCE_MIN_BYTES && isShared(target)) copyIntoShared(target, offset, bytes);
+    else target.set(bytes, offset);
+  }
+
+  /** Makes room for `n` bytes, and SLACK more. */
   ensure(n: number): void {
     if (this.pos + n > this.limit) this.grow(n);
   }
@@ -300,7 +127,7 @@ export class Writer {
     this.areaView = new DataView(area.buffer, area.byteOffset, area.length);
   }
 
-  /** One pass: a field's tag, after a check that leaves SLACK behind it. */
+  /** A field's tag, after a check that leaves SLACK behind it. */
   tag(tag: number): void {
     if (this.pos > this.limit) this.grow(0);
     if (tag < 0x80) this.buf[this.pos++] = tag;
@@ -308,14 +135,14 @@ export class Writer {
   }
 
   /**
-   * One pass: reserves a byte for the length of the embedded message or
+   * Reserves a byte for the length of the embedded message or
    * packed run that follows a tag; join() fills it in.
    */
   fork(): number {
     return this.pos++;
   }
 
-  /** One pass: writes the length of what was written since fork() returned `at`. */
+  /** Writes the length of what was written since fork() returned `at`. */
   join(at: number): void {
     const len = this.pos - at - 1;
     if (len < 0x80) {
@@ -332,7 +159,7 @@ export class Writer {
   }
 
   /**
-   * One pass: a string with its length. One short enough to need a one-byte
+   * A string with its length. One short enough to need a one-byte
    * length whatever its characters is encoded first and its length written
    * after, which saves measuring it.
    */
@@ -350,13 +177,12 @@ export class Writer {
     this.ensure(5 + len);
     this.uint32(len);
     if (nativeUtf8Write !== undefined) nativeUtf8Write.call(this.buf, s, this.pos, len);
-    else if (!encodeIntoShared && isShared(this.buf)) utf8Write(s, len, this.buf, this.pos);
     else encoder.encodeInto(s, this.buf.subarray(this.pos, this.pos + len));
     this.pos += len;
   }
 
   /**
-   * One pass: the entries of a repeated string field whose tag is one byte,
+   * The entries of a repeated string field whose tag is one byte,
    * in batches where Node's UTF-8 writer is present (see nextBatch()).
    */
   stringFields(tag: number, values: readonly string[], field: string): void {
@@ -370,7 +196,7 @@ export class Writer {
     }
   }
 
-  /** One pass: writes `batch` if it is all ASCII; says whether it did. */
+  /** Writes `batch` if it is all ASCII; says whether it did. */
   private asciiToArea(batch: string): boolean {
     this.ensure(3 * batch.length);
     if (!asciiWrite(batch, this.buf, this.pos)) return false;
@@ -406,7 +232,7 @@ export class Writer {
   }
 
   /**
-   * One pass: the values of a packed int32 (or enum) run, each checked
+   * The values of a packed int32 (or enum) run, each checked
    * first (`field` and `kind` name it in the error), in one loop over
    * locals. A negative value takes ten bytes.
    */
@@ -442,7 +268,7 @@ export class Writer {
     this.pos = pos;
   }
 
-  /** One pass: the values of a packed uint32 run, as int32Run() does. */
+  /** The values of a packed uint32 run, as int32Run() does. */
   uint32Run(values: readonly number[], field: string, kind: string): void {
     const count = values.length;
     this.ensure(count * 5);
@@ -460,7 +286,7 @@ export class Writer {
     this.pos = pos;
   }
 
-  /** One pass: the values of a packed sint32 run (ZigZag), as int32Run() does. */
+  /** The values of a packed sint32 run (ZigZag), as int32Run() does. */
   sint32Run(values: readonly number[], field: string, kind: string): void {
     const count = values.length;
     this.ensure(count * 5);
@@ -480,7 +306,7 @@ export class Writer {
   }
 
   /**
-   * One pass: the values of a packed double run, each checked as it is
+   * The values of a packed double run, each checked as it is
    * written (`field` names it in the error), through a DataView of the
    * area. The caller has written the run's length and made room.
    */
@@ -495,7 +321,7 @@ export class Writer {
     this.pos = pos;
   }
 
-  /** One pass: the values of a packed float run, as doubleRun() does. */
+  /** The values of a packed float run, as doubleRun() does. */
   floatRun(values: readonly number[], field: string): void {
     const view = this.areaView;
     let pos = this.pos;
@@ -507,27 +333,30 @@ export class Writer {
     this.pos = pos;
   }
 
-  /** One pass: a bytes field's length and content. */
+  /** A bytes field's length and content. */
   bytesField(value: Uint8Array): void {
     const n = value.length;
     this.ensure(5 + n);
     this.uint32(n);
-    this.buf.set(value, this.pos);
-    this.pos += n;
+    const buf = this.buf;
+    const pos = this.pos;
+    if (n <= SMALL_COPY) {
+      // Cheaper by hand than set(), whose fixed cost dominates a short copy.
+      for (let i = 0; i < n; i++) buf[pos + i] = value[i]!;
+    } else {
+      buf.set(value, pos);
+    }
+    this.pos = pos + n;
   }
 
-  /** One pass: already-encoded fields (unknown fields kept from decoding). */
+  /** Already-encoded fields (unknown fields kept from decoding). */
   rawField(value: Uint8Array): void {
     this.ensure(value.length);
-    this.raw(value);
+    this.buf.set(value, this.pos);
+    this.pos += value.length;
   }
 
-  // ---- values (either way) ----------------------------------------------------
-
-  /** One byte below 0x80: a one-byte tag, or a one-byte varint. */
-  byte(value: number): void {
-    this.buf[this.pos++] = value;
-  }
+  // ---- values, where tag() or ensure() made room ---------------------------
 
   uint32(value: number): void {
     let v = value >>> 0;
@@ -645,98 +474,16 @@ export class Writer {
     buf[pos + 7] = f64bytes[7]!;
     this.pos = pos + 8;
   }
-
-  /**
-   * The values of a packed float run (write pass). A long run is converted
-   * whole by a Float32Array and its bytes copied in one go.
-   */
-  floats(values: readonly number[]): void {
-    const count = values.length;
-    if (count < LONG_RUN) {
-      for (const v of values) this.float(v);
-      return;
-    }
-    const area = this.runArea(count * 4);
-    new Float32Array(area, 0, count).set(values);
-    this.buf.set(new Uint8Array(area, 0, count * 4), this.pos);
-    this.pos += count * 4;
-  }
-
-  /** The values of a packed double run, as floats() does. */
-  doubles(values: readonly number[]): void {
-    const count = values.length;
-    if (count < LONG_RUN) {
-      for (const v of values) this.double(v);
-      return;
-    }
-    const area = this.runArea(count * 8);
-    new Float64Array(area, 0, count).set(values);
-    this.buf.set(new Uint8Array(area, 0, count * 8), this.pos);
-    this.pos += count * 8;
-  }
-
-  /** The run area, grown to `bytes` (kept grown up to MAX_KEPT_SCRATCH). */
-  private runArea(bytes: number): ArrayBuffer {
-    if (this.runScratch.byteLength >= bytes) return this.runScratch;
-    const area = new ArrayBuffer(bytes);
-    if (bytes <= MAX_KEPT_SCRATCH) this.runScratch = area;
-    return area;
-  }
-
-  /** A bytes field's length and content, where there is room. */
-  bytes(value: Uint8Array): void {
-    this.uint32(value.length);
-    this.raw(value);
-  }
-
-  /** Copies already-encoded fields (unknown fields kept from decoding), where there is room. */
-  raw(value: Uint8Array): void {
-    // Into shared memory (a ring), a long copy must keep word alignment.
-    if (value.length >= BOUNCE_MIN_BYTES && isShared(this.buf)) copyIntoShared(this.buf, this.pos, value);
-    else this.buf.set(value, this.pos);
-    this.pos += value.length;
-  }
 }
 
 const shared = new Writer();
 
 // ---- sizes -----------------------------------------------------------------
 
-export function sizeUint32(value: number): number {
+/** The bytes a varint of `value` (unsigned 32-bit) takes. */
+function sizeUint32(value: number): number {
   const v = value >>> 0;
   return v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5;
-}
-
-export function sizeInt32(value: number): number {
-  const v = value | 0;
-  return v < 0 ? 10 : sizeUint32(v);
-}
-
-export function sizeSint32(value: number): number {
-  const v = value | 0;
-  return sizeUint32(((v << 1) ^ (v >> 31)) >>> 0);
-}
-
-function sizeVarint64(lo: number, hi: number): number {
-  if (hi === 0) return sizeUint32(lo);
-  return hi < 0x8 ? 5 : hi < 0x400 ? 6 : hi < 0x20000 ? 7 : hi < 0x1000000 ? 8 : hi < 0x80000000 ? 9 : 10;
-}
-
-export function sizeInt64(value: bigint): number {
-  split64(value);
-  return sizeVarint64(lo64, hi64);
-}
-
-export const sizeUint64 = sizeInt64;
-
-export function sizeSint64(value: bigint): number {
-  zigzag64(value);
-  return sizeVarint64(lo64, hi64);
-}
-
-/** Length prefix plus content of a bytes field. */
-export function sizeBytes(value: Uint8Array): number {
-  return sizeUint32(value.length) + value.length;
 }
 
 // ---- 64-bit helpers: results in lo64/hi64, unsigned 32-bit halves ---------
@@ -776,6 +523,3 @@ const f32 = new Float32Array(1);
 const f32bytes = new Uint8Array(f32.buffer);
 const f64 = new Float64Array(1);
 const f64bytes = new Uint8Array(f64.buffer);
-
-/** Packed float and double runs at least this long are converted whole. */
-const LONG_RUN = 16;

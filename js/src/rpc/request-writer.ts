@@ -1,11 +1,9 @@
 /**
  * Writes the RpcClient's REQUEST envelopes straight into the ring with one
- * size pass per call: measure() runs the codec's size pass (whose result
- * is the frame's length), write() its write pass where the channel puts
- * the frame. A generated codec (MessageCodec) keeps the lengths its size
- * pass recorded in a Writer held from measure() to done(), so nothing is
- * computed twice; any other MessageType is sized with encodedSize() and
- * written with encodeInto(), whose own size pass then runs again.
+ * encode per call: measure() runs a generated codec's one pass ($encode)
+ * into a Writer's area, whose length is the frame's, and write() copies
+ * the bytes where the channel puts the frame. Any other MessageType is
+ * sized with encodedSize() and written with encodeInto().
  *
  * One request at a time: measure, header, then the channel calls write at
  * most once, synchronously; done() always follows (it releases the Writer).
@@ -18,7 +16,7 @@ import type { MessageInit, MessageType } from "./types.js";
 export class RequestWriter {
   private type: MessageType<unknown> | undefined;
   private message: MessageInit<unknown> | undefined;
-  /** The size pass of a generated codec, until done(). */
+  /** The encoded request of a generated codec, until done(). */
   private writer: Writer | undefined;
   private size = 0;
   private kind: EnvelopeKind = EnvelopeKind.REQUEST;
@@ -35,7 +33,9 @@ export class RequestWriter {
     if (!isCodec(type)) return (this.size = type.encodedSize(message));
     const writer = Writer.acquire();
     try {
-      this.size = type.$size(message, writer);
+      writer.beginArea();
+      type.$encode(message, writer);
+      this.size = writer.pos;
     } catch (error) {
       writer.release();
       throw error;
@@ -62,16 +62,15 @@ export class RequestWriter {
   /**
    * Writes header and body at `offset` (a Channel PayloadWriter of
    * ENVELOPE_HEADER_BYTES + size bytes); bound once, so a call allocates no
-   * closure. Throws if the message changed since measure().
+   * closure. Throws if a MessageType that is not a generated codec wrote
+   * another size than it measured.
    */
   readonly write = (target: Uint8Array, offset: number): void => {
     writeEnvelopeHeader(target, offset, this.kind, this.callId, this.methodId, this.schemaHash, 0, this.timeoutUs, this.credit);
     const at = offset + ENVELOPE_HEADER_BYTES;
     const writer = this.writer;
     if (writer !== undefined) {
-      writer.begin(target, at);
-      (this.type as MessageCodec<unknown>).$write(this.message!, writer);
-      writer.finish(at + this.size);
+      writer.copyAreaInto(target, at);
     } else if (this.type !== undefined && this.type.encodeInto(this.message!, target, at) !== at + this.size) {
       throw new Error("the request changed while it was encoded");
     }
@@ -87,5 +86,5 @@ export class RequestWriter {
 }
 
 function isCodec(type: MessageType<unknown>): type is MessageCodec<unknown> {
-  return typeof (type as Partial<MessageCodec<unknown>>).$size === "function" && typeof (type as Partial<MessageCodec<unknown>>).$write === "function";
+  return typeof (type as Partial<MessageCodec<unknown>>).$encode === "function";
 }

@@ -29,9 +29,9 @@ export interface MethodDescriptor<Req, Res> {
   readonly schemaHash: number;
   readonly kind: MethodKind;
   /**
-   * The request's codec. A generated one (a MessageCodec) is written
-   * through its $size and $write passes, so the size is computed once per
-   * call; any other MessageType through encodedSize and encodeInto.
+   * The request's codec. A generated one (a MessageCodec) is encoded once
+   * per call by its $encode pass and copied into the ring; any other
+   * MessageType is written through encodedSize and encodeInto.
    */
   readonly requestType: MessageType<Req>;
   readonly responseType: MessageType<Res>;
@@ -82,7 +82,7 @@ export interface RpcTransport {
  * The version of the contract between this runtime and the code
  * protoc-gen-shmrpc generates (the C runtime's SHMRPC_GENERATED_CODE_VERSION).
  */
-export const GENERATED_CODE_VERSION = 1;
+export const GENERATED_CODE_VERSION = 2;
 
 /**
  * Called by every generated file as it loads: code generated for another

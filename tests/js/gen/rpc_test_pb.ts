@@ -2,7 +2,7 @@
 
 import * as pb from "../../../js/src/codegen-runtime.js";
 
-pb.requireGeneratedCodeVersion(1, "protoc-gen-shmrpc 0.1.0");
+pb.requireGeneratedCodeVersion(2, "protoc-gen-shmrpc 0.1.0");
 
 /**
  * rpc_test.proto as google.protobuf.FileDescriptorProto messages (binary, base64,
@@ -56,100 +56,19 @@ export const EchoRequest: pb.MessageCodec<EchoRequest> = {
   },
 
   encodedSize(message: pb.MessageInit<EchoRequest>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return EchoRequest.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(EchoRequest, message);
   },
 
   encodeInto(message: pb.MessageInit<EchoRequest>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + EchoRequest.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for EchoRequest");
-      w.begin(target, offset);
-      EchoRequest.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(EchoRequest, message, target, offset);
   },
 
   encode(message: pb.MessageInit<EchoRequest>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      EchoRequest.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(EchoRequest, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): EchoRequest {
     return EchoRequest.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<EchoRequest>, w: pb.Writer): number {
-    let n = 0;
-    const text = m.text;
-    if (text !== undefined && text !== "") {
-      if (typeof text !== "string") throw pb.invalidValue("rpctest.EchoRequest.text", "string", text);
-      n += 1 + w.stringSize(text);
-    }
-    const payload = m.payload;
-    if (payload !== undefined && payload.length !== 0) {
-      if (!(payload instanceof Uint8Array)) throw pb.invalidValue("rpctest.EchoRequest.payload", "bytes", payload);
-      n += 1 + pb.sizeBytes(payload);
-    }
-    const delayMs = m.delayMs;
-    if (delayMs !== undefined && delayMs !== 0) {
-      if (typeof delayMs !== "number" || (delayMs >>> 0) !== delayMs) throw pb.invalidValue("rpctest.EchoRequest.delay_ms", "uint32", delayMs);
-      n += 1 + pb.sizeUint32(delayMs);
-    }
-    const status = m.status;
-    if (status !== undefined && status !== 0) {
-      if (typeof status !== "number" || (status | 0) !== status) throw pb.invalidValue("rpctest.EchoRequest.status", "int32", status);
-      n += 1 + pb.sizeInt32(status);
-    }
-    const errorMessage = m.errorMessage;
-    if (errorMessage !== undefined && errorMessage !== "") {
-      if (typeof errorMessage !== "string") throw pb.invalidValue("rpctest.EchoRequest.error_message", "string", errorMessage);
-      n += 1 + w.stringSize(errorMessage);
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<EchoRequest>, w: pb.Writer): void {
-    const text = m.text;
-    if (text !== undefined && text !== "") {
-      w.byte(10);
-      w.string(text);
-    }
-    const payload = m.payload;
-    if (payload !== undefined && payload.length !== 0) {
-      w.byte(18);
-      w.bytes(payload);
-    }
-    const delayMs = m.delayMs;
-    if (delayMs !== undefined && delayMs !== 0) {
-      w.byte(24);
-      w.uint32(delayMs);
-    }
-    const status = m.status;
-    if (status !== undefined && status !== 0) {
-      w.byte(32);
-      w.int32(status);
-    }
-    const errorMessage = m.errorMessage;
-    if (errorMessage !== undefined && errorMessage !== "") {
-      w.byte(42);
-      w.string(errorMessage);
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<EchoRequest>, w: pb.Writer): void {
@@ -270,100 +189,19 @@ export const EchoReply: pb.MessageCodec<EchoReply> = {
   },
 
   encodedSize(message: pb.MessageInit<EchoReply>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return EchoReply.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(EchoReply, message);
   },
 
   encodeInto(message: pb.MessageInit<EchoReply>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + EchoReply.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for EchoReply");
-      w.begin(target, offset);
-      EchoReply.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(EchoReply, message, target, offset);
   },
 
   encode(message: pb.MessageInit<EchoReply>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      EchoReply.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(EchoReply, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): EchoReply {
     return EchoReply.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<EchoReply>, w: pb.Writer): number {
-    let n = 0;
-    const text = m.text;
-    if (text !== undefined && text !== "") {
-      if (typeof text !== "string") throw pb.invalidValue("rpctest.EchoReply.text", "string", text);
-      n += 1 + w.stringSize(text);
-    }
-    const payload = m.payload;
-    if (payload !== undefined && payload.length !== 0) {
-      if (!(payload instanceof Uint8Array)) throw pb.invalidValue("rpctest.EchoReply.payload", "bytes", payload);
-      n += 1 + pb.sizeBytes(payload);
-    }
-    const callId = m.callId;
-    if (callId !== undefined && callId !== 0) {
-      if (typeof callId !== "number" || (callId >>> 0) !== callId) throw pb.invalidValue("rpctest.EchoReply.call_id", "uint32", callId);
-      n += 1 + pb.sizeUint32(callId);
-    }
-    const timeLeftMs = m.timeLeftMs;
-    if (timeLeftMs !== undefined && timeLeftMs !== 0n) {
-      if (typeof timeLeftMs !== "bigint" || BigInt.asIntN(64, timeLeftMs) !== timeLeftMs) throw pb.invalidValue("rpctest.EchoReply.time_left_ms", "int64", timeLeftMs);
-      n += 1 + pb.sizeInt64(timeLeftMs);
-    }
-    const peer = m.peer;
-    if (peer !== undefined && peer !== "") {
-      if (typeof peer !== "string") throw pb.invalidValue("rpctest.EchoReply.peer", "string", peer);
-      n += 1 + w.stringSize(peer);
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<EchoReply>, w: pb.Writer): void {
-    const text = m.text;
-    if (text !== undefined && text !== "") {
-      w.byte(10);
-      w.string(text);
-    }
-    const payload = m.payload;
-    if (payload !== undefined && payload.length !== 0) {
-      w.byte(18);
-      w.bytes(payload);
-    }
-    const callId = m.callId;
-    if (callId !== undefined && callId !== 0) {
-      w.byte(24);
-      w.uint32(callId);
-    }
-    const timeLeftMs = m.timeLeftMs;
-    if (timeLeftMs !== undefined && timeLeftMs !== 0n) {
-      w.byte(32);
-      w.int64(timeLeftMs);
-    }
-    const peer = m.peer;
-    if (peer !== undefined && peer !== "") {
-      w.byte(42);
-      w.string(peer);
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<EchoReply>, w: pb.Writer): void {
@@ -472,70 +310,19 @@ export const CountRequest: pb.MessageCodec<CountRequest> = {
   },
 
   encodedSize(message: pb.MessageInit<CountRequest>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return CountRequest.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(CountRequest, message);
   },
 
   encodeInto(message: pb.MessageInit<CountRequest>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + CountRequest.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for CountRequest");
-      w.begin(target, offset);
-      CountRequest.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(CountRequest, message, target, offset);
   },
 
   encode(message: pb.MessageInit<CountRequest>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      CountRequest.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(CountRequest, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): CountRequest {
     return CountRequest.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<CountRequest>, w: pb.Writer): number {
-    let n = 0;
-    const count = m.count;
-    if (count !== undefined && count !== 0) {
-      if (typeof count !== "number" || (count >>> 0) !== count) throw pb.invalidValue("rpctest.CountRequest.count", "uint32", count);
-      n += 1 + pb.sizeUint32(count);
-    }
-    const payloadBytes = m.payloadBytes;
-    if (payloadBytes !== undefined && payloadBytes !== 0) {
-      if (typeof payloadBytes !== "number" || (payloadBytes >>> 0) !== payloadBytes) throw pb.invalidValue("rpctest.CountRequest.payload_bytes", "uint32", payloadBytes);
-      n += 1 + pb.sizeUint32(payloadBytes);
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<CountRequest>, w: pb.Writer): void {
-    const count = m.count;
-    if (count !== undefined && count !== 0) {
-      w.byte(8);
-      w.uint32(count);
-    }
-    const payloadBytes = m.payloadBytes;
-    if (payloadBytes !== undefined && payloadBytes !== 0) {
-      w.byte(16);
-      w.uint32(payloadBytes);
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<CountRequest>, w: pb.Writer): void {
@@ -605,70 +392,19 @@ export const CountItem: pb.MessageCodec<CountItem> = {
   },
 
   encodedSize(message: pb.MessageInit<CountItem>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return CountItem.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(CountItem, message);
   },
 
   encodeInto(message: pb.MessageInit<CountItem>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + CountItem.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for CountItem");
-      w.begin(target, offset);
-      CountItem.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(CountItem, message, target, offset);
   },
 
   encode(message: pb.MessageInit<CountItem>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      CountItem.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(CountItem, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): CountItem {
     return CountItem.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<CountItem>, w: pb.Writer): number {
-    let n = 0;
-    const index = m.index;
-    if (index !== undefined && index !== 0) {
-      if (typeof index !== "number" || (index >>> 0) !== index) throw pb.invalidValue("rpctest.CountItem.index", "uint32", index);
-      n += 1 + pb.sizeUint32(index);
-    }
-    const payload = m.payload;
-    if (payload !== undefined && payload.length !== 0) {
-      if (!(payload instanceof Uint8Array)) throw pb.invalidValue("rpctest.CountItem.payload", "bytes", payload);
-      n += 1 + pb.sizeBytes(payload);
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<CountItem>, w: pb.Writer): void {
-    const index = m.index;
-    if (index !== undefined && index !== 0) {
-      w.byte(8);
-      w.uint32(index);
-    }
-    const payload = m.payload;
-    if (payload !== undefined && payload.length !== 0) {
-      w.byte(18);
-      w.bytes(payload);
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<CountItem>, w: pb.Writer): void {
@@ -732,50 +468,19 @@ export const StatsRequest: pb.MessageCodec<StatsRequest> = {
   },
 
   encodedSize(message: pb.MessageInit<StatsRequest>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return StatsRequest.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(StatsRequest, message);
   },
 
   encodeInto(message: pb.MessageInit<StatsRequest>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + StatsRequest.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for StatsRequest");
-      w.begin(target, offset);
-      StatsRequest.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(StatsRequest, message, target, offset);
   },
 
   encode(message: pb.MessageInit<StatsRequest>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      StatsRequest.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(StatsRequest, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): StatsRequest {
     return StatsRequest.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<StatsRequest>, w: pb.Writer): number {
-    let n = 0;
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<StatsRequest>, w: pb.Writer): void {
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<StatsRequest>, w: pb.Writer): void {
@@ -841,90 +546,19 @@ export const Stats: pb.MessageCodec<Stats> = {
   },
 
   encodedSize(message: pb.MessageInit<Stats>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return Stats.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(Stats, message);
   },
 
   encodeInto(message: pb.MessageInit<Stats>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + Stats.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for Stats");
-      w.begin(target, offset);
-      Stats.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(Stats, message, target, offset);
   },
 
   encode(message: pb.MessageInit<Stats>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      Stats.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(Stats, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): Stats {
     return Stats.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<Stats>, w: pb.Writer): number {
-    let n = 0;
-    const callsInFlight = m.callsInFlight;
-    if (callsInFlight !== undefined && callsInFlight !== 0) {
-      if (typeof callsInFlight !== "number" || (callsInFlight >>> 0) !== callsInFlight) throw pb.invalidValue("rpctest.Stats.calls_in_flight", "uint32", callsInFlight);
-      n += 1 + pb.sizeUint32(callsInFlight);
-    }
-    const callsAlive = m.callsAlive;
-    if (callsAlive !== undefined && callsAlive !== 0) {
-      if (typeof callsAlive !== "number" || (callsAlive >>> 0) !== callsAlive) throw pb.invalidValue("rpctest.Stats.calls_alive", "uint32", callsAlive);
-      n += 1 + pb.sizeUint32(callsAlive);
-    }
-    const callsAbandoned = m.callsAbandoned;
-    if (callsAbandoned !== undefined && callsAbandoned !== 0n) {
-      if (typeof callsAbandoned !== "bigint" || BigInt.asUintN(64, callsAbandoned) !== callsAbandoned) throw pb.invalidValue("rpctest.Stats.calls_abandoned", "uint64", callsAbandoned);
-      n += 1 + pb.sizeUint64(callsAbandoned);
-    }
-    const hangsCancelled = m.hangsCancelled;
-    if (hangsCancelled !== undefined && hangsCancelled !== 0) {
-      if (typeof hangsCancelled !== "number" || (hangsCancelled >>> 0) !== hangsCancelled) throw pb.invalidValue("rpctest.Stats.hangs_cancelled", "uint32", hangsCancelled);
-      n += 1 + pb.sizeUint32(hangsCancelled);
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<Stats>, w: pb.Writer): void {
-    const callsInFlight = m.callsInFlight;
-    if (callsInFlight !== undefined && callsInFlight !== 0) {
-      w.byte(8);
-      w.uint32(callsInFlight);
-    }
-    const callsAlive = m.callsAlive;
-    if (callsAlive !== undefined && callsAlive !== 0) {
-      w.byte(16);
-      w.uint32(callsAlive);
-    }
-    const callsAbandoned = m.callsAbandoned;
-    if (callsAbandoned !== undefined && callsAbandoned !== 0n) {
-      w.byte(24);
-      w.uint64(callsAbandoned);
-    }
-    const hangsCancelled = m.hangsCancelled;
-    if (hangsCancelled !== undefined && hangsCancelled !== 0) {
-      w.byte(32);
-      w.uint32(hangsCancelled);
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<Stats>, w: pb.Writer): void {
@@ -1029,80 +663,19 @@ export const StreamStopped: pb.MessageCodec<StreamStopped> = {
   },
 
   encodedSize(message: pb.MessageInit<StreamStopped>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return StreamStopped.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(StreamStopped, message);
   },
 
   encodeInto(message: pb.MessageInit<StreamStopped>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + StreamStopped.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for StreamStopped");
-      w.begin(target, offset);
-      StreamStopped.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(StreamStopped, message, target, offset);
   },
 
   encode(message: pb.MessageInit<StreamStopped>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      StreamStopped.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(StreamStopped, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): StreamStopped {
     return StreamStopped.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<StreamStopped>, w: pb.Writer): number {
-    let n = 0;
-    const callId = m.callId;
-    if (callId !== undefined && callId !== 0) {
-      if (typeof callId !== "number" || (callId >>> 0) !== callId) throw pb.invalidValue("rpctest.StreamStopped.call_id", "uint32", callId);
-      n += 1 + pb.sizeUint32(callId);
-    }
-    const sent = m.sent;
-    if (sent !== undefined && sent !== 0) {
-      if (typeof sent !== "number" || (sent >>> 0) !== sent) throw pb.invalidValue("rpctest.StreamStopped.sent", "uint32", sent);
-      n += 1 + pb.sizeUint32(sent);
-    }
-    const status = m.status;
-    if (status !== undefined && status !== 0) {
-      if (typeof status !== "number" || (status | 0) !== status) throw pb.invalidValue("rpctest.StreamStopped.status", "int32", status);
-      n += 1 + pb.sizeInt32(status);
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<StreamStopped>, w: pb.Writer): void {
-    const callId = m.callId;
-    if (callId !== undefined && callId !== 0) {
-      w.byte(8);
-      w.uint32(callId);
-    }
-    const sent = m.sent;
-    if (sent !== undefined && sent !== 0) {
-      w.byte(16);
-      w.uint32(sent);
-    }
-    const status = m.status;
-    if (status !== undefined && status !== 0) {
-      w.byte(24);
-      w.int32(status);
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<StreamStopped>, w: pb.Writer): void {

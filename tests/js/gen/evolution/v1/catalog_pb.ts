@@ -2,7 +2,7 @@
 
 import * as pb from "../../../../../js/src/codegen-runtime.js";
 
-pb.requireGeneratedCodeVersion(1, "protoc-gen-shmrpc 0.1.0");
+pb.requireGeneratedCodeVersion(2, "protoc-gen-shmrpc 0.1.0");
 
 /**
  * catalog.proto as google.protobuf.FileDescriptorProto messages (binary, base64,
@@ -52,90 +52,19 @@ export const Item: pb.MessageCodec<Item> = {
   },
 
   encodedSize(message: pb.MessageInit<Item>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return Item.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(Item, message);
   },
 
   encodeInto(message: pb.MessageInit<Item>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + Item.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for Item");
-      w.begin(target, offset);
-      Item.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(Item, message, target, offset);
   },
 
   encode(message: pb.MessageInit<Item>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      Item.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(Item, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): Item {
     return Item.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<Item>, w: pb.Writer): number {
-    let n = 0;
-    const name = m.name;
-    if (name !== undefined && name !== "") {
-      if (typeof name !== "string") throw pb.invalidValue("evolution.Item.name", "string", name);
-      n += 1 + w.stringSize(name);
-    }
-    const count = m.count;
-    if (count !== undefined && count !== 0) {
-      if (typeof count !== "number" || (count | 0) !== count) throw pb.invalidValue("evolution.Item.count", "int32", count);
-      n += 1 + pb.sizeInt32(count);
-    }
-    const kind = m.kind;
-    if (kind !== undefined && kind !== 0) {
-      if (typeof kind !== "number" || (kind | 0) !== kind) throw pb.invalidValue("evolution.Item.kind", "enum evolution.Kind", kind);
-      n += 1 + pb.sizeInt32(kind);
-    }
-    const legacyCode = m.legacyCode;
-    if (legacyCode !== undefined && legacyCode !== 0n) {
-      if (typeof legacyCode !== "bigint" || BigInt.asIntN(64, legacyCode) !== legacyCode) throw pb.invalidValue("evolution.Item.legacy_code", "int64", legacyCode);
-      n += 1 + pb.sizeInt64(legacyCode);
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<Item>, w: pb.Writer): void {
-    const name = m.name;
-    if (name !== undefined && name !== "") {
-      w.byte(10);
-      w.string(name);
-    }
-    const count = m.count;
-    if (count !== undefined && count !== 0) {
-      w.byte(16);
-      w.int32(count);
-    }
-    const kind = m.kind;
-    if (kind !== undefined && kind !== 0) {
-      w.byte(24);
-      w.int32(kind);
-    }
-    const legacyCode = m.legacyCode;
-    if (legacyCode !== undefined && legacyCode !== 0n) {
-      w.byte(32);
-      w.int64(legacyCode);
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<Item>, w: pb.Writer): void {
@@ -224,60 +153,19 @@ export const ItemRequest: pb.MessageCodec<ItemRequest> = {
   },
 
   encodedSize(message: pb.MessageInit<ItemRequest>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return ItemRequest.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(ItemRequest, message);
   },
 
   encodeInto(message: pb.MessageInit<ItemRequest>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + ItemRequest.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for ItemRequest");
-      w.begin(target, offset);
-      ItemRequest.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(ItemRequest, message, target, offset);
   },
 
   encode(message: pb.MessageInit<ItemRequest>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      ItemRequest.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(ItemRequest, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): ItemRequest {
     return ItemRequest.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<ItemRequest>, w: pb.Writer): number {
-    let n = 0;
-    const name = m.name;
-    if (name !== undefined && name !== "") {
-      if (typeof name !== "string") throw pb.invalidValue("evolution.ItemRequest.name", "string", name);
-      n += 1 + w.stringSize(name);
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<ItemRequest>, w: pb.Writer): void {
-    const name = m.name;
-    if (name !== undefined && name !== "") {
-      w.byte(10);
-      w.string(name);
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<ItemRequest>, w: pb.Writer): void {
@@ -333,60 +221,19 @@ export const Stored: pb.MessageCodec<Stored> = {
   },
 
   encodedSize(message: pb.MessageInit<Stored>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return Stored.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(Stored, message);
   },
 
   encodeInto(message: pb.MessageInit<Stored>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + Stored.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for Stored");
-      w.begin(target, offset);
-      Stored.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(Stored, message, target, offset);
   },
 
   encode(message: pb.MessageInit<Stored>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      Stored.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(Stored, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): Stored {
     return Stored.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<Stored>, w: pb.Writer): number {
-    let n = 0;
-    const seen = m.seen;
-    if (seen !== undefined && seen !== "") {
-      if (typeof seen !== "string") throw pb.invalidValue("evolution.Stored.seen", "string", seen);
-      n += 1 + w.stringSize(seen);
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<Stored>, w: pb.Writer): void {
-    const seen = m.seen;
-    if (seen !== undefined && seen !== "") {
-      w.byte(10);
-      w.string(seen);
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<Stored>, w: pb.Writer): void {
@@ -442,60 +289,19 @@ export const Note: pb.MessageCodec<Note> = {
   },
 
   encodedSize(message: pb.MessageInit<Note>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return Note.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(Note, message);
   },
 
   encodeInto(message: pb.MessageInit<Note>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + Note.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for Note");
-      w.begin(target, offset);
-      Note.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(Note, message, target, offset);
   },
 
   encode(message: pb.MessageInit<Note>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      Note.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(Note, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): Note {
     return Note.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<Note>, w: pb.Writer): number {
-    let n = 0;
-    const body = m.body;
-    if (body !== undefined && body !== 0n) {
-      if (typeof body !== "bigint" || BigInt.asIntN(64, body) !== body) throw pb.invalidValue("evolution.Note.body", "int64", body);
-      n += 1 + pb.sizeInt64(body);
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<Note>, w: pb.Writer): void {
-    const body = m.body;
-    if (body !== undefined && body !== 0n) {
-      w.byte(8);
-      w.int64(body);
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<Note>, w: pb.Writer): void {

@@ -2,7 +2,7 @@
 
 import * as pb from "shmrpc/pb";
 
-pb.requireGeneratedCodeVersion(1, "protoc-gen-shmrpc 0.1.0");
+pb.requireGeneratedCodeVersion(2, "protoc-gen-shmrpc 0.1.0");
 
 /**
  * google/protobuf/descriptor.proto as google.protobuf.FileDescriptorProto messages (binary, base64,
@@ -42,68 +42,19 @@ export const FileDescriptorSet: pb.MessageCodec<FileDescriptorSet> = {
   },
 
   encodedSize(message: pb.MessageInit<FileDescriptorSet>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return FileDescriptorSet.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(FileDescriptorSet, message);
   },
 
   encodeInto(message: pb.MessageInit<FileDescriptorSet>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + FileDescriptorSet.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for FileDescriptorSet");
-      w.begin(target, offset);
-      FileDescriptorSet.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(FileDescriptorSet, message, target, offset);
   },
 
   encode(message: pb.MessageInit<FileDescriptorSet>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      FileDescriptorSet.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(FileDescriptorSet, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): FileDescriptorSet {
     return FileDescriptorSet.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<FileDescriptorSet>, w: pb.Writer): number {
-    let n = 0;
-    const file = m.file;
-    if (file !== undefined && !Array.isArray(file)) throw pb.invalidValue("google.protobuf.FileDescriptorSet.file", "repeated", file);
-    if (file !== undefined) {
-      for (let i = 0; i < file.length; i++) {
-        const v = file[i]!;
-        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.FileDescriptorSet.file", "message google.protobuf.FileDescriptorProto", v);
-        n += 1 + w.fill(w.slot(), FileDescriptorProto.$size(v, w));
-      }
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<FileDescriptorSet>, w: pb.Writer): void {
-    const file = m.file;
-    if (file !== undefined) {
-      for (let i = 0; i < file.length; i++) {
-        const v = file[i]!;
-        w.byte(10);
-        w.len();
-        FileDescriptorProto.$write(v, w);
-      }
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<FileDescriptorSet>, w: pb.Writer): void {
@@ -230,213 +181,19 @@ export const FileDescriptorProto: pb.MessageCodec<FileDescriptorProto> = {
   },
 
   encodedSize(message: pb.MessageInit<FileDescriptorProto>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return FileDescriptorProto.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(FileDescriptorProto, message);
   },
 
   encodeInto(message: pb.MessageInit<FileDescriptorProto>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + FileDescriptorProto.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for FileDescriptorProto");
-      w.begin(target, offset);
-      FileDescriptorProto.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(FileDescriptorProto, message, target, offset);
   },
 
   encode(message: pb.MessageInit<FileDescriptorProto>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      FileDescriptorProto.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(FileDescriptorProto, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): FileDescriptorProto {
     return FileDescriptorProto.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<FileDescriptorProto>, w: pb.Writer): number {
-    let n = 0;
-    const name = m.name;
-    if (name !== undefined) {
-      if (typeof name !== "string") throw pb.invalidValue("google.protobuf.FileDescriptorProto.name", "string", name);
-      n += 1 + w.stringSize(name);
-    }
-    const package_ = m.package;
-    if (package_ !== undefined) {
-      if (typeof package_ !== "string") throw pb.invalidValue("google.protobuf.FileDescriptorProto.package", "string", package_);
-      n += 1 + w.stringSize(package_);
-    }
-    const dependency = m.dependency;
-    if (dependency !== undefined && !Array.isArray(dependency)) throw pb.invalidValue("google.protobuf.FileDescriptorProto.dependency", "repeated", dependency);
-    if (dependency !== undefined) n += w.stringFieldsSize(26, dependency, "google.protobuf.FileDescriptorProto.dependency");
-    const messageType = m.messageType;
-    if (messageType !== undefined && !Array.isArray(messageType)) throw pb.invalidValue("google.protobuf.FileDescriptorProto.message_type", "repeated", messageType);
-    if (messageType !== undefined) {
-      for (let i = 0; i < messageType.length; i++) {
-        const v = messageType[i]!;
-        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.FileDescriptorProto.message_type", "message google.protobuf.DescriptorProto", v);
-        n += 1 + w.fill(w.slot(), DescriptorProto.$size(v, w));
-      }
-    }
-    const enumType = m.enumType;
-    if (enumType !== undefined && !Array.isArray(enumType)) throw pb.invalidValue("google.protobuf.FileDescriptorProto.enum_type", "repeated", enumType);
-    if (enumType !== undefined) {
-      for (let i = 0; i < enumType.length; i++) {
-        const v = enumType[i]!;
-        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.FileDescriptorProto.enum_type", "message google.protobuf.EnumDescriptorProto", v);
-        n += 1 + w.fill(w.slot(), EnumDescriptorProto.$size(v, w));
-      }
-    }
-    const service = m.service;
-    if (service !== undefined && !Array.isArray(service)) throw pb.invalidValue("google.protobuf.FileDescriptorProto.service", "repeated", service);
-    if (service !== undefined) {
-      for (let i = 0; i < service.length; i++) {
-        const v = service[i]!;
-        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.FileDescriptorProto.service", "message google.protobuf.ServiceDescriptorProto", v);
-        n += 1 + w.fill(w.slot(), ServiceDescriptorProto.$size(v, w));
-      }
-    }
-    const extension = m.extension;
-    if (extension !== undefined && !Array.isArray(extension)) throw pb.invalidValue("google.protobuf.FileDescriptorProto.extension", "repeated", extension);
-    if (extension !== undefined) {
-      for (let i = 0; i < extension.length; i++) {
-        const v = extension[i]!;
-        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.FileDescriptorProto.extension", "message google.protobuf.FieldDescriptorProto", v);
-        n += 1 + w.fill(w.slot(), FieldDescriptorProto.$size(v, w));
-      }
-    }
-    const options = m.options;
-    if (options !== undefined) {
-      if (typeof options !== "object" || options === null) throw pb.invalidValue("google.protobuf.FileDescriptorProto.options", "message google.protobuf.FileOptions", options);
-      n += 1 + w.fill(w.slot(), FileOptions.$size(options, w));
-    }
-    const sourceCodeInfo = m.sourceCodeInfo;
-    if (sourceCodeInfo !== undefined) {
-      if (typeof sourceCodeInfo !== "object" || sourceCodeInfo === null) throw pb.invalidValue("google.protobuf.FileDescriptorProto.source_code_info", "message google.protobuf.SourceCodeInfo", sourceCodeInfo);
-      n += 1 + w.fill(w.slot(), SourceCodeInfo.$size(sourceCodeInfo, w));
-    }
-    const publicDependency = m.publicDependency;
-    if (publicDependency !== undefined && !Array.isArray(publicDependency)) throw pb.invalidValue("google.protobuf.FileDescriptorProto.public_dependency", "repeated", publicDependency);
-    if (publicDependency !== undefined) {
-      for (let i = 0; i < publicDependency.length; i++) {
-        const v = publicDependency[i]!;
-        if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("google.protobuf.FileDescriptorProto.public_dependency", "int32", v);
-        n += 1 + pb.sizeInt32(v);
-      }
-    }
-    const weakDependency = m.weakDependency;
-    if (weakDependency !== undefined && !Array.isArray(weakDependency)) throw pb.invalidValue("google.protobuf.FileDescriptorProto.weak_dependency", "repeated", weakDependency);
-    if (weakDependency !== undefined) {
-      for (let i = 0; i < weakDependency.length; i++) {
-        const v = weakDependency[i]!;
-        if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("google.protobuf.FileDescriptorProto.weak_dependency", "int32", v);
-        n += 1 + pb.sizeInt32(v);
-      }
-    }
-    const syntax = m.syntax;
-    if (syntax !== undefined) {
-      if (typeof syntax !== "string") throw pb.invalidValue("google.protobuf.FileDescriptorProto.syntax", "string", syntax);
-      n += 1 + w.stringSize(syntax);
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<FileDescriptorProto>, w: pb.Writer): void {
-    const name = m.name;
-    if (name !== undefined) {
-      w.byte(10);
-      w.string(name);
-    }
-    const package_ = m.package;
-    if (package_ !== undefined) {
-      w.byte(18);
-      w.string(package_);
-    }
-    const dependency = m.dependency;
-    if (dependency !== undefined) w.stringFieldsAsMeasured(26, dependency);
-    const messageType = m.messageType;
-    if (messageType !== undefined) {
-      for (let i = 0; i < messageType.length; i++) {
-        const v = messageType[i]!;
-        w.byte(34);
-        w.len();
-        DescriptorProto.$write(v, w);
-      }
-    }
-    const enumType = m.enumType;
-    if (enumType !== undefined) {
-      for (let i = 0; i < enumType.length; i++) {
-        const v = enumType[i]!;
-        w.byte(42);
-        w.len();
-        EnumDescriptorProto.$write(v, w);
-      }
-    }
-    const service = m.service;
-    if (service !== undefined) {
-      for (let i = 0; i < service.length; i++) {
-        const v = service[i]!;
-        w.byte(50);
-        w.len();
-        ServiceDescriptorProto.$write(v, w);
-      }
-    }
-    const extension = m.extension;
-    if (extension !== undefined) {
-      for (let i = 0; i < extension.length; i++) {
-        const v = extension[i]!;
-        w.byte(58);
-        w.len();
-        FieldDescriptorProto.$write(v, w);
-      }
-    }
-    const options = m.options;
-    if (options !== undefined) {
-      w.byte(66);
-      w.len();
-      FileOptions.$write(options, w);
-    }
-    const sourceCodeInfo = m.sourceCodeInfo;
-    if (sourceCodeInfo !== undefined) {
-      w.byte(74);
-      w.len();
-      SourceCodeInfo.$write(sourceCodeInfo, w);
-    }
-    const publicDependency = m.publicDependency;
-    if (publicDependency !== undefined) {
-      for (let i = 0; i < publicDependency.length; i++) {
-        const v = publicDependency[i]!;
-        w.byte(80);
-        w.int32(v);
-      }
-    }
-    const weakDependency = m.weakDependency;
-    if (weakDependency !== undefined) {
-      for (let i = 0; i < weakDependency.length; i++) {
-        const v = weakDependency[i]!;
-        w.byte(88);
-        w.int32(v);
-      }
-    }
-    const syntax = m.syntax;
-    if (syntax !== undefined) {
-      w.byte(98);
-      w.string(syntax);
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<FileDescriptorProto>, w: pb.Writer): void {
@@ -690,202 +447,19 @@ export const DescriptorProto: pb.MessageCodec<DescriptorProto> = {
   },
 
   encodedSize(message: pb.MessageInit<DescriptorProto>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return DescriptorProto.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(DescriptorProto, message);
   },
 
   encodeInto(message: pb.MessageInit<DescriptorProto>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + DescriptorProto.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for DescriptorProto");
-      w.begin(target, offset);
-      DescriptorProto.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(DescriptorProto, message, target, offset);
   },
 
   encode(message: pb.MessageInit<DescriptorProto>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      DescriptorProto.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(DescriptorProto, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): DescriptorProto {
     return DescriptorProto.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<DescriptorProto>, w: pb.Writer): number {
-    let n = 0;
-    const name = m.name;
-    if (name !== undefined) {
-      if (typeof name !== "string") throw pb.invalidValue("google.protobuf.DescriptorProto.name", "string", name);
-      n += 1 + w.stringSize(name);
-    }
-    const field = m.field;
-    if (field !== undefined && !Array.isArray(field)) throw pb.invalidValue("google.protobuf.DescriptorProto.field", "repeated", field);
-    if (field !== undefined) {
-      for (let i = 0; i < field.length; i++) {
-        const v = field[i]!;
-        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.DescriptorProto.field", "message google.protobuf.FieldDescriptorProto", v);
-        n += 1 + w.fill(w.slot(), FieldDescriptorProto.$size(v, w));
-      }
-    }
-    const nestedType = m.nestedType;
-    if (nestedType !== undefined && !Array.isArray(nestedType)) throw pb.invalidValue("google.protobuf.DescriptorProto.nested_type", "repeated", nestedType);
-    if (nestedType !== undefined) {
-      for (let i = 0; i < nestedType.length; i++) {
-        const v = nestedType[i]!;
-        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.DescriptorProto.nested_type", "message google.protobuf.DescriptorProto", v);
-        n += 1 + w.fill(w.slot(), DescriptorProto.$size(v, w));
-      }
-    }
-    const enumType = m.enumType;
-    if (enumType !== undefined && !Array.isArray(enumType)) throw pb.invalidValue("google.protobuf.DescriptorProto.enum_type", "repeated", enumType);
-    if (enumType !== undefined) {
-      for (let i = 0; i < enumType.length; i++) {
-        const v = enumType[i]!;
-        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.DescriptorProto.enum_type", "message google.protobuf.EnumDescriptorProto", v);
-        n += 1 + w.fill(w.slot(), EnumDescriptorProto.$size(v, w));
-      }
-    }
-    const extensionRange = m.extensionRange;
-    if (extensionRange !== undefined && !Array.isArray(extensionRange)) throw pb.invalidValue("google.protobuf.DescriptorProto.extension_range", "repeated", extensionRange);
-    if (extensionRange !== undefined) {
-      for (let i = 0; i < extensionRange.length; i++) {
-        const v = extensionRange[i]!;
-        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.DescriptorProto.extension_range", "message google.protobuf.DescriptorProto.ExtensionRange", v);
-        n += 1 + w.fill(w.slot(), DescriptorProto_ExtensionRange.$size(v, w));
-      }
-    }
-    const extension = m.extension;
-    if (extension !== undefined && !Array.isArray(extension)) throw pb.invalidValue("google.protobuf.DescriptorProto.extension", "repeated", extension);
-    if (extension !== undefined) {
-      for (let i = 0; i < extension.length; i++) {
-        const v = extension[i]!;
-        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.DescriptorProto.extension", "message google.protobuf.FieldDescriptorProto", v);
-        n += 1 + w.fill(w.slot(), FieldDescriptorProto.$size(v, w));
-      }
-    }
-    const options = m.options;
-    if (options !== undefined) {
-      if (typeof options !== "object" || options === null) throw pb.invalidValue("google.protobuf.DescriptorProto.options", "message google.protobuf.MessageOptions", options);
-      n += 1 + w.fill(w.slot(), MessageOptions.$size(options, w));
-    }
-    const oneofDecl = m.oneofDecl;
-    if (oneofDecl !== undefined && !Array.isArray(oneofDecl)) throw pb.invalidValue("google.protobuf.DescriptorProto.oneof_decl", "repeated", oneofDecl);
-    if (oneofDecl !== undefined) {
-      for (let i = 0; i < oneofDecl.length; i++) {
-        const v = oneofDecl[i]!;
-        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.DescriptorProto.oneof_decl", "message google.protobuf.OneofDescriptorProto", v);
-        n += 1 + w.fill(w.slot(), OneofDescriptorProto.$size(v, w));
-      }
-    }
-    const reservedRange = m.reservedRange;
-    if (reservedRange !== undefined && !Array.isArray(reservedRange)) throw pb.invalidValue("google.protobuf.DescriptorProto.reserved_range", "repeated", reservedRange);
-    if (reservedRange !== undefined) {
-      for (let i = 0; i < reservedRange.length; i++) {
-        const v = reservedRange[i]!;
-        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.DescriptorProto.reserved_range", "message google.protobuf.DescriptorProto.ReservedRange", v);
-        n += 1 + w.fill(w.slot(), DescriptorProto_ReservedRange.$size(v, w));
-      }
-    }
-    const reservedName = m.reservedName;
-    if (reservedName !== undefined && !Array.isArray(reservedName)) throw pb.invalidValue("google.protobuf.DescriptorProto.reserved_name", "repeated", reservedName);
-    if (reservedName !== undefined) n += w.stringFieldsSize(82, reservedName, "google.protobuf.DescriptorProto.reserved_name");
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<DescriptorProto>, w: pb.Writer): void {
-    const name = m.name;
-    if (name !== undefined) {
-      w.byte(10);
-      w.string(name);
-    }
-    const field = m.field;
-    if (field !== undefined) {
-      for (let i = 0; i < field.length; i++) {
-        const v = field[i]!;
-        w.byte(18);
-        w.len();
-        FieldDescriptorProto.$write(v, w);
-      }
-    }
-    const nestedType = m.nestedType;
-    if (nestedType !== undefined) {
-      for (let i = 0; i < nestedType.length; i++) {
-        const v = nestedType[i]!;
-        w.byte(26);
-        w.len();
-        DescriptorProto.$write(v, w);
-      }
-    }
-    const enumType = m.enumType;
-    if (enumType !== undefined) {
-      for (let i = 0; i < enumType.length; i++) {
-        const v = enumType[i]!;
-        w.byte(34);
-        w.len();
-        EnumDescriptorProto.$write(v, w);
-      }
-    }
-    const extensionRange = m.extensionRange;
-    if (extensionRange !== undefined) {
-      for (let i = 0; i < extensionRange.length; i++) {
-        const v = extensionRange[i]!;
-        w.byte(42);
-        w.len();
-        DescriptorProto_ExtensionRange.$write(v, w);
-      }
-    }
-    const extension = m.extension;
-    if (extension !== undefined) {
-      for (let i = 0; i < extension.length; i++) {
-        const v = extension[i]!;
-        w.byte(50);
-        w.len();
-        FieldDescriptorProto.$write(v, w);
-      }
-    }
-    const options = m.options;
-    if (options !== undefined) {
-      w.byte(58);
-      w.len();
-      MessageOptions.$write(options, w);
-    }
-    const oneofDecl = m.oneofDecl;
-    if (oneofDecl !== undefined) {
-      for (let i = 0; i < oneofDecl.length; i++) {
-        const v = oneofDecl[i]!;
-        w.byte(66);
-        w.len();
-        OneofDescriptorProto.$write(v, w);
-      }
-    }
-    const reservedRange = m.reservedRange;
-    if (reservedRange !== undefined) {
-      for (let i = 0; i < reservedRange.length; i++) {
-        const v = reservedRange[i]!;
-        w.byte(74);
-        w.len();
-        DescriptorProto_ReservedRange.$write(v, w);
-      }
-    }
-    const reservedName = m.reservedName;
-    if (reservedName !== undefined) w.stringFieldsAsMeasured(82, reservedName);
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<DescriptorProto>, w: pb.Writer): void {
@@ -1093,81 +667,19 @@ export const DescriptorProto_ExtensionRange: pb.MessageCodec<DescriptorProto_Ext
   },
 
   encodedSize(message: pb.MessageInit<DescriptorProto_ExtensionRange>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return DescriptorProto_ExtensionRange.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(DescriptorProto_ExtensionRange, message);
   },
 
   encodeInto(message: pb.MessageInit<DescriptorProto_ExtensionRange>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + DescriptorProto_ExtensionRange.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for DescriptorProto_ExtensionRange");
-      w.begin(target, offset);
-      DescriptorProto_ExtensionRange.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(DescriptorProto_ExtensionRange, message, target, offset);
   },
 
   encode(message: pb.MessageInit<DescriptorProto_ExtensionRange>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      DescriptorProto_ExtensionRange.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(DescriptorProto_ExtensionRange, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): DescriptorProto_ExtensionRange {
     return DescriptorProto_ExtensionRange.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<DescriptorProto_ExtensionRange>, w: pb.Writer): number {
-    let n = 0;
-    const start_ = m.start;
-    if (start_ !== undefined) {
-      if (typeof start_ !== "number" || (start_ | 0) !== start_) throw pb.invalidValue("google.protobuf.DescriptorProto.ExtensionRange.start", "int32", start_);
-      n += 1 + pb.sizeInt32(start_);
-    }
-    const end_ = m.end;
-    if (end_ !== undefined) {
-      if (typeof end_ !== "number" || (end_ | 0) !== end_) throw pb.invalidValue("google.protobuf.DescriptorProto.ExtensionRange.end", "int32", end_);
-      n += 1 + pb.sizeInt32(end_);
-    }
-    const options = m.options;
-    if (options !== undefined) {
-      if (typeof options !== "object" || options === null) throw pb.invalidValue("google.protobuf.DescriptorProto.ExtensionRange.options", "message google.protobuf.ExtensionRangeOptions", options);
-      n += 1 + w.fill(w.slot(), ExtensionRangeOptions.$size(options, w));
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<DescriptorProto_ExtensionRange>, w: pb.Writer): void {
-    const start_ = m.start;
-    if (start_ !== undefined) {
-      w.byte(8);
-      w.int32(start_);
-    }
-    const end_ = m.end;
-    if (end_ !== undefined) {
-      w.byte(16);
-      w.int32(end_);
-    }
-    const options = m.options;
-    if (options !== undefined) {
-      w.byte(26);
-      w.len();
-      ExtensionRangeOptions.$write(options, w);
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<DescriptorProto_ExtensionRange>, w: pb.Writer): void {
@@ -1261,70 +773,19 @@ export const DescriptorProto_ReservedRange: pb.MessageCodec<DescriptorProto_Rese
   },
 
   encodedSize(message: pb.MessageInit<DescriptorProto_ReservedRange>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return DescriptorProto_ReservedRange.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(DescriptorProto_ReservedRange, message);
   },
 
   encodeInto(message: pb.MessageInit<DescriptorProto_ReservedRange>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + DescriptorProto_ReservedRange.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for DescriptorProto_ReservedRange");
-      w.begin(target, offset);
-      DescriptorProto_ReservedRange.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(DescriptorProto_ReservedRange, message, target, offset);
   },
 
   encode(message: pb.MessageInit<DescriptorProto_ReservedRange>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      DescriptorProto_ReservedRange.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(DescriptorProto_ReservedRange, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): DescriptorProto_ReservedRange {
     return DescriptorProto_ReservedRange.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<DescriptorProto_ReservedRange>, w: pb.Writer): number {
-    let n = 0;
-    const start_ = m.start;
-    if (start_ !== undefined) {
-      if (typeof start_ !== "number" || (start_ | 0) !== start_) throw pb.invalidValue("google.protobuf.DescriptorProto.ReservedRange.start", "int32", start_);
-      n += 1 + pb.sizeInt32(start_);
-    }
-    const end_ = m.end;
-    if (end_ !== undefined) {
-      if (typeof end_ !== "number" || (end_ | 0) !== end_) throw pb.invalidValue("google.protobuf.DescriptorProto.ReservedRange.end", "int32", end_);
-      n += 1 + pb.sizeInt32(end_);
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<DescriptorProto_ReservedRange>, w: pb.Writer): void {
-    const start_ = m.start;
-    if (start_ !== undefined) {
-      w.byte(8);
-      w.int32(start_);
-    }
-    const end_ = m.end;
-    if (end_ !== undefined) {
-      w.byte(16);
-      w.int32(end_);
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<DescriptorProto_ReservedRange>, w: pb.Writer): void {
@@ -1394,68 +855,19 @@ export const ExtensionRangeOptions: pb.MessageCodec<ExtensionRangeOptions> = {
   },
 
   encodedSize(message: pb.MessageInit<ExtensionRangeOptions>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return ExtensionRangeOptions.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(ExtensionRangeOptions, message);
   },
 
   encodeInto(message: pb.MessageInit<ExtensionRangeOptions>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + ExtensionRangeOptions.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for ExtensionRangeOptions");
-      w.begin(target, offset);
-      ExtensionRangeOptions.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(ExtensionRangeOptions, message, target, offset);
   },
 
   encode(message: pb.MessageInit<ExtensionRangeOptions>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      ExtensionRangeOptions.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(ExtensionRangeOptions, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): ExtensionRangeOptions {
     return ExtensionRangeOptions.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<ExtensionRangeOptions>, w: pb.Writer): number {
-    let n = 0;
-    const uninterpretedOption = m.uninterpretedOption;
-    if (uninterpretedOption !== undefined && !Array.isArray(uninterpretedOption)) throw pb.invalidValue("google.protobuf.ExtensionRangeOptions.uninterpreted_option", "repeated", uninterpretedOption);
-    if (uninterpretedOption !== undefined) {
-      for (let i = 0; i < uninterpretedOption.length; i++) {
-        const v = uninterpretedOption[i]!;
-        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.ExtensionRangeOptions.uninterpreted_option", "message google.protobuf.UninterpretedOption", v);
-        n += 2 + w.fill(w.slot(), UninterpretedOption.$size(v, w));
-      }
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<ExtensionRangeOptions>, w: pb.Writer): void {
-    const uninterpretedOption = m.uninterpretedOption;
-    if (uninterpretedOption !== undefined) {
-      for (let i = 0; i < uninterpretedOption.length; i++) {
-        const v = uninterpretedOption[i]!;
-        w.uint32(7994);
-        w.len();
-        UninterpretedOption.$write(v, w);
-      }
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<ExtensionRangeOptions>, w: pb.Writer): void {
@@ -1604,161 +1016,19 @@ export const FieldDescriptorProto: pb.MessageCodec<FieldDescriptorProto> = {
   },
 
   encodedSize(message: pb.MessageInit<FieldDescriptorProto>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return FieldDescriptorProto.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(FieldDescriptorProto, message);
   },
 
   encodeInto(message: pb.MessageInit<FieldDescriptorProto>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + FieldDescriptorProto.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for FieldDescriptorProto");
-      w.begin(target, offset);
-      FieldDescriptorProto.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(FieldDescriptorProto, message, target, offset);
   },
 
   encode(message: pb.MessageInit<FieldDescriptorProto>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      FieldDescriptorProto.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(FieldDescriptorProto, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): FieldDescriptorProto {
     return FieldDescriptorProto.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<FieldDescriptorProto>, w: pb.Writer): number {
-    let n = 0;
-    const name = m.name;
-    if (name !== undefined) {
-      if (typeof name !== "string") throw pb.invalidValue("google.protobuf.FieldDescriptorProto.name", "string", name);
-      n += 1 + w.stringSize(name);
-    }
-    const extendee = m.extendee;
-    if (extendee !== undefined) {
-      if (typeof extendee !== "string") throw pb.invalidValue("google.protobuf.FieldDescriptorProto.extendee", "string", extendee);
-      n += 1 + w.stringSize(extendee);
-    }
-    const number_ = m.number;
-    if (number_ !== undefined) {
-      if (typeof number_ !== "number" || (number_ | 0) !== number_) throw pb.invalidValue("google.protobuf.FieldDescriptorProto.number", "int32", number_);
-      n += 1 + pb.sizeInt32(number_);
-    }
-    const label = m.label;
-    if (label !== undefined) {
-      if (typeof label !== "number" || (label | 0) !== label) throw pb.invalidValue("google.protobuf.FieldDescriptorProto.label", "enum google.protobuf.FieldDescriptorProto.Label", label);
-      n += 1 + pb.sizeInt32(label);
-    }
-    const type = m.type;
-    if (type !== undefined) {
-      if (typeof type !== "number" || (type | 0) !== type) throw pb.invalidValue("google.protobuf.FieldDescriptorProto.type", "enum google.protobuf.FieldDescriptorProto.Type", type);
-      n += 1 + pb.sizeInt32(type);
-    }
-    const typeName = m.typeName;
-    if (typeName !== undefined) {
-      if (typeof typeName !== "string") throw pb.invalidValue("google.protobuf.FieldDescriptorProto.type_name", "string", typeName);
-      n += 1 + w.stringSize(typeName);
-    }
-    const defaultValue = m.defaultValue;
-    if (defaultValue !== undefined) {
-      if (typeof defaultValue !== "string") throw pb.invalidValue("google.protobuf.FieldDescriptorProto.default_value", "string", defaultValue);
-      n += 1 + w.stringSize(defaultValue);
-    }
-    const options = m.options;
-    if (options !== undefined) {
-      if (typeof options !== "object" || options === null) throw pb.invalidValue("google.protobuf.FieldDescriptorProto.options", "message google.protobuf.FieldOptions", options);
-      n += 1 + w.fill(w.slot(), FieldOptions.$size(options, w));
-    }
-    const oneofIndex = m.oneofIndex;
-    if (oneofIndex !== undefined) {
-      if (typeof oneofIndex !== "number" || (oneofIndex | 0) !== oneofIndex) throw pb.invalidValue("google.protobuf.FieldDescriptorProto.oneof_index", "int32", oneofIndex);
-      n += 1 + pb.sizeInt32(oneofIndex);
-    }
-    const jsonName = m.jsonName;
-    if (jsonName !== undefined) {
-      if (typeof jsonName !== "string") throw pb.invalidValue("google.protobuf.FieldDescriptorProto.json_name", "string", jsonName);
-      n += 1 + w.stringSize(jsonName);
-    }
-    const proto3Optional = m.proto3Optional;
-    if (proto3Optional !== undefined) {
-      if (typeof proto3Optional !== "boolean") throw pb.invalidValue("google.protobuf.FieldDescriptorProto.proto3_optional", "bool", proto3Optional);
-      n += 3;
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<FieldDescriptorProto>, w: pb.Writer): void {
-    const name = m.name;
-    if (name !== undefined) {
-      w.byte(10);
-      w.string(name);
-    }
-    const extendee = m.extendee;
-    if (extendee !== undefined) {
-      w.byte(18);
-      w.string(extendee);
-    }
-    const number_ = m.number;
-    if (number_ !== undefined) {
-      w.byte(24);
-      w.int32(number_);
-    }
-    const label = m.label;
-    if (label !== undefined) {
-      w.byte(32);
-      w.int32(label);
-    }
-    const type = m.type;
-    if (type !== undefined) {
-      w.byte(40);
-      w.int32(type);
-    }
-    const typeName = m.typeName;
-    if (typeName !== undefined) {
-      w.byte(50);
-      w.string(typeName);
-    }
-    const defaultValue = m.defaultValue;
-    if (defaultValue !== undefined) {
-      w.byte(58);
-      w.string(defaultValue);
-    }
-    const options = m.options;
-    if (options !== undefined) {
-      w.byte(66);
-      w.len();
-      FieldOptions.$write(options, w);
-    }
-    const oneofIndex = m.oneofIndex;
-    if (oneofIndex !== undefined) {
-      w.byte(72);
-      w.int32(oneofIndex);
-    }
-    const jsonName = m.jsonName;
-    if (jsonName !== undefined) {
-      w.byte(82);
-      w.string(jsonName);
-    }
-    const proto3Optional = m.proto3Optional;
-    if (proto3Optional !== undefined) {
-      w.uint32(136);
-      w.bool(proto3Optional);
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<FieldDescriptorProto>, w: pb.Writer): void {
@@ -1992,71 +1262,19 @@ export const OneofDescriptorProto: pb.MessageCodec<OneofDescriptorProto> = {
   },
 
   encodedSize(message: pb.MessageInit<OneofDescriptorProto>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return OneofDescriptorProto.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(OneofDescriptorProto, message);
   },
 
   encodeInto(message: pb.MessageInit<OneofDescriptorProto>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + OneofDescriptorProto.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for OneofDescriptorProto");
-      w.begin(target, offset);
-      OneofDescriptorProto.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(OneofDescriptorProto, message, target, offset);
   },
 
   encode(message: pb.MessageInit<OneofDescriptorProto>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      OneofDescriptorProto.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(OneofDescriptorProto, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): OneofDescriptorProto {
     return OneofDescriptorProto.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<OneofDescriptorProto>, w: pb.Writer): number {
-    let n = 0;
-    const name = m.name;
-    if (name !== undefined) {
-      if (typeof name !== "string") throw pb.invalidValue("google.protobuf.OneofDescriptorProto.name", "string", name);
-      n += 1 + w.stringSize(name);
-    }
-    const options = m.options;
-    if (options !== undefined) {
-      if (typeof options !== "object" || options === null) throw pb.invalidValue("google.protobuf.OneofDescriptorProto.options", "message google.protobuf.OneofOptions", options);
-      n += 1 + w.fill(w.slot(), OneofOptions.$size(options, w));
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<OneofDescriptorProto>, w: pb.Writer): void {
-    const name = m.name;
-    if (name !== undefined) {
-      w.byte(10);
-      w.string(name);
-    }
-    const options = m.options;
-    if (options !== undefined) {
-      w.byte(18);
-      w.len();
-      OneofOptions.$write(options, w);
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<OneofDescriptorProto>, w: pb.Writer): void {
@@ -2149,112 +1367,19 @@ export const EnumDescriptorProto: pb.MessageCodec<EnumDescriptorProto> = {
   },
 
   encodedSize(message: pb.MessageInit<EnumDescriptorProto>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return EnumDescriptorProto.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(EnumDescriptorProto, message);
   },
 
   encodeInto(message: pb.MessageInit<EnumDescriptorProto>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + EnumDescriptorProto.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for EnumDescriptorProto");
-      w.begin(target, offset);
-      EnumDescriptorProto.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(EnumDescriptorProto, message, target, offset);
   },
 
   encode(message: pb.MessageInit<EnumDescriptorProto>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      EnumDescriptorProto.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(EnumDescriptorProto, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): EnumDescriptorProto {
     return EnumDescriptorProto.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<EnumDescriptorProto>, w: pb.Writer): number {
-    let n = 0;
-    const name = m.name;
-    if (name !== undefined) {
-      if (typeof name !== "string") throw pb.invalidValue("google.protobuf.EnumDescriptorProto.name", "string", name);
-      n += 1 + w.stringSize(name);
-    }
-    const value_ = m.value;
-    if (value_ !== undefined && !Array.isArray(value_)) throw pb.invalidValue("google.protobuf.EnumDescriptorProto.value", "repeated", value_);
-    if (value_ !== undefined) {
-      for (let i = 0; i < value_.length; i++) {
-        const v = value_[i]!;
-        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.EnumDescriptorProto.value", "message google.protobuf.EnumValueDescriptorProto", v);
-        n += 1 + w.fill(w.slot(), EnumValueDescriptorProto.$size(v, w));
-      }
-    }
-    const options = m.options;
-    if (options !== undefined) {
-      if (typeof options !== "object" || options === null) throw pb.invalidValue("google.protobuf.EnumDescriptorProto.options", "message google.protobuf.EnumOptions", options);
-      n += 1 + w.fill(w.slot(), EnumOptions.$size(options, w));
-    }
-    const reservedRange = m.reservedRange;
-    if (reservedRange !== undefined && !Array.isArray(reservedRange)) throw pb.invalidValue("google.protobuf.EnumDescriptorProto.reserved_range", "repeated", reservedRange);
-    if (reservedRange !== undefined) {
-      for (let i = 0; i < reservedRange.length; i++) {
-        const v = reservedRange[i]!;
-        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.EnumDescriptorProto.reserved_range", "message google.protobuf.EnumDescriptorProto.EnumReservedRange", v);
-        n += 1 + w.fill(w.slot(), EnumDescriptorProto_EnumReservedRange.$size(v, w));
-      }
-    }
-    const reservedName = m.reservedName;
-    if (reservedName !== undefined && !Array.isArray(reservedName)) throw pb.invalidValue("google.protobuf.EnumDescriptorProto.reserved_name", "repeated", reservedName);
-    if (reservedName !== undefined) n += w.stringFieldsSize(42, reservedName, "google.protobuf.EnumDescriptorProto.reserved_name");
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<EnumDescriptorProto>, w: pb.Writer): void {
-    const name = m.name;
-    if (name !== undefined) {
-      w.byte(10);
-      w.string(name);
-    }
-    const value_ = m.value;
-    if (value_ !== undefined) {
-      for (let i = 0; i < value_.length; i++) {
-        const v = value_[i]!;
-        w.byte(18);
-        w.len();
-        EnumValueDescriptorProto.$write(v, w);
-      }
-    }
-    const options = m.options;
-    if (options !== undefined) {
-      w.byte(26);
-      w.len();
-      EnumOptions.$write(options, w);
-    }
-    const reservedRange = m.reservedRange;
-    if (reservedRange !== undefined) {
-      for (let i = 0; i < reservedRange.length; i++) {
-        const v = reservedRange[i]!;
-        w.byte(34);
-        w.len();
-        EnumDescriptorProto_EnumReservedRange.$write(v, w);
-      }
-    }
-    const reservedName = m.reservedName;
-    if (reservedName !== undefined) w.stringFieldsAsMeasured(42, reservedName);
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<EnumDescriptorProto>, w: pb.Writer): void {
@@ -2382,70 +1507,19 @@ export const EnumDescriptorProto_EnumReservedRange: pb.MessageCodec<EnumDescript
   },
 
   encodedSize(message: pb.MessageInit<EnumDescriptorProto_EnumReservedRange>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return EnumDescriptorProto_EnumReservedRange.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(EnumDescriptorProto_EnumReservedRange, message);
   },
 
   encodeInto(message: pb.MessageInit<EnumDescriptorProto_EnumReservedRange>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + EnumDescriptorProto_EnumReservedRange.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for EnumDescriptorProto_EnumReservedRange");
-      w.begin(target, offset);
-      EnumDescriptorProto_EnumReservedRange.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(EnumDescriptorProto_EnumReservedRange, message, target, offset);
   },
 
   encode(message: pb.MessageInit<EnumDescriptorProto_EnumReservedRange>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      EnumDescriptorProto_EnumReservedRange.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(EnumDescriptorProto_EnumReservedRange, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): EnumDescriptorProto_EnumReservedRange {
     return EnumDescriptorProto_EnumReservedRange.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<EnumDescriptorProto_EnumReservedRange>, w: pb.Writer): number {
-    let n = 0;
-    const start_ = m.start;
-    if (start_ !== undefined) {
-      if (typeof start_ !== "number" || (start_ | 0) !== start_) throw pb.invalidValue("google.protobuf.EnumDescriptorProto.EnumReservedRange.start", "int32", start_);
-      n += 1 + pb.sizeInt32(start_);
-    }
-    const end_ = m.end;
-    if (end_ !== undefined) {
-      if (typeof end_ !== "number" || (end_ | 0) !== end_) throw pb.invalidValue("google.protobuf.EnumDescriptorProto.EnumReservedRange.end", "int32", end_);
-      n += 1 + pb.sizeInt32(end_);
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<EnumDescriptorProto_EnumReservedRange>, w: pb.Writer): void {
-    const start_ = m.start;
-    if (start_ !== undefined) {
-      w.byte(8);
-      w.int32(start_);
-    }
-    const end_ = m.end;
-    if (end_ !== undefined) {
-      w.byte(16);
-      w.int32(end_);
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<EnumDescriptorProto_EnumReservedRange>, w: pb.Writer): void {
@@ -2521,81 +1595,19 @@ export const EnumValueDescriptorProto: pb.MessageCodec<EnumValueDescriptorProto>
   },
 
   encodedSize(message: pb.MessageInit<EnumValueDescriptorProto>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return EnumValueDescriptorProto.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(EnumValueDescriptorProto, message);
   },
 
   encodeInto(message: pb.MessageInit<EnumValueDescriptorProto>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + EnumValueDescriptorProto.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for EnumValueDescriptorProto");
-      w.begin(target, offset);
-      EnumValueDescriptorProto.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(EnumValueDescriptorProto, message, target, offset);
   },
 
   encode(message: pb.MessageInit<EnumValueDescriptorProto>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      EnumValueDescriptorProto.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(EnumValueDescriptorProto, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): EnumValueDescriptorProto {
     return EnumValueDescriptorProto.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<EnumValueDescriptorProto>, w: pb.Writer): number {
-    let n = 0;
-    const name = m.name;
-    if (name !== undefined) {
-      if (typeof name !== "string") throw pb.invalidValue("google.protobuf.EnumValueDescriptorProto.name", "string", name);
-      n += 1 + w.stringSize(name);
-    }
-    const number_ = m.number;
-    if (number_ !== undefined) {
-      if (typeof number_ !== "number" || (number_ | 0) !== number_) throw pb.invalidValue("google.protobuf.EnumValueDescriptorProto.number", "int32", number_);
-      n += 1 + pb.sizeInt32(number_);
-    }
-    const options = m.options;
-    if (options !== undefined) {
-      if (typeof options !== "object" || options === null) throw pb.invalidValue("google.protobuf.EnumValueDescriptorProto.options", "message google.protobuf.EnumValueOptions", options);
-      n += 1 + w.fill(w.slot(), EnumValueOptions.$size(options, w));
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<EnumValueDescriptorProto>, w: pb.Writer): void {
-    const name = m.name;
-    if (name !== undefined) {
-      w.byte(10);
-      w.string(name);
-    }
-    const number_ = m.number;
-    if (number_ !== undefined) {
-      w.byte(16);
-      w.int32(number_);
-    }
-    const options = m.options;
-    if (options !== undefined) {
-      w.byte(26);
-      w.len();
-      EnumValueOptions.$write(options, w);
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<EnumValueDescriptorProto>, w: pb.Writer): void {
@@ -2684,89 +1696,19 @@ export const ServiceDescriptorProto: pb.MessageCodec<ServiceDescriptorProto> = {
   },
 
   encodedSize(message: pb.MessageInit<ServiceDescriptorProto>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return ServiceDescriptorProto.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(ServiceDescriptorProto, message);
   },
 
   encodeInto(message: pb.MessageInit<ServiceDescriptorProto>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + ServiceDescriptorProto.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for ServiceDescriptorProto");
-      w.begin(target, offset);
-      ServiceDescriptorProto.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(ServiceDescriptorProto, message, target, offset);
   },
 
   encode(message: pb.MessageInit<ServiceDescriptorProto>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      ServiceDescriptorProto.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(ServiceDescriptorProto, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): ServiceDescriptorProto {
     return ServiceDescriptorProto.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<ServiceDescriptorProto>, w: pb.Writer): number {
-    let n = 0;
-    const name = m.name;
-    if (name !== undefined) {
-      if (typeof name !== "string") throw pb.invalidValue("google.protobuf.ServiceDescriptorProto.name", "string", name);
-      n += 1 + w.stringSize(name);
-    }
-    const method = m.method;
-    if (method !== undefined && !Array.isArray(method)) throw pb.invalidValue("google.protobuf.ServiceDescriptorProto.method", "repeated", method);
-    if (method !== undefined) {
-      for (let i = 0; i < method.length; i++) {
-        const v = method[i]!;
-        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.ServiceDescriptorProto.method", "message google.protobuf.MethodDescriptorProto", v);
-        n += 1 + w.fill(w.slot(), MethodDescriptorProto.$size(v, w));
-      }
-    }
-    const options = m.options;
-    if (options !== undefined) {
-      if (typeof options !== "object" || options === null) throw pb.invalidValue("google.protobuf.ServiceDescriptorProto.options", "message google.protobuf.ServiceOptions", options);
-      n += 1 + w.fill(w.slot(), ServiceOptions.$size(options, w));
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<ServiceDescriptorProto>, w: pb.Writer): void {
-    const name = m.name;
-    if (name !== undefined) {
-      w.byte(10);
-      w.string(name);
-    }
-    const method = m.method;
-    if (method !== undefined) {
-      for (let i = 0; i < method.length; i++) {
-        const v = method[i]!;
-        w.byte(18);
-        w.len();
-        MethodDescriptorProto.$write(v, w);
-      }
-    }
-    const options = m.options;
-    if (options !== undefined) {
-      w.byte(26);
-      w.len();
-      ServiceOptions.$write(options, w);
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<ServiceDescriptorProto>, w: pb.Writer): void {
@@ -2884,111 +1826,19 @@ export const MethodDescriptorProto: pb.MessageCodec<MethodDescriptorProto> = {
   },
 
   encodedSize(message: pb.MessageInit<MethodDescriptorProto>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return MethodDescriptorProto.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(MethodDescriptorProto, message);
   },
 
   encodeInto(message: pb.MessageInit<MethodDescriptorProto>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + MethodDescriptorProto.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for MethodDescriptorProto");
-      w.begin(target, offset);
-      MethodDescriptorProto.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(MethodDescriptorProto, message, target, offset);
   },
 
   encode(message: pb.MessageInit<MethodDescriptorProto>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      MethodDescriptorProto.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(MethodDescriptorProto, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): MethodDescriptorProto {
     return MethodDescriptorProto.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<MethodDescriptorProto>, w: pb.Writer): number {
-    let n = 0;
-    const name = m.name;
-    if (name !== undefined) {
-      if (typeof name !== "string") throw pb.invalidValue("google.protobuf.MethodDescriptorProto.name", "string", name);
-      n += 1 + w.stringSize(name);
-    }
-    const inputType = m.inputType;
-    if (inputType !== undefined) {
-      if (typeof inputType !== "string") throw pb.invalidValue("google.protobuf.MethodDescriptorProto.input_type", "string", inputType);
-      n += 1 + w.stringSize(inputType);
-    }
-    const outputType = m.outputType;
-    if (outputType !== undefined) {
-      if (typeof outputType !== "string") throw pb.invalidValue("google.protobuf.MethodDescriptorProto.output_type", "string", outputType);
-      n += 1 + w.stringSize(outputType);
-    }
-    const options = m.options;
-    if (options !== undefined) {
-      if (typeof options !== "object" || options === null) throw pb.invalidValue("google.protobuf.MethodDescriptorProto.options", "message google.protobuf.MethodOptions", options);
-      n += 1 + w.fill(w.slot(), MethodOptions.$size(options, w));
-    }
-    const clientStreaming = m.clientStreaming;
-    if (clientStreaming !== undefined) {
-      if (typeof clientStreaming !== "boolean") throw pb.invalidValue("google.protobuf.MethodDescriptorProto.client_streaming", "bool", clientStreaming);
-      n += 2;
-    }
-    const serverStreaming = m.serverStreaming;
-    if (serverStreaming !== undefined) {
-      if (typeof serverStreaming !== "boolean") throw pb.invalidValue("google.protobuf.MethodDescriptorProto.server_streaming", "bool", serverStreaming);
-      n += 2;
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<MethodDescriptorProto>, w: pb.Writer): void {
-    const name = m.name;
-    if (name !== undefined) {
-      w.byte(10);
-      w.string(name);
-    }
-    const inputType = m.inputType;
-    if (inputType !== undefined) {
-      w.byte(18);
-      w.string(inputType);
-    }
-    const outputType = m.outputType;
-    if (outputType !== undefined) {
-      w.byte(26);
-      w.string(outputType);
-    }
-    const options = m.options;
-    if (options !== undefined) {
-      w.byte(34);
-      w.len();
-      MethodOptions.$write(options, w);
-    }
-    const clientStreaming = m.clientStreaming;
-    if (clientStreaming !== undefined) {
-      w.byte(40);
-      w.bool(clientStreaming);
-    }
-    const serverStreaming = m.serverStreaming;
-    if (serverStreaming !== undefined) {
-      w.byte(48);
-      w.bool(serverStreaming);
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<MethodDescriptorProto>, w: pb.Writer): void {
@@ -3280,268 +2130,19 @@ export const FileOptions: pb.MessageCodec<FileOptions> = {
   },
 
   encodedSize(message: pb.MessageInit<FileOptions>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return FileOptions.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(FileOptions, message);
   },
 
   encodeInto(message: pb.MessageInit<FileOptions>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + FileOptions.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for FileOptions");
-      w.begin(target, offset);
-      FileOptions.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(FileOptions, message, target, offset);
   },
 
   encode(message: pb.MessageInit<FileOptions>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      FileOptions.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(FileOptions, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): FileOptions {
     return FileOptions.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<FileOptions>, w: pb.Writer): number {
-    let n = 0;
-    const javaPackage = m.javaPackage;
-    if (javaPackage !== undefined) {
-      if (typeof javaPackage !== "string") throw pb.invalidValue("google.protobuf.FileOptions.java_package", "string", javaPackage);
-      n += 1 + w.stringSize(javaPackage);
-    }
-    const javaOuterClassname = m.javaOuterClassname;
-    if (javaOuterClassname !== undefined) {
-      if (typeof javaOuterClassname !== "string") throw pb.invalidValue("google.protobuf.FileOptions.java_outer_classname", "string", javaOuterClassname);
-      n += 1 + w.stringSize(javaOuterClassname);
-    }
-    const optimizeFor = m.optimizeFor;
-    if (optimizeFor !== undefined) {
-      if (typeof optimizeFor !== "number" || (optimizeFor | 0) !== optimizeFor) throw pb.invalidValue("google.protobuf.FileOptions.optimize_for", "enum google.protobuf.FileOptions.OptimizeMode", optimizeFor);
-      n += 1 + pb.sizeInt32(optimizeFor);
-    }
-    const javaMultipleFiles = m.javaMultipleFiles;
-    if (javaMultipleFiles !== undefined) {
-      if (typeof javaMultipleFiles !== "boolean") throw pb.invalidValue("google.protobuf.FileOptions.java_multiple_files", "bool", javaMultipleFiles);
-      n += 2;
-    }
-    const goPackage = m.goPackage;
-    if (goPackage !== undefined) {
-      if (typeof goPackage !== "string") throw pb.invalidValue("google.protobuf.FileOptions.go_package", "string", goPackage);
-      n += 1 + w.stringSize(goPackage);
-    }
-    const ccGenericServices = m.ccGenericServices;
-    if (ccGenericServices !== undefined) {
-      if (typeof ccGenericServices !== "boolean") throw pb.invalidValue("google.protobuf.FileOptions.cc_generic_services", "bool", ccGenericServices);
-      n += 3;
-    }
-    const javaGenericServices = m.javaGenericServices;
-    if (javaGenericServices !== undefined) {
-      if (typeof javaGenericServices !== "boolean") throw pb.invalidValue("google.protobuf.FileOptions.java_generic_services", "bool", javaGenericServices);
-      n += 3;
-    }
-    const pyGenericServices = m.pyGenericServices;
-    if (pyGenericServices !== undefined) {
-      if (typeof pyGenericServices !== "boolean") throw pb.invalidValue("google.protobuf.FileOptions.py_generic_services", "bool", pyGenericServices);
-      n += 3;
-    }
-    const javaGenerateEqualsAndHash = m.javaGenerateEqualsAndHash;
-    if (javaGenerateEqualsAndHash !== undefined) {
-      if (typeof javaGenerateEqualsAndHash !== "boolean") throw pb.invalidValue("google.protobuf.FileOptions.java_generate_equals_and_hash", "bool", javaGenerateEqualsAndHash);
-      n += 3;
-    }
-    const deprecated = m.deprecated;
-    if (deprecated !== undefined) {
-      if (typeof deprecated !== "boolean") throw pb.invalidValue("google.protobuf.FileOptions.deprecated", "bool", deprecated);
-      n += 3;
-    }
-    const javaStringCheckUtf8 = m.javaStringCheckUtf8;
-    if (javaStringCheckUtf8 !== undefined) {
-      if (typeof javaStringCheckUtf8 !== "boolean") throw pb.invalidValue("google.protobuf.FileOptions.java_string_check_utf8", "bool", javaStringCheckUtf8);
-      n += 3;
-    }
-    const ccEnableArenas = m.ccEnableArenas;
-    if (ccEnableArenas !== undefined) {
-      if (typeof ccEnableArenas !== "boolean") throw pb.invalidValue("google.protobuf.FileOptions.cc_enable_arenas", "bool", ccEnableArenas);
-      n += 3;
-    }
-    const objcClassPrefix = m.objcClassPrefix;
-    if (objcClassPrefix !== undefined) {
-      if (typeof objcClassPrefix !== "string") throw pb.invalidValue("google.protobuf.FileOptions.objc_class_prefix", "string", objcClassPrefix);
-      n += 2 + w.stringSize(objcClassPrefix);
-    }
-    const csharpNamespace = m.csharpNamespace;
-    if (csharpNamespace !== undefined) {
-      if (typeof csharpNamespace !== "string") throw pb.invalidValue("google.protobuf.FileOptions.csharp_namespace", "string", csharpNamespace);
-      n += 2 + w.stringSize(csharpNamespace);
-    }
-    const swiftPrefix = m.swiftPrefix;
-    if (swiftPrefix !== undefined) {
-      if (typeof swiftPrefix !== "string") throw pb.invalidValue("google.protobuf.FileOptions.swift_prefix", "string", swiftPrefix);
-      n += 2 + w.stringSize(swiftPrefix);
-    }
-    const phpClassPrefix = m.phpClassPrefix;
-    if (phpClassPrefix !== undefined) {
-      if (typeof phpClassPrefix !== "string") throw pb.invalidValue("google.protobuf.FileOptions.php_class_prefix", "string", phpClassPrefix);
-      n += 2 + w.stringSize(phpClassPrefix);
-    }
-    const phpNamespace = m.phpNamespace;
-    if (phpNamespace !== undefined) {
-      if (typeof phpNamespace !== "string") throw pb.invalidValue("google.protobuf.FileOptions.php_namespace", "string", phpNamespace);
-      n += 2 + w.stringSize(phpNamespace);
-    }
-    const phpGenericServices = m.phpGenericServices;
-    if (phpGenericServices !== undefined) {
-      if (typeof phpGenericServices !== "boolean") throw pb.invalidValue("google.protobuf.FileOptions.php_generic_services", "bool", phpGenericServices);
-      n += 3;
-    }
-    const phpMetadataNamespace = m.phpMetadataNamespace;
-    if (phpMetadataNamespace !== undefined) {
-      if (typeof phpMetadataNamespace !== "string") throw pb.invalidValue("google.protobuf.FileOptions.php_metadata_namespace", "string", phpMetadataNamespace);
-      n += 2 + w.stringSize(phpMetadataNamespace);
-    }
-    const rubyPackage = m.rubyPackage;
-    if (rubyPackage !== undefined) {
-      if (typeof rubyPackage !== "string") throw pb.invalidValue("google.protobuf.FileOptions.ruby_package", "string", rubyPackage);
-      n += 2 + w.stringSize(rubyPackage);
-    }
-    const uninterpretedOption = m.uninterpretedOption;
-    if (uninterpretedOption !== undefined && !Array.isArray(uninterpretedOption)) throw pb.invalidValue("google.protobuf.FileOptions.uninterpreted_option", "repeated", uninterpretedOption);
-    if (uninterpretedOption !== undefined) {
-      for (let i = 0; i < uninterpretedOption.length; i++) {
-        const v = uninterpretedOption[i]!;
-        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.FileOptions.uninterpreted_option", "message google.protobuf.UninterpretedOption", v);
-        n += 2 + w.fill(w.slot(), UninterpretedOption.$size(v, w));
-      }
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<FileOptions>, w: pb.Writer): void {
-    const javaPackage = m.javaPackage;
-    if (javaPackage !== undefined) {
-      w.byte(10);
-      w.string(javaPackage);
-    }
-    const javaOuterClassname = m.javaOuterClassname;
-    if (javaOuterClassname !== undefined) {
-      w.byte(66);
-      w.string(javaOuterClassname);
-    }
-    const optimizeFor = m.optimizeFor;
-    if (optimizeFor !== undefined) {
-      w.byte(72);
-      w.int32(optimizeFor);
-    }
-    const javaMultipleFiles = m.javaMultipleFiles;
-    if (javaMultipleFiles !== undefined) {
-      w.byte(80);
-      w.bool(javaMultipleFiles);
-    }
-    const goPackage = m.goPackage;
-    if (goPackage !== undefined) {
-      w.byte(90);
-      w.string(goPackage);
-    }
-    const ccGenericServices = m.ccGenericServices;
-    if (ccGenericServices !== undefined) {
-      w.uint32(128);
-      w.bool(ccGenericServices);
-    }
-    const javaGenericServices = m.javaGenericServices;
-    if (javaGenericServices !== undefined) {
-      w.uint32(136);
-      w.bool(javaGenericServices);
-    }
-    const pyGenericServices = m.pyGenericServices;
-    if (pyGenericServices !== undefined) {
-      w.uint32(144);
-      w.bool(pyGenericServices);
-    }
-    const javaGenerateEqualsAndHash = m.javaGenerateEqualsAndHash;
-    if (javaGenerateEqualsAndHash !== undefined) {
-      w.uint32(160);
-      w.bool(javaGenerateEqualsAndHash);
-    }
-    const deprecated = m.deprecated;
-    if (deprecated !== undefined) {
-      w.uint32(184);
-      w.bool(deprecated);
-    }
-    const javaStringCheckUtf8 = m.javaStringCheckUtf8;
-    if (javaStringCheckUtf8 !== undefined) {
-      w.uint32(216);
-      w.bool(javaStringCheckUtf8);
-    }
-    const ccEnableArenas = m.ccEnableArenas;
-    if (ccEnableArenas !== undefined) {
-      w.uint32(248);
-      w.bool(ccEnableArenas);
-    }
-    const objcClassPrefix = m.objcClassPrefix;
-    if (objcClassPrefix !== undefined) {
-      w.uint32(290);
-      w.string(objcClassPrefix);
-    }
-    const csharpNamespace = m.csharpNamespace;
-    if (csharpNamespace !== undefined) {
-      w.uint32(298);
-      w.string(csharpNamespace);
-    }
-    const swiftPrefix = m.swiftPrefix;
-    if (swiftPrefix !== undefined) {
-      w.uint32(314);
-      w.string(swiftPrefix);
-    }
-    const phpClassPrefix = m.phpClassPrefix;
-    if (phpClassPrefix !== undefined) {
-      w.uint32(322);
-      w.string(phpClassPrefix);
-    }
-    const phpNamespace = m.phpNamespace;
-    if (phpNamespace !== undefined) {
-      w.uint32(330);
-      w.string(phpNamespace);
-    }
-    const phpGenericServices = m.phpGenericServices;
-    if (phpGenericServices !== undefined) {
-      w.uint32(336);
-      w.bool(phpGenericServices);
-    }
-    const phpMetadataNamespace = m.phpMetadataNamespace;
-    if (phpMetadataNamespace !== undefined) {
-      w.uint32(354);
-      w.string(phpMetadataNamespace);
-    }
-    const rubyPackage = m.rubyPackage;
-    if (rubyPackage !== undefined) {
-      w.uint32(362);
-      w.string(rubyPackage);
-    }
-    const uninterpretedOption = m.uninterpretedOption;
-    if (uninterpretedOption !== undefined) {
-      for (let i = 0; i < uninterpretedOption.length; i++) {
-        const v = uninterpretedOption[i]!;
-        w.uint32(7994);
-        w.len();
-        UninterpretedOption.$write(v, w);
-      }
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<FileOptions>, w: pb.Writer): void {
@@ -3916,108 +2517,19 @@ export const MessageOptions: pb.MessageCodec<MessageOptions> = {
   },
 
   encodedSize(message: pb.MessageInit<MessageOptions>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return MessageOptions.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(MessageOptions, message);
   },
 
   encodeInto(message: pb.MessageInit<MessageOptions>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + MessageOptions.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for MessageOptions");
-      w.begin(target, offset);
-      MessageOptions.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(MessageOptions, message, target, offset);
   },
 
   encode(message: pb.MessageInit<MessageOptions>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      MessageOptions.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(MessageOptions, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): MessageOptions {
     return MessageOptions.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<MessageOptions>, w: pb.Writer): number {
-    let n = 0;
-    const messageSetWireFormat = m.messageSetWireFormat;
-    if (messageSetWireFormat !== undefined) {
-      if (typeof messageSetWireFormat !== "boolean") throw pb.invalidValue("google.protobuf.MessageOptions.message_set_wire_format", "bool", messageSetWireFormat);
-      n += 2;
-    }
-    const noStandardDescriptorAccessor = m.noStandardDescriptorAccessor;
-    if (noStandardDescriptorAccessor !== undefined) {
-      if (typeof noStandardDescriptorAccessor !== "boolean") throw pb.invalidValue("google.protobuf.MessageOptions.no_standard_descriptor_accessor", "bool", noStandardDescriptorAccessor);
-      n += 2;
-    }
-    const deprecated = m.deprecated;
-    if (deprecated !== undefined) {
-      if (typeof deprecated !== "boolean") throw pb.invalidValue("google.protobuf.MessageOptions.deprecated", "bool", deprecated);
-      n += 2;
-    }
-    const mapEntry = m.mapEntry;
-    if (mapEntry !== undefined) {
-      if (typeof mapEntry !== "boolean") throw pb.invalidValue("google.protobuf.MessageOptions.map_entry", "bool", mapEntry);
-      n += 2;
-    }
-    const uninterpretedOption = m.uninterpretedOption;
-    if (uninterpretedOption !== undefined && !Array.isArray(uninterpretedOption)) throw pb.invalidValue("google.protobuf.MessageOptions.uninterpreted_option", "repeated", uninterpretedOption);
-    if (uninterpretedOption !== undefined) {
-      for (let i = 0; i < uninterpretedOption.length; i++) {
-        const v = uninterpretedOption[i]!;
-        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.MessageOptions.uninterpreted_option", "message google.protobuf.UninterpretedOption", v);
-        n += 2 + w.fill(w.slot(), UninterpretedOption.$size(v, w));
-      }
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<MessageOptions>, w: pb.Writer): void {
-    const messageSetWireFormat = m.messageSetWireFormat;
-    if (messageSetWireFormat !== undefined) {
-      w.byte(8);
-      w.bool(messageSetWireFormat);
-    }
-    const noStandardDescriptorAccessor = m.noStandardDescriptorAccessor;
-    if (noStandardDescriptorAccessor !== undefined) {
-      w.byte(16);
-      w.bool(noStandardDescriptorAccessor);
-    }
-    const deprecated = m.deprecated;
-    if (deprecated !== undefined) {
-      w.byte(24);
-      w.bool(deprecated);
-    }
-    const mapEntry = m.mapEntry;
-    if (mapEntry !== undefined) {
-      w.byte(56);
-      w.bool(mapEntry);
-    }
-    const uninterpretedOption = m.uninterpretedOption;
-    if (uninterpretedOption !== undefined) {
-      for (let i = 0; i < uninterpretedOption.length; i++) {
-        const v = uninterpretedOption[i]!;
-        w.uint32(7994);
-        w.len();
-        UninterpretedOption.$write(v, w);
-      }
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<MessageOptions>, w: pb.Writer): void {
@@ -4235,138 +2747,19 @@ export const FieldOptions: pb.MessageCodec<FieldOptions> = {
   },
 
   encodedSize(message: pb.MessageInit<FieldOptions>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return FieldOptions.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(FieldOptions, message);
   },
 
   encodeInto(message: pb.MessageInit<FieldOptions>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + FieldOptions.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for FieldOptions");
-      w.begin(target, offset);
-      FieldOptions.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(FieldOptions, message, target, offset);
   },
 
   encode(message: pb.MessageInit<FieldOptions>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      FieldOptions.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(FieldOptions, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): FieldOptions {
     return FieldOptions.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<FieldOptions>, w: pb.Writer): number {
-    let n = 0;
-    const ctype = m.ctype;
-    if (ctype !== undefined) {
-      if (typeof ctype !== "number" || (ctype | 0) !== ctype) throw pb.invalidValue("google.protobuf.FieldOptions.ctype", "enum google.protobuf.FieldOptions.CType", ctype);
-      n += 1 + pb.sizeInt32(ctype);
-    }
-    const packed = m.packed;
-    if (packed !== undefined) {
-      if (typeof packed !== "boolean") throw pb.invalidValue("google.protobuf.FieldOptions.packed", "bool", packed);
-      n += 2;
-    }
-    const deprecated = m.deprecated;
-    if (deprecated !== undefined) {
-      if (typeof deprecated !== "boolean") throw pb.invalidValue("google.protobuf.FieldOptions.deprecated", "bool", deprecated);
-      n += 2;
-    }
-    const lazy = m.lazy;
-    if (lazy !== undefined) {
-      if (typeof lazy !== "boolean") throw pb.invalidValue("google.protobuf.FieldOptions.lazy", "bool", lazy);
-      n += 2;
-    }
-    const jstype = m.jstype;
-    if (jstype !== undefined) {
-      if (typeof jstype !== "number" || (jstype | 0) !== jstype) throw pb.invalidValue("google.protobuf.FieldOptions.jstype", "enum google.protobuf.FieldOptions.JSType", jstype);
-      n += 1 + pb.sizeInt32(jstype);
-    }
-    const weak = m.weak;
-    if (weak !== undefined) {
-      if (typeof weak !== "boolean") throw pb.invalidValue("google.protobuf.FieldOptions.weak", "bool", weak);
-      n += 2;
-    }
-    const unverifiedLazy = m.unverifiedLazy;
-    if (unverifiedLazy !== undefined) {
-      if (typeof unverifiedLazy !== "boolean") throw pb.invalidValue("google.protobuf.FieldOptions.unverified_lazy", "bool", unverifiedLazy);
-      n += 2;
-    }
-    const uninterpretedOption = m.uninterpretedOption;
-    if (uninterpretedOption !== undefined && !Array.isArray(uninterpretedOption)) throw pb.invalidValue("google.protobuf.FieldOptions.uninterpreted_option", "repeated", uninterpretedOption);
-    if (uninterpretedOption !== undefined) {
-      for (let i = 0; i < uninterpretedOption.length; i++) {
-        const v = uninterpretedOption[i]!;
-        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.FieldOptions.uninterpreted_option", "message google.protobuf.UninterpretedOption", v);
-        n += 2 + w.fill(w.slot(), UninterpretedOption.$size(v, w));
-      }
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<FieldOptions>, w: pb.Writer): void {
-    const ctype = m.ctype;
-    if (ctype !== undefined) {
-      w.byte(8);
-      w.int32(ctype);
-    }
-    const packed = m.packed;
-    if (packed !== undefined) {
-      w.byte(16);
-      w.bool(packed);
-    }
-    const deprecated = m.deprecated;
-    if (deprecated !== undefined) {
-      w.byte(24);
-      w.bool(deprecated);
-    }
-    const lazy = m.lazy;
-    if (lazy !== undefined) {
-      w.byte(40);
-      w.bool(lazy);
-    }
-    const jstype = m.jstype;
-    if (jstype !== undefined) {
-      w.byte(48);
-      w.int32(jstype);
-    }
-    const weak = m.weak;
-    if (weak !== undefined) {
-      w.byte(80);
-      w.bool(weak);
-    }
-    const unverifiedLazy = m.unverifiedLazy;
-    if (unverifiedLazy !== undefined) {
-      w.byte(120);
-      w.bool(unverifiedLazy);
-    }
-    const uninterpretedOption = m.uninterpretedOption;
-    if (uninterpretedOption !== undefined) {
-      for (let i = 0; i < uninterpretedOption.length; i++) {
-        const v = uninterpretedOption[i]!;
-        w.uint32(7994);
-        w.len();
-        UninterpretedOption.$write(v, w);
-      }
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<FieldOptions>, w: pb.Writer): void {
@@ -4532,68 +2925,19 @@ export const OneofOptions: pb.MessageCodec<OneofOptions> = {
   },
 
   encodedSize(message: pb.MessageInit<OneofOptions>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return OneofOptions.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(OneofOptions, message);
   },
 
   encodeInto(message: pb.MessageInit<OneofOptions>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + OneofOptions.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for OneofOptions");
-      w.begin(target, offset);
-      OneofOptions.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(OneofOptions, message, target, offset);
   },
 
   encode(message: pb.MessageInit<OneofOptions>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      OneofOptions.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(OneofOptions, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): OneofOptions {
     return OneofOptions.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<OneofOptions>, w: pb.Writer): number {
-    let n = 0;
-    const uninterpretedOption = m.uninterpretedOption;
-    if (uninterpretedOption !== undefined && !Array.isArray(uninterpretedOption)) throw pb.invalidValue("google.protobuf.OneofOptions.uninterpreted_option", "repeated", uninterpretedOption);
-    if (uninterpretedOption !== undefined) {
-      for (let i = 0; i < uninterpretedOption.length; i++) {
-        const v = uninterpretedOption[i]!;
-        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.OneofOptions.uninterpreted_option", "message google.protobuf.UninterpretedOption", v);
-        n += 2 + w.fill(w.slot(), UninterpretedOption.$size(v, w));
-      }
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<OneofOptions>, w: pb.Writer): void {
-    const uninterpretedOption = m.uninterpretedOption;
-    if (uninterpretedOption !== undefined) {
-      for (let i = 0; i < uninterpretedOption.length; i++) {
-        const v = uninterpretedOption[i]!;
-        w.uint32(7994);
-        w.len();
-        UninterpretedOption.$write(v, w);
-      }
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<OneofOptions>, w: pb.Writer): void {
@@ -4676,88 +3020,19 @@ export const EnumOptions: pb.MessageCodec<EnumOptions> = {
   },
 
   encodedSize(message: pb.MessageInit<EnumOptions>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return EnumOptions.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(EnumOptions, message);
   },
 
   encodeInto(message: pb.MessageInit<EnumOptions>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + EnumOptions.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for EnumOptions");
-      w.begin(target, offset);
-      EnumOptions.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(EnumOptions, message, target, offset);
   },
 
   encode(message: pb.MessageInit<EnumOptions>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      EnumOptions.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(EnumOptions, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): EnumOptions {
     return EnumOptions.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<EnumOptions>, w: pb.Writer): number {
-    let n = 0;
-    const allowAlias = m.allowAlias;
-    if (allowAlias !== undefined) {
-      if (typeof allowAlias !== "boolean") throw pb.invalidValue("google.protobuf.EnumOptions.allow_alias", "bool", allowAlias);
-      n += 2;
-    }
-    const deprecated = m.deprecated;
-    if (deprecated !== undefined) {
-      if (typeof deprecated !== "boolean") throw pb.invalidValue("google.protobuf.EnumOptions.deprecated", "bool", deprecated);
-      n += 2;
-    }
-    const uninterpretedOption = m.uninterpretedOption;
-    if (uninterpretedOption !== undefined && !Array.isArray(uninterpretedOption)) throw pb.invalidValue("google.protobuf.EnumOptions.uninterpreted_option", "repeated", uninterpretedOption);
-    if (uninterpretedOption !== undefined) {
-      for (let i = 0; i < uninterpretedOption.length; i++) {
-        const v = uninterpretedOption[i]!;
-        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.EnumOptions.uninterpreted_option", "message google.protobuf.UninterpretedOption", v);
-        n += 2 + w.fill(w.slot(), UninterpretedOption.$size(v, w));
-      }
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<EnumOptions>, w: pb.Writer): void {
-    const allowAlias = m.allowAlias;
-    if (allowAlias !== undefined) {
-      w.byte(16);
-      w.bool(allowAlias);
-    }
-    const deprecated = m.deprecated;
-    if (deprecated !== undefined) {
-      w.byte(24);
-      w.bool(deprecated);
-    }
-    const uninterpretedOption = m.uninterpretedOption;
-    if (uninterpretedOption !== undefined) {
-      for (let i = 0; i < uninterpretedOption.length; i++) {
-        const v = uninterpretedOption[i]!;
-        w.uint32(7994);
-        w.len();
-        UninterpretedOption.$write(v, w);
-      }
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<EnumOptions>, w: pb.Writer): void {
@@ -4855,78 +3130,19 @@ export const EnumValueOptions: pb.MessageCodec<EnumValueOptions> = {
   },
 
   encodedSize(message: pb.MessageInit<EnumValueOptions>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return EnumValueOptions.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(EnumValueOptions, message);
   },
 
   encodeInto(message: pb.MessageInit<EnumValueOptions>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + EnumValueOptions.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for EnumValueOptions");
-      w.begin(target, offset);
-      EnumValueOptions.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(EnumValueOptions, message, target, offset);
   },
 
   encode(message: pb.MessageInit<EnumValueOptions>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      EnumValueOptions.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(EnumValueOptions, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): EnumValueOptions {
     return EnumValueOptions.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<EnumValueOptions>, w: pb.Writer): number {
-    let n = 0;
-    const deprecated = m.deprecated;
-    if (deprecated !== undefined) {
-      if (typeof deprecated !== "boolean") throw pb.invalidValue("google.protobuf.EnumValueOptions.deprecated", "bool", deprecated);
-      n += 2;
-    }
-    const uninterpretedOption = m.uninterpretedOption;
-    if (uninterpretedOption !== undefined && !Array.isArray(uninterpretedOption)) throw pb.invalidValue("google.protobuf.EnumValueOptions.uninterpreted_option", "repeated", uninterpretedOption);
-    if (uninterpretedOption !== undefined) {
-      for (let i = 0; i < uninterpretedOption.length; i++) {
-        const v = uninterpretedOption[i]!;
-        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.EnumValueOptions.uninterpreted_option", "message google.protobuf.UninterpretedOption", v);
-        n += 2 + w.fill(w.slot(), UninterpretedOption.$size(v, w));
-      }
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<EnumValueOptions>, w: pb.Writer): void {
-    const deprecated = m.deprecated;
-    if (deprecated !== undefined) {
-      w.byte(8);
-      w.bool(deprecated);
-    }
-    const uninterpretedOption = m.uninterpretedOption;
-    if (uninterpretedOption !== undefined) {
-      for (let i = 0; i < uninterpretedOption.length; i++) {
-        const v = uninterpretedOption[i]!;
-        w.uint32(7994);
-        w.len();
-        UninterpretedOption.$write(v, w);
-      }
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<EnumValueOptions>, w: pb.Writer): void {
@@ -5013,78 +3229,19 @@ export const ServiceOptions: pb.MessageCodec<ServiceOptions> = {
   },
 
   encodedSize(message: pb.MessageInit<ServiceOptions>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return ServiceOptions.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(ServiceOptions, message);
   },
 
   encodeInto(message: pb.MessageInit<ServiceOptions>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + ServiceOptions.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for ServiceOptions");
-      w.begin(target, offset);
-      ServiceOptions.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(ServiceOptions, message, target, offset);
   },
 
   encode(message: pb.MessageInit<ServiceOptions>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      ServiceOptions.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(ServiceOptions, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): ServiceOptions {
     return ServiceOptions.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<ServiceOptions>, w: pb.Writer): number {
-    let n = 0;
-    const deprecated = m.deprecated;
-    if (deprecated !== undefined) {
-      if (typeof deprecated !== "boolean") throw pb.invalidValue("google.protobuf.ServiceOptions.deprecated", "bool", deprecated);
-      n += 3;
-    }
-    const uninterpretedOption = m.uninterpretedOption;
-    if (uninterpretedOption !== undefined && !Array.isArray(uninterpretedOption)) throw pb.invalidValue("google.protobuf.ServiceOptions.uninterpreted_option", "repeated", uninterpretedOption);
-    if (uninterpretedOption !== undefined) {
-      for (let i = 0; i < uninterpretedOption.length; i++) {
-        const v = uninterpretedOption[i]!;
-        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.ServiceOptions.uninterpreted_option", "message google.protobuf.UninterpretedOption", v);
-        n += 2 + w.fill(w.slot(), UninterpretedOption.$size(v, w));
-      }
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<ServiceOptions>, w: pb.Writer): void {
-    const deprecated = m.deprecated;
-    if (deprecated !== undefined) {
-      w.uint32(264);
-      w.bool(deprecated);
-    }
-    const uninterpretedOption = m.uninterpretedOption;
-    if (uninterpretedOption !== undefined) {
-      for (let i = 0; i < uninterpretedOption.length; i++) {
-        const v = uninterpretedOption[i]!;
-        w.uint32(7994);
-        w.len();
-        UninterpretedOption.$write(v, w);
-      }
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<ServiceOptions>, w: pb.Writer): void {
@@ -5177,88 +3334,19 @@ export const MethodOptions: pb.MessageCodec<MethodOptions> = {
   },
 
   encodedSize(message: pb.MessageInit<MethodOptions>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return MethodOptions.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(MethodOptions, message);
   },
 
   encodeInto(message: pb.MessageInit<MethodOptions>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + MethodOptions.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for MethodOptions");
-      w.begin(target, offset);
-      MethodOptions.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(MethodOptions, message, target, offset);
   },
 
   encode(message: pb.MessageInit<MethodOptions>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      MethodOptions.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(MethodOptions, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): MethodOptions {
     return MethodOptions.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<MethodOptions>, w: pb.Writer): number {
-    let n = 0;
-    const deprecated = m.deprecated;
-    if (deprecated !== undefined) {
-      if (typeof deprecated !== "boolean") throw pb.invalidValue("google.protobuf.MethodOptions.deprecated", "bool", deprecated);
-      n += 3;
-    }
-    const idempotencyLevel = m.idempotencyLevel;
-    if (idempotencyLevel !== undefined) {
-      if (typeof idempotencyLevel !== "number" || (idempotencyLevel | 0) !== idempotencyLevel) throw pb.invalidValue("google.protobuf.MethodOptions.idempotency_level", "enum google.protobuf.MethodOptions.IdempotencyLevel", idempotencyLevel);
-      n += 2 + pb.sizeInt32(idempotencyLevel);
-    }
-    const uninterpretedOption = m.uninterpretedOption;
-    if (uninterpretedOption !== undefined && !Array.isArray(uninterpretedOption)) throw pb.invalidValue("google.protobuf.MethodOptions.uninterpreted_option", "repeated", uninterpretedOption);
-    if (uninterpretedOption !== undefined) {
-      for (let i = 0; i < uninterpretedOption.length; i++) {
-        const v = uninterpretedOption[i]!;
-        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.MethodOptions.uninterpreted_option", "message google.protobuf.UninterpretedOption", v);
-        n += 2 + w.fill(w.slot(), UninterpretedOption.$size(v, w));
-      }
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<MethodOptions>, w: pb.Writer): void {
-    const deprecated = m.deprecated;
-    if (deprecated !== undefined) {
-      w.uint32(264);
-      w.bool(deprecated);
-    }
-    const idempotencyLevel = m.idempotencyLevel;
-    if (idempotencyLevel !== undefined) {
-      w.uint32(272);
-      w.int32(idempotencyLevel);
-    }
-    const uninterpretedOption = m.uninterpretedOption;
-    if (uninterpretedOption !== undefined) {
-      for (let i = 0; i < uninterpretedOption.length; i++) {
-        const v = uninterpretedOption[i]!;
-        w.uint32(7994);
-        w.len();
-        UninterpretedOption.$write(v, w);
-      }
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<MethodOptions>, w: pb.Writer): void {
@@ -5389,128 +3477,19 @@ export const UninterpretedOption: pb.MessageCodec<UninterpretedOption> = {
   },
 
   encodedSize(message: pb.MessageInit<UninterpretedOption>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return UninterpretedOption.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(UninterpretedOption, message);
   },
 
   encodeInto(message: pb.MessageInit<UninterpretedOption>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + UninterpretedOption.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for UninterpretedOption");
-      w.begin(target, offset);
-      UninterpretedOption.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(UninterpretedOption, message, target, offset);
   },
 
   encode(message: pb.MessageInit<UninterpretedOption>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      UninterpretedOption.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(UninterpretedOption, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): UninterpretedOption {
     return UninterpretedOption.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<UninterpretedOption>, w: pb.Writer): number {
-    let n = 0;
-    const name = m.name;
-    if (name !== undefined && !Array.isArray(name)) throw pb.invalidValue("google.protobuf.UninterpretedOption.name", "repeated", name);
-    if (name !== undefined) {
-      for (let i = 0; i < name.length; i++) {
-        const v = name[i]!;
-        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.UninterpretedOption.name", "message google.protobuf.UninterpretedOption.NamePart", v);
-        n += 1 + w.fill(w.slot(), UninterpretedOption_NamePart.$size(v, w));
-      }
-    }
-    const identifierValue = m.identifierValue;
-    if (identifierValue !== undefined) {
-      if (typeof identifierValue !== "string") throw pb.invalidValue("google.protobuf.UninterpretedOption.identifier_value", "string", identifierValue);
-      n += 1 + w.stringSize(identifierValue);
-    }
-    const positiveIntValue = m.positiveIntValue;
-    if (positiveIntValue !== undefined) {
-      if (typeof positiveIntValue !== "bigint" || BigInt.asUintN(64, positiveIntValue) !== positiveIntValue) throw pb.invalidValue("google.protobuf.UninterpretedOption.positive_int_value", "uint64", positiveIntValue);
-      n += 1 + pb.sizeUint64(positiveIntValue);
-    }
-    const negativeIntValue = m.negativeIntValue;
-    if (negativeIntValue !== undefined) {
-      if (typeof negativeIntValue !== "bigint" || BigInt.asIntN(64, negativeIntValue) !== negativeIntValue) throw pb.invalidValue("google.protobuf.UninterpretedOption.negative_int_value", "int64", negativeIntValue);
-      n += 1 + pb.sizeInt64(negativeIntValue);
-    }
-    const doubleValue = m.doubleValue;
-    if (doubleValue !== undefined) {
-      if (typeof doubleValue !== "number") throw pb.invalidValue("google.protobuf.UninterpretedOption.double_value", "double", doubleValue);
-      n += 9;
-    }
-    const stringValue = m.stringValue;
-    if (stringValue !== undefined) {
-      if (!(stringValue instanceof Uint8Array)) throw pb.invalidValue("google.protobuf.UninterpretedOption.string_value", "bytes", stringValue);
-      n += 1 + pb.sizeBytes(stringValue);
-    }
-    const aggregateValue = m.aggregateValue;
-    if (aggregateValue !== undefined) {
-      if (typeof aggregateValue !== "string") throw pb.invalidValue("google.protobuf.UninterpretedOption.aggregate_value", "string", aggregateValue);
-      n += 1 + w.stringSize(aggregateValue);
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<UninterpretedOption>, w: pb.Writer): void {
-    const name = m.name;
-    if (name !== undefined) {
-      for (let i = 0; i < name.length; i++) {
-        const v = name[i]!;
-        w.byte(18);
-        w.len();
-        UninterpretedOption_NamePart.$write(v, w);
-      }
-    }
-    const identifierValue = m.identifierValue;
-    if (identifierValue !== undefined) {
-      w.byte(26);
-      w.string(identifierValue);
-    }
-    const positiveIntValue = m.positiveIntValue;
-    if (positiveIntValue !== undefined) {
-      w.byte(32);
-      w.uint64(positiveIntValue);
-    }
-    const negativeIntValue = m.negativeIntValue;
-    if (negativeIntValue !== undefined) {
-      w.byte(40);
-      w.int64(negativeIntValue);
-    }
-    const doubleValue = m.doubleValue;
-    if (doubleValue !== undefined) {
-      w.byte(49);
-      w.double(doubleValue);
-    }
-    const stringValue = m.stringValue;
-    if (stringValue !== undefined) {
-      w.byte(58);
-      w.bytes(stringValue);
-    }
-    const aggregateValue = m.aggregateValue;
-    if (aggregateValue !== undefined) {
-      w.byte(66);
-      w.string(aggregateValue);
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<UninterpretedOption>, w: pb.Writer): void {
@@ -5648,78 +3627,19 @@ export const UninterpretedOption_NamePart: pb.MessageCodec<UninterpretedOption_N
   },
 
   encodedSize(message: pb.MessageInit<UninterpretedOption_NamePart>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return UninterpretedOption_NamePart.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(UninterpretedOption_NamePart, message);
   },
 
   encodeInto(message: pb.MessageInit<UninterpretedOption_NamePart>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + UninterpretedOption_NamePart.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for UninterpretedOption_NamePart");
-      w.begin(target, offset);
-      UninterpretedOption_NamePart.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(UninterpretedOption_NamePart, message, target, offset);
   },
 
   encode(message: pb.MessageInit<UninterpretedOption_NamePart>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      UninterpretedOption_NamePart.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(UninterpretedOption_NamePart, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): UninterpretedOption_NamePart {
     return UninterpretedOption_NamePart.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<UninterpretedOption_NamePart>, w: pb.Writer): number {
-    let n = 0;
-    const namePart = m.namePart;
-    if (namePart !== undefined) {
-      if (typeof namePart !== "string") throw pb.invalidValue("google.protobuf.UninterpretedOption.NamePart.name_part", "string", namePart);
-      n += 1 + w.stringSize(namePart);
-    } else {
-      throw pb.missingField("google.protobuf.UninterpretedOption.NamePart.name_part");
-    }
-    const isExtension = m.isExtension;
-    if (isExtension !== undefined) {
-      if (typeof isExtension !== "boolean") throw pb.invalidValue("google.protobuf.UninterpretedOption.NamePart.is_extension", "bool", isExtension);
-      n += 2;
-    } else {
-      throw pb.missingField("google.protobuf.UninterpretedOption.NamePart.is_extension");
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<UninterpretedOption_NamePart>, w: pb.Writer): void {
-    const namePart = m.namePart;
-    if (namePart !== undefined) {
-      w.byte(10);
-      w.string(namePart);
-    } else {
-      throw pb.missingField("google.protobuf.UninterpretedOption.NamePart.name_part");
-    }
-    const isExtension = m.isExtension;
-    if (isExtension !== undefined) {
-      w.byte(16);
-      w.bool(isExtension);
-    } else {
-      throw pb.missingField("google.protobuf.UninterpretedOption.NamePart.is_extension");
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<UninterpretedOption_NamePart>, w: pb.Writer): void {
@@ -5841,68 +3761,19 @@ export const SourceCodeInfo: pb.MessageCodec<SourceCodeInfo> = {
   },
 
   encodedSize(message: pb.MessageInit<SourceCodeInfo>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return SourceCodeInfo.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(SourceCodeInfo, message);
   },
 
   encodeInto(message: pb.MessageInit<SourceCodeInfo>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + SourceCodeInfo.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for SourceCodeInfo");
-      w.begin(target, offset);
-      SourceCodeInfo.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(SourceCodeInfo, message, target, offset);
   },
 
   encode(message: pb.MessageInit<SourceCodeInfo>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      SourceCodeInfo.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(SourceCodeInfo, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): SourceCodeInfo {
     return SourceCodeInfo.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<SourceCodeInfo>, w: pb.Writer): number {
-    let n = 0;
-    const location = m.location;
-    if (location !== undefined && !Array.isArray(location)) throw pb.invalidValue("google.protobuf.SourceCodeInfo.location", "repeated", location);
-    if (location !== undefined) {
-      for (let i = 0; i < location.length; i++) {
-        const v = location[i]!;
-        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.SourceCodeInfo.location", "message google.protobuf.SourceCodeInfo.Location", v);
-        n += 1 + w.fill(w.slot(), SourceCodeInfo_Location.$size(v, w));
-      }
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<SourceCodeInfo>, w: pb.Writer): void {
-    const location = m.location;
-    if (location !== undefined) {
-      for (let i = 0; i < location.length; i++) {
-        const v = location[i]!;
-        w.byte(10);
-        w.len();
-        SourceCodeInfo_Location.$write(v, w);
-      }
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<SourceCodeInfo>, w: pb.Writer): void {
@@ -6057,109 +3928,19 @@ export const SourceCodeInfo_Location: pb.MessageCodec<SourceCodeInfo_Location> =
   },
 
   encodedSize(message: pb.MessageInit<SourceCodeInfo_Location>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return SourceCodeInfo_Location.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(SourceCodeInfo_Location, message);
   },
 
   encodeInto(message: pb.MessageInit<SourceCodeInfo_Location>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + SourceCodeInfo_Location.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for SourceCodeInfo_Location");
-      w.begin(target, offset);
-      SourceCodeInfo_Location.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(SourceCodeInfo_Location, message, target, offset);
   },
 
   encode(message: pb.MessageInit<SourceCodeInfo_Location>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      SourceCodeInfo_Location.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(SourceCodeInfo_Location, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): SourceCodeInfo_Location {
     return SourceCodeInfo_Location.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<SourceCodeInfo_Location>, w: pb.Writer): number {
-    let n = 0;
-    const path = m.path;
-    if (path !== undefined && !Array.isArray(path)) throw pb.invalidValue("google.protobuf.SourceCodeInfo.Location.path", "repeated", path);
-    if (path !== undefined && path.length !== 0) {
-      let len = 0;
-      for (let i = 0; i < path.length; i++) {
-        const v = path[i]!;
-        if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("google.protobuf.SourceCodeInfo.Location.path", "int32", v);
-        len += pb.sizeInt32(v);
-      }
-      n += 1 + w.run(len);
-    }
-    const span = m.span;
-    if (span !== undefined && !Array.isArray(span)) throw pb.invalidValue("google.protobuf.SourceCodeInfo.Location.span", "repeated", span);
-    if (span !== undefined && span.length !== 0) {
-      let len = 0;
-      for (let i = 0; i < span.length; i++) {
-        const v = span[i]!;
-        if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("google.protobuf.SourceCodeInfo.Location.span", "int32", v);
-        len += pb.sizeInt32(v);
-      }
-      n += 1 + w.run(len);
-    }
-    const leadingComments = m.leadingComments;
-    if (leadingComments !== undefined) {
-      if (typeof leadingComments !== "string") throw pb.invalidValue("google.protobuf.SourceCodeInfo.Location.leading_comments", "string", leadingComments);
-      n += 1 + w.stringSize(leadingComments);
-    }
-    const trailingComments = m.trailingComments;
-    if (trailingComments !== undefined) {
-      if (typeof trailingComments !== "string") throw pb.invalidValue("google.protobuf.SourceCodeInfo.Location.trailing_comments", "string", trailingComments);
-      n += 1 + w.stringSize(trailingComments);
-    }
-    const leadingDetachedComments = m.leadingDetachedComments;
-    if (leadingDetachedComments !== undefined && !Array.isArray(leadingDetachedComments)) throw pb.invalidValue("google.protobuf.SourceCodeInfo.Location.leading_detached_comments", "repeated", leadingDetachedComments);
-    if (leadingDetachedComments !== undefined) n += w.stringFieldsSize(50, leadingDetachedComments, "google.protobuf.SourceCodeInfo.Location.leading_detached_comments");
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<SourceCodeInfo_Location>, w: pb.Writer): void {
-    const path = m.path;
-    if (path !== undefined && path.length !== 0) {
-      w.byte(10);
-      w.len();
-      for (let i = 0; i < path.length; i++) w.int32(path[i]!);
-    }
-    const span = m.span;
-    if (span !== undefined && span.length !== 0) {
-      w.byte(18);
-      w.len();
-      for (let i = 0; i < span.length; i++) w.int32(span[i]!);
-    }
-    const leadingComments = m.leadingComments;
-    if (leadingComments !== undefined) {
-      w.byte(26);
-      w.string(leadingComments);
-    }
-    const trailingComments = m.trailingComments;
-    if (trailingComments !== undefined) {
-      w.byte(34);
-      w.string(trailingComments);
-    }
-    const leadingDetachedComments = m.leadingDetachedComments;
-    if (leadingDetachedComments !== undefined) w.stringFieldsAsMeasured(50, leadingDetachedComments);
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<SourceCodeInfo_Location>, w: pb.Writer): void {
@@ -6279,68 +4060,19 @@ export const GeneratedCodeInfo: pb.MessageCodec<GeneratedCodeInfo> = {
   },
 
   encodedSize(message: pb.MessageInit<GeneratedCodeInfo>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return GeneratedCodeInfo.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(GeneratedCodeInfo, message);
   },
 
   encodeInto(message: pb.MessageInit<GeneratedCodeInfo>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + GeneratedCodeInfo.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for GeneratedCodeInfo");
-      w.begin(target, offset);
-      GeneratedCodeInfo.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(GeneratedCodeInfo, message, target, offset);
   },
 
   encode(message: pb.MessageInit<GeneratedCodeInfo>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      GeneratedCodeInfo.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(GeneratedCodeInfo, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): GeneratedCodeInfo {
     return GeneratedCodeInfo.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<GeneratedCodeInfo>, w: pb.Writer): number {
-    let n = 0;
-    const annotation = m.annotation;
-    if (annotation !== undefined && !Array.isArray(annotation)) throw pb.invalidValue("google.protobuf.GeneratedCodeInfo.annotation", "repeated", annotation);
-    if (annotation !== undefined) {
-      for (let i = 0; i < annotation.length; i++) {
-        const v = annotation[i]!;
-        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.GeneratedCodeInfo.annotation", "message google.protobuf.GeneratedCodeInfo.Annotation", v);
-        n += 1 + w.fill(w.slot(), GeneratedCodeInfo_Annotation.$size(v, w));
-      }
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<GeneratedCodeInfo>, w: pb.Writer): void {
-    const annotation = m.annotation;
-    if (annotation !== undefined) {
-      for (let i = 0; i < annotation.length; i++) {
-        const v = annotation[i]!;
-        w.byte(10);
-        w.len();
-        GeneratedCodeInfo_Annotation.$write(v, w);
-      }
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<GeneratedCodeInfo>, w: pb.Writer): void {
@@ -6427,97 +4159,19 @@ export const GeneratedCodeInfo_Annotation: pb.MessageCodec<GeneratedCodeInfo_Ann
   },
 
   encodedSize(message: pb.MessageInit<GeneratedCodeInfo_Annotation>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return GeneratedCodeInfo_Annotation.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(GeneratedCodeInfo_Annotation, message);
   },
 
   encodeInto(message: pb.MessageInit<GeneratedCodeInfo_Annotation>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + GeneratedCodeInfo_Annotation.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for GeneratedCodeInfo_Annotation");
-      w.begin(target, offset);
-      GeneratedCodeInfo_Annotation.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(GeneratedCodeInfo_Annotation, message, target, offset);
   },
 
   encode(message: pb.MessageInit<GeneratedCodeInfo_Annotation>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      GeneratedCodeInfo_Annotation.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(GeneratedCodeInfo_Annotation, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): GeneratedCodeInfo_Annotation {
     return GeneratedCodeInfo_Annotation.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<GeneratedCodeInfo_Annotation>, w: pb.Writer): number {
-    let n = 0;
-    const path = m.path;
-    if (path !== undefined && !Array.isArray(path)) throw pb.invalidValue("google.protobuf.GeneratedCodeInfo.Annotation.path", "repeated", path);
-    if (path !== undefined && path.length !== 0) {
-      let len = 0;
-      for (let i = 0; i < path.length; i++) {
-        const v = path[i]!;
-        if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("google.protobuf.GeneratedCodeInfo.Annotation.path", "int32", v);
-        len += pb.sizeInt32(v);
-      }
-      n += 1 + w.run(len);
-    }
-    const sourceFile = m.sourceFile;
-    if (sourceFile !== undefined) {
-      if (typeof sourceFile !== "string") throw pb.invalidValue("google.protobuf.GeneratedCodeInfo.Annotation.source_file", "string", sourceFile);
-      n += 1 + w.stringSize(sourceFile);
-    }
-    const begin = m.begin;
-    if (begin !== undefined) {
-      if (typeof begin !== "number" || (begin | 0) !== begin) throw pb.invalidValue("google.protobuf.GeneratedCodeInfo.Annotation.begin", "int32", begin);
-      n += 1 + pb.sizeInt32(begin);
-    }
-    const end_ = m.end;
-    if (end_ !== undefined) {
-      if (typeof end_ !== "number" || (end_ | 0) !== end_) throw pb.invalidValue("google.protobuf.GeneratedCodeInfo.Annotation.end", "int32", end_);
-      n += 1 + pb.sizeInt32(end_);
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<GeneratedCodeInfo_Annotation>, w: pb.Writer): void {
-    const path = m.path;
-    if (path !== undefined && path.length !== 0) {
-      w.byte(10);
-      w.len();
-      for (let i = 0; i < path.length; i++) w.int32(path[i]!);
-    }
-    const sourceFile = m.sourceFile;
-    if (sourceFile !== undefined) {
-      w.byte(18);
-      w.string(sourceFile);
-    }
-    const begin = m.begin;
-    if (begin !== undefined) {
-      w.byte(24);
-      w.int32(begin);
-    }
-    const end_ = m.end;
-    if (end_ !== undefined) {
-      w.byte(32);
-      w.int32(end_);
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<GeneratedCodeInfo_Annotation>, w: pb.Writer): void {

@@ -2,7 +2,7 @@
 
 import * as pb from "shmrpc/pb";
 
-pb.requireGeneratedCodeVersion(1, "protoc-gen-shmrpc 0.1.0");
+pb.requireGeneratedCodeVersion(2, "protoc-gen-shmrpc 0.1.0");
 
 /**
  * google/protobuf/duration.proto as google.protobuf.FileDescriptorProto messages (binary, base64,
@@ -114,70 +114,19 @@ export const Duration: pb.MessageCodec<Duration> = {
   },
 
   encodedSize(message: pb.MessageInit<Duration>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return Duration.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(Duration, message);
   },
 
   encodeInto(message: pb.MessageInit<Duration>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + Duration.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for Duration");
-      w.begin(target, offset);
-      Duration.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(Duration, message, target, offset);
   },
 
   encode(message: pb.MessageInit<Duration>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      Duration.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(Duration, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): Duration {
     return Duration.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<Duration>, w: pb.Writer): number {
-    let n = 0;
-    const seconds = m.seconds;
-    if (seconds !== undefined && seconds !== 0n) {
-      if (typeof seconds !== "bigint" || BigInt.asIntN(64, seconds) !== seconds) throw pb.invalidValue("google.protobuf.Duration.seconds", "int64", seconds);
-      n += 1 + pb.sizeInt64(seconds);
-    }
-    const nanos = m.nanos;
-    if (nanos !== undefined && nanos !== 0) {
-      if (typeof nanos !== "number" || (nanos | 0) !== nanos) throw pb.invalidValue("google.protobuf.Duration.nanos", "int32", nanos);
-      n += 1 + pb.sizeInt32(nanos);
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<Duration>, w: pb.Writer): void {
-    const seconds = m.seconds;
-    if (seconds !== undefined && seconds !== 0n) {
-      w.byte(8);
-      w.int64(seconds);
-    }
-    const nanos = m.nanos;
-    if (nanos !== undefined && nanos !== 0) {
-      w.byte(16);
-      w.int32(nanos);
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<Duration>, w: pb.Writer): void {

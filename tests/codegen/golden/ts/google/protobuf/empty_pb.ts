@@ -2,7 +2,7 @@
 
 import * as pb from "shmrpc/pb";
 
-pb.requireGeneratedCodeVersion(1, "protoc-gen-shmrpc 0.1.0");
+pb.requireGeneratedCodeVersion(2, "protoc-gen-shmrpc 0.1.0");
 
 /**
  * google/protobuf/empty.proto as google.protobuf.FileDescriptorProto messages (binary, base64,
@@ -44,50 +44,19 @@ export const Empty: pb.MessageCodec<Empty> = {
   },
 
   encodedSize(message: pb.MessageInit<Empty>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return Empty.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(Empty, message);
   },
 
   encodeInto(message: pb.MessageInit<Empty>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + Empty.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for Empty");
-      w.begin(target, offset);
-      Empty.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(Empty, message, target, offset);
   },
 
   encode(message: pb.MessageInit<Empty>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      Empty.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(Empty, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): Empty {
     return Empty.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<Empty>, w: pb.Writer): number {
-    let n = 0;
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<Empty>, w: pb.Writer): void {
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<Empty>, w: pb.Writer): void {

@@ -2,7 +2,7 @@
 
 import * as pb from "shmrpc/pb";
 
-pb.requireGeneratedCodeVersion(1, "protoc-gen-shmrpc 0.1.0");
+pb.requireGeneratedCodeVersion(2, "protoc-gen-shmrpc 0.1.0");
 
 /**
  * google/protobuf/timestamp.proto as google.protobuf.FileDescriptorProto messages (binary, base64,
@@ -145,70 +145,19 @@ export const Timestamp: pb.MessageCodec<Timestamp> = {
   },
 
   encodedSize(message: pb.MessageInit<Timestamp>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return Timestamp.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(Timestamp, message);
   },
 
   encodeInto(message: pb.MessageInit<Timestamp>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + Timestamp.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for Timestamp");
-      w.begin(target, offset);
-      Timestamp.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(Timestamp, message, target, offset);
   },
 
   encode(message: pb.MessageInit<Timestamp>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      Timestamp.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(Timestamp, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): Timestamp {
     return Timestamp.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<Timestamp>, w: pb.Writer): number {
-    let n = 0;
-    const seconds = m.seconds;
-    if (seconds !== undefined && seconds !== 0n) {
-      if (typeof seconds !== "bigint" || BigInt.asIntN(64, seconds) !== seconds) throw pb.invalidValue("google.protobuf.Timestamp.seconds", "int64", seconds);
-      n += 1 + pb.sizeInt64(seconds);
-    }
-    const nanos = m.nanos;
-    if (nanos !== undefined && nanos !== 0) {
-      if (typeof nanos !== "number" || (nanos | 0) !== nanos) throw pb.invalidValue("google.protobuf.Timestamp.nanos", "int32", nanos);
-      n += 1 + pb.sizeInt32(nanos);
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<Timestamp>, w: pb.Writer): void {
-    const seconds = m.seconds;
-    if (seconds !== undefined && seconds !== 0n) {
-      w.byte(8);
-      w.int64(seconds);
-    }
-    const nanos = m.nanos;
-    if (nanos !== undefined && nanos !== 0) {
-      w.byte(16);
-      w.int32(nanos);
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<Timestamp>, w: pb.Writer): void {

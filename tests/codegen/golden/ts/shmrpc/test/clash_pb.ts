@@ -2,7 +2,7 @@
 
 import * as pb from "shmrpc/pb";
 
-pb.requireGeneratedCodeVersion(1, "protoc-gen-shmrpc 0.1.0");
+pb.requireGeneratedCodeVersion(2, "protoc-gen-shmrpc 0.1.0");
 
 /**
  * shmrpc/test/clash.proto as google.protobuf.FileDescriptorProto messages (binary, base64,
@@ -38,61 +38,19 @@ export const A: pb.MessageCodec<A> = {
   },
 
   encodedSize(message: pb.MessageInit<A>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return A.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(A, message);
   },
 
   encodeInto(message: pb.MessageInit<A>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + A.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for A");
-      w.begin(target, offset);
-      A.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(A, message, target, offset);
   },
 
   encode(message: pb.MessageInit<A>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      A.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(A, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): A {
     return A.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<A>, w: pb.Writer): number {
-    let n = 0;
-    const b = m.b;
-    if (b !== undefined) {
-      if (typeof b !== "object" || b === null) throw pb.invalidValue("shmrpc.test.clash.A.b", "message shmrpc.test.clash.A.B", b);
-      n += 1 + w.fill(w.slot(), A_B$.$size(b, w));
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<A>, w: pb.Writer): void {
-    const b = m.b;
-    if (b !== undefined) {
-      w.byte(10);
-      w.len();
-      A_B$.$write(b, w);
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<A>, w: pb.Writer): void {
@@ -150,60 +108,19 @@ export const A_B$: pb.MessageCodec<A_B$> = {
   },
 
   encodedSize(message: pb.MessageInit<A_B$>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return A_B$.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(A_B$, message);
   },
 
   encodeInto(message: pb.MessageInit<A_B$>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + A_B$.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for A_B$");
-      w.begin(target, offset);
-      A_B$.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(A_B$, message, target, offset);
   },
 
   encode(message: pb.MessageInit<A_B$>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      A_B$.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(A_B$, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): A_B$ {
     return A_B$.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<A_B$>, w: pb.Writer): number {
-    let n = 0;
-    const default_ = m.default;
-    if (default_ !== undefined && default_ !== 0) {
-      if (typeof default_ !== "number" || (default_ | 0) !== default_) throw pb.invalidValue("shmrpc.test.clash.A.B.default", "int32", default_);
-      n += 1 + pb.sizeInt32(default_);
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<A_B$>, w: pb.Writer): void {
-    const default_ = m.default;
-    if (default_ !== undefined && default_ !== 0) {
-      w.byte(8);
-      w.int32(default_);
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<A_B$>, w: pb.Writer): void {
@@ -268,91 +185,19 @@ export const A_B: pb.MessageCodec<A_B> = {
   },
 
   encodedSize(message: pb.MessageInit<A_B>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return A_B.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(A_B, message);
   },
 
   encodeInto(message: pb.MessageInit<A_B>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + A_B.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for A_B");
-      w.begin(target, offset);
-      A_B.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(A_B, message, target, offset);
   },
 
   encode(message: pb.MessageInit<A_B>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      A_B.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(A_B, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): A_B {
     return A_B.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<A_B>, w: pb.Writer): number {
-    let n = 0;
-    const case_ = m.case;
-    if (case_ !== undefined && case_ !== 0) {
-      if (typeof case_ !== "number" || (case_ | 0) !== case_) throw pb.invalidValue("shmrpc.test.clash.A_B.case", "int32", case_);
-      n += 1 + pb.sizeInt32(case_);
-    }
-    const typeof_ = m.typeof;
-    if (typeof_ !== undefined && typeof_ !== "") {
-      if (typeof typeof_ !== "string") throw pb.invalidValue("shmrpc.test.clash.A_B.typeof", "string", typeof_);
-      n += 1 + w.stringSize(typeof_);
-    }
-    const switch_ = m.switch;
-    if (switch_ !== undefined && switch_ !== false) {
-      if (typeof switch_ !== "boolean") throw pb.invalidValue("shmrpc.test.clash.A_B.switch", "bool", switch_);
-      n += 2;
-    }
-    const nested = m.nested;
-    if (nested !== undefined) {
-      if (typeof nested !== "object" || nested === null) throw pb.invalidValue("shmrpc.test.clash.A_B.nested", "message shmrpc.test.clash.A.B", nested);
-      n += 1 + w.fill(w.slot(), A_B$.$size(nested, w));
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<A_B>, w: pb.Writer): void {
-    const case_ = m.case;
-    if (case_ !== undefined && case_ !== 0) {
-      w.byte(8);
-      w.int32(case_);
-    }
-    const typeof_ = m.typeof;
-    if (typeof_ !== undefined && typeof_ !== "") {
-      w.byte(18);
-      w.string(typeof_);
-    }
-    const switch_ = m.switch;
-    if (switch_ !== undefined && switch_ !== false) {
-      w.byte(24);
-      w.bool(switch_);
-    }
-    const nested = m.nested;
-    if (nested !== undefined) {
-      w.byte(34);
-      w.len();
-      A_B$.$write(nested, w);
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<A_B>, w: pb.Writer): void {

@@ -2,7 +2,7 @@
 
 import * as pb from "shmrpc/pb";
 
-pb.requireGeneratedCodeVersion(1, "protoc-gen-shmrpc 0.1.0");
+pb.requireGeneratedCodeVersion(2, "protoc-gen-shmrpc 0.1.0");
 
 /**
  * shmrpc/test/common.proto as google.protobuf.FileDescriptorProto messages (binary, base64,
@@ -66,80 +66,19 @@ export const Money: pb.MessageCodec<Money> = {
   },
 
   encodedSize(message: pb.MessageInit<Money>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return Money.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(Money, message);
   },
 
   encodeInto(message: pb.MessageInit<Money>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + Money.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for Money");
-      w.begin(target, offset);
-      Money.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(Money, message, target, offset);
   },
 
   encode(message: pb.MessageInit<Money>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      Money.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(Money, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): Money {
     return Money.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<Money>, w: pb.Writer): number {
-    let n = 0;
-    const currency = m.currency;
-    if (currency !== undefined && currency !== "") {
-      if (typeof currency !== "string") throw pb.invalidValue("shmrpc.test.common.Money.currency", "string", currency);
-      n += 1 + w.stringSize(currency);
-    }
-    const units = m.units;
-    if (units !== undefined && units !== 0n) {
-      if (typeof units !== "bigint" || BigInt.asIntN(64, units) !== units) throw pb.invalidValue("shmrpc.test.common.Money.units", "int64", units);
-      n += 1 + pb.sizeInt64(units);
-    }
-    const nanos = m.nanos;
-    if (nanos !== undefined && nanos !== 0) {
-      if (typeof nanos !== "number" || (nanos | 0) !== nanos) throw pb.invalidValue("shmrpc.test.common.Money.nanos", "sfixed32", nanos);
-      n += 5;
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<Money>, w: pb.Writer): void {
-    const currency = m.currency;
-    if (currency !== undefined && currency !== "") {
-      w.byte(10);
-      w.string(currency);
-    }
-    const units = m.units;
-    if (units !== undefined && units !== 0n) {
-      w.byte(16);
-      w.int64(units);
-    }
-    const nanos = m.nanos;
-    if (nanos !== undefined && nanos !== 0) {
-      w.byte(29);
-      w.sfixed32(nanos);
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<Money>, w: pb.Writer): void {

@@ -6,7 +6,7 @@ import { Empty } from "../../google/protobuf/empty_pb.js";
 import { Timestamp } from "../../google/protobuf/timestamp_pb.js";
 import { Color, Money } from "./common_pb.js";
 
-pb.requireGeneratedCodeVersion(1, "protoc-gen-shmrpc 0.1.0");
+pb.requireGeneratedCodeVersion(2, "protoc-gen-shmrpc 0.1.0");
 
 /**
  * shmrpc/test/everything.proto as google.protobuf.FileDescriptorProto messages (binary, base64,
@@ -98,210 +98,19 @@ export const Scalars: pb.MessageCodec<Scalars> = {
   },
 
   encodedSize(message: pb.MessageInit<Scalars>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return Scalars.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(Scalars, message);
   },
 
   encodeInto(message: pb.MessageInit<Scalars>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + Scalars.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for Scalars");
-      w.begin(target, offset);
-      Scalars.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(Scalars, message, target, offset);
   },
 
   encode(message: pb.MessageInit<Scalars>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      Scalars.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(Scalars, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): Scalars {
     return Scalars.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<Scalars>, w: pb.Writer): number {
-    let n = 0;
-    const fDouble = m.fDouble;
-    if (fDouble !== undefined && (fDouble !== 0 || Object.is(fDouble, -0))) {
-      if (typeof fDouble !== "number") throw pb.invalidValue("shmrpc.test.Scalars.f_double", "double", fDouble);
-      n += 9;
-    }
-    const fFloat = m.fFloat;
-    if (fFloat !== undefined && (fFloat !== 0 || Object.is(fFloat, -0))) {
-      if (typeof fFloat !== "number") throw pb.invalidValue("shmrpc.test.Scalars.f_float", "float", fFloat);
-      n += 5;
-    }
-    const fInt64 = m.fInt64;
-    if (fInt64 !== undefined && fInt64 !== 0n) {
-      if (typeof fInt64 !== "bigint" || BigInt.asIntN(64, fInt64) !== fInt64) throw pb.invalidValue("shmrpc.test.Scalars.f_int64", "int64", fInt64);
-      n += 1 + pb.sizeInt64(fInt64);
-    }
-    const fUint64 = m.fUint64;
-    if (fUint64 !== undefined && fUint64 !== 0n) {
-      if (typeof fUint64 !== "bigint" || BigInt.asUintN(64, fUint64) !== fUint64) throw pb.invalidValue("shmrpc.test.Scalars.f_uint64", "uint64", fUint64);
-      n += 1 + pb.sizeUint64(fUint64);
-    }
-    const fInt32 = m.fInt32;
-    if (fInt32 !== undefined && fInt32 !== 0) {
-      if (typeof fInt32 !== "number" || (fInt32 | 0) !== fInt32) throw pb.invalidValue("shmrpc.test.Scalars.f_int32", "int32", fInt32);
-      n += 1 + pb.sizeInt32(fInt32);
-    }
-    const fFixed64 = m.fFixed64;
-    if (fFixed64 !== undefined && fFixed64 !== 0n) {
-      if (typeof fFixed64 !== "bigint" || BigInt.asUintN(64, fFixed64) !== fFixed64) throw pb.invalidValue("shmrpc.test.Scalars.f_fixed64", "fixed64", fFixed64);
-      n += 9;
-    }
-    const fFixed32 = m.fFixed32;
-    if (fFixed32 !== undefined && fFixed32 !== 0) {
-      if (typeof fFixed32 !== "number" || (fFixed32 >>> 0) !== fFixed32) throw pb.invalidValue("shmrpc.test.Scalars.f_fixed32", "fixed32", fFixed32);
-      n += 5;
-    }
-    const fBool = m.fBool;
-    if (fBool !== undefined && fBool !== false) {
-      if (typeof fBool !== "boolean") throw pb.invalidValue("shmrpc.test.Scalars.f_bool", "bool", fBool);
-      n += 2;
-    }
-    const fString = m.fString;
-    if (fString !== undefined && fString !== "") {
-      if (typeof fString !== "string") throw pb.invalidValue("shmrpc.test.Scalars.f_string", "string", fString);
-      n += 1 + w.stringSize(fString);
-    }
-    const fBytes = m.fBytes;
-    if (fBytes !== undefined && fBytes.length !== 0) {
-      if (!(fBytes instanceof Uint8Array)) throw pb.invalidValue("shmrpc.test.Scalars.f_bytes", "bytes", fBytes);
-      n += 1 + pb.sizeBytes(fBytes);
-    }
-    const fUint32 = m.fUint32;
-    if (fUint32 !== undefined && fUint32 !== 0) {
-      if (typeof fUint32 !== "number" || (fUint32 >>> 0) !== fUint32) throw pb.invalidValue("shmrpc.test.Scalars.f_uint32", "uint32", fUint32);
-      n += 1 + pb.sizeUint32(fUint32);
-    }
-    const fSfixed32 = m.fSfixed32;
-    if (fSfixed32 !== undefined && fSfixed32 !== 0) {
-      if (typeof fSfixed32 !== "number" || (fSfixed32 | 0) !== fSfixed32) throw pb.invalidValue("shmrpc.test.Scalars.f_sfixed32", "sfixed32", fSfixed32);
-      n += 5;
-    }
-    const fSfixed64 = m.fSfixed64;
-    if (fSfixed64 !== undefined && fSfixed64 !== 0n) {
-      if (typeof fSfixed64 !== "bigint" || BigInt.asIntN(64, fSfixed64) !== fSfixed64) throw pb.invalidValue("shmrpc.test.Scalars.f_sfixed64", "sfixed64", fSfixed64);
-      n += 9;
-    }
-    const fSint32 = m.fSint32;
-    if (fSint32 !== undefined && fSint32 !== 0) {
-      if (typeof fSint32 !== "number" || (fSint32 | 0) !== fSint32) throw pb.invalidValue("shmrpc.test.Scalars.f_sint32", "sint32", fSint32);
-      n += 1 + pb.sizeSint32(fSint32);
-    }
-    const fSint64 = m.fSint64;
-    if (fSint64 !== undefined && fSint64 !== 0n) {
-      if (typeof fSint64 !== "bigint" || BigInt.asIntN(64, fSint64) !== fSint64) throw pb.invalidValue("shmrpc.test.Scalars.f_sint64", "sint64", fSint64);
-      n += 1 + pb.sizeSint64(fSint64);
-    }
-    const fEnum = m.fEnum;
-    if (fEnum !== undefined && fEnum !== 0) {
-      if (typeof fEnum !== "number" || (fEnum | 0) !== fEnum) throw pb.invalidValue("shmrpc.test.Scalars.f_enum", "enum shmrpc.test.common.Color", fEnum);
-      n += 2 + pb.sizeInt32(fEnum);
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<Scalars>, w: pb.Writer): void {
-    const fDouble = m.fDouble;
-    if (fDouble !== undefined && (fDouble !== 0 || Object.is(fDouble, -0))) {
-      w.byte(9);
-      w.double(fDouble);
-    }
-    const fFloat = m.fFloat;
-    if (fFloat !== undefined && (fFloat !== 0 || Object.is(fFloat, -0))) {
-      w.byte(21);
-      w.float(fFloat);
-    }
-    const fInt64 = m.fInt64;
-    if (fInt64 !== undefined && fInt64 !== 0n) {
-      w.byte(24);
-      w.int64(fInt64);
-    }
-    const fUint64 = m.fUint64;
-    if (fUint64 !== undefined && fUint64 !== 0n) {
-      w.byte(32);
-      w.uint64(fUint64);
-    }
-    const fInt32 = m.fInt32;
-    if (fInt32 !== undefined && fInt32 !== 0) {
-      w.byte(40);
-      w.int32(fInt32);
-    }
-    const fFixed64 = m.fFixed64;
-    if (fFixed64 !== undefined && fFixed64 !== 0n) {
-      w.byte(49);
-      w.fixed64(fFixed64);
-    }
-    const fFixed32 = m.fFixed32;
-    if (fFixed32 !== undefined && fFixed32 !== 0) {
-      w.byte(61);
-      w.fixed32(fFixed32);
-    }
-    const fBool = m.fBool;
-    if (fBool !== undefined && fBool !== false) {
-      w.byte(64);
-      w.bool(fBool);
-    }
-    const fString = m.fString;
-    if (fString !== undefined && fString !== "") {
-      w.byte(74);
-      w.string(fString);
-    }
-    const fBytes = m.fBytes;
-    if (fBytes !== undefined && fBytes.length !== 0) {
-      w.byte(82);
-      w.bytes(fBytes);
-    }
-    const fUint32 = m.fUint32;
-    if (fUint32 !== undefined && fUint32 !== 0) {
-      w.byte(88);
-      w.uint32(fUint32);
-    }
-    const fSfixed32 = m.fSfixed32;
-    if (fSfixed32 !== undefined && fSfixed32 !== 0) {
-      w.byte(101);
-      w.sfixed32(fSfixed32);
-    }
-    const fSfixed64 = m.fSfixed64;
-    if (fSfixed64 !== undefined && fSfixed64 !== 0n) {
-      w.byte(105);
-      w.sfixed64(fSfixed64);
-    }
-    const fSint32 = m.fSint32;
-    if (fSint32 !== undefined && fSint32 !== 0) {
-      w.byte(112);
-      w.sint32(fSint32);
-    }
-    const fSint64 = m.fSint64;
-    if (fSint64 !== undefined && fSint64 !== 0n) {
-      w.byte(120);
-      w.sint64(fSint64);
-    }
-    const fEnum = m.fEnum;
-    if (fEnum !== undefined && fEnum !== 0) {
-      w.uint32(128);
-      w.int32(fEnum);
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<Scalars>, w: pb.Writer): void {
@@ -549,141 +358,19 @@ export const Optionals: pb.MessageCodec<Optionals> = {
   },
 
   encodedSize(message: pb.MessageInit<Optionals>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return Optionals.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(Optionals, message);
   },
 
   encodeInto(message: pb.MessageInit<Optionals>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + Optionals.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for Optionals");
-      w.begin(target, offset);
-      Optionals.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(Optionals, message, target, offset);
   },
 
   encode(message: pb.MessageInit<Optionals>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      Optionals.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(Optionals, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): Optionals {
     return Optionals.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<Optionals>, w: pb.Writer): number {
-    let n = 0;
-    const oDouble = m.oDouble;
-    if (oDouble !== undefined) {
-      if (typeof oDouble !== "number") throw pb.invalidValue("shmrpc.test.Optionals.o_double", "double", oDouble);
-      n += 9;
-    }
-    const oInt64 = m.oInt64;
-    if (oInt64 !== undefined) {
-      if (typeof oInt64 !== "bigint" || BigInt.asIntN(64, oInt64) !== oInt64) throw pb.invalidValue("shmrpc.test.Optionals.o_int64", "int64", oInt64);
-      n += 1 + pb.sizeInt64(oInt64);
-    }
-    const oInt32 = m.oInt32;
-    if (oInt32 !== undefined) {
-      if (typeof oInt32 !== "number" || (oInt32 | 0) !== oInt32) throw pb.invalidValue("shmrpc.test.Optionals.o_int32", "int32", oInt32);
-      n += 1 + pb.sizeInt32(oInt32);
-    }
-    const oBool = m.oBool;
-    if (oBool !== undefined) {
-      if (typeof oBool !== "boolean") throw pb.invalidValue("shmrpc.test.Optionals.o_bool", "bool", oBool);
-      n += 2;
-    }
-    const oString = m.oString;
-    if (oString !== undefined) {
-      if (typeof oString !== "string") throw pb.invalidValue("shmrpc.test.Optionals.o_string", "string", oString);
-      n += 1 + w.stringSize(oString);
-    }
-    const oBytes = m.oBytes;
-    if (oBytes !== undefined) {
-      if (!(oBytes instanceof Uint8Array)) throw pb.invalidValue("shmrpc.test.Optionals.o_bytes", "bytes", oBytes);
-      n += 1 + pb.sizeBytes(oBytes);
-    }
-    const oSint32 = m.oSint32;
-    if (oSint32 !== undefined) {
-      if (typeof oSint32 !== "number" || (oSint32 | 0) !== oSint32) throw pb.invalidValue("shmrpc.test.Optionals.o_sint32", "sint32", oSint32);
-      n += 1 + pb.sizeSint32(oSint32);
-    }
-    const oEnum = m.oEnum;
-    if (oEnum !== undefined) {
-      if (typeof oEnum !== "number" || (oEnum | 0) !== oEnum) throw pb.invalidValue("shmrpc.test.Optionals.o_enum", "enum shmrpc.test.common.Color", oEnum);
-      n += 1 + pb.sizeInt32(oEnum);
-    }
-    const oMoney = m.oMoney;
-    if (oMoney !== undefined) {
-      if (typeof oMoney !== "object" || oMoney === null) throw pb.invalidValue("shmrpc.test.Optionals.o_money", "message shmrpc.test.common.Money", oMoney);
-      n += 1 + w.fill(w.slot(), Money.$size(oMoney, w));
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<Optionals>, w: pb.Writer): void {
-    const oDouble = m.oDouble;
-    if (oDouble !== undefined) {
-      w.byte(9);
-      w.double(oDouble);
-    }
-    const oInt64 = m.oInt64;
-    if (oInt64 !== undefined) {
-      w.byte(16);
-      w.int64(oInt64);
-    }
-    const oInt32 = m.oInt32;
-    if (oInt32 !== undefined) {
-      w.byte(24);
-      w.int32(oInt32);
-    }
-    const oBool = m.oBool;
-    if (oBool !== undefined) {
-      w.byte(32);
-      w.bool(oBool);
-    }
-    const oString = m.oString;
-    if (oString !== undefined) {
-      w.byte(42);
-      w.string(oString);
-    }
-    const oBytes = m.oBytes;
-    if (oBytes !== undefined) {
-      w.byte(50);
-      w.bytes(oBytes);
-    }
-    const oSint32 = m.oSint32;
-    if (oSint32 !== undefined) {
-      w.byte(56);
-      w.sint32(oSint32);
-    }
-    const oEnum = m.oEnum;
-    if (oEnum !== undefined) {
-      w.byte(64);
-      w.int32(oEnum);
-    }
-    const oMoney = m.oMoney;
-    if (oMoney !== undefined) {
-      w.byte(74);
-      w.len();
-      Money.$write(oMoney, w);
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<Optionals>, w: pb.Writer): void {
@@ -889,348 +576,19 @@ export const Repeateds: pb.MessageCodec<Repeateds> = {
   },
 
   encodedSize(message: pb.MessageInit<Repeateds>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return Repeateds.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(Repeateds, message);
   },
 
   encodeInto(message: pb.MessageInit<Repeateds>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + Repeateds.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for Repeateds");
-      w.begin(target, offset);
-      Repeateds.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(Repeateds, message, target, offset);
   },
 
   encode(message: pb.MessageInit<Repeateds>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      Repeateds.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(Repeateds, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): Repeateds {
     return Repeateds.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<Repeateds>, w: pb.Writer): number {
-    let n = 0;
-    const rDouble = m.rDouble;
-    if (rDouble !== undefined && !Array.isArray(rDouble)) throw pb.invalidValue("shmrpc.test.Repeateds.r_double", "repeated", rDouble);
-    if (rDouble !== undefined && rDouble.length !== 0) {
-      for (let i = 0; i < rDouble.length; i++) {
-        const v = rDouble[i]!;
-        if (typeof v !== "number") throw pb.invalidValue("shmrpc.test.Repeateds.r_double", "double", v);
-      }
-      n += 1 + w.run(rDouble.length * 8);
-    }
-    const rFloat = m.rFloat;
-    if (rFloat !== undefined && !Array.isArray(rFloat)) throw pb.invalidValue("shmrpc.test.Repeateds.r_float", "repeated", rFloat);
-    if (rFloat !== undefined && rFloat.length !== 0) {
-      for (let i = 0; i < rFloat.length; i++) {
-        const v = rFloat[i]!;
-        if (typeof v !== "number") throw pb.invalidValue("shmrpc.test.Repeateds.r_float", "float", v);
-      }
-      n += 1 + w.run(rFloat.length * 4);
-    }
-    const rInt64 = m.rInt64;
-    if (rInt64 !== undefined && !Array.isArray(rInt64)) throw pb.invalidValue("shmrpc.test.Repeateds.r_int64", "repeated", rInt64);
-    if (rInt64 !== undefined && rInt64.length !== 0) {
-      let len = 0;
-      for (let i = 0; i < rInt64.length; i++) {
-        const v = rInt64[i]!;
-        if (typeof v !== "bigint" || BigInt.asIntN(64, v) !== v) throw pb.invalidValue("shmrpc.test.Repeateds.r_int64", "int64", v);
-        len += pb.sizeInt64(v);
-      }
-      n += 1 + w.run(len);
-    }
-    const rUint64 = m.rUint64;
-    if (rUint64 !== undefined && !Array.isArray(rUint64)) throw pb.invalidValue("shmrpc.test.Repeateds.r_uint64", "repeated", rUint64);
-    if (rUint64 !== undefined && rUint64.length !== 0) {
-      let len = 0;
-      for (let i = 0; i < rUint64.length; i++) {
-        const v = rUint64[i]!;
-        if (typeof v !== "bigint" || BigInt.asUintN(64, v) !== v) throw pb.invalidValue("shmrpc.test.Repeateds.r_uint64", "uint64", v);
-        len += pb.sizeUint64(v);
-      }
-      n += 1 + w.run(len);
-    }
-    const rInt32 = m.rInt32;
-    if (rInt32 !== undefined && !Array.isArray(rInt32)) throw pb.invalidValue("shmrpc.test.Repeateds.r_int32", "repeated", rInt32);
-    if (rInt32 !== undefined && rInt32.length !== 0) {
-      let len = 0;
-      for (let i = 0; i < rInt32.length; i++) {
-        const v = rInt32[i]!;
-        if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("shmrpc.test.Repeateds.r_int32", "int32", v);
-        len += pb.sizeInt32(v);
-      }
-      n += 1 + w.run(len);
-    }
-    const rFixed64 = m.rFixed64;
-    if (rFixed64 !== undefined && !Array.isArray(rFixed64)) throw pb.invalidValue("shmrpc.test.Repeateds.r_fixed64", "repeated", rFixed64);
-    if (rFixed64 !== undefined && rFixed64.length !== 0) {
-      for (let i = 0; i < rFixed64.length; i++) {
-        const v = rFixed64[i]!;
-        if (typeof v !== "bigint" || BigInt.asUintN(64, v) !== v) throw pb.invalidValue("shmrpc.test.Repeateds.r_fixed64", "fixed64", v);
-      }
-      n += 1 + w.run(rFixed64.length * 8);
-    }
-    const rFixed32 = m.rFixed32;
-    if (rFixed32 !== undefined && !Array.isArray(rFixed32)) throw pb.invalidValue("shmrpc.test.Repeateds.r_fixed32", "repeated", rFixed32);
-    if (rFixed32 !== undefined && rFixed32.length !== 0) {
-      for (let i = 0; i < rFixed32.length; i++) {
-        const v = rFixed32[i]!;
-        if (typeof v !== "number" || (v >>> 0) !== v) throw pb.invalidValue("shmrpc.test.Repeateds.r_fixed32", "fixed32", v);
-      }
-      n += 1 + w.run(rFixed32.length * 4);
-    }
-    const rBool = m.rBool;
-    if (rBool !== undefined && !Array.isArray(rBool)) throw pb.invalidValue("shmrpc.test.Repeateds.r_bool", "repeated", rBool);
-    if (rBool !== undefined && rBool.length !== 0) {
-      for (let i = 0; i < rBool.length; i++) {
-        const v = rBool[i]!;
-        if (typeof v !== "boolean") throw pb.invalidValue("shmrpc.test.Repeateds.r_bool", "bool", v);
-      }
-      n += 1 + w.run(rBool.length * 1);
-    }
-    const rString = m.rString;
-    if (rString !== undefined && !Array.isArray(rString)) throw pb.invalidValue("shmrpc.test.Repeateds.r_string", "repeated", rString);
-    if (rString !== undefined) n += w.stringFieldsSize(74, rString, "shmrpc.test.Repeateds.r_string");
-    const rBytes = m.rBytes;
-    if (rBytes !== undefined && !Array.isArray(rBytes)) throw pb.invalidValue("shmrpc.test.Repeateds.r_bytes", "repeated", rBytes);
-    if (rBytes !== undefined) {
-      for (let i = 0; i < rBytes.length; i++) {
-        const v = rBytes[i]!;
-        if (!(v instanceof Uint8Array)) throw pb.invalidValue("shmrpc.test.Repeateds.r_bytes", "bytes", v);
-        n += 1 + pb.sizeBytes(v);
-      }
-    }
-    const rUint32 = m.rUint32;
-    if (rUint32 !== undefined && !Array.isArray(rUint32)) throw pb.invalidValue("shmrpc.test.Repeateds.r_uint32", "repeated", rUint32);
-    if (rUint32 !== undefined && rUint32.length !== 0) {
-      let len = 0;
-      for (let i = 0; i < rUint32.length; i++) {
-        const v = rUint32[i]!;
-        if (typeof v !== "number" || (v >>> 0) !== v) throw pb.invalidValue("shmrpc.test.Repeateds.r_uint32", "uint32", v);
-        len += pb.sizeUint32(v);
-      }
-      n += 1 + w.run(len);
-    }
-    const rSfixed32 = m.rSfixed32;
-    if (rSfixed32 !== undefined && !Array.isArray(rSfixed32)) throw pb.invalidValue("shmrpc.test.Repeateds.r_sfixed32", "repeated", rSfixed32);
-    if (rSfixed32 !== undefined && rSfixed32.length !== 0) {
-      for (let i = 0; i < rSfixed32.length; i++) {
-        const v = rSfixed32[i]!;
-        if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("shmrpc.test.Repeateds.r_sfixed32", "sfixed32", v);
-      }
-      n += 1 + w.run(rSfixed32.length * 4);
-    }
-    const rSfixed64 = m.rSfixed64;
-    if (rSfixed64 !== undefined && !Array.isArray(rSfixed64)) throw pb.invalidValue("shmrpc.test.Repeateds.r_sfixed64", "repeated", rSfixed64);
-    if (rSfixed64 !== undefined && rSfixed64.length !== 0) {
-      for (let i = 0; i < rSfixed64.length; i++) {
-        const v = rSfixed64[i]!;
-        if (typeof v !== "bigint" || BigInt.asIntN(64, v) !== v) throw pb.invalidValue("shmrpc.test.Repeateds.r_sfixed64", "sfixed64", v);
-      }
-      n += 1 + w.run(rSfixed64.length * 8);
-    }
-    const rSint32 = m.rSint32;
-    if (rSint32 !== undefined && !Array.isArray(rSint32)) throw pb.invalidValue("shmrpc.test.Repeateds.r_sint32", "repeated", rSint32);
-    if (rSint32 !== undefined && rSint32.length !== 0) {
-      let len = 0;
-      for (let i = 0; i < rSint32.length; i++) {
-        const v = rSint32[i]!;
-        if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("shmrpc.test.Repeateds.r_sint32", "sint32", v);
-        len += pb.sizeSint32(v);
-      }
-      n += 1 + w.run(len);
-    }
-    const rSint64 = m.rSint64;
-    if (rSint64 !== undefined && !Array.isArray(rSint64)) throw pb.invalidValue("shmrpc.test.Repeateds.r_sint64", "repeated", rSint64);
-    if (rSint64 !== undefined && rSint64.length !== 0) {
-      let len = 0;
-      for (let i = 0; i < rSint64.length; i++) {
-        const v = rSint64[i]!;
-        if (typeof v !== "bigint" || BigInt.asIntN(64, v) !== v) throw pb.invalidValue("shmrpc.test.Repeateds.r_sint64", "sint64", v);
-        len += pb.sizeSint64(v);
-      }
-      n += 1 + w.run(len);
-    }
-    const rEnum = m.rEnum;
-    if (rEnum !== undefined && !Array.isArray(rEnum)) throw pb.invalidValue("shmrpc.test.Repeateds.r_enum", "repeated", rEnum);
-    if (rEnum !== undefined && rEnum.length !== 0) {
-      let len = 0;
-      for (let i = 0; i < rEnum.length; i++) {
-        const v = rEnum[i]!;
-        if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("shmrpc.test.Repeateds.r_enum", "enum shmrpc.test.common.Color", v);
-        len += pb.sizeInt32(v);
-      }
-      n += 2 + w.run(len);
-    }
-    const rMoney = m.rMoney;
-    if (rMoney !== undefined && !Array.isArray(rMoney)) throw pb.invalidValue("shmrpc.test.Repeateds.r_money", "repeated", rMoney);
-    if (rMoney !== undefined) {
-      for (let i = 0; i < rMoney.length; i++) {
-        const v = rMoney[i]!;
-        if (typeof v !== "object" || v === null) throw pb.invalidValue("shmrpc.test.Repeateds.r_money", "message shmrpc.test.common.Money", v);
-        n += 2 + w.fill(w.slot(), Money.$size(v, w));
-      }
-    }
-    const rInt32Unpacked = m.rInt32Unpacked;
-    if (rInt32Unpacked !== undefined && !Array.isArray(rInt32Unpacked)) throw pb.invalidValue("shmrpc.test.Repeateds.r_int32_unpacked", "repeated", rInt32Unpacked);
-    if (rInt32Unpacked !== undefined) {
-      for (let i = 0; i < rInt32Unpacked.length; i++) {
-        const v = rInt32Unpacked[i]!;
-        if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("shmrpc.test.Repeateds.r_int32_unpacked", "int32", v);
-        n += 2 + pb.sizeInt32(v);
-      }
-    }
-    const rDoubleUnpacked = m.rDoubleUnpacked;
-    if (rDoubleUnpacked !== undefined && !Array.isArray(rDoubleUnpacked)) throw pb.invalidValue("shmrpc.test.Repeateds.r_double_unpacked", "repeated", rDoubleUnpacked);
-    if (rDoubleUnpacked !== undefined) {
-      for (let i = 0; i < rDoubleUnpacked.length; i++) {
-        const v = rDoubleUnpacked[i]!;
-        if (typeof v !== "number") throw pb.invalidValue("shmrpc.test.Repeateds.r_double_unpacked", "double", v);
-        n += 10;
-      }
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<Repeateds>, w: pb.Writer): void {
-    const rDouble = m.rDouble;
-    if (rDouble !== undefined && rDouble.length !== 0) {
-      w.byte(10);
-      w.len();
-      w.doubles(rDouble);
-    }
-    const rFloat = m.rFloat;
-    if (rFloat !== undefined && rFloat.length !== 0) {
-      w.byte(18);
-      w.len();
-      w.floats(rFloat);
-    }
-    const rInt64 = m.rInt64;
-    if (rInt64 !== undefined && rInt64.length !== 0) {
-      w.byte(26);
-      w.len();
-      for (let i = 0; i < rInt64.length; i++) w.int64(rInt64[i]!);
-    }
-    const rUint64 = m.rUint64;
-    if (rUint64 !== undefined && rUint64.length !== 0) {
-      w.byte(34);
-      w.len();
-      for (let i = 0; i < rUint64.length; i++) w.uint64(rUint64[i]!);
-    }
-    const rInt32 = m.rInt32;
-    if (rInt32 !== undefined && rInt32.length !== 0) {
-      w.byte(42);
-      w.len();
-      for (let i = 0; i < rInt32.length; i++) w.int32(rInt32[i]!);
-    }
-    const rFixed64 = m.rFixed64;
-    if (rFixed64 !== undefined && rFixed64.length !== 0) {
-      w.byte(50);
-      w.len();
-      for (let i = 0; i < rFixed64.length; i++) w.fixed64(rFixed64[i]!);
-    }
-    const rFixed32 = m.rFixed32;
-    if (rFixed32 !== undefined && rFixed32.length !== 0) {
-      w.byte(58);
-      w.len();
-      for (let i = 0; i < rFixed32.length; i++) w.fixed32(rFixed32[i]!);
-    }
-    const rBool = m.rBool;
-    if (rBool !== undefined && rBool.length !== 0) {
-      w.byte(66);
-      w.len();
-      for (let i = 0; i < rBool.length; i++) w.bool(rBool[i]!);
-    }
-    const rString = m.rString;
-    if (rString !== undefined) w.stringFieldsAsMeasured(74, rString);
-    const rBytes = m.rBytes;
-    if (rBytes !== undefined) {
-      for (let i = 0; i < rBytes.length; i++) {
-        const v = rBytes[i]!;
-        w.byte(82);
-        w.bytes(v);
-      }
-    }
-    const rUint32 = m.rUint32;
-    if (rUint32 !== undefined && rUint32.length !== 0) {
-      w.byte(90);
-      w.len();
-      for (let i = 0; i < rUint32.length; i++) w.uint32(rUint32[i]!);
-    }
-    const rSfixed32 = m.rSfixed32;
-    if (rSfixed32 !== undefined && rSfixed32.length !== 0) {
-      w.byte(98);
-      w.len();
-      for (let i = 0; i < rSfixed32.length; i++) w.sfixed32(rSfixed32[i]!);
-    }
-    const rSfixed64 = m.rSfixed64;
-    if (rSfixed64 !== undefined && rSfixed64.length !== 0) {
-      w.byte(106);
-      w.len();
-      for (let i = 0; i < rSfixed64.length; i++) w.sfixed64(rSfixed64[i]!);
-    }
-    const rSint32 = m.rSint32;
-    if (rSint32 !== undefined && rSint32.length !== 0) {
-      w.byte(114);
-      w.len();
-      for (let i = 0; i < rSint32.length; i++) w.sint32(rSint32[i]!);
-    }
-    const rSint64 = m.rSint64;
-    if (rSint64 !== undefined && rSint64.length !== 0) {
-      w.byte(122);
-      w.len();
-      for (let i = 0; i < rSint64.length; i++) w.sint64(rSint64[i]!);
-    }
-    const rEnum = m.rEnum;
-    if (rEnum !== undefined && rEnum.length !== 0) {
-      w.uint32(130);
-      w.len();
-      for (let i = 0; i < rEnum.length; i++) w.int32(rEnum[i]!);
-    }
-    const rMoney = m.rMoney;
-    if (rMoney !== undefined) {
-      for (let i = 0; i < rMoney.length; i++) {
-        const v = rMoney[i]!;
-        w.uint32(138);
-        w.len();
-        Money.$write(v, w);
-      }
-    }
-    const rInt32Unpacked = m.rInt32Unpacked;
-    if (rInt32Unpacked !== undefined) {
-      for (let i = 0; i < rInt32Unpacked.length; i++) {
-        const v = rInt32Unpacked[i]!;
-        w.uint32(144);
-        w.int32(v);
-      }
-    }
-    const rDoubleUnpacked = m.rDoubleUnpacked;
-    if (rDoubleUnpacked !== undefined) {
-      for (let i = 0; i < rDoubleUnpacked.length; i++) {
-        const v = rDoubleUnpacked[i]!;
-        w.uint32(153);
-        w.double(v);
-      }
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<Repeateds>, w: pb.Writer): void {
@@ -1766,366 +1124,19 @@ export const Maps: pb.MessageCodec<Maps> = {
   },
 
   encodedSize(message: pb.MessageInit<Maps>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return Maps.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(Maps, message);
   },
 
   encodeInto(message: pb.MessageInit<Maps>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + Maps.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for Maps");
-      w.begin(target, offset);
-      Maps.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(Maps, message, target, offset);
   },
 
   encode(message: pb.MessageInit<Maps>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      Maps.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(Maps, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): Maps {
     return Maps.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<Maps>, w: pb.Writer): number {
-    let n = 0;
-    const stringToString = m.stringToString;
-    if (stringToString !== undefined && (typeof stringToString !== "object" || stringToString === null)) throw pb.invalidValue("shmrpc.test.Maps.string_to_string", "map", stringToString);
-    if (stringToString !== undefined) {
-      const keys = w.keepKeys(Object.keys(stringToString));
-      for (let i = 0; i < keys.length; i++) {
-        const key = keys[i]!;
-        const value = stringToString[key] ?? "";
-        if (typeof value !== "string") throw pb.invalidValue("shmrpc.test.Maps.StringToStringEntry.value", "string", value);
-        n += 1 + w.fill(w.slot(), 1 + w.stringSize(key) + 1 + w.stringSize(value));
-      }
-    }
-    const int32ToInt64 = m.int32ToInt64;
-    if (int32ToInt64 !== undefined && (typeof int32ToInt64 !== "object" || int32ToInt64 === null)) throw pb.invalidValue("shmrpc.test.Maps.int32_to_int64", "map", int32ToInt64);
-    if (int32ToInt64 !== undefined) {
-      const keys = w.keepKeys(Object.keys(int32ToInt64));
-      for (let i = 0; i < keys.length; i++) {
-        const key = keys[i]!;
-        const value = int32ToInt64[key] ?? 0n;
-        const k = Number(key);
-        if (typeof k !== "number" || (k | 0) !== k) throw pb.invalidValue("shmrpc.test.Maps.Int32ToInt64Entry.key", "int32", k);
-        if (typeof value !== "bigint" || BigInt.asIntN(64, value) !== value) throw pb.invalidValue("shmrpc.test.Maps.Int32ToInt64Entry.value", "int64", value);
-        n += 1 + w.fill(w.slot(), 1 + pb.sizeInt32(k) + 1 + pb.sizeInt64(value));
-      }
-    }
-    const int64ToMoney = m.int64ToMoney;
-    if (int64ToMoney !== undefined && (typeof int64ToMoney !== "object" || int64ToMoney === null)) throw pb.invalidValue("shmrpc.test.Maps.int64_to_money", "map", int64ToMoney);
-    if (int64ToMoney !== undefined) {
-      const keys = w.keepKeys(Object.keys(int64ToMoney));
-      for (let i = 0; i < keys.length; i++) {
-        const key = keys[i]!;
-        const value = int64ToMoney[key] ?? {};
-        if (typeof value !== "object" || value === null) throw pb.invalidValue("shmrpc.test.Maps.Int64ToMoneyEntry.value", "message shmrpc.test.common.Money", value);
-        n += 1 + w.fill(w.slot(), 1 + pb.sizeInt64(pb.keyToBigInt(key)) + 1 + w.fill(w.slot(), Money.$size(value, w)));
-      }
-    }
-    const uint32ToBytes = m.uint32ToBytes;
-    if (uint32ToBytes !== undefined && (typeof uint32ToBytes !== "object" || uint32ToBytes === null)) throw pb.invalidValue("shmrpc.test.Maps.uint32_to_bytes", "map", uint32ToBytes);
-    if (uint32ToBytes !== undefined) {
-      const keys = w.keepKeys(Object.keys(uint32ToBytes));
-      for (let i = 0; i < keys.length; i++) {
-        const key = keys[i]!;
-        const value = uint32ToBytes[key] ?? pb.EMPTY_BYTES;
-        const k = Number(key);
-        if (typeof k !== "number" || (k >>> 0) !== k) throw pb.invalidValue("shmrpc.test.Maps.Uint32ToBytesEntry.key", "uint32", k);
-        if (!(value instanceof Uint8Array)) throw pb.invalidValue("shmrpc.test.Maps.Uint32ToBytesEntry.value", "bytes", value);
-        n += 1 + w.fill(w.slot(), 1 + pb.sizeUint32(k) + 1 + pb.sizeBytes(value));
-      }
-    }
-    const uint64ToDouble = m.uint64ToDouble;
-    if (uint64ToDouble !== undefined && (typeof uint64ToDouble !== "object" || uint64ToDouble === null)) throw pb.invalidValue("shmrpc.test.Maps.uint64_to_double", "map", uint64ToDouble);
-    if (uint64ToDouble !== undefined) {
-      const keys = w.keepKeys(Object.keys(uint64ToDouble));
-      for (let i = 0; i < keys.length; i++) {
-        const key = keys[i]!;
-        const value = uint64ToDouble[key] ?? 0;
-        if (typeof value !== "number") throw pb.invalidValue("shmrpc.test.Maps.Uint64ToDoubleEntry.value", "double", value);
-        n += 1 + w.fill(w.slot(), 1 + pb.sizeUint64(pb.keyToBigInt(key)) + 1 + 8);
-      }
-    }
-    const sint32ToBool = m.sint32ToBool;
-    if (sint32ToBool !== undefined && (typeof sint32ToBool !== "object" || sint32ToBool === null)) throw pb.invalidValue("shmrpc.test.Maps.sint32_to_bool", "map", sint32ToBool);
-    if (sint32ToBool !== undefined) {
-      const keys = w.keepKeys(Object.keys(sint32ToBool));
-      for (let i = 0; i < keys.length; i++) {
-        const key = keys[i]!;
-        const value = sint32ToBool[key] ?? false;
-        const k = Number(key);
-        if (typeof k !== "number" || (k | 0) !== k) throw pb.invalidValue("shmrpc.test.Maps.Sint32ToBoolEntry.key", "sint32", k);
-        if (typeof value !== "boolean") throw pb.invalidValue("shmrpc.test.Maps.Sint32ToBoolEntry.value", "bool", value);
-        n += 1 + w.fill(w.slot(), 1 + pb.sizeSint32(k) + 1 + 1);
-      }
-    }
-    const sint64ToFloat = m.sint64ToFloat;
-    if (sint64ToFloat !== undefined && (typeof sint64ToFloat !== "object" || sint64ToFloat === null)) throw pb.invalidValue("shmrpc.test.Maps.sint64_to_float", "map", sint64ToFloat);
-    if (sint64ToFloat !== undefined) {
-      const keys = w.keepKeys(Object.keys(sint64ToFloat));
-      for (let i = 0; i < keys.length; i++) {
-        const key = keys[i]!;
-        const value = sint64ToFloat[key] ?? 0;
-        if (typeof value !== "number") throw pb.invalidValue("shmrpc.test.Maps.Sint64ToFloatEntry.value", "float", value);
-        n += 1 + w.fill(w.slot(), 1 + pb.sizeSint64(pb.keyToBigInt(key)) + 1 + 4);
-      }
-    }
-    const fixed32ToColor = m.fixed32ToColor;
-    if (fixed32ToColor !== undefined && (typeof fixed32ToColor !== "object" || fixed32ToColor === null)) throw pb.invalidValue("shmrpc.test.Maps.fixed32_to_color", "map", fixed32ToColor);
-    if (fixed32ToColor !== undefined) {
-      const keys = w.keepKeys(Object.keys(fixed32ToColor));
-      for (let i = 0; i < keys.length; i++) {
-        const key = keys[i]!;
-        const value = fixed32ToColor[key] ?? Color.COLOR_UNSPECIFIED;
-        const k = Number(key);
-        if (typeof k !== "number" || (k >>> 0) !== k) throw pb.invalidValue("shmrpc.test.Maps.Fixed32ToColorEntry.key", "fixed32", k);
-        if (typeof value !== "number" || (value | 0) !== value) throw pb.invalidValue("shmrpc.test.Maps.Fixed32ToColorEntry.value", "enum shmrpc.test.common.Color", value);
-        n += 1 + w.fill(w.slot(), 1 + 4 + 1 + pb.sizeInt32(value));
-      }
-    }
-    const fixed64ToSint32 = m.fixed64ToSint32;
-    if (fixed64ToSint32 !== undefined && (typeof fixed64ToSint32 !== "object" || fixed64ToSint32 === null)) throw pb.invalidValue("shmrpc.test.Maps.fixed64_to_sint32", "map", fixed64ToSint32);
-    if (fixed64ToSint32 !== undefined) {
-      const keys = w.keepKeys(Object.keys(fixed64ToSint32));
-      for (let i = 0; i < keys.length; i++) {
-        const key = keys[i]!;
-        const value = fixed64ToSint32[key] ?? 0;
-        if (typeof value !== "number" || (value | 0) !== value) throw pb.invalidValue("shmrpc.test.Maps.Fixed64ToSint32Entry.value", "sint32", value);
-        n += 1 + w.fill(w.slot(), 1 + 8 + 1 + pb.sizeSint32(value));
-      }
-    }
-    const sfixed32ToFixed64 = m.sfixed32ToFixed64;
-    if (sfixed32ToFixed64 !== undefined && (typeof sfixed32ToFixed64 !== "object" || sfixed32ToFixed64 === null)) throw pb.invalidValue("shmrpc.test.Maps.sfixed32_to_fixed64", "map", sfixed32ToFixed64);
-    if (sfixed32ToFixed64 !== undefined) {
-      const keys = w.keepKeys(Object.keys(sfixed32ToFixed64));
-      for (let i = 0; i < keys.length; i++) {
-        const key = keys[i]!;
-        const value = sfixed32ToFixed64[key] ?? 0n;
-        const k = Number(key);
-        if (typeof k !== "number" || (k | 0) !== k) throw pb.invalidValue("shmrpc.test.Maps.Sfixed32ToFixed64Entry.key", "sfixed32", k);
-        if (typeof value !== "bigint" || BigInt.asUintN(64, value) !== value) throw pb.invalidValue("shmrpc.test.Maps.Sfixed32ToFixed64Entry.value", "fixed64", value);
-        n += 1 + w.fill(w.slot(), 1 + 4 + 1 + 8);
-      }
-    }
-    const sfixed64ToString = m.sfixed64ToString;
-    if (sfixed64ToString !== undefined && (typeof sfixed64ToString !== "object" || sfixed64ToString === null)) throw pb.invalidValue("shmrpc.test.Maps.sfixed64_to_string", "map", sfixed64ToString);
-    if (sfixed64ToString !== undefined) {
-      const keys = w.keepKeys(Object.keys(sfixed64ToString));
-      for (let i = 0; i < keys.length; i++) {
-        const key = keys[i]!;
-        const value = sfixed64ToString[key] ?? "";
-        if (typeof value !== "string") throw pb.invalidValue("shmrpc.test.Maps.Sfixed64ToStringEntry.value", "string", value);
-        n += 1 + w.fill(w.slot(), 1 + 8 + 1 + w.stringSize(value));
-      }
-    }
-    const boolToUint32 = m.boolToUint32;
-    if (boolToUint32 !== undefined && (typeof boolToUint32 !== "object" || boolToUint32 === null)) throw pb.invalidValue("shmrpc.test.Maps.bool_to_uint32", "map", boolToUint32);
-    if (boolToUint32 !== undefined) {
-      const keys = w.keepKeys(Object.keys(boolToUint32));
-      for (let i = 0; i < keys.length; i++) {
-        const key = keys[i]!;
-        const value = boolToUint32[key] ?? 0;
-        if (typeof value !== "number" || (value >>> 0) !== value) throw pb.invalidValue("shmrpc.test.Maps.BoolToUint32Entry.value", "uint32", value);
-        n += 1 + w.fill(w.slot(), 1 + 1 + 1 + pb.sizeUint32(value));
-      }
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<Maps>, w: pb.Writer): void {
-    const stringToString = m.stringToString;
-    if (stringToString !== undefined) {
-      const keys = w.nextMapKeys();
-      for (let i = 0; i < keys.length; i++) {
-        const key = keys[i]!;
-        const value = stringToString[key] ?? "";
-        w.byte(10);
-        w.len();
-        w.byte(10);
-        w.string(key);
-        w.byte(18);
-        w.string(value);
-      }
-    }
-    const int32ToInt64 = m.int32ToInt64;
-    if (int32ToInt64 !== undefined) {
-      const keys = w.nextMapKeys();
-      for (let i = 0; i < keys.length; i++) {
-        const key = keys[i]!;
-        const value = int32ToInt64[key] ?? 0n;
-        const k = Number(key);
-        w.byte(18);
-        w.len();
-        w.byte(8);
-        w.int32(k);
-        w.byte(16);
-        w.int64(value);
-      }
-    }
-    const int64ToMoney = m.int64ToMoney;
-    if (int64ToMoney !== undefined) {
-      const keys = w.nextMapKeys();
-      for (let i = 0; i < keys.length; i++) {
-        const key = keys[i]!;
-        const value = int64ToMoney[key] ?? {};
-        w.byte(26);
-        w.len();
-        w.byte(8);
-        w.int64(pb.keyToBigInt(key));
-        w.byte(18);
-        w.len();
-        Money.$write(value, w);
-      }
-    }
-    const uint32ToBytes = m.uint32ToBytes;
-    if (uint32ToBytes !== undefined) {
-      const keys = w.nextMapKeys();
-      for (let i = 0; i < keys.length; i++) {
-        const key = keys[i]!;
-        const value = uint32ToBytes[key] ?? pb.EMPTY_BYTES;
-        const k = Number(key);
-        w.byte(34);
-        w.len();
-        w.byte(8);
-        w.uint32(k);
-        w.byte(18);
-        w.bytes(value);
-      }
-    }
-    const uint64ToDouble = m.uint64ToDouble;
-    if (uint64ToDouble !== undefined) {
-      const keys = w.nextMapKeys();
-      for (let i = 0; i < keys.length; i++) {
-        const key = keys[i]!;
-        const value = uint64ToDouble[key] ?? 0;
-        w.byte(42);
-        w.len();
-        w.byte(8);
-        w.uint64(pb.keyToBigInt(key));
-        w.byte(17);
-        w.double(value);
-      }
-    }
-    const sint32ToBool = m.sint32ToBool;
-    if (sint32ToBool !== undefined) {
-      const keys = w.nextMapKeys();
-      for (let i = 0; i < keys.length; i++) {
-        const key = keys[i]!;
-        const value = sint32ToBool[key] ?? false;
-        const k = Number(key);
-        w.byte(50);
-        w.len();
-        w.byte(8);
-        w.sint32(k);
-        w.byte(16);
-        w.bool(value);
-      }
-    }
-    const sint64ToFloat = m.sint64ToFloat;
-    if (sint64ToFloat !== undefined) {
-      const keys = w.nextMapKeys();
-      for (let i = 0; i < keys.length; i++) {
-        const key = keys[i]!;
-        const value = sint64ToFloat[key] ?? 0;
-        w.byte(58);
-        w.len();
-        w.byte(8);
-        w.sint64(pb.keyToBigInt(key));
-        w.byte(21);
-        w.float(value);
-      }
-    }
-    const fixed32ToColor = m.fixed32ToColor;
-    if (fixed32ToColor !== undefined) {
-      const keys = w.nextMapKeys();
-      for (let i = 0; i < keys.length; i++) {
-        const key = keys[i]!;
-        const value = fixed32ToColor[key] ?? Color.COLOR_UNSPECIFIED;
-        const k = Number(key);
-        w.byte(66);
-        w.len();
-        w.byte(13);
-        w.fixed32(k);
-        w.byte(16);
-        w.int32(value);
-      }
-    }
-    const fixed64ToSint32 = m.fixed64ToSint32;
-    if (fixed64ToSint32 !== undefined) {
-      const keys = w.nextMapKeys();
-      for (let i = 0; i < keys.length; i++) {
-        const key = keys[i]!;
-        const value = fixed64ToSint32[key] ?? 0;
-        w.byte(74);
-        w.len();
-        w.byte(9);
-        w.fixed64(pb.keyToBigInt(key));
-        w.byte(16);
-        w.sint32(value);
-      }
-    }
-    const sfixed32ToFixed64 = m.sfixed32ToFixed64;
-    if (sfixed32ToFixed64 !== undefined) {
-      const keys = w.nextMapKeys();
-      for (let i = 0; i < keys.length; i++) {
-        const key = keys[i]!;
-        const value = sfixed32ToFixed64[key] ?? 0n;
-        const k = Number(key);
-        w.byte(82);
-        w.len();
-        w.byte(13);
-        w.sfixed32(k);
-        w.byte(17);
-        w.fixed64(value);
-      }
-    }
-    const sfixed64ToString = m.sfixed64ToString;
-    if (sfixed64ToString !== undefined) {
-      const keys = w.nextMapKeys();
-      for (let i = 0; i < keys.length; i++) {
-        const key = keys[i]!;
-        const value = sfixed64ToString[key] ?? "";
-        w.byte(90);
-        w.len();
-        w.byte(9);
-        w.sfixed64(pb.keyToBigInt(key));
-        w.byte(18);
-        w.string(value);
-      }
-    }
-    const boolToUint32 = m.boolToUint32;
-    if (boolToUint32 !== undefined) {
-      const keys = w.nextMapKeys();
-      for (let i = 0; i < keys.length; i++) {
-        const key = keys[i]!;
-        const value = boolToUint32[key] ?? 0;
-        w.byte(98);
-        w.len();
-        w.byte(8);
-        w.bool(key === "true");
-        w.byte(16);
-        w.uint32(value);
-      }
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<Maps>, w: pb.Writer): void {
@@ -2621,151 +1632,19 @@ export const Oneofs: pb.MessageCodec<Oneofs> = {
   },
 
   encodedSize(message: pb.MessageInit<Oneofs>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return Oneofs.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(Oneofs, message);
   },
 
   encodeInto(message: pb.MessageInit<Oneofs>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + Oneofs.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for Oneofs");
-      w.begin(target, offset);
-      Oneofs.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(Oneofs, message, target, offset);
   },
 
   encode(message: pb.MessageInit<Oneofs>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      Oneofs.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(Oneofs, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): Oneofs {
     return Oneofs.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<Oneofs>, w: pb.Writer): number {
-    let n = 0;
-    const before = m.before;
-    if (before !== undefined && before !== "") {
-      if (typeof before !== "string") throw pb.invalidValue("shmrpc.test.Oneofs.before", "string", before);
-      n += 1 + w.stringSize(before);
-    }
-    const choice = m.choice;
-    switch (choice?.case) {
-      case "number":
-        if (typeof (choice.value ?? 0) !== "number" || ((choice.value ?? 0) | 0) !== (choice.value ?? 0)) throw pb.invalidValue("shmrpc.test.Oneofs.number", "int32", (choice.value ?? 0));
-        n += 1 + pb.sizeInt32(choice.value ?? 0);
-        break;
-      case "text":
-        if (typeof (choice.value ?? "") !== "string") throw pb.invalidValue("shmrpc.test.Oneofs.text", "string", (choice.value ?? ""));
-        n += 1 + w.stringSize(choice.value ?? "");
-        break;
-      case "money":
-        if (typeof (choice.value ?? {}) !== "object" || (choice.value ?? {}) === null) throw pb.invalidValue("shmrpc.test.Oneofs.money", "message shmrpc.test.common.Money", (choice.value ?? {}));
-        n += 1 + w.fill(w.slot(), Money.$size(choice.value ?? {}, w));
-        break;
-      case "blob":
-        if (!((choice.value ?? pb.EMPTY_BYTES) instanceof Uint8Array)) throw pb.invalidValue("shmrpc.test.Oneofs.blob", "bytes", (choice.value ?? pb.EMPTY_BYTES));
-        n += 1 + pb.sizeBytes(choice.value ?? pb.EMPTY_BYTES);
-        break;
-      case "color":
-        if (typeof (choice.value ?? Color.COLOR_UNSPECIFIED) !== "number" || ((choice.value ?? Color.COLOR_UNSPECIFIED) | 0) !== (choice.value ?? Color.COLOR_UNSPECIFIED)) throw pb.invalidValue("shmrpc.test.Oneofs.color", "enum shmrpc.test.common.Color", (choice.value ?? Color.COLOR_UNSPECIFIED));
-        n += 1 + pb.sizeInt32(choice.value ?? Color.COLOR_UNSPECIFIED);
-        break;
-      case "big":
-        if (typeof (choice.value ?? 0n) !== "bigint" || BigInt.asIntN(64, (choice.value ?? 0n)) !== (choice.value ?? 0n)) throw pb.invalidValue("shmrpc.test.Oneofs.big", "sint64", (choice.value ?? 0n));
-        n += 1 + pb.sizeSint64(choice.value ?? 0n);
-        break;
-      default:
-        if (choice !== undefined && choice.case !== undefined) throw pb.invalidValue("shmrpc.test.Oneofs.choice", "oneof", choice.case);
-    }
-    const other = m.other;
-    switch (other?.case) {
-      case "ratio":
-        if (typeof (other.value ?? 0) !== "number") throw pb.invalidValue("shmrpc.test.Oneofs.ratio", "double", (other.value ?? 0));
-        n += 9;
-        break;
-      case "flag":
-        if (typeof (other.value ?? false) !== "boolean") throw pb.invalidValue("shmrpc.test.Oneofs.flag", "bool", (other.value ?? false));
-        n += 2;
-        break;
-      default:
-        if (other !== undefined && other.case !== undefined) throw pb.invalidValue("shmrpc.test.Oneofs.other", "oneof", other.case);
-    }
-    const after = m.after;
-    if (after !== undefined && after !== "") {
-      if (typeof after !== "string") throw pb.invalidValue("shmrpc.test.Oneofs.after", "string", after);
-      n += 1 + w.stringSize(after);
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<Oneofs>, w: pb.Writer): void {
-    const before = m.before;
-    if (before !== undefined && before !== "") {
-      w.byte(10);
-      w.string(before);
-    }
-    const choice = m.choice;
-    switch (choice?.case) {
-      case "number":
-        w.byte(16);
-        w.int32(choice.value ?? 0);
-        break;
-      case "text":
-        w.byte(26);
-        w.string(choice.value ?? "");
-        break;
-      case "money":
-        w.byte(34);
-        w.len();
-        Money.$write(choice.value ?? {}, w);
-        break;
-      case "blob":
-        w.byte(42);
-        w.bytes(choice.value ?? pb.EMPTY_BYTES);
-        break;
-      case "color":
-        w.byte(48);
-        w.int32(choice.value ?? Color.COLOR_UNSPECIFIED);
-        break;
-      case "big":
-        w.byte(56);
-        w.sint64(choice.value ?? 0n);
-        break;
-    }
-    const other = m.other;
-    switch (other?.case) {
-      case "ratio":
-        w.byte(73);
-        w.double(other.value ?? 0);
-        break;
-      case "flag":
-        w.byte(64);
-        w.bool(other.value ?? false);
-        break;
-    }
-    const after = m.after;
-    if (after !== undefined && after !== "") {
-      w.byte(82);
-      w.string(after);
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<Oneofs>, w: pb.Writer): void {
@@ -2947,97 +1826,19 @@ export const Outer: pb.MessageCodec<Outer> = {
   },
 
   encodedSize(message: pb.MessageInit<Outer>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return Outer.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(Outer, message);
   },
 
   encodeInto(message: pb.MessageInit<Outer>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + Outer.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for Outer");
-      w.begin(target, offset);
-      Outer.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(Outer, message, target, offset);
   },
 
   encode(message: pb.MessageInit<Outer>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      Outer.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(Outer, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): Outer {
     return Outer.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<Outer>, w: pb.Writer): number {
-    let n = 0;
-    const inner = m.inner;
-    if (inner !== undefined) {
-      if (typeof inner !== "object" || inner === null) throw pb.invalidValue("shmrpc.test.Outer.inner", "message shmrpc.test.Outer.Inner", inner);
-      n += 1 + w.fill(w.slot(), Outer_Inner.$size(inner, w));
-    }
-    const level = m.level;
-    if (level !== undefined && level !== 0) {
-      if (typeof level !== "number" || (level | 0) !== level) throw pb.invalidValue("shmrpc.test.Outer.level", "enum shmrpc.test.Outer.Level", level);
-      n += 1 + pb.sizeInt32(level);
-    }
-    const byName = m.byName;
-    if (byName !== undefined && (typeof byName !== "object" || byName === null)) throw pb.invalidValue("shmrpc.test.Outer.by_name", "map", byName);
-    if (byName !== undefined) {
-      const keys = w.keepKeys(Object.keys(byName));
-      for (let i = 0; i < keys.length; i++) {
-        const key = keys[i]!;
-        const value = byName[key] ?? {};
-        if (typeof value !== "object" || value === null) throw pb.invalidValue("shmrpc.test.Outer.ByNameEntry.value", "message shmrpc.test.Outer.Inner", value);
-        n += 1 + w.fill(w.slot(), 1 + w.stringSize(key) + 1 + w.fill(w.slot(), Outer_Inner.$size(value, w)));
-      }
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<Outer>, w: pb.Writer): void {
-    const inner = m.inner;
-    if (inner !== undefined) {
-      w.byte(10);
-      w.len();
-      Outer_Inner.$write(inner, w);
-    }
-    const level = m.level;
-    if (level !== undefined && level !== 0) {
-      w.byte(16);
-      w.int32(level);
-    }
-    const byName = m.byName;
-    if (byName !== undefined) {
-      const keys = w.nextMapKeys();
-      for (let i = 0; i < keys.length; i++) {
-        const key = keys[i]!;
-        const value = byName[key] ?? {};
-        w.byte(26);
-        w.len();
-        w.byte(10);
-        w.string(key);
-        w.byte(18);
-        w.len();
-        Outer_Inner.$write(value, w);
-      }
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<Outer>, w: pb.Writer): void {
@@ -3152,79 +1953,19 @@ export const Outer_Inner: pb.MessageCodec<Outer_Inner> = {
   },
 
   encodedSize(message: pb.MessageInit<Outer_Inner>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return Outer_Inner.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(Outer_Inner, message);
   },
 
   encodeInto(message: pb.MessageInit<Outer_Inner>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + Outer_Inner.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for Outer_Inner");
-      w.begin(target, offset);
-      Outer_Inner.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(Outer_Inner, message, target, offset);
   },
 
   encode(message: pb.MessageInit<Outer_Inner>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      Outer_Inner.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(Outer_Inner, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): Outer_Inner {
     return Outer_Inner.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<Outer_Inner>, w: pb.Writer): number {
-    let n = 0;
-    const deepest = m.deepest;
-    if (deepest !== undefined) {
-      if (typeof deepest !== "object" || deepest === null) throw pb.invalidValue("shmrpc.test.Outer.Inner.deepest", "message shmrpc.test.Outer.Inner.Deepest", deepest);
-      n += 1 + w.fill(w.slot(), Outer_Inner_Deepest.$size(deepest, w));
-    }
-    const many = m.many;
-    if (many !== undefined && !Array.isArray(many)) throw pb.invalidValue("shmrpc.test.Outer.Inner.many", "repeated", many);
-    if (many !== undefined) {
-      for (let i = 0; i < many.length; i++) {
-        const v = many[i]!;
-        if (typeof v !== "object" || v === null) throw pb.invalidValue("shmrpc.test.Outer.Inner.many", "message shmrpc.test.Outer.Inner.Deepest", v);
-        n += 1 + w.fill(w.slot(), Outer_Inner_Deepest.$size(v, w));
-      }
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<Outer_Inner>, w: pb.Writer): void {
-    const deepest = m.deepest;
-    if (deepest !== undefined) {
-      w.byte(10);
-      w.len();
-      Outer_Inner_Deepest.$write(deepest, w);
-    }
-    const many = m.many;
-    if (many !== undefined) {
-      for (let i = 0; i < many.length; i++) {
-        const v = many[i]!;
-        w.byte(18);
-        w.len();
-        Outer_Inner_Deepest.$write(v, w);
-      }
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<Outer_Inner>, w: pb.Writer): void {
@@ -3302,70 +2043,19 @@ export const Outer_Inner_Deepest: pb.MessageCodec<Outer_Inner_Deepest> = {
   },
 
   encodedSize(message: pb.MessageInit<Outer_Inner_Deepest>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return Outer_Inner_Deepest.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(Outer_Inner_Deepest, message);
   },
 
   encodeInto(message: pb.MessageInit<Outer_Inner_Deepest>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + Outer_Inner_Deepest.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for Outer_Inner_Deepest");
-      w.begin(target, offset);
-      Outer_Inner_Deepest.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(Outer_Inner_Deepest, message, target, offset);
   },
 
   encode(message: pb.MessageInit<Outer_Inner_Deepest>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      Outer_Inner_Deepest.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(Outer_Inner_Deepest, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): Outer_Inner_Deepest {
     return Outer_Inner_Deepest.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<Outer_Inner_Deepest>, w: pb.Writer): number {
-    let n = 0;
-    const note = m.note;
-    if (note !== undefined && note !== "") {
-      if (typeof note !== "string") throw pb.invalidValue("shmrpc.test.Outer.Inner.Deepest.note", "string", note);
-      n += 1 + w.stringSize(note);
-    }
-    const level = m.level;
-    if (level !== undefined && level !== 0) {
-      if (typeof level !== "number" || (level | 0) !== level) throw pb.invalidValue("shmrpc.test.Outer.Inner.Deepest.level", "enum shmrpc.test.Outer.Level", level);
-      n += 1 + pb.sizeInt32(level);
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<Outer_Inner_Deepest>, w: pb.Writer): void {
-    const note = m.note;
-    if (note !== undefined && note !== "") {
-      w.byte(10);
-      w.string(note);
-    }
-    const level = m.level;
-    if (level !== undefined && level !== 0) {
-      w.byte(16);
-      w.int32(level);
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<Outer_Inner_Deepest>, w: pb.Writer): void {
@@ -3439,78 +2129,19 @@ export const Tree: pb.MessageCodec<Tree> = {
   },
 
   encodedSize(message: pb.MessageInit<Tree>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return Tree.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(Tree, message);
   },
 
   encodeInto(message: pb.MessageInit<Tree>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + Tree.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for Tree");
-      w.begin(target, offset);
-      Tree.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(Tree, message, target, offset);
   },
 
   encode(message: pb.MessageInit<Tree>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      Tree.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(Tree, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): Tree {
     return Tree.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<Tree>, w: pb.Writer): number {
-    let n = 0;
-    const label = m.label;
-    if (label !== undefined && label !== "") {
-      if (typeof label !== "string") throw pb.invalidValue("shmrpc.test.Tree.label", "string", label);
-      n += 1 + w.stringSize(label);
-    }
-    const children = m.children;
-    if (children !== undefined && !Array.isArray(children)) throw pb.invalidValue("shmrpc.test.Tree.children", "repeated", children);
-    if (children !== undefined) {
-      for (let i = 0; i < children.length; i++) {
-        const v = children[i]!;
-        if (typeof v !== "object" || v === null) throw pb.invalidValue("shmrpc.test.Tree.children", "message shmrpc.test.Tree", v);
-        n += 1 + w.fill(w.slot(), Tree.$size(v, w));
-      }
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<Tree>, w: pb.Writer): void {
-    const label = m.label;
-    if (label !== undefined && label !== "") {
-      w.byte(10);
-      w.string(label);
-    }
-    const children = m.children;
-    if (children !== undefined) {
-      for (let i = 0; i < children.length; i++) {
-        const v = children[i]!;
-        w.byte(18);
-        w.len();
-        Tree.$write(v, w);
-      }
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<Tree>, w: pb.Writer): void {
@@ -3626,180 +2257,19 @@ export const Everything: pb.MessageCodec<Everything> = {
   },
 
   encodedSize(message: pb.MessageInit<Everything>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return Everything.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(Everything, message);
   },
 
   encodeInto(message: pb.MessageInit<Everything>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + Everything.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for Everything");
-      w.begin(target, offset);
-      Everything.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(Everything, message, target, offset);
   },
 
   encode(message: pb.MessageInit<Everything>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      Everything.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(Everything, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): Everything {
     return Everything.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<Everything>, w: pb.Writer): number {
-    let n = 0;
-    const scalars = m.scalars;
-    if (scalars !== undefined) {
-      if (typeof scalars !== "object" || scalars === null) throw pb.invalidValue("shmrpc.test.Everything.scalars", "message shmrpc.test.Scalars", scalars);
-      n += 1 + w.fill(w.slot(), Scalars.$size(scalars, w));
-    }
-    const optionals = m.optionals;
-    if (optionals !== undefined) {
-      if (typeof optionals !== "object" || optionals === null) throw pb.invalidValue("shmrpc.test.Everything.optionals", "message shmrpc.test.Optionals", optionals);
-      n += 1 + w.fill(w.slot(), Optionals.$size(optionals, w));
-    }
-    const repeateds = m.repeateds;
-    if (repeateds !== undefined) {
-      if (typeof repeateds !== "object" || repeateds === null) throw pb.invalidValue("shmrpc.test.Everything.repeateds", "message shmrpc.test.Repeateds", repeateds);
-      n += 1 + w.fill(w.slot(), Repeateds.$size(repeateds, w));
-    }
-    const maps = m.maps;
-    if (maps !== undefined) {
-      if (typeof maps !== "object" || maps === null) throw pb.invalidValue("shmrpc.test.Everything.maps", "message shmrpc.test.Maps", maps);
-      n += 1 + w.fill(w.slot(), Maps.$size(maps, w));
-    }
-    const oneofs = m.oneofs;
-    if (oneofs !== undefined) {
-      if (typeof oneofs !== "object" || oneofs === null) throw pb.invalidValue("shmrpc.test.Everything.oneofs", "message shmrpc.test.Oneofs", oneofs);
-      n += 1 + w.fill(w.slot(), Oneofs.$size(oneofs, w));
-    }
-    const outer = m.outer;
-    if (outer !== undefined) {
-      if (typeof outer !== "object" || outer === null) throw pb.invalidValue("shmrpc.test.Everything.outer", "message shmrpc.test.Outer", outer);
-      n += 1 + w.fill(w.slot(), Outer.$size(outer, w));
-    }
-    const tree = m.tree;
-    if (tree !== undefined) {
-      if (typeof tree !== "object" || tree === null) throw pb.invalidValue("shmrpc.test.Everything.tree", "message shmrpc.test.Tree", tree);
-      n += 1 + w.fill(w.slot(), Tree.$size(tree, w));
-    }
-    const createdAt = m.createdAt;
-    if (createdAt !== undefined) {
-      if (typeof createdAt !== "object" || createdAt === null) throw pb.invalidValue("shmrpc.test.Everything.created_at", "message google.protobuf.Timestamp", createdAt);
-      n += 2 + w.fill(w.slot(), Timestamp.$size(createdAt, w));
-    }
-    const ttl = m.ttl;
-    if (ttl !== undefined) {
-      if (typeof ttl !== "object" || ttl === null) throw pb.invalidValue("shmrpc.test.Everything.ttl", "message google.protobuf.Duration", ttl);
-      n += 2 + w.fill(w.slot(), Duration.$size(ttl, w));
-    }
-    const nothing = m.nothing;
-    if (nothing !== undefined) {
-      if (typeof nothing !== "object" || nothing === null) throw pb.invalidValue("shmrpc.test.Everything.nothing", "message google.protobuf.Empty", nothing);
-      n += 2 + w.fill(w.slot(), Empty.$size(nothing, w));
-    }
-    const farAway = m.farAway;
-    if (farAway !== undefined && farAway !== "") {
-      if (typeof farAway !== "string") throw pb.invalidValue("shmrpc.test.Everything.far_away", "string", farAway);
-      n += 3 + w.stringSize(farAway);
-    }
-    const farthest = m.farthest;
-    if (farthest !== undefined && farthest !== 0) {
-      if (typeof farthest !== "number" || (farthest >>> 0) !== farthest) throw pb.invalidValue("shmrpc.test.Everything.farthest", "uint32", farthest);
-      n += 3 + pb.sizeUint32(farthest);
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<Everything>, w: pb.Writer): void {
-    const scalars = m.scalars;
-    if (scalars !== undefined) {
-      w.byte(10);
-      w.len();
-      Scalars.$write(scalars, w);
-    }
-    const optionals = m.optionals;
-    if (optionals !== undefined) {
-      w.byte(18);
-      w.len();
-      Optionals.$write(optionals, w);
-    }
-    const repeateds = m.repeateds;
-    if (repeateds !== undefined) {
-      w.byte(26);
-      w.len();
-      Repeateds.$write(repeateds, w);
-    }
-    const maps = m.maps;
-    if (maps !== undefined) {
-      w.byte(34);
-      w.len();
-      Maps.$write(maps, w);
-    }
-    const oneofs = m.oneofs;
-    if (oneofs !== undefined) {
-      w.byte(42);
-      w.len();
-      Oneofs.$write(oneofs, w);
-    }
-    const outer = m.outer;
-    if (outer !== undefined) {
-      w.byte(50);
-      w.len();
-      Outer.$write(outer, w);
-    }
-    const tree = m.tree;
-    if (tree !== undefined) {
-      w.byte(58);
-      w.len();
-      Tree.$write(tree, w);
-    }
-    const createdAt = m.createdAt;
-    if (createdAt !== undefined) {
-      w.uint32(130);
-      w.len();
-      Timestamp.$write(createdAt, w);
-    }
-    const ttl = m.ttl;
-    if (ttl !== undefined) {
-      w.uint32(138);
-      w.len();
-      Duration.$write(ttl, w);
-    }
-    const nothing = m.nothing;
-    if (nothing !== undefined) {
-      w.uint32(146);
-      w.len();
-      Empty.$write(nothing, w);
-    }
-    const farAway = m.farAway;
-    if (farAway !== undefined && farAway !== "") {
-      w.uint32(16386);
-      w.string(farAway);
-    }
-    const farthest = m.farthest;
-    if (farthest !== undefined && farthest !== 0) {
-      w.uint32(524280);
-      w.uint32(farthest);
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<Everything>, w: pb.Writer): void {
@@ -4041,177 +2511,19 @@ export const Awkward: pb.MessageCodec<Awkward> = {
   },
 
   encodedSize(message: pb.MessageInit<Awkward>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return Awkward.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(Awkward, message);
   },
 
   encodeInto(message: pb.MessageInit<Awkward>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + Awkward.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for Awkward");
-      w.begin(target, offset);
-      Awkward.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(Awkward, message, target, offset);
   },
 
   encode(message: pb.MessageInit<Awkward>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      Awkward.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(Awkward, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): Awkward {
     return Awkward.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<Awkward>, w: pb.Writer): number {
-    let n = 0;
-    const class_ = m.class;
-    if (class_ !== undefined && class_ !== "") {
-      if (typeof class_ !== "string") throw pb.invalidValue("shmrpc.test.Awkward.class", "string", class_);
-      n += 1 + w.stringSize(class_);
-    }
-    const value_ = m.value;
-    if (value_ !== undefined && value_ !== 0) {
-      if (typeof value_ !== "number" || (value_ | 0) !== value_) throw pb.invalidValue("shmrpc.test.Awkward.value", "int32", value_);
-      n += 1 + pb.sizeInt32(value_);
-    }
-    const key_ = m.key;
-    if (key_ !== undefined && key_ !== "") {
-      if (typeof key_ !== "string") throw pb.invalidValue("shmrpc.test.Awkward.key", "string", key_);
-      n += 1 + w.stringSize(key_);
-    }
-    const Money_ = m.Money;
-    if (Money_ !== undefined) {
-      if (typeof Money_ !== "object" || Money_ === null) throw pb.invalidValue("shmrpc.test.Awkward.Money", "message shmrpc.test.common.Money", Money_);
-      n += 1 + w.fill(w.slot(), Money.$size(Money_, w));
-    }
-    const m_ = m.m;
-    if (m_ !== undefined && !Array.isArray(m_)) throw pb.invalidValue("shmrpc.test.Awkward.m", "repeated", m_);
-    if (m_ !== undefined && m_.length !== 0) {
-      let len = 0;
-      for (let i = 0; i < m_.length; i++) {
-        const v = m_[i]!;
-        if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("shmrpc.test.Awkward.m", "int32", v);
-        len += pb.sizeInt32(v);
-      }
-      n += 1 + w.run(len);
-    }
-    const w_ = m.w;
-    if (w_ !== undefined && (typeof w_ !== "object" || w_ === null)) throw pb.invalidValue("shmrpc.test.Awkward.w", "map", w_);
-    if (w_ !== undefined) {
-      const keys = w.keepKeys(Object.keys(w_));
-      for (let i = 0; i < keys.length; i++) {
-        const key = keys[i]!;
-        const value = w_[key] ?? 0;
-        if (typeof value !== "number" || (value | 0) !== value) throw pb.invalidValue("shmrpc.test.Awkward.WEntry.value", "int32", value);
-        n += 1 + w.fill(w.slot(), 1 + w.stringSize(key) + 1 + pb.sizeInt32(value));
-      }
-    }
-    const tag_ = m.tag;
-    switch (tag_?.case) {
-      case "n":
-        if (typeof (tag_.value ?? "") !== "string") throw pb.invalidValue("shmrpc.test.Awkward.n", "string", (tag_.value ?? ""));
-        n += 1 + w.stringSize(tag_.value ?? "");
-        break;
-      case "r":
-        if (typeof (tag_.value ?? false) !== "boolean") throw pb.invalidValue("shmrpc.test.Awkward.r", "bool", (tag_.value ?? false));
-        n += 2;
-        break;
-      default:
-        if (tag_ !== undefined && tag_.case !== undefined) throw pb.invalidValue("shmrpc.test.Awkward.tag", "oneof", tag_.case);
-    }
-    const pb_ = m.pb;
-    if (pb_ !== undefined && pb_.length !== 0) {
-      if (!(pb_ instanceof Uint8Array)) throw pb.invalidValue("shmrpc.test.Awkward.pb", "bytes", pb_);
-      n += 1 + pb.sizeBytes(pb_);
-    }
-    const unknown_ = m.unknown;
-    if (unknown_ !== undefined && unknown_ !== 0) {
-      if (typeof unknown_ !== "number" || (unknown_ >>> 0) !== unknown_) throw pb.invalidValue("shmrpc.test.Awkward.unknown", "uint32", unknown_);
-      n += 1 + pb.sizeUint32(unknown_);
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<Awkward>, w: pb.Writer): void {
-    const class_ = m.class;
-    if (class_ !== undefined && class_ !== "") {
-      w.byte(10);
-      w.string(class_);
-    }
-    const value_ = m.value;
-    if (value_ !== undefined && value_ !== 0) {
-      w.byte(16);
-      w.int32(value_);
-    }
-    const key_ = m.key;
-    if (key_ !== undefined && key_ !== "") {
-      w.byte(26);
-      w.string(key_);
-    }
-    const Money_ = m.Money;
-    if (Money_ !== undefined) {
-      w.byte(34);
-      w.len();
-      Money.$write(Money_, w);
-    }
-    const m_ = m.m;
-    if (m_ !== undefined && m_.length !== 0) {
-      w.byte(42);
-      w.len();
-      for (let i = 0; i < m_.length; i++) w.int32(m_[i]!);
-    }
-    const w_ = m.w;
-    if (w_ !== undefined) {
-      const keys = w.nextMapKeys();
-      for (let i = 0; i < keys.length; i++) {
-        const key = keys[i]!;
-        const value = w_[key] ?? 0;
-        w.byte(50);
-        w.len();
-        w.byte(10);
-        w.string(key);
-        w.byte(16);
-        w.int32(value);
-      }
-    }
-    const tag_ = m.tag;
-    switch (tag_?.case) {
-      case "n":
-        w.byte(58);
-        w.string(tag_.value ?? "");
-        break;
-      case "r":
-        w.byte(64);
-        w.bool(tag_.value ?? false);
-        break;
-    }
-    const pb_ = m.pb;
-    if (pb_ !== undefined && pb_.length !== 0) {
-      w.byte(74);
-      w.bytes(pb_);
-    }
-    const unknown_ = m.unknown;
-    if (unknown_ !== undefined && unknown_ !== 0) {
-      w.byte(80);
-      w.uint32(unknown_);
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<Awkward>, w: pb.Writer): void {

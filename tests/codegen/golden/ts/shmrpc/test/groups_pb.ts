@@ -2,7 +2,7 @@
 
 import * as pb from "shmrpc/pb";
 
-pb.requireGeneratedCodeVersion(1, "protoc-gen-shmrpc 0.1.0");
+pb.requireGeneratedCodeVersion(2, "protoc-gen-shmrpc 0.1.0");
 
 /**
  * shmrpc/test/groups.proto as google.protobuf.FileDescriptorProto messages (binary, base64,
@@ -61,124 +61,19 @@ export const Grouped: pb.MessageCodec<Grouped> = {
   },
 
   encodedSize(message: pb.MessageInit<Grouped>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return Grouped.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(Grouped, message);
   },
 
   encodeInto(message: pb.MessageInit<Grouped>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + Grouped.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for Grouped");
-      w.begin(target, offset);
-      Grouped.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(Grouped, message, target, offset);
   },
 
   encode(message: pb.MessageInit<Grouped>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      Grouped.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(Grouped, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): Grouped {
     return Grouped.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<Grouped>, w: pb.Writer): number {
-    let n = 0;
-    const before = m.before;
-    if (before !== undefined) {
-      if (typeof before !== "number" || (before | 0) !== before) throw pb.invalidValue("shmrpc.test.groups.Grouped.before", "int32", before);
-      n += 1 + pb.sizeInt32(before);
-    }
-    const point = m.point;
-    if (point !== undefined) {
-      if (typeof point !== "object" || point === null) throw pb.invalidValue("shmrpc.test.groups.Grouped.point", "message shmrpc.test.groups.Grouped.Point", point);
-      n += 2 + Grouped_Point.$size(point, w);
-    }
-    const item = m.item;
-    if (item !== undefined && !Array.isArray(item)) throw pb.invalidValue("shmrpc.test.groups.Grouped.item", "repeated", item);
-    if (item !== undefined) {
-      for (let i = 0; i < item.length; i++) {
-        const v = item[i]!;
-        if (typeof v !== "object" || v === null) throw pb.invalidValue("shmrpc.test.groups.Grouped.item", "message shmrpc.test.groups.Grouped.Item", v);
-        n += 2 + Grouped_Item.$size(v, w);
-      }
-    }
-    const pick = m.pick;
-    switch (pick?.case) {
-      case "chosen":
-        if (typeof (pick.value ?? {}) !== "object" || (pick.value ?? {}) === null) throw pb.invalidValue("shmrpc.test.groups.Grouped.chosen", "message shmrpc.test.groups.Grouped.Chosen", (pick.value ?? {}));
-        n += 2 + Grouped_Chosen.$size(pick.value ?? {}, w);
-        break;
-      case "other":
-        if (typeof (pick.value ?? "") !== "string") throw pb.invalidValue("shmrpc.test.groups.Grouped.other", "string", (pick.value ?? ""));
-        n += 1 + w.stringSize(pick.value ?? "");
-        break;
-      default:
-        if (pick !== undefined && pick.case !== undefined) throw pb.invalidValue("shmrpc.test.groups.Grouped.pick", "oneof", pick.case);
-    }
-    const after = m.after;
-    if (after !== undefined) {
-      if (typeof after !== "number" || (after | 0) !== after) throw pb.invalidValue("shmrpc.test.groups.Grouped.after", "int32", after);
-      n += 2 + pb.sizeInt32(after);
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<Grouped>, w: pb.Writer): void {
-    const before = m.before;
-    if (before !== undefined) {
-      w.byte(8);
-      w.int32(before);
-    }
-    const point = m.point;
-    if (point !== undefined) {
-      w.byte(19);
-      Grouped_Point.$write(point, w);
-      w.byte(20);
-    }
-    const item = m.item;
-    if (item !== undefined) {
-      for (let i = 0; i < item.length; i++) {
-        const v = item[i]!;
-        w.byte(59);
-        Grouped_Item.$write(v, w);
-        w.byte(60);
-      }
-    }
-    const pick = m.pick;
-    switch (pick?.case) {
-      case "chosen":
-        w.byte(75);
-        Grouped_Chosen.$write(pick.value ?? {}, w);
-        w.byte(76);
-        break;
-      case "other":
-        w.byte(90);
-        w.string(pick.value ?? "");
-        break;
-    }
-    const after = m.after;
-    if (after !== undefined) {
-      w.uint32(160);
-      w.int32(after);
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<Grouped>, w: pb.Writer): void {
@@ -307,81 +202,19 @@ export const Grouped_Point: pb.MessageCodec<Grouped_Point> = {
   },
 
   encodedSize(message: pb.MessageInit<Grouped_Point>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return Grouped_Point.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(Grouped_Point, message);
   },
 
   encodeInto(message: pb.MessageInit<Grouped_Point>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + Grouped_Point.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for Grouped_Point");
-      w.begin(target, offset);
-      Grouped_Point.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(Grouped_Point, message, target, offset);
   },
 
   encode(message: pb.MessageInit<Grouped_Point>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      Grouped_Point.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(Grouped_Point, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): Grouped_Point {
     return Grouped_Point.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<Grouped_Point>, w: pb.Writer): number {
-    let n = 0;
-    const x = m.x;
-    if (x !== undefined) {
-      if (typeof x !== "number" || (x | 0) !== x) throw pb.invalidValue("shmrpc.test.groups.Grouped.Point.x", "int32", x);
-      n += 1 + pb.sizeInt32(x);
-    }
-    const y = m.y;
-    if (y !== undefined) {
-      if (typeof y !== "number" || (y | 0) !== y) throw pb.invalidValue("shmrpc.test.groups.Grouped.Point.y", "int32", y);
-      n += 1 + pb.sizeInt32(y);
-    }
-    const label = m.label;
-    if (label !== undefined) {
-      if (typeof label !== "object" || label === null) throw pb.invalidValue("shmrpc.test.groups.Grouped.Point.label", "message shmrpc.test.groups.Grouped.Point.Label", label);
-      n += 2 + Grouped_Point_Label.$size(label, w);
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<Grouped_Point>, w: pb.Writer): void {
-    const x = m.x;
-    if (x !== undefined) {
-      w.byte(24);
-      w.int32(x);
-    }
-    const y = m.y;
-    if (y !== undefined) {
-      w.byte(32);
-      w.int32(y);
-    }
-    const label = m.label;
-    if (label !== undefined) {
-      w.byte(43);
-      Grouped_Point_Label.$write(label, w);
-      w.byte(44);
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<Grouped_Point>, w: pb.Writer): void {
@@ -460,60 +293,19 @@ export const Grouped_Point_Label: pb.MessageCodec<Grouped_Point_Label> = {
   },
 
   encodedSize(message: pb.MessageInit<Grouped_Point_Label>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return Grouped_Point_Label.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(Grouped_Point_Label, message);
   },
 
   encodeInto(message: pb.MessageInit<Grouped_Point_Label>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + Grouped_Point_Label.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for Grouped_Point_Label");
-      w.begin(target, offset);
-      Grouped_Point_Label.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(Grouped_Point_Label, message, target, offset);
   },
 
   encode(message: pb.MessageInit<Grouped_Point_Label>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      Grouped_Point_Label.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(Grouped_Point_Label, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): Grouped_Point_Label {
     return Grouped_Point_Label.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<Grouped_Point_Label>, w: pb.Writer): number {
-    let n = 0;
-    const text = m.text;
-    if (text !== undefined) {
-      if (typeof text !== "string") throw pb.invalidValue("shmrpc.test.groups.Grouped.Point.Label.text", "string", text);
-      n += 1 + w.stringSize(text);
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<Grouped_Point_Label>, w: pb.Writer): void {
-    const text = m.text;
-    if (text !== undefined) {
-      w.byte(50);
-      w.string(text);
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<Grouped_Point_Label>, w: pb.Writer): void {
@@ -569,64 +361,19 @@ export const Grouped_Item: pb.MessageCodec<Grouped_Item> = {
   },
 
   encodedSize(message: pb.MessageInit<Grouped_Item>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return Grouped_Item.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(Grouped_Item, message);
   },
 
   encodeInto(message: pb.MessageInit<Grouped_Item>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + Grouped_Item.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for Grouped_Item");
-      w.begin(target, offset);
-      Grouped_Item.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(Grouped_Item, message, target, offset);
   },
 
   encode(message: pb.MessageInit<Grouped_Item>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      Grouped_Item.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(Grouped_Item, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): Grouped_Item {
     return Grouped_Item.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<Grouped_Item>, w: pb.Writer): number {
-    let n = 0;
-    const name = m.name;
-    if (name !== undefined) {
-      if (typeof name !== "string") throw pb.invalidValue("shmrpc.test.groups.Grouped.Item.name", "string", name);
-      n += 1 + w.stringSize(name);
-    } else {
-      throw pb.missingField("shmrpc.test.groups.Grouped.Item.name");
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<Grouped_Item>, w: pb.Writer): void {
-    const name = m.name;
-    if (name !== undefined) {
-      w.byte(66);
-      w.string(name);
-    } else {
-      throw pb.missingField("shmrpc.test.groups.Grouped.Item.name");
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<Grouped_Item>, w: pb.Writer): void {
@@ -685,60 +432,19 @@ export const Grouped_Chosen: pb.MessageCodec<Grouped_Chosen> = {
   },
 
   encodedSize(message: pb.MessageInit<Grouped_Chosen>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return Grouped_Chosen.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(Grouped_Chosen, message);
   },
 
   encodeInto(message: pb.MessageInit<Grouped_Chosen>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + Grouped_Chosen.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for Grouped_Chosen");
-      w.begin(target, offset);
-      Grouped_Chosen.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(Grouped_Chosen, message, target, offset);
   },
 
   encode(message: pb.MessageInit<Grouped_Chosen>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      Grouped_Chosen.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(Grouped_Chosen, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): Grouped_Chosen {
     return Grouped_Chosen.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<Grouped_Chosen>, w: pb.Writer): number {
-    let n = 0;
-    const value_ = m.value;
-    if (value_ !== undefined) {
-      if (typeof value_ !== "number" || (value_ | 0) !== value_) throw pb.invalidValue("shmrpc.test.groups.Grouped.Chosen.value", "int32", value_);
-      n += 1 + pb.sizeInt32(value_);
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<Grouped_Chosen>, w: pb.Writer): void {
-    const value_ = m.value;
-    if (value_ !== undefined) {
-      w.byte(80);
-      w.int32(value_);
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<Grouped_Chosen>, w: pb.Writer): void {

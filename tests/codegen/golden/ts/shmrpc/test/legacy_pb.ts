@@ -2,7 +2,7 @@
 
 import * as pb from "shmrpc/pb";
 
-pb.requireGeneratedCodeVersion(1, "protoc-gen-shmrpc 0.1.0");
+pb.requireGeneratedCodeVersion(2, "protoc-gen-shmrpc 0.1.0");
 
 /**
  * shmrpc/test/legacy.proto as google.protobuf.FileDescriptorProto messages (binary, base64,
@@ -146,307 +146,19 @@ export const Record: pb.MessageCodec<Record> = {
   },
 
   encodedSize(message: pb.MessageInit<Record>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return Record.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(Record, message);
   },
 
   encodeInto(message: pb.MessageInit<Record>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + Record.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for Record");
-      w.begin(target, offset);
-      Record.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(Record, message, target, offset);
   },
 
   encode(message: pb.MessageInit<Record>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      Record.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(Record, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): Record {
     return Record.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<Record>, w: pb.Writer): number {
-    let n = 0;
-    const id = m.id;
-    if (id !== undefined) {
-      if (typeof id !== "number" || (id | 0) !== id) throw pb.invalidValue("shmrpc.test.legacy.Record.id", "int32", id);
-      n += 1 + pb.sizeInt32(id);
-    } else {
-      throw pb.missingField("shmrpc.test.legacy.Record.id");
-    }
-    const name = m.name;
-    if (name !== undefined) {
-      if (typeof name !== "string") throw pb.invalidValue("shmrpc.test.legacy.Record.name", "string", name);
-      n += 1 + w.stringSize(name);
-    } else {
-      throw pb.missingField("shmrpc.test.legacy.Record.name");
-    }
-    const count = m.count;
-    if (count !== undefined) {
-      if (typeof count !== "number" || (count | 0) !== count) throw pb.invalidValue("shmrpc.test.legacy.Record.count", "int32", count);
-      n += 1 + pb.sizeInt32(count);
-    }
-    const ratio = m.ratio;
-    if (ratio !== undefined) {
-      if (typeof ratio !== "number") throw pb.invalidValue("shmrpc.test.legacy.Record.ratio", "double", ratio);
-      n += 9;
-    }
-    const label = m.label;
-    if (label !== undefined) {
-      if (typeof label !== "string") throw pb.invalidValue("shmrpc.test.legacy.Record.label", "string", label);
-      n += 1 + w.stringSize(label);
-    }
-    const blob = m.blob;
-    if (blob !== undefined) {
-      if (!(blob instanceof Uint8Array)) throw pb.invalidValue("shmrpc.test.legacy.Record.blob", "bytes", blob);
-      n += 1 + pb.sizeBytes(blob);
-    }
-    const mode = m.mode;
-    if (mode !== undefined) {
-      if (typeof mode !== "number" || (mode | 0) !== mode) throw pb.invalidValue("shmrpc.test.legacy.Record.mode", "enum shmrpc.test.legacy.Mode", mode);
-      n += 1 + pb.sizeInt32(mode);
-    }
-    const flag = m.flag;
-    if (flag !== undefined) {
-      if (typeof flag !== "boolean") throw pb.invalidValue("shmrpc.test.legacy.Record.flag", "bool", flag);
-      n += 2;
-    }
-    const big = m.big;
-    if (big !== undefined) {
-      if (typeof big !== "bigint" || BigInt.asIntN(64, big) !== big) throw pb.invalidValue("shmrpc.test.legacy.Record.big", "int64", big);
-      n += 1 + pb.sizeInt64(big);
-    }
-    const huge = m.huge;
-    if (huge !== undefined) {
-      if (typeof huge !== "bigint" || BigInt.asUintN(64, huge) !== huge) throw pb.invalidValue("shmrpc.test.legacy.Record.huge", "uint64", huge);
-      n += 1 + pb.sizeUint64(huge);
-    }
-    const level = m.level;
-    if (level !== undefined) {
-      if (typeof level !== "number") throw pb.invalidValue("shmrpc.test.legacy.Record.level", "float", level);
-      n += 5;
-    }
-    const samples = m.samples;
-    if (samples !== undefined && !Array.isArray(samples)) throw pb.invalidValue("shmrpc.test.legacy.Record.samples", "repeated", samples);
-    if (samples !== undefined) {
-      for (let i = 0; i < samples.length; i++) {
-        const v = samples[i]!;
-        if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("shmrpc.test.legacy.Record.samples", "int32", v);
-        n += 1 + pb.sizeInt32(v);
-      }
-    }
-    const deltas = m.deltas;
-    if (deltas !== undefined && !Array.isArray(deltas)) throw pb.invalidValue("shmrpc.test.legacy.Record.deltas", "repeated", deltas);
-    if (deltas !== undefined && deltas.length !== 0) {
-      let len = 0;
-      for (let i = 0; i < deltas.length; i++) {
-        const v = deltas[i]!;
-        if (typeof v !== "bigint" || BigInt.asIntN(64, v) !== v) throw pb.invalidValue("shmrpc.test.legacy.Record.deltas", "sint64", v);
-        len += pb.sizeSint64(v);
-      }
-      n += 1 + w.run(len);
-    }
-    const modes = m.modes;
-    if (modes !== undefined && !Array.isArray(modes)) throw pb.invalidValue("shmrpc.test.legacy.Record.modes", "repeated", modes);
-    if (modes !== undefined) {
-      for (let i = 0; i < modes.length; i++) {
-        const v = modes[i]!;
-        if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("shmrpc.test.legacy.Record.modes", "enum shmrpc.test.legacy.Mode", v);
-        n += 1 + pb.sizeInt32(v);
-      }
-    }
-    const extra = m.extra;
-    if (extra !== undefined) {
-      if (typeof extra !== "object" || extra === null) throw pb.invalidValue("shmrpc.test.legacy.Record.extra", "message shmrpc.test.legacy.Record.Extra", extra);
-      n += 1 + w.fill(w.slot(), Record_Extra.$size(extra, w));
-    }
-    const offset_ = m.offset;
-    if (offset_ !== undefined) {
-      if (typeof offset_ !== "number" || (offset_ | 0) !== offset_) throw pb.invalidValue("shmrpc.test.legacy.Record.offset", "sint32", offset_);
-      n += 2 + pb.sizeSint32(offset_);
-    }
-    const entries = m.entries;
-    if (entries !== undefined && !Array.isArray(entries)) throw pb.invalidValue("shmrpc.test.legacy.Record.entries", "repeated", entries);
-    if (entries !== undefined) {
-      for (let i = 0; i < entries.length; i++) {
-        const v = entries[i]!;
-        if (typeof v !== "object" || v === null) throw pb.invalidValue("shmrpc.test.legacy.Record.entries", "message shmrpc.test.legacy.Record.Entry", v);
-        n += 2 + w.fill(w.slot(), Record_Entry.$size(v, w));
-      }
-    }
-    const choice = m.choice;
-    switch (choice?.case) {
-      case "pickNumber":
-        if (typeof (choice.value ?? 0) !== "number" || ((choice.value ?? 0) | 0) !== (choice.value ?? 0)) throw pb.invalidValue("shmrpc.test.legacy.Record.pick_number", "int32", (choice.value ?? 0));
-        n += 2 + pb.sizeInt32(choice.value ?? 0);
-        break;
-      case "pickText":
-        if (typeof (choice.value ?? "") !== "string") throw pb.invalidValue("shmrpc.test.legacy.Record.pick_text", "string", (choice.value ?? ""));
-        n += 2 + w.stringSize(choice.value ?? "");
-        break;
-      default:
-        if (choice !== undefined && choice.case !== undefined) throw pb.invalidValue("shmrpc.test.legacy.Record.choice", "oneof", choice.case);
-    }
-    const tallies = m.tallies;
-    if (tallies !== undefined && (typeof tallies !== "object" || tallies === null)) throw pb.invalidValue("shmrpc.test.legacy.Record.tallies", "map", tallies);
-    if (tallies !== undefined) {
-      const keys = w.keepKeys(Object.keys(tallies));
-      for (let i = 0; i < keys.length; i++) {
-        const key = keys[i]!;
-        const value = tallies[key] ?? 0;
-        if (typeof value !== "number" || (value | 0) !== value) throw pb.invalidValue("shmrpc.test.legacy.Record.TalliesEntry.value", "int32", value);
-        n += 2 + w.fill(w.slot(), 1 + w.stringSize(key) + 1 + pb.sizeInt32(value));
-      }
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<Record>, w: pb.Writer): void {
-    const id = m.id;
-    if (id !== undefined) {
-      w.byte(8);
-      w.int32(id);
-    } else {
-      throw pb.missingField("shmrpc.test.legacy.Record.id");
-    }
-    const name = m.name;
-    if (name !== undefined) {
-      w.byte(18);
-      w.string(name);
-    } else {
-      throw pb.missingField("shmrpc.test.legacy.Record.name");
-    }
-    const count = m.count;
-    if (count !== undefined) {
-      w.byte(24);
-      w.int32(count);
-    }
-    const ratio = m.ratio;
-    if (ratio !== undefined) {
-      w.byte(33);
-      w.double(ratio);
-    }
-    const label = m.label;
-    if (label !== undefined) {
-      w.byte(42);
-      w.string(label);
-    }
-    const blob = m.blob;
-    if (blob !== undefined) {
-      w.byte(50);
-      w.bytes(blob);
-    }
-    const mode = m.mode;
-    if (mode !== undefined) {
-      w.byte(56);
-      w.int32(mode);
-    }
-    const flag = m.flag;
-    if (flag !== undefined) {
-      w.byte(64);
-      w.bool(flag);
-    }
-    const big = m.big;
-    if (big !== undefined) {
-      w.byte(72);
-      w.int64(big);
-    }
-    const huge = m.huge;
-    if (huge !== undefined) {
-      w.byte(80);
-      w.uint64(huge);
-    }
-    const level = m.level;
-    if (level !== undefined) {
-      w.byte(93);
-      w.float(level);
-    }
-    const samples = m.samples;
-    if (samples !== undefined) {
-      for (let i = 0; i < samples.length; i++) {
-        const v = samples[i]!;
-        w.byte(96);
-        w.int32(v);
-      }
-    }
-    const deltas = m.deltas;
-    if (deltas !== undefined && deltas.length !== 0) {
-      w.byte(106);
-      w.len();
-      for (let i = 0; i < deltas.length; i++) w.sint64(deltas[i]!);
-    }
-    const modes = m.modes;
-    if (modes !== undefined) {
-      for (let i = 0; i < modes.length; i++) {
-        const v = modes[i]!;
-        w.byte(112);
-        w.int32(v);
-      }
-    }
-    const extra = m.extra;
-    if (extra !== undefined) {
-      w.byte(122);
-      w.len();
-      Record_Extra.$write(extra, w);
-    }
-    const offset_ = m.offset;
-    if (offset_ !== undefined) {
-      w.uint32(128);
-      w.sint32(offset_);
-    }
-    const entries = m.entries;
-    if (entries !== undefined) {
-      for (let i = 0; i < entries.length; i++) {
-        const v = entries[i]!;
-        w.uint32(138);
-        w.len();
-        Record_Entry.$write(v, w);
-      }
-    }
-    const choice = m.choice;
-    switch (choice?.case) {
-      case "pickNumber":
-        w.uint32(144);
-        w.int32(choice.value ?? 0);
-        break;
-      case "pickText":
-        w.uint32(154);
-        w.string(choice.value ?? "");
-        break;
-    }
-    const tallies = m.tallies;
-    if (tallies !== undefined) {
-      const keys = w.nextMapKeys();
-      for (let i = 0; i < keys.length; i++) {
-        const key = keys[i]!;
-        const value = tallies[key] ?? 0;
-        w.uint32(162);
-        w.len();
-        w.byte(10);
-        w.string(key);
-        w.byte(16);
-        w.int32(value);
-      }
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<Record>, w: pb.Writer): void {
@@ -787,70 +499,19 @@ export const Record_Extra: pb.MessageCodec<Record_Extra> = {
   },
 
   encodedSize(message: pb.MessageInit<Record_Extra>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return Record_Extra.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(Record_Extra, message);
   },
 
   encodeInto(message: pb.MessageInit<Record_Extra>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + Record_Extra.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for Record_Extra");
-      w.begin(target, offset);
-      Record_Extra.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(Record_Extra, message, target, offset);
   },
 
   encode(message: pb.MessageInit<Record_Extra>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      Record_Extra.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(Record_Extra, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): Record_Extra {
     return Record_Extra.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<Record_Extra>, w: pb.Writer): number {
-    let n = 0;
-    const x = m.x;
-    if (x !== undefined) {
-      if (typeof x !== "number" || (x | 0) !== x) throw pb.invalidValue("shmrpc.test.legacy.Record.Extra.x", "int32", x);
-      n += 1 + pb.sizeInt32(x);
-    }
-    const note = m.note;
-    if (note !== undefined) {
-      if (typeof note !== "string") throw pb.invalidValue("shmrpc.test.legacy.Record.Extra.note", "string", note);
-      n += 1 + w.stringSize(note);
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<Record_Extra>, w: pb.Writer): void {
-    const x = m.x;
-    if (x !== undefined) {
-      w.byte(8);
-      w.int32(x);
-    }
-    const note = m.note;
-    if (note !== undefined) {
-      w.byte(18);
-      w.string(note);
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<Record_Extra>, w: pb.Writer): void {
@@ -920,75 +581,19 @@ export const Record_Entry: pb.MessageCodec<Record_Entry> = {
   },
 
   encodedSize(message: pb.MessageInit<Record_Entry>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return Record_Entry.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(Record_Entry, message);
   },
 
   encodeInto(message: pb.MessageInit<Record_Entry>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + Record_Entry.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for Record_Entry");
-      w.begin(target, offset);
-      Record_Entry.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(Record_Entry, message, target, offset);
   },
 
   encode(message: pb.MessageInit<Record_Entry>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      Record_Entry.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(Record_Entry, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): Record_Entry {
     return Record_Entry.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<Record_Entry>, w: pb.Writer): number {
-    let n = 0;
-    const key_ = m.key;
-    if (key_ !== undefined) {
-      if (typeof key_ !== "string") throw pb.invalidValue("shmrpc.test.legacy.Record.Entry.key", "string", key_);
-      n += 1 + w.stringSize(key_);
-    } else {
-      throw pb.missingField("shmrpc.test.legacy.Record.Entry.key");
-    }
-    const child = m.child;
-    if (child !== undefined) {
-      if (typeof child !== "object" || child === null) throw pb.invalidValue("shmrpc.test.legacy.Record.Entry.child", "message shmrpc.test.legacy.Record", child);
-      n += 1 + w.fill(w.slot(), Record.$size(child, w));
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<Record_Entry>, w: pb.Writer): void {
-    const key_ = m.key;
-    if (key_ !== undefined) {
-      w.byte(10);
-      w.string(key_);
-    } else {
-      throw pb.missingField("shmrpc.test.legacy.Record.Entry.key");
-    }
-    const child = m.child;
-    if (child !== undefined) {
-      w.byte(18);
-      w.len();
-      Record.$write(child, w);
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<Record_Entry>, w: pb.Writer): void {
@@ -1060,68 +665,19 @@ export const Batch: pb.MessageCodec<Batch> = {
   },
 
   encodedSize(message: pb.MessageInit<Batch>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return Batch.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(Batch, message);
   },
 
   encodeInto(message: pb.MessageInit<Batch>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + Batch.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for Batch");
-      w.begin(target, offset);
-      Batch.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(Batch, message, target, offset);
   },
 
   encode(message: pb.MessageInit<Batch>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      Batch.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(Batch, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): Batch {
     return Batch.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<Batch>, w: pb.Writer): number {
-    let n = 0;
-    const records = m.records;
-    if (records !== undefined && !Array.isArray(records)) throw pb.invalidValue("shmrpc.test.legacy.Batch.records", "repeated", records);
-    if (records !== undefined) {
-      for (let i = 0; i < records.length; i++) {
-        const v = records[i]!;
-        if (typeof v !== "object" || v === null) throw pb.invalidValue("shmrpc.test.legacy.Batch.records", "message shmrpc.test.legacy.Record", v);
-        n += 1 + w.fill(w.slot(), Record.$size(v, w));
-      }
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<Batch>, w: pb.Writer): void {
-    const records = m.records;
-    if (records !== undefined) {
-      for (let i = 0; i < records.length; i++) {
-        const v = records[i]!;
-        w.byte(10);
-        w.len();
-        Record.$write(v, w);
-      }
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<Batch>, w: pb.Writer): void {

@@ -2,7 +2,7 @@
 
 import * as pb from "shmrpc/pb";
 
-pb.requireGeneratedCodeVersion(1, "protoc-gen-shmrpc 0.1.0");
+pb.requireGeneratedCodeVersion(2, "protoc-gen-shmrpc 0.1.0");
 
 /**
  * shmrpc/test/names.proto as google.protobuf.FileDescriptorProto messages (binary, base64,
@@ -79,148 +79,19 @@ export const Object$: pb.MessageCodec<Object$> = {
   },
 
   encodedSize(message: pb.MessageInit<Object$>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return Object$.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(Object$, message);
   },
 
   encodeInto(message: pb.MessageInit<Object$>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + Object$.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for Object$");
-      w.begin(target, offset);
-      Object$.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(Object$, message, target, offset);
   },
 
   encode(message: pb.MessageInit<Object$>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      Object$.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(Object$, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): Object$ {
     return Object$.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<Object$>, w: pb.Writer): number {
-    let n = 0;
-    const constructor = (Object.hasOwn(m, "constructor") ? m.constructor : undefined);
-    if (constructor !== undefined && constructor !== 0) {
-      if (typeof constructor !== "number" || (constructor | 0) !== constructor) throw pb.invalidValue("shmrpc.test.names.Object.constructor", "int32", constructor);
-      n += 1 + pb.sizeInt32(constructor);
-    }
-    const toString = (Object.hasOwn(m, "toString") ? m.toString : undefined);
-    if (toString !== undefined && toString !== "") {
-      if (typeof toString !== "string") throw pb.invalidValue("shmrpc.test.names.Object.to_string", "string", toString);
-      n += 1 + w.stringSize(toString);
-    }
-    const hasOwnProperty = (Object.hasOwn(m, "hasOwnProperty") ? m.hasOwnProperty : undefined);
-    if (hasOwnProperty !== undefined && hasOwnProperty !== false) {
-      if (typeof hasOwnProperty !== "boolean") throw pb.invalidValue("shmrpc.test.names.Object.has_own_property", "bool", hasOwnProperty);
-      n += 2;
-    }
-    const valueOf = (Object.hasOwn(m, "valueOf") ? m.valueOf : undefined);
-    if (valueOf !== undefined && valueOf !== 0n) {
-      if (typeof valueOf !== "bigint" || BigInt.asIntN(64, valueOf) !== valueOf) throw pb.invalidValue("shmrpc.test.names.Object.value_of", "int64", valueOf);
-      n += 1 + pb.sizeInt64(valueOf);
-    }
-    const isPrototypeOf = (Object.hasOwn(m, "isPrototypeOf") ? m.isPrototypeOf : undefined);
-    if (isPrototypeOf !== undefined && !Array.isArray(isPrototypeOf)) throw pb.invalidValue("shmrpc.test.names.Object.is_prototype_of", "repeated", isPrototypeOf);
-    if (isPrototypeOf !== undefined && isPrototypeOf.length !== 0) {
-      let len = 0;
-      for (let i = 0; i < isPrototypeOf.length; i++) {
-        const v = isPrototypeOf[i]!;
-        if (typeof v !== "number" || (v | 0) !== v) throw pb.invalidValue("shmrpc.test.names.Object.is_prototype_of", "int32", v);
-        len += pb.sizeInt32(v);
-      }
-      n += 1 + w.run(len);
-    }
-    const propertyIsEnumerable = (Object.hasOwn(m, "propertyIsEnumerable") ? m.propertyIsEnumerable : undefined);
-    if (propertyIsEnumerable !== undefined && (typeof propertyIsEnumerable !== "object" || propertyIsEnumerable === null)) throw pb.invalidValue("shmrpc.test.names.Object.property_is_enumerable", "map", propertyIsEnumerable);
-    if (propertyIsEnumerable !== undefined) {
-      const keys = w.keepKeys(Object.keys(propertyIsEnumerable));
-      for (let i = 0; i < keys.length; i++) {
-        const key = keys[i]!;
-        const value = propertyIsEnumerable[key] ?? "";
-        if (typeof value !== "string") throw pb.invalidValue("shmrpc.test.names.Object.PropertyIsEnumerableEntry.value", "string", value);
-        n += 1 + w.fill(w.slot(), 1 + w.stringSize(key) + 1 + w.stringSize(value));
-      }
-    }
-    const toLocaleString = (Object.hasOwn(m, "toLocaleString") ? m.toLocaleString : undefined);
-    switch (toLocaleString?.case) {
-      case "text":
-        if (typeof (toLocaleString.value ?? "") !== "string") throw pb.invalidValue("shmrpc.test.names.Object.text", "string", (toLocaleString.value ?? ""));
-        n += 1 + w.stringSize(toLocaleString.value ?? "");
-        break;
-      default:
-        if (toLocaleString !== undefined && toLocaleString.case !== undefined) throw pb.invalidValue("shmrpc.test.names.Object.to_locale_string", "oneof", toLocaleString.case);
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<Object$>, w: pb.Writer): void {
-    const constructor = (Object.hasOwn(m, "constructor") ? m.constructor : undefined);
-    if (constructor !== undefined && constructor !== 0) {
-      w.byte(8);
-      w.int32(constructor);
-    }
-    const toString = (Object.hasOwn(m, "toString") ? m.toString : undefined);
-    if (toString !== undefined && toString !== "") {
-      w.byte(18);
-      w.string(toString);
-    }
-    const hasOwnProperty = (Object.hasOwn(m, "hasOwnProperty") ? m.hasOwnProperty : undefined);
-    if (hasOwnProperty !== undefined && hasOwnProperty !== false) {
-      w.byte(24);
-      w.bool(hasOwnProperty);
-    }
-    const valueOf = (Object.hasOwn(m, "valueOf") ? m.valueOf : undefined);
-    if (valueOf !== undefined && valueOf !== 0n) {
-      w.byte(32);
-      w.int64(valueOf);
-    }
-    const isPrototypeOf = (Object.hasOwn(m, "isPrototypeOf") ? m.isPrototypeOf : undefined);
-    if (isPrototypeOf !== undefined && isPrototypeOf.length !== 0) {
-      w.byte(42);
-      w.len();
-      for (let i = 0; i < isPrototypeOf.length; i++) w.int32(isPrototypeOf[i]!);
-    }
-    const propertyIsEnumerable = (Object.hasOwn(m, "propertyIsEnumerable") ? m.propertyIsEnumerable : undefined);
-    if (propertyIsEnumerable !== undefined) {
-      const keys = w.nextMapKeys();
-      for (let i = 0; i < keys.length; i++) {
-        const key = keys[i]!;
-        const value = propertyIsEnumerable[key] ?? "";
-        w.byte(50);
-        w.len();
-        w.byte(10);
-        w.string(key);
-        w.byte(18);
-        w.string(value);
-      }
-    }
-    const toLocaleString = (Object.hasOwn(m, "toLocaleString") ? m.toLocaleString : undefined);
-    switch (toLocaleString?.case) {
-      case "text":
-        w.byte(58);
-        w.string(toLocaleString.value ?? "");
-        break;
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<Object$>, w: pb.Writer): void {
@@ -379,71 +250,19 @@ export const Uint8Array$: pb.MessageCodec<Uint8Array$> = {
   },
 
   encodedSize(message: pb.MessageInit<Uint8Array$>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return Uint8Array$.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(Uint8Array$, message);
   },
 
   encodeInto(message: pb.MessageInit<Uint8Array$>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + Uint8Array$.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for Uint8Array$");
-      w.begin(target, offset);
-      Uint8Array$.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(Uint8Array$, message, target, offset);
   },
 
   encode(message: pb.MessageInit<Uint8Array$>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      Uint8Array$.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(Uint8Array$, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): Uint8Array$ {
     return Uint8Array$.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<Uint8Array$>, w: pb.Writer): number {
-    let n = 0;
-    const data = m.data;
-    if (data !== undefined && data.length !== 0) {
-      if (!(data instanceof Uint8Array)) throw pb.invalidValue("shmrpc.test.names.Uint8Array.data", "bytes", data);
-      n += 1 + pb.sizeBytes(data);
-    }
-    const object_ = m.object;
-    if (object_ !== undefined) {
-      if (typeof object_ !== "object" || object_ === null) throw pb.invalidValue("shmrpc.test.names.Uint8Array.object", "message shmrpc.test.names.Object", object_);
-      n += 1 + w.fill(w.slot(), Object$.$size(object_, w));
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<Uint8Array$>, w: pb.Writer): void {
-    const data = m.data;
-    if (data !== undefined && data.length !== 0) {
-      w.byte(10);
-      w.bytes(data);
-    }
-    const object_ = m.object;
-    if (object_ !== undefined) {
-      w.byte(18);
-      w.len();
-      Object$.$write(object_, w);
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<Uint8Array$>, w: pb.Writer): void {
@@ -512,68 +331,19 @@ export const Array$: pb.MessageCodec<Array$> = {
   },
 
   encodedSize(message: pb.MessageInit<Array$>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return Array$.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(Array$, message);
   },
 
   encodeInto(message: pb.MessageInit<Array$>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + Array$.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for Array$");
-      w.begin(target, offset);
-      Array$.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(Array$, message, target, offset);
   },
 
   encode(message: pb.MessageInit<Array$>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      Array$.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(Array$, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): Array$ {
     return Array$.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<Array$>, w: pb.Writer): number {
-    let n = 0;
-    const items = m.items;
-    if (items !== undefined && !Array.isArray(items)) throw pb.invalidValue("shmrpc.test.names.Array.items", "repeated", items);
-    if (items !== undefined) {
-      for (let i = 0; i < items.length; i++) {
-        const v = items[i]!;
-        if (typeof v !== "object" || v === null) throw pb.invalidValue("shmrpc.test.names.Array.items", "message shmrpc.test.names.Uint8Array", v);
-        n += 1 + w.fill(w.slot(), Uint8Array$.$size(v, w));
-      }
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<Array$>, w: pb.Writer): void {
-    const items = m.items;
-    if (items !== undefined) {
-      for (let i = 0; i < items.length; i++) {
-        const v = items[i]!;
-        w.byte(10);
-        w.len();
-        Uint8Array$.$write(v, w);
-      }
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<Array$>, w: pb.Writer): void {
@@ -641,79 +411,19 @@ export const Map$: pb.MessageCodec<Map$> = {
   },
 
   encodedSize(message: pb.MessageInit<Map$>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return Map$.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(Map$, message);
   },
 
   encodeInto(message: pb.MessageInit<Map$>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + Map$.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for Map$");
-      w.begin(target, offset);
-      Map$.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(Map$, message, target, offset);
   },
 
   encode(message: pb.MessageInit<Map$>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      Map$.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(Map$, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): Map$ {
     return Map$.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<Map$>, w: pb.Writer): number {
-    let n = 0;
-    const entries = m.entries;
-    if (entries !== undefined && (typeof entries !== "object" || entries === null)) throw pb.invalidValue("shmrpc.test.names.Map.entries", "map", entries);
-    if (entries !== undefined) {
-      const keys = w.keepKeys(Object.keys(entries));
-      for (let i = 0; i < keys.length; i++) {
-        const key = keys[i]!;
-        const value = entries[key] ?? {};
-        const k = Number(key);
-        if (typeof k !== "number" || (k | 0) !== k) throw pb.invalidValue("shmrpc.test.names.Map.EntriesEntry.key", "int32", k);
-        if (typeof value !== "object" || value === null) throw pb.invalidValue("shmrpc.test.names.Map.EntriesEntry.value", "message shmrpc.test.names.Array", value);
-        n += 1 + w.fill(w.slot(), 1 + pb.sizeInt32(k) + 1 + w.fill(w.slot(), Array$.$size(value, w)));
-      }
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<Map$>, w: pb.Writer): void {
-    const entries = m.entries;
-    if (entries !== undefined) {
-      const keys = w.nextMapKeys();
-      for (let i = 0; i < keys.length; i++) {
-        const key = keys[i]!;
-        const value = entries[key] ?? {};
-        const k = Number(key);
-        w.byte(10);
-        w.len();
-        w.byte(8);
-        w.int32(k);
-        w.byte(18);
-        w.len();
-        Array$.$write(value, w);
-      }
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<Map$>, w: pb.Writer): void {
@@ -797,71 +507,19 @@ export const Promise$: pb.MessageCodec<Promise$> = {
   },
 
   encodedSize(message: pb.MessageInit<Promise$>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return Promise$.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(Promise$, message);
   },
 
   encodeInto(message: pb.MessageInit<Promise$>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + Promise$.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for Promise$");
-      w.begin(target, offset);
-      Promise$.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(Promise$, message, target, offset);
   },
 
   encode(message: pb.MessageInit<Promise$>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      Promise$.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(Promise$, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): Promise$ {
     return Promise$.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<Promise$>, w: pb.Writer): number {
-    let n = 0;
-    const map = m.map;
-    if (map !== undefined) {
-      if (typeof map !== "object" || map === null) throw pb.invalidValue("shmrpc.test.names.Promise.map", "message shmrpc.test.names.Map", map);
-      n += 1 + w.fill(w.slot(), Map$.$size(map, w));
-    }
-    const number_ = m.number;
-    if (number_ !== undefined && number_ !== 0) {
-      if (typeof number_ !== "number" || (number_ | 0) !== number_) throw pb.invalidValue("shmrpc.test.names.Promise.number", "enum shmrpc.test.names.Number", number_);
-      n += 1 + pb.sizeInt32(number_);
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<Promise$>, w: pb.Writer): void {
-    const map = m.map;
-    if (map !== undefined) {
-      w.byte(10);
-      w.len();
-      Map$.$write(map, w);
-    }
-    const number_ = m.number;
-    if (number_ !== undefined && number_ !== 0) {
-      w.byte(16);
-      w.int32(number_);
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<Promise$>, w: pb.Writer): void {

@@ -2,7 +2,7 @@
 
 import * as pb from "shmrpc/pb";
 
-pb.requireGeneratedCodeVersion(1, "protoc-gen-shmrpc 0.1.0");
+pb.requireGeneratedCodeVersion(2, "protoc-gen-shmrpc 0.1.0");
 
 /**
  * shmrpc/test/recursion.proto as google.protobuf.FileDescriptorProto messages (binary, base64,
@@ -53,115 +53,19 @@ export const Node: pb.MessageCodec<Node> = {
   },
 
   encodedSize(message: pb.MessageInit<Node>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return Node.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(Node, message);
   },
 
   encodeInto(message: pb.MessageInit<Node>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + Node.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for Node");
-      w.begin(target, offset);
-      Node.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(Node, message, target, offset);
   },
 
   encode(message: pb.MessageInit<Node>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      Node.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(Node, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): Node {
     return Node.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<Node>, w: pb.Writer): number {
-    let n = 0;
-    const value_ = m.value;
-    if (value_ !== undefined && value_ !== 0) {
-      if (typeof value_ !== "number" || (value_ | 0) !== value_) throw pb.invalidValue("shmrpc.test.recursion.Node.value", "int32", value_);
-      n += 1 + pb.sizeInt32(value_);
-    }
-    const child = m.child;
-    if (child !== undefined) {
-      if (typeof child !== "object" || child === null) throw pb.invalidValue("shmrpc.test.recursion.Node.child", "message shmrpc.test.recursion.Node", child);
-      n += 1 + w.fill(w.slot(), Node.$size(child, w));
-    }
-    const children = m.children;
-    if (children !== undefined && !Array.isArray(children)) throw pb.invalidValue("shmrpc.test.recursion.Node.children", "repeated", children);
-    if (children !== undefined) {
-      for (let i = 0; i < children.length; i++) {
-        const v = children[i]!;
-        if (typeof v !== "object" || v === null) throw pb.invalidValue("shmrpc.test.recursion.Node.children", "message shmrpc.test.recursion.Node", v);
-        n += 1 + w.fill(w.slot(), Node.$size(v, w));
-      }
-    }
-    const named = m.named;
-    if (named !== undefined && (typeof named !== "object" || named === null)) throw pb.invalidValue("shmrpc.test.recursion.Node.named", "map", named);
-    if (named !== undefined) {
-      const keys = w.keepKeys(Object.keys(named));
-      for (let i = 0; i < keys.length; i++) {
-        const key = keys[i]!;
-        const value = named[key] ?? {};
-        if (typeof value !== "object" || value === null) throw pb.invalidValue("shmrpc.test.recursion.Node.NamedEntry.value", "message shmrpc.test.recursion.Node", value);
-        n += 1 + w.fill(w.slot(), 1 + w.stringSize(key) + 1 + w.fill(w.slot(), Node.$size(value, w)));
-      }
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<Node>, w: pb.Writer): void {
-    const value_ = m.value;
-    if (value_ !== undefined && value_ !== 0) {
-      w.byte(8);
-      w.int32(value_);
-    }
-    const child = m.child;
-    if (child !== undefined) {
-      w.byte(18);
-      w.len();
-      Node.$write(child, w);
-    }
-    const children = m.children;
-    if (children !== undefined) {
-      for (let i = 0; i < children.length; i++) {
-        const v = children[i]!;
-        w.byte(26);
-        w.len();
-        Node.$write(v, w);
-      }
-    }
-    const named = m.named;
-    if (named !== undefined) {
-      const keys = w.nextMapKeys();
-      for (let i = 0; i < keys.length; i++) {
-        const key = keys[i]!;
-        const value = named[key] ?? {};
-        w.byte(34);
-        w.len();
-        w.byte(10);
-        w.string(key);
-        w.byte(18);
-        w.len();
-        Node.$write(value, w);
-      }
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<Node>, w: pb.Writer): void {
@@ -285,71 +189,19 @@ export const Ping: pb.MessageCodec<Ping> = {
   },
 
   encodedSize(message: pb.MessageInit<Ping>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return Ping.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(Ping, message);
   },
 
   encodeInto(message: pb.MessageInit<Ping>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + Ping.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for Ping");
-      w.begin(target, offset);
-      Ping.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(Ping, message, target, offset);
   },
 
   encode(message: pb.MessageInit<Ping>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      Ping.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(Ping, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): Ping {
     return Ping.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<Ping>, w: pb.Writer): number {
-    let n = 0;
-    const pong = m.pong;
-    if (pong !== undefined) {
-      if (typeof pong !== "object" || pong === null) throw pb.invalidValue("shmrpc.test.recursion.Ping.pong", "message shmrpc.test.recursion.Pong", pong);
-      n += 1 + w.fill(w.slot(), Pong.$size(pong, w));
-    }
-    const note = m.note;
-    if (note !== undefined && note !== "") {
-      if (typeof note !== "string") throw pb.invalidValue("shmrpc.test.recursion.Ping.note", "string", note);
-      n += 1 + w.stringSize(note);
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<Ping>, w: pb.Writer): void {
-    const pong = m.pong;
-    if (pong !== undefined) {
-      w.byte(10);
-      w.len();
-      Pong.$write(pong, w);
-    }
-    const note = m.note;
-    if (note !== undefined && note !== "") {
-      w.byte(18);
-      w.string(note);
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<Ping>, w: pb.Writer): void {
@@ -432,87 +284,19 @@ export const Pong: pb.MessageCodec<Pong> = {
   },
 
   encodedSize(message: pb.MessageInit<Pong>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return Pong.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(Pong, message);
   },
 
   encodeInto(message: pb.MessageInit<Pong>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + Pong.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for Pong");
-      w.begin(target, offset);
-      Pong.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(Pong, message, target, offset);
   },
 
   encode(message: pb.MessageInit<Pong>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      Pong.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(Pong, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): Pong {
     return Pong.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<Pong>, w: pb.Writer): number {
-    let n = 0;
-    const ping = m.ping;
-    if (ping !== undefined) {
-      if (typeof ping !== "object" || ping === null) throw pb.invalidValue("shmrpc.test.recursion.Pong.ping", "message shmrpc.test.recursion.Ping", ping);
-      n += 1 + w.fill(w.slot(), Ping.$size(ping, w));
-    }
-    const next = m.next;
-    switch (next?.case) {
-      case "node":
-        if (typeof (next.value ?? {}) !== "object" || (next.value ?? {}) === null) throw pb.invalidValue("shmrpc.test.recursion.Pong.node", "message shmrpc.test.recursion.Node", (next.value ?? {}));
-        n += 1 + w.fill(w.slot(), Node.$size(next.value ?? {}, w));
-        break;
-      case "again":
-        if (typeof (next.value ?? {}) !== "object" || (next.value ?? {}) === null) throw pb.invalidValue("shmrpc.test.recursion.Pong.again", "message shmrpc.test.recursion.Pong", (next.value ?? {}));
-        n += 1 + w.fill(w.slot(), Pong.$size(next.value ?? {}, w));
-        break;
-      default:
-        if (next !== undefined && next.case !== undefined) throw pb.invalidValue("shmrpc.test.recursion.Pong.next", "oneof", next.case);
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<Pong>, w: pb.Writer): void {
-    const ping = m.ping;
-    if (ping !== undefined) {
-      w.byte(10);
-      w.len();
-      Ping.$write(ping, w);
-    }
-    const next = m.next;
-    switch (next?.case) {
-      case "node":
-        w.byte(18);
-        w.len();
-        Node.$write(next.value ?? {}, w);
-        break;
-      case "again":
-        w.byte(26);
-        w.len();
-        Pong.$write(next.value ?? {}, w);
-        break;
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<Pong>, w: pb.Writer): void {
@@ -607,72 +391,19 @@ export const Holder: pb.MessageCodec<Holder> = {
   },
 
   encodedSize(message: pb.MessageInit<Holder>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return Holder.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(Holder, message);
   },
 
   encodeInto(message: pb.MessageInit<Holder>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + Holder.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for Holder");
-      w.begin(target, offset);
-      Holder.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(Holder, message, target, offset);
   },
 
   encode(message: pb.MessageInit<Holder>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      Holder.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(Holder, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): Holder {
     return Holder.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<Holder>, w: pb.Writer): number {
-    let n = 0;
-    const node = m.node;
-    if (node !== undefined) {
-      if (typeof node !== "object" || node === null) throw pb.invalidValue("shmrpc.test.recursion.Holder.node", "message shmrpc.test.recursion.Node", node);
-      n += 1 + w.fill(w.slot(), Node.$size(node, w));
-    }
-    const ping = m.ping;
-    if (ping !== undefined) {
-      if (typeof ping !== "object" || ping === null) throw pb.invalidValue("shmrpc.test.recursion.Holder.ping", "message shmrpc.test.recursion.Ping", ping);
-      n += 1 + w.fill(w.slot(), Ping.$size(ping, w));
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<Holder>, w: pb.Writer): void {
-    const node = m.node;
-    if (node !== undefined) {
-      w.byte(10);
-      w.len();
-      Node.$write(node, w);
-    }
-    const ping = m.ping;
-    if (ping !== undefined) {
-      w.byte(18);
-      w.len();
-      Ping.$write(ping, w);
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<Holder>, w: pb.Writer): void {

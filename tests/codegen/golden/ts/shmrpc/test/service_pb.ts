@@ -4,7 +4,7 @@ import * as pb from "shmrpc/pb";
 import { Money } from "./common_pb.js";
 import { Everything } from "./everything_pb.js";
 
-pb.requireGeneratedCodeVersion(1, "protoc-gen-shmrpc 0.1.0");
+pb.requireGeneratedCodeVersion(2, "protoc-gen-shmrpc 0.1.0");
 
 /**
  * shmrpc/test/service.proto as google.protobuf.FileDescriptorProto messages (binary, base64,
@@ -56,71 +56,19 @@ export const EchoRequest: pb.MessageCodec<EchoRequest> = {
   },
 
   encodedSize(message: pb.MessageInit<EchoRequest>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return EchoRequest.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(EchoRequest, message);
   },
 
   encodeInto(message: pb.MessageInit<EchoRequest>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + EchoRequest.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for EchoRequest");
-      w.begin(target, offset);
-      EchoRequest.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(EchoRequest, message, target, offset);
   },
 
   encode(message: pb.MessageInit<EchoRequest>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      EchoRequest.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(EchoRequest, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): EchoRequest {
     return EchoRequest.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<EchoRequest>, w: pb.Writer): number {
-    let n = 0;
-    const payload = m.payload;
-    if (payload !== undefined) {
-      if (typeof payload !== "object" || payload === null) throw pb.invalidValue("shmrpc.test.api.EchoRequest.payload", "message shmrpc.test.Everything", payload);
-      n += 1 + w.fill(w.slot(), Everything.$size(payload, w));
-    }
-    const repeat = m.repeat;
-    if (repeat !== undefined && repeat !== 0) {
-      if (typeof repeat !== "number" || (repeat >>> 0) !== repeat) throw pb.invalidValue("shmrpc.test.api.EchoRequest.repeat", "uint32", repeat);
-      n += 1 + pb.sizeUint32(repeat);
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<EchoRequest>, w: pb.Writer): void {
-    const payload = m.payload;
-    if (payload !== undefined) {
-      w.byte(10);
-      w.len();
-      Everything.$write(payload, w);
-    }
-    const repeat = m.repeat;
-    if (repeat !== undefined && repeat !== 0) {
-      w.byte(16);
-      w.uint32(repeat);
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<EchoRequest>, w: pb.Writer): void {
@@ -189,55 +137,19 @@ export const PriceQuery: pb.MessageCodec<PriceQuery> = {
   },
 
   encodedSize(message: pb.MessageInit<PriceQuery>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return PriceQuery.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(PriceQuery, message);
   },
 
   encodeInto(message: pb.MessageInit<PriceQuery>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + PriceQuery.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for PriceQuery");
-      w.begin(target, offset);
-      PriceQuery.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(PriceQuery, message, target, offset);
   },
 
   encode(message: pb.MessageInit<PriceQuery>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      PriceQuery.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(PriceQuery, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): PriceQuery {
     return PriceQuery.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<PriceQuery>, w: pb.Writer): number {
-    let n = 0;
-    const skus = m.skus;
-    if (skus !== undefined && !Array.isArray(skus)) throw pb.invalidValue("shmrpc.test.api.PriceQuery.skus", "repeated", skus);
-    if (skus !== undefined) n += w.stringFieldsSize(10, skus, "shmrpc.test.api.PriceQuery.skus");
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<PriceQuery>, w: pb.Writer): void {
-    const skus = m.skus;
-    if (skus !== undefined) w.stringFieldsAsMeasured(10, skus);
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<PriceQuery>, w: pb.Writer): void {

@@ -3,7 +3,7 @@
 import * as pb from "shmrpc/pb";
 import { FileDescriptorProto, GeneratedCodeInfo } from "../descriptor_pb.js";
 
-pb.requireGeneratedCodeVersion(1, "protoc-gen-shmrpc 0.1.0");
+pb.requireGeneratedCodeVersion(2, "protoc-gen-shmrpc 0.1.0");
 
 /**
  * google/protobuf/compiler/plugin.proto as google.protobuf.FileDescriptorProto messages (binary, base64,
@@ -57,90 +57,19 @@ export const Version: pb.MessageCodec<Version> = {
   },
 
   encodedSize(message: pb.MessageInit<Version>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return Version.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(Version, message);
   },
 
   encodeInto(message: pb.MessageInit<Version>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + Version.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for Version");
-      w.begin(target, offset);
-      Version.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(Version, message, target, offset);
   },
 
   encode(message: pb.MessageInit<Version>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      Version.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(Version, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): Version {
     return Version.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<Version>, w: pb.Writer): number {
-    let n = 0;
-    const major = m.major;
-    if (major !== undefined) {
-      if (typeof major !== "number" || (major | 0) !== major) throw pb.invalidValue("google.protobuf.compiler.Version.major", "int32", major);
-      n += 1 + pb.sizeInt32(major);
-    }
-    const minor = m.minor;
-    if (minor !== undefined) {
-      if (typeof minor !== "number" || (minor | 0) !== minor) throw pb.invalidValue("google.protobuf.compiler.Version.minor", "int32", minor);
-      n += 1 + pb.sizeInt32(minor);
-    }
-    const patch = m.patch;
-    if (patch !== undefined) {
-      if (typeof patch !== "number" || (patch | 0) !== patch) throw pb.invalidValue("google.protobuf.compiler.Version.patch", "int32", patch);
-      n += 1 + pb.sizeInt32(patch);
-    }
-    const suffix = m.suffix;
-    if (suffix !== undefined) {
-      if (typeof suffix !== "string") throw pb.invalidValue("google.protobuf.compiler.Version.suffix", "string", suffix);
-      n += 1 + w.stringSize(suffix);
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<Version>, w: pb.Writer): void {
-    const major = m.major;
-    if (major !== undefined) {
-      w.byte(8);
-      w.int32(major);
-    }
-    const minor = m.minor;
-    if (minor !== undefined) {
-      w.byte(16);
-      w.int32(minor);
-    }
-    const patch = m.patch;
-    if (patch !== undefined) {
-      w.byte(24);
-      w.int32(patch);
-    }
-    const suffix = m.suffix;
-    if (suffix !== undefined) {
-      w.byte(34);
-      w.string(suffix);
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<Version>, w: pb.Writer): void {
@@ -268,94 +197,19 @@ export const CodeGeneratorRequest: pb.MessageCodec<CodeGeneratorRequest> = {
   },
 
   encodedSize(message: pb.MessageInit<CodeGeneratorRequest>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return CodeGeneratorRequest.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(CodeGeneratorRequest, message);
   },
 
   encodeInto(message: pb.MessageInit<CodeGeneratorRequest>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + CodeGeneratorRequest.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for CodeGeneratorRequest");
-      w.begin(target, offset);
-      CodeGeneratorRequest.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(CodeGeneratorRequest, message, target, offset);
   },
 
   encode(message: pb.MessageInit<CodeGeneratorRequest>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      CodeGeneratorRequest.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(CodeGeneratorRequest, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): CodeGeneratorRequest {
     return CodeGeneratorRequest.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<CodeGeneratorRequest>, w: pb.Writer): number {
-    let n = 0;
-    const fileToGenerate = m.fileToGenerate;
-    if (fileToGenerate !== undefined && !Array.isArray(fileToGenerate)) throw pb.invalidValue("google.protobuf.compiler.CodeGeneratorRequest.file_to_generate", "repeated", fileToGenerate);
-    if (fileToGenerate !== undefined) n += w.stringFieldsSize(10, fileToGenerate, "google.protobuf.compiler.CodeGeneratorRequest.file_to_generate");
-    const parameter = m.parameter;
-    if (parameter !== undefined) {
-      if (typeof parameter !== "string") throw pb.invalidValue("google.protobuf.compiler.CodeGeneratorRequest.parameter", "string", parameter);
-      n += 1 + w.stringSize(parameter);
-    }
-    const compilerVersion = m.compilerVersion;
-    if (compilerVersion !== undefined) {
-      if (typeof compilerVersion !== "object" || compilerVersion === null) throw pb.invalidValue("google.protobuf.compiler.CodeGeneratorRequest.compiler_version", "message google.protobuf.compiler.Version", compilerVersion);
-      n += 1 + w.fill(w.slot(), Version.$size(compilerVersion, w));
-    }
-    const protoFile = m.protoFile;
-    if (protoFile !== undefined && !Array.isArray(protoFile)) throw pb.invalidValue("google.protobuf.compiler.CodeGeneratorRequest.proto_file", "repeated", protoFile);
-    if (protoFile !== undefined) {
-      for (let i = 0; i < protoFile.length; i++) {
-        const v = protoFile[i]!;
-        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.compiler.CodeGeneratorRequest.proto_file", "message google.protobuf.FileDescriptorProto", v);
-        n += 1 + w.fill(w.slot(), FileDescriptorProto.$size(v, w));
-      }
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<CodeGeneratorRequest>, w: pb.Writer): void {
-    const fileToGenerate = m.fileToGenerate;
-    if (fileToGenerate !== undefined) w.stringFieldsAsMeasured(10, fileToGenerate);
-    const parameter = m.parameter;
-    if (parameter !== undefined) {
-      w.byte(18);
-      w.string(parameter);
-    }
-    const compilerVersion = m.compilerVersion;
-    if (compilerVersion !== undefined) {
-      w.byte(26);
-      w.len();
-      Version.$write(compilerVersion, w);
-    }
-    const protoFile = m.protoFile;
-    if (protoFile !== undefined) {
-      for (let i = 0; i < protoFile.length; i++) {
-        const v = protoFile[i]!;
-        w.byte(122);
-        w.len();
-        FileDescriptorProto.$write(v, w);
-      }
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<CodeGeneratorRequest>, w: pb.Writer): void {
@@ -472,88 +326,19 @@ export const CodeGeneratorResponse: pb.MessageCodec<CodeGeneratorResponse> = {
   },
 
   encodedSize(message: pb.MessageInit<CodeGeneratorResponse>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return CodeGeneratorResponse.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(CodeGeneratorResponse, message);
   },
 
   encodeInto(message: pb.MessageInit<CodeGeneratorResponse>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + CodeGeneratorResponse.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for CodeGeneratorResponse");
-      w.begin(target, offset);
-      CodeGeneratorResponse.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(CodeGeneratorResponse, message, target, offset);
   },
 
   encode(message: pb.MessageInit<CodeGeneratorResponse>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      CodeGeneratorResponse.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(CodeGeneratorResponse, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): CodeGeneratorResponse {
     return CodeGeneratorResponse.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<CodeGeneratorResponse>, w: pb.Writer): number {
-    let n = 0;
-    const error = m.error;
-    if (error !== undefined) {
-      if (typeof error !== "string") throw pb.invalidValue("google.protobuf.compiler.CodeGeneratorResponse.error", "string", error);
-      n += 1 + w.stringSize(error);
-    }
-    const supportedFeatures = m.supportedFeatures;
-    if (supportedFeatures !== undefined) {
-      if (typeof supportedFeatures !== "bigint" || BigInt.asUintN(64, supportedFeatures) !== supportedFeatures) throw pb.invalidValue("google.protobuf.compiler.CodeGeneratorResponse.supported_features", "uint64", supportedFeatures);
-      n += 1 + pb.sizeUint64(supportedFeatures);
-    }
-    const file = m.file;
-    if (file !== undefined && !Array.isArray(file)) throw pb.invalidValue("google.protobuf.compiler.CodeGeneratorResponse.file", "repeated", file);
-    if (file !== undefined) {
-      for (let i = 0; i < file.length; i++) {
-        const v = file[i]!;
-        if (typeof v !== "object" || v === null) throw pb.invalidValue("google.protobuf.compiler.CodeGeneratorResponse.file", "message google.protobuf.compiler.CodeGeneratorResponse.File", v);
-        n += 1 + w.fill(w.slot(), CodeGeneratorResponse_File.$size(v, w));
-      }
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<CodeGeneratorResponse>, w: pb.Writer): void {
-    const error = m.error;
-    if (error !== undefined) {
-      w.byte(10);
-      w.string(error);
-    }
-    const supportedFeatures = m.supportedFeatures;
-    if (supportedFeatures !== undefined) {
-      w.byte(16);
-      w.uint64(supportedFeatures);
-    }
-    const file = m.file;
-    if (file !== undefined) {
-      for (let i = 0; i < file.length; i++) {
-        const v = file[i]!;
-        w.byte(122);
-        w.len();
-        CodeGeneratorResponse_File.$write(v, w);
-      }
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<CodeGeneratorResponse>, w: pb.Writer): void {
@@ -717,91 +502,19 @@ export const CodeGeneratorResponse_File: pb.MessageCodec<CodeGeneratorResponse_F
   },
 
   encodedSize(message: pb.MessageInit<CodeGeneratorResponse_File>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return CodeGeneratorResponse_File.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(CodeGeneratorResponse_File, message);
   },
 
   encodeInto(message: pb.MessageInit<CodeGeneratorResponse_File>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + CodeGeneratorResponse_File.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for CodeGeneratorResponse_File");
-      w.begin(target, offset);
-      CodeGeneratorResponse_File.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(CodeGeneratorResponse_File, message, target, offset);
   },
 
   encode(message: pb.MessageInit<CodeGeneratorResponse_File>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      CodeGeneratorResponse_File.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(CodeGeneratorResponse_File, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): CodeGeneratorResponse_File {
     return CodeGeneratorResponse_File.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<CodeGeneratorResponse_File>, w: pb.Writer): number {
-    let n = 0;
-    const name = m.name;
-    if (name !== undefined) {
-      if (typeof name !== "string") throw pb.invalidValue("google.protobuf.compiler.CodeGeneratorResponse.File.name", "string", name);
-      n += 1 + w.stringSize(name);
-    }
-    const insertionPoint = m.insertionPoint;
-    if (insertionPoint !== undefined) {
-      if (typeof insertionPoint !== "string") throw pb.invalidValue("google.protobuf.compiler.CodeGeneratorResponse.File.insertion_point", "string", insertionPoint);
-      n += 1 + w.stringSize(insertionPoint);
-    }
-    const content = m.content;
-    if (content !== undefined) {
-      if (typeof content !== "string") throw pb.invalidValue("google.protobuf.compiler.CodeGeneratorResponse.File.content", "string", content);
-      n += 1 + w.stringSize(content);
-    }
-    const generatedCodeInfo = m.generatedCodeInfo;
-    if (generatedCodeInfo !== undefined) {
-      if (typeof generatedCodeInfo !== "object" || generatedCodeInfo === null) throw pb.invalidValue("google.protobuf.compiler.CodeGeneratorResponse.File.generated_code_info", "message google.protobuf.GeneratedCodeInfo", generatedCodeInfo);
-      n += 2 + w.fill(w.slot(), GeneratedCodeInfo.$size(generatedCodeInfo, w));
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<CodeGeneratorResponse_File>, w: pb.Writer): void {
-    const name = m.name;
-    if (name !== undefined) {
-      w.byte(10);
-      w.string(name);
-    }
-    const insertionPoint = m.insertionPoint;
-    if (insertionPoint !== undefined) {
-      w.byte(18);
-      w.string(insertionPoint);
-    }
-    const content = m.content;
-    if (content !== undefined) {
-      w.byte(122);
-      w.string(content);
-    }
-    const generatedCodeInfo = m.generatedCodeInfo;
-    if (generatedCodeInfo !== undefined) {
-      w.uint32(130);
-      w.len();
-      GeneratedCodeInfo.$write(generatedCodeInfo, w);
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<CodeGeneratorResponse_File>, w: pb.Writer): void {
