@@ -778,100 +778,19 @@ export const SumItem: pb.MessageCodec<SumItem> = {
   },
 
   encodedSize(message: pb.MessageInit<SumItem>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return SumItem.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(SumItem, message);
   },
 
   encodeInto(message: pb.MessageInit<SumItem>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + SumItem.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for SumItem");
-      w.begin(target, offset);
-      SumItem.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(SumItem, message, target, offset);
   },
 
   encode(message: pb.MessageInit<SumItem>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      SumItem.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(SumItem, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): SumItem {
     return SumItem.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<SumItem>, w: pb.Writer): number {
-    let n = 0;
-    const value_ = m.value;
-    if (value_ !== undefined && value_ !== 0n) {
-      if (typeof value_ !== "bigint" || BigInt.asIntN(64, value_) !== value_) throw pb.invalidValue("rpctest.SumItem.value", "int64", value_);
-      n += 1 + pb.sizeInt64(value_);
-    }
-    const delayMs = m.delayMs;
-    if (delayMs !== undefined && delayMs !== 0) {
-      if (typeof delayMs !== "number" || (delayMs >>> 0) !== delayMs) throw pb.invalidValue("rpctest.SumItem.delay_ms", "uint32", delayMs);
-      n += 1 + pb.sizeUint32(delayMs);
-    }
-    const status = m.status;
-    if (status !== undefined && status !== 0) {
-      if (typeof status !== "number" || (status | 0) !== status) throw pb.invalidValue("rpctest.SumItem.status", "int32", status);
-      n += 1 + pb.sizeInt32(status);
-    }
-    const errorMessage = m.errorMessage;
-    if (errorMessage !== undefined && errorMessage !== "") {
-      if (typeof errorMessage !== "string") throw pb.invalidValue("rpctest.SumItem.error_message", "string", errorMessage);
-      n += 1 + w.stringSize(errorMessage);
-    }
-    const last = m.last;
-    if (last !== undefined && last !== false) {
-      if (typeof last !== "boolean") throw pb.invalidValue("rpctest.SumItem.last", "bool", last);
-      n += 2;
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<SumItem>, w: pb.Writer): void {
-    const value_ = m.value;
-    if (value_ !== undefined && value_ !== 0n) {
-      w.byte(8);
-      w.int64(value_);
-    }
-    const delayMs = m.delayMs;
-    if (delayMs !== undefined && delayMs !== 0) {
-      w.byte(16);
-      w.uint32(delayMs);
-    }
-    const status = m.status;
-    if (status !== undefined && status !== 0) {
-      w.byte(24);
-      w.int32(status);
-    }
-    const errorMessage = m.errorMessage;
-    if (errorMessage !== undefined && errorMessage !== "") {
-      w.byte(34);
-      w.string(errorMessage);
-    }
-    const last = m.last;
-    if (last !== undefined && last !== false) {
-      w.byte(40);
-      w.bool(last);
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<SumItem>, w: pb.Writer): void {
@@ -986,80 +905,19 @@ export const SumReply: pb.MessageCodec<SumReply> = {
   },
 
   encodedSize(message: pb.MessageInit<SumReply>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return SumReply.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(SumReply, message);
   },
 
   encodeInto(message: pb.MessageInit<SumReply>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + SumReply.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for SumReply");
-      w.begin(target, offset);
-      SumReply.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(SumReply, message, target, offset);
   },
 
   encode(message: pb.MessageInit<SumReply>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      SumReply.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(SumReply, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): SumReply {
     return SumReply.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<SumReply>, w: pb.Writer): number {
-    let n = 0;
-    const total = m.total;
-    if (total !== undefined && total !== 0n) {
-      if (typeof total !== "bigint" || BigInt.asIntN(64, total) !== total) throw pb.invalidValue("rpctest.SumReply.total", "int64", total);
-      n += 1 + pb.sizeInt64(total);
-    }
-    const count = m.count;
-    if (count !== undefined && count !== 0) {
-      if (typeof count !== "number" || (count >>> 0) !== count) throw pb.invalidValue("rpctest.SumReply.count", "uint32", count);
-      n += 1 + pb.sizeUint32(count);
-    }
-    const timeLeftMs = m.timeLeftMs;
-    if (timeLeftMs !== undefined && timeLeftMs !== 0n) {
-      if (typeof timeLeftMs !== "bigint" || BigInt.asIntN(64, timeLeftMs) !== timeLeftMs) throw pb.invalidValue("rpctest.SumReply.time_left_ms", "int64", timeLeftMs);
-      n += 1 + pb.sizeInt64(timeLeftMs);
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<SumReply>, w: pb.Writer): void {
-    const total = m.total;
-    if (total !== undefined && total !== 0n) {
-      w.byte(8);
-      w.int64(total);
-    }
-    const count = m.count;
-    if (count !== undefined && count !== 0) {
-      w.byte(16);
-      w.uint32(count);
-    }
-    const timeLeftMs = m.timeLeftMs;
-    if (timeLeftMs !== undefined && timeLeftMs !== 0n) {
-      w.byte(24);
-      w.int64(timeLeftMs);
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<SumReply>, w: pb.Writer): void {

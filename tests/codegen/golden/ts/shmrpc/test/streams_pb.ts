@@ -3,7 +3,7 @@
 import * as pb from "shmrpc/pb";
 import { Money } from "./common_pb.js";
 
-pb.requireGeneratedCodeVersion(1, "protoc-gen-shmrpc 0.1.0");
+pb.requireGeneratedCodeVersion(2, "protoc-gen-shmrpc 0.1.0");
 
 /**
  * shmrpc/test/streams.proto as google.protobuf.FileDescriptorProto messages (binary, base64,
@@ -44,70 +44,19 @@ export const Order: pb.MessageCodec<Order> = {
   },
 
   encodedSize(message: pb.MessageInit<Order>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return Order.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(Order, message);
   },
 
   encodeInto(message: pb.MessageInit<Order>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + Order.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for Order");
-      w.begin(target, offset);
-      Order.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(Order, message, target, offset);
   },
 
   encode(message: pb.MessageInit<Order>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      Order.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(Order, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): Order {
     return Order.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<Order>, w: pb.Writer): number {
-    let n = 0;
-    const sku = m.sku;
-    if (sku !== undefined && sku !== "") {
-      if (typeof sku !== "string") throw pb.invalidValue("shmrpc.test.streams.Order.sku", "string", sku);
-      n += 1 + w.stringSize(sku);
-    }
-    const quantity = m.quantity;
-    if (quantity !== undefined && quantity !== 0) {
-      if (typeof quantity !== "number" || (quantity >>> 0) !== quantity) throw pb.invalidValue("shmrpc.test.streams.Order.quantity", "uint32", quantity);
-      n += 1 + pb.sizeUint32(quantity);
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<Order>, w: pb.Writer): void {
-    const sku = m.sku;
-    if (sku !== undefined && sku !== "") {
-      w.byte(10);
-      w.string(sku);
-    }
-    const quantity = m.quantity;
-    if (quantity !== undefined && quantity !== 0) {
-      w.byte(16);
-      w.uint32(quantity);
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<Order>, w: pb.Writer): void {
@@ -177,71 +126,19 @@ export const Receipt: pb.MessageCodec<Receipt> = {
   },
 
   encodedSize(message: pb.MessageInit<Receipt>): number {
-    const w = pb.Writer.acquire();
-    try {
-      return Receipt.$size(message, w);
-    } finally {
-      w.release();
-    }
+    return pb.encodedSize(Receipt, message);
   },
 
   encodeInto(message: pb.MessageInit<Receipt>, target: Uint8Array, offset: number): number {
-    const w = pb.Writer.acquire();
-    try {
-      const end = offset + Receipt.$size(message, w);
-      if (end > target.length) throw new RangeError("target too small for Receipt");
-      w.begin(target, offset);
-      Receipt.$write(message, w);
-      return w.finish(end);
-    } finally {
-      w.release();
-    }
+    return pb.encodeInto(Receipt, message, target, offset);
   },
 
   encode(message: pb.MessageInit<Receipt>): Uint8Array {
-    const w = pb.Writer.acquire();
-    try {
-      w.beginArea();
-      Receipt.$encode(message, w);
-      return w.copyArea();
-    } finally {
-      w.release();
-    }
+    return pb.encode(Receipt, message);
   },
 
   decode(bytes: Uint8Array, offset = 0): Receipt {
     return Receipt.$read(pb.Reader.over(bytes, offset), bytes.length, 0, undefined);
-  },
-
-  $size(m: pb.MessageInit<Receipt>, w: pb.Writer): number {
-    let n = 0;
-    const total = m.total;
-    if (total !== undefined) {
-      if (typeof total !== "object" || total === null) throw pb.invalidValue("shmrpc.test.streams.Receipt.total", "message shmrpc.test.common.Money", total);
-      n += 1 + w.fill(w.slot(), Money.$size(total, w));
-    }
-    const lines = m.lines;
-    if (lines !== undefined && lines !== 0) {
-      if (typeof lines !== "number" || (lines >>> 0) !== lines) throw pb.invalidValue("shmrpc.test.streams.Receipt.lines", "uint32", lines);
-      n += 1 + pb.sizeUint32(lines);
-    }
-    if (m.$unknown !== undefined) n += m.$unknown.length;
-    return n;
-  },
-
-  $write(m: pb.MessageInit<Receipt>, w: pb.Writer): void {
-    const total = m.total;
-    if (total !== undefined) {
-      w.byte(10);
-      w.len();
-      Money.$write(total, w);
-    }
-    const lines = m.lines;
-    if (lines !== undefined && lines !== 0) {
-      w.byte(16);
-      w.uint32(lines);
-    }
-    if (m.$unknown !== undefined) w.raw(m.$unknown);
   },
 
   $encode(m: pb.MessageInit<Receipt>, w: pb.Writer): void {
