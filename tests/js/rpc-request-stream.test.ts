@@ -266,9 +266,12 @@ describe("request streams from a hostile client (raw envelopes to the C service)
     await open(1);
     const credit = await next();
     assert.deepEqual([credit.kind, credit.callId, credit.credit], [EnvelopeKind.CREDIT, 1, SERVER_WINDOW]);
-    // The first message keeps the handler (on the dispatch thread) asleep while the rest arrive.
-    await send({ kind: EnvelopeKind.REQUEST_MESSAGE, callId: 1 }, item({ value: 1n, delayMs: 200 }));
-    for (let i = 0; i < SERVER_WINDOW; i++) await send({ kind: EnvelopeKind.REQUEST_MESSAGE, callId: 1 }, item({ value: 1n }));
+    // The first message keeps the handler (on the dispatch thread) asleep while the rest arrive:
+    // all are sent in one turn, so that a loaded machine cannot let the handler read eight of
+    // them (which grants more credit) before the last is sent.
+    const sends = [send({ kind: EnvelopeKind.REQUEST_MESSAGE, callId: 1 }, item({ value: 1n, delayMs: 500 }))];
+    for (let i = 0; i < SERVER_WINDOW; i++) sends.push(send({ kind: EnvelopeKind.REQUEST_MESSAGE, callId: 1 }, item({ value: 1n })));
+    await Promise.all(sends);
     const error = await next();
     assert.deepEqual([error.kind, error.callId, error.status], [EnvelopeKind.ERROR, 1, Status.INVALID_ARGUMENT]);
     assert.equal(text(error), "protocol violation: more request messages than the credit granted");
