@@ -9,7 +9,9 @@
  * across processes too (connect() to shmrpc-host on CPU 1), directly and
  * through the relay that Electron takes (`relay: true`: one more copy and
  * a thread hand-off per message, docs/CROSS-PROCESS.md), beside
- * in-process. Last, what a caller at a UI's rate costs: process CPU time
+ * in-process; the relay beside the direct route with the default spin
+ * budget (its two threads, unpinned, cannot spin beside two spinners on
+ * 2 CPUs). Last, what a caller at a UI's rate costs: process CPU time
  * over wall time (the service's threads included, in its own process too)
  * with 100 and 1,000 awaited calls a second from a timer, beside the same
  * timer loop without calls, with adaptive and with fixed spin budgets.
@@ -104,7 +106,13 @@ async function open(transport: Transport, spinMicros: number, spinFixed = false)
     return { rpc, client: new BenchClient(rpc), peers: [], close: async () => (rpc.close(), void (await service.close())) };
   }
   const { name, host } = await startHost(spinMicros, spinFixed);
-  const connection = await connect(name, { runtimeDir, spinMicros, spinFixed, relay: transport === "relay" });
+  const relay = transport === "relay";
+  // The relay's threads start from this thread and inherit its CPU set:
+  // left on CPU 0 they would share it with this spinning thread.
+  if (relay) loadAddon().pinThread(-1);
+  const connection = await connect(name, { runtimeDir, spinMicros, spinFixed, relay }).finally(() => {
+    if (relay) loadAddon().pinThread(0);
+  });
   const rpc = new RpcClient(connection.channel, { maxCallsInFlight: 1024 });
   const close = async () => {
     rpc.close();
@@ -149,8 +157,8 @@ async function cpuAtCallRate(transport: Transport, rate: number): Promise<CpuFig
   return { bare: median("bare"), adaptive: median("adaptive"), fixed: median("fixed"), calls: median("calls"), fixedCalls: median("fixedCalls") };
 }
 
-async function unarySync(transport: Transport): Promise<Latency> {
-  const { rpc, close } = await open(transport, LONG_SPIN_US);
+async function unarySync(transport: Transport, spinMicros = LONG_SPIN_US): Promise<Latency> {
+  const { rpc, close } = await open(transport, spinMicros);
   const latency = timeRoundsSync(ROUNDS, SYNC_WARMUP, () => rpc.unarySync(Bench.methods.echo, request));
   await close();
   return latency;
@@ -164,8 +172,13 @@ async function unaryAsync(transport: Transport, spinMicros: number, rounds: numb
 }
 
 /** Keeps `inFlight` calls of `message` outstanding for THROUGHPUT_MS; calls per second. */
-async function callsPerSecond(inFlight: number, message = request, transport: Transport = "in-process"): Promise<number> {
-  const { client, close } = await open(transport, LONG_SPIN_US);
+async function callsPerSecond(
+  inFlight: number,
+  message = request,
+  transport: Transport = "in-process",
+  spinMicros = LONG_SPIN_US,
+): Promise<number> {
+  const { client, close } = await open(transport, spinMicros);
   /** Keeps `inFlight` calls going for `ms`; returns the calls completed. */
   const run = async (ms: number): Promise<number> => {
     let completed = 0;
@@ -269,10 +282,21 @@ async function main(): Promise<void> {
     p50: await callsPerSecond(256, request, "cross-process"),
     p99: NaN,
   }));
-  // The same through the relay (Electron's route).
-  const relaySyncRuns = await overSegments(() => unarySync("relay"));
-  const relayAsyncRuns = await overSegments(() => unaryAsync("relay", LONG_SPIN_US, ROUNDS));
-  const relayBusyRuns = await overSegments(async () => ({ p50: await callsPerSecond(256, request, "relay"), p99: NaN }));
+  // The same through the relay (Electron's route), beside the direct route,
+  // both with the default spin budget: on 2 CPUs the relay's two threads
+  // cannot spin beside the caller and the host.
+  const defaultSpin = (transport: Transport) => ({
+    sync: () => overSegments(() => unarySync(transport, DEFAULT_SPIN_US)),
+    async: () => overSegments(() => unaryAsync(transport, DEFAULT_SPIN_US, COLD_ROUNDS)),
+    busy: () => overSegments(async () => ({ p50: await callsPerSecond(256, request, transport, DEFAULT_SPIN_US), p99: NaN })),
+  });
+  const [directDefault, relayDefault] = [defaultSpin("cross-process"), defaultSpin("relay")];
+  const crossDefaultSyncRuns = await directDefault.sync();
+  const crossDefaultAsyncRuns = await directDefault.async();
+  const crossDefaultBusyRuns = await directDefault.busy();
+  const relaySyncRuns = await relayDefault.sync();
+  const relayAsyncRuns = await relayDefault.async();
+  const relayBusyRuns = await relayDefault.busy();
   const rates = [] as Array<[number, number]>;
   for (const inFlight of [1, 16]) rates.push([inFlight, await callsPerSecond(inFlight)]);
   // A rate in place of a p50: the median is taken the same way.
@@ -295,8 +319,10 @@ async function main(): Promise<void> {
       ["shmrpc unary JS->C->JS, cold (both parked)", cold.p50, cold.p99],
       ["cross-process (shmrpc-host): sync", crossSyncRuns.median.p50, crossSyncRuns.median.p99],
       ["cross-process (shmrpc-host): async, C spinning", crossAsyncRuns.median.p50, crossAsyncRuns.median.p99],
-      ["cross-process through the relay: sync", relaySyncRuns.median.p50, relaySyncRuns.median.p99],
-      ["cross-process through the relay: async, C spinning", relayAsyncRuns.median.p50, relayAsyncRuns.median.p99],
+      [`cross-process, default spin (${DEFAULT_SPIN_US} µs): sync`, crossDefaultSyncRuns.median.p50, crossDefaultSyncRuns.median.p99],
+      [`cross-process, default spin (${DEFAULT_SPIN_US} µs): async`, crossDefaultAsyncRuns.median.p50, crossDefaultAsyncRuns.median.p99],
+      ["cross-process through the relay, default spin: sync", relaySyncRuns.median.p50, relaySyncRuns.median.p99],
+      ["cross-process through the relay, default spin: async", relayAsyncRuns.median.p50, relayAsyncRuns.median.p99],
       ["shmrpc unary C->C->C, both spinning (the floor)", fromC.p50, fromC.p99],
       ["shmrpc unary C->C->C across processes (shmrpc-host)", cross.p50, cross.p99],
       ["worker_threads postMessage round trip", postMessage.p50, postMessage.p99],
@@ -306,7 +332,7 @@ async function main(): Promise<void> {
   );
   const listed = (values: number[]) => values.map((value) => value.toPrecision(3)).join(", ");
   console.log(
-    `  sync, async, C->C->C, across processes and relayed (sync, async): median of ${SEGMENTS} segments, whose p50s were ` +
+    `  sync, async, C->C->C, across processes; relayed (sync, async, default spin): median of ${SEGMENTS} segments, whose p50s were ` +
       `${listed(syncRuns.p50s)}; ${listed(asyncRuns.p50s)}; ${listed(fromCRuns.p50s)}; ${listed(crossRuns.p50s)}; ` +
       `${listed(relaySyncRuns.p50s)}; ${listed(relayAsyncRuns.p50s)}`,
   );
@@ -317,7 +343,8 @@ async function main(): Promise<void> {
       ...rates.map(([inFlight, rate]): [string, number] => [`${inFlight}, 16-byte message`, rate]),
       ["256, 1 KiB message", largerRate],
       ["256, 16-byte message, cross-process", crossBusyRuns.median.p50],
-      ["256, 16-byte message, cross-process through the relay", relayBusyRuns.median.p50],
+      ["256, 16-byte message, cross-process, default spin", crossDefaultBusyRuns.median.p50],
+      ["256, 16-byte message, cross-process through the relay, default spin", relayBusyRuns.median.p50],
     ],
   );
   const millions = busyRuns.p50s.map((rate) => (rate / 1e6).toFixed(2)).join(", ");
@@ -328,9 +355,9 @@ async function main(): Promise<void> {
     ["cross-process sync p50 / in-process sync p50 (target <= 1.3)", crossSyncRuns.median.p50 / sync.p50],
     ["cross-process async p50 / in-process async p50 (target <= 1.3)", crossAsyncRuns.median.p50 / asyncLatency.p50],
     ["cross-process 256 in flight / in-process", crossBusyRuns.median.p50 / busyRuns.median.p50],
-    ["relayed sync p50 / cross-process sync p50", relaySyncRuns.median.p50 / crossSyncRuns.median.p50],
-    ["relayed async p50 / cross-process async p50", relayAsyncRuns.median.p50 / crossAsyncRuns.median.p50],
-    ["relayed 256 in flight / cross-process", relayBusyRuns.median.p50 / crossBusyRuns.median.p50],
+    ["relayed sync p50 / cross-process sync p50 (default spin)", relaySyncRuns.median.p50 / crossDefaultSyncRuns.median.p50],
+    ["relayed async p50 / cross-process async p50 (default spin)", relayAsyncRuns.median.p50 / crossDefaultAsyncRuns.median.p50],
+    ["relayed 256 in flight / cross-process (default spin)", relayBusyRuns.median.p50 / crossDefaultBusyRuns.median.p50],
     ["worker postMessage p50 / shmrpc async p50", postMessage.p50 / asyncLatency.p50],
     ["Unix socket p50 / shmrpc async p50", unix.p50 / asyncLatency.p50],
     ["grpc-js p50 / shmrpc async p50", grpcJs.p50 / asyncLatency.p50],

@@ -13,7 +13,8 @@
 
 namespace {
 
-// pinThread(cpu): pins the calling JavaScript thread; false if refused.
+// pinThread(cpu): pins the calling JavaScript thread (-1: every CPU again);
+// false if refused.
 Napi::Value PinThread(const Napi::CallbackInfo& info) {
   if (info.Length() < 1 || !info[0].IsNumber())
     throw Napi::TypeError::New(info.Env(), "pinThread(cpu) takes a CPU number");

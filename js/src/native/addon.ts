@@ -115,7 +115,7 @@ export interface NativeAddon {
     onWake: () => void,
     onServerGone: () => void,
   ): Promise<NativeXprocClient>;
-  /** Pins the calling thread to one CPU; false if the OS refused. */
+  /** Pins the calling thread to one CPU (-1: every CPU again; threads it starts inherit its set); false if the OS refused. */
   pinThread(cpu: number): boolean;
   /** target.set(source, targetOffset) as one native memcpy. */
   copyBytes(target: Uint8Array, targetOffset: number, source: Uint8Array): void;
