@@ -59,6 +59,23 @@ export function copyIntoShared(target: Uint8Array, targetOffset: number, source:
   }
 }
 
+/**
+ * target.set(source.subarray(0, length), targetOffset), where `target` is
+ * shared and `source` is ordinary memory of the caller's, with at least
+ * WORD - 1 bytes to spare after `length`, that may be overwritten: its
+ * bytes are moved into the target's alignment in place (a plain memmove)
+ * rather than through the bounce buffer.
+ */
+export function copyMovableIntoShared(target: Uint8Array, targetOffset: number, source: Uint8Array, length: number): void {
+  if (length < BOUNCE_MIN_BYTES || (nativeCopy && length >= NATIVE_MIN_BYTES)) {
+    copyIntoShared(target, targetOffset, source.subarray(0, length));
+    return;
+  }
+  const shift = (alignment(target, targetOffset) - alignment(source, 0)) & (WORD - 1);
+  if (shift !== 0) source.copyWithin(shift, 0, length);
+  target.set(source.subarray(shift, shift + length), targetOffset);
+}
+
 /** target.set(source.subarray(start, start + length), targetOffset), where `source` is shared. */
 export function copyFromShared(source: Uint8Array, start: number, length: number, target: Uint8Array, targetOffset: number): void {
   if (length < BOUNCE_MIN_BYTES) {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { copyFromShared, copyIntoShared, setNativeCopy } from "../../js/src/shared-copy.js";
+import { copyFromShared, copyIntoShared, copyMovableIntoShared, setNativeCopy } from "../../js/src/shared-copy.js";
 import { loadAddon } from "../../js/src/native/addon.js";
 
 /** Deterministic bytes so a shifted or truncated copy shows. */
@@ -23,6 +23,24 @@ test("copyIntoShared copies exactly, at every alignment and size", () => {
         const source = pattern(length + sourceSkew, length).subarray(sourceSkew);
         copyIntoShared(shared, 16 + targetOffset, source);
         assert.deepEqual(shared.subarray(16 + targetOffset, 16 + targetOffset + length), source);
+        assert.equal(shared[15 + targetOffset], 0xee, "byte before the copy untouched");
+        assert.equal(shared[16 + targetOffset + length], 0xee, "byte after the copy untouched");
+      }
+    }
+  }
+});
+
+test("copyMovableIntoShared copies exactly, at every alignment and size, from a source it may move", () => {
+  const shared = new Uint8Array(new SharedArrayBuffer((1 << 20) + 64));
+  for (const length of lengths) {
+    for (let sourceSkew = 0; sourceSkew < 8; sourceSkew += 3) {
+      for (let targetOffset = 0; targetOffset < 8; targetOffset++) {
+        shared.fill(0xee);
+        const expected = pattern(length, length);
+        const area = new Uint8Array(sourceSkew + length + 7).subarray(sourceSkew);
+        area.set(expected);
+        copyMovableIntoShared(shared, 16 + targetOffset, area, length);
+        assert.deepEqual(shared.subarray(16 + targetOffset, 16 + targetOffset + length), expected);
         assert.equal(shared[15 + targetOffset], 0xee, "byte before the copy untouched");
         assert.equal(shared[16 + targetOffset + length], 0xee, "byte after the copy untouched");
       }

@@ -9,7 +9,7 @@
  * here) before it is written.
  */
 import { isShared } from "../byte-pool.js";
-import { BOUNCE_MIN_BYTES, copyIntoShared } from "../shared-copy.js";
+import { BOUNCE_MIN_BYTES, copyMovableIntoShared } from "../shared-copy.js";
 import { invalidValue } from "./errors.js";
 import { nativeUtf8Length, nativeUtf8Write, utf8Encode, utf8Length } from "./utf8.js";
 
@@ -93,7 +93,7 @@ export class Writer {
   /**
    * Copies the bytes encoded into `target` at `offset`, which the caller
    * has checked they fit. Into shared memory (a ring), a long copy keeps
-   * word alignment (copyIntoShared).
+   * word alignment (copyMovableIntoShared).
    */
   copyAreaInto(target: Uint8Array, offset: number): void {
     const area = this.buf;
@@ -104,9 +104,9 @@ export class Writer {
       for (let i = 0; i < n; i++) target[offset + i] = area[i]!;
       return;
     }
-    const bytes = area.subarray(0, n);
-    if (n >= BOUNCE_MIN_BYTES && isShared(target)) copyIntoShared(target, offset, bytes);
-    else target.set(bytes, offset);
+    // The area has SLACK bytes to spare: it may be moved into alignment.
+    if (n >= BOUNCE_MIN_BYTES && isShared(target)) copyMovableIntoShared(target, offset, area, n);
+    else target.set(area.subarray(0, n), offset);
   }
 
   /** Makes room for `n` bytes, and SLACK more. */
