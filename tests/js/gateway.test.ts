@@ -19,7 +19,7 @@ import { createGateway, type Gateway, type GatewayLimits, type GatewayServer } f
 import { packageRoot } from "../../js/src/native/addon.js";
 import { RpcClient, Status } from "../../js/src/rpc/index.js";
 import { RpcTest, RpcTestClient, StreamStopped } from "./gen/rpc_test_pb.js";
-import { FLAVOURS, GrpcJsClient, connectClient, curl, protocRegistry, serviceOf } from "./helpers/stock-clients.js";
+import { FLAVOURS, GrpcJsClient, connectClient, curl, protocRegistry, serviceOf, type Flavour } from "./helpers/stock-clients.js";
 
 const root = packageRoot();
 const servicesDir = process.env.SHMRPC_SERVICES_DIR ?? path.join(root, "build/cmake/services");
@@ -146,6 +146,72 @@ describe("HTTP gateway (RPC test service in-process)", { timeout: 120000 }, () =
       await settled(setup);
     });
   }
+
+  // Over HTTP/1.1 (Connect JSON, gRPC-Web) a request stream goes out as one
+  // body: client streaming works, bidirectional streaming needs HTTP/2.
+  const REQUEST_STREAMING: readonly { flavour: Flavour; bidi: boolean }[] = [
+    { flavour: "connect-json", bidi: false },
+    { flavour: "connect-binary", bidi: true },
+    { flavour: "grpc", bidi: true },
+    { flavour: "grpc-web", bidi: false },
+  ];
+  type SumItemInit = { value?: bigint; delayMs?: number; status?: number; errorMessage?: string };
+  type SumReply = { total: bigint; count: number; timeLeftMs: bigint };
+  async function* items(list: SumItemInit[]): AsyncGenerator<SumItemInit> {
+    for (const item of list) yield item;
+  }
+
+  for (const { flavour, bidi } of REQUEST_STREAMING) {
+    test(`${flavour}: client streaming${bidi ? " and bidirectional streaming" : ""} reach C, with a deadline and an error`, async (t) => {
+      const setup = await start(t);
+      const client = connectClient(RpcTestDesc, flavour, setup.url) as unknown as Record<string, (...args: unknown[]) => unknown>;
+      const sum = client.sum as (requests: AsyncIterable<SumItemInit>, options?: object) => Promise<SumReply>;
+      const values = Array.from({ length: 50 }, (_, i) => ({ value: BigInt(i + 1) }));
+      const reply = await sum(items(values), { timeoutMs: 5000 });
+      assert.deepEqual([reply.total, reply.count], [1275n, 50]);
+      assert.ok(reply.timeLeftMs > 3000n && reply.timeLeftMs <= 5000n, `C saw ${reply.timeLeftMs} ms left`);
+
+      await assert.rejects(sum(items([{ value: 1n }, { status: Status.FAILED_PRECONDITION, errorMessage: "not now" }])), (error: unknown) => {
+        assert.ok(error instanceof ConnectError);
+        assert.equal(error.code, Code.FailedPrecondition);
+        assert.equal(error.rawMessage, "not now");
+        return true;
+      });
+      await assert.rejects(sum(items([{ value: 1n, delayMs: 2000 }]), { timeoutMs: 150 }), (error: unknown) => ConnectError.from(error).code === Code.DeadlineExceeded);
+
+      if (bidi) {
+        const chat = client.chat as (requests: AsyncIterable<SumItemInit>) => AsyncIterable<SumReply>;
+        const totals: bigint[] = [];
+        for await (const running of chat(items(values.slice(0, 10)))) totals.push(running.total);
+        assert.deepEqual(totals, [1n, 3n, 6n, 10n, 15n, 21n, 28n, 36n, 45n, 55n]);
+      }
+      await settled(setup);
+    });
+  }
+
+  test("a client that aborts mid-stream cancels the C reader (HTTP/2 gRPC)", async (t) => {
+    const setup = await start(t);
+    const stopped = streamStopped(setup.rpc);
+    const client = connectClient(RpcTestDesc, "grpc", setup.url) as unknown as Record<string, (...args: unknown[]) => unknown>;
+    const controller = new AbortController();
+    // The handler sleeps after the first message, so the abort arrives
+    // while it is still reading (connect-node's client ends its request
+    // stream cleanly before it resets the call).
+    async function* endless(): AsyncGenerator<SumItemInit> {
+      yield { value: 1n, delayMs: 500 };
+      for (let i = 1; ; i++) {
+        if (i === 20) controller.abort();
+        yield { value: 1n };
+        await sleep(1);
+      }
+    }
+    const sum = client.sum as (requests: AsyncIterable<SumItemInit>, options: object) => Promise<SumReply>;
+    await assert.rejects(sum(endless(), { signal: controller.signal }), (error: unknown) => ConnectError.from(error).code === Code.Canceled);
+    const event = await stopped;
+    assert.equal(event.status, Status.CANCELLED, "the C handler's read saw the cancel");
+    assert.ok(event.sent >= 1 && event.sent <= 20, `C read ${event.sent} messages`);
+    await settled(setup);
+  });
 
   test("@grpc/grpc-js: unary, streaming, status and deadline", async (t) => {
     const setup = await start(t);

@@ -3,11 +3,13 @@
  * gRPC and gRPC-Web (through @connectrpc/connect-node), so a C service
  * behind shared memory is reachable from other machines and languages.
  *
- * Each HTTP call becomes one shmrpc call: Connect parses the body (JSON in
- * protobuf's canonical JSON mapping, or binary) with the schema embedded in
- * the generated code, the gateway serializes it to protobuf bytes and sends
- * those to C as they are; the reply's bytes are parsed for Connect to write
- * in the client's format. The HTTP client's deadline (Connect-Timeout-Ms,
+ * Each HTTP call becomes one shmrpc call, of any of the four kinds: Connect
+ * parses each request message (JSON in protobuf's canonical JSON mapping,
+ * or binary) with the schema embedded in the generated code, the gateway
+ * serializes it to protobuf bytes and sends those to C as they are; each
+ * reply's bytes are parsed for Connect to write in the client's format.
+ * Request streams need a protocol that streams request bodies: gRPC, or
+ * Connect's streaming protocol (bidirectional calls over HTTP/2 only). The HTTP client's deadline (Connect-Timeout-Ms,
  * grpc-timeout) becomes the call's timeoutMs and reaches the C handler;
  * a client that disconnects or resets its stream cancels the call in C.
  *
@@ -116,10 +118,9 @@ const DEFAULTS: GatewayLimits = Object.freeze({
 
 type Resolve = () => RpcTransport | Promise<RpcTransport>;
 
-/** A call the gateway started: where it goes, the request's bytes, its options, and end() (once). */
+/** A call the gateway started: where it goes, its options, and end() (once). */
 interface Started {
   transport: RpcTransport;
-  bytes: Uint8Array;
   options: CallOptions;
   end: () => void;
 }
@@ -229,22 +230,21 @@ function cancelsOnly(signal: AbortSignal): AbortSignal {
 }
 
 function bindMethod(router: ConnectRouter, schema: MethodSchema, resolve: Resolve, limits: GatewayLimits, stats: GatewayStats): void {
-  const kind = schema.method.kind;
-  if (kind === "client_streaming" || kind === "bidi_streaming") {
-    // Request streams are not bridged yet: a clear UNIMPLEMENTED, not a 404.
-    const refuse = (): never => {
-      throw new ConnectError(`${schema.method.path}: the gateway does not bridge ${kind} methods yet`, Code.Unimplemented);
-    };
-    const handler = kind === "client_streaming" ? async () => refuse() : async function* () { refuse(); };
-    router.rpc(schema.desc, handler as never);
-    return;
-  }
   const raw = rawMethod(schema.method);
   const { input, output } = schema.desc;
-  const begin = async (request: Message, context: HandlerContext): Promise<Started> => {
+  const toBytes = (request: Message): Uint8Array => toBinary(input as DescMessage, request);
+  // A request stream's messages as bytes, one at a time as the HTTP client
+  // sends them. Its end is the client's end of the request stream; if the
+  // stream fails, so does the call. A client that aborts the call cancels
+  // it in C through the signal (callOptions), whatever it did to its
+  // request stream first (connect-node's client ends it cleanly, then
+  // resets the HTTP/2 stream).
+  const toByteStream = async function* (requests: AsyncIterable<Message>): AsyncGenerator<Uint8Array> {
+    for await (const request of requests) yield toBytes(request);
+  };
+  const begin = async (context: HandlerContext): Promise<Started> => {
     const resolved = resolve();
     const transport = resolved instanceof Promise ? await resolved : resolved;
-    const bytes = toBinary(input as DescMessage, request);
     stats.callsStarted++;
     stats.callsInFlight++;
     // The call is over for the gateway when it returns, or when the request
@@ -259,7 +259,7 @@ function bindMethod(router: ConnectRouter, schema: MethodSchema, resolve: Resolv
       context.signal.removeEventListener("abort", end);
     };
     context.signal.addEventListener("abort", end, { once: true });
-    return { transport, bytes, options: callOptions(context, limits), end };
+    return { transport, options: callOptions(context, limits), end };
   };
   const fail = (error: unknown, context: HandlerContext): never => {
     stats.callsFailed++;
@@ -269,8 +269,9 @@ function bindMethod(router: ConnectRouter, schema: MethodSchema, resolve: Resolv
   const unary = async (request: Message, context: HandlerContext): Promise<Message> => {
     let call: Started | undefined;
     try {
-      call = await begin(request, context);
-      const reply = await call.transport.unary(raw, call.bytes as never, call.options);
+      const bytes = toBytes(request);
+      call = await begin(context);
+      const reply = await call.transport.unary(raw, bytes as never, call.options);
       return fromBinary(output as DescMessage, reply);
     } catch (error) {
       return fail(error, context);
@@ -281,10 +282,11 @@ function bindMethod(router: ConnectRouter, schema: MethodSchema, resolve: Resolv
   const serverStreaming = async function* (request: Message, context: HandlerContext): AsyncGenerator<Message> {
     let call: Started | undefined;
     try {
-      call = await begin(request, context);
+      const bytes = toBytes(request);
+      call = await begin(context);
       // Leaving this loop early (Connect stops when the client goes away)
       // ends the shmrpc stream, which cancels the call in C.
-      for await (const item of call.transport.serverStreaming(raw, call.bytes as never, call.options)) {
+      for await (const item of call.transport.serverStreaming(raw, bytes as never, call.options)) {
         yield fromBinary(output as DescMessage, item);
       }
     } catch (error) {
@@ -293,7 +295,38 @@ function bindMethod(router: ConnectRouter, schema: MethodSchema, resolve: Resolv
       call?.end();
     }
   };
+  const clientStreaming = async (requests: AsyncIterable<Message>, context: HandlerContext): Promise<Message> => {
+    let call: Started | undefined;
+    try {
+      call = await begin(context);
+      const reply = await call.transport.clientStreaming(raw, toByteStream(requests) as never, call.options);
+      return fromBinary(output as DescMessage, reply);
+    } catch (error) {
+      return fail(error, context);
+    } finally {
+      call?.end();
+    }
+  };
+  const bidiStreaming = async function* (requests: AsyncIterable<Message>, context: HandlerContext): AsyncGenerator<Message> {
+    let call: Started | undefined;
+    try {
+      call = await begin(context);
+      for await (const item of call.transport.bidiStreaming(raw, toByteStream(requests) as never, call.options)) {
+        yield fromBinary(output as DescMessage, item);
+      }
+    } catch (error) {
+      fail(error, context);
+    } finally {
+      call?.end();
+    }
+  };
+  const implementations = {
+    unary,
+    server_streaming: serverStreaming,
+    client_streaming: clientStreaming,
+    bidi_streaming: bidiStreaming,
+  };
   // The method types are known only at run time: Connect's typed
   // implementation signature cannot be checked here.
-  router.rpc(schema.desc, (schema.desc.methodKind === "unary" ? unary : serverStreaming) as never);
+  router.rpc(schema.desc, implementations[schema.desc.methodKind] as never);
 }
