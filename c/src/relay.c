@@ -361,7 +361,8 @@ static bool await_threads_locked(shmrpc_relay_t *r, int flush_ms) {
   return r->running == 0;
 }
 
-int shmrpc_relay_stop(shmrpc_relay_t *relay, int flush_ms) {
+int shmrpc_relay_stop(shmrpc_relay_t *relay, int flush_ms, uint64_t *up,
+                      uint64_t *down) {
   if (relay == NULL)
     return 0;
   shmrpc_relay_t *r = relay;
@@ -380,6 +381,7 @@ int shmrpc_relay_stop(shmrpc_relay_t *relay, int flush_ms) {
   (void)shmrpc_channel_close_as(&r->far, toward_server);
   pthread_join(r->up_thread, NULL);
   pthread_join(r->down_thread, NULL);
+  shmrpc_relay_counts(r, up, down);
   if (r->near_status == NEAR_OPEN)
     shmrpc_channel_destroy(&r->near);
   shmrpc_channel_destroy(&r->far);

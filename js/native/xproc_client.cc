@@ -211,8 +211,8 @@ void XprocClient::CallOnWake(void* client) {
 
 void XprocClient::Disconnect(int flush_ms) {
   if (relay_ != nullptr) {
-    shmrpc_relay_counts(relay_, &relay_counts_[0], &relay_counts_[1]);
-    (void)shmrpc_relay_stop(relay_, flush_ms);
+    (void)shmrpc_relay_stop(relay_, flush_ms, &relay_counts_[0],
+                            &relay_counts_[1]);
     relay_ = nullptr;
   }
   // The polls first: libuv must not poll a closed descriptor.

@@ -80,7 +80,7 @@ static void await_done(ends_t *e) {
 
 static void ends_free(ends_t *e) {
   if (e->relay != NULL)
-    (void)shmrpc_relay_stop(e->relay, 0);
+    (void)shmrpc_relay_stop(e->relay, 0, NULL, NULL);
   shmrpc_channel_close(&e->client);
   shmrpc_channel_destroy(&e->client);
   if (e->server_open) {
@@ -151,7 +151,10 @@ static void relay_forwards_both_ways_fragmenting_for_each_ring(void **state) {
   shmrpc_relay_counts(e.relay, &up, &down);
   assert_int_equal(up, 6);
   assert_int_equal(down, 6);
-  assert_int_equal(shmrpc_relay_stop(e.relay, 0), 0);
+  up = down = 0;
+  assert_int_equal(shmrpc_relay_stop(e.relay, 0, &up, &down), 0);
+  assert_int_equal(up, 6);
+  assert_int_equal(down, 6);
   e.relay = NULL;
   free(sent);
   ends_free(&e);
@@ -229,7 +232,7 @@ static void relay_passes_a_client_close_on_after_its_messages(void **state) {
   await_done(&e);
   assert_int_equal(state_of(e.client_mem, SHMRPC_SIDE_SERVER),
                    SHMRPC_STATE_CLOSED);
-  assert_int_equal(shmrpc_relay_stop(e.relay, 1000), 0);
+  assert_int_equal(shmrpc_relay_stop(e.relay, 1000, NULL, NULL), 0);
   e.relay = NULL;
   free(c.last);
   ends_free(&e);
@@ -317,7 +320,8 @@ static void relay_stop_ends_both_sides_and_releases_its_threads(void **state) {
   ends_open(&e, 256, 256, false, 0);
   /* Both ends open and idle: the threads wait, so a flush times out. */
   double start = test_now_ms();
-  assert_int_equal(shmrpc_relay_stop(e.relay, 100), SHMRPC_ETIMEDOUT);
+  assert_int_equal(shmrpc_relay_stop(e.relay, 100, NULL, NULL),
+                   SHMRPC_ETIMEDOUT);
   assert_true(test_now_ms() - start >= 90);
   e.relay = NULL;
   assert_int_equal(state_of(e.client_mem, SHMRPC_SIDE_SERVER),

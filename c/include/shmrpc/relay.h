@@ -38,7 +38,7 @@
  *   int rc = shmrpc_relay_start(js_segment, js_size, conn.segment,
  *                               conn.segment_size, &opts, &relay);
  *   ...
- *   shmrpc_relay_stop(relay, 200);           // before unmapping either
+ *   shmrpc_relay_stop(relay, 200, NULL, NULL);  // before unmapping either
  */
 #ifndef SHMRPC_RELAY_H
 #define SHMRPC_RELAY_H
@@ -99,10 +99,14 @@ SHMRPC_EXTERN void shmrpc_relay_counts(shmrpc_relay_t *relay, uint64_t *up,
  * once an end has left OPEN and everything it sent before was forwarded
  * (a client that closed, a server that died); then ends both of the
  * relay's sides as they would have (the state of an end that left OPEN,
- * else CLOSED), which wakes the threads, and joins them. Returns 0, or
+ * else CLOSED), which wakes the threads, and joins them. Sets `up` and
+ * `down` (either may be NULL) to the messages forwarded in all, counted
+ * once the threads have ended (shmrpc_relay_counts on a running relay may
+ * not count a message its peer already read). Returns 0, or
  * SHMRPC_ETIMEDOUT when the threads had to be stopped (messages still on
  * their way were dropped). */
-SHMRPC_EXTERN int shmrpc_relay_stop(shmrpc_relay_t *relay, int flush_ms);
+SHMRPC_EXTERN int shmrpc_relay_stop(shmrpc_relay_t *relay, int flush_ms,
+                                    uint64_t *up, uint64_t *down);
 
 #ifdef __cplusplus
 }
