@@ -249,11 +249,15 @@ static void xproc_host_frees_client_killed_mid_stream(void **state) {
   assert_int_equal(read(ready[0], &byte, 1), 1);
   close(ready[0]);
   close(ready[1]);
-  /* Connection thread, the service's timer and stream threads. */
-  assert_true(xtest_count_threads(f->host) >= 5);
-  assert_true(xtest_count_fds(f->host) > fds_before);
+  /* Connection thread, the service's timer and stream threads, and the
+   * connection's descriptors; looked at before any assertion, so that a
+   * failing one cannot leave the child behind. */
+  int threads_connected = xtest_count_threads(f->host);
+  bool fds_grew = xtest_wait_above(xtest_count_fds, f->host, fds_before, 5000);
   kill(child, SIGKILL);
   waitpid(child, NULL, 0);
+  assert_true(threads_connected >= 5);
+  assert_true(fds_grew);
 
   assert_true(xtest_wait_count(xtest_count_threads, f->host, 2, 5000));
   assert_true(xtest_wait_count(xtest_count_fds, f->host, fds_before, 5000));

@@ -133,16 +133,28 @@ static int count_entries(pid_t pid, const char *what) {
 int xtest_count_fds(pid_t pid) { return count_entries(pid, "fd"); }
 int xtest_count_threads(pid_t pid) { return count_entries(pid, "task"); }
 
-bool xtest_wait_count(int (*count)(pid_t), pid_t pid, int want,
-                      int timeout_ms) {
+/* True once `count` is `want` (above: more than `want`) within `timeout_ms`. */
+static bool wait_for(int (*count)(pid_t), pid_t pid, int want, bool above,
+                     int timeout_ms) {
   double until = now_ms() + timeout_ms;
   for (;;) {
-    if (count(pid) == want)
+    int n = count(pid);
+    if (above ? n > want : n == want)
       return true;
     if (now_ms() >= until)
       return false;
     sleep_ms(5);
   }
+}
+
+bool xtest_wait_count(int (*count)(pid_t), pid_t pid, int want,
+                      int timeout_ms) {
+  return wait_for(count, pid, want, false, timeout_ms);
+}
+
+bool xtest_wait_above(int (*count)(pid_t), pid_t pid, int floor,
+                      int timeout_ms) {
+  return wait_for(count, pid, floor, true, timeout_ms);
 }
 
 bool xtest_log_contains(const char *dir, const char *name, const char *text) {

@@ -31,8 +31,11 @@ const char *xtest_service(const char *file);
 /* Entries of /proc/PID/fd and /proc/PID/task. */
 int xtest_count_fds(pid_t pid);
 int xtest_count_threads(pid_t pid);
-/* True once `pred`'s count equals `want` within `timeout_ms`. */
+/* True once `count` equals `want` within `timeout_ms`. */
 bool xtest_wait_count(int (*count)(pid_t), pid_t pid, int want,
+                      int timeout_ms);
+/* True once `count` exceeds `floor` within `timeout_ms`. */
+bool xtest_wait_above(int (*count)(pid_t), pid_t pid, int floor,
                       int timeout_ms);
 /* The host's log (DIR/NAME.log) contains `text`. */
 bool xtest_log_contains(const char *dir, const char *name, const char *text);
