@@ -7,10 +7,10 @@
  * parses each request message (JSON in protobuf's canonical JSON mapping,
  * or binary) with the schema embedded in the generated code, the gateway
  * serializes it to protobuf bytes and sends those to C as they are; each
- * reply's bytes are parsed for Connect to write in the client's format.
- * Request streams need a protocol that streams request bodies: gRPC, or
- * Connect's streaming protocol (bidirectional calls over HTTP/2 only). The HTTP client's deadline (Connect-Timeout-Ms,
- * grpc-timeout) becomes the call's timeoutMs and reaches the C handler;
+ * reply's bytes are parsed for Connect to write in the client's format
+ * (bidirectional calls need HTTP/2). The HTTP client's deadline
+ * (Connect-Timeout-Ms, grpc-timeout) becomes the call's timeoutMs and
+ * reaches the C handler;
  * a client that disconnects or resets its stream cancels the call in C.
  *
  * Example usage:
@@ -266,54 +266,26 @@ function bindMethod(router: ConnectRouter, schema: MethodSchema, resolve: Resolv
     throw connectErrorOf(error, context.signal);
   };
 
-  const unary = async (request: Message, context: HandlerContext): Promise<Message> => {
+  /** A call with one reply: `send` starts it once it has begun. */
+  const answer = async (context: HandlerContext, send: (call: Started) => Promise<Uint8Array>): Promise<Message> => {
     let call: Started | undefined;
     try {
-      const bytes = toBytes(request);
       call = await begin(context);
-      const reply = await call.transport.unary(raw, bytes as never, call.options);
-      return fromBinary(output as DescMessage, reply);
+      return fromBinary(output as DescMessage, await send(call));
     } catch (error) {
       return fail(error, context);
     } finally {
       call?.end();
     }
   };
-  const serverStreaming = async function* (request: Message, context: HandlerContext): AsyncGenerator<Message> {
+  /** A call with a reply stream: `open` starts it once it has begun. */
+  const forward = async function* (context: HandlerContext, open: (call: Started) => AsyncIterable<Uint8Array>): AsyncGenerator<Message> {
     let call: Started | undefined;
     try {
-      const bytes = toBytes(request);
       call = await begin(context);
       // Leaving this loop early (Connect stops when the client goes away)
       // ends the shmrpc stream, which cancels the call in C.
-      for await (const item of call.transport.serverStreaming(raw, bytes as never, call.options)) {
-        yield fromBinary(output as DescMessage, item);
-      }
-    } catch (error) {
-      fail(error, context);
-    } finally {
-      call?.end();
-    }
-  };
-  const clientStreaming = async (requests: AsyncIterable<Message>, context: HandlerContext): Promise<Message> => {
-    let call: Started | undefined;
-    try {
-      call = await begin(context);
-      const reply = await call.transport.clientStreaming(raw, toByteStream(requests) as never, call.options);
-      return fromBinary(output as DescMessage, reply);
-    } catch (error) {
-      return fail(error, context);
-    } finally {
-      call?.end();
-    }
-  };
-  const bidiStreaming = async function* (requests: AsyncIterable<Message>, context: HandlerContext): AsyncGenerator<Message> {
-    let call: Started | undefined;
-    try {
-      call = await begin(context);
-      for await (const item of call.transport.bidiStreaming(raw, toByteStream(requests) as never, call.options)) {
-        yield fromBinary(output as DescMessage, item);
-      }
+      for await (const item of open(call)) yield fromBinary(output as DescMessage, item);
     } catch (error) {
       fail(error, context);
     } finally {
@@ -321,10 +293,14 @@ function bindMethod(router: ConnectRouter, schema: MethodSchema, resolve: Resolv
     }
   };
   const implementations = {
-    unary,
-    server_streaming: serverStreaming,
-    client_streaming: clientStreaming,
-    bidi_streaming: bidiStreaming,
+    unary: (request: Message, context: HandlerContext) =>
+      answer(context, (call) => call.transport.unary(raw, toBytes(request) as never, call.options)),
+    server_streaming: (request: Message, context: HandlerContext) =>
+      forward(context, (call) => call.transport.serverStreaming(raw, toBytes(request) as never, call.options)),
+    client_streaming: (requests: AsyncIterable<Message>, context: HandlerContext) =>
+      answer(context, (call) => call.transport.clientStreaming(raw, toByteStream(requests) as never, call.options)),
+    bidi_streaming: (requests: AsyncIterable<Message>, context: HandlerContext) =>
+      forward(context, (call) => call.transport.bidiStreaming(raw, toByteStream(requests) as never, call.options)),
   };
   // The method types are known only at run time: Connect's typed
   // implementation signature cannot be checked here.
