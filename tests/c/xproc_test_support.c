@@ -157,6 +157,22 @@ bool xtest_wait_above(int (*count)(pid_t), pid_t pid, int floor,
   return wait_for(count, pid, floor, true, timeout_ms);
 }
 
+int xtest_wait_steady(int (*count)(pid_t), pid_t pid, int settle_ms,
+                      int timeout_ms) {
+  double until = now_ms() + timeout_ms;
+  int last = count(pid);
+  double since = now_ms();
+  while (now_ms() < until && now_ms() - since < settle_ms) {
+    sleep_ms(5);
+    int n = count(pid);
+    if (n != last) {
+      last = n;
+      since = now_ms();
+    }
+  }
+  return last;
+}
+
 bool xtest_log_contains(const char *dir, const char *name, const char *text) {
   char path[256];
   snprintf(path, sizeof path, "%s/%s.log", dir, name);

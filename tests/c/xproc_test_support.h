@@ -37,6 +37,11 @@ bool xtest_wait_count(int (*count)(pid_t), pid_t pid, int want,
 /* True once `count` exceeds `floor` within `timeout_ms`. */
 bool xtest_wait_above(int (*count)(pid_t), pid_t pid, int floor,
                       int timeout_ms);
+/* `count` once it has not changed for `settle_ms` (within `timeout_ms`;
+ * else its last value): e.g. descriptors a connection that just ended
+ * has not closed yet. */
+int xtest_wait_steady(int (*count)(pid_t), pid_t pid, int settle_ms,
+                      int timeout_ms);
 /* The host's log (DIR/NAME.log) contains `text`. */
 bool xtest_log_contains(const char *dir, const char *name, const char *text);
 
