@@ -14,38 +14,41 @@ function pattern(length: number, seed: number): Uint8Array {
 // Lengths around the bounce threshold and chunk size, every relative alignment.
 const lengths = [0, 1, 1023, 1024, 4099, (256 << 10) - 3, (256 << 10) + 7, (600 << 10) + 5];
 
-test("copyIntoShared copies exactly, at every alignment and size", () => {
+/**
+ * Checks `copy` into shared memory at every length, source alignment and
+ * target offset: exact bytes, nothing written around them. `copy` gets a
+ * source whose `length` bytes start at `sourceSkew` in its buffer.
+ */
+function intoSharedAtEveryAlignment(copy: (shared: Uint8Array, offset: number, bytes: Uint8Array, sourceSkew: number) => void): void {
   const shared = new Uint8Array(new SharedArrayBuffer((1 << 20) + 64));
   for (const length of lengths) {
     for (let sourceSkew = 0; sourceSkew < 8; sourceSkew += 3) {
       for (let targetOffset = 0; targetOffset < 8; targetOffset++) {
         shared.fill(0xee);
-        const source = pattern(length + sourceSkew, length).subarray(sourceSkew);
-        copyIntoShared(shared, 16 + targetOffset, source);
-        assert.deepEqual(shared.subarray(16 + targetOffset, 16 + targetOffset + length), source);
+        const bytes = pattern(length, length);
+        copy(shared, 16 + targetOffset, bytes, sourceSkew);
+        assert.deepEqual(shared.subarray(16 + targetOffset, 16 + targetOffset + length), bytes);
         assert.equal(shared[15 + targetOffset], 0xee, "byte before the copy untouched");
         assert.equal(shared[16 + targetOffset + length], 0xee, "byte after the copy untouched");
       }
     }
   }
+}
+
+test("copyIntoShared copies exactly, at every alignment and size", () => {
+  intoSharedAtEveryAlignment((shared, offset, bytes, sourceSkew) => {
+    const source = new Uint8Array(sourceSkew + bytes.length).subarray(sourceSkew);
+    source.set(bytes);
+    copyIntoShared(shared, offset, source);
+  });
 });
 
 test("copyMovableIntoShared copies exactly, at every alignment and size, from a source it may move", () => {
-  const shared = new Uint8Array(new SharedArrayBuffer((1 << 20) + 64));
-  for (const length of lengths) {
-    for (let sourceSkew = 0; sourceSkew < 8; sourceSkew += 3) {
-      for (let targetOffset = 0; targetOffset < 8; targetOffset++) {
-        shared.fill(0xee);
-        const expected = pattern(length, length);
-        const area = new Uint8Array(sourceSkew + length + 7).subarray(sourceSkew);
-        area.set(expected);
-        copyMovableIntoShared(shared, 16 + targetOffset, area, length);
-        assert.deepEqual(shared.subarray(16 + targetOffset, 16 + targetOffset + length), expected);
-        assert.equal(shared[15 + targetOffset], 0xee, "byte before the copy untouched");
-        assert.equal(shared[16 + targetOffset + length], 0xee, "byte after the copy untouched");
-      }
-    }
-  }
+  intoSharedAtEveryAlignment((shared, offset, bytes, sourceSkew) => {
+    const area = new Uint8Array(sourceSkew + bytes.length + 7).subarray(sourceSkew);
+    area.set(bytes);
+    copyMovableIntoShared(shared, offset, area, bytes.length);
+  });
 });
 
 test("copyFromShared copies exactly, at every alignment and size", () => {
