@@ -35,6 +35,15 @@ export interface MessageListenerOptions {
   passive?: boolean;
 }
 
+/**
+ * Where the transport spins natively before the event loop blocks (the
+ * addon's loop spin), a reply that comes within this many microseconds is
+ * caught in a microtask first: that costs less than the loop's turn and
+ * the native call back into JavaScript (about 0.3 µs of an awaited call
+ * with the C side spinning, docs/BENCHMARKS.md). Microtasks queued after
+ * the spin wait at most this long.
+ */
+const HANDOFF_SPIN_MICROS = 5;
 /** Messages one drain delivers before it yields to the event loop. */
 const DRAIN_BATCH = 4096;
 /** Runs `task` after pending I/O; setImmediate is Node's (and Electron's), setTimeout the fallback elsewhere. */
@@ -74,6 +83,8 @@ export class ChannelReceiver {
   private loopSpinQueued = false;
   /** How long the queued loop spin spins (loopSpin.begin()), in microseconds. */
   private loopSpinMicros = 0;
+  /** The queued spin is the short one before a native loop spin takes over. */
+  private handingOff = false;
   /** When the current wait in the event loop began (performance.now()), 0 when none. */
   private loopWaitBegan = 0;
 
@@ -285,18 +296,19 @@ export class ChannelReceiver {
   }
 
   /**
-   * Waits for messages in the event loop: a doorbell that listens in
-   * JavaScript (parkInLoop: Atomics.waitAsync) and has no native spin
-   * before the loop blocks gets a spin first (loopSpin's budget) in a
-   * microtask that then parks or drains; any other parks at once (a native
-   * doorbell spins in the addon, or was told not to: loopSpinMicros 0).
-   * True when waiting; false, with the word at 0, when data or the peer's
-   * end is there.
+   * Waits for messages in the event loop, with a spin first in a microtask
+   * that then parks or drains: a doorbell that listens in JavaScript
+   * (parkInLoop: Atomics.waitAsync) spins for loopSpin's budget; one whose
+   * transport spins natively before the loop blocks (the addon) spins
+   * HANDOFF_SPIN_MICROS, then leaves the wait to that spin; any other
+   * parks at once (told not to spin: loopSpinMicros 0). True when waiting;
+   * false, with the word at 0, when data or the peer's end is there.
    */
   private park(): boolean {
     const doorbell = this.link.doorbell;
-    if (doorbell.watchesBeforeBlocking || doorbell.parkInLoop === undefined) return this.parkNow();
-    this.loopSpinMicros = this.loopSpin.begin();
+    this.handingOff = doorbell.watchesBeforeBlocking === true;
+    if (!this.handingOff && doorbell.parkInLoop === undefined) return this.parkNow();
+    this.loopSpinMicros = this.handingOff ? HANDOFF_SPIN_MICROS : this.loopSpin.begin();
     if (this.loopSpinMicros === 0) return this.parkNow();
     if (!this.loopSpinQueued) {
       this.loopSpinQueued = true;
@@ -313,11 +325,12 @@ export class ChannelReceiver {
     this.owner.publishSends();
     const ring = this.reader.ring;
     const began = performance.now();
+    // The native spin keeps its own policy: a hand-off spin reports nothing to loopSpin.
     if (spinUntil(began + this.loopSpinMicros / 1000, () => ring.readable() > 0 || this.link.peerEnded())) {
-      this.loopSpin.observe(true, 0);
+      if (!this.handingOff) this.loopSpin.observe(true, 0);
       this.drain();
     } else if (this.parkNow()) {
-      this.loopWaitBegan = began;
+      if (!this.handingOff) this.loopWaitBegan = began;
     } else {
       this.drain();
     }
