@@ -39,7 +39,11 @@ export interface ConnectOptions {
    * Default 50. The server's is the server's option (shmrpc-host --spin-us).
    */
   spinMicros?: number;
-  /** The event loop's spin budget before it blocks waiting for the server (adaptive, below this cap). Default spinMicros. */
+  /**
+   * The event loop's spin budget before it blocks waiting for the server
+   * (adaptive, below this cap), after an awaited call's 5 µs spin in a
+   * microtask (0 turns both off). Default spinMicros.
+   */
   loopSpinMicros?: number;
   /** This side's budgets stay at their caps instead of adapting. Default false. */
   spinFixed?: boolean;
