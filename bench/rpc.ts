@@ -14,7 +14,8 @@
  * 2 CPUs). Last, what a caller at a UI's rate costs: process CPU time
  * over wall time (the service's threads included, in its own process too)
  * with 100 and 1,000 awaited calls a second from a timer, beside the same
- * timer loop without calls, with adaptive and with fixed spin budgets.
+ * timer loop without calls, with adaptive and with fixed spin budgets,
+ * and beside the floor: two C threads making one futex round trip a tick.
  *
  *   node build/ts/bench/rpc.js [--quick] [--cpu-only]     (after scripts/setup.sh)
  *
@@ -42,7 +43,7 @@ import { RpcClient } from "../js/src/rpc/index.js";
 import { Bench, BenchClient } from "./gen/rpc_bench_pb.js";
 import { echoService } from "./lib/grpc-echo.js";
 import { cpuAtRate } from "./lib/cpu-load.js";
-import { cRpcEcho, cRpcEchoCrossProcess, postMessageRoundTrip } from "./lib/peers.js";
+import { cFutexAtRate, cRpcEcho, cRpcEchoCrossProcess, postMessageRoundTrip } from "./lib/peers.js";
 import { ASYNC_WARMUP, SYNC_WARMUP, printTable, timeRounds, timeRoundsSync, type Latency } from "./lib/stats.js";
 
 const quick = process.argv.includes("--quick");
@@ -252,6 +253,10 @@ async function cpuTable(): Promise<void> {
   for (const transport of ["in-process", "cross-process", "relay"] as const) {
     for (const rate of [100, 1000]) rows.push([`${transport}, ${rate} calls/s`, await cpuAtCallRate(transport, rate), rate]);
   }
+  const floors = [100, 1000].map((rate): Array<string | number> => {
+    const floor = cFutexAtRate(rate, CPU_MS);
+    return [`C threads, a futex round trip per tick (the floor), ${rate}/s`, floor.bare, floor.calls, "-", floor.calls - floor.bare, ((floor.calls - floor.bare) * 1e4) / rate, "-", "-"];
+  });
   printTable(
     `CPU at a caller's rate: % of one core (CPU time of every thread of this process and of shmrpc-host over wall time; medians of ${CPU_ROUNDS} alternated rounds of ${CPU_MS / 1000} s; awaited calls from a setInterval timer; spin cap ${DEFAULT_SPIN_US} µs)`,
     ["", "timer alone", "calls, adaptive", "calls, fixed", "adaptive above timer", "CPU µs per call (adaptive)", "(fixed)", "calls made (adaptive, fixed)"],
@@ -264,7 +269,7 @@ async function cpuTable(): Promise<void> {
       ((f.adaptive - f.bare) * 1e4) / rate,
       ((f.fixed - f.bare) * 1e4) / rate,
       `${f.calls}, ${f.fixedCalls}`,
-    ]),
+    ]).concat(floors),
   );
 }
 

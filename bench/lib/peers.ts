@@ -48,6 +48,8 @@ interface CFigure {
   p50_us?: number;
   p99_us?: number;
   gbytes_per_s?: number;
+  bare_percent?: number;
+  calls_percent?: number;
 }
 
 function runC(program: string, ...args: string[]): CFigure[] {
@@ -65,6 +67,16 @@ export function cPingPong(rounds: number): { futex: Latency; spin: Latency } {
     return { p50: figure?.p50_us ?? NaN, p99: figure?.p99_us ?? NaN };
   };
   return { futex: pick("c_futex_pingpong"), spin: pick("c_spin_pingpong") };
+}
+
+/**
+ * The floor of a caller at a UI's rate: percent of one core used by two C
+ * threads that make one futex round trip per tick at `rate`, and by the
+ * same clock loop alone (bench_futex_rate: medians of three rounds of `ms`).
+ */
+export function cFutexAtRate(rate: number, ms: number): { bare: number; calls: number } {
+  const figure = runC("bench_futex_rate", String(rate), String(ms))[0];
+  return { bare: figure?.bare_percent ?? NaN, calls: figure?.calls_percent ?? NaN };
 }
 
 /** C-to-C echo through a shmrpc channel: the floor under the JavaScript figures. */
