@@ -8,7 +8,7 @@
  * tests and tools are in `shmrpc/internal`.
  */
 export { Channel } from "./channel/channel.js";
-export type { ChannelOptions, ChannelState, ChannelStats, MessageListenerOptions, PayloadWriter, SendOptions, SpinStats } from "./channel/channel.js";
+export type { ChannelOptions, ChannelState, ChannelStats, InPlaceEncoder, MessageListenerOptions, PayloadWriter, SendOptions, SpinStats } from "./channel/channel.js";
 export { AtomicsDoorbell } from "./channel/doorbell.js";
 export type { Doorbell } from "./channel/doorbell.js";
 export { FRAME_HEADER_BYTES, FrameType, decodeFrameHeader, encodeFrame, isFrameType } from "./channel/frame.js";

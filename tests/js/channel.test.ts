@@ -336,6 +336,75 @@ describe("sending", () => {
   });
 });
 
+describe("sending in place (trySendInPlace)", () => {
+  test("the encoder gets the ring's contiguous free space after the header, within the peer's limit", async (t) => {
+    const { sab, client, server } = pair(t, 64, {}, { maxMessageBytes: 40 });
+    const ranges: Array<[number, number]> = [];
+    const encoder = (length: number, seed: number) => (target: Uint8Array, start: number, end: number) => {
+      assert.equal(target.buffer, sab, "the ring itself");
+      ranges.push([start, end]);
+      if (end - start < length) return -1;
+      target.set(bytes(length, seed), start);
+      return length;
+    };
+    const received = take(server, 2);
+    assert.equal(client.trySendInPlace(FrameType.BINARY, encoder(20, 1)), true);
+    assert.deepEqual(ranges[0], [5, 45], "after the 5-byte header, 40 bytes: the peer's limit");
+    // 25 bytes used: 39 free up to the end of the data area, 34 after the header.
+    assert.equal(client.trySendInPlace(FrameType.COMMAND, encoder(30, 2)), true);
+    assert.deepEqual(ranges[1], [30, 64]);
+    assert.deepEqual(await received, [
+      { type: FrameType.BINARY, data: bytes(20, 1) },
+      { type: FrameType.COMMAND, data: bytes(30, 2) },
+    ]);
+  });
+
+  test("an encoder that finds too little room sends nothing, and a sized send goes on", async (t) => {
+    const { words, client, fromClient } = clientWithRawPeer(t, 64);
+    assert.equal(client.trySendInPlace(FrameType.BINARY, () => -1), false);
+    client.flush();
+    assert.equal(words[word(RING0 + RingOffset.TAIL)], 0, "nothing published");
+    assert.equal(client.stats.messagesSent, 0);
+    await client.send(FrameType.BINARY, bytes(3));
+    assert.equal(fromClient.readable(), 8, "the sized send's frame alone");
+  });
+
+  test("an encoder that throws sends nothing; the channel stays open", async (t) => {
+    const { words, client } = clientWithRawPeer(t, 64);
+    assert.throws(
+      () =>
+        client.trySendInPlace(FrameType.BINARY, (target, start) => {
+          target[start] = 1;
+          throw new RangeError("encoder bug");
+        }),
+      RangeError,
+    );
+    client.flush();
+    assert.equal(words[word(RING0 + RingOffset.TAIL)], 0);
+    assert.equal(client.state, "open");
+    await client.send(FrameType.BINARY, bytes(1));
+  });
+
+  test("behind a waiting send it returns false without calling the encoder; refused like trySend", async (t) => {
+    const { client } = pair(t, 64);
+    const waiting = client.send(FrameType.BINARY, bytes(200)); // fragments: waits for the peer to drain
+    let called = false;
+    assert.equal(
+      client.trySendInPlace(FrameType.BINARY, () => {
+        called = true;
+        return 0;
+      }),
+      false,
+    );
+    assert.equal(called, false);
+    assert.throws(() => client.trySendInPlace(9 as FrameType, () => 0), TypeError);
+    assert.throws(() => client.trySendInPlace(FrameType.BINARY, "encode" as never), TypeError);
+    client.close();
+    await assert.rejects(waiting, isCode("ECLOSED"));
+    assert.throws(() => client.trySendInPlace(FrameType.BINARY, () => 0), isCode("ECLOSED"));
+  });
+});
+
 describe("receiving", () => {
   test("every type and size, including fragmented messages 4x the ring, arrives intact", async (t) => {
     const { client, server } = pair(t, 256);

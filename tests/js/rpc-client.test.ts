@@ -293,6 +293,31 @@ describe("RpcClient (fake server)", { timeout: 10000 }, () => {
     assert.equal((await small).text, "ok");
   });
 
+  test("requests of every size reach the server intact: encoded in the ring, or sized and copied where they would cross its end", async (t) => {
+    const { rpc, server } = setup(t, {}, {}, 256);
+    const texts = Array.from({ length: 60 }, (_, i) => "x".repeat((i * 37) % 190));
+    for (const [i, text] of texts.entries()) {
+      const call = rpc.unary(echo, { text });
+      const [request] = (await server.waitFor(EnvelopeKind.REQUEST, i + 1)).slice(i);
+      assert.equal(EchoRequest.decode(request!.body).text, text, `request ${i}`);
+      await server.reply(request!.callId, `ok ${i}`);
+      assert.equal((await call).text, `ok ${i}`);
+    }
+  });
+
+  test("a request with a value of the wrong type fails with INVALID_ARGUMENT; nothing is sent, later calls go on", async (t) => {
+    const { rpc, server } = setup(t);
+    await assert.rejects(rpc.unary(echo, { text: 5 as never }), isStatus(Status.INVALID_ARGUMENT));
+    await assert.rejects(rpc.unary(echo, { payload: "bytes" as never }), isStatus(Status.INVALID_ARGUMENT));
+    assert.equal(rpc.callsInFlight, 0);
+    const call = rpc.unary(echo, { text: "fine" });
+    const requests = await server.waitFor(EnvelopeKind.REQUEST, 1);
+    assert.equal(requests.length, 1, "only the good request went out");
+    assert.equal(EchoRequest.decode(requests[0]!.body).text, "fine");
+    await server.reply(requests[0]!.callId, "ok");
+    assert.equal((await call).text, "ok");
+  });
+
   test("close() fails pending calls with UNAVAILABLE, cancels them, and refuses later calls", async (t) => {
     const { rpc, server } = setup(t, { maxCallsInFlight: 1 });
     const sent = rpc.unary(echo, {});

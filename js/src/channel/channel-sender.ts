@@ -10,7 +10,7 @@ import type { ChannelLink, ChannelOwner } from "./channel-link.js";
 import { MAX_U32, timeoutOption, type SendOptions } from "./channel-options.js";
 import { Fifo } from "./fifo.js";
 import { FrameType, isFrameType } from "./frame.js";
-import { FrameWriter } from "./frame-writer.js";
+import { FrameWriter, type InPlaceEncoder } from "./frame-writer.js";
 import { PeerState, RingOffset, WaitValue } from "./layout.js";
 import type { RingProducer } from "./ring.js";
 import { spinUntil } from "./spin.js";
@@ -114,6 +114,23 @@ export class ChannelSender {
     } catch (error) {
       throw this.owner.failOnViolation(error);
     }
+  }
+
+  /** Channel.trySendInPlace: one whole frame that `encode` writes into the ring now, or false. */
+  trySendInPlace(type: FrameType, encode: InPlaceEncoder): boolean {
+    if (!isFrameType(type)) throw new TypeError(`trySendInPlace: unknown message type ${String(type)}`);
+    if (typeof encode !== "function") throw new TypeError("trySendInPlace: encode must be a function");
+    const refused = this.refusal();
+    if (refused) throw refused;
+    if (this.queue.length > 0) return false;
+    try {
+      if (!this.writer.writeInPlace(type, this.link.peerLimit(), encode)) return false;
+    } catch (error) {
+      if (!(error instanceof ShmrpcError)) throw error; // from encode(): the caller's own bug
+      throw this.owner.failOnViolation(error);
+    }
+    this.wrote();
+    return true;
   }
 
   /** Channel.trySendEncoded: one whole frame that `write` fills now, or false with `write` not called. */

@@ -39,13 +39,14 @@ import { ChannelLink, type ChannelOwner, type ChannelStats } from "./channel-lin
 import { channelOptions, type ChannelOptions, type SendOptions } from "./channel-options.js";
 import { ChannelReceiver, type MessageListenerOptions } from "./channel-receiver.js";
 import { ChannelSender, type PayloadWriter } from "./channel-sender.js";
+import type { InPlaceEncoder } from "./frame-writer.js";
 import type { FrameType, Message } from "./frame.js";
 import { Offset, PeerState, SEGMENT_HEADER_BYTES, sideLayout, type Side } from "./layout.js";
 import { RingConsumer, RingProducer } from "./ring.js";
 import { SpinPolicy, type SpinStats } from "./spin.js";
 import { segmentRegion, validateRegion, type SegmentSource } from "./segment.js";
 
-export type { ChannelOptions, ChannelStats, MessageListenerOptions, PayloadWriter, SendOptions, SpinStats };
+export type { ChannelOptions, ChannelStats, InPlaceEncoder, MessageListenerOptions, PayloadWriter, SendOptions, SpinStats };
 
 export type ChannelState = "open" | "closed" | "failed";
 
@@ -185,6 +186,21 @@ export class Channel implements AsyncIterable<Message> {
   trySendEncoded(type: FrameType, length: number, write: PayloadWriter): boolean {
     return this.sender.trySendEncoded(type, length, write);
   }
+  /**
+   * Sends a message whose length is known only once it is encoded: when no
+   * earlier send is pending, calls `encode` (exactly once, synchronously)
+   * with the ring itself and the range `[start, end)` its payload may take
+   * (the contiguous free space, within the peer's limit); `encode` writes
+   * the payload from `start` and returns its length, or -1 when it does not
+   * fit (then nothing is sent). Returns true when the message is in the
+   * ring, false otherwise (no room, or waiting sends: encode the message
+   * and use sendEncoded). Published like trySend. Throws as trySend, and
+   * what `encode` throws (nothing is sent).
+   */
+  trySendInPlace(type: FrameType, encode: InPlaceEncoder): boolean {
+    return this.sender.trySendInPlace(type, encode);
+  }
+
 
   /** True while a send waits for ring space (sends leave the queue in order). */
   get sendsPending(): boolean {

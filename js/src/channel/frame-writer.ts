@@ -13,6 +13,19 @@ import { copyIntoShared } from "../shared-copy.js";
 const encoder = new TextEncoder();
 /** Up to this payload size the header and payload go byte by byte; above, one TypedArray.set. */
 const SMALL_PAYLOAD = 16;
+/**
+ * Free bytes an in-place encode is offered without a fresh look at the
+ * consumer's head (a load of the consumer's cache line): enough for the
+ * usual request, and a larger one falls back to a sized send.
+ */
+const IN_PLACE_WANTED = 4096;
+
+/**
+ * Writes a payload of unknown length in place: into `target[start, end)`,
+ * returning its length, or -1 when it does not fit there (what it wrote
+ * is then ignored). Nothing outside that range may be touched.
+ */
+export type InPlaceEncoder = (target: Uint8Array, start: number, end: number) => number;
 
 export class FrameWriter {
   /** Private bytes for a payload that wraps around the end of the ring. */
@@ -91,6 +104,26 @@ export class FrameWriter {
       this.writeHeader(type, false, length);
       ring.write(this.scratch, 0, length);
     }
+    return true;
+  }
+
+  /**
+   * Writes one unfragmented frame whose payload `encode` writes straight
+   * into the ring at `target[start, end)`, the contiguous free space after
+   * the frame's header (at most `maxPayload` bytes), and whose length it
+   * returns; -1 when it did not fit there. False then (nothing written).
+   * If `encode` throws, nothing is written.
+   */
+  writeInPlace(type: FrameType, maxPayload: number, encode: InPlaceEncoder): boolean {
+    const ring = this.ring;
+    const room = ring.contiguousRoom(IN_PLACE_WANTED) - FRAME_HEADER_BYTES;
+    if (room <= 0) return false;
+    const at = ring.offset;
+    const start = at + FRAME_HEADER_BYTES;
+    const length = encode(ring.data, start, start + Math.min(room, maxPayload));
+    if (length < 0) return false;
+    writeFrameHeader(ring.data, at, type, false, length);
+    ring.advance(FRAME_HEADER_BYTES + length);
     return true;
   }
 

@@ -124,6 +124,16 @@ export class RingProducer extends RingView {
   }
 
   /**
+   * Free bytes from the private tail up to the end of the data area, at
+   * least `wanted` when the ring has that many free; reloads the
+   * consumer's head only when the free space known is less than `wanted`.
+   */
+  contiguousRoom(wanted: number): number {
+    const free = this.knownFree >= wanted ? this.knownFree : this.writable();
+    return Math.min(free, this.capacity - (this.tail & this.mask));
+  }
+
+  /**
    * Counts `length` bytes written directly into `data` at `offset` as
    * written. The caller has checked the room and that they did not wrap.
    */

@@ -42,6 +42,9 @@ function asciiWrite(batch: string, target: Uint8Array, pos: number): boolean {
   return nativeUtf8Write!.call(target, batch, pos, 3 * batch.length) === batch.length;
 }
 
+/** What a Writer begun with beginInto throws when the encoding does not fit its range. */
+export const NO_ROOM: Error = new Error("the encoding does not fit the range given to Writer.beginInto");
+
 export class Writer {
   /** The area being written (the generated code writes through buf and pos). */
   buf: Uint8Array = EMPTY;
@@ -49,8 +52,15 @@ export class Writer {
   private busy = false;
   /** The area, allocated on first use. */
   private area: Uint8Array = EMPTY;
-  /** A DataView of the area, for runs of floats and doubles written in place. */
+  /** A DataView of the area. */
   private areaView: DataView = new DataView(NO_AREA);
+  /** A DataView of buf, for runs of floats and doubles written in place. */
+  private view: DataView = this.areaView;
+  /** Writing into a target of the caller's (beginInto) rather than the area. */
+  private inPlace = false;
+  /** The last target of beginInto and a DataView of it (a ring: the same one each time). */
+  private target: Uint8Array = EMPTY;
+  private targetView: DataView = new DataView(NO_AREA);
   /** The area's length less SLACK. */
   private limit = 0;
   /** Where the batch nextBatch() returned ends. */
@@ -70,6 +80,7 @@ export class Writer {
 
   release(): void {
     this.busy = false;
+    this.inPlace = false;
     // Do not keep a huge message's encoding alive in the shared writer.
     if (this.area.length > MAX_KEPT_AREA) this.setArea(EMPTY);
     this.buf = EMPTY;
@@ -81,8 +92,28 @@ export class Writer {
   beginArea(): void {
     if (this.area.length === 0) this.setArea(new Uint8Array(INITIAL_AREA));
     this.buf = this.area;
+    this.view = this.areaView;
     this.pos = 0;
     this.limit = this.area.length - SLACK;
+  }
+
+  /**
+   * Starts an encode straight into `target[start, end)` (a ring's free
+   * space, say): when it would not fit, the write that would cross `end`
+   * throws NO_ROOM instead of growing, and what was written is garbage.
+   * The encoded bytes end at pos. release() returns to the area.
+   */
+  beginInto(target: Uint8Array, start: number, end: number): void {
+    if (target !== this.target) {
+      this.target = target;
+      this.targetView = new DataView(target.buffer, target.byteOffset, target.length);
+    }
+    this.inPlace = true;
+    this.buf = target;
+    this.view = this.targetView;
+    this.pos = start;
+    // Every check leaves SLACK behind it: a write crosses `end` only after one fails.
+    this.limit = end - SLACK;
   }
 
   /** The bytes encoded, in a new array of their own. */
@@ -115,6 +146,7 @@ export class Writer {
   }
 
   private grow(n: number): void {
+    if (this.inPlace) throw NO_ROOM;
     const area = new Uint8Array(Math.max(this.area.length * 2, this.pos + n + SLACK));
     area.set(this.buf.subarray(0, this.pos));
     this.setArea(area);
@@ -125,6 +157,7 @@ export class Writer {
   private setArea(area: Uint8Array): void {
     this.area = area;
     this.areaView = new DataView(area.buffer, area.byteOffset, area.length);
+    this.view = this.areaView;
   }
 
   /** A field's tag, after a check that leaves SLACK behind it. */
@@ -311,7 +344,7 @@ export class Writer {
    * area. The caller has written the run's length and made room.
    */
   doubleRun(values: readonly number[], field: string): void {
-    const view = this.areaView;
+    const view = this.view;
     let pos = this.pos;
     for (let i = 0; i < values.length; i++, pos += 8) {
       const v: unknown = values[i];
@@ -323,7 +356,7 @@ export class Writer {
 
   /** The values of a packed float run, as doubleRun() does. */
   floatRun(values: readonly number[], field: string): void {
-    const view = this.areaView;
+    const view = this.view;
     let pos = this.pos;
     for (let i = 0; i < values.length; i++, pos += 4) {
       const v: unknown = values[i];

@@ -148,35 +148,35 @@ export class CallRunner implements RequestSender {
   private start(call: Call): void {
     const method = call.method;
     const requests = this.requests;
-    let size: number;
+    const channel = this.channel;
+    this.calls.add(call); // gives it an id
+    if (call.stream) call.granted = this.streamWindow;
+    const remainingUs = call.deadline === Infinity ? 0 : Math.max(1, Math.ceil((call.deadline - performance.now()) * 1000));
+    requests.header(EnvelopeKind.REQUEST, call.id, method.id, method.schemaHash, remainingUs > MAX_WIRE_TIMEOUT_US ? 0 : remainingUs, call.granted);
     try {
-      size = call.requests ? requests.measureNothing() : requests.measure(method.requestType, call.request);
-    } catch (error) {
-      this.finish(call, new RpcError(Status.INVALID_ARGUMENT, `the request does not encode: ${String(error)}`, method.path, { cause: error }));
-      return;
-    }
-    try {
-      call.phase = "sent";
-      this.calls.add(call); // gives it an id
-      this.stats.callsStarted++;
-      this.updateListening();
-      if (call.stream) call.granted = this.streamWindow;
-      const remainingUs = call.deadline === Infinity ? 0 : Math.max(1, Math.ceil((call.deadline - performance.now()) * 1000));
-      requests.header(EnvelopeKind.REQUEST, call.id, method.id, method.schemaHash, remainingUs > MAX_WIRE_TIMEOUT_US ? 0 : remainingUs, call.granted);
-      const length = ENVELOPE_HEADER_BYTES + size;
-      if (this.channel.trySendEncoded(FrameType.COMMAND, length, requests.write)) {
+      if (!call.requests && requests.trySendInPlace(channel, method.requestType, call.request)) {
         call.inRing = true;
       } else {
-        // Queued behind other sends or for ring space: only such a send can still fail.
-        this.channel.sendEncoded(FrameType.COMMAND, length, requests.write).catch((error: unknown) => this.sendFailed(call, error));
+        const length = ENVELOPE_HEADER_BYTES + (call.requests ? requests.measureNothing() : requests.measure(method.requestType, call.request));
+        if (channel.trySendEncoded(FrameType.COMMAND, length, requests.write)) {
+          call.inRing = true;
+        } else {
+          // Queued behind other sends or for ring space: only such a send can still fail.
+          channel.sendEncoded(FrameType.COMMAND, length, requests.write).catch((error: unknown) => this.sendFailed(call, error));
+        }
       }
     } catch (error) {
-      // The channel refused it (closed, too large), or the codec threw in write.
-      if (isShmrpcError(error)) this.sendFailed(call, error);
+      // Not sent: the codec threw, or the channel refused it (closed, too large).
+      this.calls.delete(call);
+      if (isShmrpcError(error)) this.finish(call, sendError(call, error));
       else this.finish(call, new RpcError(Status.INVALID_ARGUMENT, `the request does not encode: ${String(error)}`, method.path, { cause: error }));
+      return;
     } finally {
       requests.done();
     }
+    call.phase = "sent";
+    this.stats.callsStarted++;
+    this.updateListening();
   }
 
   /** The REQUEST was not sent: the server never saw the call. */

@@ -1,17 +1,30 @@
 /**
- * Writes the RpcClient's REQUEST envelopes straight into the ring with one
- * encode per call: measure() runs a generated codec's one pass ($encode)
- * into a Writer's area, whose length is the frame's, and write() copies
- * the bytes where the channel puts the frame. Any other MessageType is
- * sized with encodedSize() and written with encodeInto().
+ * Writes the RpcClient's REQUEST envelopes into the ring with one encode
+ * per call. trySendInPlace() runs a generated codec's one pass ($encode)
+ * straight into the ring's free space (Channel.trySendInPlace); when that
+ * is not possible now, measure() encodes into a Writer's area, whose
+ * length is the frame's, and write() copies the bytes where the channel
+ * puts the frame. Any other MessageType is sized with encodedSize() and
+ * written with encodeInto().
  *
- * One request at a time: measure, header, then the channel calls write at
- * most once, synchronously; done() always follows (it releases the Writer).
+ * One request at a time: header, then trySendInPlace or measure, and the
+ * channel calls the encoder or write at most once, synchronously; done()
+ * always follows (it releases the Writer).
  */
-import { isMessageCodec } from "../pb/codec.js";
-import { Writer } from "../pb/writer.js";
+import { encodeIntoShared } from "../byte-pool.js";
+import type { Channel } from "../channel/channel.js";
+import { FrameType } from "../channel/frame.js";
+import { isMessageCodec, type MessageCodec } from "../pb/codec.js";
+import { NO_ROOM, Writer } from "../pb/writer.js";
 import { ENVELOPE_HEADER_BYTES, EnvelopeKind, writeEnvelopeHeader } from "./envelope.js";
 import type { MessageInit, MessageType } from "./types.js";
+
+/**
+ * The codec writes long strings into shared memory only where the platform
+ * encodes UTF-8 into it (Node; a browser's TextEncoder refuses): elsewhere
+ * requests take the area.
+ */
+const IN_PLACE = encodeIntoShared;
 
 export class RequestWriter {
   private type: MessageType<unknown> | undefined;
@@ -43,6 +56,38 @@ export class RequestWriter {
     this.writer = writer;
     return this.size;
   }
+
+  /**
+   * Sends the envelope of header() with `message` as its body, encoded
+   * straight into the ring, when `type` is a generated codec and the ring
+   * takes it now in one piece: true then. False, with nothing sent, when
+   * not (use measure() and a sized send). Throws what the codec and the
+   * channel throw, with nothing sent.
+   */
+  trySendInPlace(channel: Channel, type: MessageType<unknown>, message: MessageInit<unknown>): boolean {
+    if (!IN_PLACE || !isMessageCodec(type)) return false;
+    this.type = type;
+    this.message = message;
+    return channel.trySendInPlace(FrameType.COMMAND, this.encodeInPlace);
+  }
+
+  /** The InPlaceEncoder of trySendInPlace; bound once, so a call allocates no closure. */
+  private readonly encodeInPlace = (target: Uint8Array, start: number, end: number): number => {
+    const body = start + ENVELOPE_HEADER_BYTES;
+    if (body > end) return -1;
+    const writer = Writer.acquire();
+    try {
+      writer.beginInto(target, body, end);
+      (this.type as MessageCodec<unknown>).$encode(this.message!, writer);
+      writeEnvelopeHeader(target, start, this.kind, this.callId, this.methodId, this.schemaHash, 0, this.timeoutUs, this.credit);
+      return writer.pos - start;
+    } catch (error) {
+      if (error === NO_ROOM) return -1;
+      throw error;
+    } finally {
+      writer.release();
+    }
+  };
 
   /** No body: the REQUEST that opens a call with a request stream. */
   measureNothing(): number {
