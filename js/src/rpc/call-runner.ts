@@ -195,18 +195,13 @@ export class CallRunner implements RequestSender {
   sendRequestMessage(call: Call, message: MessageInit<unknown>): Promise<void> | undefined {
     const method = call.method;
     const requests = this.requests;
-    let size: number;
+    const channel = this.channel;
+    requests.header(EnvelopeKind.REQUEST_MESSAGE, call.id, 0, 0, 0, 0);
     try {
-      size = requests.measure(method.requestType, message);
-    } catch (error) {
-      this.giveUp(call, new RpcError(Status.INVALID_ARGUMENT, `a request message does not encode: ${String(error)}`, method.path, { cause: error }));
-      return undefined;
-    }
-    try {
-      requests.header(EnvelopeKind.REQUEST_MESSAGE, call.id, 0, 0, 0, 0);
-      const length = ENVELOPE_HEADER_BYTES + size;
-      if (this.channel.trySendEncoded(FrameType.COMMAND, length, requests.write)) return undefined;
-      return this.channel.sendEncoded(FrameType.COMMAND, length, requests.write).catch((error: unknown) => this.streamSendFailed(call, error));
+      if (requests.trySendInPlace(channel, method.requestType, message)) return undefined;
+      const length = ENVELOPE_HEADER_BYTES + requests.measure(method.requestType, message);
+      if (channel.trySendEncoded(FrameType.COMMAND, length, requests.write)) return undefined;
+      return channel.sendEncoded(FrameType.COMMAND, length, requests.write).catch((error: unknown) => this.streamSendFailed(call, error));
     } catch (error) {
       if (isShmrpcError(error)) this.streamSendFailed(call, error);
       else this.giveUp(call, new RpcError(Status.INVALID_ARGUMENT, `a request message does not encode: ${String(error)}`, method.path, { cause: error }));
