@@ -385,17 +385,16 @@ export class Reader {
 
   /**
    * A packed run of 32-bit varints in one loop over locals. The array is
-   * grown once, to the number of varints (bytes below 0x80) in the run. While
-   * 10 bytes remain in the run no varint can leave it, so those reads skip
-   * the bounds checks; the last few go through uint32().
+   * grown once, to the most varints the run can hold (one per byte), and
+   * cut to the number read at the end: cheaper than counting them first
+   * (a second pass over the run). While 10 bytes remain in the run no
+   * varint can leave it, so those reads skip the bounds checks; the last
+   * few go through uint32().
    */
   private varintRun(end: number, into: number[], kind: number): void {
     const buf = this.buf;
     let pos = this.pos;
-    let count = 0;
-    for (let p = pos; p < end; p++) count += (buf[p]! >> 7) ^ 1;
-    let k = grow(into, count);
-    const last = k + count;
+    let k = grow(into, end - pos);
     const fastEnd = end - 10;
     while (pos < end) {
       let v: number;
@@ -429,11 +428,11 @@ export class Reader {
         this.pos = pos;
         v = this.uint32();
         pos = this.pos;
-        // Only a varint running past `end` (an error atEnd reports) can exceed the count.
-        if (k === last) break;
       }
       into[k++] = kind === INT32 ? v | 0 : kind === UINT32 ? v >>> 0 : (v >>> 1) ^ -(v & 1);
     }
+    // Each varint took a byte or more: k is at most where grow() ended.
+    if (into.length > k) into.length = k;
     this.pos = pos;
     this.atEnd(end);
   }
