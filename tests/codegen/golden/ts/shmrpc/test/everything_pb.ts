@@ -6,7 +6,7 @@ import { Empty } from "../../google/protobuf/empty_pb.js";
 import { Timestamp } from "../../google/protobuf/timestamp_pb.js";
 import { Color, Money } from "./common_pb.js";
 
-pb.requireGeneratedCodeVersion(2, "protoc-gen-shmrpc 0.1.0");
+pb.requireGeneratedCodeVersion(3, "protoc-gen-shmrpc 0.1.0");
 
 /**
  * shmrpc/test/everything.proto as google.protobuf.FileDescriptorProto messages (binary, base64,
