@@ -5,7 +5,8 @@
 // the loop would block, this handle lets the core watch the ring for the
 // budget, and runs the wake callback when something arrived. Only when the
 // budget runs out does the core park the word with 2, and the loop blocks
-// until the service wakes it through uv_async.
+// until the service wakes it through uv_async. One prepare handle per
+// event loop steps every LoopSpin on it (LoopSpin::Watchers, loop_spin.cc).
 #ifndef SHMRPC_NATIVE_LOOP_SPIN_H
 #define SHMRPC_NATIVE_LOOP_SPIN_H
 
@@ -29,18 +30,19 @@ class LoopSpin {
   // every prepare callback.
   LoopSpin(uint8_t* segment, uint32_t spin_ns, bool spin_fixed, WakeFn wake,
            WakeFn wake_soon, void* user, LoopHold* hold);
-  // Closes the handle: libuv must never call into a freed LoopSpin.
+  // Stops watching: the loop's handle must never call into a freed LoopSpin.
   ~LoopSpin() { Close(); }
   LoopSpin(const LoopSpin&) = delete;
   LoopSpin& operator=(const LoopSpin&) = delete;
 
   // Starts watching before each blocking poll of `loop` (the spin only
-  // with a budget); the handle does not keep the loop alive.
+  // with a budget); the loop's handle does not keep the loop alive.
   void Start(uv_loop_t* loop);
-  // Stops and closes the handle (it frees itself once libuv is done).
+  // Stops watching (on the loop's thread); the loop's handle goes with
+  // the last LoopSpin on it.
   void Close();
   // Whether JavaScript may park its consumer with SPINNING.
-  bool Active() const { return prepare_ != nullptr && spins_; }
+  bool Active() const { return watchers_ != nullptr && spins_; }
   // The peer woke the loop (its uv_async or eventfd): ends a parked wait
   // for the spin policy.
   void Woken() { shmrpc_loop_watch_woken(&watch_); }
@@ -48,9 +50,10 @@ class LoopSpin {
   const shmrpc_spin_policy_t& Policy() const { return watch_.spin; }
 
  private:
-  static void OnPrepare(uv_prepare_t* handle);
-  // Steps the core's loop watch until the loop may block.
-  void Watch();
+  class Watchers;
+  // One step of the core's loop watch (`yield`: spin no more, let the loop
+  // poll first); true when it ran the wake callback, that is JavaScript.
+  bool Step(bool yield);
 
   shmrpc_loop_watch_t watch_;
   bool spins_;
@@ -58,7 +61,7 @@ class LoopSpin {
   WakeFn wake_soon_;
   void* user_;
   LoopHold* hold_;
-  uv_prepare_t* prepare_ = nullptr;
+  Watchers* watchers_ = nullptr;
 };
 
 }  // namespace shmrpc

@@ -26,10 +26,7 @@ export class FrameReader {
    * The one message object every borrowed view comes in: a borrower keeps
    * nothing of a message past its call, so one allocation less per message.
    */
-  private readonly borrowed: { type: typeof FrameType.BINARY | typeof FrameType.COMMAND; data: Uint8Array } = {
-    type: FrameType.BINARY,
-    data: new Uint8Array(0),
-  };
+  private readonly borrowed = new BorrowedMessage();
 
   /**
    * `release` hands consumed space back to the producer (and wakes it); the
@@ -94,12 +91,10 @@ export class FrameReader {
   /** The payload as a view of the ring, when it is binary and in one piece. */
   private viewMessage(type: FrameType, length: number): Message | undefined {
     if (type === FrameType.TEXT) return undefined;
-    const data = this.ring.viewAt(FRAME_HEADER_BYTES, length);
-    if (data === undefined) return undefined;
-    const borrowed = this.borrowed;
-    borrowed.type = type;
-    borrowed.data = data;
-    return borrowed;
+    const offset = this.ring.contiguousAt(FRAME_HEADER_BYTES, length);
+    if (offset < 0) return undefined;
+    this.borrowed.lend(type, this.ring.data, offset, length);
+    return this.borrowed;
   }
 
   private copyMessage(type: FrameType, length: number): Message {
@@ -142,6 +137,32 @@ export class FrameReader {
     this.discardPartial();
     if (type === FrameType.TEXT) return { type, data: decoder.decode(buffer.subarray(0, length)) };
     return { type, data: buffer.length === length ? buffer : buffer.slice(0, length) };
+  }
+}
+
+/**
+ * A borrowed message: its payload is `bytes[offset, offset + length)`, in
+ * the ring. `data`, the view a listener sees, is made only when asked for:
+ * a consumer that reads the payload in place (the RpcClient) creates no
+ * typed array per message.
+ */
+export class BorrowedMessage {
+  type: typeof FrameType.BINARY | typeof FrameType.COMMAND = FrameType.BINARY;
+  bytes: Uint8Array = new Uint8Array(0);
+  offset = 0;
+  length = 0;
+  private view: Uint8Array | undefined;
+
+  lend(type: typeof FrameType.BINARY | typeof FrameType.COMMAND, bytes: Uint8Array, offset: number, length: number): void {
+    this.type = type;
+    this.bytes = bytes;
+    this.offset = offset;
+    this.length = length;
+    this.view = undefined;
+  }
+
+  get data(): Uint8Array {
+    return (this.view ??= this.bytes.subarray(this.offset, this.offset + this.length));
   }
 }
 

@@ -205,14 +205,14 @@ export class RingConsumer extends RingView {
   }
 
   /**
-   * A view of `length` bytes starting `offset` bytes past the head, or
-   * undefined when they wrap around the end of the data area. The caller
-   * has checked readable(); the view is shared memory, valid until the
-   * bytes are handed back.
+   * The index in `data` of the `length` bytes starting `offset` bytes past
+   * the head, or -1 when they wrap around the end of the data area. The
+   * caller has checked readable(); the bytes are shared memory, valid until
+   * they are handed back.
    */
-  viewAt(offset: number, length: number): Uint8Array | undefined {
+  contiguousAt(offset: number, length: number): number {
     const at = (this.head + offset) & this.mask;
-    return at + length <= this.capacity ? this.data.subarray(at, at + length) : undefined;
+    return at + length <= this.capacity ? at : -1;
   }
 
   /** The byte offset in the buffer of the byte `offset` bytes past the head (for alignment). */

@@ -5,7 +5,7 @@
  * encode.ts.
  */
 import type { MessageInit, MessageType } from "./message-type.js";
-import type { Reader } from "./reader.js";
+import { Reader } from "./reader.js";
 import type { Writer } from "./writer.js";
 
 export interface MessageCodec<T> extends MessageType<T> {
@@ -19,6 +19,24 @@ export interface MessageCodec<T> extends MessageType<T> {
    * given (protobuf's rule for a message field that occurs twice).
    */
   $read(r: Reader, end: number, depth: number, into: T | undefined): T;
+}
+
+/** Whether `type` is a generated codec (it has the two passes). */
+export function isMessageCodec<T>(type: MessageType<T>): type is MessageCodec<T> {
+  const codec = type as Partial<MessageCodec<T>>;
+  return typeof codec.$encode === "function" && typeof codec.$read === "function";
+}
+
+/**
+ * Decodes the message in `bytes[start, end)` without a view of that range
+ * when `type` is a generated codec (any other MessageType decodes a view).
+ * The caller has checked 0 <= start <= end <= bytes.length.
+ */
+export function decodeRange<T>(type: MessageType<T>, bytes: Uint8Array, start: number, end: number): T {
+  if (!isMessageCodec(type)) return type.decode(bytes.subarray(start, end));
+  const r = Reader.over(bytes, start);
+  r.end = end;
+  return type.$read(r, end, 0, undefined);
 }
 
 /** The default of a bytes field. Empty, so it cannot be written through. */

@@ -535,9 +535,11 @@ export class Reader {
   /**
    * A view of the input, as protobufjs and @bufbuild/protobuf return: no
    * copy of a large blob. Always a plain Uint8Array, whatever the input's
-   * class (a Buffer's subarray would be a Buffer). A copy when the input is
-   * shared memory, which the other side can change (a ring), or small
-   * enough to live on V8's heap, which a view would first move off it.
+   * class (a Buffer's subarray would be a Buffer). A copy when the value is
+   * small enough to live on V8's heap (as cheap as a view, and it keeps no
+   * large input alive), when the input is small enough to live there (a
+   * view would first move it off), or when the input is shared memory,
+   * which the other side can change (a ring).
    */
   bytes(): Uint8Array {
     const end = this.lenEnd();
@@ -545,13 +547,13 @@ export class Reader {
     this.pos = end;
     const buf = this.buf;
     const n = end - start;
-    if (buf.length > ON_HEAP_MAX && !isShared(buf)) return new Uint8Array(buf.buffer, buf.byteOffset + start, n);
     if (n <= ON_HEAP_MAX) {
       // Filled faster by hand than through set() and a subarray.
       const out = new Uint8Array(n);
       for (let i = 0; i < n; i++) out[i] = buf[start + i]!;
       return out;
     }
+    if (buf.length > ON_HEAP_MAX && !isShared(buf)) return new Uint8Array(buf.buffer, buf.byteOffset + start, n);
     const out = allocateBytes(n, buf.byteOffset + start);
     out.set(buf.subarray(start, end));
     return out;

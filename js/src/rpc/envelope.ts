@@ -107,15 +107,16 @@ export function encodeEnvelope(header: EnvelopeHeader, body: Uint8Array = new Ui
 }
 
 /**
- * What makes the header of `data` unroutable (shorter than the header,
- * another version, an unknown kind), or undefined when it routes. The one
- * header check: the RPC client makes it on every incoming message and
- * parseEnvelope on what it parses; reserved bytes are ignored.
+ * What makes the header of the envelope in `data[start, end)` unroutable
+ * (shorter than the header, another version, an unknown kind), or
+ * undefined when it routes. The one header check: the RPC client makes it
+ * on every incoming message and parseEnvelope on what it parses; reserved
+ * bytes are ignored.
  */
-export function headerProblem(data: Uint8Array): string | undefined {
-  if (data.length < ENVELOPE_HEADER_BYTES) return "envelope shorter than its 28-byte header";
-  if (data[EnvelopeOffset.VERSION] !== ENVELOPE_VERSION) return "unsupported envelope version";
-  const kind = data[EnvelopeOffset.KIND]!;
+export function headerProblem(data: Uint8Array, start = 0, end = data.length): string | undefined {
+  if (end - start < ENVELOPE_HEADER_BYTES) return "envelope shorter than its 28-byte header";
+  if (data[start + EnvelopeOffset.VERSION] !== ENVELOPE_VERSION) return "unsupported envelope version";
+  const kind = data[start + EnvelopeOffset.KIND]!;
   if (kind < EnvelopeKind.REQUEST || kind > EnvelopeKind.REQUEST_END) return "unknown envelope kind";
   return undefined;
 }

@@ -2,6 +2,7 @@
  * The RpcClient's event listeners: who listens to which EVENT id, and the
  * delivery of one EVENT envelope to them (docs/PROTOCOL.md section 7).
  */
+import { decodeRange } from "../pb/codec.js";
 import { ENVELOPE_HEADER_BYTES, EnvelopeOffset, envelopeU32 } from "./envelope.js";
 import { eventId } from "./ids.js";
 import type { MessageType } from "./types.js";
@@ -54,12 +55,12 @@ export class EventListeners {
   }
 
   /**
-   * Decodes one EVENT envelope for each listener of its id and calls it; a
-   * body that does not decode counts as malformed, an id nobody listens to
-   * as unhandled.
+   * Decodes the EVENT envelope in `bytes[start, end)` for each listener of
+   * its id and calls it; a body that does not decode counts as malformed,
+   * an id nobody listens to as unhandled.
    */
-  deliver(data: Uint8Array): void {
-    const subscriptions = this.byId.get(envelopeU32(data, EnvelopeOffset.METHOD_ID));
+  deliver(bytes: Uint8Array, start: number, end: number): void {
+    const subscriptions = this.byId.get(envelopeU32(bytes, start + EnvelopeOffset.METHOD_ID));
     if (!subscriptions) {
       this.counters.unhandledEvents++;
       return;
@@ -67,7 +68,7 @@ export class EventListeners {
     for (const { type, listener } of subscriptions) {
       let message: unknown;
       try {
-        message = type.decode(data, ENVELOPE_HEADER_BYTES);
+        message = decodeRange(type, bytes, start + ENVELOPE_HEADER_BYTES, end);
       } catch {
         this.counters.malformed++;
         continue;

@@ -7,6 +7,8 @@
  * fails that one call, never the client.
  */
 import { FrameType, type Message } from "../channel/frame.js";
+import { BorrowedMessage } from "../channel/frame-reader.js";
+import { decodeRange } from "../pb/codec.js";
 import type { Call } from "./call.js";
 import type { CallRunner } from "./call-runner.js";
 import type { RpcClientStats } from "./client-stats.js";
@@ -26,61 +28,70 @@ export class ReplyRouter {
     private readonly stats: RpcClientStats,
   ) {}
 
-  /** Handles one message of the channel; TEXT and BINARY ones are the application's. */
+  /**
+   * Handles one message of the channel; TEXT and BINARY ones are the
+   * application's. A message borrowed from the ring is read in place.
+   */
   route(message: Message): void {
     if (message.type !== FrameType.COMMAND) return;
-    const data = message.data as Uint8Array;
-    if (headerProblem(data) !== undefined) {
+    if (message instanceof BorrowedMessage) this.routeEnvelope(message.bytes, message.offset, message.offset + message.length);
+    else this.routeEnvelope(message.data, 0, message.data.length);
+  }
+
+  /** Routes the envelope in `bytes[start, end)`. */
+  private routeEnvelope(bytes: Uint8Array, start: number, end: number): void {
+    if (headerProblem(bytes, start, end) !== undefined) {
       this.stats.malformed++;
       return;
     }
-    const kind = data[EnvelopeOffset.KIND];
+    const kind = bytes[start + EnvelopeOffset.KIND]!;
     switch (kind) {
       case EnvelopeKind.RESPONSE:
       case EnvelopeKind.ERROR:
       case EnvelopeKind.STREAM_MESSAGE:
       case EnvelopeKind.STREAM_END:
-        this.reply(kind, data);
+        this.reply(kind, bytes, start, end);
         return;
       case EnvelopeKind.EVENT:
-        this.events.deliver(data);
+        this.events.deliver(bytes, start, end);
         return;
       case EnvelopeKind.CREDIT:
-        this.credit(data);
+        this.credit(bytes, start);
         return;
       default: // a kind only a client sends
         this.stats.malformed++;
     }
   }
 
-  private reply(kind: number, data: Uint8Array): void {
+  private reply(kind: number, bytes: Uint8Array, start: number, end: number): void {
     const runner = this.runner;
-    const call = runner.calls.get(envelopeU32(data, EnvelopeOffset.CALL_ID));
+    const call = runner.calls.get(envelopeU32(bytes, start + EnvelopeOffset.CALL_ID));
     if (!call) {
       this.stats.lateReplies++;
       return;
     }
     const path = call.method.path;
+    const body = start + ENVELOPE_HEADER_BYTES;
     switch (kind) {
       case EnvelopeKind.RESPONSE: {
         if (call.stream) return this.violation(call, "a RESPONSE for a streaming call");
         let response: unknown;
         try {
-          response = call.method.responseType.decode(data, ENVELOPE_HEADER_BYTES);
+          response = decodeRange(call.method.responseType, bytes, body, end);
         } catch (error) {
           return runner.finish(call, new RpcError(Status.INTERNAL, `the response does not decode: ${String(error)}`, path, { cause: error }));
         }
         return runner.finish(call, undefined, response);
       }
       case EnvelopeKind.ERROR:
-        return runner.finish(call, this.serverStatus(kind, data, path));
+        return runner.finish(call, this.serverStatus(kind, bytes, start, end, path));
       case EnvelopeKind.STREAM_MESSAGE: {
         const stream = call.stream;
         if (!stream) return this.violation(call, "a STREAM_MESSAGE for a unary call");
         if (!withinCredit(call)) return this.violation(call, "more stream messages than the credit granted");
         let item: unknown;
         try {
-          item = call.method.responseType.decode(data, ENVELOPE_HEADER_BYTES);
+          item = decodeRange(call.method.responseType, bytes, body, end);
         } catch (error) {
           sendControl(runner.channel, EnvelopeKind.CANCEL, call.id, 0);
           return runner.finish(call, new RpcError(Status.INTERNAL, `a stream message does not decode: ${String(error)}`, path, { cause: error }));
@@ -90,20 +101,20 @@ export class ReplyRouter {
       }
       default: {
         if (!call.stream) return this.violation(call, "a STREAM_END for a unary call");
-        return runner.finish(call, this.serverStatus(kind, data, path));
+        return runner.finish(call, this.serverStatus(kind, bytes, start, end, path));
       }
     }
   }
 
   /** The server grants more messages of a call's request stream. */
-  private credit(data: Uint8Array): void {
-    const call = this.runner.calls.get(envelopeU32(data, EnvelopeOffset.CALL_ID));
+  private credit(bytes: Uint8Array, start: number): void {
+    const call = this.runner.calls.get(envelopeU32(bytes, start + EnvelopeOffset.CALL_ID));
     if (!call) {
       this.stats.lateReplies++;
       return;
     }
     if (!call.requests) return this.violation(call, "a CREDIT for a call without a request stream");
-    call.requests.grant(envelopeU32(data, EnvelopeOffset.CREDIT));
+    call.requests.grant(envelopeU32(bytes, start + EnvelopeOffset.CREDIT));
   }
 
   /**
@@ -111,14 +122,14 @@ export class ReplyRouter {
    * STREAM_END with OK). A status the kind cannot carry becomes UNKNOWN, so
    * no caller ever sees code OK or a number outside the table.
    */
-  private serverStatus(kind: number, data: Uint8Array, path: string): RpcError | undefined {
-    const status = envelopeU32(data, EnvelopeOffset.STATUS);
+  private serverStatus(kind: number, bytes: Uint8Array, start: number, end: number, path: string): RpcError | undefined {
+    const status = envelopeU32(bytes, start + EnvelopeOffset.STATUS);
     const bad = statusViolation(kind, status);
     if (bad !== undefined) {
       this.stats.malformed++;
-      return new RpcError(Status.UNKNOWN, `protocol violation: ${bad}; the server's message: ${JSON.stringify(statusText(data))}`, path);
+      return new RpcError(Status.UNKNOWN, `protocol violation: ${bad}; the server's message: ${JSON.stringify(statusText(bytes, start, end))}`, path);
     }
-    return status === Status.OK ? undefined : new RpcError(status, statusText(data), path);
+    return status === Status.OK ? undefined : new RpcError(status, statusText(bytes, start, end), path);
   }
 
   /** The server broke the protocol for one call: that call fails, the rest go on. */
@@ -128,8 +139,8 @@ export class ReplyRouter {
   }
 }
 
-/** The status message an ERROR or STREAM_END carries after the header. */
-function statusText(data: Uint8Array): string {
-  // A copy: data may be a view of the ring, which TextDecoder refuses in browsers.
-  return textDecoder.decode(data.slice(ENVELOPE_HEADER_BYTES));
+/** The status message an ERROR or STREAM_END in `bytes[start, end)` carries after the header. */
+function statusText(bytes: Uint8Array, start: number, end: number): string {
+  // A copy: bytes may be the ring, which TextDecoder refuses in browsers.
+  return textDecoder.decode(bytes.slice(start + ENVELOPE_HEADER_BYTES, end));
 }

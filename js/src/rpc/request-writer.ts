@@ -8,7 +8,7 @@
  * One request at a time: measure, header, then the channel calls write at
  * most once, synchronously; done() always follows (it releases the Writer).
  */
-import type { MessageCodec } from "../pb/codec.js";
+import { isMessageCodec } from "../pb/codec.js";
 import { Writer } from "../pb/writer.js";
 import { ENVELOPE_HEADER_BYTES, EnvelopeKind, writeEnvelopeHeader } from "./envelope.js";
 import type { MessageInit, MessageType } from "./types.js";
@@ -30,7 +30,7 @@ export class RequestWriter {
   measure(type: MessageType<unknown>, message: MessageInit<unknown>): number {
     this.type = type;
     this.message = message;
-    if (!isCodec(type)) return (this.size = type.encodedSize(message));
+    if (!isMessageCodec(type)) return (this.size = type.encodedSize(message));
     const writer = Writer.acquire();
     try {
       writer.beginArea();
@@ -83,8 +83,4 @@ export class RequestWriter {
     this.type = undefined;
     this.message = undefined;
   }
-}
-
-function isCodec(type: MessageType<unknown>): type is MessageCodec<unknown> {
-  return typeof (type as Partial<MessageCodec<unknown>>).$encode === "function";
 }
