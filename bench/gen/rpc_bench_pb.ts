@@ -2,7 +2,7 @@
 
 import * as pb from "../../js/src/codegen-runtime.js";
 
-pb.requireGeneratedCodeVersion(2, "protoc-gen-shmrpc 0.1.0");
+pb.requireGeneratedCodeVersion(3, "protoc-gen-shmrpc 0.1.0");
 
 /**
  * rpc_bench.proto as google.protobuf.FileDescriptorProto messages (binary, base64,

@@ -17,7 +17,7 @@
  * SHMRPC_GENERATED_CODE_VERSION (shmrpc/service.h), TypeScript's
  * GENERATED_CODE_VERSION (js/src/rpc/types.ts). Bumped when generated code
  * and runtime stop fitting; generated files then fail to build. */
-#define CODEGEN_GENERATED_CODE_VERSION 2
+#define CODEGEN_GENERATED_CODE_VERSION 3
 
 /* <name>_pb.ts: interfaces, enums, codecs, service descriptors, clients. */
 bool ts_emit_file(schema_t *schema, const params_t *params, const file_t *file,

@@ -60,6 +60,9 @@ void ts_field_create(const ts_ctx_t *ctx, const field_t *f);
 void ts_field_write(const ts_ctx_t *ctx, const field_t *f);
 /* A `case N:` block of $read(r, end, depth, into). */
 void ts_field_read(const ts_ctx_t *ctx, const message_t *owner, const field_t *f);
+/* Whether $read of `m` keeps a `bare` mask: one bit per integer-keyed map
+ * still holding the empty object create() gave it (ts_field_read). */
+bool ts_indexed_maps(const message_t *m);
 
 /* Value-level pieces also used for oneof members: `expr` holds the value,
  * whose type is checked first (ts_field.c, "checks"). */

@@ -224,6 +224,7 @@ static void emit_read(const ts_ctx_t *ctx, const message_t *m) {
   const char *t = m->ts_name;
   buf_open(out, "$read(r: pb.Reader, end: number, depth: number, into: %s | undefined): %s {", t, t);
   buf_line(out, "const m = into ?? %s.create();", t);
+  if (ts_indexed_maps(m)) buf_line(out, "let bare = into === undefined ? -1 : 0;");
   buf_line(out, "let unknown: number[] | undefined;");
   buf_open(out, "while (r.pos < end) {");
   buf_line(out, "const start = r.pos;");

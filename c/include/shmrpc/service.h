@@ -22,7 +22,7 @@ extern "C" {
 /* The version of the contract between this runtime and the code
  * protoc-gen-shmrpc generates: a generated .shmrpc.h checks it and fails
  * to compile against a runtime it does not fit. */
-#define SHMRPC_GENERATED_CODE_VERSION 2
+#define SHMRPC_GENERATED_CODE_VERSION 3
 
 /* A handler returns this instead of a status when it will finish the call
  * later (possibly from another thread) with shmrpc_call_finish(). */

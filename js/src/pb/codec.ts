@@ -42,6 +42,32 @@ export function decodeRange<T>(type: MessageType<T>, bytes: Uint8Array, start: n
 /** The default of a bytes field. Empty, so it cannot be written through. */
 export const EMPTY_BYTES: Uint8Array = new Uint8Array(0);
 
+/** Integer keys below this one (at least) are stored into indexedMap()'s objects in place. */
+const ROOMY_ELEMENTS = 16;
+
+/**
+ * An empty object without own keys whose element store has room (see
+ * indexedMap). Never written to: copies are.
+ */
+const ROOMY: object = (() => {
+  const o: { [key: number]: number } = {};
+  o[ROOMY_ELEMENTS - 1] = 0;
+  delete o[ROOMY_ELEMENTS - 1];
+  return o;
+})();
+
+/**
+ * An empty plain object for a decoded map with integer keys, which become
+ * its elements. A {} has no room for elements, and V8 stores the first
+ * into it by a call into its runtime, several times the cost of the rest
+ * of the entry; a copy of an object with room for a few (its copy keeps
+ * that room) takes them in place. Same prototype, no own keys: nothing
+ * tells it from {}.
+ */
+export function indexedMap<V>(): { [key: string]: V } {
+  return { ...ROOMY };
+}
+
 /**
  * Stores a decoded map entry. A key "__proto__" becomes an ordinary own
  * property instead of replacing the map object's prototype.

@@ -13,7 +13,7 @@ export type { ReaderOptions } from "./reader.js";
 export { Writer } from "./writer.js";
 export { encode, encodeInto, encodedSize } from "./encode.js";
 export { utf8Length, utf8Read, utf8Write } from "./utf8.js";
-export { EMPTY_BYTES, keyToBigInt, setEntry } from "./codec.js";
+export { EMPTY_BYTES, indexedMap, keyToBigInt, setEntry } from "./codec.js";
 export type { MessageCodec } from "./codec.js";
 export type { FileDescriptor } from "./file-descriptor.js";
 export type { FieldInit, MessageInit, MessageType } from "./message-type.js";

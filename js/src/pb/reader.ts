@@ -26,6 +26,9 @@ export class Reader {
   /** The two halves of the last 64-bit value read, unsigned. */
   private lo = 0;
   private hi = 0;
+  /** A view of `viewOf`, an input read before (view()). */
+  private inputView: DataView = EMPTY_VIEW;
+  private viewOf: Uint8Array = EMPTY_INPUT;
 
   constructor(buf: Uint8Array, options?: Partial<ReaderOptions>) {
     this.buf = buf;
@@ -47,6 +50,11 @@ export class Reader {
       throw new RangeError(`decode offset ${offset} is outside the ${buf.length}-byte input`);
     }
     const r = shared;
+    // Keep no view of an input other than this one (see view()).
+    if (r.viewOf !== buf && r.viewOf !== EMPTY_INPUT) {
+      r.viewOf = EMPTY_INPUT;
+      r.inputView = EMPTY_VIEW;
+    }
     r.buf = buf;
     r.pos = offset;
     r.end = buf.length;
@@ -324,7 +332,7 @@ export class Reader {
 
   /**
    * Appends the values of a packed float run that ends at `end`. A long run
-   * is copied whole into an aligned scratch area and read from there.
+   * is read through a DataView of the input (view()).
    */
   floats(end: number, into: number[]): void {
     this.packedRun(end, 4);
@@ -333,9 +341,10 @@ export class Reader {
       while (this.pos < end) into.push(this.float());
       return;
     }
-    const values = new Float32Array(this.alignedCopy(end), 0, count);
+    const view = this.view();
     let k = grow(into, count);
-    for (let i = 0; i < count; i++) into[k++] = values[i]!;
+    for (let p = this.pos; p < end; p += 4) into[k++] = view.getFloat32(p, true);
+    this.pos = end;
   }
 
   /** Appends the values of a packed double run, as floats() does. */
@@ -346,26 +355,26 @@ export class Reader {
       while (this.pos < end) into.push(this.double());
       return;
     }
-    const values = new Float64Array(this.alignedCopy(end), 0, count);
+    const view = this.view();
     let k = grow(into, count);
-    for (let i = 0; i < count; i++) into[k++] = values[i]!;
+    for (let p = this.pos; p < end; p += 8) into[k++] = view.getFloat64(p, true);
+    this.pos = end;
   }
 
   /**
-   * Copies the input from pos to `end` to the start of an aligned buffer
-   * (typed array views need their element alignment) and moves past it.
+   * A DataView of the input (offsets as in buf), made on first use and kept
+   * while the input stays the same object: no copy, and a long run of
+   * floats or doubles is read at about half the cost of copying it to an
+   * aligned area and reading that.
    */
-  private alignedCopy(end: number): ArrayBuffer {
-    const n = end - this.pos;
-    let area = scratch;
-    if (area.byteLength < n) {
-      area = new ArrayBuffer(n);
-      // Keep a bigger area for next time, up to a bound.
-      if (n <= MAX_KEPT_SCRATCH) scratch = area;
+  private view(): DataView {
+    const buf = this.buf;
+    // (A view of a resizable buffer can change length: then a new view.)
+    if (this.viewOf !== buf || this.inputView.byteLength !== buf.length) {
+      this.viewOf = buf;
+      this.inputView = new DataView(buf.buffer, buf.byteOffset, buf.length);
     }
-    new Uint8Array(area, 0, n).set(this.buf.subarray(this.pos, end));
-    this.pos = end;
-    return area;
+    return this.inputView;
   }
 
   /** Appends the values of a packed int32 (or enum) run that ends at `end`. */
@@ -385,17 +394,16 @@ export class Reader {
 
   /**
    * A packed run of 32-bit varints in one loop over locals. The array is
-   * grown once, to the number of varints (bytes below 0x80) in the run. While
-   * 10 bytes remain in the run no varint can leave it, so those reads skip
-   * the bounds checks; the last few go through uint32().
+   * grown once, to the most varints the run can hold (one per byte), and
+   * cut to the number read at the end: cheaper than counting them first
+   * (a second pass over the run). While 10 bytes remain in the run no
+   * varint can leave it, so those reads skip the bounds checks; the last
+   * few go through uint32().
    */
   private varintRun(end: number, into: number[], kind: number): void {
     const buf = this.buf;
     let pos = this.pos;
-    let count = 0;
-    for (let p = pos; p < end; p++) count += (buf[p]! >> 7) ^ 1;
-    let k = grow(into, count);
-    const last = k + count;
+    let k = grow(into, end - pos);
     const fastEnd = end - 10;
     while (pos < end) {
       let v: number;
@@ -429,11 +437,11 @@ export class Reader {
         this.pos = pos;
         v = this.uint32();
         pos = this.pos;
-        // Only a varint running past `end` (an error atEnd reports) can exceed the count.
-        if (k === last) break;
       }
       into[k++] = kind === INT32 ? v | 0 : kind === UINT32 ? v >>> 0 : (v >>> 1) ^ -(v & 1);
     }
+    // Each varint took a byte or more: k is at most where grow() ended.
+    if (into.length > k) into.length = k;
     this.pos = pos;
     this.atEnd(end);
   }
@@ -670,7 +678,9 @@ export class Reader {
   }
 }
 
-const shared = new Reader(new Uint8Array(0));
+const EMPTY_INPUT = new Uint8Array(0);
+const EMPTY_VIEW = new DataView(new ArrayBuffer(0));
+const shared = new Reader(EMPTY_INPUT);
 
 // Halves written here read back as one 64-bit integer (little-endian host).
 const halves = new Uint32Array(2);
@@ -696,12 +706,8 @@ const SINT32 = 2;
  */
 const ASCII_RUN_MIN = 32;
 
-/** Packed float and double runs of at least this many values are copied whole. */
+/** Packed float and double runs of at least this many values are read through a DataView. */
 const LONG_RUN = 16;
-
-/** Aligned area for long packed runs; one bigger than this is not kept. */
-let scratch = new ArrayBuffer(1024);
-const MAX_KEPT_SCRATCH = 1 << 20;
 
 /**
  * Makes room for `count` values at the end of `into` (stored next by the

@@ -82,7 +82,7 @@ export interface RpcTransport {
  * The version of the contract between this runtime and the code
  * protoc-gen-shmrpc generates (the C runtime's SHMRPC_GENERATED_CODE_VERSION).
  */
-export const GENERATED_CODE_VERSION = 2;
+export const GENERATED_CODE_VERSION = 3;
 
 /**
  * Called by every generated file as it loads: code generated for another

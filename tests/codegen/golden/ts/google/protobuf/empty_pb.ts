@@ -2,7 +2,7 @@
 
 import * as pb from "shmrpc/pb";
 
-pb.requireGeneratedCodeVersion(2, "protoc-gen-shmrpc 0.1.0");
+pb.requireGeneratedCodeVersion(3, "protoc-gen-shmrpc 0.1.0");
 
 /**
  * google/protobuf/empty.proto as google.protobuf.FileDescriptorProto messages (binary, base64,

@@ -6,7 +6,7 @@ import { Empty } from "../../google/protobuf/empty_pb.js";
 import { Timestamp } from "../../google/protobuf/timestamp_pb.js";
 import { Color, Money } from "./common_pb.js";
 
-pb.requireGeneratedCodeVersion(2, "protoc-gen-shmrpc 0.1.0");
+pb.requireGeneratedCodeVersion(3, "protoc-gen-shmrpc 0.1.0");
 
 /**
  * shmrpc/test/everything.proto as google.protobuf.FileDescriptorProto messages (binary, base64,
@@ -1361,6 +1361,7 @@ export const Maps: pb.MessageCodec<Maps> = {
 
   $read(r: pb.Reader, end: number, depth: number, into: Maps | undefined): Maps {
     const m = into ?? Maps.create();
+    let bare = into === undefined ? -1 : 0;
     let unknown: number[] | undefined;
     while (r.pos < end) {
       const start = r.pos;
@@ -1394,6 +1395,10 @@ export const Maps: pb.MessageCodec<Maps> = {
             else r.skipEntryField(t, depth + 1);
           }
           r.atEnd(e);
+          if ((bare & 0x1) !== 0) {
+            bare ^= 0x1;
+            m.int32ToInt64 = pb.indexedMap();
+          }
           m.int32ToInt64[key] = value;
           break;
         }
@@ -1409,6 +1414,10 @@ export const Maps: pb.MessageCodec<Maps> = {
             else r.skipEntryField(t, depth + 1);
           }
           r.atEnd(e);
+          if ((bare & 0x2) !== 0) {
+            bare ^= 0x2;
+            m.int64ToMoney = pb.indexedMap();
+          }
           m.int64ToMoney[key] = value ?? Money.create();
           break;
         }
@@ -1424,6 +1433,10 @@ export const Maps: pb.MessageCodec<Maps> = {
             else r.skipEntryField(t, depth + 1);
           }
           r.atEnd(e);
+          if ((bare & 0x4) !== 0) {
+            bare ^= 0x4;
+            m.uint32ToBytes = pb.indexedMap();
+          }
           m.uint32ToBytes[key] = value;
           break;
         }
@@ -1439,6 +1452,10 @@ export const Maps: pb.MessageCodec<Maps> = {
             else r.skipEntryField(t, depth + 1);
           }
           r.atEnd(e);
+          if ((bare & 0x8) !== 0) {
+            bare ^= 0x8;
+            m.uint64ToDouble = pb.indexedMap();
+          }
           m.uint64ToDouble[key] = value;
           break;
         }
@@ -1454,6 +1471,10 @@ export const Maps: pb.MessageCodec<Maps> = {
             else r.skipEntryField(t, depth + 1);
           }
           r.atEnd(e);
+          if ((bare & 0x10) !== 0) {
+            bare ^= 0x10;
+            m.sint32ToBool = pb.indexedMap();
+          }
           m.sint32ToBool[key] = value;
           break;
         }
@@ -1469,6 +1490,10 @@ export const Maps: pb.MessageCodec<Maps> = {
             else r.skipEntryField(t, depth + 1);
           }
           r.atEnd(e);
+          if ((bare & 0x20) !== 0) {
+            bare ^= 0x20;
+            m.sint64ToFloat = pb.indexedMap();
+          }
           m.sint64ToFloat[key] = value;
           break;
         }
@@ -1484,6 +1509,10 @@ export const Maps: pb.MessageCodec<Maps> = {
             else r.skipEntryField(t, depth + 1);
           }
           r.atEnd(e);
+          if ((bare & 0x40) !== 0) {
+            bare ^= 0x40;
+            m.fixed32ToColor = pb.indexedMap();
+          }
           m.fixed32ToColor[key] = value;
           break;
         }
@@ -1499,6 +1528,10 @@ export const Maps: pb.MessageCodec<Maps> = {
             else r.skipEntryField(t, depth + 1);
           }
           r.atEnd(e);
+          if ((bare & 0x80) !== 0) {
+            bare ^= 0x80;
+            m.fixed64ToSint32 = pb.indexedMap();
+          }
           m.fixed64ToSint32[key] = value;
           break;
         }
@@ -1514,6 +1547,10 @@ export const Maps: pb.MessageCodec<Maps> = {
             else r.skipEntryField(t, depth + 1);
           }
           r.atEnd(e);
+          if ((bare & 0x100) !== 0) {
+            bare ^= 0x100;
+            m.sfixed32ToFixed64 = pb.indexedMap();
+          }
           m.sfixed32ToFixed64[key] = value;
           break;
         }
@@ -1529,6 +1566,10 @@ export const Maps: pb.MessageCodec<Maps> = {
             else r.skipEntryField(t, depth + 1);
           }
           r.atEnd(e);
+          if ((bare & 0x200) !== 0) {
+            bare ^= 0x200;
+            m.sfixed64ToString = pb.indexedMap();
+          }
           m.sfixed64ToString[key] = value;
           break;
         }

@@ -2,7 +2,7 @@
 
 import * as pb from "shmrpc/pb";
 
-pb.requireGeneratedCodeVersion(2, "protoc-gen-shmrpc 0.1.0");
+pb.requireGeneratedCodeVersion(3, "protoc-gen-shmrpc 0.1.0");
 
 /**
  * shmrpc/test/names.proto as google.protobuf.FileDescriptorProto messages (binary, base64,
@@ -453,6 +453,7 @@ export const Map$: pb.MessageCodec<Map$> = {
 
   $read(r: pb.Reader, end: number, depth: number, into: Map$ | undefined): Map$ {
     const m = into ?? Map$.create();
+    let bare = into === undefined ? -1 : 0;
     let unknown: number[] | undefined;
     while (r.pos < end) {
       const start = r.pos;
@@ -470,6 +471,10 @@ export const Map$: pb.MessageCodec<Map$> = {
             else r.skipEntryField(t, depth + 1);
           }
           r.atEnd(e);
+          if ((bare & 0x1) !== 0) {
+            bare ^= 0x1;
+            m.entries = pb.indexedMap();
+          }
           m.entries[key] = value ?? Array$.create();
           break;
         }

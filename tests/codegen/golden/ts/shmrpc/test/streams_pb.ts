@@ -3,7 +3,7 @@
 import * as pb from "shmrpc/pb";
 import { Money } from "./common_pb.js";
 
-pb.requireGeneratedCodeVersion(2, "protoc-gen-shmrpc 0.1.0");
+pb.requireGeneratedCodeVersion(3, "protoc-gen-shmrpc 0.1.0");
 
 /**
  * shmrpc/test/streams.proto as google.protobuf.FileDescriptorProto messages (binary, base64,
