@@ -298,16 +298,21 @@ export class ChannelReceiver {
   /**
    * Waits for messages in the event loop, with a spin first in a microtask
    * that then parks or drains: a doorbell that listens in JavaScript
-   * (parkInLoop: Atomics.waitAsync) spins for loopSpin's budget; one whose
-   * transport spins natively before the loop blocks (the addon) spins
-   * HANDOFF_SPIN_MICROS, then leaves the wait to that spin; any other
-   * parks at once (told not to spin: loopSpinMicros 0). True when waiting;
-   * false, with the word at 0, when data or the peer's end is there.
+   * (parkInLoop: Atomics.waitAsync) spins for loopSpin's budget; where the
+   * transport spins natively before the loop blocks (the addon), a consumer
+   * that expects a reply (expect(true): an RpcClient with calls in flight)
+   * spins HANDOFF_SPIN_MICROS, then leaves the wait to that spin, which
+   * any other consumer gets at once (it may be waiting for nothing yet: an
+   * iterator parks before its owner writes the next request, in a later
+   * microtask); the rest park at once (told not to spin: loopSpinMicros
+   * 0). True when waiting; false, with the word at 0, when data or the
+   * peer's end is there.
    */
   private park(): boolean {
     const doorbell = this.link.doorbell;
-    this.handingOff = doorbell.watchesBeforeBlocking === true;
-    if (!this.handingOff && doorbell.parkInLoop === undefined) return this.parkNow();
+    const native = doorbell.watchesBeforeBlocking === true;
+    this.handingOff = native && this.expecting;
+    if (native ? !this.handingOff : doorbell.parkInLoop === undefined) return this.parkNow();
     this.loopSpinMicros = this.handingOff ? HANDOFF_SPIN_MICROS : this.loopSpin.begin();
     if (this.loopSpinMicros === 0) return this.parkNow();
     if (!this.loopSpinQueued) {
