@@ -312,7 +312,8 @@ static void emit_container_check(const ts_ctx_t *ctx, const field_t *f, const ch
   }
 }
 
-/* Map keys are object keys: integer ones must read as integers in range. */
+/* Map keys are object keys: integer ones must read as integers in range
+ * (a 64-bit key that does not parse reaches the check as its string). */
 static bool key_needs_check(const field_t *key) {
   switch (key->type) {
     case TYPE_INT32:
@@ -320,6 +321,11 @@ static bool key_needs_check(const field_t *key) {
     case TYPE_SFIXED32:
     case TYPE_UINT32:
     case TYPE_FIXED32:
+    case TYPE_INT64:
+    case TYPE_UINT64:
+    case TYPE_FIXED64:
+    case TYPE_SFIXED64:
+    case TYPE_SINT64:
       return true;
     default:
       return false;

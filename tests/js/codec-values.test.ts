@@ -117,6 +117,21 @@ describe("values of the wrong type", () => {
     refuses(N, { choice: { case: "nope", value: 1 } }, FieldTypeError, "shmrpc.test.Oneofs.choice", /unknown oneof case/);
   });
 
+  it("64-bit map keys outside their type's range, or no integer at all (they once wrapped silently)", () => {
+    const M = Maps as MessageCodec<object>;
+    const entry = "shmrpc.test.Maps.";
+    refuses(M, { uint64ToDouble: { "18446744073709551616": 0.5 } }, FieldRangeError, `${entry}Uint64ToDoubleEntry.key`, /out of range for uint64/);
+    refuses(M, { uint64ToDouble: { "-1": 0.5 } }, FieldRangeError, `${entry}Uint64ToDoubleEntry.key`);
+    refuses(M, { sfixed64ToString: { "-9223372036854775809": "x" } }, FieldRangeError, `${entry}Sfixed64ToStringEntry.key`, /out of range for sfixed64/);
+    refuses(M, { int64ToMoney: { "9223372036854775808": {} } }, FieldRangeError, `${entry}Int64ToMoneyEntry.key`);
+    refuses(M, { fixed64ToSint32: { abc: 1 } }, FieldTypeError, `${entry}Fixed64ToSint32Entry.key`, /got string "abc"/);
+    refuses(M, { sint64ToFloat: { "1.5": 1 } }, FieldTypeError, `${entry}Sint64ToFloatEntry.key`);
+    // The extremes themselves encode and come back.
+    const extremes = { uint64ToDouble: { "18446744073709551615": 0.5 }, sfixed64ToString: { "-9223372036854775808": "min" } };
+    const decoded = Maps.decode(Maps.encode(extremes));
+    assert.deepEqual([decoded.uint64ToDouble, decoded.sfixed64ToString], [extremes.uint64ToDouble, extremes.sfixed64ToString]);
+  });
+
   it("a missing required field (proto2)", () => {
     refuses(Record as MessageCodec<object>, { name: "x" }, FieldTypeError, "shmrpc.test.legacy.Record.id", /required field is missing/);
   });

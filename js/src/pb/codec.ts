@@ -83,9 +83,16 @@ export function setEntry<V>(map: { [key: string]: V }, key: string, value: V): v
 /**
  * A 64-bit map key (an object key, so a string) as the bigint it stands
  * for: exactly BigInt(key), but a plain decimal integer within 2^53 goes
- * through a number, much cheaper than parsing the string as a bigint.
+ * through a number, much cheaper than parsing the string as a bigint. A
+ * key that is no integer comes back as itself, for the generated range
+ * check to refuse by name (BigInt would throw a bare SyntaxError).
  */
-export function keyToBigInt(key: string): bigint {
+export function keyToBigInt(key: string): bigint | string {
   const n = +key;
-  return Number.isSafeInteger(n) && String(n) === key ? BigInt(n) : BigInt(key);
+  if (Number.isSafeInteger(n) && String(n) === key) return BigInt(n);
+  try {
+    return BigInt(key);
+  } catch {
+    return key;
+  }
 }

@@ -1183,10 +1183,12 @@ export const Maps: pb.MessageCodec<Maps> = {
       for (let i = 0; i < keys.length; i++) {
         const key = keys[i]!;
         const value = int64ToMoney[key] ?? {};
+        const k = pb.keyToBigInt(key);
+        if (typeof k !== "bigint" || BigInt.asIntN(64, k) !== k) throw pb.invalidValue("shmrpc.test.Maps.Int64ToMoneyEntry.key", "int64", k);
         w.tag(26);
         const entry = w.fork();
         w.tag(8);
-        w.int64(pb.keyToBigInt(key));
+        w.int64(k);
         if (typeof value !== "object" || value === null) throw pb.invalidValue("shmrpc.test.Maps.Int64ToMoneyEntry.value", "message shmrpc.test.common.Money", value);
         w.tag(18);
         const at = w.fork();
@@ -1221,10 +1223,12 @@ export const Maps: pb.MessageCodec<Maps> = {
       for (let i = 0; i < keys.length; i++) {
         const key = keys[i]!;
         const value = uint64ToDouble[key] ?? 0;
+        const k = pb.keyToBigInt(key);
+        if (typeof k !== "bigint" || BigInt.asUintN(64, k) !== k) throw pb.invalidValue("shmrpc.test.Maps.Uint64ToDoubleEntry.key", "uint64", k);
         w.tag(42);
         const entry = w.fork();
         w.tag(8);
-        w.uint64(pb.keyToBigInt(key));
+        w.uint64(k);
         if (typeof value !== "number") throw pb.invalidValue("shmrpc.test.Maps.Uint64ToDoubleEntry.value", "double", value);
         w.tag(17);
         w.double(value);
@@ -1257,10 +1261,12 @@ export const Maps: pb.MessageCodec<Maps> = {
       for (let i = 0; i < keys.length; i++) {
         const key = keys[i]!;
         const value = sint64ToFloat[key] ?? 0;
+        const k = pb.keyToBigInt(key);
+        if (typeof k !== "bigint" || BigInt.asIntN(64, k) !== k) throw pb.invalidValue("shmrpc.test.Maps.Sint64ToFloatEntry.key", "sint64", k);
         w.tag(58);
         const entry = w.fork();
         w.tag(8);
-        w.sint64(pb.keyToBigInt(key));
+        w.sint64(k);
         if (typeof value !== "number") throw pb.invalidValue("shmrpc.test.Maps.Sint64ToFloatEntry.value", "float", value);
         w.tag(21);
         w.float(value);
@@ -1293,10 +1299,12 @@ export const Maps: pb.MessageCodec<Maps> = {
       for (let i = 0; i < keys.length; i++) {
         const key = keys[i]!;
         const value = fixed64ToSint32[key] ?? 0;
+        const k = pb.keyToBigInt(key);
+        if (typeof k !== "bigint" || BigInt.asUintN(64, k) !== k) throw pb.invalidValue("shmrpc.test.Maps.Fixed64ToSint32Entry.key", "fixed64", k);
         w.tag(74);
         const entry = w.fork();
         w.tag(9);
-        w.fixed64(pb.keyToBigInt(key));
+        w.fixed64(k);
         if (typeof value !== "number" || (value | 0) !== value) throw pb.invalidValue("shmrpc.test.Maps.Fixed64ToSint32Entry.value", "sint32", value);
         w.tag(16);
         w.sint32(value);
@@ -1329,10 +1337,12 @@ export const Maps: pb.MessageCodec<Maps> = {
       for (let i = 0; i < keys.length; i++) {
         const key = keys[i]!;
         const value = sfixed64ToString[key] ?? "";
+        const k = pb.keyToBigInt(key);
+        if (typeof k !== "bigint" || BigInt.asIntN(64, k) !== k) throw pb.invalidValue("shmrpc.test.Maps.Sfixed64ToStringEntry.key", "sfixed64", k);
         w.tag(90);
         const entry = w.fork();
         w.tag(9);
-        w.sfixed64(pb.keyToBigInt(key));
+        w.sfixed64(k);
         if (typeof value !== "string") throw pb.invalidValue("shmrpc.test.Maps.Sfixed64ToStringEntry.value", "string", value);
         w.tag(18);
         w.stringField(value);
