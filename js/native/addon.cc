@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "affinity.h"
+#include "handle_closing.h"
 #include "service_host.h"
 #include "xproc_client.h"
 
@@ -44,6 +45,7 @@ Napi::Value CopyBytes(const Napi::CallbackInfo& info) {
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  shmrpc::WaitForClosesAtExit(env);
   exports.Set("ServiceHost", shmrpc::ServiceHost::Define(env));
   exports.Set("xprocConnect", shmrpc::XprocClient::DefineConnect(env));
   exports.Set("pinThread", Napi::Function::New(env, PinThread));

@@ -1,5 +1,7 @@
 #include "loop_spin.h"
 
+#include "handle_closing.h"
+
 #include <mutex>
 #include <unordered_map>
 #include <vector>
@@ -85,9 +87,7 @@ class LoopSpin::Watchers {
       by_loop_.erase(loop_);
     }
     uv_prepare_stop(prepare_);
-    uv_close(reinterpret_cast<uv_handle_t*>(prepare_), [](uv_handle_t* h) {
-      delete reinterpret_cast<uv_prepare_t*>(h);
-    });
+    CloseHandle(prepare_);
     delete this;
   }
 

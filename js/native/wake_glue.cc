@@ -99,13 +99,22 @@ Napi::Value SpinStats(Napi::Env env, const shmrpc_spin_policy_t& policy) {
 
 void CallBack(Napi::Env env, Napi::FunctionReference& fn,
               Napi::AsyncContext& context) {
-  Napi::HandleScope scope(env);
-  try {
-    // napi_make_callback needs an object as the receiver.
-    fn.MakeCallback(env.Global(), {}, context);
-  } catch (const Napi::Error& e) {
-    napi_fatal_exception(env, e.Value());
+  // The C API throughout: node-addon-api would turn a failed call into a
+  // Napi::Error, whose construction aborts the process once JavaScript
+  // cannot run any more.
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  napi_value global;
+  napi_value result;
+  // napi_make_callback needs an object as the receiver.
+  if (napi_get_global(env, &global) == napi_ok &&
+      napi_make_callback(env, context, global, fn.Value(), 0, nullptr,
+                         &result) == napi_pending_exception) {
+    napi_value error;
+    if (napi_get_and_clear_last_exception(env, &error) == napi_ok)
+      napi_fatal_exception(env, error);
   }
+  napi_close_handle_scope(env, scope);
 }
 
 }  // namespace shmrpc

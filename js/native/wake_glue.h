@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "handle_closing.h"
 #include "shmrpc/wait.h"
 
 namespace shmrpc {
@@ -46,19 +47,10 @@ Napi::Value SpinStats(Napi::Env env, const shmrpc_spin_policy_t& policy);
 
 // Calls `fn` with no arguments through MakeCallback (so promise jobs it
 // queues run before control returns to libuv); a throw is fatal, as for
-// any uncaught exception.
+// any uncaught exception. Nothing happens once JavaScript can no longer
+// run (a terminating Worker).
 void CallBack(Napi::Env env, Napi::FunctionReference& fn,
               Napi::AsyncContext& context);
-
-// Closes a libuv handle allocated with new (freed once libuv is done with
-// it) and forgets it.
-template <typename Handle>
-void CloseHandle(Handle*& handle) {
-  if (handle == nullptr) return;
-  uv_close(reinterpret_cast<uv_handle_t*>(handle),
-           [](uv_handle_t* h) { delete reinterpret_cast<Handle*>(h); });
-  handle = nullptr;
-}
 
 }  // namespace shmrpc
 
