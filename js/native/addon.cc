@@ -5,6 +5,8 @@
 // segment, which V8 performs with relaxed atomic word moves).
 #include <napi.h>
 
+#include <dlfcn.h>
+
 #include <cstring>
 
 #include "affinity.h"
@@ -44,7 +46,18 @@ Napi::Value CopyBytes(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// Keeps this addon mapped for the life of the process. V8 frees the
+// SharedArrayBuffer of a cross-process segment, calling its deleter (code
+// here), when a Worker's isolate is torn down: after Node has unloaded the
+// addons that Worker loaded. The handle is never closed, on purpose.
+void KeepCodeLoaded() {
+  Dl_info self;
+  if (dladdr(reinterpret_cast<void*>(&KeepCodeLoaded), &self) != 0 && self.dli_fname != nullptr)
+    dlopen(self.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  KeepCodeLoaded();
   shmrpc::WaitForClosesAtExit(env);
   exports.Set("ServiceHost", shmrpc::ServiceHost::Define(env));
   exports.Set("xprocConnect", shmrpc::XprocClient::DefineConnect(env));

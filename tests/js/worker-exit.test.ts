@@ -1,10 +1,12 @@
 /**
  * A Worker that uses the addon and is terminated mid-call leaves the
  * process running: its handles close before Node unloads the addon
- * (js/native/handle_closing.h), and no call back into the Worker's
- * JavaScript aborts once it cannot run (wake_glue.cc CallBack). Without
- * either, the process died: a segfault in a close callback after the
- * unload, or "FATAL ERROR: Error::Error napi_define_properties".
+ * (js/native/handle_closing.h), no call back into the Worker's JavaScript
+ * aborts once it cannot run (wake_glue.cc CallBack), and the addon's code
+ * stays mapped for the deleter of a cross-process mapping, which V8 calls
+ * when the Worker's isolate goes (addon.cc KeepCodeLoaded). Without each,
+ * the process died: a segfault in a close callback or in that deleter
+ * after the unload, or "FATAL ERROR: Error::Error napi_define_properties".
  */
 import assert from "node:assert/strict";
 import path from "node:path";
@@ -13,14 +15,22 @@ import { fileURLToPath } from "node:url";
 
 import { packageRoot } from "../../js/src/native/addon.js";
 import { childReport } from "./helpers/child-report.js";
+import { hostProgram } from "./helpers/host-process.js";
 
 const library = path.join(process.env.SHMRPC_SERVICES_DIR ?? path.join(packageRoot(), "build/cmake/services"), "libshmrpc_rpc_test.so");
 const scenario = fileURLToPath(new URL("./helpers/worker-exit.js", import.meta.url));
 
-for (const mode of ["worker-only", "both"] as const) {
-  test(`a Worker with two busy services, terminated mid-call (addon loaded by ${mode === "both" ? "this thread too" : "the Worker only"}): the process goes on`, { timeout: 60000 }, async () => {
+const described = {
+  "worker-only": "two in-process services, the addon loaded by the Worker only",
+  both: "two in-process services, the addon loaded by this thread too",
+  "cross-process": "two connections to shmrpc-host",
+  relay: "two connections to shmrpc-host through the relay",
+};
+
+for (const mode of ["worker-only", "both", "cross-process", "relay"] as const) {
+  test(`a Worker terminated mid-call (${described[mode]}): the process goes on`, { timeout: 60000 }, async () => {
     for (let round = 0; round < 3; round++) {
-      const report = await childReport<{ before?: string; after: string }>(scenario, [mode, library], { timeoutMs: 30000 });
+      const report = await childReport<{ before?: string; after: string }>(scenario, [mode, library, hostProgram], { timeoutMs: 30000 });
       assert.deepEqual(report, mode === "both" ? { before: "before", after: "after" } : { after: "after" });
     }
   });

@@ -1,17 +1,25 @@
 /**
- * A Worker thread with two busy in-process services on its event loop is
- * terminated mid-call; then this thread serves a call of its own. Prints
- * {"after": "..."} once it has. With "worker-only" this thread loads the
- * addon only after the Worker is gone (the Worker's environment was then
- * the addon's only user, and unloaded it on exit); with "both" it loads it
- * first. Run by tests/js/worker-exit.test.ts in a child process, since a
+ * A Worker thread with two busy channels on its event loop is terminated
+ * mid-call; then this thread serves a call of its own. Prints
+ * {"after": "..."} once it has. Modes:
+ * - "worker-only": two in-process services, and this thread loads the
+ *   addon only after the Worker is gone (the Worker's environment was the
+ *   addon's only user, and unloaded it on exit);
+ * - "both": the same, with the addon loaded here first;
+ * - "cross-process", "relay": two connections to a shmrpc-host (argument 3
+ *   the host program), on the direct route (V8 frees their mappings when
+ *   the Worker's isolate goes) or through the relay.
+ * Run by tests/js/worker-exit.test.ts in a child process, since a
  * regression crashes the process.
  */
+import { spawn } from "node:child_process";
 import { once } from "node:events";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { Worker } from "node:worker_threads";
 
-const [mode, library] = process.argv.slice(2) as ["worker-only" | "both", string];
+const [mode, library, hostProgram] = process.argv.slice(2) as ["worker-only" | "both" | "cross-process" | "relay", string, string?];
 const entry = (relative: string) => new URL(relative, import.meta.url).href;
 const nodeEntry = entry("../../../js/src/node.js");
 const rpcEntry = entry("../../../js/src/rpc/index.js");
@@ -32,17 +40,39 @@ async function callHere(text: string): Promise<string> {
   }
 }
 
+/** A shmrpc-host serving `library` under "exit" in a runtime directory of its own. */
+async function startHost(): Promise<{ runtimeDir: string; stop(): void }> {
+  const runtimeDir = mkdtempSync(path.join(tmpdir(), "shmrpc-worker-exit-"));
+  const host = spawn(hostProgram!, ["exit", library, "--runtime-dir", runtimeDir], { stdio: ["ignore", "ignore", "pipe"] });
+  let log = "";
+  host.stderr!.on("data", (chunk: Buffer) => (log += chunk.toString()));
+  while (!log.includes("serving")) {
+    if (host.exitCode !== null) throw new Error(`shmrpc-host did not start: ${log}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  return { runtimeDir, stop: () => host.kill("SIGTERM") };
+}
+
+const crossProcess = mode === "cross-process" || mode === "relay";
+const host = crossProcess ? await startHost() : undefined;
 const before = mode === "both" ? await callHere("before") : undefined;
+const open = crossProcess
+  ? `const { connect } = await import(${JSON.stringify(nodeEntry)});
+     const channels = await Promise.all([0, 1].map(async () => (await connect("exit", { runtimeDir: workerData.runtimeDir, relay: workerData.relay })).channel));`
+  : `const { InProcessService } = await import(${JSON.stringify(nodeEntry)});
+     const channels = [0, 1].map(() => new InProcessService({ library: workerData.library }).channel);`;
 const source = `
   const { parentPort, workerData } = await import("node:worker_threads");
-  const { InProcessService } = await import(${JSON.stringify(nodeEntry)});
   const { RpcClient } = await import(${JSON.stringify(rpcEntry)});
   const { RpcTestClient } = await import(${JSON.stringify(generated)});
-  const clients = [0, 1].map(() => new RpcTestClient(new RpcClient(new InProcessService({ library: workerData }).channel)));
+  ${open}
+  const clients = channels.map((channel) => new RpcTestClient(new RpcClient(channel)));
   let calls = 0;
   for (const client of clients) (async () => { for (;;) { await client.echo({ text: "w" }); if (++calls === 200) parentPort.postMessage("busy"); } })();
 `;
-const worker = new Worker(source, { eval: true, workerData: path.resolve(library) });
+const workerData = { library: path.resolve(library), runtimeDir: host?.runtimeDir, relay: mode === "relay" };
+const worker = new Worker(source, { eval: true, workerData });
 await Promise.race([once(worker, "message"), once(worker, "error").then(([error]) => Promise.reject(error))]);
 await worker.terminate();
+host?.stop();
 console.log(JSON.stringify({ before, after: await callHere("after") }));
