@@ -9,13 +9,15 @@
  * after the unload, or "FATAL ERROR: Error::Error napi_define_properties".
  */
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 
 import { packageRoot } from "../../js/src/native/addon.js";
 import { childReport } from "./helpers/child-report.js";
-import { hostProgram } from "./helpers/host-process.js";
+import { startHost, stopHost } from "./helpers/host-process.js";
 
 const library = path.join(process.env.SHMRPC_SERVICES_DIR ?? path.join(packageRoot(), "build/cmake/services"), "libshmrpc_rpc_test.so");
 const scenario = fileURLToPath(new URL("./helpers/worker-exit.js", import.meta.url));
@@ -28,9 +30,16 @@ const described = {
 };
 
 for (const mode of ["worker-only", "both", "cross-process", "relay"] as const) {
-  test(`a Worker terminated mid-call (${described[mode]}): the process goes on`, { timeout: 60000 }, async () => {
+  test(`a Worker terminated mid-call (${described[mode]}): the process goes on`, { timeout: 60000 }, async (t) => {
+    const runtimeDir = mkdtempSync(path.join(tmpdir(), "shmrpc-worker-exit-"));
+    t.after(() => rmSync(runtimeDir, { recursive: true, force: true }));
+    if (mode === "cross-process" || mode === "relay") {
+      // Started here, not in the child: a child that crashes leaves no host behind.
+      const { host } = await startHost("exit", library, runtimeDir);
+      t.after(() => stopHost(host));
+    }
     for (let round = 0; round < 3; round++) {
-      const report = await childReport<{ before?: string; after: string }>(scenario, [mode, library, hostProgram], { timeoutMs: 30000 });
+      const report = await childReport<{ before?: string; after: string }>(scenario, [mode, library, runtimeDir], { timeoutMs: 30000 });
       assert.deepEqual(report, mode === "both" ? { before: "before", after: "after" } : { after: "after" });
     }
   });

@@ -6,20 +6,18 @@
  *   addon only after the Worker is gone (the Worker's environment was the
  *   addon's only user, and unloaded it on exit);
  * - "both": the same, with the addon loaded here first;
- * - "cross-process", "relay": two connections to a shmrpc-host (argument 3
- *   the host program), on the direct route (V8 frees their mappings when
- *   the Worker's isolate goes) or through the relay.
+ * - "cross-process", "relay": two connections to the shmrpc-host the test
+ *   runs under "exit" (argument 3 its runtime directory), on the direct
+ *   route (V8 frees their mappings when the Worker's isolate goes) or
+ *   through the relay.
  * Run by tests/js/worker-exit.test.ts in a child process, since a
  * regression crashes the process.
  */
-import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import { Worker } from "node:worker_threads";
 
-const [mode, library, hostProgram] = process.argv.slice(2) as ["worker-only" | "both" | "cross-process" | "relay", string, string?];
+const [mode, library, runtimeDir] = process.argv.slice(2) as ["worker-only" | "both" | "cross-process" | "relay", string, string?];
 const entry = (relative: string) => new URL(relative, import.meta.url).href;
 const nodeEntry = entry("../../../js/src/node.js");
 const rpcEntry = entry("../../../js/src/rpc/index.js");
@@ -40,21 +38,7 @@ async function callHere(text: string): Promise<string> {
   }
 }
 
-/** A shmrpc-host serving `library` under "exit" in a runtime directory of its own. */
-async function startHost(): Promise<{ runtimeDir: string; stop(): void }> {
-  const runtimeDir = mkdtempSync(path.join(tmpdir(), "shmrpc-worker-exit-"));
-  const host = spawn(hostProgram!, ["exit", library, "--runtime-dir", runtimeDir], { stdio: ["ignore", "ignore", "pipe"] });
-  let log = "";
-  host.stderr!.on("data", (chunk: Buffer) => (log += chunk.toString()));
-  while (!log.includes("serving")) {
-    if (host.exitCode !== null) throw new Error(`shmrpc-host did not start: ${log}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  return { runtimeDir, stop: () => host.kill("SIGTERM") };
-}
-
 const crossProcess = mode === "cross-process" || mode === "relay";
-const host = crossProcess ? await startHost() : undefined;
 const before = mode === "both" ? await callHere("before") : undefined;
 const open = crossProcess
   ? `const { connect } = await import(${JSON.stringify(nodeEntry)});
@@ -70,9 +54,8 @@ const source = `
   let calls = 0;
   for (const client of clients) (async () => { for (;;) { await client.echo({ text: "w" }); if (++calls === 200) parentPort.postMessage("busy"); } })();
 `;
-const workerData = { library: path.resolve(library), runtimeDir: host?.runtimeDir, relay: mode === "relay" };
+const workerData = { library: path.resolve(library), runtimeDir, relay: mode === "relay" };
 const worker = new Worker(source, { eval: true, workerData });
 await Promise.race([once(worker, "message"), once(worker, "error").then(([error]) => Promise.reject(error))]);
 await worker.terminate();
-host?.stop();
 console.log(JSON.stringify({ before, after: await callHere("after") }));
