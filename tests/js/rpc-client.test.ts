@@ -294,12 +294,18 @@ describe("RpcClient (fake server)", { timeout: 10000 }, () => {
   });
 
   test("requests of every size reach the server intact: encoded in the ring, or sized and copied where they would cross its end", async (t) => {
-    const { rpc, server } = setup(t, {}, {}, 256);
-    const texts = Array.from({ length: 60 }, (_, i) => "x".repeat((i * 37) % 190));
-    for (const [i, text] of texts.entries()) {
-      const call = rpc.unary(echo, { text });
+    const { rpc, server } = setup(t, {}, {}, 4096);
+    // Text up to 190 bytes, and bytes up to 3 KiB at every alignment (a long
+    // payload goes into the ring through the aligned copy).
+    const requests = Array.from({ length: 90 }, (_, i) => ({
+      text: "x".repeat((i * 37) % 190),
+      payload: Uint8Array.from({ length: (i * 211) % 3000 }, (_, k) => (k * 7 + i) & 0xff),
+    }));
+    for (const [i, sent] of requests.entries()) {
+      const call = rpc.unary(echo, sent);
       const [request] = (await server.waitFor(EnvelopeKind.REQUEST, i + 1)).slice(i);
-      assert.equal(EchoRequest.decode(request!.body).text, text, `request ${i}`);
+      const received = EchoRequest.decode(request!.body);
+      assert.deepEqual([received.text, received.payload], [sent.text, sent.payload], `request ${i}`);
       await server.reply(request!.callId, `ok ${i}`);
       assert.equal((await call).text, `ok ${i}`);
     }

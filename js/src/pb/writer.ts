@@ -9,7 +9,7 @@
  * here) before it is written.
  */
 import { isShared } from "../byte-pool.js";
-import { BOUNCE_MIN_BYTES, copyMovableIntoShared } from "../shared-copy.js";
+import { BOUNCE_MIN_BYTES, copyIntoShared, copyMovableIntoShared } from "../shared-copy.js";
 import { invalidValue } from "./errors.js";
 import { nativeUtf8Length, nativeUtf8Write, utf8Encode, utf8Length } from "./utf8.js";
 
@@ -376,6 +376,9 @@ export class Writer {
     if (n <= SMALL_COPY) {
       // Cheaper by hand than set(), whose fixed cost dominates a short copy.
       for (let i = 0; i < n; i++) buf[pos + i] = value[i]!;
+    } else if (this.inPlace) {
+      // Into a ring: a misaligned set() into shared memory goes byte by byte.
+      copyIntoShared(buf, pos, value);
     } else {
       buf.set(value, pos);
     }
