@@ -16,7 +16,7 @@
         "c/include",
         "c/src"
       ],
-      "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_CPP_EXCEPTIONS", "_GNU_SOURCE"],
+      "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_CPP_EXCEPTIONS", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS", "_GNU_SOURCE"],
       "cflags_cc": ["-std=c++20", "-fexceptions", "-O2"],
       "cflags_cc!": ["-fno-exceptions"],
       "cflags_c": ["-std=gnu11", "-O2"],

@@ -294,12 +294,12 @@ void ServiceHost::Stop() {
 void ServiceHost::EnvCleanup(void* self) {
   auto* host = static_cast<ServiceHost*>(self);
   host->cleanup_hook_ = false;
-  host->Stop();
+  TearDownQuietly([host] { host->Stop(); });
 }
 
 ServiceHost::~ServiceHost() {
   if (cleanup_hook_) napi_remove_env_cleanup_hook(Env(), EnvCleanup, this);
-  Stop();
+  TearDownQuietly([this] { Stop(); });
   delete async_context_;
 }
 

@@ -52,6 +52,18 @@ Napi::Value SpinStats(Napi::Env env, const shmrpc_spin_policy_t& policy);
 void CallBack(Napi::Env env, Napi::FunctionReference& fn,
               Napi::AsyncContext& context);
 
+// Runs `teardown` where nothing could catch what node-addon-api throws (an
+// environment cleanup hook, a destructor, which are noexcept): a release
+// that fails while the environment goes away is left to the environment
+// instead of ending the process in std::terminate.
+template <typename Teardown>
+void TearDownQuietly(Teardown teardown) noexcept {
+  try {
+    teardown();
+  } catch (const Napi::Error&) {
+  }
+}
+
 }  // namespace shmrpc
 
 #endif  // SHMRPC_NATIVE_WAKE_GLUE_H

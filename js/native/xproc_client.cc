@@ -330,12 +330,14 @@ Napi::Value XprocClient::LoopSpinStats(const Napi::CallbackInfo& info) {
 void XprocClient::EnvCleanup(void* self) {
   auto* client = static_cast<XprocClient*>(self);
   client->cleanup_hook_ = false;
-  client->Shutdown(0);  // JavaScript is gone: nothing to wait for
+  // JavaScript is gone: nothing to wait for.
+  TearDownQuietly([client] { client->Shutdown(0); });
 }
 
 XprocClient::~XprocClient() {
   if (cleanup_hook_) napi_remove_env_cleanup_hook(Env(), EnvCleanup, this);
-  Shutdown(0);  // collected without close(): nobody waits for the channel
+  // Collected without close(): nobody waits for the channel.
+  TearDownQuietly([this] { Shutdown(0); });
   delete async_context_;
 }
 
