@@ -148,32 +148,23 @@ export class CallRunner implements RequestSender {
   private start(call: Call): void {
     const method = call.method;
     const requests = this.requests;
-    const channel = this.channel;
     this.calls.add(call); // gives it an id
     if (call.stream) call.granted = this.streamWindow;
     const remainingUs = call.deadline === Infinity ? 0 : Math.max(1, Math.ceil((call.deadline - performance.now()) * 1000));
     requests.header(EnvelopeKind.REQUEST, call.id, method.id, method.schemaHash, remainingUs > MAX_WIRE_TIMEOUT_US ? 0 : remainingUs, call.granted);
+    let queued: Promise<void> | undefined;
     try {
-      if (!call.requests && requests.trySendInPlace(channel, method.requestType, call.request)) {
-        call.inRing = true;
-      } else {
-        const length = ENVELOPE_HEADER_BYTES + (call.requests ? requests.measureNothing() : requests.measure(method.requestType, call.request));
-        if (channel.trySendEncoded(FrameType.COMMAND, length, requests.write)) {
-          call.inRing = true;
-        } else {
-          // Queued behind other sends or for ring space: only such a send can still fail.
-          channel.sendEncoded(FrameType.COMMAND, length, requests.write).catch((error: unknown) => this.sendFailed(call, error));
-        }
-      }
+      queued = requests.send(this.channel, method.requestType, call.requests ? undefined : call.request);
     } catch (error) {
       // Not sent: the codec threw, or the channel refused it (closed, too large).
       this.calls.delete(call);
       if (isShmrpcError(error)) this.finish(call, sendError(call, error));
       else this.finish(call, new RpcError(Status.INVALID_ARGUMENT, `the request does not encode: ${String(error)}`, method.path, { cause: error }));
       return;
-    } finally {
-      requests.done();
     }
+    // A queued send (for ring space, or behind other sends) can still fail.
+    if (queued) queued.catch((error: unknown) => this.sendFailed(call, error));
+    else call.inRing = true;
     call.phase = "sent";
     this.stats.callsStarted++;
     this.updateListening();
@@ -194,20 +185,13 @@ export class CallRunner implements RequestSender {
   /** Sends one message of `call`'s request stream (RequestSender). */
   sendRequestMessage(call: Call, message: MessageInit<unknown>): Promise<void> | undefined {
     const method = call.method;
-    const requests = this.requests;
-    const channel = this.channel;
-    requests.header(EnvelopeKind.REQUEST_MESSAGE, call.id, 0, 0, 0, 0);
+    this.requests.header(EnvelopeKind.REQUEST_MESSAGE, call.id, 0, 0, 0, 0);
     try {
-      if (requests.trySendInPlace(channel, method.requestType, message)) return undefined;
-      const length = ENVELOPE_HEADER_BYTES + requests.measure(method.requestType, message);
-      if (channel.trySendEncoded(FrameType.COMMAND, length, requests.write)) return undefined;
-      return channel.sendEncoded(FrameType.COMMAND, length, requests.write).catch((error: unknown) => this.streamSendFailed(call, error));
+      return this.requests.send(this.channel, method.requestType, message)?.catch((error: unknown) => this.streamSendFailed(call, error));
     } catch (error) {
       if (isShmrpcError(error)) this.streamSendFailed(call, error);
       else this.giveUp(call, new RpcError(Status.INVALID_ARGUMENT, `a request message does not encode: ${String(error)}`, method.path, { cause: error }));
       return undefined;
-    } finally {
-      requests.done();
     }
   }
 

@@ -1,15 +1,13 @@
 /**
- * Writes the RpcClient's REQUEST envelopes into the ring with one encode
- * per call. trySendInPlace() runs a generated codec's one pass ($encode)
- * straight into the ring's free space (Channel.trySendInPlace); when that
- * is not possible now, measure() encodes into a Writer's area, whose
- * length is the frame's, and write() copies the bytes where the channel
- * puts the frame. Any other MessageType is sized with encodedSize() and
- * written with encodeInto().
+ * Writes the RpcClient's REQUEST and REQUEST_MESSAGE envelopes into the
+ * ring with one encode each (send()): a generated codec's one pass
+ * ($encode) straight into the ring's free space (Channel.trySendInPlace);
+ * when that is not possible now, an encode into a Writer's area, whose
+ * length is the frame's, copied where the channel puts the frame (in the
+ * ring, or a queued copy). Any other MessageType is sized with
+ * encodedSize() and written with encodeInto().
  *
- * One request at a time: header, then trySendInPlace or measure, and the
- * channel calls the encoder or write at most once, synchronously; done()
- * always follows (it releases the Writer).
+ * One envelope at a time: header(), then send().
  */
 import { encodeIntoShared } from "../byte-pool.js";
 import type { Channel } from "../channel/channel.js";
@@ -39,8 +37,30 @@ export class RequestWriter {
   private timeoutUs = 0;
   private credit = 0;
 
+  /**
+   * Sends the envelope of header() with `message` as its body (none when
+   * undefined): undefined once it is in the ring, else the send queued in
+   * the channel (for ring space, or behind other sends), which rejects if
+   * it cannot be sent. Throws, with nothing sent, what the codec and the
+   * channel throw.
+   */
+  send(channel: Channel, type: MessageType<unknown>, message: MessageInit<unknown> | undefined): Promise<void> | undefined {
+    try {
+      if (message !== undefined && IN_PLACE && isMessageCodec(type)) {
+        this.type = type;
+        this.message = message;
+        if (channel.trySendInPlace(FrameType.COMMAND, this.encodeInPlace)) return undefined;
+      }
+      const length = ENVELOPE_HEADER_BYTES + (message === undefined ? (this.size = 0) : this.measure(type, message));
+      if (channel.trySendEncoded(FrameType.COMMAND, length, this.write)) return undefined;
+      return channel.sendEncoded(FrameType.COMMAND, length, this.write);
+    } finally {
+      this.done();
+    }
+  }
+
   /** The encoded size of `message` (the body after the envelope header); throws what the codec throws. */
-  measure(type: MessageType<unknown>, message: MessageInit<unknown>): number {
+  private measure(type: MessageType<unknown>, message: MessageInit<unknown>): number {
     this.type = type;
     this.message = message;
     if (!isMessageCodec(type)) return (this.size = type.encodedSize(message));
@@ -57,21 +77,7 @@ export class RequestWriter {
     return this.size;
   }
 
-  /**
-   * Sends the envelope of header() with `message` as its body, encoded
-   * straight into the ring, when `type` is a generated codec and the ring
-   * takes it now in one piece: true then. False, with nothing sent, when
-   * not (use measure() and a sized send). Throws what the codec and the
-   * channel throw, with nothing sent.
-   */
-  trySendInPlace(channel: Channel, type: MessageType<unknown>, message: MessageInit<unknown>): boolean {
-    if (!IN_PLACE || !isMessageCodec(type)) return false;
-    this.type = type;
-    this.message = message;
-    return channel.trySendInPlace(FrameType.COMMAND, this.encodeInPlace);
-  }
-
-  /** The InPlaceEncoder of trySendInPlace; bound once, so a call allocates no closure. */
+  /** The InPlaceEncoder of send(); bound once, so a call allocates no closure. */
   private readonly encodeInPlace = (target: Uint8Array, start: number, end: number): number => {
     const body = start + ENVELOPE_HEADER_BYTES;
     if (body > end) return -1;
@@ -79,7 +85,7 @@ export class RequestWriter {
     try {
       writer.beginInto(target, body, end);
       (this.type as MessageCodec<unknown>).$encode(this.message!, writer);
-      writeEnvelopeHeader(target, start, this.kind, this.callId, this.methodId, this.schemaHash, 0, this.timeoutUs, this.credit);
+      this.writeHeader(target, start);
       return writer.pos - start;
     } catch (error) {
       if (error === NO_ROOM) return -1;
@@ -88,11 +94,6 @@ export class RequestWriter {
       writer.release();
     }
   };
-
-  /** No body: the REQUEST that opens a call with a request stream. */
-  measureNothing(): number {
-    return (this.size = 0);
-  }
 
   /** The envelope header fields of the REQUEST or REQUEST_MESSAGE being written (docs/PROTOCOL.md section 7). */
   header(kind: EnvelopeKind, callId: number, methodId: number, schemaHash: number, timeoutUs: number, credit: number): void {
@@ -110,8 +111,8 @@ export class RequestWriter {
    * closure. Throws if a MessageType that is not a generated codec wrote
    * another size than it measured.
    */
-  readonly write = (target: Uint8Array, offset: number): void => {
-    writeEnvelopeHeader(target, offset, this.kind, this.callId, this.methodId, this.schemaHash, 0, this.timeoutUs, this.credit);
+  private readonly write = (target: Uint8Array, offset: number): void => {
+    this.writeHeader(target, offset);
     const at = offset + ENVELOPE_HEADER_BYTES;
     const writer = this.writer;
     if (writer !== undefined) {
@@ -121,8 +122,12 @@ export class RequestWriter {
     }
   };
 
-  /** Ends the request: releases the Writer and the message. */
-  done(): void {
+  private writeHeader(target: Uint8Array, offset: number): void {
+    writeEnvelopeHeader(target, offset, this.kind, this.callId, this.methodId, this.schemaHash, 0, this.timeoutUs, this.credit);
+  }
+
+  /** Ends the envelope: releases the Writer and the message. */
+  private done(): void {
     this.writer?.release();
     this.writer = undefined;
     this.type = undefined;
