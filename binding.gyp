@@ -3,7 +3,7 @@
     {
       "target_name": "shmrpc",
       "sources": [
-        "js/native/addon.cc", "js/native/handle_closing.cc", "js/native/loop_hold.cc", "js/native/loop_spin.cc", "js/native/service_host.cc",
+        "js/native/addon.cc", "js/native/loop_hold.cc", "js/native/loop_spin.cc", "js/native/service_host.cc",
         "js/native/wake_glue.cc", "js/native/xproc_client.cc", "js/native/xproc_connect.cc",
         "c/src/errors.c", "c/src/segment.c", "c/src/wait.c", "c/src/spin_policy.c", "c/src/wait_futex.c",
         "c/src/frame.c", "c/src/ring.c", "c/src/channel.c", "c/src/channel_send.c", "c/src/channel_recv.c",

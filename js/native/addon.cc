@@ -10,7 +10,6 @@
 #include <cstring>
 
 #include "affinity.h"
-#include "handle_closing.h"
 #include "service_host.h"
 #include "xproc_client.h"
 
@@ -46,10 +45,12 @@ Napi::Value CopyBytes(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// Keeps this addon mapped for the life of the process. V8 frees the
-// SharedArrayBuffer of a cross-process segment, calling its deleter (code
-// here), when a Worker's isolate is torn down: after Node has unloaded the
-// addons that Worker loaded. The handle is never closed, on purpose.
+// Keeps this addon mapped for the life of the process: Node unloads the
+// addons a Worker loaded when its environment goes, and code here may
+// still run after that: libuv finishes closing the Worker's handles (their
+// close callbacks are here), and V8 frees a cross-process segment's
+// SharedArrayBuffer (its deleter is here) when the isolate is torn down.
+// The handle is never closed, on purpose.
 void KeepCodeLoaded() {
   Dl_info self;
   if (dladdr(reinterpret_cast<void*>(&KeepCodeLoaded), &self) != 0 && self.dli_fname != nullptr)
@@ -58,7 +59,6 @@ void KeepCodeLoaded() {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   KeepCodeLoaded();
-  shmrpc::WaitForClosesAtExit(env);
   exports.Set("ServiceHost", shmrpc::ServiceHost::Define(env));
   exports.Set("xprocConnect", shmrpc::XprocClient::DefineConnect(env));
   exports.Set("pinThread", Napi::Function::New(env, PinThread));

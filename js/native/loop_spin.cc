@@ -1,10 +1,10 @@
 #include "loop_spin.h"
 
-#include "handle_closing.h"
-
 #include <mutex>
 #include <unordered_map>
 #include <vector>
+
+#include "wake_glue.h"
 
 namespace shmrpc {
 namespace {

@@ -14,7 +14,6 @@
 #include <cstdint>
 #include <memory>
 
-#include "handle_closing.h"
 #include "shmrpc/wait.h"
 
 namespace shmrpc {
@@ -51,6 +50,16 @@ Napi::Value SpinStats(Napi::Env env, const shmrpc_spin_policy_t& policy);
 // run (a terminating Worker).
 void CallBack(Napi::Env env, Napi::FunctionReference& fn,
               Napi::AsyncContext& context);
+
+// Closes a libuv handle allocated with new (freed once libuv is done with
+// it) and forgets it.
+template <typename Handle>
+void CloseHandle(Handle*& handle) {
+  if (handle == nullptr) return;
+  uv_close(reinterpret_cast<uv_handle_t*>(handle),
+           [](uv_handle_t* h) { delete reinterpret_cast<Handle*>(h); });
+  handle = nullptr;
+}
 
 // Runs `teardown` where nothing could catch what node-addon-api throws (an
 // environment cleanup hook, a destructor, which are noexcept): a release

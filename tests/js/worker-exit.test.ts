@@ -1,12 +1,12 @@
 /**
  * A Worker that uses the addon and is terminated mid-call leaves the
- * process running: its handles close before Node unloads the addon
- * (js/native/handle_closing.h), no call back into the Worker's JavaScript
- * aborts once it cannot run (wake_glue.cc CallBack), and the addon's code
- * stays mapped for the deleter of a cross-process mapping, which V8 calls
- * when the Worker's isolate goes (addon.cc KeepCodeLoaded). Without each,
- * the process died: a segfault in a close callback or in that deleter
- * after the unload, or "FATAL ERROR: Error::Error napi_define_properties".
+ * process running: the addon's code stays mapped after Node unloads it for
+ * the Worker (addon.cc KeepCodeLoaded), for the close callbacks of its
+ * handles and the deleter of a cross-process mapping that still run then,
+ * and no call back into the Worker's JavaScript aborts once it cannot run
+ * (wake_glue.cc CallBack). Without each, the process died: a segfault in a
+ * close callback or in that deleter after the unload, or "FATAL ERROR:
+ * Error::Error napi_define_properties".
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
