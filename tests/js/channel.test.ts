@@ -336,6 +336,22 @@ describe("sending", () => {
   });
 });
 
+describe("the event loop's spin", () => {
+  for (const handOff of [false, true]) {
+    test(`an impossible index seen while spinning fails the channel with EPROTO (${handOff ? "hand-off spin before a native one" : "spin of a JavaScript doorbell"})`, async (t) => {
+      const { words, doorbell, client } = clientWithRawPeer(t, 64);
+      if (handOff) (doorbell as RecordingDoorbell & { watchesBeforeBlocking: boolean }).watchesBeforeBlocking = true;
+      const ended = new Promise<unknown>((resolve) => client.onClose(resolve));
+      client.onMessage(() => {}, { passive: true });
+      await nextTurn(); // the listener's first drain has run
+      client.expect(true); // parks: the spin is queued as a microtask, and nothing else reads the ring
+      words[word(RING1 + RingOffset.TAIL)] = 1 << 20; // more than the ring holds
+      assert.ok(isCode("EPROTO")(await ended));
+      assert.equal(client.state, "failed");
+    });
+  }
+});
+
 describe("sending in place (trySendInPlace)", () => {
   test("the encoder gets the ring's contiguous free space after the header, within the peer's limit", async (t) => {
     const { sab, client, server } = pair(t, 64, {}, { maxMessageBytes: 40 });

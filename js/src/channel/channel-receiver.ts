@@ -325,19 +325,24 @@ export class ChannelReceiver {
   private readonly loopSpinTask = (): void => {
     this.loopSpinQueued = false;
     if (this.streamEnded || this.draining || !this.waiting()) return;
-    // The requests of this tick first: otherwise the spin waits for replies
-    // to requests the peer cannot see yet (their publish is a later microtask).
-    this.owner.publishSends();
-    const ring = this.reader.ring;
-    const began = performance.now();
-    // The native spin keeps its own policy: a hand-off spin reports nothing to loopSpin.
-    if (spinUntil(began + this.loopSpinMicros / 1000, () => ring.readable() > 0 || this.link.peerEnded())) {
-      if (!this.handingOff) this.loopSpin.observe(true, 0);
-      this.drain();
-    } else if (this.parkNow()) {
-      if (!this.handingOff) this.loopWaitBegan = began;
-    } else {
-      this.drain();
+    try {
+      // The requests of this tick first: otherwise the spin waits for replies
+      // to requests the peer cannot see yet (their publish is a later microtask).
+      this.owner.publishSends();
+      const ring = this.reader.ring;
+      const began = performance.now();
+      // The native spin keeps its own policy: a hand-off spin reports nothing to loopSpin.
+      if (spinUntil(began + this.loopSpinMicros / 1000, () => ring.readable() > 0 || this.link.peerEnded())) {
+        if (!this.handingOff) this.loopSpin.observe(true, 0);
+        this.drain();
+      } else if (this.parkNow()) {
+        if (!this.handingOff) this.loopWaitBegan = began;
+      } else {
+        this.drain();
+      }
+    } catch (error) {
+      // An impossible index in shared memory fails the channel, as in drain().
+      this.owner.failOrRethrow(error);
     }
   };
 
