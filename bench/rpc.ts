@@ -1,7 +1,9 @@
 /**
  * RPC benchmark: unary round trips of a 16-byte message from JavaScript to a
  * C handler (sync, async and cold) and calls per second with 1, 16 and 256
- * calls in flight (and 256 of a 1 KiB message), printed beside
+ * calls in flight (and 256 of a 1 KiB message; beside 256 lanes awaiting
+ * bare promises, the JavaScript floor, and with this process's CPU time per
+ * call across processes), printed beside
  * worker_threads postMessage, a Node-to-C round trip over a Unix socket and
  * @grpc/grpc-js unary over a Unix socket, all measured in this run, and the
  * same calls made from C (the floor), in-process and across processes (the
@@ -44,6 +46,7 @@ import { Bench, BenchClient } from "./gen/rpc_bench_pb.js";
 import { echoService } from "./lib/grpc-echo.js";
 import { cpuAtRate } from "./lib/cpu-load.js";
 import { cFutexAtRate, cRpcEcho, cRpcEchoCrossProcess, postMessageRoundTrip } from "./lib/peers.js";
+import { promiseFloor } from "./lib/promise-floor.js";
 import { ASYNC_WARMUP, SYNC_WARMUP, printTable, timeRounds, timeRoundsSync, type Latency } from "./lib/stats.js";
 
 const quick = process.argv.includes("--quick");
@@ -172,6 +175,9 @@ async function unaryAsync(transport: Transport, spinMicros: number, rounds: numb
   return latency;
 }
 
+/** This process's CPU time per call of the last callsPerSecond() (µs; its service threads included when in-process). */
+let lastCpuPerCall = NaN;
+
 /** Keeps `inFlight` calls of `message` outstanding for THROUGHPUT_MS; calls per second. */
 async function callsPerSecond(
   inFlight: number,
@@ -196,8 +202,11 @@ async function callsPerSecond(
   };
   await run(THROUGHPUT_MS / 2); // warm-up: V8 keeps optimizing past the first thousand calls
   const began = performance.now();
+  const cpuBefore = process.cpuUsage();
   const completed = await run(THROUGHPUT_MS);
   const seconds = (performance.now() - began) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  lastCpuPerCall = (cpu.user + cpu.system) / completed;
   await close();
   return completed / seconds;
 }
@@ -283,9 +292,11 @@ async function main(): Promise<void> {
   // The same calls to the library served by shmrpc-host in another process.
   const crossSyncRuns = await overSegments(() => unarySync("cross-process"));
   const crossAsyncRuns = await overSegments(() => unaryAsync("cross-process", LONG_SPIN_US, ROUNDS));
+  // p99 holds this process's CPU per call: JavaScript's alone (and the
+  // addon's loop spin), the service being in another process.
   const crossBusyRuns = await overSegments(async () => ({
     p50: await callsPerSecond(256, request, "cross-process"),
-    p99: NaN,
+    p99: lastCpuPerCall,
   }));
   // The same through the relay (Electron's route), beside the direct route,
   // both with the default spin budget: on 2 CPUs the relay's two threads
@@ -308,6 +319,7 @@ async function main(): Promise<void> {
   const busyRuns = await overSegments(async () => ({ p50: await callsPerSecond(256), p99: NaN }));
   rates.push([256, busyRuns.median.p50]);
   const largerRate = await callsPerSecond(256, largerRequest);
+  const jsFloor = await promiseFloor(256, THROUGHPUT_MS);
   const postMessage = await postMessageRoundTrip(ROUNDS);
   const unix = await unixSocketRoundTrip(COLD_ROUNDS);
   const grpcJs = await grpcRoundTrip(COLD_ROUNDS);
@@ -350,16 +362,22 @@ async function main(): Promise<void> {
       ["256, 16-byte message, cross-process", crossBusyRuns.median.p50],
       ["256, 16-byte message, cross-process, default spin", crossDefaultBusyRuns.median.p50],
       ["256, 16-byte message, cross-process through the relay, default spin", relayBusyRuns.median.p50],
+      ["256 awaited bare promises settled in batches: no transport, no codec (the JavaScript floor)", jsFloor],
     ],
   );
   const millions = busyRuns.p50s.map((rate) => (rate / 1e6).toFixed(2)).join(", ");
   console.log(`  256 in flight, 16-byte message: median of ${SEGMENTS} segments (${millions} M calls/s)`);
+  console.log(
+    `  CPU time of this process per call, cross-process, 256 in flight (JavaScript's, the service being in shmrpc-host): ` +
+      `${crossBusyRuns.median.p99.toFixed(3)} µs; the JavaScript floor's: ${(1e6 / jsFloor).toFixed(3)} µs`,
+  );
   printTable("Ratios", ["", "x"], [
     ["shmrpc sync p50 / C->C->C p50", sync.p50 / fromC.p50],
     ["C->C->C across processes p50 / in-process p50", cross.p50 / fromC.p50],
     ["cross-process sync p50 / in-process sync p50 (target <= 1.3)", crossSyncRuns.median.p50 / sync.p50],
     ["cross-process async p50 / in-process async p50 (target <= 1.3)", crossAsyncRuns.median.p50 / asyncLatency.p50],
     ["cross-process 256 in flight / in-process", crossBusyRuns.median.p50 / busyRuns.median.p50],
+    ["the JavaScript floor / cross-process 256 in flight", jsFloor / crossBusyRuns.median.p50],
     ["relayed sync p50 / cross-process sync p50 (default spin)", relaySyncRuns.median.p50 / crossDefaultSyncRuns.median.p50],
     ["relayed async p50 / cross-process async p50 (default spin)", relayAsyncRuns.median.p50 / crossDefaultAsyncRuns.median.p50],
     ["relayed 256 in flight / cross-process (default spin)", relayBusyRuns.median.p50 / crossDefaultBusyRuns.median.p50],
