@@ -352,6 +352,29 @@ describe("the event loop's spin", () => {
   }
 });
 
+describe("an impossible index seen outside a drain", () => {
+  test("by expect(true) as it parks: expect() returns and the channel fails with EPROTO", async (t) => {
+    const { words, client } = clientWithRawPeer(t, 64, { spinMicros: 0 });
+    const ended = new Promise<unknown>((resolve) => client.onClose(resolve));
+    client.onMessage(() => {}, { passive: true });
+    await nextTurn(); // the listener's first drain has run
+    words[word(RING1 + RingOffset.TAIL)] = 1 << 20; // more than the ring holds
+    client.expect(true); // no spin budget: parks at once, reading the tail
+    assert.ok(isCode("EPROTO")(await ended));
+    assert.equal(client.state, "failed");
+    await assert.rejects(client.send(FrameType.TEXT, "x"), isCode("EPROTO"));
+  });
+
+  test("by peerDied() as it looks for unread messages: it returns and the channel fails with EPROTO", async (t) => {
+    const { words, client } = clientWithRawPeer(t, 64);
+    const ended = new Promise<unknown>((resolve) => client.onClose(resolve));
+    words[word(RING1 + RingOffset.TAIL)] = -1; // behind our head
+    client.peerDied("its thread ended");
+    assert.ok(isCode("EPROTO")(await ended));
+    assert.equal(client.state, "failed");
+  });
+});
+
 describe("sending in place (trySendInPlace)", () => {
   test("the encoder gets the ring's contiguous free space after the header, within the peer's limit", async (t) => {
     const { sab, client, server } = pair(t, 64, {}, { maxMessageBytes: 40 });

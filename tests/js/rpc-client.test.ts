@@ -10,6 +10,7 @@ import { describe, test, type TestContext } from "node:test";
 import { setImmediate as nextTurn } from "node:timers/promises";
 
 import { Channel, FrameType, createSegment, isShmrpcError, type ChannelOptions } from "../../js/src/index.js";
+import { Offset, RingOffset } from "../../js/src/channel/layout.js";
 import { EnvelopeKind, encodeEnvelope, parseEnvelope, type Envelope, type EnvelopeHeader } from "../../js/src/internal.js";
 import { RpcClient, Status, isRpcError, type RpcClientOptions } from "../../js/src/rpc/index.js";
 import { CountItem, EchoReply, EchoRequest, RpcTest, StreamStopped, SumItem, SumReply } from "./gen/rpc_test_pb.js";
@@ -56,9 +57,10 @@ function setup(
   options: Partial<RpcClientOptions> = {},
   serverOptions: Partial<ChannelOptions> = {},
   capacity = 1 << 16,
-): { rpc: RpcClient; server: FakeServer; client: Channel } {
+  clientOptions: Partial<ChannelOptions> = {},
+): { rpc: RpcClient; server: FakeServer; client: Channel; sab: SharedArrayBuffer } {
   const sab = createSegment({ capacityC2S: capacity, capacityS2C: capacity });
-  const client = new Channel(sab, { side: "client" });
+  const client = new Channel(sab, { side: "client", ...clientOptions });
   const serverChannel = new Channel(sab, { side: "server", ...serverOptions });
   const rpc = new RpcClient(client, options);
   const server = new FakeServer(serverChannel);
@@ -67,10 +69,26 @@ function setup(
     client.close();
     serverChannel.close();
   });
-  return { rpc, server, client };
+  return { rpc, server, client, sab };
 }
 
 describe("RpcClient (fake server)", { timeout: 10000 }, () => {
+  test("an impossible ring index seen as calls start fails them with UNAVAILABLE; no call method throws", async (t) => {
+    // No spin budget: the first call's expect() parks at once and reads the corrupt tail.
+    const { rpc, client, sab } = setup(t, {}, {}, 4096, { spinMicros: 0 });
+    await nextTurn();
+    const words = new Int32Array(sab);
+    words[(Offset.RING1_CONTROL + RingOffset.TAIL) / 4] = 1 << 20; // more than the ring holds
+    const unary = rpc.unary(echo, { text: "a" });
+    const stream = rpc.serverStreaming(count, { count: 1 });
+    await assert.rejects(unary, isStatus(Status.UNAVAILABLE));
+    await assert.rejects(async () => {
+      for await (const _ of stream);
+    }, isStatus(Status.UNAVAILABLE));
+    assert.equal(client.state, "failed");
+    assert.equal(rpc.callsInFlight, 0);
+  });
+
   test("matches replies to calls by id, in any order", async (t) => {
     const { rpc, server } = setup(t);
     const calls = ["a", "b", "c"].map((text) => rpc.unary(echo, { text }));

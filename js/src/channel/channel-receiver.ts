@@ -144,7 +144,9 @@ export class ChannelReceiver {
 
   /**
    * Channel.expect. Parks at once when passive listeners start waiting (no
-   * drain task per call), and stops asking for wake-ups when they stop.
+   * drain task per call), and stops asking for wake-ups when they stop. An
+   * impossible index seen while parking fails the channel with EPROTO, as
+   * in drain(): the caller (an RpcClient starting a call) is not thrown at.
    */
   expect(awaiting: boolean): void {
     if (awaiting === this.expecting) return;
@@ -153,8 +155,12 @@ export class ChannelReceiver {
     if (this.waiting() === before || this.streamEnded) return;
     if (!awaiting) {
       if (this.link.ownState === PeerState.OPEN) Atomics.store(this.link.words, this.consumerWait >> 2, WaitValue.NONE);
-    } else if (!this.draining && !this.park()) {
-      this.scheduleDrain();
+    } else if (!this.draining) {
+      try {
+        if (!this.park()) this.scheduleDrain();
+      } catch (error) {
+        this.owner.failOrRethrow(error);
+      }
     }
     this.owner.updateKeepAlive();
   }
@@ -403,7 +409,13 @@ export class ChannelReceiver {
    * listeners included, until something reads.
    */
   endIfDrained(): void {
-    if (this.streamEnded || this.hasConsumers() || this.reader.ring.readable() > 0) return;
+    if (this.streamEnded || this.hasConsumers()) return;
+    try {
+      if (this.reader.ring.readable() > 0) return;
+    } catch (error) {
+      // An impossible index: the channel fails with EPROTO instead.
+      return this.owner.failOrRethrow(error);
+    }
     this.owner.peerGone();
   }
 
